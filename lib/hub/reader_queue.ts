@@ -1,0 +1,108 @@
+/**
+ * One reader's queue of encoded packets, bounded by bytes: the publisher never
+ * waits for a reader, and a reader that falls behind skips to the next
+ * keyframe instead of growing memory.
+ *
+ * @module
+ */
+
+/** What a queued packet is to the reader. */
+export const PACKET_KIND = {
+  /** Session replies, metadata, codec configuration: never dropped. */
+  CONTROL: 0,
+  /** A point a decoder can start at (video keyframe; audio in audio-only streams). */
+  KEY: 1,
+  /** Anything else: dropped while the reader skips to a keyframe. */
+  DELTA: 2,
+} as const;
+/** One of {@link PACKET_KIND}. */
+export type PacketKind = typeof PACKET_KIND[keyof typeof PACKET_KIND];
+
+/** Bytes on the wire of one protocol, shared by every reader of that format. */
+export interface Packet {
+  bytes: Uint8Array;
+  kind: PacketKind;
+}
+
+/** Options of {@link ReaderQueue}. */
+export interface ReaderQueueOptions {
+  /** Queued bytes above which media is dropped until the next keyframe. @default {8388608} */
+  maxBytes?: number;
+  /** Called (synchronously) when the queue goes from empty to non-empty. */
+  onReady?: () => void;
+}
+
+/**
+ * A reader's queue. `offer()` is O(1) and never blocks; `take()` hands the
+ * writer everything queued at once.
+ */
+export class ReaderQueue {
+  readonly #maxBytes: number;
+  readonly #onReady: (() => void) | undefined;
+  #items: Uint8Array[] = [];
+  #bytes = 0;
+  #skipping = false;
+  #closed = false;
+  /** Media packets dropped because the reader was behind. */
+  dropped = 0;
+  /** Times the reader fell behind and had to skip to a keyframe. */
+  skips = 0;
+
+  constructor(options: ReaderQueueOptions = {}) {
+    this.#maxBytes = options.maxBytes ?? 8 * 1024 * 1024;
+    this.#onReady = options.onReady;
+  }
+
+  /** Queues a packet unless the reader is behind; returns whether it was queued. */
+  offer(packet: Packet): boolean {
+    if (this.#closed) return false;
+    if (packet.kind !== PACKET_KIND.CONTROL) {
+      if (this.#skipping) {
+        if (packet.kind !== PACKET_KIND.KEY || this.#bytes + packet.bytes.length > this.#maxBytes) {
+          this.dropped++;
+          return false;
+        }
+        this.#skipping = false;
+      } else if (this.#bytes + packet.bytes.length > this.#maxBytes) {
+        this.#skipping = true;
+        this.skips++;
+        this.dropped++;
+        return false;
+      }
+    }
+    this.#items.push(packet.bytes);
+    this.#bytes += packet.bytes.length;
+    if (this.#items.length === 1) this.#onReady?.();
+    return true;
+  }
+
+  /** Takes everything queued, oldest first. */
+  take(): Uint8Array[] {
+    const items = this.#items;
+    this.#items = [];
+    this.#bytes = 0;
+    return items;
+  }
+
+  /** Bytes queued and not yet taken. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Whether media is being dropped until the next keyframe. */
+  get skipping(): boolean {
+    return this.#skipping;
+  }
+
+  /** Refuses every later packet and frees what is queued. */
+  close(): void {
+    this.#closed = true;
+    this.#items = [];
+    this.#bytes = 0;
+  }
+
+  /** Whether {@link close} was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+}

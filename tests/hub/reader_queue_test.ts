@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { PACKET_KIND, ReaderQueue } from "../../lib/hub/reader_queue.ts";
+
+const bytes = (n: number) => new Uint8Array(n);
+
+Deno.test("ReaderQueue hands over everything queued in one take", () => {
+  let ready = 0;
+  const q = new ReaderQueue({ maxBytes: 100, onReady: () => ready++ });
+  q.offer({ bytes: bytes(10), kind: PACKET_KIND.KEY });
+  q.offer({ bytes: bytes(20), kind: PACKET_KIND.DELTA });
+  assert.equal(ready, 1, "onReady fires once per empty-to-non-empty change");
+  assert.equal(q.bytes, 30);
+  assert.deepEqual(q.take().map((b) => b.length), [10, 20]);
+  assert.equal(q.bytes, 0);
+  q.offer({ bytes: bytes(5), kind: PACKET_KIND.DELTA });
+  assert.equal(ready, 2);
+});
+
+Deno.test("ReaderQueue over budget skips to the next keyframe", () => {
+  const q = new ReaderQueue({ maxBytes: 100 });
+  q.offer({ bytes: bytes(60), kind: PACKET_KIND.KEY });
+  assert.equal(q.offer({ bytes: bytes(60), kind: PACKET_KIND.DELTA }), false);
+  assert.equal(q.skipping, true);
+  q.take(); // the writer catches up
+  assert.equal(q.offer({ bytes: bytes(10), kind: PACKET_KIND.DELTA }), false, "no delta until a keyframe");
+  assert.equal(q.offer({ bytes: bytes(10), kind: PACKET_KIND.KEY }), true);
+  assert.equal(q.offer({ bytes: bytes(10), kind: PACKET_KIND.DELTA }), true);
+  assert.equal(q.skipping, false);
+  assert.equal(q.dropped, 2);
+  assert.equal(q.skips, 1);
+});
+
+Deno.test("ReaderQueue never drops control packets", () => {
+  const q = new ReaderQueue({ maxBytes: 10 });
+  q.offer({ bytes: bytes(50), kind: PACKET_KIND.CONTROL });
+  assert.equal(q.offer({ bytes: bytes(5), kind: PACKET_KIND.KEY }), false);
+  assert.equal(q.offer({ bytes: bytes(5), kind: PACKET_KIND.CONTROL }), true);
+  assert.equal(q.bytes, 55);
+});
+
+Deno.test("ReaderQueue stays bounded however much a stuck reader is offered", () => {
+  const q = new ReaderQueue({ maxBytes: 64 * 1024 });
+  for (let i = 0; i < 10_000; i++) {
+    q.offer({ bytes: bytes(1400), kind: i % 50 === 0 ? PACKET_KIND.KEY : PACKET_KIND.DELTA });
+  }
+  assert.ok(q.bytes <= 64 * 1024);
+  assert.ok(q.dropped > 9_900);
+});
+
+Deno.test("ReaderQueue after close refuses packets and frees its queue", () => {
+  const q = new ReaderQueue();
+  q.offer({ bytes: bytes(5), kind: PACKET_KIND.KEY });
+  q.close();
+  assert.equal(q.bytes, 0);
+  assert.equal(q.offer({ bytes: bytes(5), kind: PACKET_KIND.CONTROL }), false);
+});
