@@ -1,0 +1,336 @@
+/**
+ * The one source of Sluice's configuration keys and their defaults.
+ *
+ * Keys are flat camelCase, protocol-prefixed (`rtmpAddress`), then `paths`;
+ * names follow MediaMTX where one exists so habits carry over. Every key is
+ * optional: with no file at all the server runs on the defaults. Durations
+ * arrive as `"10s"`, `"500ms"`, `"2m"`, `"1h"` or milliseconds and leave as
+ * milliseconds; sizes arrive as `"8MiB"`, `"512KiB"`, `"1MB"`, `"4096"` or
+ * bytes and leave as bytes. Strings are accepted for every scalar because
+ * environment variables and flags are strings.
+ *
+ * @module
+ */
+import * as v from "valibot";
+import { LOG_LEVELS } from "../log.ts";
+
+/** The parts of an address such as `"127.0.0.1:1935"` or `":1935"`. */
+export interface ListenAddress {
+  /** `"0.0.0.0"` when the address gave none; IPv6 without brackets. */
+  hostname: string;
+  /** 0 asks the system for any free port. */
+  port: number;
+}
+
+const ADDRESS = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]*)):(\d{1,5})$/;
+
+/**
+ * Splits `"host:port"`, `":port"` or `"[v6]:port"` into its parts; `":1935"`
+ * listens on every interface (`"0.0.0.0"`).
+ *
+ * @throws {RangeError} when the address has no port or the port exceeds 65535
+ */
+export function parseAddress(address: string): ListenAddress {
+  const m = ADDRESS.exec(address);
+  const port = m === null ? NaN : Number(m[3]);
+  if (m === null || port > 0xffff) {
+    throw new RangeError(
+      `Cannot parse address "${address}": expected host:port`,
+    );
+  }
+  return { hostname: m[1] ?? (m[2] || "0.0.0.0"), port };
+}
+
+const DURATION_UNITS_MS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
+const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+
+/**
+ * Milliseconds of `"10s"`, `"500ms"`, `"2m"`, `"1h"`, `"1m30s"`, a string of
+ * digits or a number (already milliseconds); `undefined` when it is none.
+ */
+export function parseDuration(input: unknown): number | undefined {
+  if (typeof input === "number") return wholeNonNegative(input);
+  if (typeof input !== "string") return undefined;
+  const text = input.trim();
+  if (/^\d+$/.test(text)) return wholeNonNegative(Number(text));
+  if (!DURATION.test(text)) return undefined;
+  let ms = 0;
+  for (const [, amount, unit] of text.matchAll(DURATION_PART)) {
+    ms += Number(amount) * DURATION_UNITS_MS[unit!]!;
+  }
+  return wholeNonNegative(Math.round(ms));
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+};
+const SIZE = /^(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?$/i;
+
+/**
+ * Bytes of `"8MiB"`, `"512KiB"`, `"1MB"`, `"4096"` or a number (already
+ * bytes); units are KB/MB/GB (powers of 1000) and KiB/MiB/GiB (powers of
+ * 1024), in any case; `undefined` when it is none.
+ */
+export function parseSize(input: unknown): number | undefined {
+  if (typeof input === "number") return wholeNonNegative(input);
+  if (typeof input !== "string") return undefined;
+  const m = SIZE.exec(input.trim());
+  if (m === null) return undefined;
+  const unit = SIZE_UNITS[(m[2] ?? "b").toLowerCase()]!;
+  return wholeNonNegative(Math.round(Number(m[1]) * unit));
+}
+
+function wholeNonNegative(n: number): number | undefined {
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+const TRUE = new Set(["true", "yes", "on", "1"]);
+const FALSE = new Set(["false", "no", "off", "0"]);
+
+/** A value `parse` turned into the output, or an issue naming `expected`. */
+function scalar<T>(expected: string, parse: (input: unknown) => T | undefined) {
+  return v.pipe(
+    v.unknown(),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      const out = parse(dataset.value);
+      if (out !== undefined) return out;
+      addIssue({ message: expected, expected });
+      return NEVER;
+    }),
+  );
+}
+
+/** `true`/`false`, also as the strings `true|false|yes|no|on|off|1|0`. */
+const Bool = scalar("expected true or false", (input) => {
+  if (typeof input === "boolean") return input;
+  if (typeof input !== "string") return undefined;
+  const text = input.trim().toLowerCase();
+  return TRUE.has(text) ? true : FALSE.has(text) ? false : undefined;
+});
+
+/** Milliseconds; see {@link parseDuration}. */
+const Duration = scalar(
+  'expected a duration such as "10s", "500ms", "2m" or a number of milliseconds',
+  parseDuration,
+);
+
+/** Bytes; see {@link parseSize}. */
+const Size = scalar(
+  'expected a size such as "8MiB", "512KiB", "1MB" or a number of bytes',
+  parseSize,
+);
+
+/** `"host:port"` or `":port"`; a bare port number becomes `":port"`. */
+const Address = scalar("expected host:port", (input) => {
+  const text = typeof input === "number" && Number.isInteger(input)
+    ? `:${input}`
+    : input;
+  if (typeof text !== "string") return undefined;
+  try {
+    parseAddress(text);
+    return text;
+  } catch {
+    return undefined;
+  }
+});
+
+/** An integer in `min..max`, also as a string of digits. */
+function IntRange(min: number, max: number) {
+  return scalar(`expected an integer from ${min} to ${max}`, (input) => {
+    const n = typeof input === "string" && /^\s*-?\d+\s*$/.test(input)
+      ? Number(input)
+      : input;
+    return typeof n === "number" && Number.isInteger(n) && n >= min && n <= max
+      ? n
+      : undefined;
+  });
+}
+
+/** One of `options`. */
+function OneOf<const T extends readonly string[]>(options: T) {
+  const expected = `expected one of ${options.map((o) => `"${o}"`).join(", ")}`;
+  return scalar<T[number]>(
+    expected,
+    (input) => options.find((o) => o === input),
+  );
+}
+
+/**
+ * An object whose unknown keys are errors, each named (valibot's
+ * `strictObject` stops at the first one).
+ */
+function Strict<const E extends v.ObjectEntries>(entries: E) {
+  return v.pipe(
+    Mapping("expected a mapping of keys to values"),
+    v.objectWithRest(entries, v.never("unknown key")),
+    v.transform((value): v.InferOutput<v.ObjectSchema<E, undefined>> => value),
+  );
+}
+
+/** A plain object (not an array), as YAML and JSON mappings parse to. */
+function Mapping(expected: string) {
+  return v.custom<Record<string, unknown>>(
+    (input) =>
+      typeof input === "object" && input !== null && !Array.isArray(input),
+    expected,
+  );
+}
+
+/** A key with its default and the one line `--help` shows for it. */
+function setting<
+  const S extends v.GenericSchema,
+  const D extends v.InferInput<S>,
+>(
+  schema: S,
+  defaultValue: D,
+  description: string,
+) {
+  return v.optional(v.pipe(schema, v.description(description)), defaultValue);
+}
+
+/** The keys of one path's settings; unset keys inherit the top-level value. */
+export const PATH_SETTINGS = {
+  /** A new publisher takes over this path while it is busy. */
+  overridePublisher: v.optional(
+    v.pipe(Bool, v.description("a new publisher takes over this busy path")),
+  ),
+} as const;
+
+/** Settings of one path. */
+export const PathConfigSchema = Strict(PATH_SETTINGS);
+
+/** The top-level keys that are scalars (what env vars and flags may set). */
+export const SETTINGS = {
+  /** Least severe log level written. */
+  logLevel: setting(
+    OneOf(LOG_LEVELS),
+    "info",
+    "least severe log level written",
+  ),
+  /** Milliseconds a connection may send nothing before it is closed. */
+  readTimeout: setting(
+    Duration,
+    "10s",
+    "a connection that sends nothing this long is closed",
+  ),
+  /** Milliseconds a reader's writes may make no progress before it is dropped. */
+  writeTimeout: setting(
+    Duration,
+    "10s",
+    "a reader whose writes make no progress this long is dropped",
+  ),
+  /** Bytes a reader may have queued before it skips to the next keyframe. */
+  writeQueueSize: setting(
+    Size,
+    "8MiB",
+    "bytes queued per reader before it skips to the next keyframe",
+  ),
+  /** A new publisher takes over a busy path; `false` refuses it. */
+  overridePublisher: setting(
+    Bool,
+    true,
+    "a new publisher takes over a busy path; false refuses it",
+  ),
+  /** Milliseconds readers stay attached after the publisher goes. */
+  publisherGracePeriod: setting(
+    Duration,
+    "5s",
+    "readers stay attached this long after the publisher goes",
+  ),
+  /** Milliseconds a play before publish waits before StreamNotFound. */
+  playWaitTimeout: setting(
+    Duration,
+    "5s",
+    "a play before publish waits this long, then StreamNotFound",
+  ),
+  /** Keep the frames since the last keyframe for instant start. */
+  gopCache: setting(
+    Bool,
+    true,
+    "keep frames since the last keyframe for instant start",
+  ),
+  /** Serve RTMP. */
+  rtmp: setting(Bool, true, "serve RTMP"),
+  /** Address the RTMP server listens on; see {@link parseAddress}. */
+  rtmpAddress: setting(
+    Address,
+    ":1935",
+    "RTMP listen address (host:port or :port)",
+  ),
+  /** Chunk size Sluice sends with (Set Chunk Size), in bytes. */
+  rtmpChunkSize: setting(
+    IntRange(128, 65536),
+    4096,
+    "RTMP chunk size sent, in bytes",
+  ),
+  /** Bytes of the largest RTMP message accepted from a peer. */
+  rtmpMaxMessageSize: setting(Size, "16MiB", "largest RTMP message accepted"),
+  /** Bytes of the largest Set Chunk Size accepted from a peer. */
+  rtmpMaxChunkSize: setting(
+    Size,
+    "16MiB",
+    "largest RTMP chunk size a peer may set",
+  ),
+} as const;
+
+/** The whole configuration file: {@link SETTINGS}, then `paths`. */
+export const ConfigSchema = Strict({
+  ...SETTINGS,
+  /** Per-path settings by path name (`live/cam1`); an empty entry is allowed. */
+  paths: v.optional(
+    v.pipe(
+      Mapping("expected a mapping of path names to settings"),
+      v.record(
+        v.string(),
+        v.pipe(
+          v.nullish(v.unknown()),
+          v.transform((value) => value ?? {}),
+          PathConfigSchema,
+        ),
+      ),
+    ),
+    {},
+  ),
+});
+
+/** Every top-level key, in file order. */
+export const CONFIG_KEYS: readonly string[] = Object.keys(
+  ConfigSchema.pipe[1].entries,
+);
+
+/** A top-level scalar key (settable from env and flags). */
+export type SettingKey = keyof typeof SETTINGS;
+
+/**
+ * The parsed configuration: durations in milliseconds, sizes in bytes,
+ * addresses as given (split them with {@link parseAddress}).
+ */
+export type Config = v.InferOutput<typeof ConfigSchema>;
+
+/** The parsed settings of one path. */
+export type PathConfig = v.InferOutput<typeof PathConfigSchema>;
+
+/** What a configuration file may hold before parsing. */
+export type ConfigInput = v.InferInput<typeof ConfigSchema>;
+
+/** The default of `key` as a user would write it (`"10s"`, `":1935"`). */
+export function settingDefault(key: SettingKey): string {
+  return String(SETTINGS[key].default);
+}
+
+/** The one-line description of `key`. */
+export function settingDescription(key: SettingKey): string {
+  return v.getDescription(SETTINGS[key].wrapped) ?? "";
+}

@@ -1,0 +1,521 @@
+/**
+ * The interop harness: real, unmodified ffmpeg and ffprobe on 127.0.0.1.
+ *
+ * Every process is bounded in time and killed when its time is up; its
+ * stderr is kept for failure messages. A player decodes every frame and
+ * counts it ("it connected" is no pass): `-f framecrc` prints one line per
+ * decoded frame, `stream, dts, pts, duration, size, crc`, after header lines
+ * such as `#dimensions 0: 320x240` and `#sample_rate 1: 44100`.
+ *
+ * ```ts
+ * await using pub = publishTestSignal("rtmp://127.0.0.1:1935/live/test", { seconds: 5 });
+ * const play = await playAndCount("rtmp://127.0.0.1:1935/live/test", { frames: 50, timeoutMs: 10_000 });
+ * assert.equal(play.video?.frames, 50, play.stderr);
+ * ```
+ */
+import { toolPath } from "./tools.ts";
+
+/** How long a stopped process has to finish its output before SIGKILL. */
+const STOP_GRACE_MS = 3000;
+/** Stderr kept: the start (stream descriptions) and the end (the failure). */
+const STDERR_HEAD = 32 * 1024;
+const STDERR_TAIL = 32 * 1024;
+
+/** Options of {@link publishTestSignal}. */
+export interface PublishOptions {
+  /** Length of the signal; ffmpeg stops after it (`-t`). @default {10} */
+  seconds?: number;
+  /** @default {320} */
+  width?: number;
+  /** @default {240} */
+  height?: number;
+  /** @default {25} */
+  fps?: number;
+  /** Frames from one keyframe to the next. @default fps (one per second) */
+  gop?: number;
+  /** @default {"h264"} */
+  video?: "h264" | "hevc";
+  /** @default {"aac"} */
+  audio?: "aac" | "none" | "mp3" | "pcma" | "pcmu" | "opus";
+  /** `flv` for RTMP URLs and `.flv` files, `rtsp` for ANNOUNCE/RECORD. @default {"flv"} */
+  format?: "flv" | "rtsp";
+  /** `-rtsp_transport` when publishing over RTSP. @default ffmpeg's (udp) */
+  rtspTransport?: "tcp" | "udp";
+  /** Send at the signal's own pace (`-re`), as a live encoder does. @default {true} */
+  realtime?: boolean;
+  /** Output options after Sluice's own (a later `-f` wins). @default {[]} */
+  extraArgs?: string[];
+  /** Kill the process after this long. @default seconds × 1000 + 15 000 */
+  timeoutMs?: number;
+}
+
+/** A running ffmpeg publisher; `await using` stops it at the end of a scope. */
+export interface Publisher extends AsyncDisposable {
+  process: Deno.ChildProcess;
+  /** Asks ffmpeg to finish (SIGINT), then kills it if it lingers. */
+  stop(): Promise<void>;
+  /** The kept stderr, for failure messages. */
+  stderr(): string;
+  /** Settles once ffmpeg exited and its output was read. */
+  status: Promise<Deno.CommandStatus>;
+}
+
+/** Audio encoder arguments and the sample rate the sine source is made at. */
+const AUDIO: Record<Exclude<PublishOptions["audio"], "none" | undefined>, {
+  args: string[];
+  sampleRate: number;
+}> = {
+  aac: { args: ["-c:a", "aac", "-b:a", "64k"], sampleRate: 44100 },
+  mp3: { args: ["-c:a", "libmp3lame", "-b:a", "64k"], sampleRate: 44100 },
+  pcma: { args: ["-c:a", "pcm_alaw"], sampleRate: 8000 },
+  pcmu: { args: ["-c:a", "pcm_mulaw"], sampleRate: 8000 },
+  opus: { args: ["-c:a", "libopus", "-b:a", "32k"], sampleRate: 48000 },
+};
+
+/**
+ * Publishes ffmpeg's `testsrc2` picture and a sine tone to `url` (an RTMP or
+ * RTSP URL, or a plain file path).
+ */
+export function publishTestSignal(
+  url: string,
+  options: PublishOptions = {},
+): Publisher {
+  const seconds = options.seconds ?? 10;
+  const width = options.width ?? 320;
+  const height = options.height ?? 240;
+  const fps = options.fps ?? 25;
+  const gop = options.gop ?? fps;
+  const audio = options.audio ?? "aac";
+  const format = options.format ?? "flv";
+  const re = (options.realtime ?? true) ? ["-re"] : [];
+  const args = [
+    ...re,
+    ...["-f", "lavfi", "-i", `testsrc2=size=${width}x${height}:rate=${fps}`],
+  ];
+  if (audio !== "none") {
+    const rate = AUDIO[audio].sampleRate;
+    args.push(
+      ...re,
+      "-f",
+      "lavfi",
+      "-i",
+      `sine=frequency=440:sample_rate=${rate}`,
+    );
+  }
+  args.push("-t", String(seconds), "-map", "0:v");
+  if (options.video === "hevc") {
+    args.push(
+      ...["-c:v", "libx265", "-preset", "ultrafast", "-tune", "zerolatency"],
+      ...[
+        "-x265-params",
+        `log-level=error:keyint=${gop}:min-keyint=${gop}:scenecut=0`,
+      ],
+    );
+  } else {
+    args.push(
+      ...["-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency"],
+      ...["-keyint_min", String(gop), "-sc_threshold", "0"],
+    );
+  }
+  args.push("-pix_fmt", "yuv420p", "-g", String(gop));
+  if (audio !== "none") args.push("-map", "1:a", ...AUDIO[audio].args);
+  if (format === "rtsp") {
+    args.push("-f", "rtsp");
+    if (options.rtspTransport) {
+      args.push("-rtsp_transport", options.rtspTransport);
+    }
+  } else {
+    // A live FLV output cannot seek back to fill in duration and size.
+    args.push("-f", "flv", "-flvflags", "no_duration_filesize");
+  }
+  args.push(...options.extraArgs ?? [], url);
+  const run = spawn("ffmpeg", args, {
+    timeoutMs: options.timeoutMs ?? seconds * 1000 + 15_000,
+  });
+  return {
+    process: run.process,
+    stop: run.stop,
+    stderr: run.stderr,
+    status: run.status,
+    [Symbol.asyncDispose]: run.stop,
+  };
+}
+
+/** Options of {@link playAndCount}. */
+export interface PlayOptions {
+  /** Stop after this many video frames (`-frames:v`). @default until the input ends */
+  frames?: number;
+  /** Stop after this much media time (`-t`). @default until the input ends */
+  seconds?: number;
+  /** Kill ffmpeg after this long, and report what was counted. */
+  timeoutMs: number;
+  /** Input options before `-i` (`-rtsp_transport tcp`). @default {[]} */
+  inputArgs?: string[];
+}
+
+/** What a player decoded. */
+export interface PlayResult {
+  /** The first video stream, if the input had one. */
+  video?: { codec: string; width: number; height: number; frames: number };
+  /** The first audio stream, if the input had one. */
+  audio?: {
+    codec: string;
+    sampleRate: number;
+    channels: number;
+    frames: number;
+  };
+  /** The kept stderr, for failure messages. */
+  stderr: string;
+  /** ffmpeg's exit code; 255 after our SIGINT. */
+  code: number;
+  /** Whether ffmpeg was stopped because `timeoutMs` passed. */
+  timedOut: boolean;
+}
+
+const CHANNELS: Record<string, number> = {
+  mono: 1,
+  stereo: 2,
+  "2.1": 3,
+  "3.0": 3,
+  quad: 4,
+  "4.0": 4,
+  "5.0": 5,
+  "5.1": 6,
+  "7.1": 8,
+};
+
+/**
+ * Plays `url` with ffmpeg, decoding the first video and audio stream, and
+ * counts the decoded frames; every raw video frame must be width × height of
+ * yuv420p.
+ *
+ * @throws {Error} when a decoded video frame has the wrong size
+ */
+export async function playAndCount(
+  url: string,
+  options: PlayOptions,
+): Promise<PlayResult> {
+  const args = [
+    ...options.inputArgs ?? [],
+    "-i",
+    url,
+    "-map",
+    "0:v:0?",
+    "-map",
+    "0:a:0?",
+  ];
+  // One known pixel format makes the raw frame size checkable.
+  args.push("-pix_fmt:v", "yuv420p");
+  if (options.frames !== undefined) {
+    args.push("-frames:v", String(options.frames));
+  }
+  if (options.seconds !== undefined) args.push("-t", String(options.seconds));
+  args.push("-f", "framecrc", "-");
+
+  const counter = new FrameCounter();
+  const run = spawn("ffmpeg", args, {
+    timeoutMs: options.timeoutMs,
+    onStdoutLine: (line) => counter.line(line),
+  });
+  const status = await run.status;
+  const stderr = run.stderr();
+  if (counter.badFrame !== undefined) {
+    throw new Error(
+      `Cannot count frames of ${url}: ${counter.badFrame}\n${stderr}`,
+    );
+  }
+  const codecs = sourceCodecs(stderr);
+  const result: PlayResult = {
+    stderr,
+    code: status.code,
+    timedOut: run.timedOut(),
+  };
+  const { video, audio } = counter;
+  if (video !== undefined) {
+    result.video = {
+      codec: codecs.get(video.index) ?? "unknown",
+      width: video.width,
+      height: video.height,
+      frames: video.frames,
+    };
+  }
+  if (audio !== undefined) {
+    result.audio = {
+      codec: codecs.get(audio.index) ?? "unknown",
+      sampleRate: audio.sampleRate,
+      channels: audio.channels,
+      frames: audio.frames,
+    };
+  }
+  return result;
+}
+
+/** One stream of `ffprobe -show_streams` (the fields tests read most). */
+export interface ProbeStream {
+  index: number;
+  codec_type: "video" | "audio" | "data" | "subtitle" | string;
+  codec_name?: string;
+  width?: number;
+  height?: number;
+  /** A string in ffprobe's JSON. */
+  sample_rate?: string;
+  channels?: number;
+  [field: string]: unknown;
+}
+
+/** What {@link probe} found. */
+export interface ProbeResult {
+  streams: ProbeStream[];
+  stderr: string;
+  code: number;
+  timedOut: boolean;
+}
+
+/** Describes the streams at `url` with `ffprobe -show_streams -of json`. */
+export async function probe(
+  url: string,
+  timeoutMs: number,
+): Promise<ProbeResult> {
+  const lines: string[] = [];
+  const run = spawn("ffprobe", [
+    "-v",
+    "error",
+    "-show_streams",
+    "-of",
+    "json",
+    url,
+  ], {
+    timeoutMs,
+    onStdoutLine: (line) => void lines.push(line),
+  });
+  const status = await run.status;
+  let streams: ProbeStream[] = [];
+  try {
+    streams =
+      (JSON.parse(lines.join("\n")) as { streams?: ProbeStream[] }).streams ??
+        [];
+  } catch {
+    // killed or failed before printing: no streams, stderr tells why
+  }
+  return {
+    streams,
+    stderr: run.stderr(),
+    code: status.code,
+    timedOut: run.timedOut(),
+  };
+}
+
+interface VideoCount {
+  index: number;
+  width: number;
+  height: number;
+  frames: number;
+}
+
+interface AudioCount {
+  index: number;
+  sampleRate: number;
+  channels: number;
+  frames: number;
+}
+
+/** Reads `-f framecrc` output line by line. */
+class FrameCounter {
+  video?: VideoCount;
+  audio?: AudioCount;
+  /** The first wrong-sized video frame, described. */
+  badFrame?: string;
+  readonly #media = new Map<number, string>();
+
+  line(line: string): void {
+    const header = /^#(\w+) (\d+): (.*)$/.exec(line);
+    if (header !== null) {
+      return this.#header(header[1]!, Number(header[2]), header[3]!.trim());
+    }
+    const fields = line.split(",").map((f) => f.trim());
+    if (fields.length < 6 || line.startsWith("#")) return;
+    const index = Number(fields[0]);
+    const duration = Number(fields[3]);
+    const size = Number(fields[4]);
+    if (this.video?.index === index) {
+      const v = this.video;
+      v.frames++;
+      const expected = v.width * v.height +
+        2 * Math.ceil(v.width / 2) * Math.ceil(v.height / 2);
+      if (size !== expected && this.badFrame === undefined) {
+        this.badFrame =
+          `video frame ${v.frames} has ${size} bytes, expected ${expected} ` +
+          `for ${v.width}x${v.height} yuv420p`;
+      }
+    } else if (this.audio?.index === index) {
+      const a = this.audio;
+      a.frames++;
+      // pcm_s16le: 2 bytes per sample per channel; the duration is in samples.
+      if (a.channels === 0 && duration > 0) {
+        a.channels = Math.round(size / (2 * duration));
+      }
+    }
+  }
+
+  #header(name: string, index: number, value: string): void {
+    if (name === "media_type") {
+      this.#media.set(index, value);
+      if (value === "video" && this.video === undefined) {
+        this.video = { index, width: 0, height: 0, frames: 0 };
+      } else if (value === "audio" && this.audio === undefined) {
+        this.audio = { index, sampleRate: 0, channels: 0, frames: 0 };
+      }
+    } else if (name === "dimensions" && this.video?.index === index) {
+      const [w, h] = value.split("x").map(Number);
+      this.video.width = w ?? 0;
+      this.video.height = h ?? 0;
+    } else if (name === "sample_rate" && this.audio?.index === index) {
+      this.audio.sampleRate = Number(value);
+    } else if (name === "channel_layout_name" && this.audio?.index === index) {
+      this.audio.channels = CHANNELS[value] ?? 0;
+    }
+  }
+}
+
+/**
+ * Output stream index → codec of the input stream it was decoded from, from
+ * `Stream #0:1 -> #0:0 (h264 (native) -> rawvideo (native))` lines.
+ */
+function sourceCodecs(stderr: string): Map<number, string> {
+  const codecs = new Map<number, string>();
+  for (const m of stderr.matchAll(/Stream #\d+:\d+ -> #0:(\d+) \((\w+)/g)) {
+    codecs.set(Number(m[1]), m[2]!);
+  }
+  return codecs;
+}
+
+interface SpawnOptions {
+  timeoutMs: number;
+  onStdoutLine?: (line: string) => void;
+}
+
+interface Spawned {
+  process: Deno.ChildProcess;
+  /** Settles once the process exited, its output was read and timers cleared. */
+  status: Promise<Deno.CommandStatus>;
+  stderr(): string;
+  timedOut(): boolean;
+  /** SIGINT, then SIGKILL after {@link STOP_GRACE_MS}; resolves when it is gone. */
+  stop(): Promise<void>;
+}
+
+/** Starts `tool` bounded by `timeoutMs`, keeping stderr and feeding stdout lines. */
+function spawn(
+  tool: "ffmpeg" | "ffprobe",
+  args: string[],
+  options: SpawnOptions,
+): Spawned {
+  const base = tool === "ffmpeg"
+    ? ["-hide_banner", "-nostdin", "-nostats"]
+    : ["-hide_banner"];
+  const process = new Deno.Command(toolPath(tool), {
+    args: [...base, ...args],
+    stdin: "null",
+    stdout: options.onStdoutLine ? "piped" : "null",
+    stderr: "piped",
+  }).spawn();
+  const log = new KeptText();
+  let exited = false;
+  let timedOut = false;
+  let killTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const signal = (sig: Deno.Signal) => {
+    if (exited) return;
+    try {
+      process.kill(sig);
+    } catch {
+      // exited between the check and the signal
+    }
+  };
+  const stop = () => {
+    if (exited || killTimer !== undefined) return;
+    signal("SIGINT");
+    killTimer = setTimeout(() => signal("SIGKILL"), STOP_GRACE_MS);
+  };
+  const deadline = setTimeout(() => {
+    timedOut = true;
+    log.push(`\n[harness: ${tool} killed after ${options.timeoutMs} ms]\n`);
+    stop();
+  }, options.timeoutMs);
+
+  const reads = [readText(process.stderr, (text) => log.push(text))];
+  if (options.onStdoutLine) {
+    reads.push(readLines(process.stdout, options.onStdoutLine));
+  }
+  const status = (async () => {
+    const [result] = await Promise.all([process.status, ...reads]);
+    return result;
+  })().finally(() => {
+    exited = true;
+    clearTimeout(deadline);
+    clearTimeout(killTimer);
+  });
+  status.catch(() => {}); // read by whoever awaits it; never an unhandled rejection
+
+  return {
+    process,
+    status,
+    stderr: () => log.text(),
+    timedOut: () => timedOut,
+    stop: async () => {
+      stop();
+      await status.catch(() => {});
+    },
+  };
+}
+
+async function readText(
+  stream: ReadableStream<Uint8Array>,
+  onText: (text: string) => void,
+) {
+  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+    onText(text);
+  }
+}
+
+async function readLines(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+) {
+  let rest = "";
+  await readText(stream, (text) => {
+    const lines = (rest + text).split("\n");
+    rest = lines.pop()!;
+    for (const line of lines) onLine(line);
+  });
+  if (rest !== "") onLine(rest);
+}
+
+/** Keeps the first and the last few KiB of a long text. */
+class KeptText {
+  #head = "";
+  #tail = "";
+  #dropped = false;
+
+  push(text: string): void {
+    if (this.#head.length < STDERR_HEAD) {
+      const room = STDERR_HEAD - this.#head.length;
+      this.#head += text.slice(0, room);
+      text = text.slice(room);
+    }
+    this.#tail += text;
+    if (this.#tail.length > 2 * STDERR_TAIL) {
+      this.#tail = this.#tail.slice(-STDERR_TAIL);
+      this.#dropped = true;
+    }
+  }
+
+  text(): string {
+    if (!this.#dropped && this.#tail.length <= STDERR_TAIL) {
+      return this.#head + this.#tail;
+    }
+    return `${this.#head}\n[... stderr cut ...]\n${
+      this.#tail.slice(-STDERR_TAIL)
+    }`;
+  }
+}
