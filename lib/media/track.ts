@@ -56,7 +56,7 @@ export interface AudioTrack {
   kind: "audio";
   id: number;
   codec: AudioCodec;
-  /** Ticks per second: the sample rate (MP3: 90000 as RTP carries it, RFC 3551 §4.5.13). */
+  /** Ticks per second: the sample rate (RTP payloads with another clock, such as MP3 at 90 kHz, rescale). */
   clockRate: number;
   sampleRate: number;
   channels: number;

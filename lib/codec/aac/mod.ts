@@ -1,0 +1,7 @@
+/**
+ * AAC helpers: AudioSpecificConfig and ADTS.
+ *
+ * @module
+ */
+export * from "./asc.ts";
+export * from "./adts.ts";

@@ -1,0 +1,6 @@
+/**
+ * VP9 helpers: the vpcC record and keyframe size.
+ *
+ * @module
+ */
+export * from "./vpcc.ts";
