@@ -32,7 +32,9 @@ export class ByteReader {
     const at = this.pos;
     if (at + n > this.bytes.length) {
       throw new ProtocolError(
-        `Cannot read ${n} bytes at offset ${at}: only ${this.bytes.length - at} remain`,
+        `Cannot read ${n} bytes at offset ${at}: only ${
+          this.bytes.length - at
+        } remain`,
         { protocol: this.#protocol, code: "truncated" },
       );
     }
@@ -48,7 +50,8 @@ export class ByteReader {
   }
   u24(): number {
     const at = this.#need(3);
-    return (this.bytes[at]! << 16) | (this.bytes[at + 1]! << 8) | this.bytes[at + 2]!;
+    return (this.bytes[at]! << 16) | (this.bytes[at + 1]! << 8) |
+      this.bytes[at + 2]!;
   }
   /** Signed 24-bit, two's complement (FLV composition time). */
   i24(): number {
@@ -84,8 +87,14 @@ export class ByteWriter {
   pos = 0;
 
   constructor(sizeOrBuffer: number | Uint8Array<ArrayBuffer>) {
-    this.bytes = typeof sizeOrBuffer === "number" ? new Uint8Array(sizeOrBuffer) : sizeOrBuffer;
-    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    this.bytes = typeof sizeOrBuffer === "number"
+      ? new Uint8Array(sizeOrBuffer)
+      : sizeOrBuffer;
+    this.view = new DataView(
+      this.bytes.buffer,
+      this.bytes.byteOffset,
+      this.bytes.byteLength,
+    );
   }
 
   u8(v: number): this {
@@ -143,10 +152,13 @@ export class BitReader {
   /** Reads `n` (at most 32) bits as an unsigned number. */
   bits(n: number): number {
     if (n > this.remaining) {
-      throw new ProtocolError(`Cannot read ${n} bits: only ${this.remaining} remain`, {
-        protocol: "codec",
-        code: "truncated",
-      });
+      throw new ProtocolError(
+        `Cannot read ${n} bits: only ${this.remaining} remain`,
+        {
+          protocol: "codec",
+          code: "truncated",
+        },
+      );
     }
     let v = 0;
     for (let i = 0; i < n; i++) {
@@ -168,10 +180,13 @@ export class BitReader {
     let zeros = 0;
     while (this.bit() === 0) {
       if (++zeros > 31) {
-        throw new ProtocolError("Cannot read Exp-Golomb code: more than 31 leading zeros", {
-          protocol: "codec",
-          code: "malformed",
-        });
+        throw new ProtocolError(
+          "Cannot read Exp-Golomb code: more than 31 leading zeros",
+          {
+            protocol: "codec",
+            code: "malformed",
+          },
+        );
       }
     }
     return zeros === 0 ? 0 : 2 ** zeros - 1 + this.bits(zeros);

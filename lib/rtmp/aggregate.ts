@@ -17,21 +17,37 @@ const BACK_POINTER_SIZE = 4;
  * are relative: the first one takes the aggregate's timestamp and the rest
  * keep their distance to it (§7.1.6). Other tag types are skipped.
  */
-export function parseAggregate(payload: Uint8Array, timestamp: number): FlvTag[] {
+export function parseAggregate(
+  payload: Uint8Array,
+  timestamp: number,
+): FlvTag[] {
   const tags: FlvTag[] = [];
   let pos = 0;
   let first: number | undefined;
   while (pos < payload.length) {
-    if (payload.length - pos < TAG_HEADER_SIZE) throw fail("truncated", `${payload.length - pos} bytes left for an 11-byte header`);
+    if (payload.length - pos < TAG_HEADER_SIZE) {
+      throw fail(
+        "truncated",
+        `${payload.length - pos} bytes left for an 11-byte header`,
+      );
+    }
     const type = payload[pos]! & 0x1f;
-    const size = (payload[pos + 1]! << 16) | (payload[pos + 2]! << 8) | payload[pos + 3]!;
-    const ts = ((payload[pos + 7]! << 24) | (payload[pos + 4]! << 16) | (payload[pos + 5]! << 8) | payload[pos + 6]!) >>> 0;
+    const size = (payload[pos + 1]! << 16) | (payload[pos + 2]! << 8) |
+      payload[pos + 3]!;
+    const ts = ((payload[pos + 7]! << 24) | (payload[pos + 4]! << 16) |
+      (payload[pos + 5]! << 8) | payload[pos + 6]!) >>> 0;
     const start = pos + TAG_HEADER_SIZE;
     const end = start + size;
-    if (end > payload.length) throw fail("truncated", `tag of ${size} bytes exceeds the message`);
+    if (end > payload.length) {
+      throw fail("truncated", `tag of ${size} bytes exceeds the message`);
+    }
     first ??= ts;
     if (type === 8 || type === 9) {
-      tags.push({ type, timestamp: timestamp + ((ts - first) | 0), data: payload.subarray(start, end) });
+      tags.push({
+        type,
+        timestamp: timestamp + ((ts - first) | 0),
+        data: payload.subarray(start, end),
+      });
     }
     pos = Math.min(payload.length, end + BACK_POINTER_SIZE);
   }
@@ -39,5 +55,8 @@ export function parseAggregate(payload: Uint8Array, timestamp: number): FlvTag[]
 }
 
 function fail(code: "truncated", detail: string): ProtocolError {
-  return new ProtocolError(`Cannot read aggregate message: ${detail}`, { protocol: "rtmp", code });
+  return new ProtocolError(`Cannot read aggregate message: ${detail}`, {
+    protocol: "rtmp",
+    code,
+  });
 }

@@ -1,0 +1,6 @@
+/**
+ * Clients: reach out to other servers to pull or push a stream.
+ *
+ * @module
+ */
+export * from "./rtmp.ts";

@@ -1,0 +1,440 @@
+/**
+ * An RTMP client: connects to a server, then plays (pulls) or publishes
+ * (pushes) one stream. Relays, tests and the load benchmark use it.
+ *
+ * @module
+ */
+
+import { ProtocolError } from "../errors.ts";
+import { closeQuietly, connectTcp, writeAll } from "../net/tcp.ts";
+import { ChunkDemuxer } from "../rtmp/chunk_demuxer.ts";
+import { encodeMessage } from "../rtmp/chunk_muxer.ts";
+import {
+  decodeCommand,
+  encodeCommand,
+  type RtmpCommand,
+} from "../rtmp/command.ts";
+import {
+  acknowledgement,
+  decodeControl,
+  decodeUserControl,
+  pingResponse,
+  setBufferLength,
+  setChunkSize,
+  windowAckSize,
+} from "../rtmp/control.ts";
+import { HandshakeClient } from "../rtmp/handshake.ts";
+import {
+  CHUNK_STREAM,
+  MESSAGE_TYPE,
+  type RtmpMessage,
+} from "../rtmp/message.ts";
+
+/** Options of {@link RtmpClient.connect}. */
+export interface RtmpClientOptions {
+  /** Each step (TCP connect, handshake, each command) must finish within this. @default {10000} */
+  timeoutMs?: number;
+  /** Chunk size announced for what the client sends. @default {4096} */
+  chunkSize?: number;
+  /** Media messages buffered before the client stops reading the socket. @default {256} */
+  maxQueued?: number;
+}
+
+/** Where an RTMP URL points: `rtmp://host[:port]/app[/instance]/name[?query]`. */
+export interface RtmpUrl {
+  hostname: string;
+  port: number;
+  app: string;
+  /** The stream name (with its query, as servers expect it). */
+  name: string;
+  tcUrl: string;
+}
+
+/** Splits an RTMP URL: the first path segment is the app, the rest the stream name. */
+export function parseRtmpUrl(url: string): RtmpUrl {
+  const m = /^rtmp:\/\/([^/:?#]+|\[[^\]]+\])(?::(\d+))?\/([^/?#]+)\/?([^#]*)$/
+    .exec(url);
+  if (m === null) {
+    throw new TypeError(
+      `Cannot parse RTMP URL "${url}": expected rtmp://host[:port]/app/name`,
+    );
+  }
+  const hostname = m[1]!.replace(/^\[|\]$/g, "");
+  const port = m[2] === undefined ? 1935 : Number(m[2]);
+  const app = m[3]!;
+  return {
+    hostname,
+    port,
+    app,
+    name: m[4]!,
+    tcUrl: `rtmp://${m[1]}${m[2] ? `:${m[2]}` : ""}/${app}`,
+  };
+}
+
+/** A server's `_error` answer or error `onStatus`. */
+export class RtmpStatusError extends Error {
+  readonly code: string;
+  constructor(message: string, code: string) {
+    super(message);
+    this.name = "RtmpStatusError";
+    this.code = code;
+  }
+}
+
+interface Pending {
+  resolve(cmd: RtmpCommand): void;
+  reject(e: Error): void;
+}
+
+/** One RTMP connection from the client side. */
+export class RtmpClient {
+  readonly url: RtmpUrl;
+  readonly #conn: Deno.TcpConn;
+  readonly #timeoutMs: number;
+  readonly #chunkSize: number;
+  readonly #maxQueued: number;
+  readonly #demuxer = new ChunkDemuxer();
+  readonly #pending = new Map<number, Pending>();
+  #statusWaiters: ((info: Record<string, unknown> | Error) => void)[] = [];
+  #writing: Promise<void> = Promise.resolve();
+  #queue: RtmpMessage[] = [];
+  #wake: (() => void) | undefined;
+  #room: (() => void) | undefined;
+  #nextTxn = 1;
+  #streamId = 0;
+  #peerWindow = 0;
+  #lastAck = 0;
+  #closed = false;
+  #error: Error | undefined;
+  #outChunkSize = 128;
+  /** Statuses received (codes), oldest first. */
+  readonly statuses: string[] = [];
+
+  private constructor(
+    url: RtmpUrl,
+    conn: Deno.TcpConn,
+    options: RtmpClientOptions,
+  ) {
+    this.url = url;
+    this.#conn = conn;
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#chunkSize = options.chunkSize ?? 4096;
+    this.#maxQueued = options.maxQueued ?? 256;
+  }
+
+  /** Connects, runs the handshake and the `connect` command. */
+  static async connect(
+    url: string,
+    options: RtmpClientOptions = {},
+  ): Promise<RtmpClient> {
+    const u = parseRtmpUrl(url);
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const conn = await withTimeout(
+      connectTcp(u.hostname, u.port),
+      timeoutMs,
+      "TCP connect",
+    );
+    const client = new RtmpClient(u, conn, options);
+    try {
+      await withTimeout(client.#handshake(), timeoutMs, "handshake");
+      client.#readLoop();
+      client.#send(setChunkSize(client.#chunkSize));
+      client.#outChunkSize = client.#chunkSize;
+      const reply = await client.#call("connect", {
+        app: u.app,
+        flashVer: "FMLE/3.0 (compatible; Sluice)",
+        tcUrl: u.tcUrl,
+        type: "nonprivate",
+        fpad: false,
+        capabilities: 15,
+        audioCodecs: 3191,
+        videoCodecs: 252,
+        videoFunction: 1,
+      });
+      if (reply.name !== "_result") throw client.#statusError("connect", reply);
+      client.#send(windowAckSize(2_500_000));
+      return client;
+    } catch (e) {
+      client.close();
+      throw e;
+    }
+  }
+
+  /** Plays `name` (default: the URL's); resolves on NetStream.Play.Start. */
+  async play(name = this.url.name): Promise<void> {
+    this.#streamId = await this.#createStream();
+    const started = this.#waitStatus((code) => code === "NetStream.Play.Start");
+    this.#send(setBufferLength(this.#streamId, 1000));
+    this.#invoke("play", this.#streamId, 0, null, name, -1000);
+    await started;
+  }
+
+  /** Publishes `name` (default: the URL's) live; resolves on NetStream.Publish.Start. */
+  async publish(name = this.url.name): Promise<void> {
+    this.#invoke("releaseStream", 0, this.#nextTxn++, null, name);
+    this.#invoke("FCPublish", 0, this.#nextTxn++, null, name);
+    this.#streamId = await this.#createStream();
+    const started = this.#waitStatus((code) =>
+      code === "NetStream.Publish.Start"
+    );
+    this.#invoke("publish", this.#streamId, 0, null, name, "live");
+    await started;
+  }
+
+  /** Sends one audio, video or data message on the published stream. */
+  async sendMedia(
+    typeId: number,
+    timestamp: number,
+    payload: Uint8Array,
+  ): Promise<void> {
+    const chunkStreamId = typeId === MESSAGE_TYPE.AUDIO
+      ? CHUNK_STREAM.AUDIO
+      : typeId === MESSAGE_TYPE.VIDEO
+      ? CHUNK_STREAM.VIDEO
+      : CHUNK_STREAM.DATA;
+    const bytes = encodeMessage(
+      {
+        chunkStreamId,
+        typeId,
+        timestamp: timestamp >>> 0,
+        streamId: this.#streamId,
+        payload,
+      },
+      this.#outChunkSize,
+    );
+    await this.#write(bytes);
+  }
+
+  /** Media and data messages of the stream played, until the connection ends. */
+  async *messages(): AsyncGenerator<RtmpMessage> {
+    for (;;) {
+      if (this.#queue.length > 0) {
+        const m = this.#queue.shift()!;
+        if (this.#queue.length < this.#maxQueued / 2) this.#room?.();
+        yield m;
+        continue;
+      }
+      if (this.#closed) {
+        if (this.#error !== undefined) throw this.#error;
+        return;
+      }
+      await new Promise<void>((r) => this.#wake = r);
+    }
+  }
+
+  /** Whether the connection has ended. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    this.#end(undefined);
+  }
+
+  async #handshake(): Promise<void> {
+    const hs = new HandshakeClient();
+    await writeAll(this.#conn, hs.start());
+    const buf = new Uint8Array(8192);
+    while (!hs.done) {
+      const n = await this.#conn.read(buf);
+      if (n === null) {
+        throw new ProtocolError("Cannot finish handshake: server closed", {
+          protocol: "rtmp",
+          code: "truncated",
+        });
+      }
+      const reply = hs.push(buf.subarray(0, n));
+      if (reply !== undefined) await writeAll(this.#conn, reply);
+    }
+    if (hs.rest.length > 0) {
+      this.#demuxer.push(hs.rest.slice(), { enqueue: (m) => this.#message(m) });
+    }
+  }
+
+  async #readLoop(): Promise<void> {
+    try {
+      while (!this.#closed) {
+        if (this.#queue.length >= this.#maxQueued) {
+          await new Promise<void>((r) => this.#room = r);
+          continue;
+        }
+        const buf = new Uint8Array(64 * 1024);
+        const n = await this.#conn.read(buf);
+        if (n === null) break;
+        this.#demuxer.push(buf.subarray(0, n), {
+          enqueue: (m) => this.#message(m),
+        });
+        if (
+          this.#peerWindow > 0 &&
+          this.#demuxer.bytesIn - this.#lastAck >= this.#peerWindow
+        ) {
+          this.#lastAck = this.#demuxer.bytesIn;
+          this.#send(acknowledgement(this.#demuxer.bytesIn));
+        }
+      }
+      this.#end(undefined);
+    } catch (e) {
+      this.#end(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  #message(m: RtmpMessage): void {
+    switch (m.typeId) {
+      case MESSAGE_TYPE.COMMAND_AMF0:
+      case MESSAGE_TYPE.COMMAND_AMF3: {
+        const cmd = decodeCommand(
+          m.payload,
+          m.typeId === MESSAGE_TYPE.COMMAND_AMF3,
+        );
+        if (cmd.name === "onStatus") {
+          const info = (cmd.args[0] ?? {}) as Record<string, unknown>;
+          this.statuses.push(String(info.code));
+          for (const w of this.#statusWaiters) w(info);
+          return;
+        }
+        const p = this.#pending.get(cmd.transactionId);
+        if (
+          p !== undefined && (cmd.name === "_result" || cmd.name === "_error")
+        ) {
+          this.#pending.delete(cmd.transactionId);
+          p.resolve(cmd);
+        }
+        return;
+      }
+      case MESSAGE_TYPE.USER_CONTROL: {
+        const ev = decodeUserControl(m.payload);
+        if (ev.type === "pingRequest") this.#send(pingResponse(ev.timestamp));
+        return;
+      }
+      case MESSAGE_TYPE.WINDOW_ACK_SIZE: {
+        const c = decodeControl(m);
+        if (c?.type === "windowAckSize") this.#peerWindow = c.size;
+        return;
+      }
+      case MESSAGE_TYPE.AUDIO:
+      case MESSAGE_TYPE.VIDEO:
+      case MESSAGE_TYPE.DATA_AMF0:
+      case MESSAGE_TYPE.DATA_AMF3:
+      case MESSAGE_TYPE.AGGREGATE:
+        this.#queue.push(m);
+        this.#wake?.();
+        return;
+      default:
+        return;
+    }
+  }
+
+  async #createStream(): Promise<number> {
+    const reply = await this.#call("createStream", null);
+    const id = reply.args[0];
+    if (reply.name !== "_result" || typeof id !== "number") {
+      throw this.#statusError("createStream", reply);
+    }
+    return id;
+  }
+
+  #call(
+    name: string,
+    commandObject: unknown,
+    ...args: unknown[]
+  ): Promise<RtmpCommand> {
+    const txn = this.#nextTxn++;
+    const reply = new Promise<RtmpCommand>((resolve, reject) =>
+      this.#pending.set(txn, { resolve, reject })
+    );
+    this.#invoke(name, 0, txn, commandObject, ...args);
+    return withTimeout(reply, this.#timeoutMs, name);
+  }
+
+  #invoke(
+    name: string,
+    streamId: number,
+    transactionId: number,
+    commandObject: unknown,
+    ...args: unknown[]
+  ): void {
+    this.#send({
+      chunkStreamId: streamId === 0 ? CHUNK_STREAM.COMMAND : CHUNK_STREAM.DATA,
+      typeId: MESSAGE_TYPE.COMMAND_AMF0,
+      timestamp: 0,
+      streamId,
+      payload: encodeCommand({ name, transactionId, commandObject, args }),
+    });
+  }
+
+  /** Resolves when a status matching `ok` arrives; rejects on an error-level status. */
+  #waitStatus(ok: (code: string) => boolean): Promise<void> {
+    const waiting = new Promise<void>((resolve, reject) => {
+      const w = (info: Record<string, unknown> | Error) => {
+        if (info instanceof Error) reject(info);
+        else if (ok(String(info.code))) resolve();
+        else if (info.level === "error") {
+          const code = String(info.code);
+          reject(
+            new RtmpStatusError(
+              `Server answered ${code}: ${String(info.description ?? "")}`,
+              code,
+            ),
+          );
+        } else return;
+        this.#statusWaiters = this.#statusWaiters.filter((x) => x !== w);
+      };
+      this.#statusWaiters.push(w);
+    });
+    return withTimeout(waiting, this.#timeoutMs, "status");
+  }
+
+  #statusError(step: string, reply: RtmpCommand): RtmpStatusError {
+    const info = (reply.args[0] ?? {}) as Record<string, unknown>;
+    const code = String(info.code ?? reply.name);
+    return new RtmpStatusError(`Cannot ${step}: server answered ${code}`, code);
+  }
+
+  #send(message: RtmpMessage): void {
+    if (this.#closed) return;
+    this.#write(encodeMessage(message, this.#outChunkSize)).catch((e) =>
+      this.#end(e)
+    );
+  }
+
+  /** Writes in call order: a large message must not interleave with a small one. */
+  #write(bytes: Uint8Array): Promise<void> {
+    const next = this.#writing.then(() => writeAll(this.#conn, bytes));
+    this.#writing = next.catch(() => {});
+    return next;
+  }
+
+  #end(error: Error | undefined): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#error = error;
+    closeQuietly(this.#conn);
+    const reason = error ?? new Error("Connection closed");
+    for (const p of this.#pending.values()) p.reject(reason);
+    this.#pending.clear();
+    for (const w of this.#statusWaiters) w(reason);
+    this.#wake?.();
+    this.#room?.();
+  }
+}
+
+async function withTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  step: string,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new Error(`Cannot finish ${step}: no answer within ${ms} ms`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

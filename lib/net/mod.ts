@@ -1,0 +1,7 @@
+/**
+ * Sockets: TCP listen/connect and batched writers.
+ *
+ * @module
+ */
+export * from "./tcp.ts";
+export * from "./batch_writer.ts";

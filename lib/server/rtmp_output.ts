@@ -1,0 +1,259 @@
+/**
+ * The RTMP face of a stream: every frame becomes RTMP chunk bytes once, and
+ * the same bytes go to every player's queue.
+ *
+ * @module
+ */
+
+import { GopCache } from "../hub/gop_cache.ts";
+import {
+  type Packet,
+  PACKET_KIND,
+  type PacketKind,
+  type ReaderQueue,
+} from "../hub/reader_queue.ts";
+import type { Metadata, StreamOutput } from "../hub/stream.ts";
+import type { Frame } from "../media/frame.ts";
+import type { AudioTrack, Track, VideoTrack } from "../media/track.ts";
+import {
+  audioSequenceHeader,
+  audioTagBody,
+  tagTimestampMs,
+  videoSequenceHeader,
+  videoTagBody,
+} from "../flv/tag_muxer.ts";
+import { encodeData } from "../rtmp/command.ts";
+import { encodeMessage } from "../rtmp/chunk_muxer.ts";
+import {
+  CHUNK_STREAM,
+  MESSAGE_TYPE,
+  type RtmpMessage,
+} from "../rtmp/message.ts";
+import { equals } from "@std/bytes";
+
+/** One player attached to an {@link RtmpOutput}. */
+export interface RtmpReader {
+  readonly queue: ReaderQueue;
+  /** Called when the stream ends (no publisher within the grace period). */
+  onEnd(): void;
+}
+
+/** Options of {@link RtmpOutput}. */
+export interface RtmpOutputOptions {
+  /** The chunk size every player was told. */
+  chunkSize: number;
+  /** The message stream id players play on. @default {1} */
+  streamId?: number;
+  /** Keep a GOP of encoded packets for new players. @default {true} */
+  gopCache?: boolean;
+}
+
+const CODEC_IDS: Record<string, number | string> = {
+  H264: 7,
+  H265: "hvc1",
+  AV1: "av01",
+  VP9: "vp09",
+  AAC: 10,
+  MP3: 2,
+  PCMA: 7,
+  PCMU: 8,
+  OPUS: "Opus",
+};
+
+/** Encodes a stream's frames as RTMP messages once for all its players. */
+export class RtmpOutput implements StreamOutput {
+  readonly #chunkSize: number;
+  readonly #streamId: number;
+  readonly #readers = new Set<RtmpReader>();
+  readonly #gop: GopCache<Packet> | undefined;
+  #video: VideoTrack | undefined;
+  #audio: AudioTrack | undefined;
+  #videoConfig: Uint8Array | undefined;
+  #audioConfig: Uint8Array | undefined;
+  #metadata: Metadata | undefined;
+  /** Latest timestamp sent, ms: configuration sent later carries it. */
+  #lastMs = 0;
+  /** Timestamp of the GOP cache's keyframe, ms. */
+  #firstMs = 0;
+  /** Frames encoded (once, whatever the number of players). */
+  framesEncoded = 0;
+
+  constructor(options: RtmpOutputOptions) {
+    this.#chunkSize = options.chunkSize;
+    this.#streamId = options.streamId ?? 1;
+    this.#gop = options.gopCache === false ? undefined : new GopCache();
+  }
+
+  get readers(): number {
+    return this.#readers.size;
+  }
+
+  /** Attaches a player: it gets metadata, codec configuration and the GOP at once. */
+  addReader(reader: RtmpReader): void {
+    this.#readers.add(reader);
+    const first = this.#gop?.items[0];
+    const startMs = first === undefined ? this.#lastMs : this.#firstMs;
+    for (const p of this.#configPackets(startMs)) reader.queue.offer(p);
+    if (this.#gop !== undefined) {
+      for (const p of this.#gop.items) reader.queue.offer(p);
+    }
+  }
+
+  /** Detaches a player. */
+  removeReader(reader: RtmpReader): void {
+    this.#readers.delete(reader);
+  }
+
+  tracks(tracks: readonly Track[]): void {
+    const video = tracks.find((t): t is VideoTrack => t.kind === "video");
+    const audio = tracks.find((t): t is AudioTrack => t.kind === "audio");
+    this.#video = video;
+    this.#audio = audio;
+    const videoConfig = video === undefined ? undefined : sequenceHeader(video);
+    const audioConfig = audio === undefined
+      ? undefined
+      : audioSequenceHeader(audio);
+    const changed = !same(videoConfig, this.#videoConfig) ||
+      !same(audioConfig, this.#audioConfig);
+    this.#videoConfig = videoConfig;
+    this.#audioConfig = audioConfig;
+    if (changed && this.#readers.size > 0) {
+      // A new publisher or new codec parameters: players need them before the next frame.
+      const packets = this.#configPackets(this.#lastMs);
+      for (const r of this.#readers) for (const p of packets) r.queue.offer(p);
+    }
+  }
+
+  metadata(metadata: Metadata | undefined): void {
+    this.#metadata = metadata;
+  }
+
+  frame(frame: Frame): void {
+    let body: Uint8Array;
+    let typeId: number;
+    let kind: PacketKind;
+    let ms: number;
+    if (frame.trackId === this.#video?.id) {
+      body = videoTagBody(this.#video, frame);
+      typeId = MESSAGE_TYPE.VIDEO;
+      kind = frame.keyframe ? PACKET_KIND.KEY : PACKET_KIND.DELTA;
+      ms = tagTimestampMs(this.#video, frame.dts);
+    } else if (frame.trackId === this.#audio?.id) {
+      body = audioTagBody(this.#audio, frame);
+      typeId = MESSAGE_TYPE.AUDIO;
+      kind = this.#video === undefined ? PACKET_KIND.KEY : PACKET_KIND.DELTA;
+      ms = tagTimestampMs(this.#audio, frame.dts);
+    } else {
+      return;
+    }
+    const packet: Packet = {
+      bytes: this.#encode(
+        typeId === MESSAGE_TYPE.VIDEO ? CHUNK_STREAM.VIDEO : CHUNK_STREAM.AUDIO,
+        typeId,
+        ms,
+        body,
+      ),
+      kind,
+    };
+    this.framesEncoded++;
+    this.#lastMs = ms;
+    const videoKey = typeId === MESSAGE_TYPE.VIDEO && frame.keyframe;
+    if (videoKey) this.#firstMs = ms;
+    this.#gop?.push(packet, videoKey, packet.bytes.length);
+    for (const r of this.#readers) r.queue.offer(packet);
+  }
+
+  end(): void {
+    const readers = [...this.#readers];
+    this.#readers.clear();
+    this.#gop?.clear();
+    for (const r of readers) r.onEnd();
+  }
+
+  /** onMetaData and the sequence headers, stamped `ms`. */
+  #configPackets(ms: number): Packet[] {
+    const out: Packet[] = [];
+    const meta = encodeData("onMetaData", this.#onMetaData());
+    // Stamped 0: ffmpeg's FLV reader turns metadata with a later timestamp into a data stream.
+    out.push({
+      bytes: this.#encode(CHUNK_STREAM.DATA, MESSAGE_TYPE.DATA_AMF0, 0, meta),
+      kind: PACKET_KIND.CONTROL,
+    });
+    if (this.#videoConfig !== undefined) {
+      out.push({
+        bytes: this.#encode(
+          CHUNK_STREAM.VIDEO,
+          MESSAGE_TYPE.VIDEO,
+          ms,
+          this.#videoConfig,
+        ),
+        kind: PACKET_KIND.CONTROL,
+      });
+    }
+    if (this.#audioConfig !== undefined) {
+      out.push({
+        bytes: this.#encode(
+          CHUNK_STREAM.AUDIO,
+          MESSAGE_TYPE.AUDIO,
+          ms,
+          this.#audioConfig,
+        ),
+        kind: PACKET_KIND.CONTROL,
+      });
+    }
+    return out;
+  }
+
+  /** The publisher's metadata, corrected by what the tracks say. */
+  #onMetaData(): Record<string, unknown> {
+    const meta: Record<string, unknown> = Object.create(null);
+    for (const [k, v] of Object.entries(this.#metadata ?? {})) {
+      if (
+        typeof v === "number" || typeof v === "string" || typeof v === "boolean"
+      ) meta[k] = v;
+    }
+    const v = this.#video;
+    if (v !== undefined) {
+      if (v.width !== undefined) meta.width = v.width;
+      if (v.height !== undefined) meta.height = v.height;
+      meta.videocodecid = CODEC_IDS[v.codec];
+    }
+    const a = this.#audio;
+    if (a !== undefined) {
+      meta.audiocodecid = CODEC_IDS[a.codec];
+      meta.audiosamplerate = a.sampleRate;
+      meta.audiochannels = a.channels;
+      meta.stereo = a.channels > 1;
+    }
+    meta.server = "Sluice";
+    return meta;
+  }
+
+  #encode(
+    chunkStreamId: number,
+    typeId: number,
+    ms: number,
+    payload: Uint8Array,
+  ): Uint8Array {
+    const message: RtmpMessage = {
+      chunkStreamId,
+      typeId,
+      timestamp: ms >>> 0,
+      streamId: this.#streamId,
+      payload,
+    };
+    return encodeMessage(message, this.#chunkSize);
+  }
+}
+
+function sequenceHeader(track: VideoTrack): Uint8Array | undefined {
+  // Without parameter sets or a record there is nothing to announce yet.
+  if (track.record === undefined && track.parameterSets === undefined) {
+    return undefined;
+  }
+  return videoSequenceHeader(track);
+}
+
+function same(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && equals(a, b));
+}

@@ -1,0 +1,59 @@
+/**
+ * A whole Sluice instance: the hub and the protocol servers the
+ * configuration turns on. `server.ts` runs one; tests start their own.
+ *
+ * @module
+ */
+
+import type { Config } from "../config/schema.ts";
+import { parseAddress } from "../config/schema.ts";
+import { Hub } from "../hub/registry.ts";
+import type { Logger } from "../log.ts";
+import { RtmpServer } from "./rtmp.ts";
+
+/** A running instance. */
+export interface Sluice {
+  readonly hub: Hub;
+  /** The RTMP server, when enabled. */
+  readonly rtmp: RtmpServer | undefined;
+  /** The RTMP port actually bound (useful with port 0). */
+  readonly rtmpPort: number | undefined;
+  /** Closes listeners and sessions, ends every stream. */
+  close(): Promise<void>;
+}
+
+/** Starts the hub and the servers `config` enables. */
+export function startSluice(config: Config, log: Logger): Sluice {
+  const hub = new Hub({
+    overridePublisher: config.overridePublisher,
+    publisherGracePeriodMs: config.publisherGracePeriod,
+    playWaitTimeoutMs: config.playWaitTimeout,
+    gopCache: config.gopCache,
+  });
+  let rtmp: RtmpServer | undefined;
+  let rtmpPort: number | undefined;
+  if (config.rtmp) {
+    const { hostname, port } = parseAddress(config.rtmpAddress);
+    rtmp = new RtmpServer({
+      hub,
+      config,
+      log: log.child("rtmp"),
+      hostname,
+      port,
+    });
+    rtmpPort = rtmp.start().port;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    hub,
+    rtmp,
+    rtmpPort,
+    close() {
+      closing ??= (async () => {
+        await rtmp?.close();
+        hub.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * `deno run server.ts`: reads the configuration (file, SLUICE_* env vars,
+ * flags), starts Sluice, and shuts down cleanly on SIGINT/SIGTERM.
+ *
+ * @module
+ */
+
+import { ConfigError, loadConfig, usage, wantsHelp } from "./lib/config/mod.ts";
+import { createLogger } from "./lib/log.ts";
+import { startSluice } from "./lib/server/sluice.ts";
+
+if (import.meta.main) {
+  if (wantsHelp(Deno.args)) {
+    console.log(usage());
+    Deno.exit(0);
+  }
+  let config;
+  try {
+    config = await loadConfig({
+      args: Deno.args,
+      env: Deno.env.toObject(),
+      readTextFile: (path) => Deno.readTextFile(path),
+    });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(e.message);
+    Deno.exit(2);
+  }
+  const log = createLogger({ level: config.logLevel });
+  const sluice = startSluice(config, log);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("shutting down", { signal });
+    await sluice.close();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", () => void stop("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => void stop("SIGTERM"));
+}

@@ -1,0 +1,40 @@
+/** A Sluice instance inside the test process, on free loopback ports. */
+import { parseConfig } from "../../lib/config/load.ts";
+import type { ConfigInput } from "../../lib/config/schema.ts";
+import { createLogger, type LogLevel } from "../../lib/log.ts";
+import { type Sluice, startSluice } from "../../lib/server/sluice.ts";
+
+/** A running test instance: its URLs and its log lines. */
+export interface TestSluice extends AsyncDisposable {
+  sluice: Sluice;
+  /** rtmp://127.0.0.1:<port>/<path> */
+  rtmpUrl(path: string): string;
+  /** Log lines written so far. */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+/** Starts Sluice with `overrides` on 127.0.0.1, any free port. */
+export function startTestSluice(
+  overrides: ConfigInput = {},
+  level: LogLevel = "info",
+): TestSluice {
+  const config = parseConfig({ rtmpAddress: "127.0.0.1:0", ...overrides });
+  const logs: string[] = [];
+  const log = createLogger({
+    level,
+    write: (line) => {
+      logs.push(line);
+      if (Deno.env.get("SLUICE_TEST_LOG")) console.error(line);
+    },
+  });
+  const sluice = startSluice(config, log);
+  const close = () => sluice.close();
+  return {
+    sluice,
+    logs,
+    rtmpUrl: (path) => `rtmp://127.0.0.1:${sluice.rtmpPort}/${path}`,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
