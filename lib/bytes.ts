@@ -9,7 +9,9 @@
  */
 
 /** Joins buffers into one new buffer of exactly their summed length. */
-export function concat(buffers: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+export function concat(
+  buffers: readonly Uint8Array[],
+): Uint8Array<ArrayBuffer> {
   let length = 0;
   for (const b of buffers) length += b.length;
   const out = new Uint8Array(length);
@@ -43,7 +45,9 @@ export function equals(a: Uint8Array, b: Uint8Array): boolean {
 /** Whether `source` starts with `prefix`. */
 export function startsWith(source: Uint8Array, prefix: Uint8Array): boolean {
   if (prefix.length > source.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (source[i] !== prefix[i]) return false;
+  for (let i = 0; i < prefix.length; i++) {
+    if (source[i] !== prefix[i]) return false;
+  }
   return true;
 }
 
@@ -51,19 +55,27 @@ export function startsWith(source: Uint8Array, prefix: Uint8Array): boolean {
 export function endsWith(source: Uint8Array, suffix: Uint8Array): boolean {
   const shift = source.length - suffix.length;
   if (shift < 0) return false;
-  for (let i = 0; i < suffix.length; i++) if (source[shift + i] !== suffix[i]) return false;
+  for (let i = 0; i < suffix.length; i++) {
+    if (source[shift + i] !== suffix[i]) return false;
+  }
   return true;
 }
 
 /** First index of `needle` in `source` at or after `start`, or -1. */
-export function indexOfNeedle(source: Uint8Array, needle: Uint8Array, start = 0): number {
+export function indexOfNeedle(
+  source: Uint8Array,
+  needle: Uint8Array,
+  start = 0,
+): number {
   if (start < 0) start = Math.max(0, source.length + start);
   if (needle.length === 0) return start <= source.length ? start : -1;
   const first = needle[0]!;
   const last = source.length - needle.length;
   outer: for (let i = start; i <= last; i++) {
     if (source[i] !== first) continue;
-    for (let j = 1; j < needle.length; j++) if (source[i + j] !== needle[j]) continue outer;
+    for (let j = 1; j < needle.length; j++) {
+      if (source[i + j] !== needle[j]) continue outer;
+    }
     return i;
   }
   return -1;
@@ -79,21 +91,32 @@ export function lastIndexOfNeedle(
   if (needle.length === 0) return Math.min(start, source.length);
   let i = Math.min(start, source.length - needle.length);
   outer: for (; i >= 0; i--) {
-    for (let j = 0; j < needle.length; j++) if (source[i + j] !== needle[j]) continue outer;
+    for (let j = 0; j < needle.length; j++) {
+      if (source[i + j] !== needle[j]) continue outer;
+    }
     return i;
   }
   return -1;
 }
 
 /** Whether `needle` occurs in `source` at or after `start`. */
-export function includesNeedle(source: Uint8Array, needle: Uint8Array, start = 0): boolean {
+export function includesNeedle(
+  source: Uint8Array,
+  needle: Uint8Array,
+  start = 0,
+): boolean {
   return indexOfNeedle(source, needle, start) !== -1;
 }
 
 /** `source` repeated `count` times in one new buffer. */
-export function repeat(source: Uint8Array, count: number): Uint8Array<ArrayBuffer> {
+export function repeat(
+  source: Uint8Array,
+  count: number,
+): Uint8Array<ArrayBuffer> {
   if (!Number.isInteger(count) || count < 0) {
-    throw new RangeError(`Cannot repeat bytes: count "${count}" is not a whole number >= 0`);
+    throw new RangeError(
+      `Cannot repeat bytes: count "${count}" is not a whole number >= 0`,
+    );
   }
   const out = new Uint8Array(source.length * count);
   for (let i = 0; i < count; i++) out.set(source, i * source.length);

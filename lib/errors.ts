@@ -6,7 +6,12 @@
  */
 
 /** What went wrong, independent of the protocol. */
-export type ProtocolErrorCode = "truncated" | "malformed" | "limit" | "unsupported" | "sequence";
+export type ProtocolErrorCode =
+  | "truncated"
+  | "malformed"
+  | "limit"
+  | "unsupported"
+  | "sequence";
 
 /** Options of {@link ProtocolError}. */
 export interface ProtocolErrorOptions extends ErrorOptions {

@@ -58,7 +58,10 @@ export class ReaderQueue {
     if (this.#closed) return false;
     if (packet.kind !== PACKET_KIND.CONTROL) {
       if (this.#skipping) {
-        if (packet.kind !== PACKET_KIND.KEY || this.#bytes + packet.bytes.length > this.#maxBytes) {
+        if (
+          packet.kind !== PACKET_KIND.KEY ||
+          this.#bytes + packet.bytes.length > this.#maxBytes
+        ) {
           this.dropped++;
           return false;
         }

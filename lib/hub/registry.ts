@@ -87,7 +87,11 @@ class PublisherHandle implements Publisher {
   #active = true;
   readonly #release: (p: PublisherHandle) => void;
 
-  constructor(stream: Stream, onTakenOver: (() => void) | undefined, release: (p: PublisherHandle) => void) {
+  constructor(
+    stream: Stream,
+    onTakenOver: (() => void) | undefined,
+    release: (p: PublisherHandle) => void,
+  ) {
     this.path = stream.path;
     this.stream = stream;
     this.onTakenOver = onTakenOver;
@@ -137,22 +141,37 @@ export class Hub {
   publish(path: string, options: PublishOptions = {}): Publisher {
     let entry = this.#entries.get(path);
     if (entry?.publisher !== undefined) {
-      const override = options.overridePublisher ?? this.#options.overridePublisher ?? true;
-      if (!override) throw new HubError(`Cannot publish "${path}": another publisher has it`, "busy", path);
+      const override = options.overridePublisher ??
+        this.#options.overridePublisher ?? true;
+      if (!override) {
+        throw new HubError(
+          `Cannot publish "${path}": another publisher has it`,
+          "busy",
+          path,
+        );
+      }
       const old = entry.publisher;
       old.deactivate();
       entry.publisher = undefined;
       old.onTakenOver?.();
     }
     if (entry === undefined) {
-      entry = { stream: new Stream(path, this.#options), publisher: undefined, graceTimer: undefined };
+      entry = {
+        stream: new Stream(path, this.#options),
+        publisher: undefined,
+        graceTimer: undefined,
+      };
       this.#entries.set(path, entry);
     }
     if (entry.graceTimer !== undefined) {
       this.#timers.clearTimeout(entry.graceTimer);
       entry.graceTimer = undefined;
     }
-    const handle = new PublisherHandle(entry.stream, options.onTakenOver, (p) => this.#release(p));
+    const handle = new PublisherHandle(
+      entry.stream,
+      options.onTakenOver,
+      (p) => this.#release(p),
+    );
     entry.publisher = handle;
     entry.stream.beginPublisher();
     const waiters = this.#waiters.get(path);
@@ -172,7 +191,9 @@ export class Hub {
     entry.publisher = undefined;
     const grace = this.#options.publisherGracePeriodMs ?? 5000;
     const end = () => {
-      if (this.#entries.get(p.path) !== entry || entry.publisher !== undefined) return;
+      if (
+        this.#entries.get(p.path) !== entry || entry.publisher !== undefined
+      ) return;
       this.#entries.delete(p.path);
       entry.stream.end();
     };
@@ -185,17 +206,23 @@ export class Hub {
    * lost it less than a grace period ago), else when one arrives within the
    * wait timeout; rejects with a {@link HubError} "not-found" after it.
    */
-  waitForStream(path: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Stream> {
+  waitForStream(
+    path: string,
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<Stream> {
     const entry = this.#entries.get(path);
     if (entry !== undefined) return Promise.resolve(entry.stream);
-    const timeoutMs = options.timeoutMs ?? this.#options.playWaitTimeoutMs ?? 5000;
+    const timeoutMs = options.timeoutMs ?? this.#options.playWaitTimeoutMs ??
+      5000;
     return new Promise((resolve, reject) => {
       let set = this.#waiters.get(path);
       if (set === undefined) this.#waiters.set(path, set = new Set());
       const waiters = set;
       const done = () => {
         waiters.delete(waiter);
-        if (waiters.size === 0 && this.#waiters.get(path) === waiters) this.#waiters.delete(path);
+        if (waiters.size === 0 && this.#waiters.get(path) === waiters) {
+          this.#waiters.delete(path);
+        }
       };
       const waiter: Waiter = {
         resolve: (s) => {
@@ -206,7 +233,13 @@ export class Hub {
         timer: this.#timers.setTimeout(() => {
           done();
           options.signal?.removeEventListener("abort", onAbort);
-          reject(new HubError(`Cannot play "${path}": no publisher within ${timeoutMs} ms`, "not-found", path));
+          reject(
+            new HubError(
+              `Cannot play "${path}": no publisher within ${timeoutMs} ms`,
+              "not-found",
+              path,
+            ),
+          );
         }, timeoutMs),
       };
       const onAbort = () => {
@@ -238,8 +271,13 @@ export class Hub {
   readerLeft(stream: Stream): void {
     stream.pruneOutputs();
     const entry = this.#entries.get(stream.path);
-    if (entry?.stream !== stream || entry.publisher !== undefined || stream.readers > 0) return;
-    if (entry.graceTimer !== undefined) this.#timers.clearTimeout(entry.graceTimer);
+    if (
+      entry?.stream !== stream || entry.publisher !== undefined ||
+      stream.readers > 0
+    ) return;
+    if (entry.graceTimer !== undefined) {
+      this.#timers.clearTimeout(entry.graceTimer);
+    }
     this.#entries.delete(stream.path);
     stream.end();
   }
@@ -249,7 +287,13 @@ export class Hub {
     for (const [path, set] of this.#waiters) {
       for (const w of set) {
         this.#timers.clearTimeout(w.timer);
-        w.reject(new HubError(`Cannot play "${path}": the server is shutting down`, "not-found", path));
+        w.reject(
+          new HubError(
+            `Cannot play "${path}": the server is shutting down`,
+            "not-found",
+            path,
+          ),
+        );
       }
     }
     this.#waiters.clear();

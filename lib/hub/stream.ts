@@ -118,9 +118,15 @@ export class Stream {
   /** Sets or replaces a track (matched by id). */
   setTrack(track: Track): void {
     const i = this.#tracks.findIndex((t) => t.id === track.id);
-    if (i === -1) this.#tracks = [...this.#tracks, track].sort((a, b) => a.id - b.id);
-    else this.#tracks = this.#tracks.map((t) => (t.id === track.id ? track : t));
-    if (!this.#repair.has(track.id)) this.#repair.set(track.id, new TimestampRepair(track.clockRate));
+    if (i === -1) {
+      this.#tracks = [...this.#tracks, track].sort((a, b) => a.id - b.id);
+    } else {this.#tracks = this.#tracks.map((
+        t,
+      ) => (t.id === track.id ? track : t)
+      );}
+    if (!this.#repair.has(track.id)) {
+      this.#repair.set(track.id, new TimestampRepair(track.clockRate));
+    }
     for (const o of this.#outputs.values()) o.tracks(this.#tracks);
   }
 
@@ -128,7 +134,9 @@ export class Stream {
   setTracks(tracks: readonly Track[]): void {
     this.#tracks = [...tracks].sort((a, b) => a.id - b.id);
     for (const t of tracks) {
-      if (!this.#repair.has(t.id)) this.#repair.set(t.id, new TimestampRepair(t.clockRate));
+      if (!this.#repair.has(t.id)) {
+        this.#repair.set(t.id, new TimestampRepair(t.clockRate));
+      }
     }
     for (const o of this.#outputs.values()) o.tracks(this.#tracks);
   }
@@ -171,7 +179,9 @@ export class Stream {
       ? frame
       : { ...frame, dts, pts: frame.pts + (dts - frame.dts) };
     const seconds = dts / clock;
-    if (this.#lastSeconds === undefined || seconds > this.#lastSeconds) this.#lastSeconds = seconds;
+    if (this.#lastSeconds === undefined || seconds > this.#lastSeconds) {
+      this.#lastSeconds = seconds;
+    }
 
     const key = hasVideo ? track.kind === "video" && frame.keyframe : true;
     this.#gop?.push(out, key && track.kind === "video", size);
@@ -189,13 +199,19 @@ export class Stream {
     this.#outputs.set(key, o);
     o.tracks(this.#tracks);
     o.metadata(this.#metadata);
-    if (this.#gop !== undefined) for (const f of this.#gop.items) o.frame(f);
+    if (this.#gop !== undefined) {
+      for (const f of this.#gop.items) {
+        o.frame(f);
+      }
+    }
     return o;
   }
 
   /** Removes outputs that have no readers left. */
   pruneOutputs(): void {
-    for (const [key, o] of this.#outputs) if (o.readers === 0) this.#outputs.delete(key);
+    for (const [key, o] of this.#outputs) {
+      if (o.readers === 0) this.#outputs.delete(key);
+    }
   }
 
   /** Ends the stream for every output. */

@@ -5,7 +5,11 @@
  */
 
 /** Converts `ticks` at `fromRate` to the nearest whole tick at `toRate`. */
-export function rescale(ticks: number, fromRate: number, toRate: number): number {
+export function rescale(
+  ticks: number,
+  fromRate: number,
+  toRate: number,
+): number {
   if (fromRate === toRate) return ticks;
   return Math.round((ticks * toRate) / fromRate);
 }
@@ -65,7 +69,8 @@ export class TimestampRepair {
 
   constructor(clockRate: number, options: TimestampRepairOptions = {}) {
     this.#maxJump = options.maxJump ?? 10 * clockRate;
-    this.#defaultStep = options.defaultStep ?? Math.max(1, Math.round(clockRate / 30));
+    this.#defaultStep = options.defaultStep ??
+      Math.max(1, Math.round(clockRate / 30));
     this.#step = this.#defaultStep;
   }
 

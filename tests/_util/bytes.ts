@@ -5,10 +5,14 @@ import type { Sink } from "../../lib/stage.ts";
 export function hex(text: string): Uint8Array<ArrayBuffer> {
   const digits = text.replace(/[\s|]/g, "");
   if (digits.length % 2 !== 0 || /[^0-9a-fA-F]/.test(digits)) {
-    throw new TypeError(`Cannot read hex fixture "${text}": odd length or not hex`);
+    throw new TypeError(
+      `Cannot read hex fixture "${text}": odd length or not hex`,
+    );
   }
   const out = new Uint8Array(digits.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(digits.slice(i * 2, i * 2 + 2), 16);
+  for (let i = 0; i < out.length; i++) {
+    out[i] = parseInt(digits.slice(i * 2, i * 2 + 2), 16);
+  }
   return out;
 }
 
@@ -26,9 +30,14 @@ export function ascii(text: string): Uint8Array<ArrayBuffer> {
  * Every way to cut `bytes` in two (and, for inputs up to `maxThree` bytes, in
  * three), plus one piece and one byte at a time.
  */
-export function* splitsOf(bytes: Uint8Array, maxThree = 64): Generator<Uint8Array[]> {
+export function* splitsOf(
+  bytes: Uint8Array,
+  maxThree = 64,
+): Generator<Uint8Array[]> {
   yield [bytes];
-  for (let i = 1; i < bytes.length; i++) yield [bytes.subarray(0, i), bytes.subarray(i)];
+  for (let i = 1; i < bytes.length; i++) {
+    yield [bytes.subarray(0, i), bytes.subarray(i)];
+  }
   if (bytes.length <= maxThree) {
     for (let i = 1; i < bytes.length; i++) {
       for (let j = i + 1; j < bytes.length; j++) {

@@ -39,7 +39,9 @@ function runOnce<O>(
       });
     }
   }
-  parts.forEach((p, i) => assert.deepEqual(p, copies[i], "stage modified its input"));
+  parts.forEach((p, i) =>
+    assert.deepEqual(p, copies[i], "stage modified its input")
+  );
   options.checkOutput?.(out.items);
 }
 
@@ -50,16 +52,23 @@ export function checkStageContract<O>(
 ): void {
   const runs = options.runs ?? 300;
   fc.assert(
-    fc.property(fc.array(fc.uint8Array({ maxLength: 512 }), { maxLength: 8 }), (parts) => {
-      runOnce(makeCore, parts, options);
-    }),
+    fc.property(
+      fc.array(fc.uint8Array({ maxLength: 512 }), { maxLength: 8 }),
+      (parts) => {
+        runOnce(makeCore, parts, options);
+      },
+    ),
     { numRuns: runs },
   );
   if (options.fixtures.length === 0) return;
   const mutation = fc.record({
     which: fc.nat(),
     edits: fc.array(
-      fc.record({ kind: fc.constantFrom("flip", "cut", "insert"), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
+      fc.record({
+        kind: fc.constantFrom("flip", "cut", "insert"),
+        at: fc.nat(),
+        value: fc.integer({ min: 0, max: 255 }),
+      }),
       { minLength: 1, maxLength: 6 },
     ),
     split: fc.nat(),

@@ -35,11 +35,17 @@ export class RecordingOutput implements StreamOutput {
     this.events.push(`tracks ${tracks.map((t) => t.codec).join(",")}`);
   }
   metadata(metadata: Metadata | undefined): void {
-    this.events.push(`metadata ${metadata === undefined ? "none" : Object.keys(metadata).join(",")}`);
+    this.events.push(
+      `metadata ${
+        metadata === undefined ? "none" : Object.keys(metadata).join(",")
+      }`,
+    );
   }
   frame(frame: Frame): void {
     this.frames.push(frame);
-    this.events.push(`frame ${frame.trackId} ${frame.dts}${frame.keyframe ? " key" : ""}`);
+    this.events.push(
+      `frame ${frame.trackId} ${frame.dts}${frame.keyframe ? " key" : ""}`,
+    );
   }
   end(): void {
     this.events.push("end");
@@ -51,7 +57,10 @@ export const H264: Track = {
   id: 0,
   codec: "H264",
   clockRate: 90000,
-  parameterSets: { sps: [new Uint8Array([0x67])], pps: [new Uint8Array([0x68])] },
+  parameterSets: {
+    sps: [new Uint8Array([0x67])],
+    pps: [new Uint8Array([0x68])],
+  },
 };
 export const AAC: Track = {
   kind: "audio",
@@ -67,5 +76,11 @@ export function video(dts: number, keyframe = false, size = 100): Frame {
   return { trackId: 0, dts, pts: dts, keyframe, units: [new Uint8Array(size)] };
 }
 export function audio(dts: number, size = 10): Frame {
-  return { trackId: 1, dts, pts: dts, keyframe: true, units: [new Uint8Array(size)] };
+  return {
+    trackId: 1,
+    dts,
+    pts: dts,
+    keyframe: true,
+    units: [new Uint8Array(size)],
+  };
 }

@@ -22,7 +22,11 @@ Deno.test("ReaderQueue over budget skips to the next keyframe", () => {
   assert.equal(q.offer({ bytes: bytes(60), kind: PACKET_KIND.DELTA }), false);
   assert.equal(q.skipping, true);
   q.take(); // the writer catches up
-  assert.equal(q.offer({ bytes: bytes(10), kind: PACKET_KIND.DELTA }), false, "no delta until a keyframe");
+  assert.equal(
+    q.offer({ bytes: bytes(10), kind: PACKET_KIND.DELTA }),
+    false,
+    "no delta until a keyframe",
+  );
   assert.equal(q.offer({ bytes: bytes(10), kind: PACKET_KIND.KEY }), true);
   assert.equal(q.offer({ bytes: bytes(10), kind: PACKET_KIND.DELTA }), true);
   assert.equal(q.skipping, false);
@@ -41,7 +45,10 @@ Deno.test("ReaderQueue never drops control packets", () => {
 Deno.test("ReaderQueue stays bounded however much a stuck reader is offered", () => {
   const q = new ReaderQueue({ maxBytes: 64 * 1024 });
   for (let i = 0; i < 10_000; i++) {
-    q.offer({ bytes: bytes(1400), kind: i % 50 === 0 ? PACKET_KIND.KEY : PACKET_KIND.DELTA });
+    q.offer({
+      bytes: bytes(1400),
+      kind: i % 50 === 0 ? PACKET_KIND.KEY : PACKET_KIND.DELTA,
+    });
   }
   assert.ok(q.bytes <= 64 * 1024);
   assert.ok(q.dropped > 9_900);

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { Hub, HubError } from "../../lib/hub/registry.ts";
-import { AAC, audio, FakeTimers, H264, RecordingOutput, video } from "./_fake.ts";
+import {
+  AAC,
+  audio,
+  FakeTimers,
+  H264,
+  RecordingOutput,
+  video,
+} from "./_fake.ts";
 
 Deno.test("Hub resolves a waiting reader when the publisher arrives", async () => {
   const timers = new FakeTimers();
@@ -22,7 +29,10 @@ Deno.test("Hub rejects a reader with not-found after the wait timeout", async ()
   await Promise.resolve();
   assert.equal(settled, false);
   timers.advance(1);
-  await assert.rejects(waiting, (e) => e instanceof HubError && e.code === "not-found");
+  await assert.rejects(
+    waiting,
+    (e) => e instanceof HubError && e.code === "not-found",
+  );
 });
 
 Deno.test("Hub wait can be aborted by the reader", async () => {
@@ -53,7 +63,10 @@ Deno.test("Hub lets a second publisher take over and keeps the stream and its re
 Deno.test("Hub refuses a second publisher when override is off", () => {
   const hub = new Hub({ timers: new FakeTimers(), overridePublisher: false });
   hub.publish("live/a");
-  assert.throws(() => hub.publish("live/a"), (e) => e instanceof HubError && e.code === "busy");
+  assert.throws(
+    () => hub.publish("live/a"),
+    (e) => e instanceof HubError && e.code === "busy",
+  );
   assert.doesNotThrow(() => hub.publish("live/b"), "other paths are free");
 });
 
@@ -118,5 +131,8 @@ Deno.test("Hub keeps audio and video in step across a takeover", () => {
   const vSec = v2!.dts / 90000;
   const aSec = a2!.dts / 48000;
   assert.ok(vSec > 1 && vSec < 1.1, `video continues after 1 s, got ${vSec}`);
-  assert.ok(Math.abs(aSec - vSec - 0.1) < 0.001, `audio stays 0.1 s after video, got ${aSec - vSec}`);
+  assert.ok(
+    Math.abs(aSec - vSec - 0.1) < 0.001,
+    `audio stays 0.1 s after video, got ${aSec - vSec}`,
+  );
 });

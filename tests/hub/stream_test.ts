@@ -51,9 +51,13 @@ Deno.test("Stream repairs a timestamp stamped hours off", () => {
   s.beginPublisher();
   s.setTrack(H264);
   const out = s.output("test", () => new RecordingOutput());
-  for (const dts of [0, 3600, 7200 + 90000 * 3600 * 5, 10800, 14400]) s.writeFrame(video(dts, dts === 0));
+  for (const dts of [0, 3600, 7200 + 90000 * 3600 * 5, 10800, 14400]) {
+    s.writeFrame(video(dts, dts === 0));
+  }
   const dts = out.frames.map((f) => f.dts);
-  for (let i = 1; i < dts.length; i++) assert.ok(dts[i]! > dts[i - 1]!, `monotonic: ${dts}`);
+  for (let i = 1; i < dts.length; i++) {
+    assert.ok(dts[i]! > dts[i - 1]!, `monotonic: ${dts}`);
+  }
   assert.ok(dts.at(-1)! < 90000, `no jump survives: ${dts}`);
   assert.equal(s.stats.timestampRepairs, 2);
 });
