@@ -181,6 +181,11 @@ export class RtmpClient {
     await started;
   }
 
+  /** Sends a command on the stream being played or published (`receiveVideo`, `pause` …); no answer is awaited. */
+  command(name: string, ...args: unknown[]): void {
+    this.#invoke(name, this.#streamId, 0, null, ...args);
+  }
+
   /** Sends one audio, video or data message on the published stream. */
   async sendMedia(
     typeId: number,

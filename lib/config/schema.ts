@@ -237,6 +237,16 @@ export const SETTINGS = {
     "8MiB",
     "bytes queued per reader before it skips to the next keyframe",
   ),
+  /**
+   * Milliseconds media waits so that every reader's frames go out in one
+   * write per tick; 0 writes as frames arrive. Replies and a new reader's
+   * first frames never wait.
+   */
+  writeBatchInterval: setting(
+    Duration,
+    "20ms",
+    "media for readers is written in batches this far apart (0: as it arrives)",
+  ),
   /** A new publisher takes over a busy path; `false` refuses it. */
   overridePublisher: setting(
     Bool,

@@ -28,8 +28,12 @@ export interface Packet {
 export interface ReaderQueueOptions {
   /** Queued bytes above which media is dropped until the next keyframe. @default {8388608} */
   maxBytes?: number;
-  /** Called (synchronously) when the queue goes from empty to non-empty. */
-  onReady?: () => void;
+  /**
+   * Called (synchronously) when the queue goes from empty to non-empty, and
+   * for every control packet: `urgent` is true for control packets, which
+   * should go out now rather than with the next batch of media.
+   */
+  onReady?: (urgent: boolean) => void;
 }
 
 /**
@@ -38,7 +42,7 @@ export interface ReaderQueueOptions {
  */
 export class ReaderQueue {
   readonly #maxBytes: number;
-  readonly #onReady: (() => void) | undefined;
+  readonly #onReady: ((urgent: boolean) => void) | undefined;
   #items: Uint8Array[] = [];
   #bytes = 0;
   #skipping = false;
@@ -75,7 +79,8 @@ export class ReaderQueue {
     }
     this.#items.push(packet.bytes);
     this.#bytes += packet.bytes.length;
-    if (this.#items.length === 1) this.#onReady?.();
+    if (packet.kind === PACKET_KIND.CONTROL) this.#onReady?.(true);
+    else if (this.#items.length === 1) this.#onReady?.(false);
     return true;
   }
 

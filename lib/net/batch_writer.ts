@@ -1,6 +1,8 @@
 /**
- * One reader's writer: drains its {@link ReaderQueue} with one socket write
- * per turn of the event loop, never one promise per packet.
+ * Readers' writers: each drains its queue with one socket write at a time,
+ * never one promise per packet; media for all readers is flushed together on
+ * a shared tick so a thousand players cost a thousand writes per tick, not
+ * per frame.
  *
  * @module
  */
@@ -8,19 +10,58 @@
 import { concat } from "@std/bytes";
 import { writeAll } from "./tcp.ts";
 
+/**
+ * Flushes the writers that have media waiting, all at once, every
+ * `intervalMs`. One timer for all of them, armed only while one waits.
+ * Replies and a new reader's first frames do not wait for it.
+ */
+export class WriteBatcher {
+  readonly intervalMs: number;
+  #waiting = new Set<BatchWriter>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  /** `intervalMs` 0 writes every batch at the end of the turn that queued it. */
+  constructor(intervalMs: number) {
+    this.intervalMs = intervalMs;
+  }
+
+  /** Queues `writer` for the next tick. */
+  add(writer: BatchWriter): void {
+    this.#waiting.add(writer);
+    this.#timer ??= setTimeout(() => this.#flush(), this.intervalMs);
+  }
+
+  #flush(): void {
+    this.#timer = undefined;
+    const writers = this.#waiting;
+    this.#waiting = new Set();
+    for (const w of writers) w.flush();
+  }
+
+  /** Cancels the pending tick (shutdown). */
+  close(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#waiting.clear();
+  }
+}
+
 /** Options of {@link BatchWriter}. */
 export interface BatchWriterOptions {
   /** Called once when a write fails; the owner closes the connection. */
   onError?(error: unknown): void;
+  /** Shared tick for media; without one, every kick flushes at the end of the turn. */
+  batcher?: WriteBatcher;
   /** Clock for {@link BatchWriter.stalledMs}. @default {Date.now} */
   now?: () => number;
 }
 
-/** Writes batches taken from a queue to a socket. */
+/** Writes batches taken from a queue to a socket, one write in flight at a time. */
 export class BatchWriter {
   readonly #conn: { write(p: Uint8Array): Promise<number> };
   readonly #take: () => Uint8Array[];
   readonly #onError: ((e: unknown) => void) | undefined;
+  readonly #batcher: WriteBatcher | undefined;
   readonly #now: () => number;
   #scheduled = false;
   #writing = false;
@@ -39,21 +80,36 @@ export class BatchWriter {
     this.#conn = conn;
     this.#take = take;
     this.#onError = options.onError;
+    this.#batcher = options.batcher;
     this.#now = options.now ?? Date.now;
   }
 
   /**
-   * Asks for a flush. The flush runs in a microtask, after the code that
-   * queued packets has finished, so everything queued in this turn goes out
-   * in one write.
+   * Asks for a flush. Urgent data (replies, a new reader's first frames)
+   * goes out at the end of this turn, after the code that queued it has
+   * finished, so everything queued in the turn is one write; other data
+   * waits for the batcher's tick.
    */
-  kick(): void {
-    if (this.#scheduled || this.#writing || this.#failed) return;
+  kick(urgent = true): void {
+    if (this.#writing || this.#failed) return;
+    if (
+      !urgent && this.#batcher !== undefined && this.#batcher.intervalMs > 0
+    ) {
+      this.#batcher.add(this);
+      return;
+    }
+    if (this.#scheduled) return;
     this.#scheduled = true;
     queueMicrotask(() => {
       this.#scheduled = false;
-      this.#run();
+      this.flush();
     });
+  }
+
+  /** Writes what is queued now, unless a write is already in flight (it takes the rest when done). */
+  flush(): void {
+    if (this.#writing || this.#failed) return;
+    this.#run();
   }
 
   /** How long the current write has been waiting for the socket (0 when idle). */
@@ -69,7 +125,6 @@ export class BatchWriter {
   }
 
   async #run(): Promise<void> {
-    if (this.#writing || this.#failed) return;
     this.#writing = true;
     try {
       for (;;) {

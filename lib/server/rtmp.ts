@@ -14,7 +14,7 @@ import { PACKET_KIND, ReaderQueue } from "../hub/reader_queue.ts";
 import type { Stream } from "../hub/stream.ts";
 import type { Logger } from "../log.ts";
 import { Unwrapper32 } from "../media/time.ts";
-import { BatchWriter } from "../net/batch_writer.ts";
+import { BatchWriter, WriteBatcher } from "../net/batch_writer.ts";
 import {
   closeQuietly,
   listenTcp,
@@ -60,6 +60,7 @@ export interface RtmpServerConfig {
   readTimeout: number;
   writeTimeout: number;
   writeQueueSize: number;
+  writeBatchInterval: number;
   gopCache: boolean;
   playWaitTimeout: number;
   overridePublisher: boolean;
@@ -81,9 +82,12 @@ export interface RtmpServerOptions {
 
 /** Acknowledgement window Sluice announces (bytes), as common servers do. */
 const WINDOW_ACK_SIZE = 2_500_000;
-/** Read buffer while the connection may publish; players get a small one. */
+/**
+ * Read buffer of a publisher; every other connection gets a small one (a
+ * pending read holds its buffer, and players send almost nothing).
+ */
 const PUBLISH_READ_SIZE = 64 * 1024;
-const PLAY_READ_SIZE = 4 * 1024;
+const SMALL_READ_SIZE = 4 * 1024;
 /** How long a closing connection may take to flush its last replies. */
 const FLUSH_MS = 2000;
 const TICK_MS = 1000;
@@ -108,6 +112,7 @@ export interface RtmpServerStats {
 export class RtmpServer {
   readonly #options: RtmpServerOptions;
   readonly #sessions = new Set<RtmpSession>();
+  readonly #batcher: WriteBatcher;
   #listener: TcpListener | undefined;
   #tick: ReturnType<typeof setInterval> | undefined;
   #nextId = 1;
@@ -119,6 +124,7 @@ export class RtmpServer {
 
   constructor(options: RtmpServerOptions) {
     this.#options = options;
+    this.#batcher = new WriteBatcher(options.config.writeBatchInterval);
   }
 
   /** Starts listening; returns the port (useful with port 0). */
@@ -153,7 +159,7 @@ export class RtmpServer {
       id,
       conn,
       this.#options,
-      this.stats,
+      { stats: this.stats, batcher: this.#batcher },
       () => this.#sessions.delete(session),
     );
     this.#sessions.add(session);
@@ -181,7 +187,7 @@ class RtmpSession {
   readonly #queue: ReaderQueue;
   readonly #writer: BatchWriter;
   readonly #abort = new AbortController();
-  readonly #handshake = new HandshakeServer({ timeMs: 0 });
+  #handshake: HandshakeServer | undefined = new HandshakeServer({ timeMs: 0 });
   readonly #demuxer: ChunkDemuxer;
   #state: State = "handshake";
   #outChunkSize = 128;
@@ -214,14 +220,14 @@ class RtmpSession {
     id: number,
     conn: Deno.TcpConn,
     opts: RtmpServerOptions,
-    stats: RtmpServerStats,
+    shared: { stats: RtmpServerStats; batcher: WriteBatcher },
     onClosed: () => void,
   ) {
     this.#id = id;
     this.#conn = conn;
     this.#opts = opts;
     this.#cfg = opts.config;
-    this.#stats = stats;
+    this.#stats = shared.stats;
     this.#onClosed = onClosed;
     this.#log = opts.log.child(`rtmp#${id} ${remoteOf(conn)}`);
     this.#queue = new ReaderQueue({
@@ -243,9 +249,7 @@ class RtmpSession {
     try {
       while (this.#state !== "closed") {
         const buf = new Uint8Array(
-          this.#state === "playing" || this.#state === "waiting"
-            ? PLAY_READ_SIZE
-            : PUBLISH_READ_SIZE,
+          this.#state === "publishing" ? PUBLISH_READ_SIZE : SMALL_READ_SIZE,
         );
         const n = await this.#conn.read(buf);
         if (n === null) break;
@@ -326,12 +330,13 @@ class RtmpSession {
   }
 
   #receive(chunk: Uint8Array): void {
-    if (this.#state === "handshake") {
+    if (this.#handshake !== undefined) {
       const reply = this.#handshake.push(chunk);
       if (reply !== undefined) this.#sendRaw(reply);
       if (!this.#handshake.done) return;
       this.#state = "connecting";
       chunk = this.#handshake.rest;
+      this.#handshake = undefined;
       if (chunk.length === 0) return;
     }
     this.#demuxer.push(chunk, { enqueue: (m) => this.#message(m) });
@@ -472,8 +477,14 @@ class RtmpSession {
         return;
       }
       case "receiveAudio":
-      case "receiveVideo":
-        return; // live fan-out sends both; players that refuse one ignore it
+      case "receiveVideo": {
+        // Takes effect from the next frame: the shared packets are filtered per player.
+        if (this.#reader === undefined) return;
+        const on = cmd.args[0] !== false;
+        if (cmd.name === "receiveAudio") this.#reader.audio = on;
+        else this.#reader.video = on;
+        return;
+      }
       default:
         return;
     }
@@ -659,6 +670,7 @@ class RtmpSession {
     this.#output = output;
     this.#reader = reader;
     output.addReader(reader);
+    this.#writer.kick(true); // the GOP goes out now, not with the next batch
     this.#log.info("playing", { path });
   }
 

@@ -34,6 +34,9 @@ import { equals } from "@std/bytes";
 /** One player attached to an {@link RtmpOutput}. */
 export interface RtmpReader {
   readonly queue: ReaderQueue;
+  /** `receiveAudio(false)` / `receiveVideo(false)` turn these off. @default {true} */
+  audio?: boolean;
+  video?: boolean;
   /** Called when the stream ends (no publisher within the grace period). */
   onEnd(): void;
 }
@@ -65,7 +68,7 @@ export class RtmpOutput implements StreamOutput {
   readonly #chunkSize: number;
   readonly #streamId: number;
   readonly #readers = new Set<RtmpReader>();
-  readonly #gop: GopCache<Packet> | undefined;
+  readonly #gop: GopCache<MediaPacket> | undefined;
   #video: VideoTrack | undefined;
   #audio: AudioTrack | undefined;
   #videoConfig: Uint8Array | undefined;
@@ -146,7 +149,9 @@ export class RtmpOutput implements StreamOutput {
     } else {
       return;
     }
-    const packet: Packet = {
+    const video = typeId === MESSAGE_TYPE.VIDEO;
+    const packet: MediaPacket = {
+      video,
       bytes: this.#encode(
         typeId === MESSAGE_TYPE.VIDEO ? CHUNK_STREAM.VIDEO : CHUNK_STREAM.AUDIO,
         typeId,
@@ -160,7 +165,7 @@ export class RtmpOutput implements StreamOutput {
     const videoKey = typeId === MESSAGE_TYPE.VIDEO && frame.keyframe;
     if (videoKey) this.#firstMs = ms;
     this.#gop?.push(packet, videoKey, packet.bytes.length);
-    for (const r of this.#readers) r.queue.offer(packet);
+    for (const r of this.#readers) if (wants(r, video)) r.queue.offer(packet);
   }
 
   end(): void {
@@ -244,6 +249,15 @@ export class RtmpOutput implements StreamOutput {
     };
     return encodeMessage(message, this.#chunkSize);
   }
+}
+
+/** A packet with what it carries, so readers can refuse audio or video. */
+interface MediaPacket extends Packet {
+  video: boolean;
+}
+
+function wants(reader: RtmpReader, video: boolean): boolean {
+  return video ? reader.video !== false : reader.audio !== false;
 }
 
 function sequenceHeader(track: VideoTrack): Uint8Array | undefined {

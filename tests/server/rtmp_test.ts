@@ -134,6 +134,41 @@ Deno.test(
 );
 
 Deno.test(
+  "RTMP server honours receiveVideo(false) for one player only",
+  opts,
+  async () => {
+    await using s = startTestSluice();
+    const tags = await fixtureTags();
+    const pub = await RtmpClient.connect(s.rtmpUrl("live/rv"));
+    await pub.publish();
+    const audioOnly = await RtmpClient.connect(s.rtmpUrl("live/rv"));
+    await audioOnly.play();
+    audioOnly.command("receiveVideo", false);
+    const both = await RtmpClient.connect(s.rtmpUrl("live/rv"));
+    await both.play();
+    await new Promise((r) => setTimeout(r, 100));
+    const count = async (c: RtmpClient) => {
+      const n = { audio: 0, video: 0 };
+      for await (const m of c.messages()) {
+        if (m.typeId === MESSAGE_TYPE.AUDIO) n.audio++;
+        if (m.typeId === MESSAGE_TYPE.VIDEO && m.payload[1] === 1) n.video++; // coded frames
+      }
+      return n;
+    };
+    const counting = [count(audioOnly), count(both)];
+    await publishLoops(pub, tags, 3);
+    await new Promise((r) => setTimeout(r, 200));
+    audioOnly.close();
+    both.close();
+    pub.close();
+    const [a, b] = await Promise.all(counting);
+    assert.equal(a!.video, 0, "no video after receiveVideo(false)");
+    assert.ok(a!.audio >= 3 * 80, `audio still flows (${a!.audio})`);
+    assert.ok(b!.video >= 3 * 50, `the other player gets video (${b!.video})`);
+  },
+);
+
+Deno.test(
   "RTMP server drops a reader that stops reading, and the other reader gets everything",
   opts,
   async () => {
