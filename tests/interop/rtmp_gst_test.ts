@@ -1,0 +1,72 @@
+/**
+ * The RTMP server with GStreamer's two RTMP stacks: rtmp2 (its own) and
+ * rtmp (librtmp, the library OBS's RTMP output grew from).
+ */
+import assert from "node:assert/strict";
+import { playAndCount, publishTestSignal } from "../_util/ffmpeg.ts";
+import { gstPlayAndCount, gstPublish } from "../_util/gst.ts";
+import { startTestSluice } from "../_util/sluice.ts";
+import { requireTool } from "../_util/tools.ts";
+
+const ignore = requireTool("ffmpeg") || requireTool("gst-launch-1.0");
+const opts = { ignore, sanitizeOps: false, sanitizeResources: false };
+
+for (const sink of ["rtmp2sink", "rtmpsink"] as const) {
+  Deno.test(
+    `RTMP: GStreamer ${sink} publishes and ffmpeg decodes it`,
+    opts,
+    async () => {
+      await using s = startTestSluice();
+      const pub = gstPublish(s.rtmpUrl("live/gst"), { sink, seconds: 12 });
+      try {
+        const end = Date.now() + 10_000;
+        while (
+          !s.sluice.hub.hasPublisher("live/gst") && Date.now() < end
+        ) await new Promise((r) => setTimeout(r, 50));
+        const r = await playAndCount(s.rtmpUrl("live/gst"), {
+          seconds: 3,
+          timeoutMs: 20_000,
+        });
+        assert.equal(r.code, 0, `${r.stderr}\n--- gst:\n${pub.stderr()}`);
+        assert.equal(r.video?.codec, "h264");
+        assert.deepEqual([r.video?.width, r.video?.height], [320, 240]);
+        assert.ok(r.video!.frames >= 60, `decoded ${r.video!.frames} frames`);
+        assert.equal(r.audio?.codec, "aac");
+        assert.ok(r.audio!.frames > 0);
+      } finally {
+        await pub.stop();
+      }
+    },
+  );
+}
+
+for (const source of ["rtmp2src", "rtmpsrc"] as const) {
+  Deno.test(
+    `RTMP: GStreamer ${source} plays what ffmpeg publishes`,
+    opts,
+    async () => {
+      await using s = startTestSluice();
+      await using _pub = publishTestSignal(s.rtmpUrl("live/play"), {
+        seconds: 15,
+        width: 320,
+        height: 240,
+      });
+      const end = Date.now() + 10_000;
+      while (
+        !s.sluice.hub.hasPublisher("live/play") && Date.now() < end
+      ) await new Promise((r) => setTimeout(r, 50));
+      const r = await gstPlayAndCount(s.rtmpUrl("live/play"), {
+        source,
+        frames: 50,
+        timeoutMs: 20_000,
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.frames, 50);
+      assert.deepEqual(
+        [...r.sizes],
+        [320 * 240 * 3 / 2],
+        "every frame decoded at 320x240",
+      );
+    },
+  );
+}
