@@ -5,3 +5,4 @@
  */
 export * from "./asc.ts";
 export * from "./adts.ts";
+export * from "./latm.ts";

@@ -5,6 +5,7 @@
  */
 export * from "./nal.ts";
 export * from "./sps.ts";
+export * from "./reorder.ts";
 export * from "./avcc.ts";
 export {
   splitAnnexB,

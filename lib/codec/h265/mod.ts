@@ -5,4 +5,5 @@
  */
 export * from "./nal.ts";
 export * from "./sps.ts";
+export * from "./reorder.ts";
 export * from "./hvcc.ts";
