@@ -1,0 +1,516 @@
+/**
+ * Cuts one RTSP TCP connection into requests, responses and `$` frames
+ * (RFC 2326 §4, §10.12; RFC 7826 §8, §14). Both sides use it: a server reads
+ * requests and, during RECORD, frames; a client reads responses and, during
+ * PLAY, frames; either may meet the other kind (a server's GET_PARAMETER to
+ * a client, a stray RTCP frame between replies).
+ *
+ * ```
+ * message  start-line CRLF *(header CRLF) CRLF [body: Content-Length bytes]
+ * request  Method SP Request-URI SP RTSP-Version        (§6.1)
+ * response RTSP-Version SP Status-Code SP Reason-Phrase (§7.1)
+ * header   field-name ":" OWS field-value OWS; a line starting with SP/HT continues the previous one
+ * frame    '$' | channel (1) | length (2, big-endian) | payload
+ * ```
+ *
+ * Tolerated as real peers send it: empty lines before a message (§6: "empty
+ * lines MAY precede a request"), bare LF or bare CR line ends (§4: receivers
+ * should take CR and LF by themselves as line terminators), space before the
+ * colon, folded header lines. Refused with a status a server can answer:
+ * a message starting with SP or HT (live555 CVE-2007-6036, CVE-2013-6933/6934
+ * came from such requests and very short ones), control bytes, a malformed
+ * start line or header, bounds exceeded, a Content-Length that is not digits
+ * or that repeats with another value. A Content-Length over `maxBodySize` is
+ * refused as soon as the header is read, so `Content-Length: 999999999` never
+ * makes the connection wait for, or hold room for, those bytes.
+ *
+ * @module
+ */
+import { type Sink, type StageCore, StageStream } from "../stage.ts";
+import type { ProtocolErrorCode } from "../errors.ts";
+import { quote, RtspError, rtspError } from "./error.ts";
+import { INTERLEAVED_MAGIC, MAX_INTERLEAVED_PAYLOAD } from "./interleaved.ts";
+import { type RtspFramed, RtspHeaders, TOKEN } from "./message.ts";
+
+/** Options of {@link RtspFramer}. */
+export interface RtspFramerOptions {
+  /** Longest start line or header line, without its line end. A longer request line is a 414. @default {8192} */
+  maxLineLength?: number;
+  /** Most header fields in one message. @default {64} */
+  maxHeaderCount?: number;
+  /** Most bytes of start line and headers, line ends included. @default {16384} */
+  maxHeaderBytes?: number;
+  /**
+   * Largest Content-Length: bodies are SDP (ANNOUNCE, DESCRIBE replies: a
+   * few KiB even for a dozen tracks) or GET/SET_PARAMETER text. More is a 413.
+   * @default {65536}
+   */
+  maxBodySize?: number;
+  /** Largest `$` frame payload; the 16-bit length allows no more than 65535. @default {65535} */
+  maxFrameSize?: number;
+}
+
+const CR = 0x0d;
+const LF = 0x0a;
+const SP = 0x20;
+const HT = 0x09;
+const EMPTY = new Uint8Array(0);
+
+const IDLE = 0; // between messages
+const HEAD = 1; // inside start line and headers
+const BODY = 2; // reading Content-Length bytes
+const FRAME_HEADER = 3; // a '$' header split across reads
+const FRAME = 4; // reading a frame's payload
+
+const RESPONSE_LINE = /^(RTSP\/\d\.\d)[ \t]+(\d{3})(?:[ \t]+(.*))?$/;
+const REQUEST_LINE = /^(\S+)[ \t]+(\S+)[ \t]+(\S+)$/;
+const SUPPORTED_VERSION = /^RTSP\/[12]\.0$/;
+const ANY_VERSION = /^[A-Za-z]+\/\d+\.\d+$/;
+const DIGITS = /^\d+$/;
+
+type StartLine =
+  | { kind: "request"; method: string; url: string; version: string }
+  | { kind: "response"; version: string; status: number; reason: string };
+
+/**
+ * The RTSP connection framer: bytes in, {@link RtspFramed} out. Frame
+ * payloads and bodies are views of the input when a read holds them whole,
+ * else one exact copy; after an error every later push throws it again.
+ */
+export class RtspFramer implements StageCore<Uint8Array, RtspFramed> {
+  readonly #maxLine: number;
+  readonly #maxHeaderCount: number;
+  readonly #maxHeaderBytes: number;
+  readonly #maxBody: number;
+  readonly #maxFrame: number;
+
+  #state = IDLE;
+  #failure: RtspError | undefined;
+  /** A CR ended the last read's last line: an LF starting the next read belongs to it. */
+  #skipLf = false;
+
+  // HEAD
+  #line = new Uint8Array(256);
+  #lineLength = 0;
+  #start: StartLine | undefined;
+  #headers = new RtspHeaders();
+  #headerCount = 0;
+  #headerBytes = 0;
+  #contentLength: number | undefined;
+  /** The latest header, held back while a folded line may continue it. */
+  #name: string | undefined;
+  #value = "";
+
+  // FRAME_HEADER, FRAME, BODY
+  readonly #frameHeader = new Uint8Array(4);
+  #frameHeaderLength = 0;
+  #channel = 0;
+  #need = 0;
+  #data: Uint8Array | undefined;
+  #filled = 0;
+
+  readonly #decoder = new TextDecoder();
+
+  constructor(options: RtspFramerOptions = {}) {
+    this.#maxLine = options.maxLineLength ?? 8192;
+    this.#maxHeaderCount = options.maxHeaderCount ?? 64;
+    this.#maxHeaderBytes = options.maxHeaderBytes ?? 16384;
+    this.#maxBody = options.maxBodySize ?? 65536;
+    this.#maxFrame = Math.min(
+      options.maxFrameSize ?? MAX_INTERLEAVED_PAYLOAD,
+      MAX_INTERLEAVED_PAYLOAD,
+    );
+  }
+
+  push(chunk: Uint8Array, out: Sink<RtspFramed>): void {
+    if (this.#failure !== undefined) throw this.#failure;
+    try {
+      this.#push(chunk, out);
+    } catch (e) {
+      if (e instanceof RtspError) this.#failure = e;
+      throw e;
+    }
+  }
+
+  end(): void {
+    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#state === HEAD) {
+      throw fail("truncated", "input ended inside a message head");
+    }
+    if (this.#state === BODY) {
+      throw fail(
+        "truncated",
+        `input ended ${this.#need - this.#filled} bytes short of a body`,
+      );
+    }
+    if (this.#state !== IDLE) {
+      throw fail("truncated", "input ended inside an interleaved frame");
+    }
+  }
+
+  #push(chunk: Uint8Array, out: Sink<RtspFramed>): void {
+    const n = chunk.length;
+    let pos = 0;
+    if (this.#skipLf && n > 0) {
+      if (chunk[0] === LF) pos = 1;
+      this.#skipLf = false;
+    }
+    while (pos < n) {
+      const state = this.#state;
+      if (state === IDLE) {
+        const b = chunk[pos]!;
+        if (b === INTERLEAVED_MAGIC) {
+          if (n - pos < 4) {
+            this.#frameHeaderLength = 0;
+            this.#state = FRAME_HEADER;
+            continue;
+          }
+          const channel = chunk[pos + 1]!;
+          const size = (chunk[pos + 2]! << 8) | chunk[pos + 3]!;
+          if (size > this.#maxFrame) {
+            throw fail(
+              "limit",
+              `interleaved frame of ${size} bytes exceeds ${this.#maxFrame}`,
+            );
+          }
+          const end = pos + 4 + size;
+          if (end <= n) {
+            out.enqueue({
+              kind: "interleaved",
+              channel,
+              payload: chunk.subarray(pos + 4, end),
+            });
+            pos = end;
+          } else {
+            this.#channel = channel;
+            this.#expect(FRAME, size);
+            pos += 4;
+          }
+        } else if (b === CR || b === LF) {
+          pos++; // RFC 2326 §6 / RFC 7826 §8: empty lines before a message are ignored
+        } else if (b === SP || b === HT) {
+          throw fail("malformed", "message starts with whitespace", 400);
+        } else {
+          this.#startHead();
+        }
+      } else if (state === HEAD) {
+        pos = this.#headLine(chunk, pos, out);
+      } else if (state === FRAME_HEADER) {
+        while (pos < n && this.#frameHeaderLength < 4) {
+          this.#frameHeader[this.#frameHeaderLength++] = chunk[pos++]!;
+        }
+        if (this.#frameHeaderLength < 4) break;
+        const size = (this.#frameHeader[2]! << 8) | this.#frameHeader[3]!;
+        if (size > this.#maxFrame) {
+          throw fail(
+            "limit",
+            `interleaved frame of ${size} bytes exceeds ${this.#maxFrame}`,
+          );
+        }
+        this.#channel = this.#frameHeader[1]!;
+        if (size === 0) {
+          this.#state = IDLE;
+          out.enqueue({
+            kind: "interleaved",
+            channel: this.#channel,
+            payload: EMPTY,
+          });
+        } else this.#expect(FRAME, size);
+      } else {
+        pos = this.#collect(chunk, pos, out);
+      }
+    }
+  }
+
+  #startHead(): void {
+    this.#state = HEAD;
+    this.#lineLength = 0;
+    this.#start = undefined;
+    this.#headers = new RtspHeaders();
+    this.#headerCount = 0;
+    this.#headerBytes = 0;
+    this.#contentLength = undefined;
+    this.#name = undefined;
+  }
+
+  #expect(state: typeof BODY | typeof FRAME, size: number): void {
+    this.#state = state;
+    this.#need = size;
+    this.#data = undefined;
+    this.#filled = 0;
+  }
+
+  /** Reads up to one line of the head; returns the new position. */
+  #headLine(chunk: Uint8Array, pos: number, out: Sink<RtspFramed>): number {
+    const n = chunk.length;
+    let i = pos;
+    while (i < n) {
+      const b = chunk[i]!;
+      if (b === LF || b === CR) break;
+      i++;
+    }
+    const length = this.#lineLength + (i - pos);
+    if (length > this.#maxLine) {
+      if (this.#start === undefined) {
+        throw fail(
+          "limit",
+          `start line longer than ${this.#maxLine} bytes`,
+          414,
+        );
+      }
+      throw fail(
+        "limit",
+        `header line longer than ${this.#maxLine} bytes`,
+        400,
+      );
+    }
+    if (this.#headerBytes + length > this.#maxHeaderBytes) {
+      throw fail("limit", `headers exceed ${this.#maxHeaderBytes} bytes`, 400);
+    }
+    if (i === n) {
+      this.#keep(chunk.subarray(pos, n));
+      return n;
+    }
+    let line: Uint8Array;
+    if (this.#lineLength === 0) line = chunk.subarray(pos, i);
+    else {
+      this.#keep(chunk.subarray(pos, i));
+      line = this.#line.subarray(0, this.#lineLength);
+    }
+    this.#lineLength = 0;
+    let next = i + 1;
+    if (chunk[i] === CR) {
+      if (next < n) {
+        if (chunk[next] === LF) next++;
+      } else this.#skipLf = true;
+    }
+    this.#headerBytes += length + (next - i);
+    this.#onLine(line, out);
+    return next;
+  }
+
+  /** Holds part of a line until its end arrives (at most maxLineLength bytes). */
+  #keep(part: Uint8Array): void {
+    const need = this.#lineLength + part.length;
+    if (need > this.#line.length) {
+      const grown = new Uint8Array(
+        Math.min(Math.max(need, this.#line.length * 2), this.#maxLine),
+      );
+      grown.set(this.#line.subarray(0, this.#lineLength));
+      this.#line = grown;
+    }
+    this.#line.set(part, this.#lineLength);
+    this.#lineLength = need;
+  }
+
+  #onLine(bytes: Uint8Array, out: Sink<RtspFramed>): void {
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i]!;
+      if ((b < SP && b !== HT) || b === 0x7f) {
+        throw fail(
+          "malformed",
+          `control byte 0x${b.toString(16).padStart(2, "0")} in a message head`,
+          400,
+        );
+      }
+    }
+    if (this.#start === undefined) {
+      this.#start = parseStartLine(this.#decoder.decode(bytes));
+      return;
+    }
+    if (bytes.length === 0) {
+      this.#commit();
+      this.#endHead(out);
+      return;
+    }
+    const text = this.#decoder.decode(bytes);
+    if (bytes[0] === SP || bytes[0] === HT) {
+      // Obsolete line folding (RFC 2616 §2.2, which RFC 2326 §4.2 builds on).
+      if (this.#name === undefined) {
+        throw fail(
+          "malformed",
+          "continuation line before any header or after Content-Length",
+          400,
+        );
+      }
+      const more = text.trim();
+      this.#value = this.#value === ""
+        ? more
+        : more === ""
+        ? this.#value
+        : `${this.#value} ${more}`;
+      return;
+    }
+    this.#commit();
+    const colon = text.indexOf(":");
+    if (colon < 0) {
+      throw fail("malformed", `header line ${quote(text)} has no colon`, 400);
+    }
+    const name = text.slice(0, colon).trimEnd();
+    if (!TOKEN.test(name)) {
+      throw fail("malformed", `header name ${quote(name)}`, 400);
+    }
+    if (++this.#headerCount > this.#maxHeaderCount) {
+      throw fail("limit", `more than ${this.#maxHeaderCount} headers`, 400);
+    }
+    const value = text.slice(colon + 1).trim();
+    if (name.length === 14 && name.toLowerCase() === "content-length") {
+      // Checked now, not when the next line shows no continuation: the limit
+      // must hold before anything more is awaited.
+      this.#checkContentLength(value);
+      this.#headers.append(name, value);
+      return;
+    }
+    this.#name = name;
+    this.#value = value;
+  }
+
+  /** Adds the held-back header. */
+  #commit(): void {
+    if (this.#name === undefined) return;
+    this.#headers.append(this.#name, this.#value);
+    this.#name = undefined;
+  }
+
+  /** RFC 2326 §12.14: digits; a repeat must agree; more than maxBodySize is a 413. */
+  #checkContentLength(value: string): void {
+    if (!DIGITS.test(value)) {
+      throw fail("malformed", `Content-Length ${quote(value)}`, 400);
+    }
+    const length = value.length > 15 ? Infinity : Number(value);
+    if (this.#contentLength !== undefined && this.#contentLength !== length) {
+      throw fail(
+        "malformed",
+        `Content-Length repeated with ${this.#contentLength} and ${
+          quote(value)
+        }`,
+        400,
+      );
+    }
+    if (length > this.#maxBody) {
+      throw fail(
+        "limit",
+        `Content-Length ${quote(value)} exceeds ${this.#maxBody}`,
+        413,
+      );
+    }
+    this.#contentLength = length;
+  }
+
+  #endHead(out: Sink<RtspFramed>): void {
+    const length = this.#contentLength ?? 0; // §12.14: no Content-Length, no body
+    if (length === 0) {
+      this.#state = IDLE;
+      this.#emitMessage(EMPTY, out);
+    } else this.#expect(BODY, length);
+  }
+
+  /** Reads body or frame payload bytes; returns the new position. */
+  #collect(chunk: Uint8Array, pos: number, out: Sink<RtspFramed>): number {
+    const available = chunk.length - pos;
+    if (this.#data === undefined) {
+      if (available >= this.#need) {
+        this.#finish(chunk.subarray(pos, pos + this.#need), out);
+        return pos + this.#need;
+      }
+      this.#data = new Uint8Array(this.#need); // at most maxBodySize or 65535 bytes, both checked
+    }
+    const take = Math.min(available, this.#need - this.#filled);
+    this.#data.set(chunk.subarray(pos, pos + take), this.#filled);
+    this.#filled += take;
+    if (this.#filled === this.#need) {
+      const data = this.#data;
+      this.#data = undefined;
+      this.#finish(data, out);
+    }
+    return pos + take;
+  }
+
+  #finish(data: Uint8Array, out: Sink<RtspFramed>): void {
+    const state = this.#state;
+    this.#state = IDLE;
+    if (state === FRAME) {
+      out.enqueue({
+        kind: "interleaved",
+        channel: this.#channel,
+        payload: data,
+      });
+    } else this.#emitMessage(data, out);
+  }
+
+  #emitMessage(body: Uint8Array, out: Sink<RtspFramed>): void {
+    const start = this.#start!;
+    const headers = this.#headers;
+    this.#start = undefined;
+    if (start.kind === "request") {
+      out.enqueue({
+        kind: "request",
+        method: start.method,
+        url: start.url,
+        version: start.version,
+        headers,
+        body,
+      });
+    } else {
+      out.enqueue({
+        kind: "response",
+        version: start.version,
+        status: start.status,
+        reason: start.reason,
+        headers,
+        body,
+      });
+    }
+  }
+}
+
+/** {@link RtspFramer} as a `TransformStream`. */
+export class RtspFramerStream extends StageStream<Uint8Array, RtspFramed> {
+  constructor(options?: RtspFramerOptions) {
+    super(new RtspFramer(options));
+  }
+}
+
+function parseStartLine(text: string): StartLine {
+  const line = text.trimEnd();
+  if (line.startsWith("RTSP/")) {
+    const m = RESPONSE_LINE.exec(line);
+    if (m === null) throw fail("malformed", `status line ${quote(line)}`);
+    const version = m[1]!;
+    if (!SUPPORTED_VERSION.test(version)) {
+      throw fail("unsupported", `version ${quote(version)}`);
+    }
+    return {
+      kind: "response",
+      version,
+      status: Number(m[2]),
+      reason: m[3] ?? "",
+    };
+  }
+  const m = REQUEST_LINE.exec(line);
+  if (m === null) throw fail("malformed", `request line ${quote(line)}`, 400);
+  const [, method, url, version] = m as unknown as [
+    string,
+    string,
+    string,
+    string,
+  ];
+  if (!TOKEN.test(method)) {
+    throw fail("malformed", `method ${quote(method)}`, 400);
+  }
+  if (!SUPPORTED_VERSION.test(version)) {
+    if (ANY_VERSION.test(version)) {
+      throw fail("unsupported", `version ${quote(version)}`, 505);
+    }
+    throw fail("malformed", `request line ${quote(line)}`, 400);
+  }
+  return { kind: "request", method, url, version };
+}
+
+function fail(
+  code: ProtocolErrorCode,
+  detail: string,
+  status?: number,
+): RtspError {
+  return rtspError("read RTSP message", code, detail, status);
+}

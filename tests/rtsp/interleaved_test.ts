@@ -1,0 +1,108 @@
+import assert from "node:assert/strict";
+import {
+  encodeInterleaved,
+  InterleavedFramer,
+  InterleavedFramerStream,
+  interleavedHeader,
+} from "../../lib/rtsp/interleaved.ts";
+import { collect, hex, splitsOf } from "../_util/bytes.ts";
+import { checkStageContract } from "../_util/stage_contract.ts";
+
+// RFC 2326 §10.12: '$', channel, 16-bit length, payload
+const CASES = [
+  {
+    name: "one RTP packet",
+    wire: hex("24 00 0004 | 80 60 00 01"),
+    frames: [{ channel: 0, payload: hex("80 60 00 01") }],
+  },
+  {
+    name: "RTP then RTCP in one read",
+    wire: hex("24 00 0001 aa | 24 01 0002 bb cc"),
+    frames: [{ channel: 0, payload: hex("aa") }, {
+      channel: 1,
+      payload: hex("bb cc"),
+    }],
+  },
+  {
+    name: "an empty frame on channel 255",
+    wire: hex("24 ff 0000 | 24 02 0001 dd"),
+    frames: [{ channel: 255, payload: hex("") }, {
+      channel: 2,
+      payload: hex("dd"),
+    }],
+  },
+];
+for (const c of CASES) {
+  Deno.test(`InterleavedFramer decodes ${c.name} at every split point`, () => {
+    for (const parts of splitsOf(c.wire)) {
+      const framer = new InterleavedFramer();
+      const out = collect();
+      for (const part of parts) framer.push(part, out);
+      framer.end();
+      assert.deepEqual(out.items, c.frames);
+    }
+  });
+}
+
+Deno.test("InterleavedFramer rejects a payload over maxPayloadSize", () => {
+  const framer = new InterleavedFramer({ maxPayloadSize: 2 });
+  assert.throws(() => framer.push(hex("24 00 0003 010203"), collect()), {
+    name: "RtspError",
+    code: "limit",
+  });
+});
+
+Deno.test("InterleavedFramer rejects a byte other than '$' where a frame starts", () => {
+  assert.throws(
+    () => new InterleavedFramer().push(hex("52 54 53 50"), collect()),
+    { name: "RtspError", code: "malformed" },
+  );
+});
+
+Deno.test("InterleavedFramer rejects input ending inside a frame", () => {
+  const framer = new InterleavedFramer();
+  framer.push(hex("24 00 0004 01"), collect());
+  assert.throws(() => framer.end(), { name: "RtspError", code: "truncated" });
+});
+
+Deno.test("InterleavedFramer copies what waits for the next read", () => {
+  const read = hex("24 00 0002 aa bb | 24 01 0003 cc");
+  const framer = new InterleavedFramer();
+  const out = collect<{ channel: number; payload: Uint8Array }>();
+  framer.push(read, out);
+  read.fill(0); // the socket reuses its buffer
+  framer.push(hex("dd ee"), out);
+  assert.deepEqual(out.items[1], { channel: 1, payload: hex("cc dd ee") });
+});
+
+Deno.test("interleavedHeader and encodeInterleaved write '$', channel and length", () => {
+  assert.deepEqual(interleavedHeader(3, 0x1234), hex("24 03 1234"));
+  assert.deepEqual(
+    encodeInterleaved(1, hex("c8 00 00 06")),
+    hex("24 01 0004 c8 00 00 06"),
+  );
+  assert.throws(() => interleavedHeader(256, 1), RangeError);
+  assert.throws(() => interleavedHeader(0, 65536), RangeError);
+  assert.throws(() => encodeInterleaved(-1, hex("00")), RangeError);
+});
+
+Deno.test("encodeInterleaved → InterleavedFramerStream returns the frames", async () => {
+  const frames = [{ channel: 0, payload: new Uint8Array(1400).fill(7) }, {
+    channel: 1,
+    payload: hex("81 c9 0001"),
+  }];
+  const wire = frames.map((f) => encodeInterleaved(f.channel, f.payload));
+  const got = [];
+  for await (
+    const f of ReadableStream.from(wire).pipeThrough(
+      new InterleavedFramerStream(),
+    )
+  ) got.push(f);
+  assert.deepEqual(got, frames);
+});
+
+Deno.test("InterleavedFramer keeps the stage contract on random and mutated input", () => {
+  checkStageContract(() => new InterleavedFramer(), {
+    fixtures: CASES.map((c) => c.wire),
+  });
+});
