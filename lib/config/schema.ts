@@ -206,6 +206,22 @@ export const PATH_SETTINGS = {
   overridePublisher: v.optional(
     v.pipe(Bool, v.description("a new publisher takes over this busy path")),
   ),
+  /** User name readers of this path must give (RTSP Basic/Digest, RTMP `?user=`). */
+  readUser: v.optional(
+    v.pipe(v.string(), v.description("user name readers must give")),
+  ),
+  /** Password readers of this path must give. */
+  readPass: v.optional(
+    v.pipe(v.string(), v.description("password readers must give")),
+  ),
+  /** User name publishers of this path must give. */
+  publishUser: v.optional(
+    v.pipe(v.string(), v.description("user name publishers must give")),
+  ),
+  /** Password publishers of this path must give. */
+  publishPass: v.optional(
+    v.pipe(v.string(), v.description("password publishers must give")),
+  ),
 } as const;
 
 /** Settings of one path. */
@@ -292,6 +308,36 @@ export const SETTINGS = {
     Size,
     "16MiB",
     "largest RTMP chunk size a peer may set",
+  ),
+  /** Serve RTSP. */
+  rtsp: setting(Bool, true, "serve RTSP"),
+  /** Address the RTSP server listens on (TCP). */
+  rtspAddress: setting(
+    Address,
+    ":8554",
+    "RTSP listen address (host:port or :port)",
+  ),
+  /** UDP address RTP goes out from and comes in to. */
+  rtpAddress: setting(
+    Address,
+    ":8000",
+    "RTP over UDP address (host:port or :port)",
+  ),
+  /** UDP address RTCP goes out from and comes in to. */
+  rtcpAddress: setting(
+    Address,
+    ":8001",
+    "RTCP over UDP address (host:port or :port)",
+  ),
+  /**
+   * Milliseconds an RTSP session lives without a request or RTCP from its
+   * client; announced as `Session: id;timeout=N` (a few seconds more are
+   * allowed, since some clients keep alive exactly every N seconds).
+   */
+  rtspSessionTimeout: setting(
+    Duration,
+    "60s",
+    "an RTSP session without requests or RTCP this long is ended",
   ),
 } as const;
 

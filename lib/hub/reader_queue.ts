@@ -57,30 +57,37 @@ export class ReaderQueue {
     this.#onReady = options.onReady;
   }
 
-  /** Queues a packet unless the reader is behind; returns whether it was queued. */
-  offer(packet: Packet): boolean {
+  /**
+   * Queues a packet unless the reader is behind; returns whether it was
+   * queued. `prefix` (a reader's own framing, such as RTSP's 4-byte
+   * interleaved header) goes right before it and counts against the budget.
+   */
+  offer(packet: Packet, prefix?: Uint8Array): boolean {
     if (this.#closed) return false;
+    const size = packet.bytes.length + (prefix?.length ?? 0);
     if (packet.kind !== PACKET_KIND.CONTROL) {
       if (this.#skipping) {
         if (
-          packet.kind !== PACKET_KIND.KEY ||
-          this.#bytes + packet.bytes.length > this.#maxBytes
+          packet.kind !== PACKET_KIND.KEY || this.#bytes + size > this.#maxBytes
         ) {
           this.dropped++;
           return false;
         }
         this.#skipping = false;
-      } else if (this.#bytes + packet.bytes.length > this.#maxBytes) {
+      } else if (this.#bytes + size > this.#maxBytes) {
         this.#skipping = true;
         this.skips++;
         this.dropped++;
         return false;
       }
     }
+    if (prefix !== undefined) this.#items.push(prefix);
     this.#items.push(packet.bytes);
-    this.#bytes += packet.bytes.length;
+    this.#bytes += size;
     if (packet.kind === PACKET_KIND.CONTROL) this.#onReady?.(true);
-    else if (this.#items.length === 1) this.#onReady?.(false);
+    else if (this.#items.length === (prefix === undefined ? 1 : 2)) {
+      this.#onReady?.(false);
+    }
     return true;
   }
 

@@ -10,6 +10,7 @@ import { parseAddress } from "../config/schema.ts";
 import { Hub } from "../hub/registry.ts";
 import type { Logger } from "../log.ts";
 import { RtmpServer } from "./rtmp.ts";
+import { RtspServer } from "./rtsp.ts";
 
 /** A running instance. */
 export interface Sluice {
@@ -18,6 +19,10 @@ export interface Sluice {
   readonly rtmp: RtmpServer | undefined;
   /** The RTMP port actually bound (useful with port 0). */
   readonly rtmpPort: number | undefined;
+  /** The RTSP server, when enabled. */
+  readonly rtsp: RtspServer | undefined;
+  /** The RTSP port actually bound. */
+  readonly rtspPort: number | undefined;
   /** Closes listeners and sessions, ends every stream. */
   close(): Promise<void>;
 }
@@ -43,14 +48,31 @@ export function startSluice(config: Config, log: Logger): Sluice {
     });
     rtmpPort = rtmp.start().port;
   }
+  let rtsp: RtspServer | undefined;
+  let rtspPort: number | undefined;
+  if (config.rtsp) {
+    const { hostname, port } = parseAddress(config.rtspAddress);
+    rtsp = new RtspServer({
+      hub,
+      config,
+      log: log.child("rtsp"),
+      hostname,
+      port,
+      rtp: parseAddress(config.rtpAddress),
+      rtcp: parseAddress(config.rtcpAddress),
+    });
+    rtspPort = rtsp.start().port;
+  }
   let closing: Promise<void> | undefined;
   return {
     hub,
     rtmp,
     rtmpPort,
+    rtsp,
+    rtspPort,
     close() {
       closing ??= (async () => {
-        await rtmp?.close();
+        await Promise.all([rtmp?.close(), rtsp?.close()]);
         hub.close();
       })();
       return closing;

@@ -9,6 +9,8 @@ export interface TestSluice extends AsyncDisposable {
   sluice: Sluice;
   /** rtmp://127.0.0.1:<port>/<path> */
   rtmpUrl(path: string): string;
+  /** rtsp://127.0.0.1:<port>/<path> */
+  rtspUrl(path: string): string;
   /** Log lines written so far. */
   logs: string[];
   close(): Promise<void>;
@@ -19,7 +21,13 @@ export function startTestSluice(
   overrides: ConfigInput = {},
   level: LogLevel = "info",
 ): TestSluice {
-  const config = parseConfig({ rtmpAddress: "127.0.0.1:0", ...overrides });
+  const config = parseConfig({
+    rtmpAddress: "127.0.0.1:0",
+    rtspAddress: "127.0.0.1:0",
+    rtpAddress: "127.0.0.1:0",
+    rtcpAddress: "127.0.0.1:0",
+    ...overrides,
+  });
   const logs: string[] = [];
   const log = createLogger({
     level,
@@ -34,6 +42,7 @@ export function startTestSluice(
     sluice,
     logs,
     rtmpUrl: (path) => `rtmp://127.0.0.1:${sluice.rtmpPort}/${path}`,
+    rtspUrl: (path) => `rtsp://127.0.0.1:${sluice.rtspPort}/${path}`,
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -13,6 +13,7 @@ const DEFAULTS: Config = {
   readTimeout: 10_000,
   writeTimeout: 10_000,
   writeQueueSize: 8 * 1024 * 1024,
+  writeBatchInterval: 20,
   overridePublisher: true,
   publisherGracePeriod: 5_000,
   playWaitTimeout: 5_000,
@@ -22,6 +23,11 @@ const DEFAULTS: Config = {
   rtmpChunkSize: 4096,
   rtmpMaxMessageSize: 16 * 1024 * 1024,
   rtmpMaxChunkSize: 16 * 1024 * 1024,
+  rtsp: true,
+  rtspAddress: ":8554",
+  rtpAddress: ":8000",
+  rtcpAddress: ":8001",
+  rtspSessionTimeout: 60_000,
   paths: {},
 };
 

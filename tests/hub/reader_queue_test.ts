@@ -61,3 +61,21 @@ Deno.test("ReaderQueue after close refuses packets and frees its queue", () => {
   assert.equal(q.bytes, 0);
   assert.equal(q.offer({ bytes: bytes(5), kind: PACKET_KIND.CONTROL }), false);
 });
+
+Deno.test("ReaderQueue puts a reader's prefix right before the shared packet and counts it", () => {
+  const q = new ReaderQueue({ maxBytes: 100 });
+  const shared = bytes(10);
+  assert.equal(
+    q.offer({ bytes: shared, kind: PACKET_KIND.KEY }, bytes(4)),
+    true,
+  );
+  assert.equal(q.bytes, 14);
+  const [prefix, packet] = q.take();
+  assert.equal(prefix!.length, 4);
+  assert.equal(packet, shared, "the packet itself is not copied");
+  assert.equal(
+    q.offer({ bytes: bytes(97), kind: PACKET_KIND.DELTA }, bytes(4)),
+    false,
+    "prefix counts against the budget",
+  );
+});

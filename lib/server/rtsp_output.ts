@@ -1,0 +1,231 @@
+/**
+ * The RTSP face of a stream: each frame is packetized into RTP once, with
+ * the stream's sequence numbers and SSRC, and the same packets go to every
+ * reader (over TCP behind its own 4-byte interleaved header, over UDP to its
+ * own ports).
+ *
+ * @module
+ */
+
+import { GopCache } from "../hub/gop_cache.ts";
+import {
+  type Packet,
+  PACKET_KIND,
+  type PacketKind,
+} from "../hub/reader_queue.ts";
+import type { Metadata, StreamOutput } from "../hub/stream.ts";
+import type { Frame } from "../media/frame.ts";
+import type { Track } from "../media/track.ts";
+import { encodeRtcp, msToNtp } from "../rtp/rtcp.ts";
+import {
+  createPacketizer,
+  describeTracks,
+  type TrackFormat,
+  type TrackPacketizer,
+} from "../rtsp/tracks.ts";
+
+/** One RTSP reader of an {@link RtspOutput}. */
+export interface RtspReader {
+  /** Takes an RTP (or, with `rtcp`, an RTCP) packet of a track; shared bytes, do not modify. */
+  offer(trackId: number, packet: Packet, rtcp: boolean): void;
+  /** Called when the stream ends (no publisher within the grace period). */
+  onEnd(): void;
+}
+
+/** Where a new reader's RTP begins, per track (for RTP-Info). */
+export interface RtpStart {
+  trackId: number;
+  seq: number;
+  rtptime: number;
+}
+
+interface TrackOut {
+  format: TrackFormat;
+  packetizer: TrackPacketizer;
+  /** Last frame's pts, for Sender Reports and RTP-Info. */
+  lastPts: number | undefined;
+  packets: number;
+  octets: number;
+}
+
+interface RtpPacketOut extends Packet {
+  trackId: number;
+  seq: number;
+  rtptime: number;
+}
+
+/** How often a track's Sender Report goes out. */
+const SR_INTERVAL_MS = 5000;
+
+/** Encodes a stream's frames as RTP once for all its RTSP readers. */
+export class RtspOutput implements StreamOutput {
+  readonly #readers = new Set<RtspReader>();
+  readonly #gop: GopCache<RtpPacketOut> | undefined;
+  readonly #now: () => number;
+  #tracks = new Map<number, TrackOut>();
+  #hasVideo = false;
+  #lastSr = 0;
+  /**
+   * Wall clock of the stream's timeline, fixed at its first frame: every
+   * track's Sender Report maps its RTP time through this one anchor, so
+   * players line audio up with video exactly as the stream has them.
+   */
+  #anchor: { wallMs: number; seconds: number } | undefined;
+
+  constructor(options: { gopCache?: boolean; now?: () => number } = {}) {
+    this.#gop = options.gopCache === false ? undefined : new GopCache();
+    this.#now = options.now ?? Date.now;
+  }
+
+  get readers(): number {
+    return this.#readers.size;
+  }
+
+  /** The tracks RTSP can carry, with their SDP media descriptions. */
+  get formats(): TrackFormat[] {
+    return [...this.#tracks.values()].map((t) => t.format);
+  }
+
+  /**
+   * Attaches a reader of `trackIds`: it gets the GOP cache at once. Returns
+   * where its RTP begins on each track, for RTP-Info.
+   */
+  addReader(reader: RtspReader, trackIds: ReadonlySet<number>): RtpStart[] {
+    this.#readers.add(reader);
+    const starts = new Map<number, RtpStart>();
+    for (const p of this.#gop?.items ?? []) {
+      if (!trackIds.has(p.trackId)) continue;
+      if (!starts.has(p.trackId)) {
+        starts.set(p.trackId, {
+          trackId: p.trackId,
+          seq: p.seq,
+          rtptime: p.rtptime,
+        });
+      }
+      reader.offer(p.trackId, p, false);
+    }
+    for (const id of trackIds) {
+      const t = this.#tracks.get(id);
+      if (t === undefined || starts.has(id)) continue;
+      const rtptime = t.lastPts === undefined
+        ? t.packetizer.rtpTimestamp(0)
+        : t.packetizer.rtpTimestamp(t.lastPts);
+      starts.set(id, {
+        trackId: id,
+        seq: t.packetizer.sequenceNumber,
+        rtptime,
+      });
+    }
+    return [...starts.values()];
+  }
+
+  /** Detaches a reader. */
+  removeReader(reader: RtspReader): void {
+    this.#readers.delete(reader);
+  }
+
+  tracks(tracks: readonly Track[]): void {
+    const next = new Map<number, TrackOut>();
+    for (const format of describeTracks(tracks)) {
+      const have = this.#tracks.get(format.track.id);
+      // Keep a track's packetizer (SSRC, sequence numbers) while its codec stays: a
+      // takeover must look like one continuous RTP stream to the readers.
+      if (
+        have !== undefined && have.format.track.codec === format.track.codec
+      ) {
+        next.set(format.track.id, {
+          ...have,
+          format: { ...format, payloadType: have.format.payloadType },
+        });
+        continue;
+      }
+      next.set(format.track.id, {
+        format,
+        packetizer: createPacketizer(format.track, {
+          payloadType: format.payloadType,
+        }),
+        lastPts: undefined,
+        packets: 0,
+        octets: 0,
+      });
+    }
+    this.#tracks = next;
+    this.#hasVideo = tracks.some((t) => t.kind === "video");
+  }
+
+  metadata(_metadata: Metadata | undefined): void {}
+
+  frame(frame: Frame): void {
+    const t = this.#tracks.get(frame.trackId);
+    if (t === undefined) return;
+    const video = t.format.track.kind === "video";
+    const key = video ? frame.keyframe : !this.#hasVideo;
+    const rtptime = t.packetizer.rtpTimestamp(frame.pts);
+    let first = true;
+    t.packetizer.push(frame, {
+      enqueue: (bytes) => {
+        const kind: PacketKind = first && key
+          ? PACKET_KIND.KEY
+          : PACKET_KIND.DELTA;
+        const seq = (bytes[2]! << 8) | bytes[3]!;
+        const p: RtpPacketOut = {
+          bytes,
+          kind,
+          trackId: frame.trackId,
+          seq,
+          rtptime,
+        };
+        this.#gop?.push(p, first && key && video, bytes.length);
+        for (const r of this.#readers) r.offer(frame.trackId, p, false);
+        t.packets++;
+        t.octets += bytes.length - 12;
+        first = false;
+      },
+    });
+    t.lastPts = frame.pts;
+    const now = this.#now();
+    this.#anchor ??= {
+      wallMs: now,
+      seconds: frame.pts / t.format.track.clockRate,
+    };
+    this.#maybeSenderReports(now);
+  }
+
+  /**
+   * Sends each track's Sender Report every few seconds: it ties the track's
+   * RTP clock to the wall clock, which is how players line audio up with video.
+   */
+  #maybeSenderReports(nowMs: number): void {
+    if (nowMs - this.#lastSr < SR_INTERVAL_MS || this.#readers.size === 0) {
+      return;
+    }
+    this.#lastSr = nowMs;
+    const anchor = this.#anchor!;
+    for (const [id, t] of this.#tracks) {
+      if (t.lastPts === undefined) continue;
+      const seconds = t.lastPts / t.format.track.clockRate;
+      const { ntpSeconds, ntpFraction } = msToNtp(
+        anchor.wallMs + (seconds - anchor.seconds) * 1000,
+      );
+      const bytes = encodeRtcp([{
+        kind: "sr",
+        ssrc: t.packetizer.ssrc,
+        ntpSeconds,
+        ntpFraction,
+        rtpTimestamp: t.packetizer.rtpTimestamp(t.lastPts),
+        packetCount: t.packets >>> 0,
+        octetCount: t.octets >>> 0,
+        reports: [],
+      }]);
+      const p: Packet = { bytes, kind: PACKET_KIND.CONTROL };
+      for (const r of this.#readers) r.offer(id, p, true);
+    }
+  }
+
+  end(): void {
+    const readers = [...this.#readers];
+    this.#readers.clear();
+    this.#gop?.clear();
+    for (const r of readers) r.onEnd();
+  }
+}
