@@ -137,33 +137,13 @@ function describe(
     return undefined;
   }
   switch (track.codec) {
-    case "AAC": {
-      const [encoding, rate, channels] = aacRtpmap(track).split("/");
-      return {
-        rtpmap: {
-          encoding: encoding!,
-          clockRate: Number(rate),
-          channels: Number(channels),
-        },
-        fmtp: aacFmtp(track),
-      };
-    }
+    case "AAC":
+      return { rtpmap: rtpmapOf(aacRtpmap(track)), fmtp: aacFmtp(track) };
     case "OPUS":
-      return {
-        rtpmap: { encoding: "opus", clockRate: 48000, channels: 2 },
-        fmtp: opusFmtp(track),
-      };
+      return { rtpmap: rtpmapOf(opusRtpmap()), fmtp: opusFmtp(track) };
     case "PCMA":
-    case "PCMU": {
-      const [encoding, rate, channels] = g711Rtpmap(track).split("/");
-      return {
-        rtpmap: {
-          encoding: encoding!,
-          clockRate: Number(rate),
-          channels: channels ? Number(channels) : undefined,
-        },
-      };
-    }
+    case "PCMU":
+      return { rtpmap: rtpmapOf(g711Rtpmap(track)) };
     default:
       return undefined;
   }
@@ -422,6 +402,18 @@ function spropOrUndefined(
 ): ParameterSets | undefined {
   if (value === undefined || value.trim() === "") return undefined;
   return parse(value);
+}
+
+/** An rtpmap value, `encoding/clock rate[/channels]`, as fields. */
+function rtpmapOf(
+  text: string,
+): { encoding: string; clockRate: number; channels?: number } {
+  const [encoding, rate, channels] = text.split("/");
+  return {
+    encoding: encoding!,
+    clockRate: Number(rate),
+    channels: channels === undefined ? undefined : Number(channels),
+  };
 }
 
 /** Payload types of RFC 3551 Table 4 that need no rtpmap. */

@@ -53,7 +53,7 @@ import {
 } from "../rtmp/message.ts";
 import { RtmpOutput, type RtmpReader } from "./rtmp_output.ts";
 import { parseAggregate } from "../rtmp/aggregate.ts";
-import { rtmpPath } from "./rtmp_path.ts";
+import { rtmpPath } from "./path.ts";
 
 /** What the RTMP server needs of the configuration (milliseconds and bytes). */
 export interface RtmpServerConfig {

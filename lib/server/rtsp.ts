@@ -48,6 +48,7 @@ import {
   requiredCredentials,
   RtspAuthenticator,
 } from "./auth.ts";
+import { isValidPath } from "./path.ts";
 import { RtspOutput } from "./rtsp_output.ts";
 import {
   type PlayLink,
@@ -658,10 +659,7 @@ class Connection implements SessionOwner {
 
   #pathOf(url: string): string {
     const path = rtspPath(url);
-    if (
-      path === undefined || path === "" || path.length > 255 ||
-      /[\x00-\x1f\x7f]/.test(path)
-    ) {
+    if (path === undefined || !isValidPath(path)) {
       throw new Refusal(400, `cannot read a path from the URL`);
     }
     return path;

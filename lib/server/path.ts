@@ -1,5 +1,5 @@
 /**
- * Stream paths from RTMP application and stream names.
+ * Stream paths: what makes one valid, and how RTMP names become one.
  *
  * @module
  */
@@ -20,9 +20,17 @@ export function rtmpPath(app: string, name: string): string | undefined {
   const segments = `${appBare}/${bare}`.split("/").filter((s) => s !== "");
   if (segments.length < 1 || bare.replaceAll("/", "") === "") return undefined;
   const path = segments.join("/");
-  if (path.length > MAX_PATH_LENGTH) return undefined;
+  return isValidPath(path) ? path : undefined;
+}
+
+/**
+ * Whether `path` (slashes already collapsed) may name a stream: not empty,
+ * at most {@link MAX_PATH_LENGTH} long, no control characters, backslashes
+ * or `.`/`..` segments.
+ */
+export function isValidPath(path: string): boolean {
+  if (path === "" || path.length > MAX_PATH_LENGTH) return false;
   // deno-lint-ignore no-control-regex
-  if (/[\x00-\x1f\x7f\\]/.test(path)) return undefined;
-  if (segments.some((s) => s === "." || s === "..")) return undefined;
-  return path;
+  if (/[\x00-\x1f\x7f\\]/.test(path)) return false;
+  return !path.split("/").some((s) => s === "." || s === "..");
 }
