@@ -115,20 +115,23 @@ const PUBLISH_READ_SIZE = 64 * 1024;
 /** Most sessions one connection may hold (each SETUP without a Session makes one). */
 const MAX_SESSIONS_PER_CONNECTION = 16;
 
+/** Header fields of a reply: a record, or pairs when a name repeats (WWW-Authenticate). */
+type Headers = Record<string, string> | [string, string][];
+
 interface Reply {
   status: number;
-  headers?: Record<string, string>;
+  headers?: Headers;
   body?: string;
 }
 
 /** A failed request: the status to answer with. */
 class Refusal extends Error {
   readonly status: number;
-  readonly headers: Record<string, string>;
+  readonly headers: Headers;
   constructor(
     status: number,
     message: string,
-    headers: Record<string, string> = {},
+    headers: Headers = {},
   ) {
     super(message);
     this.status = status;
@@ -538,6 +541,8 @@ class Connection implements SessionOwner {
       if (!/^\d{1,10}$/.test(cseq.trim())) {
         throw new Refusal(400, "missing or malformed CSeq");
       }
+      // Repeated with different values: 400 before anything else (CVE-2019-7732).
+      req.headers.getOne("Authorization");
       session = this.#server.session(this, req.headers.getOne("Session"));
       if (session !== undefined) session.lastSeen = Date.now();
       const reply = await this.#dispatch(req, session);
@@ -569,13 +574,17 @@ class Connection implements SessionOwner {
   #respond(
     status: number,
     cseq: string,
-    headers: Record<string, string>,
+    headers: Headers,
     body: string | undefined,
   ): void {
     const bytes = encodeResponse({
       status,
       reason: RTSP_STATUS_TEXT[status] ?? "Error",
-      headers: { CSeq: cseq, Server: "Sluice", ...headers },
+      headers: [
+        ["CSeq", cseq],
+        ["Server", "Sluice"],
+        ...(Array.isArray(headers) ? headers : Object.entries(headers)),
+      ],
       body,
     });
     this.queue.offer({ bytes, kind: PACKET_KIND.CONTROL });
@@ -652,9 +661,11 @@ class Connection implements SessionOwner {
       action,
       reason: result.reason,
     });
-    throw new Refusal(401, result.reason, {
-      "WWW-Authenticate": result.challenges.join("\r\nWWW-Authenticate: "),
-    });
+    throw new Refusal(
+      401,
+      result.reason,
+      result.challenges.map((c): [string, string] => ["WWW-Authenticate", c]),
+    );
   }
 
   #pathOf(url: string): string {
