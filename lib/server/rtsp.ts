@@ -122,6 +122,8 @@ interface Reply {
   status: number;
   headers?: Headers;
   body?: string;
+  /** Runs once the reply is queued: media must not go out before the PLAY answer (ffmpeg drops it). */
+  after?: () => void;
 }
 
 /** A failed request: the status to answer with. */
@@ -548,6 +550,7 @@ class Connection implements SessionOwner {
       const reply = await this.#dispatch(req, session);
       this.#log.debug(`${req.method} ${req.url}`, { status: reply.status });
       this.#respond(reply.status, cseq, reply.headers ?? {}, reply.body);
+      reply.after?.();
     } catch (e) {
       if (e instanceof Refusal) {
         this.#log.info(`${req.method} refused: ${e.message}`, {
@@ -612,11 +615,8 @@ class Connection implements SessionOwner {
         return this.#record(req, this.#need(session));
       case "PAUSE":
         return this.#pause(this.#need(session));
-      case "TEARDOWN": {
-        const s = this.#need(session);
-        this.#server.endSession(s, "teardown");
-        return { status: 200 };
-      }
+      case "TEARDOWN":
+        return this.#teardown(req, this.#need(session));
       case "GET_PARAMETER":
         return { status: 200, headers: this.#sessionHeader(session) };
       case "SET_PARAMETER":
@@ -977,16 +977,26 @@ class Connection implements SessionOwner {
       });
       s.udpReader = reader;
     }
-    const starts = output.addReader(reader, ids);
-    this.writer.kick(true);
-    s.play = { stream, output, reader, starts };
+    const link: PlayLink = {
+      stream,
+      output,
+      reader,
+      starts: output.rtpStarts(ids),
+    };
+    s.play = link;
     s.state = "playing";
     this.#log.info("playing", {
       path: s.path,
       session: s.id,
       transport: first.transport.kind,
     });
-    return this.#playReply(s);
+    const reply = this.#playReply(s);
+    reply.after = () => {
+      if (s.play !== link) return; // torn down in between
+      output.addReader(reader, ids);
+      this.writer.kick(true);
+    };
+    return reply;
   }
 
   #playReply(s: Session): Reply {
@@ -1047,6 +1057,33 @@ class Connection implements SessionOwner {
     s.state = "recording";
     this.#log.info("recording", { path: s.path, session: s.id });
     return { status: 200, headers: this.#sessionHeader(s) };
+  }
+
+  /**
+   * TEARDOWN of the aggregate URL ends the session; of one track's URL, only
+   * that track (RFC 2326 §10.7: GStreamer tears tracks down one by one).
+   */
+  #teardown(req: RtspRequest, s: Session): Reply {
+    if (s.tracks.size > 1) {
+      for (const [id, t] of s.tracks) {
+        if (!sameResource(t.url, req.url)) continue;
+        s.tracks.delete(id);
+        s.play?.reader.removeTrack(id);
+        this.#forgetChannels(s, id);
+        return { status: 200, headers: this.#sessionHeader(s) };
+      }
+    }
+    this.#server.endSession(s, "teardown");
+    return { status: 200 };
+  }
+
+  /** Forgets the interleaved channels of a track torn down alone. */
+  #forgetChannels(s: Session, trackId: number): void {
+    for (const [ch, route] of this.#channels) {
+      if (route.session === s && route.trackId === trackId) {
+        this.#channels.delete(ch);
+      }
+    }
   }
 
   /** PAUSE stops the flow; a later PLAY starts again from the GOP cache (a live stream has no "where it was"). */

@@ -87,36 +87,39 @@ export class RtspOutput implements StreamOutput {
   }
 
   /**
-   * Attaches a reader of `trackIds`: it gets the GOP cache at once. Returns
-   * where its RTP begins on each track, for RTP-Info.
+   * Where a reader attached now would begin on each of `trackIds` (the GOP
+   * cache's first packet, or the next packet), for RTP-Info.
    */
-  addReader(reader: RtspReader, trackIds: ReadonlySet<number>): RtpStart[] {
-    this.#readers.add(reader);
+  rtpStarts(trackIds: ReadonlySet<number>): RtpStart[] {
     const starts = new Map<number, RtpStart>();
     for (const p of this.#gop?.items ?? []) {
-      if (!trackIds.has(p.trackId)) continue;
-      if (!starts.has(p.trackId)) {
+      if (trackIds.has(p.trackId) && !starts.has(p.trackId)) {
         starts.set(p.trackId, {
           trackId: p.trackId,
           seq: p.seq,
           rtptime: p.rtptime,
         });
       }
-      reader.offer(p.trackId, p, false);
     }
     for (const id of trackIds) {
       const t = this.#tracks.get(id);
       if (t === undefined || starts.has(id)) continue;
-      const rtptime = t.lastPts === undefined
-        ? t.packetizer.rtpTimestamp(0)
-        : t.packetizer.rtpTimestamp(t.lastPts);
+      const pts = t.lastPts ?? 0;
       starts.set(id, {
         trackId: id,
         seq: t.packetizer.sequenceNumber,
-        rtptime,
+        rtptime: t.packetizer.rtpTimestamp(pts),
       });
     }
     return [...starts.values()];
+  }
+
+  /** Attaches a reader of `trackIds`: it gets the GOP cache at once, then every new packet. */
+  addReader(reader: RtspReader, trackIds: ReadonlySet<number>): void {
+    this.#readers.add(reader);
+    for (const p of this.#gop?.items ?? []) {
+      if (trackIds.has(p.trackId)) reader.offer(p.trackId, p, false);
+    }
   }
 
   /** Detaches a reader. */

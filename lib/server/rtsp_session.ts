@@ -225,6 +225,11 @@ export class TcpReader implements RtspReader {
   onEnd(): void {
     this.#onEnd();
   }
+
+  /** Stops sending `trackId` (a TEARDOWN of that track alone). */
+  removeTrack(trackId: number): void {
+    this.#channels.delete(trackId);
+  }
 }
 
 /** A PLAY reader over UDP: each track's RTP to the client's ports, from the server's. */
@@ -274,6 +279,12 @@ export class UdpReader implements RtspReader {
 
   onEnd(): void {
     this.#onEnd();
+  }
+
+  /** Stops sending `trackId` (a TEARDOWN of that track alone). */
+  removeTrack(trackId: number): void {
+    this.#tracks.get(trackId)?.queue.close();
+    this.#tracks.delete(trackId);
   }
 
   /** Packets dropped for this reader because it fell behind. */
@@ -327,6 +338,6 @@ export class UdpReader implements RtspReader {
 export interface PlayLink {
   stream: Stream;
   output: RtspOutput;
-  reader: RtspReader;
+  reader: TcpReader | UdpReader;
   starts: RtpStart[];
 }

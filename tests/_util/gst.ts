@@ -64,7 +64,7 @@ export interface GstPlayResult {
 }
 
 /** Plays an RTMP URL with GStreamer and counts decoded I420 video frames. */
-export async function gstPlayAndCount(
+export function gstPlayAndCount(
   url: string,
   options: {
     source: "rtmp2src" | "rtmpsrc";
@@ -72,9 +72,7 @@ export async function gstPlayAndCount(
     timeoutMs: number;
   },
 ): Promise<GstPlayResult> {
-  let frames = 0;
-  const sizes = new Set<number>();
-  const pipeline = [
+  return countDecoded([
     ...[
       options.source,
       `location=${url}`,
@@ -86,8 +84,49 @@ export async function gstPlayAndCount(
       "queue",
       "!",
     ],
+    "h264parse",
+  ], options);
+}
+
+/** Plays an RTSP URL with GStreamer's rtspsrc over TCP or UDP and counts decoded I420 video frames. */
+export function gstRtspPlayAndCount(
+  url: string,
+  options: { transport: "tcp" | "udp"; frames: number; timeoutMs: number },
+): Promise<GstPlayResult> {
+  return countDecoded([
     ...[
+      "rtspsrc",
+      `location=${url}`,
+      `protocols=${options.transport}`,
+      "name=src",
+    ],
+    ...["src.", "!", "application/x-rtp,media=audio", "!", "fakesink"],
+    ...[
+      "src.",
+      "!",
+      "application/x-rtp,media=video",
+      "!",
+      "rtph264depay",
+      "!",
       "h264parse",
+    ],
+  ], options);
+}
+
+/**
+ * Runs `source` (ending in an H.264 parser), decodes to I420 and counts the
+ * frames; once it has `frames` it stops the player (SIGINT: a clean
+ * TEARDOWN), since a live source never ends by itself.
+ */
+async function countDecoded(
+  source: string[],
+  options: { frames: number; timeoutMs: number },
+): Promise<GstPlayResult> {
+  let frames = 0;
+  const sizes = new Set<number>();
+  const pipeline = [
+    ...source,
+    ...[
       "!",
       "avdec_h264",
       "!",
@@ -96,20 +135,16 @@ export async function gstPlayAndCount(
       "video/x-raw,format=I420",
       "!",
     ],
-    ...[
-      "fakesink",
-      "silent=false",
-      "sync=false",
-      `num-buffers=${options.frames}`,
-    ],
+    ...["fakesink", "silent=false", "sync=false"],
   ];
   const run = spawn("gst-launch-1.0", ["-v", ...pipeline], {
     timeoutMs: options.timeoutMs,
     onStdoutLine: (line) => {
       const m = /last-message = chain .*?\((\d+) bytes/.exec(line);
-      if (m === null) return;
+      if (m === null || frames >= options.frames) return;
       frames++;
       sizes.add(Number(m[1]));
+      if (frames === options.frames) void run.stop();
     },
   });
   const status = await run.status;

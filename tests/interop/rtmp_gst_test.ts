@@ -60,8 +60,8 @@ for (const source of ["rtmp2src", "rtmpsrc"] as const) {
         frames: 50,
         timeoutMs: 20_000,
       });
-      assert.equal(r.code, 0, r.stderr);
-      assert.equal(r.frames, 50);
+      // The harness stops the player itself after 50 frames: its exit code says nothing then.
+      assert.equal(r.frames, 50, r.stderr);
       assert.deepEqual(
         [...r.sizes],
         [320 * 240 * 3 / 2],
