@@ -7,7 +7,7 @@
  * decoded frame, `stream, dts, pts, duration, size, crc`, after header lines
  * such as `#dimensions 0: 320x240` and `#sample_rate 1: 44100`.
  *
- * ```ts
+ * ```ts ignore
  * await using pub = publishTestSignal("rtmp://127.0.0.1:1935/live/test", { seconds: 5 });
  * const play = await playAndCount("rtmp://127.0.0.1:1935/live/test", { frames: 50, timeoutMs: 10_000 });
  * assert.equal(play.video?.frames, 50, play.stderr);

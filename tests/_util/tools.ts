@@ -5,7 +5,7 @@
  * runs anyway and fails with a message naming the tool and its package, so a
  * broken install can never pass as skipped tests.
  *
- * ```ts
+ * ```ts ignore
  * Deno.test({ name: "…", ignore: requireTool("ffmpeg") }, async () => { … });
  * ```
  */
