@@ -213,6 +213,8 @@ export async function startServer(
           `${paths.repo}/server.ts`,
           "--rtmp-address",
           `127.0.0.1:${port}`,
+          "--rtsp",
+          "false",
           "--log-level",
           "warn",
         ],

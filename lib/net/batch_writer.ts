@@ -19,6 +19,11 @@ export class WriteBatcher {
   readonly intervalMs: number;
   #waiting = new Set<BatchWriter>();
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Batches joined during the current flush, by their first part. */
+  #joined = new Map<Uint8Array, { parts: Uint8Array[]; bytes: Uint8Array }[]>();
+  #flushing = false;
+  /** Batches joined once and written to more than one reader. */
+  shared = 0;
 
   /** `intervalMs` 0 writes every batch at the end of the turn that queued it. */
   constructor(intervalMs: number) {
@@ -35,7 +40,37 @@ export class WriteBatcher {
     this.#timer = undefined;
     const writers = this.#waiting;
     this.#waiting = new Set();
-    for (const w of writers) w.flush();
+    this.#flushing = true;
+    try {
+      for (const w of writers) w.flush();
+    } finally {
+      this.#flushing = false;
+      this.#joined.clear();
+    }
+  }
+
+  /**
+   * `parts` joined into one buffer. Readers that keep up hold the same
+   * packets at a tick, so within one flush a batch is joined once and the
+   * same bytes go to all of them, instead of one copy per reader.
+   */
+  join(parts: Uint8Array[]): Uint8Array {
+    const candidates = this.#joined.get(parts[0]!);
+    if (candidates !== undefined) {
+      for (const c of candidates) {
+        if (sameParts(c.parts, parts)) {
+          this.shared++;
+          return c.bytes;
+        }
+      }
+    }
+    const bytes = concat(parts);
+    if (this.#flushing) {
+      if (candidates === undefined) {
+        this.#joined.set(parts[0]!, [{ parts, bytes }]);
+      } else candidates.push({ parts, bytes });
+    }
+    return bytes;
   }
 
   /** Cancels the pending tick (shutdown). */
@@ -66,6 +101,8 @@ export class BatchWriter {
   #scheduled = false;
   #writing = false;
   #failed = false;
+  /** Urgent data was queued while a write was in flight. */
+  #urgent = false;
   #since = 0;
   /** Bytes written so far. */
   bytesOut = 0;
@@ -91,7 +128,11 @@ export class BatchWriter {
    * waits for the batcher's tick.
    */
   kick(urgent = true): void {
-    if (this.#writing || this.#failed) return;
+    if (this.#failed) return;
+    if (this.#writing) {
+      this.#urgent ||= urgent;
+      return;
+    }
     if (
       !urgent && this.#batcher !== undefined && this.#batcher.intervalMs > 0
     ) {
@@ -130,11 +171,25 @@ export class BatchWriter {
       for (;;) {
         const parts = this.#take();
         if (parts.length === 0) break;
-        const bytes = parts.length === 1 ? parts[0]! : concat(parts);
+        const bytes = parts.length === 1
+          ? parts[0]!
+          : this.#batcher !== undefined
+          ? this.#batcher.join(parts)
+          : concat(parts);
         this.#since = this.#now();
+        this.#urgent = false;
         await writeAll(this.#conn, bytes);
         this.bytesOut += bytes.length;
         this.writes++;
+        // What came in during the write waits for the next tick, unless it is urgent:
+        // writing it now would undo the batching for every reader that keeps up.
+        if (
+          !this.#urgent && this.#batcher !== undefined &&
+          this.#batcher.intervalMs > 0
+        ) {
+          this.#batcher.add(this);
+          break;
+        }
       }
     } catch (e) {
       this.#failed = true;
@@ -143,4 +198,13 @@ export class BatchWriter {
       this.#writing = false;
     }
   }
+}
+
+function sameParts(
+  a: readonly Uint8Array[],
+  b: readonly Uint8Array[],
+): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
