@@ -50,7 +50,7 @@ import {
 } from "../rtp/opus.ts";
 import type { RtpPayloadPacket } from "../rtp/packet.ts";
 import { fmtpOf } from "../sdp/parse.ts";
-import type { SdpMedia } from "../sdp/types.ts";
+import type { Sdp, SdpMedia } from "../sdp/types.ts";
 
 /** First dynamic payload type (RFC 3551 §3). */
 const DYNAMIC_PAYLOAD_TYPE = 96;
@@ -147,6 +147,30 @@ function describe(
     default:
       return undefined;
   }
+}
+
+/** The SDP of a live session with these tracks (DESCRIBE answers, ANNOUNCE bodies). */
+export function describeSession(formats: readonly TrackFormat[]): Sdp {
+  return {
+    version: 0,
+    origin: {
+      username: "-",
+      sessionId: String(Date.now()),
+      sessionVersion: "1",
+      netType: "IN",
+      addrType: "IP4",
+      address: "127.0.0.1",
+    },
+    sessionName: "Sluice",
+    connection: { netType: "IN", addrType: "IP4", address: "0.0.0.0" },
+    bandwidths: [],
+    timing: [{ start: "0", stop: "0", repeats: [] }],
+    control: "*",
+    range: "npt=now-",
+    attributes: [{ name: "tool", value: "Sluice" }],
+    media: formats.map((f) => f.media),
+    other: [],
+  };
 }
 
 /** Options of {@link createPacketizer}. */

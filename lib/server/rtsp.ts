@@ -39,6 +39,7 @@ import {
 } from "../rtsp/message.ts";
 import { resolveControl, rtspPath, sameResource } from "../rtsp/url.ts";
 import {
+  describeSession,
   describeTracks,
   type SdpTrack,
   tracksFromSdp,
@@ -49,10 +50,10 @@ import {
   RtspAuthenticator,
 } from "./auth.ts";
 import { isValidPath } from "./path.ts";
+import { RtpInput } from "./rtp_input.ts";
 import { RtspOutput } from "./rtsp_output.ts";
 import {
   type PlayLink,
-  RecordInput,
   type SessionOwner,
   TcpReader,
   type TrackTransport,
@@ -153,7 +154,7 @@ interface Session {
   lastSeen: number;
   play?: PlayLink;
   udpReader?: UdpReader;
-  record?: RecordInput;
+  record?: RtpInput;
   announced?: Announced;
   publisher?: { close(): void };
 }
@@ -685,26 +686,7 @@ class Connection implements SessionOwner {
       throw new Refusal(415, `no track of ${path} can be sent over RTP`);
     }
     const base = req.url.endsWith("/") ? req.url : `${req.url}/`;
-    const sdp: Sdp = {
-      version: 0,
-      origin: {
-        username: "-",
-        sessionId: String(Date.now()),
-        sessionVersion: "1",
-        netType: "IN",
-        addrType: "IP4",
-        address: "127.0.0.1",
-      },
-      sessionName: "Sluice",
-      connection: { netType: "IN", addrType: "IP4", address: "0.0.0.0" },
-      bandwidths: [],
-      timing: [{ start: "0", stop: "0", repeats: [] }],
-      control: "*",
-      range: "npt=now-",
-      attributes: [{ name: "tool", value: "Sluice" }],
-      media: formats.map((f) => f.media),
-      other: [],
-    } as Sdp;
+    const sdp = describeSession(formats);
     return {
       status: 200,
       headers: { "Content-Base": base, "Content-Type": "application/sdp" },
@@ -1053,7 +1035,7 @@ class Connection implements SessionOwner {
       }
     }
     s.publisher = publisher;
-    s.record = new RecordInput(publisher, tracks);
+    s.record = new RtpInput(publisher, tracks);
     s.state = "recording";
     this.#log.info("recording", { path: s.path, session: s.id });
     return { status: 200, headers: this.#sessionHeader(s) };
