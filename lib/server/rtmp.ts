@@ -7,13 +7,11 @@
  */
 
 import { ProtocolError } from "../errors.ts";
-import { FlvTagDemuxer } from "../flv/tag_demuxer.ts";
-import type { FlvEvent, FlvTag } from "../flv/tag.ts";
+import type { Track } from "../media/track.ts";
 import { type Hub, HubError, type Publisher } from "../hub/registry.ts";
 import { PACKET_KIND, ReaderQueue } from "../hub/reader_queue.ts";
 import type { Stream } from "../hub/stream.ts";
 import type { Logger } from "../log.ts";
-import { Unwrapper32 } from "../media/time.ts";
 import { BatchWriter, WriteBatcher } from "../net/batch_writer.ts";
 import {
   closeQuietly,
@@ -25,7 +23,6 @@ import { ChunkDemuxer } from "../rtmp/chunk_demuxer.ts";
 import { encodeMessage } from "../rtmp/chunk_muxer.ts";
 import {
   decodeCommand,
-  decodeData,
   encodeCommand,
   encodeData,
   NET_STATUS,
@@ -51,8 +48,8 @@ import {
   MESSAGE_TYPE,
   type RtmpMessage,
 } from "../rtmp/message.ts";
+import { FlvIngest } from "./flv_ingest.ts";
 import { RtmpOutput, type RtmpReader } from "./rtmp_output.ts";
-import { parseAggregate } from "../rtmp/aggregate.ts";
 import { rtmpPath } from "./path.ts";
 
 /** What the RTMP server needs of the configuration (milliseconds and bytes). */
@@ -201,12 +198,7 @@ class RtmpSession {
   // publishing
   #publisher: Publisher | undefined;
   #publishStreamId = 0;
-  #flv: FlvTagDemuxer | undefined;
-  readonly #unwrap = {
-    audio: new Unwrapper32(),
-    video: new Unwrapper32(),
-    data: new Unwrapper32(),
-  };
+  #ingest: FlvIngest | undefined;
   // playing
   #stream: Stream | undefined;
   #output: RtmpOutput | undefined;
@@ -354,17 +346,18 @@ class RtmpSession {
     switch (m.typeId) {
       case MESSAGE_TYPE.AUDIO:
       case MESSAGE_TYPE.VIDEO:
-        return this.#media(m);
+      case MESSAGE_TYPE.DATA_AMF0:
+      case MESSAGE_TYPE.DATA_AMF3:
+      case MESSAGE_TYPE.AGGREGATE:
+        if (
+          this.#ingest !== undefined && m.streamId === this.#publishStreamId
+        ) this.#ingest.push(m);
+        return;
       case MESSAGE_TYPE.COMMAND_AMF0:
       case MESSAGE_TYPE.COMMAND_AMF3:
         return this.#command(
           decodeCommand(m.payload, m.typeId === MESSAGE_TYPE.COMMAND_AMF3),
           m,
-        );
-      case MESSAGE_TYPE.DATA_AMF0:
-      case MESSAGE_TYPE.DATA_AMF3:
-        return this.#data(
-          decodeData(m.payload, m.typeId === MESSAGE_TYPE.DATA_AMF3),
         );
       case MESSAGE_TYPE.USER_CONTROL: {
         const ev = decodeUserControl(m.payload);
@@ -376,17 +369,6 @@ class RtmpSession {
         if (c?.type === "windowAckSize") this.#peerWindow = c.size;
         return;
       }
-      case MESSAGE_TYPE.AGGREGATE:
-        if (this.#flv === undefined) return;
-        for (const tag of parseAggregate(m.payload, m.timestamp)) {
-          this.#media({
-            ...m,
-            typeId: tag.type,
-            timestamp: tag.timestamp >>> 0,
-            payload: tag.data,
-          });
-        }
-        return;
       default:
         return; // chunk size and abort were applied by the demuxer; acks need no answer
     }
@@ -577,7 +559,13 @@ class RtmpSession {
     this.#path = path;
     this.#publisher = publisher;
     this.#publishStreamId = streamId;
-    this.#flv = new FlvTagDemuxer();
+    this.#ingest = new FlvIngest(publisher, (track) => {
+      this.#log.info("track", {
+        path,
+        codec: track.codec,
+        ...trackFields(track),
+      });
+    });
     this.#state = "publishing";
     this.#send(streamBegin(streamId));
     this.#status(
@@ -709,45 +697,6 @@ class RtmpSession {
 
   // ---- media from a publisher ----
 
-  #media(m: RtmpMessage): void {
-    const flv = this.#flv;
-    const publisher = this.#publisher;
-    if (
-      flv === undefined || publisher === undefined ||
-      m.streamId !== this.#publishStreamId
-    ) return;
-    const kind = m.typeId === MESSAGE_TYPE.VIDEO ? "video" : "audio";
-    const tag: FlvTag = {
-      type: m.typeId as 8 | 9,
-      timestamp: this.#unwrap[kind].unwrap(m.timestamp),
-      data: m.payload,
-    };
-    flv.push(tag, { enqueue: (ev) => this.#flvEvent(ev, publisher) });
-  }
-
-  #flvEvent(ev: FlvEvent, publisher: Publisher): void {
-    if (ev.kind === "frame") publisher.writeFrame(ev.frame);
-    else if (ev.kind === "track") {
-      publisher.setTrack(ev.track);
-      this.#log.info("track", {
-        path: this.#path,
-        codec: ev.track.codec,
-        ...trackFields(ev.track),
-      });
-    }
-  }
-
-  #data(values: unknown[]): void {
-    if (this.#publisher === undefined) return;
-    let i = 0;
-    if (values[i] === "@setDataFrame") i++;
-    if (values[i] !== "onMetaData") return;
-    const meta = values[i + 1];
-    if (meta !== null && typeof meta === "object") {
-      this.#publisher.setMetadata({ ...meta as Record<string, unknown> });
-    }
-  }
-
   // ---- sending ----
 
   #send(message: RtmpMessage): void {
@@ -814,7 +763,7 @@ class RtmpSession {
     if (this.#publisher === undefined) return;
     this.#publisher.close();
     this.#publisher = undefined;
-    this.#flv = undefined;
+    this.#ingest = undefined;
     this.#state = "connected";
     this.#log.info("unpublished", { path: this.#path });
   }
@@ -857,9 +806,7 @@ class RtmpSession {
   }
 }
 
-function trackFields(
-  track: FlvEvent & { kind: "track" } extends { track: infer T } ? T : never,
-) {
+function trackFields(track: Track) {
   return track.kind === "video"
     ? { width: track.width, height: track.height }
     : { sampleRate: track.sampleRate, channels: track.channels };
