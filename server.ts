@@ -27,7 +27,14 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   const log = createLogger({ level: config.logLevel });
-  const sluice = startSluice(config, log);
+  let sluice;
+  try {
+    sluice = startSluice(config, log);
+  } catch (e) {
+    // A taken port or a missing permission: one clear line, not a stack trace.
+    log.error(`Cannot start: ${e instanceof Error ? e.message : e}`);
+    Deno.exit(1);
+  }
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

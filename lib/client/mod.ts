@@ -4,3 +4,4 @@
  * @module
  */
 export * from "./rtmp.ts";
+export * from "./rtsp.ts";

@@ -25,6 +25,13 @@ import {
 } from "../rtmp/control.ts";
 import { HandshakeClient } from "../rtmp/handshake.ts";
 import {
+  PACKET_KIND,
+  type PacketKind,
+  ReaderQueue,
+} from "../hub/reader_queue.ts";
+import { BatchWriter } from "../net/batch_writer.ts";
+import { withTimeout } from "./_timeout.ts";
+import {
   CHUNK_STREAM,
   MESSAGE_TYPE,
   type RtmpMessage,
@@ -38,6 +45,8 @@ export interface RtmpClientOptions {
   chunkSize?: number;
   /** Media messages buffered before the client stops reading the socket. @default {256} */
   maxQueued?: number;
+  /** Bytes queued toward the server before media is dropped to the next keyframe. @default {8388608} */
+  writeQueueSize?: number;
 }
 
 /** Where an RTMP URL points: `rtmp://host[:port]/app[/instance]/name[?query]`. */
@@ -96,7 +105,8 @@ export class RtmpClient {
   readonly #demuxer = new ChunkDemuxer();
   readonly #pending = new Map<number, Pending>();
   #statusWaiters: ((info: Record<string, unknown> | Error) => void)[] = [];
-  #writing: Promise<void> = Promise.resolve();
+  readonly #out: ReaderQueue;
+  readonly #writer: BatchWriter;
   #queue: RtmpMessage[] = [];
   #wake: (() => void) | undefined;
   #room: (() => void) | undefined;
@@ -120,6 +130,13 @@ export class RtmpClient {
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#chunkSize = options.chunkSize ?? 4096;
     this.#maxQueued = options.maxQueued ?? 256;
+    this.#out = new ReaderQueue({
+      maxBytes: options.writeQueueSize ?? 8 * 1024 * 1024,
+      onReady: () => this.#writer.kick(true),
+    });
+    this.#writer = new BatchWriter(conn, () => this.#out.take(), {
+      onError: (e) => this.#end(e instanceof Error ? e : new Error(String(e))),
+    });
   }
 
   /** Connects, runs the handshake and the `connect` command. */
@@ -186,12 +203,32 @@ export class RtmpClient {
     this.#invoke(name, this.#streamId, 0, null, ...args);
   }
 
-  /** Sends one audio, video or data message on the published stream. */
+  /**
+   * Sends one audio, video or data message on the published stream, never
+   * dropped; resolves once the queue toward the server is short again, so a
+   * caller that awaits it sends no faster than the socket takes.
+   */
   async sendMedia(
     typeId: number,
     timestamp: number,
     payload: Uint8Array,
   ): Promise<void> {
+    this.queueMedia(typeId, timestamp, payload, PACKET_KIND.CONTROL);
+    if (this.#out.bytes > 256 * 1024) await this.#writer.drained();
+  }
+
+  /**
+   * Queues one message without waiting: over the queue's budget media is
+   * dropped until the next `KEY` (a relay pushing to a slow server must not
+   * grow without bound). Returns whether it was queued.
+   */
+  queueMedia(
+    typeId: number,
+    timestamp: number,
+    payload: Uint8Array,
+    kind: PacketKind,
+  ): boolean {
+    if (this.#closed) return false;
     const chunkStreamId = typeId === MESSAGE_TYPE.AUDIO
       ? CHUNK_STREAM.AUDIO
       : typeId === MESSAGE_TYPE.VIDEO
@@ -207,7 +244,7 @@ export class RtmpClient {
       },
       this.#outChunkSize,
     );
-    await this.#write(bytes);
+    return this.#out.offer({ bytes, kind });
   }
 
   /** Media and data messages of the stream played, until the connection ends. */
@@ -398,16 +435,10 @@ export class RtmpClient {
 
   #send(message: RtmpMessage): void {
     if (this.#closed) return;
-    this.#write(encodeMessage(message, this.#outChunkSize)).catch((e) =>
-      this.#end(e)
-    );
-  }
-
-  /** Writes in call order: a large message must not interleave with a small one. */
-  #write(bytes: Uint8Array): Promise<void> {
-    const next = this.#writing.then(() => writeAll(this.#conn, bytes));
-    this.#writing = next.catch(() => {});
-    return next;
+    this.#out.offer({
+      bytes: encodeMessage(message, this.#outChunkSize),
+      kind: PACKET_KIND.CONTROL,
+    });
   }
 
   #end(error: Error | undefined): void {
@@ -415,31 +446,12 @@ export class RtmpClient {
     this.#closed = true;
     this.#error = error;
     closeQuietly(this.#conn);
+    this.#out.close();
     const reason = error ?? new Error("Connection closed");
     for (const p of this.#pending.values()) p.reject(reason);
     this.#pending.clear();
     for (const w of this.#statusWaiters) w(reason);
     this.#wake?.();
     this.#room?.();
-  }
-}
-
-async function withTimeout<T>(
-  promise: Promise<T>,
-  ms: number,
-  step: string,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(new Error(`Cannot finish ${step}: no answer within ${ms} ms`)),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

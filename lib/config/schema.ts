@@ -218,6 +218,46 @@ export const PATH_SETTINGS = {
   publishUser: v.optional(
     v.pipe(v.string(), v.description("user name publishers must give")),
   ),
+  /**
+   * Where the path's stream comes from instead of a publisher:
+   * `rtsp://[user:pass@]host/…` or `rtmp://host/app/name`.
+   */
+  source: v.optional(v.pipe(
+    v.string(),
+    v.regex(/^(rtsps?|rtmp):\/\/[^\s]+$/, "expected an rtsp:// or rtmp:// URL"),
+    v.description("pull the stream from this rtsp:// or rtmp:// URL"),
+  )),
+  /** Pull only while someone reads the path. */
+  sourceOnDemand: v.optional(
+    v.pipe(Bool, v.description("pull only while the path has readers")),
+  ),
+  /** Milliseconds an on-demand pull goes on after the last reader left. */
+  sourceOnDemandCloseAfter: v.optional(
+    v.pipe(
+      Duration,
+      v.description(
+        "stop an on-demand pull this long after the last reader left",
+      ),
+    ),
+  ),
+  /** How an RTSP source sends RTP: UDP, TCP, or UDP falling back to TCP. */
+  rtspTransport: v.optional(v.pipe(
+    v.picklist(["automatic", "udp", "tcp"]),
+    v.description("automatic, udp or tcp for an rtsp:// source"),
+  )),
+  /** Servers this path is republished to while it has a publisher. */
+  push: v.optional(v.pipe(
+    v.array(
+      v.pipe(
+        v.string(),
+        v.regex(
+          /^(rtsp|rtmp):\/\/[^\s]+$/,
+          "expected an rtsp:// or rtmp:// URL",
+        ),
+      ),
+    ),
+    v.description("republish to these rtsp:// or rtmp:// URLs"),
+  )),
   /** Password publishers of this path must give. */
   publishPass: v.optional(
     v.pipe(v.string(), v.description("password publishers must give")),

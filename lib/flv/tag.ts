@@ -118,7 +118,9 @@ export function fourCcText(value: number): string {
 }
 
 /** Video FourCCs of Enhanced RTMP. */
-export const VIDEO_FOURCC = {
+export const VIDEO_FOURCC: Readonly<
+  Record<"AVC" | "HEVC" | "AV1" | "VP9", number>
+> = {
   AVC: fourCc("avc1"),
   HEVC: fourCc("hvc1"),
   AV1: fourCc("av01"),
@@ -126,7 +128,7 @@ export const VIDEO_FOURCC = {
 } as const;
 
 /** Audio FourCCs of Enhanced RTMP v2. */
-export const AUDIO_FOURCC = {
+export const AUDIO_FOURCC: Readonly<Record<"AAC" | "OPUS" | "MP3", number>> = {
   AAC: fourCc("mp4a"),
   OPUS: fourCc("Opus"),
   MP3: fourCc(".mp3"),

@@ -29,6 +29,11 @@ export interface HubOptions extends StreamOptions {
   playWaitTimeoutMs?: number;
   /** @default {globalThis} */
   timers?: HubTimers;
+  /**
+   * Called when a reader starts waiting for a path nobody publishes: an
+   * on-demand source can start now, and the reader gets it when it arrives.
+   */
+  onDemand?: (path: string) => void;
 }
 
 /** Options of one {@link Hub.publish} call. */
@@ -249,6 +254,7 @@ export class Hub {
       };
       options.signal?.addEventListener("abort", onAbort, { once: true });
       waiters.add(waiter);
+      this.#options.onDemand?.(path);
     });
   }
 

@@ -29,11 +29,23 @@ export interface ListenTcpOptions {
  * ACK.
  */
 export function listenTcp(options: ListenTcpOptions): TcpListener {
-  const listener = Deno.listen({
-    hostname: options.hostname,
-    port: options.port,
-    transport: "tcp",
-  });
+  let listener: Deno.TcpListener;
+  try {
+    listener = Deno.listen({
+      hostname: options.hostname,
+      port: options.port,
+      transport: "tcp",
+    });
+  } catch (e) {
+    throw new Error(
+      `Cannot listen on TCP ${options.hostname}:${options.port}: ${
+        e instanceof Error ? e.message : e
+      }`,
+      {
+        cause: e,
+      },
+    );
+  }
   let closed = false;
   (async () => {
     while (!closed) {
@@ -63,6 +75,20 @@ export function listenTcp(options: ListenTcpOptions): TcpListener {
       listener.close();
     },
   };
+}
+
+/** Binds a UDP socket; a failure names the address. */
+export function listenUdp(hostname: string, port: number): Deno.DatagramConn {
+  try {
+    return Deno.listenDatagram({ transport: "udp", hostname, port });
+  } catch (e) {
+    throw new Error(
+      `Cannot listen on UDP ${hostname}:${port}: ${
+        e instanceof Error ? e.message : e
+      }`,
+      { cause: e },
+    );
+  }
 }
 
 /** Opens a TCP connection with TCP_NODELAY set. */

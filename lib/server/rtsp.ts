@@ -16,6 +16,7 @@ import { BatchWriter, WriteBatcher } from "../net/batch_writer.ts";
 import {
   closeQuietly,
   listenTcp,
+  listenUdp,
   remoteOf,
   type TcpListener,
 } from "../net/tcp.ts";
@@ -201,16 +202,8 @@ export class RtspServer {
   /** Starts listening on TCP and the two UDP ports. */
   start(): { port: number; rtpPort: number; rtcpPort: number } {
     const { hostname, port, log } = this.#o;
-    const rtp = Deno.listenDatagram({
-      transport: "udp",
-      hostname: this.#o.rtp.hostname,
-      port: this.#o.rtp.port,
-    });
-    const rtcp = Deno.listenDatagram({
-      transport: "udp",
-      hostname: this.#o.rtcp.hostname,
-      port: this.#o.rtcp.port,
-    });
+    const rtp = listenUdp(this.#o.rtp.hostname, this.#o.rtp.port);
+    const rtcp = listenUdp(this.#o.rtcp.hostname, this.#o.rtcp.port);
     this.#udp = { rtp, rtcp };
     this.rtpPort = (rtp.addr as Deno.NetAddr).port;
     this.rtcpPort = (rtcp.addr as Deno.NetAddr).port;
@@ -702,6 +695,9 @@ class Connection implements SessionOwner {
       });
     } catch (e) {
       if (e instanceof HubError) throw new Refusal(404, `no stream ${path}`);
+      if (this.#abort.signal.aborted) {
+        throw new Refusal(503, "the connection is closing");
+      }
       throw e;
     }
   }

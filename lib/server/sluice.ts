@@ -10,6 +10,7 @@ import { parseAddress } from "../config/schema.ts";
 import { Hub } from "../hub/registry.ts";
 import type { Logger } from "../log.ts";
 import { RtmpServer } from "./rtmp.ts";
+import { Relays } from "./relays.ts";
 import { RtspServer } from "./rtsp.ts";
 
 /** A running instance. */
@@ -23,13 +24,17 @@ export interface Sluice {
   readonly rtsp: RtspServer | undefined;
   /** The RTSP port actually bound. */
   readonly rtspPort: number | undefined;
+  /** Pulls and pushes of the configured paths. */
+  readonly relays: Relays;
   /** Closes listeners and sessions, ends every stream. */
   close(): Promise<void>;
 }
 
 /** Starts the hub and the servers `config` enables. */
 export function startSluice(config: Config, log: Logger): Sluice {
-  const hub = new Hub({
+  const hub: Hub = new Hub({
+    // called only once readers wait, after `relays` exists
+    onDemand: (path) => relays.onDemand(path),
     overridePublisher: config.overridePublisher,
     publisherGracePeriodMs: config.publisherGracePeriod,
     playWaitTimeoutMs: config.playWaitTimeout,
@@ -63,8 +68,15 @@ export function startSluice(config: Config, log: Logger): Sluice {
     });
     rtspPort = rtsp.start().port;
   }
+  const relays = new Relays({
+    hub,
+    paths: config.paths,
+    log: log.child("relay"),
+  });
+  relays.start();
   let closing: Promise<void> | undefined;
   return {
+    relays,
     hub,
     rtmp,
     rtmpPort,
@@ -72,6 +84,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
     rtspPort,
     close() {
       closing ??= (async () => {
+        relays.close();
         await Promise.all([rtmp?.close(), rtsp?.close()]);
         hub.close();
       })();

@@ -136,3 +136,18 @@ Deno.test("Hub keeps audio and video in step across a takeover", () => {
     `audio stays 0.1 s after video, got ${aSec - vSec}`,
   );
 });
+
+Deno.test("Hub asks for an on-demand source when a reader waits, and the reader gets it", async () => {
+  const timers = new FakeTimers();
+  const asked: string[] = [];
+  const hub: Hub = new Hub({
+    timers,
+    onDemand: (path) => {
+      asked.push(path);
+      queueMicrotask(() => hub.publish(path));
+    },
+  });
+  const stream = await hub.waitForStream("cam/1");
+  assert.deepEqual(asked, ["cam/1"]);
+  assert.equal(stream.path, "cam/1");
+});
