@@ -43,5 +43,8 @@ export * from "./lib/codec/mod.ts";
 export * from "./lib/amf/mod.ts";
 export * from "./lib/rtmp/mod.ts";
 export * from "./lib/flv/mod.ts";
+export * from "./lib/sdp/mod.ts";
+export * from "./lib/rtp/mod.ts";
+export * from "./lib/rtsp/mod.ts";
 export * from "./lib/hub/mod.ts";
 export * from "./lib/client/mod.ts";

@@ -47,3 +47,4 @@ export * from "./framer.ts";
 export * from "./interleaved.ts";
 export * from "./url.ts";
 export * from "./headers/mod.ts";
+export * from "./tracks.ts";

@@ -48,6 +48,11 @@ import {
   MESSAGE_TYPE,
   type RtmpMessage,
 } from "../rtmp/message.ts";
+import {
+  checkQueryCredentials,
+  type PathCredentials,
+  requiredCredentials,
+} from "./auth.ts";
 import { FlvIngest } from "./flv_ingest.ts";
 import { RtmpOutput, type RtmpReader } from "./rtmp_output.ts";
 import { rtmpPath } from "./path.ts";
@@ -64,7 +69,10 @@ export interface RtmpServerConfig {
   rtmpChunkSize: number;
   rtmpMaxMessageSize: number;
   rtmpMaxChunkSize: number;
-  paths?: Record<string, { overridePublisher?: boolean } | null | undefined>;
+  paths?: Record<
+    string,
+    ({ overridePublisher?: boolean } & PathCredentials) | null | undefined
+  >;
 }
 
 /** Options of {@link RtmpServer}. */
@@ -189,6 +197,8 @@ class RtmpSession {
   #state: State = "handshake";
   #outChunkSize = 128;
   #app = "";
+  /** The query of the tcUrl (`rtmp://h/live?user=u&pass=p`), for credentials. */
+  #appQuery = "";
   #objectEncoding = 0;
   #nextStreamId = 1;
   #lastReadMs = Date.now();
@@ -481,6 +491,10 @@ class RtmpSession {
     }
     const obj = (cmd.commandObject ?? {}) as Record<string, unknown>;
     this.#app = typeof obj.app === "string" ? obj.app : "";
+    const tcUrl = typeof obj.tcUrl === "string" ? obj.tcUrl : "";
+    this.#appQuery = tcUrl.includes("?")
+      ? tcUrl.slice(tcUrl.indexOf("?") + 1)
+      : "";
     this.#objectEncoding = obj.objectEncoding === 3 ? 3 : 0;
     this.#state = "connected";
     // One write for the whole answer: the client's delayed ACK would cost ~40 ms between small writes.
@@ -521,6 +535,16 @@ class RtmpSession {
         `Invalid stream name "${name.slice(0, 64)}"`,
       );
       void this.close("invalid stream name");
+      return;
+    }
+    if (!this.#authorized(path, "publish", name)) {
+      this.#status(
+        streamId,
+        "error",
+        NET_STATUS.PUBLISH_BAD_NAME,
+        "Authentication failed",
+      );
+      void this.close("authentication failed");
       return;
     }
     if (this.#publisher !== undefined || this.#reader !== undefined) {
@@ -588,6 +612,16 @@ class RtmpSession {
         `Invalid stream name "${name.slice(0, 64)}"`,
       );
       void this.close("invalid stream name");
+      return;
+    }
+    if (!this.#authorized(path, "read", name)) {
+      this.#status(
+        streamId,
+        "error",
+        NET_STATUS.PLAY_FAILED,
+        "Authentication failed",
+      );
+      void this.close("authentication failed");
       return;
     }
     if (
@@ -680,6 +714,22 @@ class RtmpSession {
       `Stopped playing ${this.#path}`,
     );
     void this.close("stream ended");
+  }
+
+  /**
+   * Whether the stream name's query (`cam1?user=u&pass=p`), or the app's
+   * (`live?user=u&pass=p`, from the tcUrl), carries the credentials the path
+   * needs for `action`.
+   */
+  #authorized(path: string, action: "read" | "publish", name: string): boolean {
+    const required = requiredCredentials(this.#cfg.paths, path, action);
+    if (required === undefined) return true;
+    const query = name.includes("?")
+      ? name.slice(name.indexOf("?") + 1)
+      : this.#appQuery;
+    const ok = checkQueryCredentials(query, required);
+    if (!ok) this.#log.info("authentication failed", { path, action });
+    return ok;
   }
 
   #isClosed(): boolean {

@@ -442,3 +442,45 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "RTMP server checks path credentials in the stream name's query, for publish and play",
+  opts,
+  async () => {
+    await using s = startTestSluice({
+      paths: {
+        "live/cred": {
+          publishUser: "cam",
+          publishPass: "pw",
+          readUser: "v",
+          readPass: "r",
+        },
+      },
+    });
+    const noCreds = await RtmpClient.connect(s.rtmpUrl("live/placeholder"));
+    await assert.rejects(
+      noCreds.publish("cred"),
+      (e) =>
+        e instanceof RtmpStatusError && e.code === "NetStream.Publish.BadName",
+    );
+    noCreds.close();
+    const pub = await RtmpClient.connect(s.rtmpUrl("live/placeholder"));
+    await pub.publish("cred?user=cam&pass=pw");
+    assert.equal(
+      s.sluice.hub.hasPublisher("live/cred"),
+      true,
+      "the query is not part of the path",
+    );
+    const wrong = await RtmpClient.connect(s.rtmpUrl("live/placeholder"));
+    await assert.rejects(
+      wrong.play("cred?user=v&pass=nope"),
+      (e) => e instanceof RtmpStatusError && e.code === "NetStream.Play.Failed",
+    );
+    wrong.close();
+    const right = await RtmpClient.connect(s.rtmpUrl("live/placeholder"));
+    await right.play("cred?user=v&pass=r");
+    right.close();
+    pub.close();
+    assert.ok(s.logs.some((l) => l.includes("authentication failed")));
+  },
+);
