@@ -326,15 +326,13 @@ function media(
   }
   if (encoding === "MPEG4-GENERIC") {
     const fmtp = parseAacFmtp(params);
-    const track: AudioTrack = {
-      kind: "audio",
+    const track = aacTrack(
       id,
-      codec: "AAC",
       clockRate,
-      sampleRate: fmtp.sampleRate ?? clockRate,
-      channels: fmtp.channels ?? channels ?? 1,
-      config: fmtp.config,
-    };
+      fmtp.sampleRate,
+      fmtp.channels ?? channels,
+      fmtp.config,
+    );
     return {
       track,
       depacketizer: () =>
@@ -343,15 +341,13 @@ function media(
   }
   if (encoding === "MP4A-LATM") {
     const fmtp = parseLatmFmtp(params);
-    const track: AudioTrack = {
-      kind: "audio",
+    const track = aacTrack(
       id,
-      codec: "AAC",
       clockRate,
-      sampleRate: fmtp.sampleRate ?? clockRate,
-      channels: fmtp.channels ?? channels ?? 1,
-      config: fmtp.config?.audioSpecificConfig,
-    };
+      fmtp.sampleRate,
+      fmtp.channels ?? channels,
+      fmtp.config?.audioSpecificConfig,
+    );
     return {
       track,
       depacketizer: () =>
@@ -389,6 +385,25 @@ function media(
     };
   }
   return undefined;
+}
+
+/** An AAC track on the RTP clock; rate and channels from the config when it gave them. */
+function aacTrack(
+  id: number,
+  clockRate: number,
+  sampleRate: number | undefined,
+  channels: number | undefined,
+  config: Uint8Array | undefined,
+): AudioTrack {
+  return {
+    kind: "audio",
+    id,
+    codec: "AAC",
+    clockRate,
+    sampleRate: sampleRate ?? clockRate,
+    channels: channels ?? 1,
+    config,
+  };
 }
 
 /** A video track with size and record from its parameter sets, when they are known. */
