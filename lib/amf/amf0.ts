@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ByteReader } from "../binary.ts";
+import type { ByteReader } from "../binary.ts";
 import { ProtocolError, type ProtocolErrorCode } from "../errors.ts";
 import {
   Amf3Reader,
@@ -14,13 +14,16 @@ import {
   AMF_CLASS_NAME,
   AMF_ECMA_ARRAY,
   type AmfDecodeOptions,
+  type AmfFormat,
   type AmfLimits,
   amfLimits,
   type AmfObject,
   type AmfValue,
-  AmfWriter,
+  type AmfWriter,
   AmfXml,
   classNameOf,
+  decodeAll,
+  encodeAll,
   isEcmaArray,
   readUtf8,
   setProperty,
@@ -214,20 +217,7 @@ export function decodeAmf0(
   bytes: Uint8Array,
   options?: AmfDecodeOptions,
 ): AmfValue[] {
-  const limits = amfLimits(options);
-  const reader = new ByteReader(bytes, "amf");
-  const amf0 = new Amf0Reader(reader, limits);
-  const values: AmfValue[] = [];
-  while (reader.remaining > 0) {
-    if (values.length >= limits.maxItems) {
-      throw fail(
-        "limit",
-        `buffer with more than maxItems ${limits.maxItems} values`,
-      );
-    }
-    values.push(amf0.value(0));
-  }
-  return values;
+  return decodeAll(bytes, AMF0, options);
 }
 
 /**
@@ -361,14 +351,15 @@ class Amf0Writer {
  * @throws {TypeError} for a value AMF0 cannot carry (function, symbol, bigint)
  */
 export function encodeAmf0(...values: unknown[]): Uint8Array<ArrayBuffer> {
-  const counter = new AmfWriter();
-  const sizing = new Amf0Writer(counter);
-  for (const v of values) sizing.value(v);
-  const bytes = new Uint8Array(counter.pos);
-  const filling = new Amf0Writer(new AmfWriter(bytes));
-  for (const v of values) filling.value(v);
-  return bytes;
+  return encodeAll(values, AMF0);
 }
+
+const AMF0: AmfFormat = {
+  reader: (reader, limits) => new Amf0Reader(reader, limits),
+  writer: (writer) => new Amf0Writer(writer),
+  tooManyValues: (max) =>
+    fail("limit", `buffer with more than maxItems ${max} values`),
+};
 
 function hex2(n: number): string {
   return n.toString(16).padStart(2, "0");

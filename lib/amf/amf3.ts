@@ -287,6 +287,60 @@ export class AmfWriter {
 }
 
 // ---------------------------------------------------------------------------
+// What AMF0 and AMF3 decode and encode alike
+
+/** One AMF version as {@link decodeAll} and {@link encodeAll} drive it. */
+export interface AmfFormat {
+  /** A reader with fresh reference tables, kept for every value of a buffer. */
+  reader(reader: ByteReader, limits: AmfLimits): {
+    value(depth: number): AmfValue;
+  };
+  /** A writer with fresh reference tables, kept for every value of a buffer. */
+  writer(writer: AmfWriter): { value(v: unknown): void };
+  /** The `limit` error for a buffer of more than `max` values. */
+  tooManyValues(max: number): ProtocolError;
+}
+
+/**
+ * Decodes every value in `bytes` with one reader, so references reach
+ * across values; more than `maxItems` values is a `limit` error.
+ */
+export function decodeAll(
+  bytes: Uint8Array,
+  format: AmfFormat,
+  options?: AmfDecodeOptions,
+): AmfValue[] {
+  const limits = amfLimits(options);
+  const reader = new ByteReader(bytes, "amf");
+  const amf = format.reader(reader, limits);
+  const values: AmfValue[] = [];
+  while (reader.remaining > 0) {
+    if (values.length >= limits.maxItems) {
+      throw format.tooManyValues(limits.maxItems);
+    }
+    values.push(amf.value(0));
+  }
+  return values;
+}
+
+/**
+ * Encodes `values` with one writer: a counting pass sizes the buffer, a
+ * second pass over the same calls fills it.
+ */
+export function encodeAll(
+  values: unknown[],
+  format: AmfFormat,
+): Uint8Array<ArrayBuffer> {
+  const counter = new AmfWriter();
+  const sizing = format.writer(counter);
+  for (const v of values) sizing.value(v);
+  const bytes = new Uint8Array(counter.pos);
+  const filling = format.writer(new AmfWriter(bytes));
+  for (const v of values) filling.value(v);
+  return bytes;
+}
+
+// ---------------------------------------------------------------------------
 // AMF3 decoding
 
 /** AMF3 type markers (AMF3 §3.1). */
@@ -651,17 +705,7 @@ export function decodeAmf3(
   bytes: Uint8Array,
   options?: AmfDecodeOptions,
 ): AmfValue[] {
-  const limits = amfLimits(options);
-  const reader = new ByteReader(bytes, "amf");
-  const amf3 = new Amf3Reader(reader, limits);
-  const values: AmfValue[] = [];
-  while (reader.remaining > 0) {
-    if (values.length >= limits.maxItems) {
-      throw tooMany("buffer", limits.maxItems);
-    }
-    values.push(amf3.value(0));
-  }
-  return values;
+  return decodeAll(bytes, AMF3, options);
 }
 
 /**
@@ -821,14 +865,14 @@ export class Amf3Writer {
  * @throws {TypeError} for a value AMF3 cannot carry
  */
 export function encodeAmf3(...values: unknown[]): Uint8Array<ArrayBuffer> {
-  const counter = new AmfWriter();
-  const sizing = new Amf3Writer(counter);
-  for (const v of values) sizing.value(v);
-  const bytes = new Uint8Array(counter.pos);
-  const filling = new Amf3Writer(new AmfWriter(bytes));
-  for (const v of values) filling.value(v);
-  return bytes;
+  return encodeAll(values, AMF3);
 }
+
+const AMF3: AmfFormat = {
+  reader: (reader, limits) => new Amf3Reader(reader, limits),
+  writer: (writer) => new Amf3Writer(writer),
+  tooManyValues: (max) => tooMany("buffer", max),
+};
 
 function tooMany(what: string, max: number, count?: number): ProtocolError {
   const found = count === undefined ? "more than" : `${count} items exceed`;

@@ -183,6 +183,14 @@ Deno.test("decodeAmf0 keeps one reference table for all values of a buffer", () 
   assert.equal(a, b);
 });
 
+Deno.test("decodeAmf0 names a buffer of more than maxItems values", () => {
+  assert.throws(() => decodeAmf0(hex("05 05 05"), { maxItems: 2 }), {
+    name: "ProtocolError",
+    message:
+      "Cannot decode AMF0 value: buffer with more than maxItems 2 values",
+  });
+});
+
 Deno.test("decodeAmf0 keeps one AMF3 context across avmplus-object markers", () => {
   // AMF3 string "abc", then an AMF3 string reference 0 behind a second marker
   assert.deepEqual(decodeAmf0(hex("11 06 07 616263 | 11 06 00")), [

@@ -315,6 +315,12 @@ const BAD: {
     options: { maxItems: 2 },
   },
   {
+    name: "values over maxItems",
+    wire: hex("01 01 01"),
+    code: "limit",
+    options: { maxItems: 2 },
+  },
+  {
     name: "strings over maxReferences",
     wire: hex("06 03 61 | 06 03 62 | 06 03 63"),
     code: "limit",
@@ -339,6 +345,24 @@ for (const c of BAD) {
     });
   });
 }
+
+// AMF3 §2.2: one set of reference tables for every value of a buffer
+Deno.test("decodeAmf3 lets a later value of the buffer refer to an earlier one", () => {
+  // "ab" inline, then string reference 0, then object reference 0 to the first object
+  const wire = hex("06 05 61 62 | 06 00 | 0a 0b 01 01 | 0a 00");
+  const values = decodeAmf3(wire);
+  assert.deepEqual(values.slice(0, 2), ["ab", "ab"]);
+  assert.equal(values[3], values[2]);
+  assert.deepEqual(decodeAmf3(encodeAmf3("ab", "ab")), ["ab", "ab"]);
+  assert.deepEqual(encodeAmf3("ab", "ab"), hex("06 05 61 62 | 06 00"));
+});
+
+Deno.test("decodeAmf3 names a buffer of more than maxItems values", () => {
+  assert.throws(() => decodeAmf3(hex("01 01 01"), { maxItems: 2 }), {
+    name: "ProtocolError",
+    message: "Cannot decode AMF3 value: buffer with more than maxItems 2",
+  });
+});
 
 Deno.test("decodeAmf3 stops 100 000 nested objects at maxDepth, fast", () => {
   // each: object marker, inline dynamic traits, class "" then member "a" = next object

@@ -3,6 +3,7 @@ import {
   buildAvcc,
   H264_NAL_TYPE,
   h264NalType,
+  h264ReorderDepth,
   isH264Keyframe,
   parseAvcc,
   parseSps,
@@ -137,6 +138,104 @@ Deno.test("parseSps rejects a non-SPS and a cut SPS", () => {
     code: "malformed",
   });
   assert.throws(() => parseSps(hex("67 64 00 28 ac")), {
+    name: "ProtocolError",
+    code: "truncated",
+  });
+});
+
+// H.264 §E.1.1 bitstream_restriction as x264 writes it; values from ffmpeg's trace_headers
+const REAL_VUI = [
+  { file: "h264_1920x1080.h264", reorder: 2, decBuffering: 4 },
+  { file: "h264_1920x1080_interlaced.h264", reorder: 0, decBuffering: 1 },
+  { file: "h264_1280x720_baseline.h264", reorder: 0, decBuffering: 1 },
+  { file: "h264_854x480_yuv444.h264", reorder: 0, decBuffering: 1 },
+  { file: "h264_640x360_yuv422.h264", reorder: 0, decBuffering: 1 },
+];
+for (const c of REAL_VUI) {
+  Deno.test(`parseSps reads the VUI reorder limits of ${c.file}`, () => {
+    const sps = parseSps(spsOf(c.file));
+    assert.equal(sps.maxNumReorderFrames, c.reorder);
+    assert.equal(sps.maxDecFrameBuffering, c.decBuffering);
+    assert.equal(h264ReorderDepth(spsOf(c.file)), c.reorder);
+  });
+}
+
+Deno.test("parseSps reads an SPS cut inside its VUI as far as it goes", () => {
+  // The fields before the VUI end in the first 11 bytes, max_num_reorder_frames in the
+  // first 26, max_dec_frame_buffering in all 27 (bit offsets from ffmpeg's trace_headers)
+  const sps = spsOf("h264_1920x1080.h264");
+  const { maxNumReorderFrames, maxDecFrameBuffering, ...rest } = parseSps(sps);
+  assert.deepEqual([maxNumReorderFrames, maxDecFrameBuffering], [2, 4]);
+  assert.deepEqual(parseSps(sps.subarray(0, 26)), {
+    ...rest,
+    maxNumReorderFrames: 2,
+  });
+  for (const end of [25, 20, 11]) {
+    assert.deepEqual(parseSps(sps.subarray(0, end)), rest, `${end} bytes`);
+  }
+  assert.throws(() => parseSps(sps.subarray(0, 10)), {
+    name: "ProtocolError",
+    code: "truncated",
+  });
+});
+
+// H.264 §7.3.2.1.1 and §E.1.1, hand-built: Main 320x240, poc type 0 (as the SPS without VUI in
+// tests/rtp/dts_test.ts), then vui_parameters_present_flag 1, and in the VUI:
+//   aspect, overscan, video signal, chroma loc, timing 0 | nal_hrd 0 | vcl_hrd 0 | pic_struct 0
+//   | bitstream_restriction 1 | mv_over_pic_boundaries 1 | four ue(0)=1111 | reorder | dec_buffering
+const MAIN = "67 4d 40 1e";
+const VUI_CASES = [
+  {
+    name: "bitstream_restriction: reorder ue(2)=011, dec_buffering ue(4)=00101",
+    body: "ed 02 83 f4 03 f6 58",
+    vui: { maxNumReorderFrames: 2, maxDecFrameBuffering: 4 },
+    depth: 2,
+  },
+  {
+    name: "no bitstream_restriction",
+    body: "ed 02 83 f4 01",
+    vui: {},
+    depth: undefined,
+  },
+  {
+    name: "max_num_reorder_frames ue(17) over 16",
+    body: "ed 02 83 f4 03 f0 90 4a",
+    vui: {},
+    depth: undefined,
+  },
+  {
+    name: "nal_hrd 1 with cpb_cnt_minus1 ue(32) over 31",
+    body: "ed 02 83 f4 10 43",
+    vui: {},
+    depth: undefined,
+  },
+];
+for (const c of VUI_CASES) {
+  Deno.test(`parseSps reads a VUI with ${c.name}`, () => {
+    const sps = parseSps(hex(`${MAIN} | ${c.body}`));
+    assert.deepEqual([sps.width, sps.height], [320, 240]);
+    assert.deepEqual(
+      {
+        maxNumReorderFrames: sps.maxNumReorderFrames,
+        maxDecFrameBuffering: sps.maxDecFrameBuffering,
+      },
+      {
+        maxNumReorderFrames: undefined,
+        maxDecFrameBuffering: undefined,
+        ...c.vui,
+      },
+    );
+    assert.equal(h264ReorderDepth(hex(`${MAIN} | ${c.body}`)), c.depth);
+  });
+}
+
+Deno.test("h264ReorderDepth reads a broken VUI of a stream that cannot reorder as 0", () => {
+  // Constrained Baseline, the body of "max_num_reorder_frames ue(17) over 16" above
+  assert.equal(
+    h264ReorderDepth(hex("67 42 c0 1e | ed 02 83 f4 03 f0 90 4a")),
+    0,
+  );
+  assert.throws(() => h264ReorderDepth(hex("67 42 c0 1e")), {
     name: "ProtocolError",
     code: "truncated",
   });

@@ -3,6 +3,7 @@ import {
   buildHvcc,
   H265_NAL_TYPE,
   h265NalType,
+  h265ReorderDepth,
   isH265Irap,
   isH265Keyframe,
   parseH265Sps,
@@ -63,6 +64,34 @@ for (const c of REAL_SPS) {
     assert.equal(sps.bitDepthLuma, c.bitDepthLuma);
   });
 }
+
+// H.265 §7.3.2.2.1: sps_max_num_reorder_pics[0] (x265, sub-layer ordering info present);
+// value from ffmpeg's trace_headers
+for (const c of REAL_SPS) {
+  Deno.test(`parseH265Sps reads sps_max_num_reorder_pics of ${c.file}`, () => {
+    const sps = parameterSets(c.file).sps[0]!;
+    assert.equal(parseH265Sps(sps).maxNumReorderPics, 2);
+    assert.equal(h265ReorderDepth(sps), 2);
+  });
+}
+
+Deno.test("parseH265Sps reads an SPS cut inside its ordering info without sps_max_num_reorder_pics", () => {
+  // bit depths end in the first 26 bytes, sps_max_num_reorder_pics[0] in the first 28
+  const sps = parameterSets("h265_1920x1080.h265").sps[0]!;
+  const { maxNumReorderPics, ...rest } = parseH265Sps(sps);
+  assert.equal(maxNumReorderPics, 2);
+  assert.deepEqual(parseH265Sps(sps.subarray(0, 28)), parseH265Sps(sps));
+  assert.deepEqual(parseH265Sps(sps.subarray(0, 27)), rest);
+  assert.deepEqual(parseH265Sps(sps.subarray(0, 26)), rest);
+  assert.throws(() => h265ReorderDepth(sps.subarray(0, 27)), {
+    name: "ProtocolError",
+    code: "malformed",
+  });
+  assert.throws(() => parseH265Sps(sps.subarray(0, 25)), {
+    name: "ProtocolError",
+    code: "truncated",
+  });
+});
 
 // ISO/IEC 14496-15 §8.3.3.1.2
 Deno.test("buildHvcc and parseHvcc round-trip real parameter sets", () => {

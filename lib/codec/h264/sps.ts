@@ -1,12 +1,14 @@
 /**
  * H.264 sequence parameter set, ITU-T H.264 §7.3.2.1.1: the fields a server
- * needs (profile, level, coded size after cropping) and those a later slice
- * header parse needs (frame_num and picture order count sizes).
+ * needs (profile, level, coded size after cropping), those a later slice
+ * header parse needs (frame_num and picture order count sizes), and the
+ * VUI's reorder limits (§E.1.1 bitstream_restriction) for a DTS rebuild.
  *
  * @module
  */
 
 import { BitReader } from "../../binary.ts";
+import { ProtocolError } from "../../errors.ts";
 import { codecError } from "../_error.ts";
 import { unescapeRbsp } from "../nal_units.ts";
 import { H264_NAL_TYPE } from "./nal.ts";
@@ -40,6 +42,17 @@ export interface H264Sps {
   /** Displayed size: macroblocks × 16 minus the cropping window. */
   width: number;
   height: number;
+  /**
+   * max_num_reorder_frames of the VUI's bitstream_restriction (§E.2.1);
+   * undefined when there is no VUI, no bitstream_restriction in it, or the
+   * VUI cannot be read that far.
+   */
+  maxNumReorderFrames?: number;
+  /**
+   * max_dec_frame_buffering (as coded) from the same place; undefined when
+   * that is, or when the VUI ends before it.
+   */
+  maxDecFrameBuffering?: number;
 }
 
 /** profile_idc values that carry chroma_format_idc and bit depths (§7.3.2.1.1). */
@@ -60,10 +73,15 @@ const HIGH_PROFILES = new Set([
 ]);
 /** Widest picture accepted, in macroblocks (16 px each): 65 536 px. */
 const MAX_MBS = 4096;
+/** max_num_reorder_frames is at most MaxDpbFrames, itself at most 16 (§E.2.1, A.3.1). */
+const MAX_REORDER = 16;
+/** cpb_cnt_minus1 is at most 31 (§E.2.2). */
+const MAX_CPB_COUNT = 32;
 
 /**
  * Parses an H.264 SPS NAL unit (header byte included, emulation prevention
- * bytes allowed). Stops after the cropping window: VUI is not read.
+ * bytes allowed). The VUI is read only as far as bitstream_restriction, and
+ * a VUI that cannot be read only leaves its fields undefined.
  */
 export function parseSps(nal: Uint8Array): H264Sps {
   if (nal.length < 4) throw fail("truncated", `${nal.length} bytes`);
@@ -160,6 +178,7 @@ export function parseSps(nal: Uint8Array): H264Sps {
       throw fail("malformed", "cropping window larger than the picture");
     }
   }
+  const vui = readVui(r);
   return {
     profileIdc,
     constraintFlags,
@@ -181,7 +200,73 @@ export function parseSps(nal: Uint8Array): H264Sps {
     mbAdaptiveFrameField,
     width,
     height,
+    ...vui,
   };
+}
+
+type VuiFields = Pick<H264Sps, "maxNumReorderFrames" | "maxDecFrameBuffering">;
+
+/**
+ * vui_parameters_present_flag and vui_parameters(), §E.1.1, up to the
+ * reorder limits. The VUI is optional and comes after every field the
+ * rest of the server needs, so a VUI read error fails nothing: the fields it
+ * had not reached stay undefined.
+ */
+function readVui(r: BitReader): VuiFields {
+  const vui: VuiFields = {};
+  try {
+    readVuiFields(r, vui);
+  } catch (e) {
+    if (!(e instanceof ProtocolError)) throw e;
+  }
+  return vui;
+}
+
+function readVuiFields(r: BitReader, vui: VuiFields): void {
+  if (r.bit() === 0) return; // vui_parameters_present_flag
+  if (r.bit()) { // aspect_ratio_info_present_flag
+    if (r.bits(8) === 255) r.skip(32); // Extended_SAR: sar_width, sar_height
+  }
+  if (r.bit()) r.skip(1); // overscan_info_present_flag, overscan_appropriate_flag
+  if (r.bit()) { // video_signal_type_present_flag
+    r.skip(4); // video_format, video_full_range_flag
+    if (r.bit()) r.skip(24); // colour_description_present_flag, three 8-bit fields
+  }
+  if (r.bit()) { // chroma_loc_info_present_flag
+    r.ue(); // chroma_sample_loc_type_top_field
+    r.ue(); // chroma_sample_loc_type_bottom_field
+  }
+  if (r.bit()) r.skip(65); // timing_info_present_flag: num_units_in_tick, time_scale, fixed_frame_rate_flag
+  const nalHrd = r.bit() === 1;
+  if (nalHrd) skipHrd(r);
+  const vclHrd = r.bit() === 1;
+  if (vclHrd) skipHrd(r);
+  if (nalHrd || vclHrd) r.skip(1); // low_delay_hrd_flag
+  r.skip(1); // pic_struct_present_flag
+  if (r.bit() === 0) return; // bitstream_restriction_flag
+  r.skip(1); // motion_vectors_over_pic_boundaries_flag
+  for (let i = 0; i < 4; i++) r.ue(); // max_bytes_per_pic_denom … log2_max_mv_length_vertical
+  const reorder = r.ue();
+  if (reorder > MAX_REORDER) {
+    throw fail("malformed", `max_num_reorder_frames ${reorder}`);
+  }
+  vui.maxNumReorderFrames = reorder;
+  vui.maxDecFrameBuffering = r.ue();
+}
+
+/** hrd_parameters(), §E.1.2. */
+function skipHrd(r: BitReader): void {
+  const count = r.ue() + 1;
+  if (count > MAX_CPB_COUNT) {
+    throw fail("malformed", `cpb_cnt_minus1 ${count - 1}`);
+  }
+  r.skip(8); // bit_rate_scale, cpb_size_scale
+  for (let i = 0; i < count; i++) {
+    r.ue(); // bit_rate_value_minus1
+    r.ue(); // cpb_size_value_minus1
+    r.skip(1); // cbr_flag
+  }
+  r.skip(20); // four 5-bit delay and length fields
 }
 
 /** scaling_list(), §7.3.2.1.1.1: only delta_scale is coded. */

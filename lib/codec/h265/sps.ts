@@ -1,12 +1,14 @@
 /**
- * H.265 sequence parameter set, ITU-T H.265 §7.3.2.2.1, up to the bit
- * depths: profile, tier, level, chroma format and the conformance-window
- * size. Also what an hvcC record copies from it.
+ * H.265 sequence parameter set, ITU-T H.265 §7.3.2.2.1, up to the
+ * sub-layer ordering info: profile, tier, level, chroma format, the
+ * conformance-window size, bit depths and the reorder limit. Also what an
+ * hvcC record copies from it.
  *
  * @module
  */
 
 import { BitReader } from "../../binary.ts";
+import { ProtocolError } from "../../errors.ts";
 import { codecError } from "../_error.ts";
 import { unescapeRbsp } from "../nal_units.ts";
 import { H265_NAL_TYPE } from "./nal.ts";
@@ -33,10 +35,17 @@ export interface H265Sps {
   height: number;
   bitDepthLuma: number;
   bitDepthChroma: number;
+  /**
+   * sps_max_num_reorder_pics of the highest sub-layer (HighestTid);
+   * undefined when the SPS ends or breaks before it.
+   */
+  maxNumReorderPics?: number;
 }
 
 /** Largest picture side accepted, in luma samples. */
 const MAX_SIDE = 65536;
+/** Largest sps_max_num_reorder_pics accepted: it stays below MaxDpbSize, at most 16 (§7.4.3.2.1, A.4.2). */
+const MAX_REORDER = 16;
 
 /** Parses an H.265 SPS NAL unit (2-byte header included, emulation prevention allowed). */
 export function parseH265Sps(nal: Uint8Array): H265Sps {
@@ -100,6 +109,7 @@ export function parseH265Sps(nal: Uint8Array): H265Sps {
   if (bitDepthLuma > 16 || bitDepthChroma > 16) {
     throw fail("malformed", "bit depth over 16");
   }
+  const ordering = readOrdering(r, maxSubLayersMinus1);
   return {
     maxSubLayers: maxSubLayersMinus1 + 1,
     temporalIdNesting,
@@ -116,7 +126,37 @@ export function parseH265Sps(nal: Uint8Array): H265Sps {
     height,
     bitDepthLuma,
     bitDepthChroma,
+    ...ordering,
   };
+}
+
+/**
+ * log2_max_pic_order_cnt_lsb_minus4 and the sub-layer ordering info: the
+ * last field parsed, so an SPS cut or broken there still gives the rest
+ * (a read error reads as "unknown").
+ */
+function readOrdering(
+  r: BitReader,
+  maxSubLayersMinus1: number,
+): Pick<H265Sps, "maxNumReorderPics"> {
+  try {
+    r.ue(); // log2_max_pic_order_cnt_lsb_minus4
+    const allLayers = r.bit() === 1; // sps_sub_layer_ordering_info_present_flag
+    let reorder = 0;
+    for (
+      let i = allLayers ? 0 : maxSubLayersMinus1;
+      i <= maxSubLayersMinus1;
+      i++
+    ) {
+      r.ue(); // sps_max_dec_pic_buffering_minus1
+      reorder = r.ue(); // sps_max_num_reorder_pics: the last is HighestTid's
+      r.ue(); // sps_max_latency_increase_plus1
+    }
+    return reorder > MAX_REORDER ? {} : { maxNumReorderPics: reorder };
+  } catch (e) {
+    if (e instanceof ProtocolError) return {};
+    throw e;
+  }
 }
 
 function fail(code: "truncated" | "malformed" | "limit", detail: string) {
