@@ -238,6 +238,7 @@ class RtmpSession {
     });
     this.#writer = new BatchWriter(conn, () => this.#queue.take(), {
       onError: (e) => void this.close(`write failed: ${errorText(e)}`),
+      batcher: shared.batcher,
     });
     this.#demuxer = new ChunkDemuxer({
       maxMessageSize: this.#cfg.rtmpMaxMessageSize,
