@@ -12,7 +12,8 @@ import { PACKET_KIND, ReaderQueue } from "../hub/reader_queue.ts";
 import type { Stream } from "../hub/stream.ts";
 import { BatchWriter } from "../net/batch_writer.ts";
 import { closeQuietly, connectTcp, listenUdp } from "../net/tcp.ts";
-import { encodeRtcp } from "../rtp/rtcp.ts";
+import { decodeRtcp, encodeRtcp } from "../rtp/rtcp.ts";
+import { ProtocolError } from "../errors.ts";
 import { RtspFramer } from "../rtsp/framer.ts";
 import {
   type AuthChallenge,
@@ -87,6 +88,7 @@ export interface RtspDescription {
 }
 
 interface Pending {
+  method: string;
   resolve(r: RtspResponse): void;
   reject(e: Error): void;
   timer: ReturnType<typeof setTimeout>;
@@ -573,7 +575,7 @@ export class RtspClient {
           ),
         );
       }, this.#options.timeoutMs);
-      this.#pending.set(cseq, { resolve, reject, timer });
+      this.#pending.set(cseq, { method, resolve, reject, timer });
     });
   }
 
@@ -724,7 +726,15 @@ export class RtspClient {
   #rtpIn(trackId: number, data: Uint8Array, rtcp: boolean): void {
     const input = this.#input;
     if (input === undefined) return;
-    if (rtcp) return input.rtcp(trackId, data);
+    if (rtcp) {
+      // A BYE means the source is gone (RFC 3550 §6.6): end now, not after the silence timeout.
+      if (isBye(data)) {
+        return this.#end(
+          new RtspClientError("PLAY", "the server sent RTCP BYE"),
+        );
+      }
+      return input.rtcp(trackId, data);
+    }
     const t = this.#tracks.get(trackId);
     if (t !== undefined && data.length >= 12) {
       const seq = (data[2]! << 8) | data[3]!;
@@ -840,8 +850,14 @@ export class RtspClient {
     if (this.#keepAlive !== undefined) clearInterval(this.#keepAlive);
     for (const p of this.#pending.values()) {
       clearTimeout(p.timer);
+      // Every failure says which step it stopped: "Cannot DESCRIBE: the server closed the connection".
       p.reject(
-        error ?? new RtspClientError("request", "the client was closed"),
+        error instanceof RtspClientError || error instanceof ProtocolError
+          ? error
+          : new RtspClientError(
+            p.method,
+            error?.message ?? "the client was closed",
+          ),
       );
     }
     this.#pending.clear();
@@ -859,6 +875,15 @@ export class RtspClient {
         .finally(() => closeQuietly(conn));
     }
     this.#onEnd?.(error);
+  }
+}
+
+/** Whether a compound RTCP packet holds a BYE. */
+function isBye(data: Uint8Array): boolean {
+  try {
+    return decodeRtcp(data).some((p) => p.kind === "bye");
+  } catch {
+    return false;
   }
 }
 

@@ -78,8 +78,9 @@ interface Relay {
   /** Closes the current connection (the loop then retries unless stopped). */
   closeCurrent?: () => void;
   wake?: () => void;
-  /** On-demand pull: when the path last had readers. */
+  /** On-demand pull: when the path last had readers, and whether it had some at the last tick. */
   lastReaderMs: number;
+  hadReaders: boolean;
 }
 
 /** Runs every relay the configuration names. */
@@ -140,8 +141,13 @@ export class Relays {
       const cfg = this.#o.paths[path];
       if (cfg?.sourceOnDemand !== true) continue;
       const readers = this.#o.hub.stream(path)?.readers ?? 0;
-      if (readers > 0 || r.state.status === "connecting") r.lastReaderMs = now;
-      else if (
+      // Count from the first tick without readers, so the pull never stops early.
+      if (readers > 0 || r.state.status === "connecting" || r.hadReaders) {
+        r.lastReaderMs = now;
+      }
+      r.hadReaders = readers > 0;
+      if (readers > 0 || r.state.status === "connecting") continue;
+      if (
         now - r.lastReaderMs >
           (cfg.sourceOnDemandCloseAfter ?? DEFAULT_CLOSE_AFTER_MS)
       ) {
@@ -179,6 +185,7 @@ export class Relays {
       },
       stopped: false,
       lastReaderMs: Date.now(),
+      hadReaders: false,
     };
   }
 

@@ -926,7 +926,11 @@ class Connection implements SessionOwner {
     }
     const onEnd = () => {
       this.#log.info("stream ended", { path: s.path });
+      const tcp = s.udpReader === undefined;
       this.#server.endSession(s, "stream ended");
+      // Over TCP the connection ends too, after the BYEs: a player (or a pulling
+      // relay) learns at once instead of waiting out its own timeout.
+      if (tcp && this.#sessions.size === 0) void this.close("stream ended");
     };
     const first = s.tracks.values().next().value!;
     let reader;

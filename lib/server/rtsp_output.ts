@@ -225,10 +225,21 @@ export class RtspOutput implements StreamOutput {
     }
   }
 
+  /** The stream ended: every reader gets an RTCP BYE for each track (RFC 3550 §6.6), then onEnd. */
   end(): void {
     const readers = [...this.#readers];
     this.#readers.clear();
     this.#gop?.clear();
+    for (const [id, t] of this.#tracks) {
+      const bytes = encodeRtcp([{
+        kind: "bye",
+        ssrcs: [t.packetizer.ssrc],
+        reason: "stream ended",
+      }]);
+      for (const r of readers) {
+        r.offer(id, { bytes, kind: PACKET_KIND.CONTROL }, true);
+      }
+    }
     for (const r of readers) r.onEnd();
   }
 }

@@ -1,0 +1,224 @@
+/**
+ * Relays between two Sluice instances on 127.0.0.1: one pulls the other over
+ * RTSP and RTMP, one pushes to the other over RTSP and RTMP, and a pull rides
+ * out its upstream publisher going away. ffmpeg publishes the source and
+ * plays the result, counting the frames it decodes.
+ */
+import assert from "node:assert/strict";
+import {
+  playAndCount,
+  type PlayResult,
+  publishTestSignal,
+} from "../_util/ffmpeg.ts";
+import { startTestSluice, type TestSluice } from "../_util/sluice.ts";
+import { requireTool } from "../_util/tools.ts";
+
+const ignore = requireTool("ffmpeg");
+const opts = { ignore, sanitizeOps: false, sanitizeResources: false };
+
+const SOURCE = "live/src";
+
+/** Polls `check` every 50 ms until it holds; throws `describe()` after `timeoutMs`. */
+async function until(
+  check: () => boolean,
+  timeoutMs: number,
+  describe: () => string,
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out: ${describe()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function framesIn(s: TestSluice, path: string): number {
+  return s.sluice.hub.stream(path)?.stats.framesIn ?? 0;
+}
+
+function why(...instances: TestSluice[]): string {
+  return instances.map((s, i) =>
+    `--- instance ${i}: relays ${JSON.stringify(s.sluice.relays.states())}\n${
+      s.logs.join("\n")
+    }`
+  ).join("\n");
+}
+
+function assertPlayed(r: PlayResult, minFrames: number): void {
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual([r.video?.codec, r.video?.width, r.video?.height], [
+    "h264",
+    320,
+    240,
+  ], r.stderr);
+  assert.ok(r.video!.frames >= minFrames, `decoded ${r.video!.frames} frames`);
+  assert.equal(r.audio?.codec, "aac");
+  assert.ok(r.audio!.frames > 0, `decoded ${r.audio!.frames} audio frames`);
+}
+
+Deno.test(
+  "Relay pulls another Sluice over RTSP and over RTMP; ffmpeg plays both paths",
+  opts,
+  async () => {
+    await using upstream = startTestSluice();
+    await using _pub = publishTestSignal(upstream.rtmpUrl(SOURCE), {
+      seconds: 20,
+    });
+    await until(
+      () => framesIn(upstream, SOURCE) >= 10,
+      10_000,
+      () => why(upstream),
+    );
+    await using s = startTestSluice({
+      paths: {
+        "live/via-rtsp": { source: upstream.rtspUrl(SOURCE) },
+        "live/via-rtmp": { source: upstream.rtmpUrl(SOURCE) },
+      },
+    });
+    await until(
+      () =>
+        framesIn(s, "live/via-rtsp") >= 10 &&
+        framesIn(s, "live/via-rtmp") >= 10,
+      10_000,
+      () => why(s, upstream),
+    );
+    const [viaRtsp, viaRtmp] = await Promise.all([
+      playAndCount(s.rtmpUrl("live/via-rtsp"), {
+        seconds: 2,
+        timeoutMs: 15_000,
+      }),
+      playAndCount(s.rtspUrl("live/via-rtmp"), {
+        seconds: 2,
+        timeoutMs: 15_000,
+        inputArgs: ["-rtsp_transport", "tcp"],
+      }),
+    ]);
+    assertPlayed(viaRtsp, 35);
+    assertPlayed(viaRtmp, 35);
+    for (const state of s.sluice.relays.states()) {
+      assert.deepEqual([state.kind, state.status, state.attempts], [
+        "pull",
+        "running",
+        1,
+      ]);
+    }
+  },
+);
+
+Deno.test(
+  "Relay pushes to another Sluice over RTSP and over RTMP while the path has a publisher",
+  opts,
+  async () => {
+    await using downstream = startTestSluice();
+    await using s = startTestSluice({
+      paths: {
+        [SOURCE]: {
+          push: [
+            downstream.rtspUrl("live/pushed-rtsp"),
+            downstream.rtmpUrl("live/pushed-rtmp"),
+          ],
+        },
+      },
+    });
+    assert.deepEqual(
+      s.sluice.relays.states(),
+      [],
+      "no push without a publisher",
+    );
+    const pub = publishTestSignal(s.rtmpUrl(SOURCE), { seconds: 20 });
+    try {
+      await until(
+        () =>
+          framesIn(downstream, "live/pushed-rtsp") >= 10 &&
+          framesIn(downstream, "live/pushed-rtmp") >= 10,
+        10_000,
+        () => why(s, downstream),
+      );
+      const [rtsp, rtmp] = await Promise.all([
+        playAndCount(downstream.rtmpUrl("live/pushed-rtsp"), {
+          seconds: 2,
+          timeoutMs: 15_000,
+        }),
+        playAndCount(downstream.rtspUrl("live/pushed-rtmp"), {
+          seconds: 2,
+          timeoutMs: 15_000,
+          inputArgs: ["-rtsp_transport", "tcp"],
+        }),
+      ]);
+      assertPlayed(rtsp, 35);
+      assertPlayed(rtmp, 35);
+      const states = s.sluice.relays.states();
+      assert.deepEqual(
+        states.map((r) => [r.kind, r.status, r.attempts]),
+        [["push", "running", 1], ["push", "running", 1]],
+      );
+    } finally {
+      await pub.stop();
+    }
+    // The publisher left: the pushes stop, and so do the downstream paths.
+    await until(
+      () =>
+        s.sluice.relays.states().length === 0 &&
+        !downstream.sluice.hub.hasPublisher("live/pushed-rtsp") &&
+        !downstream.sluice.hub.hasPublisher("live/pushed-rtmp"),
+      8000,
+      () => why(s, downstream),
+    );
+  },
+);
+
+for (const protocol of ["rtmp", "rtsp"] as const) {
+  Deno.test(
+    `Relay pulling over ${protocol} retries when the upstream publisher goes, and an RTMP reader resumes`,
+    opts,
+    async () => {
+      await using upstream = startTestSluice({ publisherGracePeriod: "0s" });
+      let pub = publishTestSignal(upstream.rtmpUrl(SOURCE), { seconds: 30 });
+      try {
+        await until(
+          () => framesIn(upstream, SOURCE) >= 10,
+          10_000,
+          () => why(upstream),
+        );
+        await using s = startTestSluice({
+          publisherGracePeriod: "20s",
+          paths: {
+            "live/pulled": {
+              source: protocol === "rtmp"
+                ? upstream.rtmpUrl(SOURCE)
+                : upstream.rtspUrl(SOURCE),
+              rtspTransport: "tcp",
+            },
+          },
+        });
+        await until(
+          () => framesIn(s, "live/pulled") >= 10,
+          10_000,
+          () => why(s, upstream),
+        );
+        const playing = playAndCount(s.rtmpUrl("live/pulled"), {
+          seconds: 8,
+          timeoutMs: 30_000,
+        });
+        await new Promise((r) => setTimeout(r, 2000));
+        await pub.stop();
+        const relay = () => s.sluice.relays.states()[0];
+        await until(
+          () => relay()?.status === "retrying",
+          8000,
+          () => why(s, upstream),
+        );
+        pub = publishTestSignal(upstream.rtmpUrl(SOURCE), { seconds: 30 });
+        await until(
+          () => relay()?.status === "running" && (relay()?.attempts ?? 0) >= 2,
+          15_000,
+          () => why(s, upstream),
+        );
+        const r = await playing;
+        assert.equal(r.timedOut, false, r.stderr);
+        assertPlayed(r, 150);
+      } finally {
+        await pub.stop();
+      }
+    },
+  );
+}
