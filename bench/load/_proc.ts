@@ -225,3 +225,35 @@ export function tcpOutSegments(): number {
   const values = lines[1]?.split(/\s+/) ?? [];
   return Number(values[names.indexOf("OutSegs")] ?? 0);
 }
+
+/** UDP counters of the whole network namespace (`Udp:` of `/proc/net/snmp`). */
+export interface UdpCounters {
+  /** Datagrams delivered to sockets. */
+  inDatagrams: number;
+  /** Datagrams sent. */
+  outDatagrams: number;
+  /** Datagrams dropped because a receiving socket's buffer was full. */
+  rcvbufErrors: number;
+  /** Sends that failed for a full send buffer. */
+  sndbufErrors: number;
+}
+
+/**
+ * UDP datagrams sent, delivered and dropped so far on the whole machine. On
+ * loopback a datagram a server sends that no player reads in time shows up
+ * as a receive buffer error: the load client fell behind, not the server.
+ */
+export function udpCounters(): UdpCounters {
+  const lines = Deno.readTextFileSync("/proc/net/snmp").split("\n").filter((
+    l,
+  ) => l.startsWith("Udp:"));
+  const names = lines[0]?.split(/\s+/) ?? [];
+  const values = lines[1]?.split(/\s+/) ?? [];
+  const get = (name: string) => Number(values[names.indexOf(name)] ?? 0);
+  return {
+    inDatagrams: get("InDatagrams"),
+    outDatagrams: get("OutDatagrams"),
+    rcvbufErrors: get("RcvbufErrors"),
+    sndbufErrors: get("SndbufErrors"),
+  };
+}

@@ -16,6 +16,13 @@ need_apt=""
 command -v nginx >/dev/null || need_apt="nginx"
 [ -f /usr/lib/nginx/modules/ngx_rtmp_module.so ] || need_apt="$need_apt libnginx-mod-rtmp"
 command -v ffmpeg >/dev/null || need_apt="$need_apt ffmpeg"
+# The GStreamer peer of the RTSP fan-out benchmark (bench/load/rtsp_fanout.ts):
+# gst-rtsp-server through python3-gst, for /usr/bin/python3 (not a pyenv one).
+for pkg in gir1.2-gst-rtsp-server-1.0 python3-gst-1.0 gstreamer1.0-plugins-good \
+  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+    need_apt="$need_apt $pkg"
+done
 if [ -n "$need_apt" ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -25,3 +32,4 @@ if [ -n "$need_apt" ]; then
 fi
 # The Debian package starts nginx on port 80; the benchmark runs its own copy.
 echo "peers ready: $(nginx -v 2>&1), node-media-server $(node -p "require('$peers/node_modules/node-media-server/package.json').version")"
+echo "RTSP peer ready: $(/usr/bin/python3 -c "import gi; gi.require_version('Gst', '1.0'); gi.require_version('GstRtspServer', '1.0'); from gi.repository import Gst, GstRtspServer; Gst.init(None); print(Gst.version_string())")"

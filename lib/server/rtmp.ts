@@ -92,7 +92,7 @@ const WINDOW_ACK_SIZE = 2_500_000;
  * pending read holds its buffer, and players send almost nothing).
  */
 const PUBLISH_READ_SIZE = 64 * 1024;
-const SMALL_READ_SIZE = 4 * 1024;
+const SMALL_READ_SIZE = 2 * 1024;
 /** How long a closing connection may take to flush its last replies. */
 const FLUSH_MS = 2000;
 const TICK_MS = 1000;

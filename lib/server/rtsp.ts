@@ -112,7 +112,7 @@ const TIMEOUT_MARGIN_MS = 5000;
 /** How long DESCRIBE waits for a new publisher's codec configuration. */
 const TRACKS_WAIT_MS = 3000;
 const TICK_MS = 1000;
-const SMALL_READ_SIZE = 4 * 1024;
+const SMALL_READ_SIZE = 2 * 1024;
 const PUBLISH_READ_SIZE = 64 * 1024;
 /** Most sessions one connection may hold (each SETUP without a Session makes one). */
 const MAX_SESSIONS_PER_CONNECTION = 16;
@@ -305,14 +305,8 @@ export class RtspServer {
         this.endSession(s, "timeout");
         continue;
       }
-      if (
-        s.udpReader !== undefined &&
-        s.udpReader.stalledMs(now) > this.#o.config.writeTimeout
-      ) {
-        this.stats.readersDropped++;
-        s.play?.stream && s.play.stream.stats.readersDropped++;
-        this.endSession(s, "reader too slow");
-      }
+      // No stall check for UDP readers: a send never blocks, so a slow batch is the
+      // server's own backlog, not the reader's; the queue budget skips to keyframes.
     }
     for (const c of this.#connections) c.tick(now);
   }

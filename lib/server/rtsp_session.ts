@@ -36,6 +36,26 @@ export interface SessionOwner {
   readonly writer: BatchWriter;
 }
 
+/**
+ * Interleaved headers by channel and length, shared by every reader: readers
+ * in step then hold the very same parts at a write tick, and the batch is
+ * joined once for all of them instead of copied per reader.
+ */
+const HEADERS = new Map<number, Uint8Array>();
+/** Headers kept at most (RTP sizes times the channels in use stay far below). */
+const MAX_HEADERS = 8192;
+
+function sharedHeader(channel: number, length: number): Uint8Array {
+  const key = (channel << 16) | length;
+  let h = HEADERS.get(key);
+  if (h === undefined) {
+    if (HEADERS.size >= MAX_HEADERS) HEADERS.clear();
+    h = interleavedHeader(channel, length);
+    HEADERS.set(key, h);
+  }
+  return h;
+}
+
 /** A PLAY reader over TCP: RTP behind its own interleaved header on the connection. */
 export class TcpReader implements RtspReader {
   readonly #owner: SessionOwner;
@@ -57,7 +77,7 @@ export class TcpReader implements RtspReader {
     if (ch === undefined) return;
     this.#owner.queue.offer(
       packet,
-      interleavedHeader(rtcp ? ch.rtcp : ch.rtp, packet.bytes.length),
+      sharedHeader(rtcp ? ch.rtcp : ch.rtp, packet.bytes.length),
     );
   }
 
@@ -81,7 +101,6 @@ export class UdpReader implements RtspReader {
   readonly #onEnd: () => void;
   #sending = false;
   #closed = false;
-  #stalledSince = 0;
 
   constructor(
     sockets: UdpSockets,
@@ -133,13 +152,6 @@ export class UdpReader implements RtspReader {
     return n;
   }
 
-  /** How long sends have been waiting (ms), 0 when idle. */
-  stalledMs(now: number): number {
-    return this.#sending && this.#stalledSince > 0
-      ? now - this.#stalledSince
-      : 0;
-  }
-
   #kick(): void {
     if (this.#sending || this.#closed) return;
     this.#sending = true;
@@ -154,8 +166,8 @@ export class UdpReader implements RtspReader {
           const parts = t.queue.take();
           if (parts.length === 0) continue;
           sent = true;
-          this.#stalledSince = Date.now();
-          for (const p of parts) await this.#sockets.rtp.send(p, t.rtp);
+          // One await per batch, not per datagram: UDP sends do not block.
+          await Promise.all(parts.map((p) => this.#sockets.rtp.send(p, t.rtp)));
         }
         if (!sent || this.#closed) break;
       }
@@ -163,7 +175,6 @@ export class UdpReader implements RtspReader {
       // An unreachable client costs nothing here; the session times out.
     } finally {
       this.#sending = false;
-      this.#stalledSince = 0;
     }
   }
 
