@@ -300,7 +300,7 @@ export const SETTINGS = {
    */
   writeBatchInterval: setting(
     Duration,
-    "20ms",
+    "100ms",
     "media for readers is written in batches this far apart (0: as it arrives)",
   ),
   /** A new publisher takes over a busy path; `false` refuses it. */

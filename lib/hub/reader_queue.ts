@@ -30,8 +30,8 @@ export interface ReaderQueueOptions {
   maxBytes?: number;
   /**
    * Called (synchronously) when the queue goes from empty to non-empty, and
-   * for every control packet: `urgent` is true for control packets, which
-   * should go out now rather than with the next batch of media.
+   * for every control packet or while the queue is past half its budget:
+   * `urgent` then says it should go out now rather than with the next batch.
    */
   onReady?: (urgent: boolean) => void;
 }
@@ -84,7 +84,11 @@ export class ReaderQueue {
     if (prefix !== undefined) this.#items.push(prefix);
     this.#items.push(packet.bytes);
     this.#bytes += size;
-    if (packet.kind === PACKET_KIND.CONTROL) this.#onReady?.(true);
+    // Control packets, and a queue past half its budget (a burst, a big keyframe), go
+    // out now; media otherwise waits for the writer's next batch.
+    if (
+      packet.kind === PACKET_KIND.CONTROL || this.#bytes > this.#maxBytes / 2
+    ) this.#onReady?.(true);
     else if (this.#items.length === (prefix === undefined ? 1 : 2)) {
       this.#onReady?.(false);
     }

@@ -234,7 +234,7 @@ class RtmpSession {
     this.#log = opts.log.child(`rtmp#${id} ${remoteOf(conn)}`);
     this.#queue = new ReaderQueue({
       maxBytes: this.#cfg.writeQueueSize,
-      onReady: () => this.#writer.kick(),
+      onReady: (urgent) => this.#writer.kick(urgent),
     });
     this.#writer = new BatchWriter(conn, () => this.#queue.take(), {
       onError: (e) => void this.close(`write failed: ${errorText(e)}`),

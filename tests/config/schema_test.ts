@@ -13,7 +13,7 @@ const DEFAULTS: Config = {
   readTimeout: 10_000,
   writeTimeout: 10_000,
   writeQueueSize: 8 * 1024 * 1024,
-  writeBatchInterval: 20,
+  writeBatchInterval: 100,
   overridePublisher: true,
   publisherGracePeriod: 5_000,
   playWaitTimeout: 5_000,

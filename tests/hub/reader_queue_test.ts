@@ -79,3 +79,18 @@ Deno.test("ReaderQueue puts a reader's prefix right before the shared packet and
     "prefix counts against the budget",
   );
 });
+
+Deno.test("ReaderQueue asks for an urgent write once it is past half its budget", () => {
+  const calls: boolean[] = [];
+  const q = new ReaderQueue({
+    maxBytes: 100,
+    onReady: (urgent) => calls.push(urgent),
+  });
+  q.offer({ bytes: bytes(30), kind: PACKET_KIND.DELTA });
+  q.offer({ bytes: bytes(30), kind: PACKET_KIND.DELTA });
+  assert.deepEqual(
+    calls,
+    [false, true],
+    "first media waits for the tick; past 50 bytes it goes now",
+  );
+});
