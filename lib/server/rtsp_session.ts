@@ -166,8 +166,7 @@ export class UdpReader implements RtspReader {
           const parts = t.queue.take();
           if (parts.length === 0) continue;
           sent = true;
-          // One await per batch, not per datagram: UDP sends do not block.
-          await Promise.all(parts.map((p) => this.#sockets.rtp.send(p, t.rtp)));
+          for (const p of parts) await this.#sockets.rtp.send(p, t.rtp);
         }
         if (!sent || this.#closed) break;
       }
