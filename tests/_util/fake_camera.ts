@@ -69,6 +69,10 @@ export interface FakeCameraOptions {
   setupTransport?: (ctx: SetupContext) => string;
   /** Send RTP for a while before the PLAY reply (some cameras start at once). @default {false} */
   rtpBeforePlayReply?: boolean;
+  /** Answer 461 to a SETUP asking for UDP (a server that only does TCP). */
+  refuseUdp?: boolean;
+  /** Accept UDP but never send a datagram (a firewall that blocks UDP). */
+  blockUdp?: boolean;
   /** Never answer GET_PARAMETER and OPTIONS after PLAY (some cameras don't). @default {false} */
   ignoreKeepAlive?: boolean;
   /** Rewrites each reply's header lines (case, order) before they go out. */
@@ -305,7 +309,7 @@ class Connection {
       reply =
         `RTP/AVP/TCP;unicast;interleaved=${track.tcp.rtp}-${track.tcp.rtcp}`;
     } else {
-      if (asked.clientPort === undefined) {
+      if (asked.clientPort === undefined || this.#camera.options.refuseUdp) {
         return await this.#reply(cseq, 461, []);
       }
       const rtp = listenUdp();
@@ -388,7 +392,7 @@ class Connection {
             ]),
             packet,
           );
-        } else if (t.udp !== undefined) {
+        } else if (t.udp !== undefined && !this.#camera.options.blockUdp) {
           t.udp.rtp.send(packet, {
             transport: "udp",
             hostname: "127.0.0.1",

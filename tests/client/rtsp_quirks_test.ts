@@ -38,7 +38,10 @@ async function framesIn(
   }
 }
 
-function pull(camera: FakeCamera, transport: "udp" | "tcp"): TestSluice {
+function pull(
+  camera: FakeCamera,
+  transport: "udp" | "tcp" | "automatic",
+): TestSluice {
   return startTestSluice({
     paths: { "live/cam": { source: camera.url, rtspTransport: transport } },
   });
@@ -407,3 +410,39 @@ for (
     assert.equal(k[0]!.headers.get("Session"), camera.sessionIdOf(k[0]!));
   });
 }
+
+Deno.test(
+  "Camera that only does TCP: a UDP SETUP gets 461 and the pull goes over TCP",
+  opts,
+  async () => {
+    await using camera = FakeCamera.start({
+      tracks: ["h264"],
+      refuseUdp: true,
+    });
+    await using s = pull(camera, "automatic");
+    await framesIn(s, "live/cam", 20);
+    const state = s.sluice.relays.states().find((r) => r.path === "live/cam")!;
+    assert.equal(state.status, "running");
+    assert.ok(
+      s.logs.some((l) => l.includes("pulling") && l.includes("transport=tcp")),
+      s.logs.join("\n"),
+    );
+  },
+);
+
+Deno.test(
+  "UDP blocked on the way: no RTP within a few seconds, the pull switches to TCP",
+  opts,
+  async () => {
+    await using camera = FakeCamera.start({ tracks: ["h264"], blockUdp: true });
+    await using s = pull(camera, "automatic");
+    await framesIn(s, "live/cam", 20, 15_000);
+    assert.ok(
+      s.logs.some((l) => l.includes("no RTP over UDP: switching to TCP")),
+      s.logs.join("\n"),
+    );
+    assert.ok(
+      s.logs.some((l) => l.includes("pulling") && l.includes("transport=tcp")),
+    );
+  },
+);
