@@ -15,15 +15,12 @@ import {
   type RtmpCommand,
 } from "../rtmp/command.ts";
 import {
-  acknowledgement,
-  decodeControl,
-  decodeUserControl,
-  pingResponse,
   setBufferLength,
   setChunkSize,
   windowAckSize,
 } from "../rtmp/control.ts";
 import { HandshakeClient } from "../rtmp/handshake.ts";
+import { PeerControl } from "../rtmp/peer_control.ts";
 import {
   PACKET_KIND,
   type PacketKind,
@@ -112,8 +109,7 @@ export class RtmpClient {
   #room: (() => void) | undefined;
   #nextTxn = 1;
   #streamId = 0;
-  #peerWindow = 0;
-  #lastAck = 0;
+  readonly #peer = new PeerControl();
   #closed = false;
   #error: Error | undefined;
   #outChunkSize = 128;
@@ -307,13 +303,8 @@ export class RtmpClient {
         this.#demuxer.push(buf.subarray(0, n), {
           enqueue: (m) => this.#message(m),
         });
-        if (
-          this.#peerWindow > 0 &&
-          this.#demuxer.bytesIn - this.#lastAck >= this.#peerWindow
-        ) {
-          this.#lastAck = this.#demuxer.bytesIn;
-          this.#send(acknowledgement(this.#demuxer.bytesIn));
-        }
+        const ack = this.#peer.ack(this.#demuxer.bytesIn);
+        if (ack !== undefined) this.#send(ack);
       }
       this.#end(undefined);
     } catch (e) {
@@ -344,14 +335,10 @@ export class RtmpClient {
         }
         return;
       }
-      case MESSAGE_TYPE.USER_CONTROL: {
-        const ev = decodeUserControl(m.payload);
-        if (ev.type === "pingRequest") this.#send(pingResponse(ev.timestamp));
-        return;
-      }
+      case MESSAGE_TYPE.USER_CONTROL:
       case MESSAGE_TYPE.WINDOW_ACK_SIZE: {
-        const c = decodeControl(m);
-        if (c?.type === "windowAckSize") this.#peerWindow = c.size;
+        const answer = this.#peer.handle(m);
+        if (answer !== undefined) this.#send(answer);
         return;
       }
       case MESSAGE_TYPE.AUDIO:

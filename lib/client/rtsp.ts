@@ -11,7 +11,8 @@ import type { Publisher } from "../hub/registry.ts";
 import { PACKET_KIND, ReaderQueue } from "../hub/reader_queue.ts";
 import type { Stream } from "../hub/stream.ts";
 import { BatchWriter } from "../net/batch_writer.ts";
-import { closeQuietly, connectTcp, listenUdp } from "../net/tcp.ts";
+import { closeQuietly, connectTcp } from "../net/tcp.ts";
+import { listenUdp, receiveDatagrams } from "../net/udp.ts";
 import { decodeRtcp, encodeRtcp } from "../rtp/rtcp.ts";
 import { ProtocolError } from "../errors.ts";
 import { RtspFramer } from "../rtsp/framer.ts";
@@ -698,29 +699,20 @@ export class RtspClient {
     }
   }
 
-  async #udpLoop(
+  #udpLoop(
     track: SetupTrack,
     socket: Deno.DatagramConn,
     rtcp: boolean,
   ): Promise<void> {
     const server = new URL(this.#url).hostname.replace(/^\[|\]$/g, "");
-    for (;;) {
-      let data: Uint8Array;
-      let from: Deno.NetAddr;
-      try {
-        const [d, a] = await socket.receive();
-        data = d;
-        from = a as Deno.NetAddr;
-      } catch {
-        return;
-      }
+    return receiveDatagrams(socket, (data, from) => {
       // Media only from the server's address (another host cannot inject packets).
       if (
         from.hostname !== server &&
         !(server === "localhost" && from.hostname === "127.0.0.1")
-      ) continue;
+      ) return;
       this.#rtpIn(track.trackId, data, rtcp);
-    }
+    });
   }
 
   #rtpIn(trackId: number, data: Uint8Array, rtcp: boolean): void {

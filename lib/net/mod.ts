@@ -5,3 +5,4 @@
  */
 export * from "./tcp.ts";
 export * from "./batch_writer.ts";
+export * from "./udp.ts";

@@ -77,20 +77,6 @@ export function listenTcp(options: ListenTcpOptions): TcpListener {
   };
 }
 
-/** Binds a UDP socket; a failure names the address. */
-export function listenUdp(hostname: string, port: number): Deno.DatagramConn {
-  try {
-    return Deno.listenDatagram({ transport: "udp", hostname, port });
-  } catch (e) {
-    throw new Error(
-      `Cannot listen on UDP ${hostname}:${port}: ${
-        e instanceof Error ? e.message : e
-      }`,
-      { cause: e },
-    );
-  }
-}
-
 /** Opens a TCP connection with TCP_NODELAY set. */
 export async function connectTcp(
   hostname: string,

@@ -31,11 +31,7 @@ import {
   type StatusLevel,
 } from "../rtmp/command.ts";
 import {
-  acknowledgement,
-  decodeControl,
-  decodeUserControl,
   PEER_BANDWIDTH_LIMIT,
-  pingResponse,
   setChunkSize,
   setPeerBandwidth,
   streamBegin,
@@ -43,37 +39,23 @@ import {
   windowAckSize,
 } from "../rtmp/control.ts";
 import { HandshakeServer } from "../rtmp/handshake.ts";
+import { PeerControl } from "../rtmp/peer_control.ts";
 import {
   CHUNK_STREAM,
   MESSAGE_TYPE,
   type RtmpMessage,
 } from "../rtmp/message.ts";
-import {
-  checkQueryCredentials,
-  type PathCredentials,
-  requiredCredentials,
-} from "./auth.ts";
+import { checkQueryCredentials, requiredCredentials } from "./auth.ts";
+import type { ServerConfig } from "./_config.ts";
+import type { Config } from "../config/schema.ts";
 import { FlvIngest } from "./flv_ingest.ts";
 import { RtmpOutput, type RtmpReader } from "./rtmp_output.ts";
 import { rtmpPath } from "./path.ts";
 
 /** What the RTMP server needs of the configuration (milliseconds and bytes). */
-export interface RtmpServerConfig {
-  readTimeout: number;
-  writeTimeout: number;
-  writeQueueSize: number;
-  writeBatchInterval: number;
-  gopCache: boolean;
-  playWaitTimeout: number;
-  overridePublisher: boolean;
-  rtmpChunkSize: number;
-  rtmpMaxMessageSize: number;
-  rtmpMaxChunkSize: number;
-  paths?: Record<
-    string,
-    ({ overridePublisher?: boolean } & PathCredentials) | null | undefined
-  >;
-}
+export type RtmpServerConfig =
+  & ServerConfig
+  & Pick<Config, "rtmpChunkSize" | "rtmpMaxMessageSize" | "rtmpMaxChunkSize">;
 
 /** Options of {@link RtmpServer}. */
 export interface RtmpServerOptions {
@@ -202,8 +184,7 @@ class RtmpSession {
   #objectEncoding = 0;
   #nextStreamId = 1;
   #lastReadMs = Date.now();
-  #peerWindow = 0;
-  #lastAck = 0;
+  readonly #peer = new PeerControl();
   #closing: Promise<void> | undefined;
   // publishing
   #publisher: Publisher | undefined;
@@ -343,13 +324,8 @@ class RtmpSession {
       if (chunk.length === 0) return;
     }
     this.#demuxer.push(chunk, { enqueue: (m) => this.#message(m) });
-    if (
-      this.#peerWindow > 0 &&
-      this.#demuxer.bytesIn - this.#lastAck >= this.#peerWindow
-    ) {
-      this.#lastAck = this.#demuxer.bytesIn;
-      this.#send(acknowledgement(this.#demuxer.bytesIn >>> 0));
-    }
+    const ack = this.#peer.ack(this.#demuxer.bytesIn);
+    if (ack !== undefined) this.#send(ack);
   }
 
   #message(m: RtmpMessage): void {
@@ -370,14 +346,10 @@ class RtmpSession {
           decodeCommand(m.payload, m.typeId === MESSAGE_TYPE.COMMAND_AMF3),
           m,
         );
-      case MESSAGE_TYPE.USER_CONTROL: {
-        const ev = decodeUserControl(m.payload);
-        if (ev.type === "pingRequest") this.#send(pingResponse(ev.timestamp));
-        return;
-      }
+      case MESSAGE_TYPE.USER_CONTROL:
       case MESSAGE_TYPE.WINDOW_ACK_SIZE: {
-        const c = decodeControl(m);
-        if (c?.type === "windowAckSize") this.#peerWindow = c.size;
+        const answer = this.#peer.handle(m);
+        if (answer !== undefined) this.#send(answer);
         return;
       }
       default:
@@ -527,35 +499,18 @@ class RtmpSession {
   #publish(cmd: RtmpCommand, streamId: number): void {
     this.#requireConnected();
     const name = String(cmd.args[0] ?? "");
-    const path = rtmpPath(this.#app, name);
-    if (path === undefined) {
-      this.#status(
-        streamId,
-        "error",
-        NET_STATUS.PUBLISH_BAD_NAME,
-        `Invalid stream name "${name.slice(0, 64)}"`,
-      );
-      void this.close("invalid stream name");
-      return;
-    }
-    if (!this.#authorized(path, "publish", name)) {
-      this.#status(
-        streamId,
-        "error",
-        NET_STATUS.PUBLISH_BAD_NAME,
-        "Authentication failed",
-      );
-      void this.close("authentication failed");
-      return;
-    }
+    const codes = {
+      invalid: NET_STATUS.PUBLISH_BAD_NAME,
+      denied: NET_STATUS.PUBLISH_BAD_NAME,
+    };
+    const path = this.#admit(name, streamId, "publish", codes);
+    if (path === undefined) return;
     if (this.#publisher !== undefined || this.#reader !== undefined) {
-      this.#status(
+      return this.#refuse(
         streamId,
-        "error",
         NET_STATUS.PUBLISH_BAD_NAME,
         "This connection already publishes or plays",
       );
-      return;
     }
     const override = this.#cfg.paths?.[path]?.overridePublisher ??
       this.#cfg.overridePublisher;
@@ -572,14 +527,12 @@ class RtmpSession {
     } catch (e) {
       if (!(e instanceof HubError)) throw e;
       this.#log.info("publish refused: path is busy", { path });
-      this.#status(
+      return this.#refuse(
         streamId,
-        "error",
         NET_STATUS.PUBLISH_BAD_NAME,
         `Stream ${path} is already publishing`,
+        "path busy",
       );
-      void this.close("path busy");
-      return;
     }
     this.#path = path;
     this.#publisher = publisher;
@@ -604,38 +557,21 @@ class RtmpSession {
 
   async #play(name: string, streamId: number): Promise<void> {
     this.#requireConnected();
-    const path = rtmpPath(this.#app, name);
-    if (path === undefined) {
-      this.#status(
-        streamId,
-        "error",
-        NET_STATUS.PLAY_STREAM_NOT_FOUND,
-        `Invalid stream name "${name.slice(0, 64)}"`,
-      );
-      void this.close("invalid stream name");
-      return;
-    }
-    if (!this.#authorized(path, "read", name)) {
-      this.#status(
-        streamId,
-        "error",
-        NET_STATUS.PLAY_FAILED,
-        "Authentication failed",
-      );
-      void this.close("authentication failed");
-      return;
-    }
+    const codes = {
+      invalid: NET_STATUS.PLAY_STREAM_NOT_FOUND,
+      denied: NET_STATUS.PLAY_FAILED,
+    };
+    const path = this.#admit(name, streamId, "read", codes);
+    if (path === undefined) return;
     if (
       this.#publisher !== undefined || this.#reader !== undefined ||
       this.#state === "waiting"
     ) {
-      this.#status(
+      return this.#refuse(
         streamId,
-        "error",
         NET_STATUS.PLAY_FAILED,
         "This connection already publishes or plays",
       );
-      return;
     }
     this.#path = path;
     this.#playStreamId = streamId;
@@ -715,6 +651,49 @@ class RtmpSession {
       `Stopped playing ${this.#path}`,
     );
     void this.close("stream ended");
+  }
+
+  /**
+   * The path `name` names when it is valid and the client may `action` it;
+   * otherwise the client gets the error status and the connection closes.
+   */
+  #admit(
+    name: string,
+    streamId: number,
+    action: "read" | "publish",
+    codes: { invalid: string; denied: string },
+  ): string | undefined {
+    const path = rtmpPath(this.#app, name);
+    if (path === undefined) {
+      this.#refuse(
+        streamId,
+        codes.invalid,
+        `Invalid stream name "${name.slice(0, 64)}"`,
+        "invalid stream name",
+      );
+      return undefined;
+    }
+    if (!this.#authorized(path, action, name)) {
+      this.#refuse(
+        streamId,
+        codes.denied,
+        "Authentication failed",
+        "authentication failed",
+      );
+      return undefined;
+    }
+    return path;
+  }
+
+  /** An error status for the stream; with `closeReason`, the connection ends after it. */
+  #refuse(
+    streamId: number,
+    code: string,
+    description: string,
+    closeReason?: string,
+  ): void {
+    this.#status(streamId, "error", code, description);
+    if (closeReason !== undefined) void this.close(closeReason);
   }
 
   /**

@@ -16,10 +16,10 @@ import { BatchWriter, WriteBatcher } from "../net/batch_writer.ts";
 import {
   closeQuietly,
   listenTcp,
-  listenUdp,
   remoteOf,
   type TcpListener,
 } from "../net/tcp.ts";
+import { listenUdp, receiveDatagrams } from "../net/udp.ts";
 import { parseSdp } from "../sdp/parse.ts";
 import { stringifySdp } from "../sdp/stringify.ts";
 import type { Sdp } from "../sdp/types.ts";
@@ -51,6 +51,8 @@ import {
   RtspAuthenticator,
 } from "./auth.ts";
 import { isValidPath } from "./path.ts";
+import type { ServerConfig } from "./_config.ts";
+import type { Config } from "../config/schema.ts";
 import { RtpInput } from "./rtp_input.ts";
 import { RtspOutput } from "./rtsp_output.ts";
 import {
@@ -62,28 +64,9 @@ import {
 } from "./rtsp_session.ts";
 
 /** What the RTSP server needs of the configuration (milliseconds and bytes). */
-export interface RtspServerConfig {
-  readTimeout: number;
-  writeTimeout: number;
-  writeQueueSize: number;
-  writeBatchInterval: number;
-  gopCache: boolean;
-  playWaitTimeout: number;
-  overridePublisher: boolean;
-  rtspSessionTimeout: number;
-  paths?: Record<
-    string,
-    | {
-      overridePublisher?: boolean;
-      readUser?: string;
-      readPass?: string;
-      publishUser?: string;
-      publishPass?: string;
-    }
-    | null
-    | undefined
-  >;
-}
+export type RtspServerConfig =
+  & ServerConfig
+  & Pick<Config, "rtspSessionTimeout">;
 
 /** Options of {@link RtspServer}. */
 export interface RtspServerOptions {
@@ -266,26 +249,17 @@ export class RtspServer {
     c.run().finally(() => this.#connections.delete(c));
   }
 
-  async #udpLoop(socket: Deno.DatagramConn, rtcp: boolean): Promise<void> {
-    for (;;) {
-      let data: Uint8Array;
-      let from: Deno.NetAddr;
-      try {
-        const [d, addr] = await socket.receive();
-        data = d;
-        from = addr as Deno.NetAddr;
-      } catch {
-        return; // closed
-      }
+  #udpLoop(socket: Deno.DatagramConn, rtcp: boolean): Promise<void> {
+    return receiveDatagrams(socket, (data, from) => {
       // Media is accepted only from the address that set the session up.
       const route = this.#udpRoutes.get(`${from.hostname}:${from.port}`);
-      if (route === undefined || route.rtcp !== rtcp) continue;
+      if (route === undefined || route.rtcp !== rtcp) return;
       const s = route.session;
       s.lastSeen = Date.now();
-      if (s.record === undefined) continue; // a player's receiver report: liveness only
+      if (s.record === undefined) return; // a player's receiver report: liveness only
       if (rtcp) s.record.rtcp(route.trackId, data);
       else s.record.rtp(route.trackId, data);
-    }
+    });
   }
 
   #onTick(now: number): void {
