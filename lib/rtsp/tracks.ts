@@ -178,6 +178,12 @@ export interface PacketizerOptions {
   payloadType: number;
   /** RTP packet size limit, header included. @default {1400} */
   maxPacketSize?: number;
+  /**
+   * Go on from another packetizer (SSRC, next sequence number, timestamp
+   * offset), so a new one after a codec parameter change is the same RTP
+   * stream to its receivers. @default {a fresh random start}
+   */
+  continueFrom?: TrackPacketizer;
 }
 
 /** A packetizer core with the numbers RTP-Info and Sender Reports need. */
@@ -194,9 +200,15 @@ export function createPacketizer(
   track: Track,
   options: PacketizerOptions,
 ): TrackPacketizer {
+  const from = options.continueFrom;
   const base = {
     payloadType: options.payloadType,
     maxPacketSize: options.maxPacketSize ?? 1400,
+    ...(from === undefined ? {} : {
+      ssrc: from.ssrc,
+      sequenceNumber: from.sequenceNumber,
+      timestampOffset: from.rtpTimestamp(0),
+    }),
   };
   if (track.kind === "video") {
     const p = track.codec === "H264"

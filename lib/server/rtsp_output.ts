@@ -16,6 +16,7 @@ import {
 import type { Metadata, StreamOutput } from "../hub/stream.ts";
 import type { Frame } from "../media/frame.ts";
 import type { Track } from "../media/track.ts";
+import { equals } from "@std/bytes";
 import { encodeRtcp, msToNtp } from "../rtp/rtcp.ts";
 import {
   createPacketizer,
@@ -131,14 +132,23 @@ export class RtspOutput implements StreamOutput {
     const next = new Map<number, TrackOut>();
     for (const format of describeTracks(tracks)) {
       const have = this.#tracks.get(format.track.id);
-      // Keep a track's packetizer (SSRC, sequence numbers) while its codec stays: a
-      // takeover must look like one continuous RTP stream to the readers.
+      // While a track's codec stays, its RTP stream goes on (SSRC, sequence numbers,
+      // timestamps): a takeover must look like one continuous stream to the readers.
+      // New parameter sets still need a new packetizer: it sends them before keyframes.
       if (
         have !== undefined && have.format.track.codec === format.track.codec
       ) {
+        const payloadType = have.format.payloadType;
+        const packetizer = sameParameterSets(have.format.track, format.track)
+          ? have.packetizer
+          : createPacketizer(format.track, {
+            payloadType,
+            continueFrom: have.packetizer,
+          });
         next.set(format.track.id, {
           ...have,
-          format: { ...format, payloadType: have.format.payloadType },
+          packetizer,
+          format: { ...format, payloadType },
         });
         continue;
       }
@@ -242,4 +252,16 @@ export class RtspOutput implements StreamOutput {
     }
     for (const r of readers) r.onEnd();
   }
+}
+
+function sameParameterSets(a: Track, b: Track): boolean {
+  if (a.kind !== "video" || b.kind !== "video") return true;
+  const x = a.parameterSets;
+  const y = b.parameterSets;
+  if (x === y) return true;
+  if (x === undefined || y === undefined) return false;
+  const same = (p: Uint8Array[] | undefined, q: Uint8Array[] | undefined) =>
+    (p?.length ?? 0) === (q?.length ?? 0) &&
+    (p ?? []).every((u, i) => equals(u, q![i]!));
+  return same(x.vps, y.vps) && same(x.sps, y.sps) && same(x.pps, y.pps);
 }
