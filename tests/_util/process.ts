@@ -15,6 +15,10 @@ const STDERR_TAIL = 32 * 1024;
 export interface SpawnOptions {
   timeoutMs: number;
   onStdoutLine?: (line: string) => void;
+  /** Run as this user (through runuser; needs root): VLC refuses to run as root. */
+  asUser?: string;
+  /** Extra environment variables. */
+  env?: Record<string, string>;
 }
 
 /** A running tool. */
@@ -39,8 +43,13 @@ export function spawn(
     : tool === "ffprobe"
     ? ["-hide_banner"]
     : [];
-  const process = new Deno.Command(toolPath(tool), {
-    args: [...base, ...args],
+  const command = options.asUser === undefined ? toolPath(tool) : "runuser";
+  const all = options.asUser === undefined
+    ? [...base, ...args]
+    : ["-u", options.asUser, "--", toolPath(tool), ...base, ...args];
+  const process = new Deno.Command(command, {
+    args: all,
+    env: options.env,
     stdin: "null",
     stdout: options.onStdoutLine ? "piped" : "null",
     stderr: "piped",

@@ -11,7 +11,7 @@
  */
 
 /** A tool an interop test may need. */
-export type Tool = "ffmpeg" | "ffprobe" | "gst-launch-1.0" | "python3";
+export type Tool = "ffmpeg" | "ffprobe" | "gst-launch-1.0" | "python3" | "cvlc";
 
 interface ToolProbe {
   /** Commands to try in order; the first that answers is used. */
@@ -19,6 +19,8 @@ interface ToolProbe {
   args: string[];
   /** What to install when it is missing. */
   install: string;
+  /** It refuses to run as root (VLC): probe it as nobody when we are root. */
+  notAsRoot?: boolean;
 }
 
 const PROBES: Record<Tool, ToolProbe> = {
@@ -36,6 +38,12 @@ const PROBES: Record<Tool, ToolProbe> = {
     candidates: ["gst-launch-1.0"],
     args: ["--version"],
     install: "gstreamer1.0-tools",
+  },
+  cvlc: {
+    candidates: ["cvlc"],
+    args: ["--version"],
+    install: "vlc-bin vlc-plugin-base",
+    notAsRoot: true,
   },
   // A python3 from pyenv or a venv lacks the distribution's gi bindings, so
   // the system interpreter is tried as well.
@@ -90,8 +98,12 @@ function locate(name: Tool): string | null {
   let path = found.get(name);
   if (path === undefined) {
     const probe = PROBES[name];
-    path = probe.candidates.find((command) => answers(command, probe.args)) ??
-      null;
+    const asNobody = probe.notAsRoot === true && Deno.uid() === 0;
+    path = probe.candidates.find((command) =>
+      asNobody
+        ? answers("runuser", ["-u", "nobody", "--", command, ...probe.args])
+        : answers(command, probe.args)
+    ) ?? null;
     found.set(name, path);
   }
   return path;
