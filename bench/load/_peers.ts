@@ -39,9 +39,12 @@ export interface PeerPaths {
 
 const NGINX_MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so";
 
-/** A port nobody listens on right now (bind to 0, read it, close). */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+/** A TCP or UDP port nobody uses right now (bind to 0, read it, close). */
+export function freePort(transport: "tcp" | "udp" = "tcp"): number {
+  const hostname = "127.0.0.1";
+  const l = transport === "tcp"
+    ? Deno.listen({ hostname, port: 0 })
+    : Deno.listenDatagram({ transport, hostname, port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
   return port;
@@ -205,22 +208,12 @@ export async function startServer(
   let proc: Running;
   switch (kind) {
     case "sluice":
-      proc = spawn(
-        Deno.execPath(),
-        [
-          "run",
-          "-A",
-          `${paths.repo}/server.ts`,
-          "--rtmp-address",
-          `127.0.0.1:${port}`,
-          "--rtsp",
-          "false",
-          "--log-level",
-          "warn",
-        ],
-        logPath,
-        paths.repo,
-      );
+      proc = spawnSluice(paths, logPath, [
+        "--rtmp-address",
+        `127.0.0.1:${port}`,
+        "--rtsp",
+        "false",
+      ]);
       break;
     case "nginx": {
       const conf = `${dir}/nginx.conf`;
@@ -255,6 +248,27 @@ export async function startServer(
   return Object.assign(proc, { kind, port, logPath }) as Server;
 }
 
+/** `deno run -A server.ts FLAGS --log-level warn` in the repository, logging to `logPath`. */
+export function spawnSluice(
+  paths: PeerPaths,
+  logPath: string,
+  flags: string[],
+): Running {
+  return spawn(
+    Deno.execPath(),
+    [
+      "run",
+      "-A",
+      `${paths.repo}/server.ts`,
+      ...flags,
+      "--log-level",
+      "warn",
+    ],
+    logPath,
+    paths.repo,
+  );
+}
+
 /** node-media-server as setup.sh installs it. */
 export function nmsRoot(paths: PeerPaths): string {
   return `${paths.peers}/node_modules/node-media-server`;
@@ -287,12 +301,77 @@ export function startPublisher(
 /** Encodes the benchmark input once: 30 s, 960x540 H.264 at ~2.3 Mbit/s CBR, GOP 2 s, AAC 128 kbit/s. */
 export async function ensureInput(peers: string): Promise<string> {
   const path = `${peers}/input_960x540_2300k_gop50.flv`;
-  try {
-    if (Deno.statSync(path).size > 0) return path;
-  } catch {
-    // not there yet
-  }
+  if (hasFile(path)) return path;
   Deno.mkdirSync(peers, { recursive: true });
+  await ffmpegToFile(path, "encode the input", 300_000, [
+    "-f",
+    "lavfi",
+    // Temporal noise keeps the encoder at its rate instead of far below it.
+    "-i",
+    "testsrc2=size=960x540:rate=25,noise=alls=12:allf=t",
+    "-f",
+    "lavfi",
+    "-i",
+    "sine=frequency=440:sample_rate=44100",
+    "-t",
+    "30",
+    "-map",
+    "0:v",
+    "-map",
+    "1:a",
+    "-c:v",
+    "libx264",
+    "-preset",
+    "veryfast",
+    "-profile:v",
+    "high",
+    "-pix_fmt",
+    "yuv420p",
+    "-g",
+    "50",
+    "-keyint_min",
+    "50",
+    "-sc_threshold",
+    "0",
+    "-b:v",
+    "2300k",
+    "-maxrate",
+    "2300k",
+    "-bufsize",
+    "2300k",
+    "-x264-params",
+    "nal-hrd=cbr",
+    "-c:a",
+    "aac",
+    "-b:a",
+    "128k",
+    "-ac",
+    "2",
+    "-f",
+    "flv",
+  ]);
+  return path;
+}
+
+/** Whether `path` is a file with something in it. */
+export function hasFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).size > 0;
+  } catch {
+    return false; // not there yet
+  }
+}
+
+/**
+ * `ffmpeg … ARGS <path>.tmp.flv`, renamed to `path` once ffmpeg succeeded, so
+ * an interrupted run leaves no half-written `path`; throws "Cannot `what`: …".
+ */
+export async function ffmpegToFile(
+  path: string,
+  what: string,
+  timeoutMs: number,
+  args: string[],
+): Promise<void> {
   const tmp = `${path}.tmp.flv`;
   const out = await new Deno.Command("ffmpeg", {
     args: [
@@ -301,64 +380,17 @@ export async function ensureInput(peers: string): Promise<string> {
       "-loglevel",
       "error",
       "-y",
-      "-f",
-      "lavfi",
-      // Temporal noise keeps the encoder at its rate instead of far below it.
-      "-i",
-      "testsrc2=size=960x540:rate=25,noise=alls=12:allf=t",
-      "-f",
-      "lavfi",
-      "-i",
-      "sine=frequency=440:sample_rate=44100",
-      "-t",
-      "30",
-      "-map",
-      "0:v",
-      "-map",
-      "1:a",
-      "-c:v",
-      "libx264",
-      "-preset",
-      "veryfast",
-      "-profile:v",
-      "high",
-      "-pix_fmt",
-      "yuv420p",
-      "-g",
-      "50",
-      "-keyint_min",
-      "50",
-      "-sc_threshold",
-      "0",
-      "-b:v",
-      "2300k",
-      "-maxrate",
-      "2300k",
-      "-bufsize",
-      "2300k",
-      "-x264-params",
-      "nal-hrd=cbr",
-      "-c:a",
-      "aac",
-      "-b:a",
-      "128k",
-      "-ac",
-      "2",
-      "-f",
-      "flv",
+      ...args,
       tmp,
     ],
     stdout: "null",
     stderr: "piped",
-    signal: AbortSignal.timeout(300_000),
+    signal: AbortSignal.timeout(timeoutMs),
   }).output();
   if (!out.success) {
-    throw new Error(
-      `Cannot encode the input: ${new TextDecoder().decode(out.stderr)}`,
-    );
+    throw new Error(`Cannot ${what}: ${new TextDecoder().decode(out.stderr)}`);
   }
   Deno.renameSync(tmp, path);
-  return path;
 }
 
 /** Duration (s) and bit rate (bit/s, all streams and FLV overhead) of `input`, by ffprobe. */

@@ -13,10 +13,8 @@
  * backpressure, since a tick holds far less than a socket buffer).
  *
  * Run as a process (`deno run -A bench/load/_players.ts --port P --n N`) it
- * takes lines on stdin and answers with JSON lines on stdout:
- * `mark` → `{"type":"mark",…}` with every player's byte count, `stop` →
- * closes all players, prints `{"type":"final",…}` and exits. Once every
- * player has a frame or an error it prints `{"type":"ready",…}` by itself.
+ * speaks the line protocol of `_crowd.ts` (`mark`, `stop`; `ready`, `final`);
+ * `stop` closes every player.
  *
  * @module
  */
@@ -42,6 +40,17 @@ import {
   MESSAGE_TYPE,
   type RtmpMessage,
 } from "../../lib/rtmp/message.ts";
+import {
+  type CrowdResult,
+  errorText,
+  keyframeDeadline,
+  parseFlags,
+  serveCrowd,
+  startTick,
+  stopTick,
+  tick,
+  writeAll,
+} from "./_crowd.ts";
 
 /** The chunk size a player writes with: it never sends Set Chunk Size. */
 const OUT_CHUNK_SIZE = 128;
@@ -75,7 +84,7 @@ export interface PlayerOptions {
 }
 
 /** What one player measured. */
-export interface PlayerResult {
+export interface PlayerResult extends CrowdResult {
   /** ms from the start of TCP connect to the first video keyframe. */
   ttffConnectMs: number | undefined;
   /** ms from writing `play` to the first video keyframe. */
@@ -84,31 +93,6 @@ export interface PlayerResult {
   bytes: number;
   /** Why it stopped early, if it did. */
   error: string | undefined;
-}
-
-// One shared tick for all counting players: a promise that resolves every readTickMs.
-let tickPromise: Promise<void> = Promise.resolve();
-let tickResolve: (() => void) | undefined;
-let tickTimer: ReturnType<typeof setInterval> | undefined;
-let tickUsers = 0;
-
-function startTick(ms: number): void {
-  tickUsers++;
-  if (tickTimer !== undefined || ms <= 0) return;
-  tickPromise = new Promise((r) => tickResolve = r);
-  tickTimer = setInterval(() => {
-    const r = tickResolve;
-    tickPromise = new Promise((res) => tickResolve = res);
-    r?.();
-  }, ms);
-}
-
-function stopTick(): void {
-  tickUsers--;
-  if (tickUsers > 0 || tickTimer === undefined) return;
-  clearInterval(tickTimer);
-  tickTimer = undefined;
-  tickResolve?.();
 }
 
 /** One RTMP player; {@link Player.run} resolves when it ends. */
@@ -150,11 +134,11 @@ export class Player {
   async run(onFirstFrame?: () => void): Promise<PlayerResult> {
     this.#onFrame = onFirstFrame;
     this.#startMs = performance.now();
-    const timer = setTimeout(() => {
-      if (!this.playing) {
-        this.#fail(`no keyframe within ${this.#firstFrameTimeoutMs} ms`);
-      }
-    }, this.#firstFrameTimeoutMs);
+    const timer = keyframeDeadline(
+      this.#firstFrameTimeoutMs,
+      this,
+      (e) => this.#fail(e),
+    );
     try {
       const conn = await Deno.connect({
         hostname: this.#target.hostname,
@@ -169,7 +153,7 @@ export class Player {
       if (!this.#closed) await this.#count(conn);
     } catch (e) {
       if (!this.#closed) {
-        this.#fail(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+        this.#fail(errorText(e));
       }
     } finally {
       clearTimeout(timer);
@@ -351,7 +335,7 @@ export class Player {
         }
         this.result.bytes += n;
         await this.#maybeAck(conn);
-        if (n < SHARED.length && this.#readTickMs > 0) await tickPromise;
+        if (n < SHARED.length && this.#readTickMs > 0) await tick();
       }
     } finally {
       stopTick();
@@ -390,89 +374,6 @@ function describe(v: unknown): string {
   return String(v);
 }
 
-async function writeAll(conn: Deno.TcpConn, bytes: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < bytes.length) {
-    off += await conn.write(off === 0 ? bytes : bytes.subarray(off));
-  }
-}
-
-/** Options of {@link runPlayers}. */
-export interface PlayersOptions extends PlayerOptions {
-  /** Players started per wave. @default {50} */
-  waveSize?: number;
-  /** Ms between waves. @default {100} */
-  waveMs?: number;
-}
-
-/** A started crowd of players. */
-export interface Crowd {
-  readonly players: Player[];
-  /** Resolves once every player has a frame or an error. */
-  readonly settled: Promise<void>;
-  /** Closes every player and waits (bounded) for them to end. */
-  close(): Promise<void>;
-}
-
-/** Starts `n` players in waves. */
-export function runPlayers(
-  target: PlayerTarget,
-  n: number,
-  options: PlayersOptions = {},
-): Crowd {
-  const waveSize = options.waveSize ?? 50;
-  const waveMs = options.waveMs ?? 100;
-  const players: Player[] = [];
-  const runs: Promise<PlayerResult>[] = [];
-  let stopped = false;
-  let outstanding = n;
-  let settle!: () => void;
-  const settled = new Promise<void>((r) => settle = r);
-  if (n === 0) settle();
-  const done = () => {
-    if (--outstanding === 0) settle();
-  };
-  const launch = (async () => {
-    for (let i = 0; i < n && !stopped; i += waveSize) {
-      for (let j = i; j < Math.min(n, i + waveSize); j++) {
-        const p = new Player(target, options);
-        players.push(p);
-        let counted = false;
-        const once = () => {
-          if (!counted) {
-            counted = true;
-            done();
-          }
-        };
-        runs.push(p.run(once).then((r) => (once(), r)));
-      }
-      if (i + waveSize < n) await new Promise((r) => setTimeout(r, waveMs));
-    }
-  })();
-  return {
-    players,
-    settled,
-    async close() {
-      stopped = true;
-      await launch;
-      for (const p of players) p.close();
-      await Promise.race([
-        Promise.all(runs),
-        new Promise((r) => setTimeout(r, 5000)),
-      ]);
-    },
-  };
-}
-
-/** Nearest-rank percentile of `values` (sorted copy), `undefined` when empty. */
-export function percentile(values: number[], p: number): number | undefined {
-  if (values.length === 0) return undefined;
-  const s = [...values].sort((a, b) => a - b);
-  return s[
-    Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))
-  ];
-}
-
 if (import.meta.main) {
   const args = parseFlags(Deno.args);
   const target: PlayerTarget = {
@@ -481,59 +382,12 @@ if (import.meta.main) {
     app: args.get("app") ?? "live",
     stream: args.get("stream") ?? "bench",
   };
-  const crowd = runPlayers(target, Number(args.get("n") ?? "1"), {
-    waveSize: Number(args.get("wave-size") ?? "50"),
-    waveMs: Number(args.get("wave-ms") ?? "100"),
+  const options: PlayerOptions = {
     readTickMs: Number(args.get("read-tick-ms") ?? "50"),
     firstFrameTimeoutMs: Number(args.get("first-frame-timeout-ms") ?? "15000"),
-  });
-  const emit = (o: unknown) => console.log(JSON.stringify(o));
-  const snapshot = (type: string) => {
-    const ps = crowd.players;
-    emit({
-      type,
-      atMs: performance.now(),
-      bytes: ps.map((p) => p.result.bytes),
-      ttffConnectMs: ps.map((p) => p.result.ttffConnectMs ?? null),
-      ttffPlayMs: ps.map((p) => p.result.ttffPlayMs ?? null),
-      errors: ps.map((p) => p.result.error ?? null),
-    });
   };
-  // A hard bound: the runner stops us long before this.
-  const hardStop = setTimeout(
-    () => Deno.exit(3),
-    Number(args.get("max-seconds") ?? "300") * 1000,
-  );
-  crowd.settled.then(() => snapshot("ready"));
-  const decoder = new TextDecoder();
-  let line = "";
-  for await (const chunk of Deno.stdin.readable) {
-    line += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    let stop = false;
-    while ((nl = line.indexOf("\n")) >= 0) {
-      const cmd = line.slice(0, nl).trim();
-      line = line.slice(nl + 1);
-      if (cmd === "mark") snapshot("mark");
-      if (cmd === "stop") stop = true;
-    }
-    if (stop) break;
-  }
-  await crowd.close();
-  snapshot("final");
-  clearTimeout(hardStop);
-  Deno.exit(0);
-}
-
-function parseFlags(argv: string[]): Map<string, string> {
-  const m = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a.startsWith("--")) {
-      const eq = a.indexOf("=");
-      if (eq > 0) m.set(a.slice(2, eq), a.slice(eq + 1));
-      else m.set(a.slice(2), argv[++i] ?? "");
-    }
-  }
-  return m;
+  await serveCrowd(args, () => new Player(target, options), {
+    stop: (p) => p.close(),
+    times: ["ttffConnectMs", "ttffPlayMs"],
+  });
 }

@@ -25,10 +25,9 @@
  * TEARDOWN when they stop.
  *
  * Run as a process (`deno run -A bench/load/_rtsp_players.ts --port P --n N
- * --transport tcp|udp`) it speaks the line protocol of `_players.ts`: `mark`
- * → a `{"type":"mark",…}` line with every player's byte count, `stop` →
- * TEARDOWN, close, `{"type":"final",…}` and exit; `{"type":"ready",…}` comes
- * by itself once every player has a keyframe or an error.
+ * --transport tcp|udp`) it speaks the line protocol of `_crowd.ts` (`mark`,
+ * `stop`; `ready`, `final`); `stop` sends TEARDOWN and closes; `ready` waits
+ * for every player's keyframe or error.
  *
  * @module
  */
@@ -44,6 +43,17 @@ import {
 } from "../../lib/rtsp/message.ts";
 import { baseUrl, resolveControl } from "../../lib/rtsp/url.ts";
 import { parseSdp } from "../../lib/sdp/parse.ts";
+import {
+  type CrowdResult,
+  errorText,
+  keyframeDeadline,
+  parseFlags,
+  serveCrowd,
+  startTick,
+  stopTick,
+  tick,
+  writeAll,
+} from "./_crowd.ts";
 
 /** Read size while the player still parses. */
 const SETUP_READ_SIZE = 16 * 1024;
@@ -79,7 +89,7 @@ export interface RtspPlayerOptions {
 }
 
 /** What one player measured. */
-export interface RtspPlayerResult {
+export interface RtspPlayerResult extends CrowdResult {
   /** ms from the start of TCP connect to the first video RTP packet. */
   ttffConnectMs: number | undefined;
   /** ms from writing PLAY to the first video RTP packet. */
@@ -90,31 +100,6 @@ export interface RtspPlayerResult {
   bytes: number;
   /** Why it stopped early, if it did. */
   error: string | undefined;
-}
-
-// One shared tick for all counting TCP players: a promise that resolves every readTickMs.
-let tickPromise: Promise<void> = Promise.resolve();
-let tickResolve: (() => void) | undefined;
-let tickTimer: ReturnType<typeof setInterval> | undefined;
-let tickUsers = 0;
-
-function startTick(ms: number): void {
-  tickUsers++;
-  if (tickTimer !== undefined || ms <= 0) return;
-  tickPromise = new Promise((r) => tickResolve = r);
-  tickTimer = setInterval(() => {
-    const r = tickResolve;
-    tickPromise = new Promise((res) => tickResolve = res);
-    r?.();
-  }, ms);
-}
-
-function stopTick(): void {
-  tickUsers--;
-  if (tickUsers > 0 || tickTimer === undefined) return;
-  clearInterval(tickTimer);
-  tickTimer = undefined;
-  tickResolve?.();
 }
 
 /** Whether an H.264 RTP payload (RFC 6184) starts an IDR slice. */
@@ -201,11 +186,11 @@ export class RtspPlayer {
   async run(onKeyframe?: () => void): Promise<RtspPlayerResult> {
     this.#onKeyframe = onKeyframe;
     this.#startMs = performance.now();
-    const timer = setTimeout(() => {
-      if (!this.playing) {
-        this.#fail(`no keyframe within ${this.#firstFrameTimeoutMs} ms`);
-      }
-    }, this.#firstFrameTimeoutMs);
+    const timer = keyframeDeadline(
+      this.#firstFrameTimeoutMs,
+      this,
+      (e) => this.#fail(e),
+    );
     try {
       const connecting = Deno.connect({
         hostname: this.#target.hostname,
@@ -222,7 +207,7 @@ export class RtspPlayer {
       // Reads go on until stop() or an error.
       await this.#closedPromise;
     } catch (e) {
-      this.#fail(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+      this.#fail(errorText(e));
     } finally {
       clearTimeout(timer);
       this.#close();
@@ -444,11 +429,11 @@ export class RtspPlayer {
           ticking = true;
           startTick(this.#readTickMs);
         }
-        if (n < SHARED.length && this.#readTickMs > 0) await tickPromise;
+        if (n < SHARED.length && this.#readTickMs > 0) await tick();
       }
     } catch (e) {
       if (!this.#closed) {
-        this.#fail(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+        this.#fail(errorText(e));
       }
     } finally {
       if (ticking) stopTick();
@@ -500,89 +485,10 @@ export class RtspPlayer {
       }
     } catch (e) {
       if (!this.#closed) {
-        this.#fail(
-          `UDP receive: ${e instanceof Error ? `${e.name}: ${e.message}` : e}`,
-        );
+        this.#fail(`UDP receive: ${errorText(e)}`);
       }
     }
   }
-}
-
-async function writeAll(conn: Deno.TcpConn, bytes: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < bytes.length) {
-    off += await conn.write(off === 0 ? bytes : bytes.subarray(off));
-  }
-}
-
-/** Options of {@link runRtspPlayers}. */
-export interface RtspPlayersOptions extends RtspPlayerOptions {
-  /** Players started per wave. @default {50} */
-  waveSize?: number;
-  /** Ms between waves. @default {100} */
-  waveMs?: number;
-}
-
-/** A started crowd of players. */
-export interface RtspCrowd {
-  readonly players: RtspPlayer[];
-  /** Resolves once every player has a keyframe or an error. */
-  readonly settled: Promise<void>;
-  /** TEARDOWN and close every player, and wait (bounded) for them to end. */
-  close(): Promise<void>;
-}
-
-/** Starts `n` players in waves. */
-export function runRtspPlayers(
-  target: RtspTarget,
-  n: number,
-  options: RtspPlayersOptions = {},
-): RtspCrowd {
-  const waveSize = options.waveSize ?? 50;
-  const waveMs = options.waveMs ?? 100;
-  const players: RtspPlayer[] = [];
-  const runs: Promise<RtspPlayerResult>[] = [];
-  let stopped = false;
-  let outstanding = n;
-  let settle!: () => void;
-  const settled = new Promise<void>((r) => settle = r);
-  if (n === 0) settle();
-  const done = () => {
-    if (--outstanding === 0) settle();
-  };
-  const launch = (async () => {
-    for (let i = 0; i < n && !stopped; i += waveSize) {
-      for (let j = i; j < Math.min(n, i + waveSize); j++) {
-        const p = new RtspPlayer(target, options);
-        players.push(p);
-        let counted = false;
-        const once = () => {
-          if (!counted) {
-            counted = true;
-            done();
-          }
-        };
-        runs.push(p.run(once).then((r) => (once(), r)));
-      }
-      if (i + waveSize < n) await new Promise((r) => setTimeout(r, waveMs));
-    }
-  })();
-  return {
-    players,
-    settled,
-    async close() {
-      stopped = true;
-      await launch;
-      await Promise.race([
-        Promise.all(players.map((p) => p.stop())),
-        new Promise((r) => setTimeout(r, 5000)),
-      ]);
-      await Promise.race([
-        Promise.all(runs),
-        new Promise((r) => setTimeout(r, 5000)),
-      ]);
-    },
-  };
 }
 
 if (import.meta.main) {
@@ -597,63 +503,15 @@ if (import.meta.main) {
     console.error(`Cannot use transport "${transport}": expected tcp or udp`);
     Deno.exit(2);
   }
-  const crowd = runRtspPlayers(target, Number(args.get("n") ?? "1"), {
+  const options: RtspPlayerOptions = {
     transport,
-    waveSize: Number(args.get("wave-size") ?? "50"),
-    waveMs: Number(args.get("wave-ms") ?? "100"),
     readTickMs: Number(args.get("read-tick-ms") ?? "50"),
     firstFrameTimeoutMs: Number(args.get("first-frame-timeout-ms") ?? "20000"),
     stepTimeoutMs: Number(args.get("step-timeout-ms") ?? "10000"),
     keepAliveMs: Number(args.get("keepalive-ms") ?? "20000"),
-  });
-  const emit = (o: unknown) => console.log(JSON.stringify(o));
-  const snapshot = (type: string) => {
-    const ps = crowd.players;
-    emit({
-      type,
-      atMs: performance.now(),
-      bytes: ps.map((p) => p.result.bytes),
-      ttffConnectMs: ps.map((p) => p.result.ttffConnectMs ?? null),
-      ttffPlayMs: ps.map((p) => p.result.ttffPlayMs ?? null),
-      keyframePlayMs: ps.map((p) => p.result.keyframePlayMs ?? null),
-      errors: ps.map((p) => p.result.error ?? null),
-    });
   };
-  // A hard bound: the runner stops us long before this.
-  const hardStop = setTimeout(
-    () => Deno.exit(3),
-    Number(args.get("max-seconds") ?? "300") * 1000,
-  );
-  crowd.settled.then(() => snapshot("ready"));
-  const decoder = new TextDecoder();
-  let line = "";
-  for await (const chunk of Deno.stdin.readable) {
-    line += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    let stop = false;
-    while ((nl = line.indexOf("\n")) >= 0) {
-      const cmd = line.slice(0, nl).trim();
-      line = line.slice(nl + 1);
-      if (cmd === "mark") snapshot("mark");
-      if (cmd === "stop") stop = true;
-    }
-    if (stop) break;
-  }
-  await crowd.close();
-  snapshot("final");
-  clearTimeout(hardStop);
-  Deno.exit(0);
-}
-
-function parseFlags(argv: string[]): Map<string, string> {
-  const m = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a.startsWith("--")) {
-      const eq = a.indexOf("=");
-      if (eq > 0) m.set(a.slice(2, eq), a.slice(eq + 1));
-      else m.set(a.slice(2), argv[++i] ?? "");
-    }
-  }
-  return m;
+  await serveCrowd(args, () => new RtspPlayer(target, options), {
+    stop: (p) => p.stop(),
+    times: ["ttffConnectMs", "ttffPlayMs", "keyframePlayMs"],
+  });
 }

@@ -18,26 +18,46 @@
  */
 
 import {
-  ensureInput,
+  ffmpegToFile,
   freePort,
+  hasFile,
   type PeerPaths,
   probeInput,
   type Running,
   spawn,
+  spawnSluice,
   startPublisher,
   versionOf,
   waitForPort,
 } from "./_peers.ts";
-import { percentile } from "./_players.ts";
-import {
-  machineCpu,
-  sampleTree,
-  tcpOutSegments,
-  TreeSampler,
-  type TreeUsage,
-  udpCounters,
-} from "./_proc.ts";
 import { RtspPlayer } from "./_rtsp_players.ts";
+import {
+  columns,
+  f0,
+  f1,
+  f2,
+  machineLine,
+  notesOf,
+  ratioCell,
+  resultsTable,
+  slopeTable,
+  table,
+  writeReport,
+} from "./_report.ts";
+import {
+  benchPaths,
+  flagReader,
+  listFlag,
+  live,
+  measure,
+  type Measured,
+  prepare,
+  runEach,
+  type RunnerOptions,
+  runnerOptions,
+  sleep,
+  stopAll,
+} from "./_runner.ts";
 
 /** The RTSP servers the benchmark knows. */
 const RTSP_SERVERS = ["sluice", "gst"] as const;
@@ -49,18 +69,10 @@ type TransportKind = typeof TRANSPORTS[number];
 const PYTHON = "/usr/bin/python3";
 const STREAM_PATH = "live/bench";
 
-interface Options {
-  ns: number[];
-  seconds: number;
-  warmup: number;
+interface Options extends RunnerOptions {
   servers: RtspServerKind[];
   transports: TransportKind[];
-  clientProcs: number;
-  readTickMs: number;
-  waveSize: number;
-  waveMs: number;
   keepAliveSeconds: number;
-  runTimeoutSeconds: number;
 }
 
 /** A started RTSP server. */
@@ -73,91 +85,22 @@ interface RtspServerProc extends Running {
   publisher?: Running;
 }
 
-/** What one (server, transport, N) run measured. */
-interface RunResult {
+/** What one (server, transport, N) run measured; `probeMbps` is the stream as this server sends it to one player. */
+interface RunResult extends Measured {
   kind: RtspServerKind;
   transport: TransportKind;
-  n: number;
-  error?: string;
-  gotVideo: number;
-  gotKeyframe: number;
-  wallSeconds: number;
-  server: TreeUsage;
-  baselineRssBytes: number;
-  deliveredMbps: number;
-  perPlayerRatioMean: number;
-  perPlayerRatioMin: number;
-  /** The probe player's own rate over the window (Mbit/s): the stream as this server sends it to one player. */
-  probeMbps: number;
-  mbitPerCpuSecond: number;
-  kibPerPlayer: number;
-  ttffMs: { p50?: number; p95?: number; max?: number };
-  ttffPlayP50Ms?: number;
-  keyframePlayMs: { p50?: number; p95?: number };
-  clientCpuPercent: number[];
-  publisherCpuPercent?: number;
-  machineBusyPercent: number;
-  tcpSegmentsPerSecond: number;
-  udpOutPerSecond: number;
-  udpRcvbufDropsPerSecond: number;
-  errors: Record<string, number>;
-  serverAliveAtEnd: boolean;
-  serverLogTail: string;
 }
 
-const MIB = 1024 * 1024;
-
 function parseOptions(argv: string[]): Options {
-  const get = (name: string, fallback: string) => {
-    const i = argv.findIndex((a) =>
-      a === `--${name}` || a.startsWith(`--${name}=`)
-    );
-    if (i < 0) return fallback;
-    const a = argv[i]!;
-    return a.includes("=")
-      ? a.slice(a.indexOf("=") + 1)
-      : argv[i + 1] ?? fallback;
-  };
-  const list = <T extends string>(
-    name: string,
-    known: readonly T[],
-  ): T[] => {
-    const out = get(name, known.join(",")).split(",").map((s) => s.trim());
-    for (const s of out) {
-      if (!known.includes(s as T)) {
-        throw new Error(
-          `Cannot use --${name} "${s}": expected ${known.join(", ")}`,
-        );
-      }
-    }
-    return out as T[];
-  };
+  const get = flagReader(argv);
   const opts: Options = {
-    ns: get("n", "10,100,500,1000").split(",").map(Number),
-    seconds: Number(get("seconds", "20")),
-    warmup: Number(get("warmup", "3")),
-    servers: list("servers", RTSP_SERVERS),
-    transports: list("transports", TRANSPORTS),
-    clientProcs: Number(get("client-procs", "1")),
-    readTickMs: Number(get("read-tick-ms", "50")),
-    waveSize: Number(get("wave-size", "50")),
-    waveMs: Number(get("wave-ms", "100")),
+    ...runnerOptions(get),
+    servers: listFlag(get, "servers", RTSP_SERVERS),
+    transports: listFlag(get, "transports", TRANSPORTS),
     keepAliveSeconds: Number(get("keepalive", "20")),
-    runTimeoutSeconds: Number(get("run-timeout", "0")),
   };
-  for (const n of opts.ns) {
-    if (!Number.isInteger(n) || n < 1 || n > 5000) {
-      throw new Error(`Cannot run N "${n}": expected 1..5000`);
-    }
-  }
-  if (!(opts.seconds > 0 && opts.seconds <= 600)) {
-    throw new Error(`Cannot measure for "${opts.seconds}" s: expected 1..600`);
-  }
   if (!(opts.warmup >= 0 && opts.warmup <= 60)) {
     throw new Error(`Cannot warm up for "${opts.warmup}" s: expected 0..60`);
-  }
-  if (!(opts.clientProcs >= 1 && opts.clientProcs <= 8)) {
-    throw new Error("Cannot use --client-procs outside 1..8");
   }
   if (!(opts.keepAliveSeconds >= 0 && opts.keepAliveSeconds <= 55)) {
     throw new Error("Cannot use --keepalive outside 0..55 s");
@@ -165,29 +108,7 @@ function parseOptions(argv: string[]): Options {
   return opts;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Every process started and not yet stopped, for cleanup on errors and signals. */
-const live = new Set<Running>();
-
-async function stopAll(): Promise<void> {
-  await Promise.all([...live].map((p) => p.stop(2000)));
-  live.clear();
-}
-
 // ---- servers ----
-
-/** A UDP port nobody uses right now (bind to 0, read it, close). */
-function freeUdpPort(): number {
-  const s = Deno.listenDatagram({
-    transport: "udp",
-    hostname: "127.0.0.1",
-    port: 0,
-  });
-  const port = (s.addr as Deno.NetAddr).port;
-  s.close();
-  return port;
-}
 
 /** Sluice with RTMP (for the publisher) and RTSP on fresh ports, plus the ffmpeg publisher. */
 async function startSluice(
@@ -198,33 +119,17 @@ async function startSluice(
   const rtmpPort = freePort();
   const port = freePort();
   const logPath = `${dir}/sluice.log`;
-  const proc = spawn(
-    Deno.execPath(),
-    [
-      "run",
-      "-A",
-      `${paths.repo}/server.ts`,
-      "--rtmp-address",
-      `127.0.0.1:${rtmpPort}`,
-      "--rtsp-address",
-      `127.0.0.1:${port}`,
-      "--rtp-address",
-      `127.0.0.1:${freeUdpPort()}`,
-      "--rtcp-address",
-      `127.0.0.1:${freeUdpPort()}`,
-      "--log-level",
-      "warn",
-    ],
-    logPath,
-    paths.repo,
-  );
-  const server: RtspServerProc = Object.assign(proc, {
-    kind: "sluice" as const,
-    port,
-    logPath,
-  });
-  live.add(server);
-  await waitForPort(port, 20_000, () => !proc.exited);
+  const proc = spawnSluice(paths, logPath, [
+    "--rtmp-address",
+    `127.0.0.1:${rtmpPort}`,
+    "--rtsp-address",
+    `127.0.0.1:${port}`,
+    "--rtp-address",
+    `127.0.0.1:${freePort("udp")}`,
+    "--rtcp-address",
+    `127.0.0.1:${freePort("udp")}`,
+  ]);
+  const server = await started(proc, "sluice", port, logPath);
   await waitForPort(rtmpPort, 5_000, () => !proc.exited);
   server.publisher = startPublisher(
     input,
@@ -252,11 +157,17 @@ async function startGst(
     logPath,
     dir,
   );
-  const server: RtspServerProc = Object.assign(proc, {
-    kind: "gst" as const,
-    port,
-    logPath,
-  });
+  return await started(proc, "gst", port, logPath);
+}
+
+/** `proc` as a server in {@link live}, once it accepts RTSP connections on `port`. */
+async function started(
+  proc: Running,
+  kind: RtspServerKind,
+  port: number,
+  logPath: string,
+): Promise<RtspServerProc> {
+  const server: RtspServerProc = Object.assign(proc, { kind, port, logPath });
   live.add(server);
   await waitForPort(port, 20_000, () => !proc.exited);
   return server;
@@ -273,187 +184,21 @@ async function ensureLongInput(
   seconds: number,
 ): Promise<string> {
   const path = input.replace(/\.flv$/, `_${seconds}s.flv`);
-  try {
-    if (Deno.statSync(path).size > 0) return path;
-  } catch {
-    // not there yet
-  }
+  if (hasFile(path)) return path;
   const { seconds: once } = await probeInput(input);
-  const tmp = `${path}.tmp.flv`;
-  const out = await new Deno.Command("ffmpeg", {
-    args: [
-      "-hide_banner",
-      "-nostdin",
-      "-loglevel",
-      "error",
-      "-y",
-      "-stream_loop",
-      String(Math.ceil(seconds / once)),
-      "-i",
-      input,
-      "-c",
-      "copy",
-      "-t",
-      String(seconds),
-      "-f",
-      "flv",
-      tmp,
-    ],
-    stdout: "null",
-    stderr: "piped",
-    signal: AbortSignal.timeout(120_000),
-  }).output();
-  if (!out.success) {
-    throw new Error(
-      `Cannot make the long input: ${new TextDecoder().decode(out.stderr)}`,
-    );
-  }
-  Deno.renameSync(tmp, path);
+  await ffmpegToFile(path, "make the long input", 120_000, [
+    "-stream_loop",
+    String(Math.ceil(seconds / once)),
+    "-i",
+    input,
+    "-c",
+    "copy",
+    "-t",
+    String(seconds),
+    "-f",
+    "flv",
+  ]);
   return path;
-}
-
-// ---- load client processes ----
-
-interface ClientLine {
-  type: "ready" | "mark" | "final";
-  atMs: number;
-  bytes: number[];
-  ttffConnectMs: (number | null)[];
-  ttffPlayMs: (number | null)[];
-  keyframePlayMs: (number | null)[];
-  errors: (string | null)[];
-}
-
-/** One `_rtsp_players.ts` process, driven over stdin/stdout. */
-class ClientProc implements Running {
-  readonly #child: Deno.ChildProcess;
-  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
-  readonly #lines: ClientLine[] = [];
-  #waiters: (() => void)[] = [];
-  #eof = false;
-  #exited = false;
-  readonly #status: Promise<Deno.CommandStatus>;
-  readonly #reading: Promise<void>;
-
-  constructor(
-    port: number,
-    n: number,
-    transport: TransportKind,
-    opts: Options,
-    repo: string,
-    logPath: string,
-  ) {
-    this.#child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--unstable-net",
-        new URL("./_rtsp_players.ts", import.meta.url).pathname,
-        `--port=${port}`,
-        `--n=${n}`,
-        `--path=${STREAM_PATH}`,
-        `--transport=${transport}`,
-        `--wave-size=${opts.waveSize}`,
-        `--wave-ms=${opts.waveMs}`,
-        `--read-tick-ms=${opts.readTickMs}`,
-        `--keepalive-ms=${opts.keepAliveSeconds * 1000}`,
-        `--max-seconds=${Math.ceil(opts.warmup + opts.seconds + 120)}`,
-      ],
-      cwd: repo,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    this.#stdin = this.#child.stdin.getWriter();
-    this.#status = this.#child.status.then((s) => {
-      this.#exited = true;
-      return s;
-    });
-    this.#reading = this.#read();
-    const log = Deno.openSync(logPath, {
-      write: true,
-      create: true,
-      truncate: true,
-    });
-    this.#child.stderr.pipeTo(log.writable).catch(() => {});
-  }
-
-  get pid(): number {
-    return this.#child.pid;
-  }
-
-  get exited(): boolean {
-    return this.#exited;
-  }
-
-  async #read(): Promise<void> {
-    let rest = "";
-    try {
-      for await (
-        const text of this.#child.stdout.pipeThrough(new TextDecoderStream())
-      ) {
-        rest += text;
-        let nl: number;
-        while ((nl = rest.indexOf("\n")) >= 0) {
-          const line = rest.slice(0, nl).trim();
-          rest = rest.slice(nl + 1);
-          if (line.startsWith("{")) this.#lines.push(JSON.parse(line));
-        }
-        this.#wake();
-      }
-    } finally {
-      this.#eof = true;
-      this.#wake();
-    }
-  }
-
-  #wake(): void {
-    const w = this.#waiters;
-    this.#waiters = [];
-    for (const f of w) f();
-  }
-
-  /** The first line of `type` not taken yet, or an error after `timeoutMs` or at EOF. */
-  async next(type: ClientLine["type"], timeoutMs: number): Promise<ClientLine> {
-    const until = performance.now() + timeoutMs;
-    for (;;) {
-      const i = this.#lines.findIndex((l) => l.type === type);
-      if (i >= 0) return this.#lines.splice(i, 1)[0]!;
-      if (this.#eof) throw new Error(`load client exited before "${type}"`);
-      const left = until - performance.now();
-      if (left <= 0) {
-        throw new Error(`load client sent no "${type}" within ${timeoutMs} ms`);
-      }
-      let t: ReturnType<typeof setTimeout> | undefined;
-      await new Promise<void>((r) => {
-        this.#waiters.push(r);
-        t = setTimeout(r, left);
-      });
-      clearTimeout(t);
-    }
-  }
-
-  async send(cmd: "mark" | "stop"): Promise<void> {
-    await this.#stdin.write(new TextEncoder().encode(`${cmd}\n`));
-  }
-
-  async stop(graceMs = 3000): Promise<void> {
-    if (!this.#exited) {
-      await this.send("stop").catch(() => {});
-      // The players' TEARDOWNs and closes are bounded by 5 + 5 s.
-      const t = setTimeout(() => {
-        try {
-          this.#child.kill("SIGKILL");
-        } catch {
-          // gone
-        }
-      }, graceMs + 12_000);
-      await this.#status;
-      clearTimeout(t);
-    }
-    await this.#stdin.close().catch(() => {});
-    await Promise.race([this.#reading, sleep(1000)]);
-  }
 }
 
 // ---- one run ----
@@ -502,137 +247,33 @@ async function runOne(
       ? await startSluice(paths, dir, input.path)
       : await startGst(dir, input.longPath);
     holder = await probe(server.port, 20_000);
-    // Let the server settle, then read its memory with only the probe.
-    await sleep(1000);
-    let base = 0;
-    for (let i = 0; i < 4; i++) {
-      base += sampleTree(server.pid).rssBytes / 4;
-      await sleep(250);
-    }
-
-    const clients: ClientProc[] = [];
-    for (let i = 0; i < opts.clientProcs; i++) {
-      const share = Math.floor(n / opts.clientProcs) +
-        (i < n % opts.clientProcs ? 1 : 0);
-      if (share === 0) continue;
-      const c = new ClientProc(
-        server.port,
-        share,
-        transport,
-        opts,
-        paths.repo,
-        `${dir}/client${i}.log`,
-      );
-      clients.push(c);
-      live.add(c);
-    }
-    // Waves, then at most the players' 20 s first-frame timeout, then slack.
-    const startMs = (n / opts.waveSize / opts.clientProcs) * opts.waveMs +
-      20_000 + 15_000;
-    await Promise.all(clients.map((c) => c.next("ready", startMs)));
-    await sleep(opts.warmup * 1000);
-
-    const serverSampler = new TreeSampler(server.pid);
-    const clientSamplers = clients.map((c) => new TreeSampler(c.pid, 1000));
-    const pubSampler = server.publisher === undefined
-      ? undefined
-      : new TreeSampler(server.publisher.pid, 1000);
-    const m0 = machineCpu();
-    const segs0 = tcpOutSegments();
-    const udp0 = udpCounters();
-    serverSampler.start();
-    for (const s of clientSamplers) s.start();
-    pubSampler?.start();
-    const probe0 = { bytes: holder.player.result.bytes, at: performance.now() };
-    await Promise.all(clients.map((c) => c.send("mark")));
-    const first = await Promise.all(clients.map((c) => c.next("mark", 10_000)));
-    await sleep(opts.seconds * 1000);
-    await Promise.all(clients.map((c) => c.send("mark")));
-    const last = await Promise.all(clients.map((c) => c.next("mark", 10_000)));
-    const probe1 = { bytes: holder.player.result.bytes, at: performance.now() };
-    const serverUsage = serverSampler.stop();
-    const clientUsage = clientSamplers.map((s) => s.stop());
-    const pubUsage = pubSampler?.stop();
-    const m1 = machineCpu();
-    const segs1 = tcpOutSegments();
-    const udp1 = udpCounters();
-    const serverAliveAtEnd = !server.exited;
-
-    for (const c of clients) await c.send("stop");
-    const finals = await Promise.all(
-      clients.map((c) => c.next("final", 20_000).catch(() => undefined)),
-    );
-
-    const ratios: number[] = [];
-    let deliveredBits = 0;
-    let wallSum = 0;
-    const ttff: number[] = [];
-    const ttffPlay: number[] = [];
-    const keyPlay: number[] = [];
-    const errors: Record<string, number> = {};
-    for (let ci = 0; ci < clients.length; ci++) {
-      const a = first[ci]!;
-      const b = last[ci]!;
-      const wall = (b.atMs - a.atMs) / 1000;
-      wallSum += wall;
-      for (let i = 0; i < b.bytes.length; i++) {
-        const bits = (b.bytes[i]! - (a.bytes[i] ?? 0)) * 8;
-        deliveredBits += bits / wall;
-        ratios.push(bits / wall / input.bitsPerSecond);
-        if (b.ttffConnectMs[i] !== null) ttff.push(b.ttffConnectMs[i]!);
-        if (b.ttffPlayMs[i] !== null) ttffPlay.push(b.ttffPlayMs[i]!);
-        if (b.keyframePlayMs[i] !== null) keyPlay.push(b.keyframePlayMs[i]!);
-      }
-      const end = finals[ci] ?? b;
-      for (const e of end.errors) {
-        if (e === null) continue;
-        const key = e.replace(/\d+/g, "#").slice(0, 80);
-        errors[key] = (errors[key] ?? 0) + 1;
-      }
-    }
-    const wallSeconds = wallSum / clients.length;
-    const deliveredMbps = deliveredBits / 1e6;
-    const busy = m1.busySeconds - m0.busySeconds;
-    const total = m1.totalSeconds - m0.totalSeconds;
-    const w = serverUsage.wallSeconds;
-    return {
-      kind,
-      transport,
+    const player = holder.player;
+    // measure() lets the server settle, then reads its memory with only the probe.
+    const measured = await measure({
+      server,
+      publisher: server.publisher,
       n,
-      gotVideo: ttff.length,
-      gotKeyframe: keyPlay.length,
-      wallSeconds,
-      server: serverUsage,
-      baselineRssBytes: base,
-      deliveredMbps,
-      perPlayerRatioMean: ratios.reduce((x, y) => x + y, 0) / n,
-      perPlayerRatioMin: Math.min(...ratios),
-      probeMbps: ((probe1.bytes - probe0.bytes) * 8) /
-        ((probe1.at - probe0.at) / 1000) / 1e6,
-      mbitPerCpuSecond: serverUsage.cpuSeconds > 0
-        ? (deliveredMbps * wallSeconds) / serverUsage.cpuSeconds
-        : 0,
-      kibPerPlayer: (serverUsage.rssMeanBytes - base) / n / 1024,
-      ttffMs: {
-        p50: percentile(ttff, 50),
-        p95: percentile(ttff, 95),
-        max: percentile(ttff, 100),
+      bitsPerSecond: input.bitsPerSecond,
+      dir,
+      clients: {
+        script: "_rtsp_players.ts",
+        port: server.port,
+        denoFlags: ["--unstable-net"],
+        flags: [
+          `--path=${STREAM_PATH}`,
+          `--transport=${transport}`,
+          `--keepalive-ms=${opts.keepAliveSeconds * 1000}`,
+        ],
+        cwd: paths.repo,
+        // The players' TEARDOWNs and closes are bounded by 5 + 5 s.
+        closeMs: 12_000,
       },
-      ttffPlayP50Ms: percentile(ttffPlay, 50),
-      keyframePlayMs: {
-        p50: percentile(keyPlay, 50),
-        p95: percentile(keyPlay, 95),
-      },
-      clientCpuPercent: clientUsage.map((u) => u.cpuPercent),
-      publisherCpuPercent: pubUsage?.cpuPercent,
-      machineBusyPercent: total > 0 ? (busy / total) * 100 : 0,
-      tcpSegmentsPerSecond: (segs1 - segs0) / w,
-      udpOutPerSecond: (udp1.outDatagrams - udp0.outDatagrams) / w,
-      udpRcvbufDropsPerSecond: (udp1.rcvbufErrors - udp0.rcvbufErrors) / w,
-      errors,
-      serverAliveAtEnd,
-      serverLogTail: tail(server.logPath, 5),
-    };
+      // Waves, then at most the players' 20 s first-frame timeout, then slack.
+      readyMs: 20_000 + 15_000,
+      finalMs: 20_000,
+      probeBytes: () => player.result.bytes,
+    }, opts);
+    return { kind, transport, ...measured };
   } finally {
     if (holder !== undefined) {
       await holder.player.stop();
@@ -643,96 +284,39 @@ async function runOne(
   }
 }
 
-function tail(path: string, lines: number): string {
-  try {
-    return Deno.readTextFileSync(path).trim().split("\n").slice(-lines).join(
-      "\n",
-    );
-  } catch {
-    return "";
-  }
-}
-
-async function withTimeout<T>(
-  p: Promise<T>,
-  ms: number,
-  what: string,
-): Promise<T> {
-  let t: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    t = setTimeout(
-      () => reject(new Error(`${what}: hard timeout after ${ms / 1000} s`)),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(t);
-  }
-}
-
 // ---- report ----
 
-const f0 = (x: number | undefined) =>
-  x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(0);
-const f1 = (x: number | undefined) =>
-  x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(1);
-const f2 = (x: number | undefined) =>
-  x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(2);
-
-function resultsTable(results: RunResult[], expectedMbps: number): string {
-  const head = [
-    "server",
-    "transport",
-    "N",
-    "got video / keyframe",
-    "server CPU % (sys)",
-    `delivered Mbit/s (expected ${f2(expectedMbps)}×N)`,
-    "per player ratio mean / min",
-    "probe Mbit/s",
-    "Mbit per CPU-s",
-    "RSS 0 players / mean / peak MiB",
-    "KiB per player",
-    "TTFF p50 / p95 / max ms",
-    "TTFF from PLAY p50 ms",
-    "keyframe from PLAY p50 / p95 ms",
-    "client CPU %",
-    "machine busy %",
-    "UDP datagrams out/s / rcvbuf drops/s",
-  ];
-  const rows = results.map((r) =>
-    r.error !== undefined
-      ? [
-        r.kind,
-        r.transport,
-        String(r.n),
-        `failed: ${r.error}`,
-        ...Array(head.length - 4).fill(""),
-      ]
-      : [
-        r.kind,
-        r.transport,
-        String(r.n),
-        `${r.gotVideo} / ${r.gotKeyframe} of ${r.n}`,
-        `${f1(r.server.cpuPercent)} (${f1(r.server.systemPercent)})`,
-        f1(r.deliveredMbps),
-        `${f2(r.perPlayerRatioMean)} / ${f2(r.perPlayerRatioMin)}`,
-        f2(r.probeMbps),
-        f0(r.mbitPerCpuSecond),
-        `${f1(r.baselineRssBytes / MIB)} / ${
-          f1(r.server.rssMeanBytes / MIB)
-        } / ${f1(r.server.rssPeakBytes / MIB)}`,
-        f1(r.kibPerPlayer),
-        `${f0(r.ttffMs.p50)} / ${f0(r.ttffMs.p95)} / ${f0(r.ttffMs.max)}`,
-        f0(r.ttffPlayP50Ms),
-        `${f0(r.keyframePlayMs.p50)} / ${f0(r.keyframePlayMs.p95)}`,
-        r.clientCpuPercent.map(f0).join("+"),
-        f0(r.machineBusyPercent),
-        `${f0(r.udpOutPerSecond)} / ${f0(r.udpRcvbufDropsPerSecond)}`,
-      ]
-  );
-  return table(head, rows);
+function resultsTableOf(results: RunResult[], expectedMbps: number): string {
+  const c = columns(expectedMbps);
+  return resultsTable(results, [
+    ["server", (r) => r.kind],
+    ["transport", (r) => r.transport],
+    ["N", (r) => String(r.n)],
+  ], [
+    [
+      "got video / keyframe",
+      (r) => `${r.gotVideo} / ${r.gotKeyframe} of ${r.n}`,
+    ],
+    c.cpu,
+    c.delivered,
+    c.ratio,
+    ["probe Mbit/s", (r) => f2(r.probeMbps)],
+    c.mbitPerCpu,
+    c.rss,
+    c.kib,
+    c.ttff,
+    ["TTFF from PLAY p50 ms", (r) => f0(r.ttffPlayP50Ms)],
+    [
+      "keyframe from PLAY p50 / p95 ms",
+      (r) => `${f0(r.keyframePlayMs.p50)} / ${f0(r.keyframePlayMs.p95)}`,
+    ],
+    c.clientCpu,
+    c.machineBusy,
+    [
+      "UDP datagrams out/s / rcvbuf drops/s",
+      (r) => `${f0(r.udpOutPerSecond)} / ${f0(r.udpRcvbufDropsPerSecond)}`,
+    ],
+  ]);
 }
 
 function ratioTable(
@@ -749,8 +333,7 @@ function ratioTable(
     for (const n of ns) {
       const s = get("sluice", t, n);
       const g = get("gst", t, n);
-      const ratio = (f: (r: RunResult) => number) =>
-        s && g ? f2(f(s) / f(g)) : "–";
+      const ratio = (f: (r: RunResult) => number) => ratioCell(s, g, f);
       rows.push([
         t,
         String(n),
@@ -773,56 +356,10 @@ function ratioTable(
   ], rows);
 }
 
-/** RSS growth per added player between consecutive N: less noisy than one run against its own baseline. */
-function slopeTable(results: RunResult[], opts: Options): string {
-  const sorted = [...opts.ns].sort((a, b) => a - b);
-  const head = [
-    "server",
-    "transport",
-    ...sorted.slice(1).map((n, i) => `KiB/player ${sorted[i]}→${n}`),
-  ];
-  const rows: string[][] = [];
-  for (const k of opts.servers) {
-    for (const t of opts.transports) {
-      const row: string[] = [k, t];
-      const at = (n: number) =>
-        results.find((r) =>
-          r.kind === k && r.transport === t && r.n === n &&
-          r.error === undefined
-        );
-      for (let i = 1; i < sorted.length; i++) {
-        const a = at(sorted[i - 1]!);
-        const b = at(sorted[i]!);
-        row.push(
-          a && b
-            ? f1(
-              (b.server.rssMeanBytes - a.server.rssMeanBytes) / (b.n - a.n) /
-                1024,
-            )
-            : "–",
-        );
-      }
-      rows.push(row);
-    }
-  }
-  return table(head, rows);
-}
-
-function table(head: string[], rows: string[][]): string {
-  return [
-    `| ${head.join(" | ")} |`,
-    `| ${head.map(() => "---").join(" | ")} |`,
-    ...rows.map((r) => `| ${r.join(" | ")} |`),
-  ].join("\n");
-}
-
 async function conditions(
   input: { path: string; longPath: string; bitsPerSecond: number },
   opts: Options,
 ) {
-  const cpu =
-    /^model name\s*:\s*(.*)$/m.exec(Deno.readTextFileSync("/proc/cpuinfo"))
-      ?.[1] ?? "?";
   const [gst, rtspServer, ffmpeg] = await Promise.all([
     versionOf(PYTHON, [
       "-c",
@@ -837,9 +374,7 @@ async function conditions(
     versionOf("ffmpeg", ["-version"]),
   ]);
   return [
-    `- machine: ${cpu}, ${navigator.hardwareConcurrency} cores, Linux ${Deno.osRelease()}, load average at start ${
-      Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ")
-    }`,
+    machineLine(),
     `- deno ${Deno.version.deno} (v8 ${Deno.version.v8}); ${gst}, gst-rtsp-server ${rtspServer} (one shared media factory, python3-gst); ${
       ffmpeg.split(" Copyright")[0]
     }`,
@@ -856,8 +391,7 @@ async function conditions(
 
 if (import.meta.main) {
   const opts = parseOptions(Deno.args);
-  const repo = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
-  const paths: PeerPaths = { repo, peers: `${repo}/bench/load/.peers` };
+  const paths = benchPaths();
   if (opts.servers.includes("gst")) {
     const ok = await versionOf(PYTHON, [
       "-c",
@@ -870,15 +404,7 @@ if (import.meta.main) {
       Deno.exit(2);
     }
   }
-  const onSignal = () => {
-    console.error("interrupted: stopping every process started");
-    stopAll().finally(() => Deno.exit(130));
-  };
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
-
-  const inputPath = await ensureInput(paths.peers);
-  const { bitsPerSecond } = await probeInput(inputPath);
+  const { path: inputPath, bitsPerSecond } = await prepare(paths);
   // Long enough for the longest run: start, probe, waves, first frames, warm-up, window.
   const longSeconds = Math.ceil((opts.warmup + opts.seconds + 90) / 30) * 30;
   const longPath = opts.servers.includes("gst")
@@ -888,73 +414,24 @@ if (import.meta.main) {
   const cond = await conditions(input, opts);
   console.log(cond);
 
-  const results: RunResult[] = [];
   // Servers interleaved per N and transport, so drifting background load hits both alike.
-  for (const n of opts.ns) {
-    for (const transport of opts.transports) {
-      for (const kind of opts.servers) {
-        const budget = opts.runTimeoutSeconds > 0
-          ? opts.runTimeoutSeconds
-          : 80 + opts.warmup + opts.seconds +
-            (n / opts.waveSize) * (opts.waveMs / 1000);
-        console.error(`… ${kind} ${transport} N=${n}`);
-        let r: RunResult;
-        try {
-          r = await withTimeout(
-            runOne(kind, transport, n, opts, paths, input),
-            budget * 1000,
-            `${kind} ${transport} N=${n}`,
-          );
-        } catch (e) {
-          await stopAll();
-          r = {
-            kind,
-            transport,
-            n,
-            error: e instanceof Error ? e.message : String(e),
-          } as RunResult;
-        }
-        results.push(r);
-        if (r.error === undefined) {
-          console.error(
-            `  ${r.gotVideo}/${n} players, server CPU ${
-              f1(r.server.cpuPercent)
-            } %, ${f1(r.deliveredMbps)} Mbit/s (ratio ${
-              f2(r.perPlayerRatioMean)
-            }), ${f0(r.mbitPerCpuSecond)} Mbit/CPU-s, ${
-              f1(r.kibPerPlayer)
-            } KiB/player, client CPU ${
-              r.clientCpuPercent.map(f0).join("+")
-            } %, UDP drops/s ${f0(r.udpRcvbufDropsPerSecond)}`,
-          );
-        } else console.error(`  failed: ${r.error}`);
-        await sleep(1000);
-      }
-    }
-  }
+  const cases = opts.ns.flatMap((n) =>
+    opts.transports.flatMap((transport) =>
+      opts.servers.map((kind) => ({ kind, transport, n }))
+    )
+  );
+  const results = await runEach(cases, opts, {
+    name: (c) => `${c.kind} ${c.transport} N=${c.n}`,
+    slackSeconds: 80,
+    run: (c) => runOne(c.kind, c.transport, c.n, opts, paths, input),
+    progress: (r) => `, UDP drops/s ${f0(r.udpRcvbufDropsPerSecond)}`,
+  });
 
-  const expectedMbps = bitsPerSecond / 1e6;
   const notes: string[] = [];
   for (const r of results) {
     if (r.error !== undefined) continue;
     const name = `${r.kind} ${r.transport} N=${r.n}`;
-    if (Object.keys(r.errors).length > 0) {
-      notes.push(
-        `- ${name} player errors: ${
-          Object.entries(r.errors).map(([k, v]) => `${v}× ${k}`).join("; ")
-        }`,
-      );
-    }
-    if (!r.serverAliveAtEnd) {
-      notes.push(
-        `- ${name}: the server exited during the run: ${r.serverLogTail}`,
-      );
-    }
-    if (r.clientCpuPercent.some((c) => c > 90)) {
-      notes.push(
-        `- ${name}: a load client process used > 90 % of a core: the client may be the bottleneck`,
-      );
-    }
+    notes.push(...notesOf(name, r));
     if (r.udpRcvbufDropsPerSecond > 10) {
       notes.push(
         `- ${name}: ${
@@ -966,32 +443,23 @@ if (import.meta.main) {
       notes.push(`- ${name}: publisher CPU ${f1(r.publisherCpuPercent)} %`);
     }
   }
-  const report = [
-    `# RTSP fan-out, ${new Date().toISOString()}`,
-    "",
-    cond,
-    "",
-    resultsTable(results, expectedMbps),
-    "",
-    "Ratios (Mbit per CPU-second: better for Sluice when > 1; RSS and KiB per player: better for Sluice when < 1):",
-    "",
-    ratioTable(results, opts.transports, opts.ns),
-    "",
-    ...(opts.ns.length > 1
-      ? [
-        "Server RSS growth per added player (mean RSS of one N against the next):",
-        "",
-        slopeTable(results, opts),
-        "",
-      ]
-      : []),
-    ...(notes.length > 0 ? ["Notes:", "", ...notes, ""] : []),
-  ].join("\n");
-  console.log(report);
-  const outDir = `${repo}/bench/load/results`;
-  Deno.mkdirSync(outDir, { recursive: true });
-  const stamp = new Date().toISOString().replace(/:/g, "-").slice(0, 16);
-  Deno.writeTextFileSync(`${outDir}/rtsp-${stamp}.md`, report);
-  console.error(`written to bench/load/results/rtsp-${stamp}.md`);
+  writeReport(paths.repo, "rtsp-", {
+    title: "RTSP fan-out",
+    conditions: cond,
+    results: resultsTableOf(results, bitsPerSecond / 1e6),
+    ratioNote:
+      "Ratios (Mbit per CPU-second: better for Sluice when > 1; RSS and KiB per player: better for Sluice when < 1):",
+    ratios: ratioTable(results, opts.transports, opts.ns),
+    slope: opts.ns.length > 1
+      ? slopeTable(
+        results,
+        opts.ns,
+        ["server", "transport"],
+        opts.servers.flatMap((k) => opts.transports.map((t) => [k, t])),
+        (r) => [r.kind, r.transport],
+      )
+      : undefined,
+    notes,
+  });
   Deno.exit(0);
 }
