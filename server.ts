@@ -27,6 +27,18 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   const log = createLogger({ level: config.logLevel });
+  // Nothing one connection does may stop the server for everyone: a promise
+  // that fails with nobody listening is a bug to log, not a reason to exit.
+  globalThis.addEventListener("unhandledrejection", (e) => {
+    e.preventDefault();
+    log.error(
+      `unhandled rejection: ${
+        e.reason instanceof Error
+          ? e.reason.stack ?? e.reason.message
+          : e.reason
+      }`,
+    );
+  });
   let sluice;
   try {
     sluice = startSluice(config, log);
