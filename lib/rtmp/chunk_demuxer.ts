@@ -39,6 +39,12 @@ export interface ChunkDemuxerOptions {
   maxChunkSize?: number;
   /** Most chunk stream ids that may carry state at once. @default {64} */
   maxChunkStreams?: number;
+  /**
+   * Most bytes of unfinished messages held over all chunk streams together:
+   * without it, a peer could start a large message on every chunk stream.
+   * @default {33554432}
+   */
+  maxPendingBytes?: number;
   /** The chunk size the peer starts with (§5.4.1). @default {128} */
   chunkSize?: number;
 }
@@ -99,6 +105,9 @@ export class ChunkDemuxer implements StageCore<Uint8Array, RtmpMessage> {
   /** Chunk data bytes still to come in the current chunk. */
   #left = 0;
   #bytesIn = 0;
+  readonly #maxPending: number;
+  /** Bytes of unfinished messages held now, over all chunk streams. */
+  #pending = 0;
   #pushId = 0;
   /** Chunk streams that took views of the current push's input. */
   readonly #touched: ChunkStream[] = [];
@@ -107,6 +116,7 @@ export class ChunkDemuxer implements StageCore<Uint8Array, RtmpMessage> {
     this.#maxMessageSize = options.maxMessageSize ?? 16 * 1024 * 1024;
     this.#maxChunkSize = options.maxChunkSize ?? 16 * 1024 * 1024;
     this.#maxChunkStreams = options.maxChunkStreams ?? 64;
+    this.#maxPending = options.maxPendingBytes ?? 32 * 1024 * 1024;
     this.#chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   }
 
@@ -163,6 +173,13 @@ export class ChunkDemuxer implements StageCore<Uint8Array, RtmpMessage> {
       if (stream.pushId !== this.#pushId) {
         stream.pushId = this.#pushId;
         this.#touched.push(stream);
+      }
+      this.#pending += take;
+      if (this.#pending > this.#maxPending) {
+        throw fail(
+          "limit",
+          `${this.#pending} bytes of unfinished messages exceed ${this.#maxPending}`,
+        );
       }
       stream.views.push(buf.subarray(pos, pos + take));
       stream.received += take;
@@ -318,6 +335,7 @@ export class ChunkDemuxer implements StageCore<Uint8Array, RtmpMessage> {
       spill(stream); // grows to exactly the message length
       payload = stream.spill;
     }
+    this.#pending -= stream.received;
     drop(stream);
     this.#emit(stream, payload, out);
   }
@@ -360,7 +378,10 @@ export class ChunkDemuxer implements StageCore<Uint8Array, RtmpMessage> {
       throw fail("truncated", `Abort Message of ${payload.length} bytes`);
     }
     const stream = this.#streams.get(readU32(payload, 0));
-    if (stream !== undefined) drop(stream);
+    if (stream !== undefined) {
+      this.#pending -= stream.received;
+      drop(stream);
+    }
   }
 }
 

@@ -224,6 +224,8 @@ class RtmpSession {
     this.#demuxer = new ChunkDemuxer({
       maxMessageSize: this.#cfg.rtmpMaxMessageSize,
       maxChunkSize: this.#cfg.rtmpMaxChunkSize,
+      // room for a whole message on the video and the audio chunk stream at once
+      maxPendingBytes: 2 * this.#cfg.rtmpMaxMessageSize,
     });
   }
 

@@ -488,3 +488,49 @@ Deno.test("ChunkDemuxer reads extended timestamps with and without repeats on ty
     { numRuns: 300 },
   );
 });
+
+Deno.test("ChunkDemuxer bounds the bytes of unfinished messages over all chunk streams", () => {
+  const demuxer = new ChunkDemuxer({ maxPendingBytes: 1000 });
+  const out = collect<RtmpMessage>();
+  // Three 600-byte messages begun on three chunk streams, 128 bytes each: fine (384 held) …
+  for (const csid of [4, 5, 6]) {
+    const wire = encodeMessage({
+      chunkStreamId: csid,
+      typeId: 9,
+      timestamp: 0,
+      streamId: 1,
+      payload: new Uint8Array(600),
+    }, 128);
+    demuxer.push(wire.subarray(0, 12 + 128), out);
+  }
+  // … and more of each goes past 1000 bytes held at once.
+  const more = encodeMessage({
+    chunkStreamId: 7,
+    typeId: 9,
+    timestamp: 0,
+    streamId: 1,
+    payload: new Uint8Array(900),
+  }, 128);
+  assert.throws(() => demuxer.push(more.subarray(0, 800), out), {
+    name: "ProtocolError",
+    code: "limit",
+  });
+});
+
+Deno.test("ChunkDemuxer frees the pending count as messages complete", () => {
+  const demuxer = new ChunkDemuxer({ maxPendingBytes: 1000 });
+  const out = collect<RtmpMessage>();
+  const wire = encodeMessage({
+    chunkStreamId: 4,
+    typeId: 9,
+    timestamp: 0,
+    streamId: 1,
+    payload: new Uint8Array(900),
+  }, 128);
+  for (let i = 0; i < 20; i++) {
+    // each message arrives in two reads, so its first part is held
+    demuxer.push(wire.subarray(0, 500), out);
+    demuxer.push(wire.subarray(500), out);
+  }
+  assert.equal(out.items.length, 20);
+});
