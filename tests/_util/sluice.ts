@@ -13,6 +13,11 @@ export interface TestSluice extends AsyncDisposable {
   rtspUrl(path: string): string;
   /** Log lines written so far. */
   logs: string[];
+  /** Resolves once `path` has a publisher (and `frames` frames came in); fails after `timeoutMs`. */
+  published(
+    path: string,
+    options?: { frames?: number; timeoutMs?: number },
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -43,6 +48,22 @@ export function startTestSluice(
     logs,
     rtmpUrl: (path) => `rtmp://127.0.0.1:${sluice.rtmpPort}/${path}`,
     rtspUrl: (path) => `rtsp://127.0.0.1:${sluice.rtspPort}/${path}`,
+    published: async (path, { frames = 0, timeoutMs = 10_000 } = {}) => {
+      const end = Date.now() + timeoutMs;
+      while (
+        !sluice.hub.hasPublisher(path) ||
+        (sluice.hub.stream(path)?.stats.framesIn ?? 0) < frames
+      ) {
+        if (Date.now() > end) {
+          throw new Error(
+            `no publisher on ${path} within ${timeoutMs} ms:\n${
+              logs.join("\n")
+            }`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -19,10 +19,7 @@ for (const sink of ["rtmp2sink", "rtmpsink"] as const) {
       await using s = startTestSluice();
       const pub = gstPublish(s.rtmpUrl("live/gst"), { sink, seconds: 12 });
       try {
-        const end = Date.now() + 10_000;
-        while (
-          !s.sluice.hub.hasPublisher("live/gst") && Date.now() < end
-        ) await new Promise((r) => setTimeout(r, 50));
+        await s.published("live/gst");
         const r = await playAndCount(s.rtmpUrl("live/gst"), {
           seconds: 3,
           timeoutMs: 20_000,
@@ -51,10 +48,7 @@ for (const source of ["rtmp2src", "rtmpsrc"] as const) {
         width: 320,
         height: 240,
       });
-      const end = Date.now() + 10_000;
-      while (
-        !s.sluice.hub.hasPublisher("live/play") && Date.now() < end
-      ) await new Promise((r) => setTimeout(r, 50));
+      await s.published("live/play");
       const r = await gstPlayAndCount(s.rtmpUrl("live/play"), {
         source,
         frames: 50,

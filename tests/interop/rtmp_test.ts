@@ -10,23 +10,6 @@ import { requireTool } from "../_util/tools.ts";
 const ignore = requireTool("ffmpeg") || requireTool("ffprobe");
 const opts = { ignore, sanitizeOps: false, sanitizeResources: false };
 
-/** Resolves once `path` has a publisher (polls the hub). */
-async function published(
-  s: ReturnType<typeof startTestSluice>,
-  path: string,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!s.sluice.hub.hasPublisher(path)) {
-    if (Date.now() > end) {
-      throw new Error(
-        `no publisher on ${path} within ${timeoutMs} ms:\n${s.logs.join("\n")}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 Deno.test(
   "RTMP: ffmpeg publishes H.264+AAC and ffmpeg plays it back, decoding every frame",
   opts,
@@ -38,7 +21,7 @@ Deno.test(
       height: 240,
       fps: 25,
     });
-    await published(s, "live/test");
+    await s.published("live/test");
     const r = await playAndCount(s.rtmpUrl("live/test"), {
       seconds: 4,
       timeoutMs: 20_000,
@@ -98,8 +81,8 @@ Deno.test("RTMP: two streams at once do not mix", opts, async () => {
     height: 128,
     audio: "none",
   });
-  await published(s, "live/a");
-  await published(s, "live/b");
+  await s.published("live/a");
+  await s.published("live/b");
   const [a, b] = await Promise.all([
     playAndCount(s.rtmpUrl("live/a"), { seconds: 3, timeoutMs: 20_000 }),
     playAndCount(s.rtmpUrl("live/b"), { seconds: 3, timeoutMs: 20_000 }),
@@ -149,7 +132,7 @@ Deno.test(
       width: 320,
       height: 240,
     });
-    await published(s, "live/take");
+    await s.published("live/take");
     const playing = playAndCount(s.rtmpUrl("live/take"), {
       seconds: 7,
       timeoutMs: 30_000,
@@ -184,7 +167,7 @@ Deno.test(
       width: 160,
       height: 128,
     });
-    await published(s, "live/busy");
+    await s.published("live/busy");
     const second = publishTestSignal(s.rtmpUrl("live/busy"), {
       seconds: 5,
       width: 160,
@@ -215,7 +198,7 @@ Deno.test(
       fps: 25,
       gop: 100,
     });
-    await published(s, "live/gop");
+    await s.published("live/gop");
     await new Promise((r) => setTimeout(r, 2500));
     const result = await probe(s.rtmpUrl("live/gop"), 15_000);
     assert.equal(result.code, 0, result.stderr);
@@ -262,7 +245,7 @@ Deno.test(
       fps: 25,
       audio: "none",
     });
-    await published(s, "live/many");
+    await s.published("live/many");
     const results = await Promise.all(
       Array.from({ length: 50 }, () =>
         playAndCount(s.rtmpUrl("live/many"), {
@@ -294,7 +277,7 @@ Deno.test(
       height: 128,
       extraArgs: ["-output_ts_offset", String(0xffffff / 1000 - 2)],
     });
-    await published(s, "live/long");
+    await s.published("live/long");
     const r = await playAndCount(s.rtmpUrl("live/long"), {
       seconds: 5,
       timeoutMs: 20_000,

@@ -9,31 +9,12 @@ import type { FlvEvent } from "../../lib/flv/tag.ts";
 import { playAndCount, publishTestSignal } from "../_util/ffmpeg.ts";
 import { gstRtspPlayAndCount } from "../_util/gst.ts";
 import { spawn } from "../_util/process.ts";
-import { startTestSluice, type TestSluice } from "../_util/sluice.ts";
+import { startTestSluice } from "../_util/sluice.ts";
 import { requireTool } from "../_util/tools.ts";
 
 const ignore = requireTool("ffmpeg") || requireTool("ffprobe");
 const opts = { ignore, sanitizeOps: false, sanitizeResources: false };
 const gstOpts = { ...opts, ignore: ignore || requireTool("gst-launch-1.0") };
-
-async function published(
-  s: TestSluice,
-  path: string,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (
-    !s.sluice.hub.hasPublisher(path) ||
-    s.sluice.hub.stream(path)!.stats.framesIn < 10
-  ) {
-    if (Date.now() > end) {
-      throw new Error(
-        `no publisher on ${path} within ${timeoutMs} ms:\n${s.logs.join("\n")}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 for (const transport of ["tcp", "udp"] as const) {
   Deno.test(
@@ -46,7 +27,7 @@ for (const transport of ["tcp", "udp"] as const) {
         width: 320,
         height: 240,
       });
-      await published(s, "live/cam");
+      await s.published("live/cam", { frames: 10 });
       const r = await playAndCount(s.rtspUrl("live/cam"), {
         seconds: 4,
         timeoutMs: 20_000,
@@ -79,7 +60,7 @@ for (const transport of ["tcp", "udp"] as const) {
         format: "rtsp",
         rtspTransport: transport,
       });
-      await published(s, "live/rec");
+      await s.published("live/rec", { frames: 10 });
       const [rtmp, rtsp] = await Promise.all([
         playAndCount(s.rtmpUrl("live/rec"), { seconds: 3, timeoutMs: 20_000 }),
         playAndCount(s.rtspUrl("live/rec"), { seconds: 3, timeoutMs: 20_000 }),
@@ -114,7 +95,7 @@ for (const transport of ["tcp", "udp"] as const) {
         width: 320,
         height: 240,
       });
-      await published(s, "live/gst");
+      await s.published("live/gst", { frames: 10 });
       const r = await gstRtspPlayAndCount(s.rtspUrl("live/gst"), {
         transport,
         frames: 50,
@@ -140,7 +121,7 @@ Deno.test(
       format: "rtsp",
       rtspTransport: "tcp",
     });
-    await published(s, "live/hevc");
+    await s.published("live/hevc", { frames: 10 });
     const r = await playAndCount(s.rtspUrl("live/hevc"), {
       seconds: 3,
       timeoutMs: 20_000,
@@ -193,7 +174,7 @@ for (const audio of ["opus", "pcma", "pcmu"] as const) {
         format: "rtsp",
         rtspTransport: "tcp",
       });
-      await published(s, `live/${audio}`);
+      await s.published(`live/${audio}`, { frames: 10 });
       const r = await playAndCount(s.rtspUrl(`live/${audio}`), {
         seconds: 3,
         timeoutMs: 20_000,
@@ -237,7 +218,7 @@ Deno.test(
         rtspTransport: "tcp",
       },
     );
-    await published(s, "live/auth");
+    await s.published("live/auth", { frames: 10 });
     const good = await playAndCount(
       `rtsp://viewer:pa55@127.0.0.1:${port}/live/auth`,
       { seconds: 2, timeoutMs: 20_000 },
@@ -264,7 +245,7 @@ Deno.test(
       width: 160,
       height: 128,
     });
-    await published(s, "live/gone");
+    await s.published("live/gone", { frames: 10 });
     const player = spawn("ffmpeg", [
       "-rtsp_transport",
       "udp",
@@ -331,7 +312,7 @@ Deno.test(
       format: "rtsp",
       rtspTransport: "udp",
     });
-    await published(s, "live/sync");
+    await s.published("live/sync", { frames: 10 });
     await new Promise((r) => setTimeout(r, 1500));
     const packets = await packetTimes(s.rtmpUrl("live/sync"), 4);
     const video = packets.filter(([k]) => k === "video").map(([, t]) => t);
