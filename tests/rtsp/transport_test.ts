@@ -208,9 +208,11 @@ const arbitraryTransport: fc.Arbitrary<Transport> = fc.record({
   ssrc: fc.integer({ min: 0, max: 0xffffffff }),
   mode: fc.constantFrom("play" as const, "record" as const),
   append: fc.constant(true),
-  other: fc.array(fc.stringMatching(/^x-[a-z]{1,8}(=[0-9a-z]{1,4})?$/), {
+  // A parameter may appear once per spec (a repeat is a 400), so names are distinct.
+  other: fc.uniqueArray(fc.stringMatching(/^x-[a-z]{1,8}(=[0-9a-z]{1,4})?$/), {
     minLength: 1,
     maxLength: 2,
+    selector: (p) => p.split("=")[0]!,
   }),
 }, { requiredKeys: ["lowerTransport"], noNullPrototype: true });
 
