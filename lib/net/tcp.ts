@@ -114,3 +114,15 @@ export function closeQuietly(conn: { close(): void }): void {
     // already closed
   }
 }
+
+/**
+ * Whether `e` only says the connection is gone: reset or closed by the peer,
+ * or closed by Sluice while a read or write was pending. Such an end is
+ * ordinary and logged at debug level, never as an error.
+ */
+export function isConnectionEnd(e: unknown): boolean {
+  return e instanceof Deno.errors.ConnectionReset ||
+    e instanceof Deno.errors.BadResource ||
+    e instanceof Deno.errors.Interrupted ||
+    e instanceof Deno.errors.BrokenPipe;
+}

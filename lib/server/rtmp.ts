@@ -15,6 +15,7 @@ import type { Logger } from "../log.ts";
 import { BatchWriter, WriteBatcher } from "../net/batch_writer.ts";
 import {
   closeQuietly,
+  isConnectionEnd,
   listenTcp,
   remoteOf,
   type TcpListener,
@@ -254,12 +255,7 @@ class RtmpSession {
     if (e instanceof ProtocolError) {
       this.#stats.protocolErrors++;
       this.#log.warn(`closing: ${e.message}`, { code: e.code });
-    } else if (
-      e instanceof Deno.errors.ConnectionReset ||
-      e instanceof Deno.errors.BadResource ||
-      e instanceof Deno.errors.Interrupted ||
-      e instanceof Deno.errors.BrokenPipe
-    ) {
+    } else if (isConnectionEnd(e)) {
       this.#log.debug(`connection ended: ${errorText(e)}`);
     } else {
       this.#log.error(`closing after an unexpected error: ${errorText(e)}`);

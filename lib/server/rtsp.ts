@@ -15,6 +15,7 @@ import type { Logger } from "../log.ts";
 import { BatchWriter, WriteBatcher } from "../net/batch_writer.ts";
 import {
   closeQuietly,
+  isConnectionEnd,
   listenTcp,
   remoteOf,
   type TcpListener,
@@ -453,10 +454,11 @@ class Connection implements SessionOwner {
       } else if (e instanceof ProtocolError) {
         this.#server.stats.protocolErrors++;
         this.#log.warn(`closing: ${e.message}`);
-      } else if (
-        !(e instanceof Deno.errors.ConnectionReset ||
-          e instanceof Deno.errors.BadResource)
-      ) {
+      } else if (isConnectionEnd(e) || this.closed) {
+        this.#log.debug(
+          `connection ended: ${e instanceof Error ? e.message : e}`,
+        );
+      } else {
         this.#log.error(
           `closing after an unexpected error: ${
             e instanceof Error ? e.message : e
@@ -940,10 +942,11 @@ class Connection implements SessionOwner {
       session: s.id,
       transport: first.transport.kind,
     });
+    output.addReader(reader, ids);
     const reply = this.#playReply(s);
     reply.after = () => {
       if (s.play !== link) return; // torn down in between
-      output.addReader(reader, ids);
+      reader.release();
       this.writer.kick(true);
     };
     return reply;

@@ -56,8 +56,40 @@ function sharedHeader(channel: number, length: number): Uint8Array {
   return h;
 }
 
+/**
+ * A PLAY reader joins its output while the PLAY is answered, so that the
+ * output is never without readers (and dropped) before the reader arrives;
+ * its packets wait until the answer is queued, since media must not go out
+ * before it (ffmpeg drops media that comes first).
+ */
+abstract class HeldReader implements RtspReader {
+  #held: [number, Packet, boolean][] | undefined = [];
+
+  offer(trackId: number, packet: Packet, rtcp: boolean): void {
+    if (this.#held !== undefined) this.#held.push([trackId, packet, rtcp]);
+    else this.deliver(trackId, packet, rtcp);
+  }
+
+  /** Sends what was held and everything after it. */
+  release(): void {
+    const held = this.#held;
+    this.#held = undefined;
+    for (const [trackId, packet, rtcp] of held ?? []) {
+      this.deliver(trackId, packet, rtcp);
+    }
+  }
+
+  protected abstract deliver(
+    trackId: number,
+    packet: Packet,
+    rtcp: boolean,
+  ): void;
+
+  abstract onEnd(): void;
+}
+
 /** A PLAY reader over TCP: RTP behind its own interleaved header on the connection. */
-export class TcpReader implements RtspReader {
+export class TcpReader extends HeldReader {
   readonly #owner: SessionOwner;
   readonly #channels: Map<number, { rtp: number; rtcp: number }>;
   readonly #onEnd: () => void;
@@ -67,12 +99,13 @@ export class TcpReader implements RtspReader {
     channels: Map<number, { rtp: number; rtcp: number }>,
     onEnd: () => void,
   ) {
+    super();
     this.#owner = owner;
     this.#channels = channels;
     this.#onEnd = onEnd;
   }
 
-  offer(trackId: number, packet: Packet, rtcp: boolean): void {
+  protected deliver(trackId: number, packet: Packet, rtcp: boolean): void {
     const ch = this.#channels.get(trackId);
     if (ch === undefined) return;
     this.#owner.queue.offer(
@@ -92,7 +125,7 @@ export class TcpReader implements RtspReader {
 }
 
 /** A PLAY reader over UDP: each track's RTP to the client's ports, from the server's. */
-export class UdpReader implements RtspReader {
+export class UdpReader extends HeldReader {
   readonly #sockets: UdpSockets;
   readonly #tracks: Map<
     number,
@@ -110,6 +143,7 @@ export class UdpReader implements RtspReader {
     >,
     options: { maxBytes: number; onEnd: () => void },
   ) {
+    super();
     this.#sockets = sockets;
     this.#onEnd = options.onEnd;
     this.#tracks = new Map();
@@ -125,7 +159,7 @@ export class UdpReader implements RtspReader {
     }
   }
 
-  offer(trackId: number, packet: Packet, rtcp: boolean): void {
+  protected deliver(trackId: number, packet: Packet, rtcp: boolean): void {
     const t = this.#tracks.get(trackId);
     if (t === undefined) return;
     if (rtcp) {

@@ -88,42 +88,35 @@ export function gstPlayAndCount(
   ], options);
 }
 
-/** Plays an RTSP URL with GStreamer's rtspsrc over TCP or UDP and counts decoded I420 video frames. */
+/** The player `gstRtspPlayAndCount` runs (rtspsrc, its pads linked by media type). */
+const RTSP_PLAYER = new URL("./gst_rtsp_play.py", import.meta.url).pathname;
+
+/**
+ * Plays an RTSP URL with GStreamer's rtspsrc over TCP or UDP and counts
+ * decoded I420 video frames. A small GStreamer application (python3-gst)
+ * links rtspsrc's pads: gst-launch's delayed linking races when audio and
+ * video pads appear together and can leave video unlinked.
+ */
 export function gstRtspPlayAndCount(
   url: string,
   options: { transport: "tcp" | "udp"; frames: number; timeoutMs: number },
 ): Promise<GstPlayResult> {
-  return countDecoded([
-    ...[
-      "rtspsrc",
-      `location=${url}`,
-      `protocols=${options.transport}`,
-      "name=src",
-    ],
-    ...["src.", "!", "application/x-rtp,media=audio", "!", "fakesink"],
-    ...[
-      "src.",
-      "!",
-      "application/x-rtp,media=video",
-      "!",
-      "rtph264depay",
-      "!",
-      "h264parse",
-    ],
-  ], options);
+  return countFrames(
+    "python3",
+    [RTSP_PLAYER, url, options.transport, String(options.frames)],
+    /^frame (\d+)$/,
+    options,
+  );
 }
 
 /**
- * Runs `source` (ending in an H.264 parser), decodes to I420 and counts the
- * frames; once it has `frames` it stops the player (SIGINT: a clean
- * TEARDOWN), since a live source never ends by itself.
+ * Runs `source` (ending in an H.264 parser) in gst-launch, decodes to I420
+ * and counts the frames.
  */
-async function countDecoded(
+function countDecoded(
   source: string[],
   options: { frames: number; timeoutMs: number },
 ): Promise<GstPlayResult> {
-  let frames = 0;
-  const sizes = new Set<number>();
   const pipeline = [
     ...source,
     ...[
@@ -137,16 +130,48 @@ async function countDecoded(
     ],
     ...["fakesink", "silent=false", "sync=false"],
   ];
-  const run = spawn("gst-launch-1.0", ["-v", ...pipeline], {
+  return countFrames(
+    "gst-launch-1.0",
+    ["-v", ...pipeline],
+    /last-message = chain .*?\((\d+) bytes/,
+    options,
+  );
+}
+
+/**
+ * Runs a player that prints a line matching `frame` (its group: the bytes)
+ * for every decoded frame; once it has `frames` it stops the player (SIGINT:
+ * a clean TEARDOWN), since a live source never ends by itself.
+ */
+async function countFrames(
+  tool: "gst-launch-1.0" | "python3",
+  args: string[],
+  frame: RegExp,
+  options: { frames: number; timeoutMs: number },
+): Promise<GstPlayResult> {
+  let frames = 0;
+  const sizes = new Set<number>();
+  // Players report progress, state changes and negotiated caps on stdout:
+  // the last of those lines explain a run that decoded nothing.
+  const progress: string[] = [];
+  const run = spawn(tool, args, {
     timeoutMs: options.timeoutMs,
     onStdoutLine: (line) => {
-      const m = /last-message = chain .*?\((\d+) bytes/.exec(line);
-      if (m === null || frames >= options.frames) return;
+      const m = frame.exec(line);
+      if (m === null) {
+        if (!line.includes("last-message")) progress.push(line);
+        if (progress.length > 80) progress.shift();
+        return;
+      }
+      if (frames >= options.frames) return;
       frames++;
       sizes.add(Number(m[1]));
       if (frames === options.frames) void run.stop();
     },
   });
   const status = await run.status;
-  return { frames, sizes, code: status.code, stderr: run.stderr() };
+  const stderr = frames < options.frames
+    ? `${run.stderr()}\n[${tool} stdout, last lines]\n${progress.join("\n")}`
+    : run.stderr();
+  return { frames, sizes, code: status.code, stderr };
 }

@@ -14,7 +14,7 @@ import { requireTool } from "../_util/tools.ts";
 
 const ignore = requireTool("ffmpeg") || requireTool("ffprobe");
 const opts = { ignore, sanitizeOps: false, sanitizeResources: false };
-const gstOpts = { ...opts, ignore: ignore || requireTool("gst-launch-1.0") };
+const gstOpts = { ...opts, ignore: ignore || requireTool("python3") };
 
 for (const transport of ["tcp", "udp"] as const) {
   Deno.test(

@@ -1,0 +1,60 @@
+/**
+ * A PLAY reader joins its output as the PLAY is handled but sends nothing
+ * until the answer is queued: the output cannot be dropped for lack of
+ * readers in between, and no media goes out before the 200.
+ */
+import assert from "node:assert/strict";
+import { PACKET_KIND, ReaderQueue } from "../../lib/hub/reader_queue.ts";
+import type { BatchWriter } from "../../lib/net/batch_writer.ts";
+import { TcpReader } from "../../lib/server/rtsp_session.ts";
+
+function owner() {
+  const queue = new ReaderQueue();
+  return { queue, writer: {} as BatchWriter };
+}
+
+const packet = (n: number) => ({
+  bytes: new Uint8Array([0x80, 96, 0, n]),
+  kind: n === 0 ? PACKET_KIND.KEY : PACKET_KIND.DELTA,
+});
+
+Deno.test("TcpReader holds packets until release, then sends them in order after what came first", () => {
+  const o = owner();
+  const reader = new TcpReader(
+    o,
+    new Map([[0, { rtp: 0, rtcp: 1 }]]),
+    () => {},
+  );
+  reader.offer(0, packet(0), false);
+  reader.offer(0, packet(1), false);
+  assert.deepEqual(o.queue.take(), [], "nothing before the answer");
+
+  const reply = new TextEncoder().encode("RTSP/1.0 200 OK\r\n\r\n");
+  o.queue.offer({ bytes: reply, kind: PACKET_KIND.CONTROL });
+  reader.release();
+  reader.offer(0, packet(2), false);
+  reader.offer(0, packet(3), true);
+
+  const out = o.queue.take();
+  assert.deepEqual(out[0], reply);
+  // Interleaved header ($, channel, length) then the packet, for each.
+  const sent = [];
+  for (let i = 1; i < out.length; i += 2) {
+    assert.deepEqual([...out[i]!], [0x24, i === 7 ? 1 : 0, 0, 4]);
+    sent.push(out[i + 1]![3]);
+  }
+  assert.deepEqual(sent, [0, 1, 2, 3]);
+});
+
+Deno.test("TcpReader drops packets of tracks it does not send, held or not", () => {
+  const o = owner();
+  const reader = new TcpReader(
+    o,
+    new Map([[0, { rtp: 0, rtcp: 1 }]]),
+    () => {},
+  );
+  reader.offer(5, packet(0), false);
+  reader.release();
+  reader.offer(5, packet(1), false);
+  assert.deepEqual(o.queue.take(), []);
+});
