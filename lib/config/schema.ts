@@ -379,6 +379,14 @@ export const SETTINGS = {
     "60s",
     "an RTSP session without requests or RTCP this long is ended",
   ),
+  /** Serve HTTP: HTTP-FLV at `/<path>.flv`. */
+  http: setting(Bool, true, "serve HTTP (HTTP-FLV)"),
+  /** Address the HTTP server listens on. */
+  httpAddress: setting(
+    Address,
+    ":8080",
+    "HTTP listen address (host:port or :port)",
+  ),
 } as const;
 
 /** The whole configuration file: {@link SETTINGS}, then `paths`. */

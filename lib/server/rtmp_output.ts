@@ -1,6 +1,7 @@
 /**
- * The RTMP face of a stream: every frame becomes RTMP chunk bytes once, and
- * the same bytes go to every player's queue.
+ * The RTMP and HTTP-FLV faces of a stream: every frame becomes an FLV tag
+ * body once, framed as RTMP chunks or as an FLV file tag, and the same bytes
+ * go to every player's queue.
  *
  * @module
  */
@@ -22,6 +23,8 @@ import {
   videoSequenceHeader,
   videoTagBody,
 } from "../flv/tag_muxer.ts";
+import { encodeFlvTag } from "../flv/file.ts";
+import type { FlvTagType } from "../flv/tag.ts";
 import { encodeData } from "../rtmp/command.ts";
 import { encodeMessage } from "../rtmp/chunk_muxer.ts";
 import {
@@ -43,8 +46,13 @@ export interface RtmpReader {
 
 /** Options of {@link RtmpOutput}. */
 export interface RtmpOutputOptions {
-  /** The chunk size every player was told. */
-  chunkSize: number;
+  /**
+   * How tags go on the wire: RTMP chunks of `chunkSize` on `streamId`, or
+   * FLV file tags (HTTP-FLV). @default {"rtmp"}
+   */
+  framing?: "rtmp" | "flv";
+  /** The chunk size every player was told (RTMP framing). @default {4096} */
+  chunkSize?: number;
   /** The message stream id players play on. @default {1} */
   streamId?: number;
   /** Keep a GOP of encoded packets for new players. @default {true} */
@@ -63,8 +71,9 @@ const CODEC_IDS: Record<string, number | string> = {
   OPUS: "Opus",
 };
 
-/** Encodes a stream's frames as RTMP messages once for all its players. */
+/** Encodes a stream's frames as RTMP messages (or FLV file tags) once for all its players. */
 export class RtmpOutput implements StreamOutput {
+  readonly #flv: boolean;
   readonly #chunkSize: number;
   readonly #streamId: number;
   readonly #readers = new Set<RtmpReader>();
@@ -82,13 +91,23 @@ export class RtmpOutput implements StreamOutput {
   framesEncoded = 0;
 
   constructor(options: RtmpOutputOptions) {
-    this.#chunkSize = options.chunkSize;
+    this.#flv = options.framing === "flv";
+    this.#chunkSize = options.chunkSize ?? 4096;
     this.#streamId = options.streamId ?? 1;
     this.#gop = options.gopCache === false ? undefined : new GopCache();
   }
 
   get readers(): number {
     return this.#readers.size;
+  }
+
+  /** Whether the stream has video and audio now (an FLV header says so). */
+  get hasVideo(): boolean {
+    return this.#video !== undefined;
+  }
+
+  get hasAudio(): boolean {
+    return this.#audio !== undefined;
   }
 
   /** Attaches a player: it gets metadata, codec configuration and the GOP at once. */
@@ -152,12 +171,7 @@ export class RtmpOutput implements StreamOutput {
     const video = typeId === MESSAGE_TYPE.VIDEO;
     const packet: MediaPacket = {
       video,
-      bytes: this.#encode(
-        typeId === MESSAGE_TYPE.VIDEO ? CHUNK_STREAM.VIDEO : CHUNK_STREAM.AUDIO,
-        typeId,
-        ms,
-        body,
-      ),
+      bytes: this.#encode(typeId, ms, body),
       kind,
     };
     this.framesEncoded++;
@@ -181,28 +195,18 @@ export class RtmpOutput implements StreamOutput {
     const meta = encodeData("onMetaData", this.#onMetaData());
     // Stamped 0: ffmpeg's FLV reader turns metadata with a later timestamp into a data stream.
     out.push({
-      bytes: this.#encode(CHUNK_STREAM.DATA, MESSAGE_TYPE.DATA_AMF0, 0, meta),
+      bytes: this.#encode(MESSAGE_TYPE.DATA_AMF0, 0, meta),
       kind: PACKET_KIND.CONTROL,
     });
     if (this.#videoConfig !== undefined) {
       out.push({
-        bytes: this.#encode(
-          CHUNK_STREAM.VIDEO,
-          MESSAGE_TYPE.VIDEO,
-          ms,
-          this.#videoConfig,
-        ),
+        bytes: this.#encode(MESSAGE_TYPE.VIDEO, ms, this.#videoConfig),
         kind: PACKET_KIND.CONTROL,
       });
     }
     if (this.#audioConfig !== undefined) {
       out.push({
-        bytes: this.#encode(
-          CHUNK_STREAM.AUDIO,
-          MESSAGE_TYPE.AUDIO,
-          ms,
-          this.#audioConfig,
-        ),
+        bytes: this.#encode(MESSAGE_TYPE.AUDIO, ms, this.#audioConfig),
         kind: PACKET_KIND.CONTROL,
       });
     }
@@ -234,14 +238,21 @@ export class RtmpOutput implements StreamOutput {
     return meta;
   }
 
-  #encode(
-    chunkStreamId: number,
-    typeId: number,
-    ms: number,
-    payload: Uint8Array,
-  ): Uint8Array {
+  /** A tag of type `typeId` (audio 8, video 9, data 18: the same numbers in RTMP and FLV). */
+  #encode(typeId: number, ms: number, payload: Uint8Array): Uint8Array {
+    if (this.#flv) {
+      return encodeFlvTag({
+        type: typeId as FlvTagType,
+        timestamp: ms,
+        data: payload,
+      });
+    }
     const message: RtmpMessage = {
-      chunkStreamId,
+      chunkStreamId: typeId === MESSAGE_TYPE.VIDEO
+        ? CHUNK_STREAM.VIDEO
+        : typeId === MESSAGE_TYPE.AUDIO
+        ? CHUNK_STREAM.AUDIO
+        : CHUNK_STREAM.DATA,
       typeId,
       timestamp: ms >>> 0,
       streamId: this.#streamId,

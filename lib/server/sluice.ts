@@ -9,6 +9,7 @@ import type { Config } from "../config/schema.ts";
 import { parseAddress } from "../config/schema.ts";
 import { Hub } from "../hub/registry.ts";
 import type { Logger } from "../log.ts";
+import { HttpServer } from "./http.ts";
 import { RtmpServer } from "./rtmp.ts";
 import { Relays } from "./relays.ts";
 import { RtspServer } from "./rtsp.ts";
@@ -24,6 +25,10 @@ export interface Sluice {
   readonly rtsp: RtspServer | undefined;
   /** The RTSP port actually bound. */
   readonly rtspPort: number | undefined;
+  /** The HTTP server (HTTP-FLV), when enabled. */
+  readonly http: HttpServer | undefined;
+  /** The HTTP port actually bound. */
+  readonly httpPort: number | undefined;
   /** Pulls and pushes of the configured paths. */
   readonly relays: Relays;
   /** Closes listeners and sessions, ends every stream. */
@@ -68,6 +73,19 @@ export function startSluice(config: Config, log: Logger): Sluice {
     });
     rtspPort = rtsp.start().port;
   }
+  let http: HttpServer | undefined;
+  let httpPort: number | undefined;
+  if (config.http) {
+    const { hostname, port } = parseAddress(config.httpAddress);
+    http = new HttpServer({
+      hub,
+      config,
+      log: log.child("http"),
+      hostname,
+      port,
+    });
+    httpPort = http.start().port;
+  }
   const relays = new Relays({
     hub,
     paths: config.paths,
@@ -82,10 +100,12 @@ export function startSluice(config: Config, log: Logger): Sluice {
     rtmpPort,
     rtsp,
     rtspPort,
+    http,
+    httpPort,
     close() {
       closing ??= (async () => {
         relays.close();
-        await Promise.all([rtmp?.close(), rtsp?.close()]);
+        await Promise.all([rtmp?.close(), rtsp?.close(), http?.close()]);
         hub.close();
       })();
       return closing;

@@ -299,6 +299,38 @@ export async function probe(
   };
 }
 
+/** One demuxed packet, as ffprobe saw it (times in the stream's time base). */
+export interface ProbePacket {
+  codecType: string;
+  pts: number;
+  dts: number;
+}
+
+/** The packets of the first `seconds` at `url`, demuxed, not decoded (`ffprobe -show_packets`). */
+export async function probePackets(
+  url: string,
+  seconds: number,
+  timeoutMs: number,
+): Promise<{ packets: ProbePacket[]; stderr: string; code: number }> {
+  const packets: ProbePacket[] = [];
+  const run = spawn("ffprobe", [
+    ...["-v", "error", "-read_intervals", `%+${seconds}`],
+    ...["-show_entries", "packet=codec_type,pts,dts", "-of", "csv=p=0"],
+    url,
+  ], {
+    timeoutMs,
+    onStdoutLine: (line) => {
+      const [codecType, pts, dts] = line.split(",");
+      if (codecType === undefined || pts === undefined || dts === undefined) {
+        return;
+      }
+      packets.push({ codecType, pts: Number(pts), dts: Number(dts) });
+    },
+  });
+  const status = await run.status;
+  return { packets, stderr: run.stderr(), code: status.code };
+}
+
 interface VideoCount {
   index: number;
   width: number;

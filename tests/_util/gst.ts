@@ -63,11 +63,11 @@ export interface GstPlayResult {
   stderr: string;
 }
 
-/** Plays an RTMP URL with GStreamer and counts decoded I420 video frames. */
+/** Plays an RTMP (or, with `souphttpsrc`, HTTP-FLV) URL with GStreamer and counts decoded I420 video frames. */
 export function gstPlayAndCount(
   url: string,
   options: {
-    source: "rtmp2src" | "rtmpsrc";
+    source: "rtmp2src" | "rtmpsrc" | "souphttpsrc";
     frames: number;
     timeoutMs: number;
   },

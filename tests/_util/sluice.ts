@@ -11,6 +11,8 @@ export interface TestSluice extends AsyncDisposable {
   rtmpUrl(path: string): string;
   /** rtsp://127.0.0.1:<port>/<path> */
   rtspUrl(path: string): string;
+  /** http://127.0.0.1:<port>/<path>.flv */
+  flvUrl(path: string): string;
   /** Log lines written so far. */
   logs: string[];
   /** Resolves once `path` has a publisher (and `frames` frames came in); fails after `timeoutMs`. */
@@ -31,6 +33,7 @@ export function startTestSluice(
     rtspAddress: "127.0.0.1:0",
     rtpAddress: "127.0.0.1:0",
     rtcpAddress: "127.0.0.1:0",
+    httpAddress: "127.0.0.1:0",
     ...overrides,
   });
   const logs: string[] = [];
@@ -48,6 +51,7 @@ export function startTestSluice(
     logs,
     rtmpUrl: (path) => `rtmp://127.0.0.1:${sluice.rtmpPort}/${path}`,
     rtspUrl: (path) => `rtsp://127.0.0.1:${sluice.rtspPort}/${path}`,
+    flvUrl: (path) => `http://127.0.0.1:${sluice.httpPort}/${path}.flv`,
     published: async (path, { frames = 0, timeoutMs = 10_000 } = {}) => {
       const end = Date.now() + timeoutMs;
       while (

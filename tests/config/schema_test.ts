@@ -28,6 +28,8 @@ const DEFAULTS: Config = {
   rtpAddress: ":8000",
   rtcpAddress: ":8001",
   rtspSessionTimeout: 60_000,
+  http: true,
+  httpAddress: ":8080",
   paths: {},
 };
 

@@ -9,6 +9,7 @@ import { playAndCount, type PlayResult } from "../_util/ffmpeg.ts";
 import { spawn, type Spawned } from "../_util/process.ts";
 import { startTestSluice, type TestSluice } from "../_util/sluice.ts";
 import { requireTool } from "../_util/tools.ts";
+import { until } from "../_util/wait.ts";
 
 const ignore = requireTool("ffmpeg") || requireTool("python3");
 const opts = { ignore, sanitizeOps: false, sanitizeResources: false };
@@ -81,19 +82,6 @@ async function startGstServer(
     stderr: run.stderr,
     [Symbol.asyncDispose]: run.stop,
   };
-}
-
-/** Polls `check` every 50 ms until it holds; throws `describe()` after `timeoutMs`. */
-async function until(
-  check: () => boolean,
-  timeoutMs: number,
-  describe: () => string,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out: ${describe()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function relay(s: TestSluice) {

@@ -12,24 +12,12 @@ import {
 } from "../_util/ffmpeg.ts";
 import { startTestSluice, type TestSluice } from "../_util/sluice.ts";
 import { requireTool } from "../_util/tools.ts";
+import { until } from "../_util/wait.ts";
 
 const ignore = requireTool("ffmpeg");
 const opts = { ignore, sanitizeOps: false, sanitizeResources: false };
 
 const SOURCE = "live/src";
-
-/** Polls `check` every 50 ms until it holds; throws `describe()` after `timeoutMs`. */
-async function until(
-  check: () => boolean,
-  timeoutMs: number,
-  describe: () => string,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out: ${describe()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function framesIn(s: TestSluice, path: string): number {
   return s.sluice.hub.stream(path)?.stats.framesIn ?? 0;

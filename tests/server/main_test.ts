@@ -37,7 +37,11 @@ Deno.test("server.ts --help lists the flags with their defaults", async () => {
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   Deno.test(`server.ts ends sessions and exits 0 on ${signal}`, async () => {
-    const child = run(["--rtmp-address", "127.0.0.1:0"]);
+    const child = run([
+      ...["--rtmp-address", "127.0.0.1:0", "--rtsp-address", "127.0.0.1:0"],
+      ...["--rtp-address", "127.0.0.1:0", "--rtcp-address", "127.0.0.1:0"],
+      ...["--http-address", "127.0.0.1:0"],
+    ]);
     const reader = child.stderr.pipeThrough(new TextDecoderStream())
       .getReader();
     let log = "";

@@ -4,61 +4,24 @@
  */
 import assert from "node:assert/strict";
 import { RtmpClient, RtmpStatusError } from "../../lib/client/rtmp.ts";
-import { FlvDemuxer } from "../../lib/flv/file.ts";
-import type { FlvTag } from "../../lib/flv/tag.ts";
 import { MESSAGE_TYPE } from "../../lib/rtmp/message.ts";
 import { HandshakeClient } from "../../lib/rtmp/handshake.ts";
 import { encodeMessage } from "../../lib/rtmp/chunk_muxer.ts";
 import { encodeCommand } from "../../lib/rtmp/command.ts";
+import { fixtureTags, publishLoops } from "../_util/flv_fixture.ts";
 import { startTestSluice, type TestSluice } from "../_util/sluice.ts";
+import { until } from "../_util/wait.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
-/** The tags of a real ffmpeg FLV file: 320x240 H.264 with B-frames + AAC, 2 s. */
-async function fixtureTags(): Promise<FlvTag[]> {
-  const bytes = await Deno.readFile(
-    new URL("../testdata/flv/h264_aac.flv", import.meta.url),
-  );
-  const tags: FlvTag[] = [];
-  new FlvDemuxer().push(bytes, { enqueue: (t) => tags.push(t) });
-  return tags;
-}
-
-/** Publishes the fixture in a loop, `loops` times, as fast as the socket takes it. */
-async function publishLoops(
-  client: RtmpClient,
-  tags: FlvTag[],
-  loops: number,
-  paceMs = 0,
-): Promise<number> {
-  const span = tags.at(-1)!.timestamp + 40;
-  let videos = 0;
-  for (let i = 0; i < loops; i++) {
-    for (const t of tags) {
-      if (t.type === 18) continue;
-      await client.sendMedia(t.type, t.timestamp + i * span, t.data);
-      if (t.type === MESSAGE_TYPE.VIDEO && t.data[1] === 1) videos++; // AVC NALU, not a sequence header or end
-    }
-    if (paceMs > 0) await new Promise((r) => setTimeout(r, paceMs));
-  }
-  return videos;
-}
-
-async function until(
+/** Polls `check` until it holds; fails with the instance's logs after `timeoutMs`. */
+function waitFor(
   what: string,
   s: TestSluice,
   check: () => boolean,
   timeoutMs = 10_000,
 ): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) {
-      throw new Error(
-        `${what} did not happen within ${timeoutMs} ms:\n${s.logs.join("\n")}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  return until(check, timeoutMs, () => `${what}:\n${s.logs.join("\n")}`);
 }
 
 Deno.test(
@@ -101,7 +64,7 @@ Deno.test(
     const pub = await RtmpClient.connect(s.rtmpUrl("live/g"));
     await pub.publish();
     await publishLoops(pub, tags, 1);
-    await until(
+    await waitFor(
       "frames in the hub",
       s,
       () => (s.sluice.hub.stream("live/g")?.stats.framesIn ?? 0) >= 100,
@@ -198,14 +161,14 @@ Deno.test(
     })();
     // ~20 MB: more than loopback socket buffers can absorb for the stuck reader
     const published = await publishLoops(pub, tags, 400, 2);
-    await until(
+    await waitFor(
       "the stuck reader is dropped",
       s,
       () => s.logs.some((l) => l.includes("dropping reader")),
       15_000,
     );
     const stream = s.sluice.hub.stream("live/slow")!;
-    await until(
+    await waitFor(
       `the good reader catches up (${published} published)`,
       s,
       () => goodVideo >= published,
@@ -263,7 +226,7 @@ Deno.test(
     await publishLoops(pub, tags, 1);
     const player = await RtmpClient.connect(s.rtmpUrl("live/silent"));
     await player.play();
-    await until(
+    await waitFor(
       "the silent publisher is dropped",
       s,
       () => !s.sluice.hub.hasPublisher("live/silent"),

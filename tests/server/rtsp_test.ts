@@ -4,8 +4,6 @@
  */
 import assert from "node:assert/strict";
 import { RtmpClient } from "../../lib/client/rtmp.ts";
-import { FlvDemuxer } from "../../lib/flv/file.ts";
-import type { FlvTag } from "../../lib/flv/tag.ts";
 import {
   digestAuthorization,
   parseWwwAuthenticate,
@@ -13,18 +11,10 @@ import {
 } from "../../lib/rtsp/headers/auth.ts";
 import { decodeRtpPacket } from "../../lib/rtp/packet.ts";
 import { RawRtsp } from "../_util/rtsp_raw.ts";
+import { fixtureTags } from "../_util/flv_fixture.ts";
 import { startTestSluice, type TestSluice } from "../_util/sluice.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-
-async function fixtureTags(): Promise<FlvTag[]> {
-  const bytes = await Deno.readFile(
-    new URL("../testdata/flv/h264_aac.flv", import.meta.url),
-  );
-  const tags: FlvTag[] = [];
-  new FlvDemuxer().push(bytes, { enqueue: (t) => tags.push(t) });
-  return tags;
-}
 
 /** An RTMP publisher of the fixture on `path`, sending loops until stopped. */
 async function publish(
