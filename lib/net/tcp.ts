@@ -37,14 +37,7 @@ export function listenTcp(options: ListenTcpOptions): TcpListener {
       transport: "tcp",
     });
   } catch (e) {
-    throw new Error(
-      `Cannot listen on TCP ${options.hostname}:${options.port}: ${
-        e instanceof Error ? e.message : e
-      }`,
-      {
-        cause: e,
-      },
-    );
+    throw listenError("TCP", options.hostname, options.port, e);
   }
   let closed = false;
   (async () => {
@@ -125,4 +118,18 @@ export function isConnectionEnd(e: unknown): boolean {
     e instanceof Deno.errors.BadResource ||
     e instanceof Deno.errors.Interrupted ||
     e instanceof Deno.errors.BrokenPipe;
+}
+
+/** The error for a socket that cannot be bound: it names the address. */
+export function listenError(
+  transport: "TCP" | "UDP",
+  hostname: string,
+  port: number,
+  cause: unknown,
+): Error {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return new Error(
+    `Cannot listen on ${transport} ${hostname}:${port}: ${why}`,
+    { cause },
+  );
 }

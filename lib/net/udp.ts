@@ -4,17 +4,14 @@
  * @module
  */
 
+import { listenError } from "./tcp.ts";
+
 /** Binds a UDP socket; a failure names the address. */
 export function listenUdp(hostname: string, port: number): Deno.DatagramConn {
   try {
     return Deno.listenDatagram({ transport: "udp", hostname, port });
   } catch (e) {
-    throw new Error(
-      `Cannot listen on UDP ${hostname}:${port}: ${
-        e instanceof Error ? e.message : e
-      }`,
-      { cause: e },
-    );
+    throw listenError("UDP", hostname, port, e);
   }
 }
 

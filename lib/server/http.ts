@@ -19,6 +19,7 @@ import { type Hub, HubError } from "../hub/registry.ts";
 import { PACKET_KIND, ReaderQueue } from "../hub/reader_queue.ts";
 import type { Stream } from "../hub/stream.ts";
 import type { Logger } from "../log.ts";
+import { listenError } from "../net/tcp.ts";
 import { parseAuthorization } from "../rtsp/headers/auth.ts";
 import {
   checkQueryCredentials,
@@ -88,12 +89,7 @@ export class HttpServer {
         },
       }, (req, info) => this.#app.fetch(req, { remote: info.remoteAddr }));
     } catch (e) {
-      throw new Error(
-        `Cannot listen on TCP ${hostname}:${port}: ${
-          e instanceof Error ? e.message : e
-        }`,
-        { cause: e },
-      );
+      throw listenError("TCP", hostname, port, e);
     }
     this.#tick = setInterval(() => {
       const now = Date.now();

@@ -47,44 +47,53 @@ export function startSluice(config: Config, log: Logger): Sluice {
   });
   let rtmp: RtmpServer | undefined;
   let rtmpPort: number | undefined;
-  if (config.rtmp) {
-    const { hostname, port } = parseAddress(config.rtmpAddress);
-    rtmp = new RtmpServer({
-      hub,
-      config,
-      log: log.child("rtmp"),
-      hostname,
-      port,
-    });
-    rtmpPort = rtmp.start().port;
-  }
   let rtsp: RtspServer | undefined;
   let rtspPort: number | undefined;
-  if (config.rtsp) {
-    const { hostname, port } = parseAddress(config.rtspAddress);
-    rtsp = new RtspServer({
-      hub,
-      config,
-      log: log.child("rtsp"),
-      hostname,
-      port,
-      rtp: parseAddress(config.rtpAddress),
-      rtcp: parseAddress(config.rtcpAddress),
-    });
-    rtspPort = rtsp.start().port;
-  }
   let http: HttpServer | undefined;
   let httpPort: number | undefined;
-  if (config.http) {
-    const { hostname, port } = parseAddress(config.httpAddress);
-    http = new HttpServer({
-      hub,
-      config,
-      log: log.child("http"),
-      hostname,
-      port,
-    });
-    httpPort = http.start().port;
+  try {
+    if (config.rtmp) {
+      const { hostname, port } = parseAddress(config.rtmpAddress);
+      rtmp = new RtmpServer({
+        hub,
+        config,
+        log: log.child("rtmp"),
+        hostname,
+        port,
+      });
+      rtmpPort = rtmp.start().port;
+    }
+    if (config.rtsp) {
+      const { hostname, port } = parseAddress(config.rtspAddress);
+      rtsp = new RtspServer({
+        hub,
+        config,
+        log: log.child("rtsp"),
+        hostname,
+        port,
+        rtp: parseAddress(config.rtpAddress),
+        rtcp: parseAddress(config.rtcpAddress),
+      });
+      rtspPort = rtsp.start().port;
+    }
+    if (config.http) {
+      const { hostname, port } = parseAddress(config.httpAddress);
+      http = new HttpServer({
+        hub,
+        config,
+        log: log.child("http"),
+        hostname,
+        port,
+      });
+      httpPort = http.start().port;
+    }
+  } catch (e) {
+    // One address in use: what did start is closed again, nothing is left bound.
+    void rtmp?.close();
+    void rtsp?.close();
+    void http?.close();
+    hub.close();
+    throw e;
   }
   const relays = new Relays({
     hub,

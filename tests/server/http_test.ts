@@ -296,3 +296,16 @@ Deno.test("httpPath: any URL path gives a valid hub path or undefined, never a t
   assert.equal(httpPath("/live/%2e%2e"), undefined);
   assert.equal(httpPath("/%E0%A4%A"), undefined);
 });
+
+Deno.test("HTTP server on a busy port fails at start naming the address", () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (taken.addr as Deno.NetAddr).port;
+  try {
+    assert.throws(
+      () => startTestSluice({ httpAddress: `127.0.0.1:${port}` }, "error"),
+      new RegExp(`Cannot listen on TCP 127.0.0.1:${port}`),
+    );
+  } finally {
+    taken.close();
+  }
+});
