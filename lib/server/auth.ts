@@ -57,14 +57,29 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return diff === 0;
 }
 
-/** Whether the `user` and `pass` of an RTMP stream name's query match. */
+/** Whether `user` and `pass` are the `required` ones (compared in constant time). */
+export function matchesCredentials(
+  user: string,
+  pass: string,
+  required: Credentials,
+): boolean {
+  // Both compared always: the time does not tell which one was wrong.
+  const userOk = constantTimeEqual(user, required.user);
+  const passOk = constantTimeEqual(pass, required.pass);
+  return userOk && passOk;
+}
+
+/** Whether the `user` and `pass` of a URL query (RTMP stream name, HTTP-FLV URL) match. */
 export function checkQueryCredentials(
   query: string,
   required: Credentials,
 ): boolean {
   const params = new URLSearchParams(query);
-  return constantTimeEqual(params.get("user") ?? "", required.user) &&
-    constantTimeEqual(params.get("pass") ?? "", required.pass);
+  return matchesCredentials(
+    params.get("user") ?? "",
+    params.get("pass") ?? "",
+    required,
+  );
 }
 
 /** Options of {@link RtspAuthenticator}. */
@@ -117,8 +132,7 @@ export class RtspAuthenticator {
     if (value === undefined) return this.#deny("no credentials");
     const creds: AuthCredentials = parseAuthorization(value);
     if (creds.scheme === "Basic") {
-      return constantTimeEqual(creds.username, required.user) &&
-          constantTimeEqual(creds.password, required.pass)
+      return matchesCredentials(creds.username, creds.password, required)
         ? { ok: true }
         : this.#deny("wrong user or password");
     }

@@ -23,13 +23,14 @@ import { listenError } from "../net/tcp.ts";
 import { parseAuthorization } from "../rtsp/headers/auth.ts";
 import {
   checkQueryCredentials,
-  constantTimeEqual,
   type Credentials,
+  matchesCredentials,
   requiredCredentials,
 } from "./auth.ts";
 import type { ServerConfig } from "./_config.ts";
 import { isValidPath } from "./path.ts";
 import { RtmpOutput, type RtmpReader } from "./rtmp_output.ts";
+import { ReaderLag } from "./_reader_lag.ts";
 
 /** Options of {@link HttpServer}. */
 export interface HttpServerOptions {
@@ -67,7 +68,7 @@ export class HttpServer {
     app.use("*", cors({ origin: "*", allowMethods: ["GET", "OPTIONS"] }));
     app.get("*", (c) => {
       const url = new URL(c.req.url);
-      if (!url.pathname.endsWith(".flv")) return c.text("Not Found\n", 404);
+      if (!url.pathname.endsWith(".flv")) return text(404, "Not Found");
       return this.#playFlv(c.req.raw, url);
     });
     this.#app = app;
@@ -177,8 +178,7 @@ function authorized(req: Request, url: URL, required: Credentials): boolean {
     try {
       const creds = parseAuthorization(header);
       if (creds.scheme === "Basic") {
-        return constantTimeEqual(creds.username, required.user) &&
-          constantTimeEqual(creds.password, required.pass);
+        return matchesCredentials(creds.username, creds.password, required);
       }
     } catch {
       return false;
@@ -216,9 +216,7 @@ class FlvPlayer implements RtmpReader {
   #closed = false;
   /** When the body last asked for more (the socket took the previous bytes). */
   #lastPull = Date.now();
-  #waiting = false;
-  #skippingSince = 0;
-  #droppedSeen = 0;
+  readonly #lag: ReaderLag;
 
   constructor(options: {
     stream: Stream;
@@ -236,6 +234,7 @@ class FlvPlayer implements RtmpReader {
       maxBytes: this.#cfg.writeQueueSize,
       onReady: (urgent) => this.#ready(urgent),
     });
+    this.#lag = new ReaderLag(this.queue);
     this.body = new ReadableStream<Uint8Array>({
       start: (controller) => {
         this.#controller = controller;
@@ -281,19 +280,12 @@ class FlvPlayer implements RtmpReader {
   tick(now: number): void {
     if (this.#closed) return;
     this.#countDrops();
-    if (this.queue.skipping) {
-      if (this.#skippingSince === 0) this.#skippingSince = now;
-    } else {
-      this.#skippingSince = 0;
-    }
     // Bytes wait while the socket has not taken the previous ones.
-    const stalled = this.#waiting || this.queue.bytes === 0
+    const waiting = this.#wake !== undefined;
+    const stalled = waiting || this.queue.bytes === 0
       ? 0
       : now - this.#lastPull;
-    const behindMs = Math.max(
-      stalled,
-      this.#skippingSince === 0 ? 0 : now - this.#skippingSince,
-    );
+    const behindMs = this.#lag.behindMs(now, stalled);
     if (behindMs > this.#cfg.writeTimeout) {
       this.#stream.stats.readersDropped++;
       this.#onDropped();
@@ -321,9 +313,7 @@ class FlvPlayer implements RtmpReader {
         this.#close("stream ended");
         return;
       }
-      this.#waiting = true;
       await new Promise<void>((resolve) => this.#wake = resolve);
-      this.#waiting = false;
     }
   }
 
@@ -348,15 +338,7 @@ class FlvPlayer implements RtmpReader {
   }
 
   #countDrops(): void {
-    const d = this.queue.dropped;
-    if (d === this.#droppedSeen) return;
-    if (this.#droppedSeen === 0) {
-      this.#log.info("reader fell behind: skipping to the next keyframe", {
-        path: this.#stream.path,
-      });
-    }
-    this.#stream.stats.readerDrops += d - this.#droppedSeen;
-    this.#droppedSeen = d;
+    this.#lag.countDrops(this.#stream, this.#stream.path, this.#log);
   }
 
   #close(reason: string): void {

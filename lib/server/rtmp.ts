@@ -52,6 +52,7 @@ import type { Config } from "../config/schema.ts";
 import { FlvIngest } from "./flv_ingest.ts";
 import { RtmpOutput, type RtmpReader } from "./rtmp_output.ts";
 import { rtmpPath } from "./path.ts";
+import { ReaderLag } from "./_reader_lag.ts";
 
 /** What the RTMP server needs of the configuration (milliseconds and bytes). */
 export type RtmpServerConfig =
@@ -197,8 +198,7 @@ class RtmpSession {
   #reader: RtmpReader | undefined;
   #playStreamId = 0;
   #path = "";
-  #droppedSeen = 0;
-  #skippingSince = 0;
+  readonly #lag: ReaderLag;
 
   constructor(
     id: number,
@@ -218,6 +218,7 @@ class RtmpSession {
       maxBytes: this.#cfg.writeQueueSize,
       onReady: (urgent) => this.#writer.kick(urgent),
     });
+    this.#lag = new ReaderLag(this.#queue);
     this.#writer = new BatchWriter(conn, () => this.#queue.take(), {
       onError: (e) => void this.close(`write failed: ${errorText(e)}`),
       batcher: shared.batcher,
@@ -268,16 +269,7 @@ class RtmpSession {
     if (this.#state === "closed") return;
     if (this.#state === "playing") {
       this.#countDrops();
-      const stalled = this.#writer.stalledMs();
-      if (this.#queue.skipping) {
-        if (this.#skippingSince === 0) this.#skippingSince = now;
-      } else {
-        this.#skippingSince = 0;
-      }
-      const behindMs = Math.max(
-        stalled,
-        this.#skippingSince === 0 ? 0 : now - this.#skippingSince,
-      );
+      const behindMs = this.#lag.behindMs(now, this.#writer.stalledMs());
       if (behindMs > this.#cfg.writeTimeout) {
         this.#stats.readersDropped++;
         if (this.#stream) this.#stream.stats.readersDropped++;
@@ -300,15 +292,7 @@ class RtmpSession {
   }
 
   #countDrops(): void {
-    const d = this.#queue.dropped;
-    if (d === this.#droppedSeen) return;
-    if (this.#droppedSeen === 0) {
-      this.#log.info("reader fell behind: skipping to the next keyframe", {
-        path: this.#path,
-      });
-    }
-    if (this.#stream) this.#stream.stats.readerDrops += d - this.#droppedSeen;
-    this.#droppedSeen = d;
+    this.#lag.countDrops(this.#stream, this.#path, this.#log);
   }
 
   #receive(chunk: Uint8Array): void {

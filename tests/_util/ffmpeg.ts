@@ -13,6 +13,7 @@
  * assert.equal(play.video?.frames, 50, play.stderr);
  * ```
  */
+import assert from "node:assert/strict";
 import { spawn } from "./process.ts";
 
 /** Options of {@link publishTestSignal}. */
@@ -164,6 +165,37 @@ export interface PlayResult {
   code: number;
   /** Whether ffmpeg was stopped because `timeoutMs` passed. */
   timedOut: boolean;
+}
+
+/**
+ * Asserts that ffmpeg exited cleanly after decoding H.264 of `width` ×
+ * `height` (320 × 240 unless said) and AAC, at least `video` and `audio`
+ * frames of each; `context` (another process's output) joins the messages.
+ */
+export function assertDecodedH264Aac(
+  r: PlayResult,
+  min: {
+    video: number;
+    audio?: number;
+    width?: number;
+    height?: number;
+    context?: string;
+  },
+): void {
+  const { audio = 1, width = 320, height = 240, context = "" } = min;
+  const why = context === "" ? r.stderr : `${r.stderr}\n${context}`;
+  assert.equal(r.code, 0, why);
+  assert.deepEqual(
+    [r.video?.codec, r.video?.width, r.video?.height],
+    ["h264", width, height],
+    why,
+  );
+  assert.ok(r.video!.frames >= min.video, `decoded ${r.video!.frames} frames`);
+  assert.equal(r.audio?.codec, "aac", why);
+  assert.ok(
+    r.audio!.frames >= audio,
+    `decoded ${r.audio!.frames} audio frames`,
+  );
 }
 
 const CHANNELS: Record<string, number> = {

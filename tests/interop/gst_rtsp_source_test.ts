@@ -5,7 +5,7 @@
  * plays the pulled path over RTMP and RTSP and counts what it decodes.
  */
 import assert from "node:assert/strict";
-import { playAndCount, type PlayResult } from "../_util/ffmpeg.ts";
+import { assertDecodedH264Aac, playAndCount } from "../_util/ffmpeg.ts";
 import { spawn, type Spawned } from "../_util/process.ts";
 import { startTestSluice, type TestSluice } from "../_util/sluice.ts";
 import { requireTool } from "../_util/tools.ts";
@@ -94,18 +94,6 @@ function why(s: TestSluice, server?: GstServer): string {
   }${server ? `\n--- gst server ---\n${server.stderr()}` : ""}`;
 }
 
-function assertPlayed(r: PlayResult, minFrames: number): void {
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual([r.video?.codec, r.video?.width, r.video?.height], [
-    "h264",
-    320,
-    240,
-  ], r.stderr);
-  assert.ok(r.video!.frames >= minFrames, `decoded ${r.video!.frames} frames`);
-  assert.equal(r.audio?.codec, "aac");
-  assert.ok(r.audio!.frames > 0, `decoded ${r.audio!.frames} audio frames`);
-}
-
 const PATH = "live/cam";
 
 for (const transport of ["udp", "tcp"] as const) {
@@ -144,8 +132,8 @@ for (const transport of ["udp", "tcp"] as const) {
             inputArgs: ["-rtsp_transport", "tcp"],
           }),
         ]);
-        assertPlayed(rtmp, 35);
-        assertPlayed(rtsp, 35);
+        assertDecodedH264Aac(rtmp, { video: 35 });
+        assertDecodedH264Aac(rtsp, { video: 35 });
         assert.deepEqual([relay(s)?.status, relay(s)?.attempts], [
           "running",
           1,
@@ -241,7 +229,7 @@ Deno.test(
           timeoutMs: 15_000,
           inputArgs: round === 1 ? ["-rtsp_transport", "tcp"] : [],
         });
-        assertPlayed(r, 35);
+        assertDecodedH264Aac(r, { video: 35 });
         assert.equal(server.count("connected"), round + 1);
         assert.equal(server.count("play"), round + 1);
         await until(
@@ -308,7 +296,7 @@ Deno.test(
       );
       const r = await playing;
       assert.equal(r.timedOut, false, r.stderr);
-      assertPlayed(r, 150);
+      assertDecodedH264Aac(r, { video: 150 });
       assert.equal(s.sluice.hub.stream(PATH)?.stats.publishers, 2);
     } finally {
       await server.stop();

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  assertDecodedH264Aac,
   playAndCount,
   probePackets,
   publishTestSignal,
@@ -14,21 +15,6 @@ import { requireTool } from "../_util/tools.ts";
 
 const ignore = requireTool("ffmpeg") || requireTool("ffprobe");
 const opts = { ignore, sanitizeOps: false, sanitizeResources: false };
-
-function assertDecoded(
-  r: Awaited<ReturnType<typeof playAndCount>>,
-  minVideo: number,
-) {
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual([r.video?.codec, r.video?.width, r.video?.height], [
-    "h264",
-    320,
-    240,
-  ]);
-  assert.ok(r.video!.frames >= minVideo, `decoded ${r.video!.frames} frames`);
-  assert.equal(r.audio?.codec, "aac");
-  assert.ok(r.audio!.frames >= 100, `decoded ${r.audio!.frames} audio frames`);
-}
 
 Deno.test(
   "HTTP-FLV: ffmpeg publishes RTMP, ffmpeg plays http://…/live/x.flv",
@@ -41,7 +27,7 @@ Deno.test(
       seconds: 3,
       timeoutMs: 20_000,
     });
-    assertDecoded(r, 65);
+    assertDecodedH264Aac(r, { video: 65, audio: 100 });
   },
 );
 
@@ -62,7 +48,7 @@ for (const transport of ["tcp", "udp"] as const) {
         playAndCount(s.flvUrl("live/rec"), { seconds: 3, timeoutMs: 20_000 }),
         probePackets(s.flvUrl("live/rec"), 3, 20_000),
       ]);
-      assertDecoded(played, 65);
+      assertDecodedH264Aac(played, { video: 65, audio: 100 });
       const video = probed.packets.filter((p) => p.codecType === "video");
       assert.ok(
         video.length >= 50,
@@ -102,7 +88,7 @@ Deno.test(
       seconds: 3,
       timeoutMs: 20_000,
     });
-    assertDecoded(ok, 65);
+    assertDecodedH264Aac(ok, { video: 65, audio: 100 });
   },
 );
 

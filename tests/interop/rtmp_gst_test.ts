@@ -3,7 +3,11 @@
  * rtmp (librtmp, the library OBS's RTMP output grew from).
  */
 import assert from "node:assert/strict";
-import { playAndCount, publishTestSignal } from "../_util/ffmpeg.ts";
+import {
+  assertDecodedH264Aac,
+  playAndCount,
+  publishTestSignal,
+} from "../_util/ffmpeg.ts";
 import { gstPlayAndCount, gstPublish } from "../_util/gst.ts";
 import { startTestSluice } from "../_util/sluice.ts";
 import { requireTool } from "../_util/tools.ts";
@@ -24,12 +28,10 @@ for (const sink of ["rtmp2sink", "rtmpsink"] as const) {
           seconds: 3,
           timeoutMs: 20_000,
         });
-        assert.equal(r.code, 0, `${r.stderr}\n--- gst:\n${pub.stderr()}`);
-        assert.equal(r.video?.codec, "h264");
-        assert.deepEqual([r.video?.width, r.video?.height], [320, 240]);
-        assert.ok(r.video!.frames >= 60, `decoded ${r.video!.frames} frames`);
-        assert.equal(r.audio?.codec, "aac");
-        assert.ok(r.audio!.frames > 0);
+        assertDecodedH264Aac(r, {
+          video: 60,
+          context: `--- gst:\n${pub.stderr()}`,
+        });
       } finally {
         await pub.stop();
       }

@@ -6,7 +6,11 @@ import assert from "node:assert/strict";
 import { RtmpClient } from "../../lib/client/rtmp.ts";
 import { FlvTagDemuxer } from "../../lib/flv/tag_demuxer.ts";
 import type { FlvEvent } from "../../lib/flv/tag.ts";
-import { playAndCount, publishTestSignal } from "../_util/ffmpeg.ts";
+import {
+  assertDecodedH264Aac,
+  playAndCount,
+  publishTestSignal,
+} from "../_util/ffmpeg.ts";
 import { gstRtspPlayAndCount } from "../_util/gst.ts";
 import { spawn } from "../_util/process.ts";
 import { startTestSluice } from "../_util/sluice.ts";
@@ -33,18 +37,7 @@ for (const transport of ["tcp", "udp"] as const) {
         timeoutMs: 20_000,
         inputArgs: ["-rtsp_transport", transport],
       });
-      assert.equal(r.code, 0, r.stderr);
-      assert.equal(r.video?.codec, "h264");
-      assert.deepEqual([r.video?.width, r.video?.height], [320, 240]);
-      assert.ok(
-        r.video!.frames >= 90,
-        `decoded ${r.video!.frames} video frames`,
-      );
-      assert.equal(r.audio?.codec, "aac");
-      assert.ok(
-        r.audio!.frames >= 150,
-        `decoded ${r.audio!.frames} audio frames`,
-      );
+      assertDecodedH264Aac(r, { video: 90, audio: 150 });
     },
   );
 
@@ -66,21 +59,7 @@ for (const transport of ["tcp", "udp"] as const) {
         playAndCount(s.rtspUrl("live/rec"), { seconds: 3, timeoutMs: 20_000 }),
       ]);
       for (const r of [rtmp, rtsp]) {
-        assert.equal(r.code, 0, r.stderr);
-        assert.deepEqual([r.video?.codec, r.video?.width, r.video?.height], [
-          "h264",
-          320,
-          240,
-        ]);
-        assert.ok(
-          r.video!.frames >= 65,
-          `decoded ${r.video!.frames} video frames`,
-        );
-        assert.equal(r.audio?.codec, "aac");
-        assert.ok(
-          r.audio!.frames >= 100,
-          `decoded ${r.audio!.frames} audio frames`,
-        );
+        assertDecodedH264Aac(r, { video: 65, audio: 100 });
       }
     },
   );
