@@ -248,7 +248,11 @@ export async function startServer(
   return Object.assign(proc, { kind, port, logPath }) as Server;
 }
 
-/** `deno run -A server.ts FLAGS --log-level warn` in the repository, logging to `logPath`. */
+/**
+ * `deno run -A server.ts FLAGS --http false --log-level warn` in the
+ * repository, logging to `logPath`: the fan-out benchmarks serve no HTTP, so
+ * nothing binds port 8080 and no idle listener runs beside the peers'.
+ */
 export function spawnSluice(
   paths: PeerPaths,
   logPath: string,
@@ -261,6 +265,8 @@ export function spawnSluice(
       "-A",
       `${paths.repo}/server.ts`,
       ...flags,
+      "--http",
+      "false",
       "--log-level",
       "warn",
     ],

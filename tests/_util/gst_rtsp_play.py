@@ -58,18 +58,17 @@ def main():
     lock = threading.Lock()
     frames = 0
     stopping = False
+    exit_code = 0
 
     def stop(code=0):
-        nonlocal stopping
+        nonlocal stopping, exit_code
         if stopping:
             return False
         stopping = True
+        exit_code = code
         pipeline.set_state(Gst.State.NULL)
         loop.quit()
-        status["code"] = code
         return False
-
-    status = {"code": 0}
 
     def on_frame(_sink, buffer, _pad):
         nonlocal frames
@@ -84,10 +83,10 @@ def main():
     def on_pad(_src, pad):
         caps = pad.get_current_caps() or pad.query_caps(None)
         media = caps.get_structure(0).get_string("media") if caps else None
+        if media not in ("video", "audio"):
+            return
         with lock:
             sink = video[0] if media == "video" else audio
-            if media not in ("video", "audio"):
-                return
             target = sink.get_static_pad("sink")
             if target.is_linked():
                 return
@@ -115,7 +114,7 @@ def main():
         print("the pipeline did not start", file=sys.stderr)
         return 1
     loop.run()
-    return status["code"]
+    return exit_code
 
 
 if __name__ == "__main__":
