@@ -7,7 +7,7 @@
 
 import { ConfigError, loadConfig, usage, wantsHelp } from "./lib/config/mod.ts";
 import { createLogger } from "./lib/log.ts";
-import { startSluice } from "./lib/server/sluice.ts";
+import { startSluice } from "./lib/sluice.ts";
 
 if (import.meta.main) {
   if (wantsHelp(Deno.args)) {

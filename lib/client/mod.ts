@@ -4,4 +4,4 @@
  * @module
  */
 export * from "./rtmp.ts";
-export * from "./rtsp.ts";
+export * from "./rtsp/client.ts";

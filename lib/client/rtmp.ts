@@ -21,12 +21,10 @@ import {
 } from "../rtmp/control.ts";
 import { HandshakeClient } from "../rtmp/handshake.ts";
 import { PeerControl } from "../rtmp/peer_control.ts";
-import {
-  PACKET_KIND,
-  type PacketKind,
-  ReaderQueue,
-} from "../hub/reader_queue.ts";
+import { PACKET_KIND, type PacketKind } from "../egress/packet.ts";
+import { ReaderQueue } from "../egress/reader_queue.ts";
 import { BatchWriter } from "../net/batch_writer.ts";
+import { parseRtmpUrl, type RtmpUrl } from "../rtmp/url.ts";
 import { withTimeout } from "./_timeout.ts";
 import {
   CHUNK_STREAM,
@@ -44,37 +42,6 @@ export interface RtmpClientOptions {
   maxQueued?: number;
   /** Bytes queued toward the server before media is dropped to the next keyframe. @default {8388608} */
   writeQueueSize?: number;
-}
-
-/** Where an RTMP URL points: `rtmp://host[:port]/app[/instance]/name[?query]`. */
-export interface RtmpUrl {
-  hostname: string;
-  port: number;
-  app: string;
-  /** The stream name (with its query, as servers expect it). */
-  name: string;
-  tcUrl: string;
-}
-
-/** Splits an RTMP URL: the first path segment is the app, the rest the stream name. */
-export function parseRtmpUrl(url: string): RtmpUrl {
-  const m = /^rtmp:\/\/([^/:?#]+|\[[^\]]+\])(?::(\d+))?\/([^/?#]+)\/?([^#]*)$/
-    .exec(url);
-  if (m === null) {
-    throw new TypeError(
-      `Cannot parse RTMP URL "${url}": expected rtmp://host[:port]/app/name`,
-    );
-  }
-  const hostname = m[1]!.replace(/^\[|\]$/g, "");
-  const port = m[2] === undefined ? 1935 : Number(m[2]);
-  const app = m[3]!;
-  return {
-    hostname,
-    port,
-    app,
-    name: m[4]!,
-    tcUrl: `rtmp://${m[1]}${m[2] ? `:${m[2]}` : ""}/${app}`,
-  };
 }
 
 /** A server's `_error` answer or error `onStatus`. */

@@ -1,9 +1,8 @@
 /**
- * The hub: paths to streams, GOP caches and bounded reader queues.
+ * The hub: paths to streams and their GOP caches; frames only.
  *
  * @module
  */
-export * from "./registry.ts";
+export * from "./hub.ts";
 export * from "./stream.ts";
 export * from "./gop_cache.ts";
-export * from "./reader_queue.ts";

@@ -45,3 +45,4 @@ export * from "./chunk_demuxer.ts";
 export * from "./chunk_muxer.ts";
 export * from "./control.ts";
 export * from "./command.ts";
+export * from "./url.ts";

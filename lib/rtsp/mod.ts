@@ -47,4 +47,3 @@ export * from "./framer.ts";
 export * from "./interleaved.ts";
 export * from "./url.ts";
 export * from "./headers/mod.ts";
-export * from "./tracks.ts";

@@ -2,7 +2,7 @@
 import { parseConfig } from "../../lib/config/load.ts";
 import type { ConfigInput } from "../../lib/config/schema.ts";
 import { createLogger, type LogLevel } from "../../lib/log.ts";
-import { type Sluice, startSluice } from "../../lib/server/sluice.ts";
+import { type Sluice, startSluice } from "../../lib/sluice.ts";
 
 /** A running test instance: its URLs and its log lines. */
 export interface TestSluice extends AsyncDisposable {

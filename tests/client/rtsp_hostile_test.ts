@@ -4,7 +4,7 @@
  * within its bound, and nothing hangs.
  */
 import assert from "node:assert/strict";
-import { RtspClient, RtspClientError } from "../../lib/client/rtsp.ts";
+import { RtspClient, RtspClientError } from "../../lib/client/rtsp/client.ts";
 import { ProtocolError } from "../../lib/errors.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };

@@ -1,7 +1,7 @@
 /** A manual clock and a recording output for hub tests. */
 import type { Frame } from "../../lib/media/frame.ts";
 import type { Track } from "../../lib/media/track.ts";
-import type { HubTimers, TimerHandle } from "../../lib/hub/registry.ts";
+import type { HubTimers, TimerHandle } from "../../lib/hub/hub.ts";
 import type { Metadata, StreamOutput } from "../../lib/hub/stream.ts";
 
 export class FakeTimers implements HubTimers {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Hub, HubError } from "../../lib/hub/registry.ts";
+import { Hub, HubError } from "../../lib/hub/hub.ts";
 import {
   AAC,
   audio,

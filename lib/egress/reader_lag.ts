@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ReaderQueue } from "../hub/reader_queue.ts";
+import type { ReaderQueue } from "./reader_queue.ts";
 import type { Stream } from "../hub/stream.ts";
 import type { Logger } from "../log.ts";
 

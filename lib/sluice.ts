@@ -5,14 +5,14 @@
  * @module
  */
 
-import type { Config } from "../config/schema.ts";
-import { parseAddress } from "../config/schema.ts";
-import { Hub } from "../hub/registry.ts";
-import type { Logger } from "../log.ts";
-import { HttpServer } from "./http.ts";
-import { RtmpServer } from "./rtmp.ts";
-import { Relays } from "./relays.ts";
-import { RtspServer } from "./rtsp.ts";
+import type { Config } from "./config/schema.ts";
+import { parseAddress } from "./config/schema.ts";
+import { Hub } from "./hub/hub.ts";
+import type { Logger } from "./log.ts";
+import { HttpServer } from "./server/http/server.ts";
+import { RtmpServer } from "./server/rtmp/server.ts";
+import { Relays } from "./relay/relays.ts";
+import { RtspServer } from "./server/rtsp/server.ts";
 
 /** A running instance. */
 export interface Sluice {

@@ -4,9 +4,10 @@
  * readers in between, and no media goes out before the 200.
  */
 import assert from "node:assert/strict";
-import { PACKET_KIND, ReaderQueue } from "../../lib/hub/reader_queue.ts";
-import type { BatchWriter } from "../../lib/net/batch_writer.ts";
-import { TcpReader } from "../../lib/server/rtsp_session.ts";
+import { PACKET_KIND } from "../../../lib/egress/packet.ts";
+import { ReaderQueue } from "../../../lib/egress/reader_queue.ts";
+import type { BatchWriter } from "../../../lib/net/batch_writer.ts";
+import { TcpReader } from "../../../lib/server/rtsp/readers.ts";
 
 function owner() {
   const queue = new ReaderQueue();

@@ -8,11 +8,7 @@
  */
 
 import { GopCache } from "../hub/gop_cache.ts";
-import {
-  type Packet,
-  PACKET_KIND,
-  type PacketKind,
-} from "../hub/reader_queue.ts";
+import { type Packet, PACKET_KIND, type PacketKind } from "./packet.ts";
 import type { Metadata, StreamOutput } from "../hub/stream.ts";
 import type { Frame } from "../media/frame.ts";
 import type { Track } from "../media/track.ts";
@@ -23,10 +19,10 @@ import {
   describeTracks,
   type TrackFormat,
   type TrackPacketizer,
-} from "../rtsp/tracks.ts";
+} from "../format/tracks.ts";
 
-/** One RTSP reader of an {@link RtspOutput}. */
-export interface RtspReader {
+/** One RTSP reader of an {@link RtpOutput}. */
+export interface RtpReader {
   /** Takes an RTP (or, with `rtcp`, an RTCP) packet of a track; shared bytes, do not modify. */
   offer(trackId: number, packet: Packet, rtcp: boolean): void;
   /** Called when the stream ends (no publisher within the grace period). */
@@ -59,8 +55,8 @@ interface RtpPacketOut extends Packet {
 const SR_INTERVAL_MS = 5000;
 
 /** Encodes a stream's frames as RTP once for all its RTSP readers. */
-export class RtspOutput implements StreamOutput {
-  readonly #readers = new Set<RtspReader>();
+export class RtpOutput implements StreamOutput {
+  readonly #readers = new Set<RtpReader>();
   readonly #gop: GopCache<RtpPacketOut> | undefined;
   readonly #now: () => number;
   #tracks = new Map<number, TrackOut>();
@@ -116,7 +112,7 @@ export class RtspOutput implements StreamOutput {
   }
 
   /** Attaches a reader of `trackIds`: it gets the GOP cache at once, then every new packet. */
-  addReader(reader: RtspReader, trackIds: ReadonlySet<number>): void {
+  addReader(reader: RtpReader, trackIds: ReadonlySet<number>): void {
     this.#readers.add(reader);
     for (const p of this.#gop?.items ?? []) {
       if (trackIds.has(p.trackId)) reader.offer(p.trackId, p, false);
@@ -124,7 +120,7 @@ export class RtspOutput implements StreamOutput {
   }
 
   /** Detaches a reader. */
-  removeReader(reader: RtspReader): void {
+  removeReader(reader: RtpReader): void {
     this.#readers.delete(reader);
   }
 

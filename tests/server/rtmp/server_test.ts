@@ -3,14 +3,14 @@
  * status codes, slow readers, timeouts and hostile input.
  */
 import assert from "node:assert/strict";
-import { RtmpClient, RtmpStatusError } from "../../lib/client/rtmp.ts";
-import { MESSAGE_TYPE } from "../../lib/rtmp/message.ts";
-import { HandshakeClient } from "../../lib/rtmp/handshake.ts";
-import { encodeMessage } from "../../lib/rtmp/chunk_muxer.ts";
-import { encodeCommand } from "../../lib/rtmp/command.ts";
-import { fixtureTags, publishLoops } from "../_util/flv_fixture.ts";
-import { startTestSluice, type TestSluice } from "../_util/sluice.ts";
-import { until } from "../_util/wait.ts";
+import { RtmpClient, RtmpStatusError } from "../../../lib/client/rtmp.ts";
+import { MESSAGE_TYPE } from "../../../lib/rtmp/message.ts";
+import { HandshakeClient } from "../../../lib/rtmp/handshake.ts";
+import { encodeMessage } from "../../../lib/rtmp/chunk_muxer.ts";
+import { encodeCommand } from "../../../lib/rtmp/command.ts";
+import { fixtureTags, publishLoops } from "../../_util/flv_fixture.ts";
+import { startTestSluice, type TestSluice } from "../../_util/sluice.ts";
+import { until } from "../../_util/wait.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 

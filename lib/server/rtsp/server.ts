@@ -7,62 +7,63 @@
  * @module
  */
 
-import { ProtocolError } from "../errors.ts";
-import { type Hub, HubError } from "../hub/registry.ts";
-import { PACKET_KIND, ReaderQueue } from "../hub/reader_queue.ts";
-import type { Stream } from "../hub/stream.ts";
-import type { Logger } from "../log.ts";
-import { BatchWriter, WriteBatcher } from "../net/batch_writer.ts";
+import { ProtocolError } from "../../errors.ts";
+import { type Hub, HubError } from "../../hub/hub.ts";
+import { PACKET_KIND } from "../../egress/packet.ts";
+import { ReaderQueue } from "../../egress/reader_queue.ts";
+import type { Stream } from "../../hub/stream.ts";
+import type { Logger } from "../../log.ts";
+import { BatchWriter, WriteBatcher } from "../../net/batch_writer.ts";
 import {
   closeQuietly,
   isConnectionEnd,
   listenTcp,
   remoteOf,
   type TcpListener,
-} from "../net/tcp.ts";
-import { listenUdp, receiveDatagrams } from "../net/udp.ts";
-import { parseSdp } from "../sdp/parse.ts";
-import { stringifySdp } from "../sdp/stringify.ts";
-import type { Sdp } from "../sdp/types.ts";
-import { RtspError } from "../rtsp/error.ts";
-import { RtspFramer } from "../rtsp/framer.ts";
-import { parseRange } from "../rtsp/headers/range.ts";
-import { stringifyRtpInfo } from "../rtsp/headers/rtp_info.ts";
-import { parseSession, stringifySession } from "../rtsp/headers/session.ts";
+} from "../../net/tcp.ts";
+import { listenUdp, receiveDatagrams } from "../../net/udp.ts";
+import { parseSdp } from "../../sdp/parse.ts";
+import { stringifySdp } from "../../sdp/stringify.ts";
+import type { Sdp } from "../../sdp/types.ts";
+import { RtspError } from "../../rtsp/error.ts";
+import { RtspFramer } from "../../rtsp/framer.ts";
+import { parseRange } from "../../rtsp/headers/range.ts";
+import { stringifyRtpInfo } from "../../rtsp/headers/rtp_info.ts";
+import { parseSession, stringifySession } from "../../rtsp/headers/session.ts";
 import {
   parseTransport,
   stringifyTransport,
   type Transport,
-} from "../rtsp/headers/transport.ts";
+} from "../../rtsp/headers/transport.ts";
 import {
   encodeResponse,
   RTSP_STATUS_TEXT,
   type RtspRequest,
-} from "../rtsp/message.ts";
-import { resolveControl, rtspPath, sameResource } from "../rtsp/url.ts";
+} from "../../rtsp/message.ts";
+import { resolveControl, rtspPath, sameResource } from "../../rtsp/url.ts";
 import {
   describeSession,
   describeTracks,
   type SdpTrack,
   tracksFromSdp,
-} from "../rtsp/tracks.ts";
+} from "../../format/tracks.ts";
 import {
   type AuthAction,
   requiredCredentials,
   RtspAuthenticator,
-} from "./auth.ts";
-import { isValidPath } from "./path.ts";
-import type { ServerConfig } from "./_config.ts";
-import type { Config } from "../config/schema.ts";
-import { RtpInput } from "./rtp_input.ts";
-import { RtspOutput } from "./rtsp_output.ts";
+} from "../../auth/credentials.ts";
+import { isValidPath } from "../../hub/path.ts";
+import type { ServerConfig } from "../_config.ts";
+import type { Config } from "../../config/schema.ts";
+import { RtpInput } from "../../ingest/rtp_input.ts";
+import { RtpOutput } from "../../egress/rtp_output.ts";
 import {
   type PlayLink,
   type SessionOwner,
   TcpReader,
   type TrackTransport,
   UdpReader,
-} from "./rtsp_session.ts";
+} from "./readers.ts";
 
 /** What the RTSP server needs of the configuration (milliseconds and bytes). */
 export type RtspServerConfig =
@@ -887,7 +888,7 @@ class Connection implements SessionOwner {
     if (stream === undefined) throw new Refusal(404, `no stream ${s.path}`);
     const output = stream.output(
       "rtsp",
-      () => new RtspOutput({ gopCache: this.#o.config.gopCache }),
+      () => new RtpOutput({ gopCache: this.#o.config.gopCache }),
     );
     const ids = new Set<number>();
     for (const id of s.tracks.keys()) {

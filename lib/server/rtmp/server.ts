@@ -6,22 +6,23 @@
  * @module
  */
 
-import { ProtocolError } from "../errors.ts";
-import type { Track } from "../media/track.ts";
-import { type Hub, HubError, type Publisher } from "../hub/registry.ts";
-import { PACKET_KIND, ReaderQueue } from "../hub/reader_queue.ts";
-import type { Stream } from "../hub/stream.ts";
-import type { Logger } from "../log.ts";
-import { BatchWriter, WriteBatcher } from "../net/batch_writer.ts";
+import { ProtocolError } from "../../errors.ts";
+import type { Track } from "../../media/track.ts";
+import { type Hub, HubError, type Publisher } from "../../hub/hub.ts";
+import { PACKET_KIND } from "../../egress/packet.ts";
+import { ReaderQueue } from "../../egress/reader_queue.ts";
+import type { Stream } from "../../hub/stream.ts";
+import type { Logger } from "../../log.ts";
+import { BatchWriter, WriteBatcher } from "../../net/batch_writer.ts";
 import {
   closeQuietly,
   isConnectionEnd,
   listenTcp,
   remoteOf,
   type TcpListener,
-} from "../net/tcp.ts";
-import { ChunkDemuxer } from "../rtmp/chunk_demuxer.ts";
-import { encodeMessage } from "../rtmp/chunk_muxer.ts";
+} from "../../net/tcp.ts";
+import { ChunkDemuxer } from "../../rtmp/chunk_demuxer.ts";
+import { encodeMessage } from "../../rtmp/chunk_muxer.ts";
 import {
   decodeCommand,
   encodeCommand,
@@ -30,7 +31,7 @@ import {
   type RtmpCommand,
   statusInfo,
   type StatusLevel,
-} from "../rtmp/command.ts";
+} from "../../rtmp/command.ts";
 import {
   PEER_BANDWIDTH_LIMIT,
   setChunkSize,
@@ -38,21 +39,25 @@ import {
   streamBegin,
   streamEof,
   windowAckSize,
-} from "../rtmp/control.ts";
-import { HandshakeServer } from "../rtmp/handshake.ts";
-import { PeerControl } from "../rtmp/peer_control.ts";
+} from "../../rtmp/control.ts";
+import { HandshakeServer } from "../../rtmp/handshake.ts";
+import { PeerControl } from "../../rtmp/peer_control.ts";
 import {
   CHUNK_STREAM,
   MESSAGE_TYPE,
   type RtmpMessage,
-} from "../rtmp/message.ts";
-import { checkQueryCredentials, requiredCredentials } from "./auth.ts";
-import type { ServerConfig } from "./_config.ts";
-import type { Config } from "../config/schema.ts";
-import { FlvIngest } from "./flv_ingest.ts";
-import { RtmpOutput, type RtmpReader } from "./rtmp_output.ts";
-import { rtmpPath } from "./path.ts";
-import { ReaderLag } from "./_reader_lag.ts";
+} from "../../rtmp/message.ts";
+import {
+  checkQueryCredentials,
+  requiredCredentials,
+} from "../../auth/credentials.ts";
+import type { ServerConfig } from "../_config.ts";
+import type { Config } from "../../config/schema.ts";
+import { RtmpInput } from "../../ingest/rtmp_input.ts";
+import { FlvOutput, type FlvReader } from "../../egress/flv_output.ts";
+import { isValidPath } from "../../hub/path.ts";
+import { rtmpPath } from "../../rtmp/url.ts";
+import { ReaderLag } from "../../egress/reader_lag.ts";
 
 /** What the RTMP server needs of the configuration (milliseconds and bytes). */
 export type RtmpServerConfig =
@@ -191,11 +196,11 @@ class RtmpSession {
   // publishing
   #publisher: Publisher | undefined;
   #publishStreamId = 0;
-  #ingest: FlvIngest | undefined;
+  #ingest: RtmpInput | undefined;
   // playing
   #stream: Stream | undefined;
-  #output: RtmpOutput | undefined;
-  #reader: RtmpReader | undefined;
+  #output: FlvOutput | undefined;
+  #reader: FlvReader | undefined;
   #playStreamId = 0;
   #path = "";
   readonly #lag: ReaderLag;
@@ -519,7 +524,7 @@ class RtmpSession {
     this.#path = path;
     this.#publisher = publisher;
     this.#publishStreamId = streamId;
-    this.#ingest = new FlvIngest(publisher, (track) => {
+    this.#ingest = new RtmpInput(publisher, (track) => {
       this.#log.info("track", {
         path,
         codec: track.codec,
@@ -602,9 +607,9 @@ class RtmpSession {
     const output = stream.output(
       `rtmp:${chunkSize}:${streamId}`,
       () =>
-        new RtmpOutput({ chunkSize, streamId, gopCache: this.#cfg.gopCache }),
+        new FlvOutput({ chunkSize, streamId, gopCache: this.#cfg.gopCache }),
     );
-    const reader: RtmpReader = {
+    const reader: FlvReader = {
       queue: this.#queue,
       onEnd: () => this.#streamEnded(),
     };
@@ -646,7 +651,7 @@ class RtmpSession {
     codes: { invalid: string; denied: string },
   ): string | undefined {
     const path = rtmpPath(this.#app, name);
-    if (path === undefined) {
+    if (path === undefined || !isValidPath(path)) {
       this.#refuse(
         streamId,
         codes.invalid,

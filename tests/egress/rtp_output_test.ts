@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import type { Packet } from "../../lib/hub/reader_queue.ts";
+import type { Packet } from "../../lib/egress/packet.ts";
 import type { Track } from "../../lib/media/track.ts";
 import { decodeRtpPacket } from "../../lib/rtp/packet.ts";
-import { RtspOutput } from "../../lib/server/rtsp_output.ts";
+import { RtpOutput } from "../../lib/egress/rtp_output.ts";
 import { hex } from "../_util/bytes.ts";
 
 const SPS_A = hex(
@@ -29,8 +29,8 @@ function keyframe(pts: number) {
   return { trackId: 0, dts: pts, pts, keyframe: true, units: [idr] };
 }
 
-Deno.test("RtspOutput: new parameter sets after a takeover go out, on the same RTP stream", () => {
-  const out = new RtspOutput({ gopCache: false });
+Deno.test("RtpOutput: new parameter sets after a takeover go out, on the same RTP stream", () => {
+  const out = new RtpOutput({ gopCache: false });
   const packets: Uint8Array[] = [];
   out.addReader({
     offer: (_id: number, p: Packet, rtcp: boolean) =>

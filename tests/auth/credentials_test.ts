@@ -4,7 +4,7 @@ import {
   constantTimeEqual,
   requiredCredentials,
   RtspAuthenticator,
-} from "../../lib/server/auth.ts";
+} from "../../lib/auth/credentials.ts";
 import {
   digestAuthorization,
   parseWwwAuthenticate,

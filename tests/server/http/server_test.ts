@@ -4,14 +4,14 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { RtmpClient } from "../../lib/client/rtmp.ts";
-import { FlvDemuxer } from "../../lib/flv/file.ts";
-import type { FlvTag } from "../../lib/flv/tag.ts";
-import { httpPath } from "../../lib/server/http.ts";
-import { isValidPath } from "../../lib/server/path.ts";
-import { fixtureTags, publishLoops } from "../_util/flv_fixture.ts";
-import { startTestSluice, type TestSluice } from "../_util/sluice.ts";
-import { until } from "../_util/wait.ts";
+import { RtmpClient } from "../../../lib/client/rtmp.ts";
+import { FlvDemuxer } from "../../../lib/flv/file.ts";
+import type { FlvTag } from "../../../lib/flv/tag.ts";
+import { httpPath } from "../../../lib/server/http/server.ts";
+import { isValidPath } from "../../../lib/hub/path.ts";
+import { fixtureTags, publishLoops } from "../../_util/flv_fixture.ts";
+import { startTestSluice, type TestSluice } from "../../_util/sluice.ts";
+import { until } from "../../_util/wait.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Publisher } from "../hub/registry.ts";
+import type { Publisher } from "../hub/hub.ts";
 import type { Frame } from "../media/frame.ts";
 import type { ParameterSets, Track } from "../media/track.ts";
 import { DtsRebuilder } from "../rtp/dts.ts";
@@ -19,7 +19,7 @@ import {
 import { decodeRtcp } from "../rtp/rtcp.ts";
 import { ReorderBuffer } from "../rtp/reorder.ts";
 import { SrSync } from "../rtp/timing.ts";
-import { type SdpTrack, videoTrack } from "../rtsp/tracks.ts";
+import { type SdpTrack, videoTrack } from "../format/tracks.ts";
 import type { StageCore } from "../stage.ts";
 
 /** Counters of an {@link RtpInput}. */

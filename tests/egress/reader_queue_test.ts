@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { PACKET_KIND, ReaderQueue } from "../../lib/hub/reader_queue.ts";
+import { PACKET_KIND } from "../../lib/egress/packet.ts";
+import { ReaderQueue } from "../../lib/egress/reader_queue.ts";
 
 const bytes = (n: number) => new Uint8Array(n);
 

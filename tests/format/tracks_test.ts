@@ -4,7 +4,7 @@ import {
   describeSession,
   describeTracks,
   tracksFromSdp,
-} from "../../lib/rtsp/tracks.ts";
+} from "../../lib/format/tracks.ts";
 import { parseSdp } from "../../lib/sdp/parse.ts";
 import { stringifySdp } from "../../lib/sdp/stringify.ts";
 import { hex } from "../_util/bytes.ts";

@@ -6,23 +6,7 @@
  * @module
  */
 
-/** What a queued packet is to the reader. */
-export const PACKET_KIND = {
-  /** Session replies, metadata, codec configuration: never dropped. */
-  CONTROL: 0,
-  /** A point a decoder can start at (video keyframe; audio in audio-only streams). */
-  KEY: 1,
-  /** Anything else: dropped while the reader skips to a keyframe. */
-  DELTA: 2,
-} as const;
-/** One of {@link PACKET_KIND}. */
-export type PacketKind = typeof PACKET_KIND[keyof typeof PACKET_KIND];
-
-/** Bytes on the wire of one protocol, shared by every reader of that format. */
-export interface Packet {
-  bytes: Uint8Array;
-  kind: PacketKind;
-}
+import { type Packet, PACKET_KIND } from "./packet.ts";
 
 /** Options of {@link ReaderQueue}. */
 export interface ReaderQueueOptions {

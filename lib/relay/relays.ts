@@ -7,7 +7,7 @@
  */
 
 import { RtmpClient } from "../client/rtmp.ts";
-import { RtspClient, type RtspTransportChoice } from "../client/rtsp.ts";
+import { RtspClient, type RtspTransportChoice } from "../client/rtsp/client.ts";
 import {
   audioSequenceHeader,
   audioTagBody,
@@ -15,15 +15,15 @@ import {
   videoSequenceHeader,
   videoTagBody,
 } from "../flv/tag_muxer.ts";
-import type { Hub, Publisher } from "../hub/registry.ts";
-import { PACKET_KIND } from "../hub/reader_queue.ts";
+import type { Hub, Publisher } from "../hub/hub.ts";
+import { PACKET_KIND } from "../egress/packet.ts";
 import type { Metadata, Stream, StreamOutput } from "../hub/stream.ts";
 import type { Logger } from "../log.ts";
 import type { Frame } from "../media/frame.ts";
 import type { AudioTrack, Track, VideoTrack } from "../media/track.ts";
 import { encodeData } from "../rtmp/command.ts";
 import { MESSAGE_TYPE } from "../rtmp/message.ts";
-import { FlvIngest } from "./flv_ingest.ts";
+import { RtmpInput } from "../ingest/rtmp_input.ts";
 
 /** The per-path keys relays read. */
 export interface RelayPathConfig {
@@ -327,7 +327,7 @@ export class Relays {
       client.close();
       publisher.close();
     };
-    const ingest = new FlvIngest(publisher);
+    const ingest = new RtmpInput(publisher);
     const ended = (async () => {
       for await (const m of client.messages()) ingest.push(m);
     })().finally(() => publisher.close());

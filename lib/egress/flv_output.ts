@@ -7,12 +7,8 @@
  */
 
 import { GopCache } from "../hub/gop_cache.ts";
-import {
-  type Packet,
-  PACKET_KIND,
-  type PacketKind,
-  type ReaderQueue,
-} from "../hub/reader_queue.ts";
+import { type Packet, PACKET_KIND, type PacketKind } from "./packet.ts";
+import type { ReaderQueue } from "./reader_queue.ts";
 import type { Metadata, StreamOutput } from "../hub/stream.ts";
 import type { Frame } from "../media/frame.ts";
 import type { AudioTrack, Track, VideoTrack } from "../media/track.ts";
@@ -34,8 +30,8 @@ import {
 } from "../rtmp/message.ts";
 import { equals } from "@std/bytes";
 
-/** One player attached to an {@link RtmpOutput}. */
-export interface RtmpReader {
+/** One player attached to an {@link FlvOutput}. */
+export interface FlvReader {
   readonly queue: ReaderQueue;
   /** `receiveAudio(false)` / `receiveVideo(false)` turn these off. @default {true} */
   audio?: boolean;
@@ -44,8 +40,8 @@ export interface RtmpReader {
   onEnd(): void;
 }
 
-/** Options of {@link RtmpOutput}. */
-export interface RtmpOutputOptions {
+/** Options of {@link FlvOutput}. */
+export interface FlvOutputOptions {
   /**
    * How tags go on the wire: RTMP chunks of `chunkSize` on `streamId`, or
    * FLV file tags (HTTP-FLV). @default {"rtmp"}
@@ -72,11 +68,11 @@ const CODEC_IDS: Record<string, number | string> = {
 };
 
 /** Encodes a stream's frames as RTMP messages (or FLV file tags) once for all its players. */
-export class RtmpOutput implements StreamOutput {
+export class FlvOutput implements StreamOutput {
   readonly #flv: boolean;
   readonly #chunkSize: number;
   readonly #streamId: number;
-  readonly #readers = new Set<RtmpReader>();
+  readonly #readers = new Set<FlvReader>();
   readonly #gop: GopCache<MediaPacket> | undefined;
   #video: VideoTrack | undefined;
   #audio: AudioTrack | undefined;
@@ -90,7 +86,7 @@ export class RtmpOutput implements StreamOutput {
   /** Frames encoded (once, whatever the number of players). */
   framesEncoded = 0;
 
-  constructor(options: RtmpOutputOptions) {
+  constructor(options: FlvOutputOptions) {
     this.#flv = options.framing === "flv";
     this.#chunkSize = options.chunkSize ?? 4096;
     this.#streamId = options.streamId ?? 1;
@@ -111,7 +107,7 @@ export class RtmpOutput implements StreamOutput {
   }
 
   /** Attaches a player: it gets metadata, codec configuration and the GOP at once. */
-  addReader(reader: RtmpReader): void {
+  addReader(reader: FlvReader): void {
     this.#readers.add(reader);
     const first = this.#gop?.items[0];
     const startMs = first === undefined ? this.#lastMs : this.#firstMs;
@@ -122,7 +118,7 @@ export class RtmpOutput implements StreamOutput {
   }
 
   /** Detaches a player. */
-  removeReader(reader: RtmpReader): void {
+  removeReader(reader: FlvReader): void {
     this.#readers.delete(reader);
   }
 
@@ -267,7 +263,7 @@ interface MediaPacket extends Packet {
   video: boolean;
 }
 
-function wants(reader: RtmpReader, video: boolean): boolean {
+function wants(reader: FlvReader, video: boolean): boolean {
   return video ? reader.video !== false : reader.audio !== false;
 }
 

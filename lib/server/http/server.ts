@@ -14,23 +14,24 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { concat } from "@std/bytes";
-import { flvHeader } from "../flv/file.ts";
-import { type Hub, HubError } from "../hub/registry.ts";
-import { PACKET_KIND, ReaderQueue } from "../hub/reader_queue.ts";
-import type { Stream } from "../hub/stream.ts";
-import type { Logger } from "../log.ts";
-import { listenError } from "../net/tcp.ts";
-import { parseAuthorization } from "../rtsp/headers/auth.ts";
+import { flvHeader } from "../../flv/file.ts";
+import { type Hub, HubError } from "../../hub/hub.ts";
+import { PACKET_KIND } from "../../egress/packet.ts";
+import { ReaderQueue } from "../../egress/reader_queue.ts";
+import type { Stream } from "../../hub/stream.ts";
+import type { Logger } from "../../log.ts";
+import { listenError } from "../../net/tcp.ts";
+import { parseAuthorization } from "../../rtsp/headers/auth.ts";
 import {
   checkQueryCredentials,
   type Credentials,
   matchesCredentials,
   requiredCredentials,
-} from "./auth.ts";
-import type { ServerConfig } from "./_config.ts";
-import { isValidPath } from "./path.ts";
-import { RtmpOutput, type RtmpReader } from "./rtmp_output.ts";
-import { ReaderLag } from "./_reader_lag.ts";
+} from "../../auth/credentials.ts";
+import type { ServerConfig } from "../_config.ts";
+import { isValidPath } from "../../hub/path.ts";
+import { FlvOutput, type FlvReader } from "../../egress/flv_output.ts";
+import { ReaderLag } from "../../egress/reader_lag.ts";
 
 /** Options of {@link HttpServer}. */
 export interface HttpServerOptions {
@@ -199,11 +200,11 @@ function text(
 }
 
 /** One HTTP-FLV player: a reader of the stream's FLV output, pulled by its response body. */
-class FlvPlayer implements RtmpReader {
+class FlvPlayer implements FlvReader {
   readonly queue: ReaderQueue;
   readonly body: ReadableStream<Uint8Array>;
   readonly #stream: Stream;
-  readonly #output: RtmpOutput;
+  readonly #output: FlvOutput;
   readonly #cfg: ServerConfig;
   readonly #log: Logger;
   readonly #onClosed: () => void;
@@ -245,7 +246,7 @@ class FlvPlayer implements RtmpReader {
     const gopCache = this.#cfg.gopCache;
     this.#output = this.#stream.output(
       "flv",
-      () => new RtmpOutput({ framing: "flv", gopCache }),
+      () => new FlvOutput({ framing: "flv", gopCache }),
     );
     const known = this.#output.hasAudio || this.#output.hasVideo;
     this.queue.offer({

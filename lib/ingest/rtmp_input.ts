@@ -8,7 +8,7 @@
 
 import { FlvTagDemuxer } from "../flv/tag_demuxer.ts";
 import type { FlvTag } from "../flv/tag.ts";
-import type { Publisher } from "../hub/registry.ts";
+import type { Publisher } from "../hub/hub.ts";
 import type { Track } from "../media/track.ts";
 import { Unwrapper32 } from "../media/time.ts";
 import { parseAggregate } from "../rtmp/aggregate.ts";
@@ -16,7 +16,7 @@ import { decodeData } from "../rtmp/command.ts";
 import { MESSAGE_TYPE, type RtmpMessage } from "../rtmp/message.ts";
 
 /** Feeds one RTMP stream's media and data messages to a publisher. */
-export class FlvIngest {
+export class RtmpInput {
   readonly #publisher: Pick<
     Publisher,
     "setTrack" | "setMetadata" | "writeFrame"

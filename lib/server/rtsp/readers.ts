@@ -5,12 +5,17 @@
  * @module
  */
 
-import { type Packet, ReaderQueue } from "../hub/reader_queue.ts";
-import type { Stream } from "../hub/stream.ts";
-import type { BatchWriter } from "../net/batch_writer.ts";
-import type { Transport } from "../rtsp/headers/transport.ts";
-import { interleavedHeader } from "../rtsp/interleaved.ts";
-import type { RtpStart, RtspOutput, RtspReader } from "./rtsp_output.ts";
+import type { Packet } from "../../egress/packet.ts";
+import { ReaderQueue } from "../../egress/reader_queue.ts";
+import type { Stream } from "../../hub/stream.ts";
+import type { BatchWriter } from "../../net/batch_writer.ts";
+import type { Transport } from "../../rtsp/headers/transport.ts";
+import { interleavedHeader } from "../../rtsp/interleaved.ts";
+import type {
+  RtpOutput,
+  RtpReader,
+  RtpStart,
+} from "../../egress/rtp_output.ts";
 
 /** How a set-up track travels. */
 export type TrackTransport =
@@ -62,7 +67,7 @@ function sharedHeader(channel: number, length: number): Uint8Array {
  * its packets wait until the answer is queued, since media must not go out
  * before it (ffmpeg drops media that comes first).
  */
-abstract class HeldReader implements RtspReader {
+abstract class HeldReader implements RtpReader {
   #held: [number, Packet, boolean][] | undefined = [];
 
   offer(trackId: number, packet: Packet, rtcp: boolean): void {
@@ -220,7 +225,7 @@ export class UdpReader extends HeldReader {
 /** A PLAY session's link to its stream. */
 export interface PlayLink {
   stream: Stream;
-  output: RtspOutput;
+  output: RtpOutput;
   reader: TcpReader | UdpReader;
   starts: RtpStart[];
 }

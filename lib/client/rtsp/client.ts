@@ -7,44 +7,45 @@
  * @module
  */
 
-import type { Publisher } from "../hub/registry.ts";
-import { PACKET_KIND, ReaderQueue } from "../hub/reader_queue.ts";
-import type { Stream } from "../hub/stream.ts";
-import { BatchWriter } from "../net/batch_writer.ts";
-import { closeQuietly, connectTcp } from "../net/tcp.ts";
-import { listenUdp, receiveDatagrams } from "../net/udp.ts";
-import { decodeRtcp, encodeRtcp } from "../rtp/rtcp.ts";
-import { ProtocolError } from "../errors.ts";
-import { RtspFramer } from "../rtsp/framer.ts";
+import type { Publisher } from "../../hub/hub.ts";
+import { PACKET_KIND } from "../../egress/packet.ts";
+import { ReaderQueue } from "../../egress/reader_queue.ts";
+import type { Stream } from "../../hub/stream.ts";
+import { BatchWriter } from "../../net/batch_writer.ts";
+import { closeQuietly, connectTcp } from "../../net/tcp.ts";
+import { listenUdp, receiveDatagrams } from "../../net/udp.ts";
+import { decodeRtcp, encodeRtcp } from "../../rtp/rtcp.ts";
+import { ProtocolError } from "../../errors.ts";
+import { RtspFramer } from "../../rtsp/framer.ts";
 import {
   type AuthChallenge,
   digestAuthorization,
   parseWwwAuthenticate,
   stringifyAuthorization,
-} from "../rtsp/headers/auth.ts";
-import { parseMethodList } from "../rtsp/headers/mod.ts";
-import { parseSession } from "../rtsp/headers/session.ts";
+} from "../../rtsp/headers/auth.ts";
+import { parseMethodList } from "../../rtsp/headers/mod.ts";
+import { parseSession } from "../../rtsp/headers/session.ts";
 import {
   parseTransport,
   stringifyTransport,
   type Transport,
-} from "../rtsp/headers/transport.ts";
-import { interleavedHeader } from "../rtsp/interleaved.ts";
-import { encodeRequest, type RtspResponse } from "../rtsp/message.ts";
-import { baseUrl, resolveControl } from "../rtsp/url.ts";
+} from "../../rtsp/headers/transport.ts";
+import { interleavedHeader } from "../../rtsp/interleaved.ts";
+import { encodeRequest, type RtspResponse } from "../../rtsp/message.ts";
+import { baseUrl, resolveControl } from "../../rtsp/url.ts";
 import {
   describeSession,
   describeTracks,
   type SdpTrack,
   tracksFromSdp,
-} from "../rtsp/tracks.ts";
-import { parseSdp } from "../sdp/parse.ts";
-import { stringifySdp } from "../sdp/stringify.ts";
-import type { Sdp } from "../sdp/types.ts";
-import { RtpInput } from "../server/rtp_input.ts";
-import { RtspOutput, type RtspReader } from "../server/rtsp_output.ts";
-import { withTimeout } from "./_timeout.ts";
-import type { Packet } from "../hub/reader_queue.ts";
+} from "../../format/tracks.ts";
+import { parseSdp } from "../../sdp/parse.ts";
+import { stringifySdp } from "../../sdp/stringify.ts";
+import type { Sdp } from "../../sdp/types.ts";
+import { RtpInput } from "../../ingest/rtp_input.ts";
+import { RtpOutput, type RtpReader } from "../../egress/rtp_output.ts";
+import { withTimeout } from "../_timeout.ts";
+import type { Packet } from "../../egress/packet.ts";
 
 /** How RTP travels. `automatic` tries UDP and falls back to TCP. */
 export type RtspTransportChoice = "udp" | "tcp" | "automatic";
@@ -143,8 +144,8 @@ export class RtspClient {
   #closed = false;
   #onEnd: ((e: Error | undefined) => void) | undefined;
   #lastRtp = 0;
-  #output: RtspOutput | undefined;
-  #reader: RtspReader | undefined;
+  #output: RtpOutput | undefined;
+  #reader: RtpReader | undefined;
   #stream: Stream | undefined;
   readonly #ourSsrc = crypto.getRandomValues(new Uint32Array(1))[0]!;
   /** Transport used for RTP once set up. */
@@ -361,7 +362,7 @@ export class RtspClient {
     this.#onEnd = options.onEnd;
     this.#startKeepAlive();
     this.#stream = stream;
-    this.#output = stream.output("rtsp", () => new RtspOutput());
+    this.#output = stream.output("rtsp", () => new RtpOutput());
     this.#reader = {
       offer: (trackId, packet, rtcp) => this.#sendMedia(trackId, packet, rtcp),
       onEnd: () => this.#end(new Error("the stream ended")),

@@ -3,16 +3,16 @@
  * auth, and the request shapes behind live555's CVEs (INTEROP.md).
  */
 import assert from "node:assert/strict";
-import { RtmpClient } from "../../lib/client/rtmp.ts";
+import { RtmpClient } from "../../../lib/client/rtmp.ts";
 import {
   digestAuthorization,
   parseWwwAuthenticate,
   stringifyAuthorization,
-} from "../../lib/rtsp/headers/auth.ts";
-import { decodeRtpPacket } from "../../lib/rtp/packet.ts";
-import { RawRtsp } from "../_util/rtsp_raw.ts";
-import { fixtureTags } from "../_util/flv_fixture.ts";
-import { startTestSluice, type TestSluice } from "../_util/sluice.ts";
+} from "../../../lib/rtsp/headers/auth.ts";
+import { decodeRtpPacket } from "../../../lib/rtp/packet.ts";
+import { RawRtsp } from "../../_util/rtsp_raw.ts";
+import { fixtureTags } from "../../_util/flv_fixture.ts";
+import { startTestSluice, type TestSluice } from "../../_util/sluice.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
