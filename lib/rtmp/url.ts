@@ -5,6 +5,10 @@
  * @module
  */
 
+// The one reading of a stream path for every protocol; it imports nothing,
+// so this stage still needs nothing of the hub's (LAYOUT.md).
+import { parsePath } from "../hub/path.ts";
+
 /** Where an RTMP URL points: `rtmp://host[:port]/app[/instance]/name[?query]`. */
 export interface RtmpUrl {
   hostname: string;
@@ -38,15 +42,16 @@ export function parseRtmpUrl(url: string): RtmpUrl {
 
 /**
  * The hub path of `app` + `name`: `live` + `cam1?token=x` is `live/cam1`.
- * The query is left out (credentials travel there) and slashes are
- * collapsed; an empty name gives `undefined`. Whether the path may name a
- * stream is the hub's to say.
+ * The query is left out (credentials travel there); the rest is read by
+ * {@link parsePath} as it came in the command, so `../x`, `%2e%2e` or a
+ * backslash in either part is refused rather than resolved, and a name that
+ * is percent-encoded names the same path as over RTSP and HTTP. An empty
+ * name gives `undefined`.
  */
 export function rtmpPath(app: string, name: string): string | undefined {
   const q = name.indexOf("?");
   const bare = q === -1 ? name : name.slice(0, q);
   const appBare = app.split("?")[0]!;
-  const segments = `${appBare}/${bare}`.split("/").filter((s) => s !== "");
-  if (segments.length < 1 || bare.replaceAll("/", "") === "") return undefined;
-  return segments.join("/");
+  if (bare.replaceAll("/", "") === "") return undefined;
+  return parsePath(`${appBare}/${bare}`);
 }

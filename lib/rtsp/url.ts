@@ -5,6 +5,9 @@
  *
  * @module
  */
+// The one reading of a stream path for every protocol; it imports nothing,
+// so this stage still needs nothing of the hub's (LAYOUT.md).
+import { parsePath } from "../hub/path.ts";
 import type { RtspHeaders } from "./message.ts";
 
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
@@ -48,21 +51,19 @@ export function resolveControl(
 }
 
 /**
- * The path of a request URL: without scheme, authority, query and fragment,
- * without leading, trailing or doubled slashes, percent-decoded. `*` and an
- * undecodable path give `undefined`.
+ * The stream path of a request URL: without scheme, authority, query and
+ * fragment, read by {@link parsePath} from the text as the client sent it,
+ * so `rtsp://h/live/../cam` is refused rather than read as `cam`. A URL
+ * without a path (`rtsp://h:8554/`) gives `""`, the server's root, which no
+ * stream has; `*`, and a path `parsePath` refuses, give `undefined`.
  */
 export function rtspPath(url: string): string | undefined {
   if (url === "*") return undefined;
   let path = url.replace(ORIGIN, "");
   const end = path.search(/[?#]/);
   if (end >= 0) path = path.slice(0, end);
-  path = path.split("/").filter((s) => s !== "").join("/");
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return undefined;
-  }
+  if (/^\/*$/.test(path)) return "";
+  return parsePath(path);
 }
 
 /**

@@ -141,3 +141,26 @@ Deno.test("rtspPath and sameResource ignore scheme, authority, query and slashes
   assert.ok(!sameResource("rtsp://h/live/cam", "rtsp://h/live/other"));
   assert.ok(!sameResource("*", "*"));
 });
+
+// RFC 3986 §3.3: dot-segments are refused as sent, never resolved into another path
+const REFUSED_URLS: [string, string][] = [
+  ["a parent segment", "rtsp://h:8554/live/../../etc/passwd"],
+  ["an encoded parent segment", "rtsp://h/live/%2e%2e/cam"],
+  ["a double-encoded slash", "rtsp://h/live/..%252fcam"],
+  ["a backslash", "rtsp://h/live\\..\\cam"],
+  ["an encoded NUL", "rtsp://h/live/cam%00"],
+  ["a relative path with a parent segment (Bosch BVMS shape)", "/live/../cam"],
+];
+for (const [name, url] of REFUSED_URLS) {
+  Deno.test(`rtspPath refuses ${name}`, () => {
+    assert.equal(rtspPath(url), undefined);
+    assert.equal(matchPath(url, "cam"), undefined);
+    assert.ok(!sameResource(url, "rtsp://h/cam"));
+  });
+}
+
+Deno.test("rtspPath gives the root as an empty path", () => {
+  assert.equal(rtspPath("rtsp://h:8554/"), "");
+  assert.equal(rtspPath("rtsp://h:8554"), "");
+  assert.ok(sameResource("rtsp://h:8554/", "rtsp://h:8554"));
+});
