@@ -1,26 +1,35 @@
 /**
- * The load client processes of one run, seen from the runner: each runs a
- * player module (`_players.ts`, `_rtsp_players.ts`) and speaks the line
- * protocol of `_crowd.ts` over its stdin and stdout.
+ * The load client processes of one run, seen from the runner: each runs
+ * `_crowd.ts` and speaks its line protocol over stdin and stdout.
  *
  * @module
  */
 
 import type { ClientLine } from "./_crowd.ts";
-import type { Running } from "./_peers.ts";
-import type { RunnerOptions } from "./_runner.ts";
+import type { Protocol } from "./_players/mod.ts";
+import { kill, type Running, sleep } from "./_proc.ts";
 
-/** How to start the load client processes of one run. */
+/** How the players of a run are split and paced: the runner's flags. */
+export interface ClientOptions {
+  clientProcs: number;
+  waveSize: number;
+  waveMs: number;
+  readTickMs: number;
+  warmup: number;
+  seconds: number;
+}
+
+/** What the players of one run play. */
 export interface ClientSpec {
-  /** The player module next to this file: `_players.ts`. */
-  script: string;
+  protocol: Protocol;
   /** The port players connect to. */
   port: number;
-  /** Flags of the player module beyond the common ones. */
+  /** The stream's path: `live/bench`. */
+  path: string;
+  /** Flags of `_crowd.ts` beyond the common ones. */
   flags?: string[];
-  /** Flags of `deno run` beyond `-A`. */
-  denoFlags?: string[];
-  cwd?: string;
+  /** The repository root: the clients run there with its deno.json. */
+  repo: string;
   /** After `stop()`'s grace, how long the players may still take to close before SIGKILL. */
   closeMs: number;
 }
@@ -41,7 +50,7 @@ export class ClientProc implements Running {
     this.#closeMs = spec.closeMs;
     this.#child = new Deno.Command(Deno.execPath(), {
       args,
-      cwd: spec.cwd,
+      cwd: spec.repo,
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
@@ -119,32 +128,21 @@ export class ClientProc implements Running {
     await this.#stdin.write(new TextEncoder().encode(`${cmd}\n`));
   }
 
+  /** `stop` on stdin, SIGKILL when the players take longer than `graceMs` plus their close time. */
   async stop(graceMs = 3000): Promise<void> {
     if (!this.#exited) {
       await this.send("stop").catch(() => {});
-      const t = setTimeout(() => {
-        try {
-          this.#child.kill("SIGKILL");
-        } catch {
-          // gone
-        }
-      }, graceMs + this.#closeMs);
+      const t = setTimeout(
+        () => kill(this.#child, "SIGKILL"),
+        graceMs + this.#closeMs,
+      );
       await this.#status;
       clearTimeout(t);
     }
     await this.#stdin.close().catch(() => {});
-    await Promise.race([
-      this.#reading,
-      new Promise((r) => setTimeout(r, 1000)),
-    ]);
+    await Promise.race([this.#reading, sleep(1000)]);
   }
 }
-
-/** What {@link startClients} needs of the runner's flags. */
-export type ClientOptions = Pick<
-  RunnerOptions,
-  "clientProcs" | "waveSize" | "waveMs" | "readTickMs" | "warmup" | "seconds"
->;
 
 /** `n` players split over `opts.clientProcs` processes (the first ones take the remainder); logs go to `dir`. */
 export function startClients(
@@ -161,9 +159,12 @@ export function startClients(
     const args = [
       "run",
       "-A",
-      ...spec.denoFlags ?? [],
-      new URL(`./${spec.script}`, import.meta.url).pathname,
+      "--unstable-net",
+      `--config=${spec.repo}/deno.json`,
+      new URL("./_crowd.ts", import.meta.url).pathname,
+      `--protocol=${spec.protocol}`,
       `--port=${spec.port}`,
+      `--path=${spec.path}`,
       `--n=${share}`,
       ...spec.flags ?? [],
       `--wave-size=${opts.waveSize}`,
@@ -171,8 +172,7 @@ export function startClients(
       `--read-tick-ms=${opts.readTickMs}`,
       `--max-seconds=${Math.ceil(opts.warmup + opts.seconds + 120)}`,
     ];
-    const c = new ClientProc(args, `${dir}/client${i}.log`, spec);
-    clients.push(c);
+    clients.push(new ClientProc(args, `${dir}/client${i}.log`, spec));
   }
   return clients;
 }

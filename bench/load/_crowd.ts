@@ -1,36 +1,25 @@
 /**
- * What the RTMP and RTSP load clients (`_players.ts`, `_rtsp_players.ts`)
- * share: the read tick of counting players, starting players in waves, and
- * the line protocol a load client process speaks with its runner.
+ * A load client process of the fan-out runner: N players of one protocol,
+ * started in waves, driven over stdin and stdout.
+ *
+ * ```
+ * deno run -A bench/load/_crowd.ts --protocol rtmp|rtsp-tcp|rtsp-udp|flv --port P --n N
+ *   [--host 127.0.0.1] [--path live/bench] [--wave-size 50] [--wave-ms 100] [--read-tick-ms 50]
+ *   [--first-frame-timeout-ms 15000] [--step-timeout-ms 10000] [--keepalive-ms 20000] [--max-seconds 300]
+ * ```
  *
  * The protocol: the runner writes lines on stdin, the client answers with
  * JSON lines ({@link ClientLine}) on stdout. `mark` → a `mark` line with
  * every player's byte count; `stop` → the players stop, a `final` line, exit.
- * A `ready` line comes by itself once every player has a frame or an error.
+ * A `ready` line comes by itself once every player has a keyframe or an
+ * error. The process exits with 3 after `--max-seconds`, a bound the runner
+ * never reaches.
  *
  * @module
  */
 
-/** What every player measures; times in ms, `undefined` until they happen. */
-export interface CrowdResult {
-  /** ms from the start of TCP connect to the first frame. */
-  ttffConnectMs: number | undefined;
-  /** ms from asking to play to the first frame. */
-  ttffPlayMs: number | undefined;
-  /** RTSP players: ms from PLAY to the first packet of a keyframe. */
-  keyframePlayMs?: number | undefined;
-  /** Bytes counted so far. */
-  bytes: number;
-  /** Why it stopped early, if it did. */
-  error: string | undefined;
-}
-
-/** A player {@link startCrowd} can start. */
-export interface CrowdPlayer {
-  readonly result: CrowdResult;
-  /** Plays until stopped or an error, calling `onFirstFrame` once it plays; never rejects. */
-  run(onFirstFrame?: () => void): Promise<unknown>;
-}
+import { Flags } from "./_flags.ts";
+import { createPlayer, type Player, PROTOCOLS } from "./_players/mod.ts";
 
 /** One JSON line of a load client: every player's counters at `atMs`. */
 export interface ClientLine {
@@ -40,107 +29,42 @@ export interface ClientLine {
   bytes: number[];
   ttffConnectMs: (number | null)[];
   ttffPlayMs: (number | null)[];
-  /** RTSP players only: ms from PLAY to the first keyframe. */
-  keyframePlayMs?: (number | null)[];
+  keyframePlayMs: (number | null)[];
   errors: (string | null)[];
 }
 
-// One shared tick for all counting players: a promise that resolves every readTickMs.
-let tickPromise: Promise<void> = Promise.resolve();
-let tickResolve: (() => void) | undefined;
-let tickTimer: ReturnType<typeof setInterval> | undefined;
-let tickUsers = 0;
-
-/** Joins the shared read tick (started at the first user, every `ms`; 0 never ticks). */
-export function startTick(ms: number): void {
-  tickUsers++;
-  if (tickTimer !== undefined || ms <= 0) return;
-  tickPromise = new Promise((r) => tickResolve = r);
-  tickTimer = setInterval(() => {
-    const r = tickResolve;
-    tickPromise = new Promise((res) => tickResolve = res);
-    r?.();
-  }, ms);
-}
-
-/** Leaves the shared read tick; the last user stops it. */
-export function stopTick(): void {
-  tickUsers--;
-  if (tickUsers > 0 || tickTimer === undefined) return;
-  clearInterval(tickTimer);
-  tickTimer = undefined;
-  tickResolve?.();
-}
-
-/** Resolves at the next shared tick (at once when none runs). */
-export function tick(): Promise<void> {
-  return tickPromise;
-}
-
-/** Calls `fail` when `player` does not play `ms` from now; clear the timer when it ends. */
-export function keyframeDeadline(
-  ms: number,
-  player: { readonly playing: boolean },
-  fail: (error: string) => void,
-): ReturnType<typeof setTimeout> {
-  return setTimeout(() => {
-    if (!player.playing) fail(`no keyframe within ${ms} ms`);
-  }, ms);
-}
-
-/** `e` as a player's error: `Name: message`. */
-export function errorText(e: unknown): string {
-  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-}
-
-/** Writes all of `bytes`, however many writes it takes. */
-export async function writeAll(
-  conn: Deno.TcpConn,
-  bytes: Uint8Array,
-): Promise<void> {
-  let off = 0;
-  while (off < bytes.length) {
-    off += await conn.write(off === 0 ? bytes : bytes.subarray(off));
-  }
-}
-
 /** Options of {@link startCrowd}. */
-export interface CrowdOptions<P> {
+export interface CrowdOptions {
   /** Players started per wave. @default {50} */
   waveSize?: number;
   /** Ms between waves. @default {100} */
   waveMs?: number;
-  /** Ends one player (bounded by 5 s for all of them together). */
-  stop(player: P): void | Promise<void>;
 }
 
 /** A started crowd of players. */
-export interface Crowd<P> {
-  readonly players: P[];
-  /** Resolves once every player has a frame or an error. */
+export interface Crowd {
+  readonly players: Player[];
+  /** Resolves once every player has a keyframe or an error. */
   readonly settled: Promise<void>;
-  /** Stops every player and waits (bounded) for them to end. */
+  /** Stops every player and waits (at most 5 + 5 s) for them to end. */
   close(): Promise<void>;
 }
 
 /** Starts `n` players made by `make`, in waves. */
-export function startCrowd<P extends CrowdPlayer>(
+export function startCrowd(
   n: number,
-  make: () => P,
-  options: CrowdOptions<P>,
-): Crowd<P> {
+  make: () => Player,
+  options: CrowdOptions = {},
+): Crowd {
   const waveSize = options.waveSize ?? 50;
   const waveMs = options.waveMs ?? 100;
-  const players: P[] = [];
+  const players: Player[] = [];
   const runs: Promise<unknown>[] = [];
   let stopped = false;
   let outstanding = n;
   let settle!: () => void;
   const settled = new Promise<void>((r) => settle = r);
   if (n === 0) settle();
-  const done = () => {
-    if (--outstanding === 0) settle();
-  };
   const launch = (async () => {
     for (let i = 0; i < n && !stopped; i += waveSize) {
       for (let j = i; j < Math.min(n, i + waveSize); j++) {
@@ -148,10 +72,9 @@ export function startCrowd<P extends CrowdPlayer>(
         players.push(p);
         let counted = false;
         const once = () => {
-          if (!counted) {
-            counted = true;
-            done();
-          }
+          if (counted) return;
+          counted = true;
+          if (--outstanding === 0) settle();
         };
         runs.push(p.run(once).then((r) => (once(), r)));
       }
@@ -164,7 +87,7 @@ export function startCrowd<P extends CrowdPlayer>(
     async close() {
       stopped = true;
       await launch;
-      await within(Promise.all(players.map((p) => options.stop(p))), 5000);
+      await within(Promise.all(players.map((p) => p.stop())), 5000);
       await within(Promise.all(runs), 5000);
     },
   };
@@ -177,52 +100,29 @@ async function within(p: Promise<unknown>, ms: number): Promise<void> {
   clearTimeout(t);
 }
 
-/** Options of {@link serveCrowd}. */
-export interface ServeOptions<P> extends Pick<CrowdOptions<P>, "stop"> {
-  /** The per-player times each line carries, after `bytes`. */
-  times: readonly ("ttffConnectMs" | "ttffPlayMs" | "keyframePlayMs")[];
-}
-
-/**
- * A load client process: starts the crowd `--n`, `--wave-size`, `--wave-ms`
- * ask for, speaks the line protocol on stdin and stdout until `stop`, then
- * exits (or exits with 3 after `--max-seconds`, a bound the runner never
- * reaches).
- */
-export async function serveCrowd<P extends CrowdPlayer>(
-  args: Map<string, string>,
-  make: () => P,
-  options: ServeOptions<P>,
-): Promise<never> {
-  const crowd = startCrowd(Number(args.get("n") ?? "1"), make, {
-    waveSize: Number(args.get("wave-size") ?? "50"),
-    waveMs: Number(args.get("wave-ms") ?? "100"),
-    stop: options.stop,
-  });
+/** Runs `crowd` under the line protocol until `stop`, then exits. */
+async function serve(crowd: Crowd, maxSeconds: number): Promise<never> {
   const snapshot = (type: ClientLine["type"]) => {
-    const ps = crowd.players;
-    const line: Record<string, unknown> = {
+    const rs = crowd.players.map((p) => p.result);
+    const line: ClientLine = {
       type,
       atMs: performance.now(),
-      bytes: ps.map((p) => p.result.bytes),
+      bytes: rs.map((r) => r.bytes),
+      ttffConnectMs: rs.map((r) => r.ttffConnectMs ?? null),
+      ttffPlayMs: rs.map((r) => r.ttffPlayMs ?? null),
+      keyframePlayMs: rs.map((r) => r.keyframePlayMs ?? null),
+      errors: rs.map((r) => r.error ?? null),
     };
-    for (const k of options.times) {
-      line[k] = ps.map((p) => p.result[k] ?? null);
-    }
-    line.errors = ps.map((p) => p.result.error ?? null);
     console.log(JSON.stringify(line));
   };
-  const hardStop = setTimeout(
-    () => Deno.exit(3),
-    Number(args.get("max-seconds") ?? "300") * 1000,
-  );
+  const hardStop = setTimeout(() => Deno.exit(3), maxSeconds * 1000);
   crowd.settled.then(() => snapshot("ready"));
   const decoder = new TextDecoder();
   let line = "";
+  let stop = false;
   for await (const chunk of Deno.stdin.readable) {
     line += decoder.decode(chunk, { stream: true });
     let nl: number;
-    let stop = false;
     while ((nl = line.indexOf("\n")) >= 0) {
       const cmd = line.slice(0, nl).trim();
       line = line.slice(nl + 1);
@@ -237,16 +137,32 @@ export async function serveCrowd<P extends CrowdPlayer>(
   Deno.exit(0);
 }
 
-/** `--name value` and `--name=value` flags; a later one wins. */
-export function parseFlags(argv: string[]): Map<string, string> {
-  const m = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a.startsWith("--")) {
-      const eq = a.indexOf("=");
-      if (eq > 0) m.set(a.slice(2, eq), a.slice(eq + 1));
-      else m.set(a.slice(2), argv[++i] ?? "");
-    }
-  }
-  return m;
+if (import.meta.main) {
+  const flags = new Flags(Deno.args);
+  const protocol = flags.oneOf("protocol", PROTOCOLS);
+  const target = {
+    hostname: flags.string("host", "127.0.0.1"),
+    port: flags.number("port", undefined, 1, 65535),
+    path: flags.string("path", "live/bench"),
+  };
+  const options = {
+    readTickMs: flags.number("read-tick-ms", 50, 0, 1000),
+    firstFrameTimeoutMs: flags.number(
+      "first-frame-timeout-ms",
+      15_000,
+      1,
+      120_000,
+    ),
+    stepTimeoutMs: flags.number("step-timeout-ms", 10_000, 1, 60_000),
+    keepAliveMs: flags.number("keepalive-ms", 20_000, 0, 60_000),
+  };
+  const n = flags.number("n", 1, 1, 5000);
+  const crowdOptions = {
+    waveSize: flags.number("wave-size", 50, 1, 5000),
+    waveMs: flags.number("wave-ms", 100, 0, 10_000),
+  };
+  const maxSeconds = flags.number("max-seconds", 300, 1, 3600);
+  flags.checkAllRead();
+  const make = () => createPlayer(protocol, target, options);
+  await serve(startCrowd(n, make, crowdOptions), maxSeconds);
 }

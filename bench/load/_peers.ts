@@ -1,144 +1,202 @@
 /**
- * Starts and stops the servers under test (Sluice, nginx with the RTMP
- * module, Node-Media-Server) and the ffmpeg publisher, each on 127.0.0.1
- * with a free port and a temporary directory.
+ * The servers under test: Sluice (`deno run -A server.ts`), nginx with the
+ * RTMP module, Node-Media-Server and gst-rtsp-server (`gst_rtsp_server.py`),
+ * each on 127.0.0.1 with fresh ports and a temporary directory, fed the
+ * input by an ffmpeg publisher over RTMP (gst-rtsp-server reads the file
+ * itself). Also which server plays which protocol, what is installed, and
+ * the versions a report states.
  *
  * @module
  */
 
-/** The servers the benchmark knows. */
-export const SERVER_KINDS = ["sluice", "nginx", "nms"] as const;
+import { type Input, startPublisher } from "./_input.ts";
+import type { Protocol } from "./_players/mod.ts";
+import {
+  freePort,
+  type Running,
+  spawn,
+  versionOf,
+  waitForPort,
+} from "./_proc.ts";
+
+/** The servers the runner knows. */
+export const SERVER_KINDS = ["sluice", "nginx", "nms", "gst"] as const;
 /** One of {@link SERVER_KINDS}. */
 export type ServerKind = typeof SERVER_KINDS[number];
 
-/** A started child process. */
-export interface Running {
-  /** The process whose tree is measured. */
-  readonly pid: number;
-  /** Whether it has exited. */
-  readonly exited: boolean;
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves when it has exited. */
-  stop(graceMs?: number): Promise<void>;
-}
+/**
+ * The servers that play each protocol, Sluice first. nginx-rtmp (Debian's
+ * libnginx-mod-rtmp) serves no HTTP-FLV: that is the nginx-http-flv-module
+ * fork, which Debian does not package. Node-Media-Server serves HTTP-FLV at
+ * `/<app>/<name>.flv` on its HTTP port.
+ */
+export const SERVERS_OF: Readonly<Record<Protocol, readonly ServerKind[]>> = {
+  rtmp: ["sluice", "nginx", "nms"],
+  "rtsp-tcp": ["sluice", "gst"],
+  "rtsp-udp": ["sluice", "gst"],
+  flv: ["sluice", "nms"],
+};
 
-/** A started server. */
-export interface Server extends Running {
-  readonly kind: ServerKind;
-  readonly port: number;
-  /** The server's own log file (stdout and stderr). */
-  readonly logPath: string;
-}
+/** The path every server serves the stream at: `rtmp://…/live/bench`, `/live/bench.flv`. */
+export const STREAM_PATH = "live/bench";
+
+/** python3-gst is a Debian package: pyenv's python3 cannot import gi. */
+const PYTHON = "/usr/bin/python3";
+const NGINX_MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so";
 
 /** Where things live. */
 export interface PeerPaths {
   /** The repository root (server.ts). */
   repo: string;
-  /** bench/load/.peers: node_modules of node-media-server, the input file. */
+  /** bench/load/.peers: node_modules of node-media-server, the input files. */
   peers: string;
 }
 
-const NGINX_MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so";
-
-/** A TCP or UDP port nobody uses right now (bind to 0, read it, close). */
-export function freePort(transport: "tcp" | "udp" = "tcp"): number {
-  const hostname = "127.0.0.1";
-  const l = transport === "tcp"
-    ? Deno.listen({ hostname, port: 0 })
-    : Deno.listenDatagram({ transport, hostname, port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
+/** A started server, with its publisher if it has one. */
+export interface Server extends Running {
+  readonly kind: ServerKind;
+  /** The port players connect to. */
+  readonly port: number;
+  /** The server's own log file (stdout and stderr). */
+  readonly logPath: string;
+  /** The ffmpeg that publishes to it; stopped with the server. */
+  readonly publisher?: Running;
 }
 
-/** Spawns `cmd` with stdout and stderr to `logPath`, stdin closed. */
-export function spawn(
-  cmd: string,
-  args: string[],
-  logPath: string,
-  cwd?: string,
-): Running {
-  const log = Deno.openSync(logPath, {
-    write: true,
-    create: true,
-    truncate: true,
-  });
-  let child: Deno.ChildProcess;
+/** What {@link startServer} needs besides the kind and protocol. */
+export interface StartContext {
+  paths: PeerPaths;
+  /** The run's temporary directory: configs and logs. */
+  dir: string;
+  input: Input;
+  /** Called with every process as soon as it is spawned (for cleanup on errors and signals). */
+  track(proc: Running): void;
+}
+
+/**
+ * Starts `kind` serving `protocol` and, unless it reads the file itself, the
+ * publisher; resolves once players can connect and the publisher runs.
+ */
+export async function startServer(
+  kind: ServerKind,
+  protocol: Protocol,
+  ctx: StartContext,
+): Promise<Server> {
+  const { paths, dir } = ctx;
+  const logPath = `${dir}/${kind}.log`;
+  const rtmpPort = freePort();
+  let port = rtmpPort;
+  let proc: Running;
+  switch (kind) {
+    case "sluice": {
+      const flags = ["--rtmp-address", `127.0.0.1:${rtmpPort}`];
+      if (protocol === "rtsp-tcp" || protocol === "rtsp-udp") {
+        port = freePort();
+        flags.push(
+          "--rtsp-address",
+          `127.0.0.1:${port}`,
+          "--rtp-address",
+          `127.0.0.1:${freePort("udp")}`,
+          "--rtcp-address",
+          `127.0.0.1:${freePort("udp")}`,
+        );
+      } else flags.push("--rtsp", "false");
+      if (protocol === "flv") {
+        port = freePort();
+        flags.push("--http-address", `127.0.0.1:${port}`);
+      } else flags.push("--http", "false");
+      proc = spawn(
+        Deno.execPath(),
+        [
+          "run",
+          "-A",
+          `${paths.repo}/server.ts`,
+          ...flags,
+          "--log-level",
+          "warn",
+        ],
+        logPath,
+        paths.repo,
+      );
+      break;
+    }
+    case "nginx": {
+      const conf = `${dir}/nginx.conf`;
+      Deno.mkdirSync(`${dir}/logs`, { recursive: true });
+      Deno.writeTextFileSync(conf, nginxConf(rtmpPort, dir));
+      proc = spawn(
+        "nginx",
+        ["-c", conf, "-p", `${dir}/`, "-e", `${dir}/error.log`],
+        logPath,
+        dir,
+      );
+      break;
+    }
+    case "nms": {
+      const httpPort = freePort();
+      if (protocol === "flv") port = httpPort;
+      const conf = `${dir}/nms.json`;
+      Deno.writeTextFileSync(conf, nmsConfig(rtmpPort, httpPort, dir));
+      proc = spawn(
+        "node",
+        [`${nmsRoot(paths)}/bin/app.js`, "-c", conf, "--no-admin"],
+        logPath,
+        dir,
+      );
+      break;
+    }
+    case "gst": {
+      if (ctx.input.longPath === undefined) {
+        throw new TypeError("Cannot start gst: no long input");
+      }
+      port = freePort();
+      proc = spawn(
+        PYTHON,
+        [
+          new URL("./gst_rtsp_server.py", import.meta.url).pathname,
+          String(port),
+          ctx.input.longPath,
+        ],
+        logPath,
+        dir,
+      );
+      break;
+    }
+  }
+  ctx.track(proc);
+  let publisher: Running | undefined;
   try {
-    child = new Deno.Command(cmd, {
-      args,
-      cwd,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    await waitForPort(port, 20_000, () => !proc.exited);
+    if (kind !== "gst") {
+      await waitForPort(rtmpPort, 5_000, () => !proc.exited);
+      publisher = startPublisher(
+        ctx.input.path,
+        `rtmp://127.0.0.1:${rtmpPort}/${STREAM_PATH}`,
+        `${dir}/ffmpeg.log`,
+      );
+      ctx.track(publisher);
+    }
   } catch (e) {
-    log.close();
+    await proc.stop(1000);
     throw e;
   }
-  // Both pipes into one file; bounded by what the servers log at their quietest level.
-  const sink = log.writable.getWriter();
-  const drain = async (r: ReadableStream<Uint8Array>) => {
-    for await (const c of r) await sink.write(c).catch(() => {});
-  };
-  const drained = Promise.all([drain(child.stdout), drain(child.stderr)])
-    .finally(() => sink.close().catch(() => {}));
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    return s;
-  });
   return {
-    pid: child.pid,
+    kind,
+    port,
+    logPath,
+    publisher,
+    pid: proc.pid,
     get exited() {
-      return exited;
+      return proc.exited;
     },
-    async stop(graceMs = 3000) {
-      if (!exited) {
-        try {
-          child.kill("SIGTERM");
-        } catch {
-          // already gone
-        }
-        const t = setTimeout(() => {
-          try {
-            child.kill("SIGKILL");
-          } catch {
-            // already gone
-          }
-        }, graceMs);
-        await status;
-        clearTimeout(t);
-      }
-      await Promise.race([drained, new Promise((r) => setTimeout(r, 1000))]);
+    async stop(graceMs?: number) {
+      await publisher?.stop(graceMs);
+      await proc.stop(graceMs);
     },
   };
 }
 
-/** Waits until something accepts TCP on `port`, or throws after `timeoutMs`. */
-export async function waitForPort(
-  port: number,
-  timeoutMs: number,
-  alive: () => boolean,
-): Promise<void> {
-  const until = performance.now() + timeoutMs;
-  while (performance.now() < until) {
-    if (!alive()) {
-      throw new Error(`Cannot reach port ${port}: the process exited`);
-    }
-    try {
-      const c = await Deno.connect({ hostname: "127.0.0.1", port });
-      c.close();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(
-    `Cannot reach port ${port}: nothing listens after ${timeoutMs} ms`,
-  );
-}
-
-/** The nginx.conf the benchmark runs nginx with. */
+/** The nginx.conf the runner starts nginx with. */
 export function nginxConf(port: number, dir: string): string {
   return `# written by bench/load/_peers.ts
 load_module ${NGINX_MODULE};
@@ -197,252 +255,90 @@ export function nmsConfig(
   );
 }
 
-/** Starts one server on a free port; resolves once it accepts connections. */
-export async function startServer(
-  kind: ServerKind,
-  paths: PeerPaths,
-  dir: string,
-): Promise<Server> {
-  const port = freePort();
-  const logPath = `${dir}/${kind}.log`;
-  let proc: Running;
-  switch (kind) {
-    case "sluice":
-      proc = spawnSluice(paths, logPath, [
-        "--rtmp-address",
-        `127.0.0.1:${port}`,
-        "--rtsp",
-        "false",
-      ]);
-      break;
-    case "nginx": {
-      const conf = `${dir}/nginx.conf`;
-      Deno.mkdirSync(`${dir}/logs`, { recursive: true });
-      Deno.writeTextFileSync(conf, nginxConf(port, dir));
-      proc = spawn(
-        "nginx",
-        ["-c", conf, "-p", `${dir}/`, "-e", `${dir}/error.log`],
-        logPath,
-        dir,
-      );
-      break;
-    }
-    case "nms": {
-      const conf = `${dir}/nms.json`;
-      Deno.writeTextFileSync(conf, nmsConfig(port, freePort(), dir));
-      proc = spawn(
-        "node",
-        [`${nmsRoot(paths)}/bin/app.js`, "-c", conf, "--no-admin"],
-        logPath,
-        dir,
-      );
-      break;
-    }
-  }
-  try {
-    await waitForPort(port, 20_000, () => !proc.exited);
-  } catch (e) {
-    await proc.stop(1000);
-    throw e;
-  }
-  return Object.assign(proc, { kind, port, logPath }) as Server;
-}
-
-/**
- * `deno run -A server.ts FLAGS --http false --log-level warn` in the
- * repository, logging to `logPath`: the fan-out benchmarks serve no HTTP, so
- * nothing binds port 8080 and no idle listener runs beside the peers'.
- */
-export function spawnSluice(
-  paths: PeerPaths,
-  logPath: string,
-  flags: string[],
-): Running {
-  return spawn(
-    Deno.execPath(),
-    [
-      "run",
-      "-A",
-      `${paths.repo}/server.ts`,
-      ...flags,
-      "--http",
-      "false",
-      "--log-level",
-      "warn",
-    ],
-    logPath,
-    paths.repo,
-  );
-}
-
 /** node-media-server as setup.sh installs it. */
-export function nmsRoot(paths: PeerPaths): string {
+function nmsRoot(paths: PeerPaths): string {
   return `${paths.peers}/node_modules/node-media-server`;
 }
 
-/** `ffmpeg -re -stream_loop -1 -i input -c copy -f flv rtmp://…`: publishes without re-encoding. */
-export function startPublisher(
-  input: string,
-  url: string,
-  logPath: string,
-): Running {
-  return spawn("ffmpeg", [
-    "-hide_banner",
-    "-nostdin",
-    "-loglevel",
-    "warning",
-    "-re",
-    "-stream_loop",
-    "-1",
-    "-i",
-    input,
-    "-c",
-    "copy",
-    "-f",
-    "flv",
-    url,
-  ], logPath);
-}
-
-/** Encodes the benchmark input once: 30 s, 960x540 H.264 at ~2.3 Mbit/s CBR, GOP 2 s, AAC 128 kbit/s. */
-export async function ensureInput(peers: string): Promise<string> {
-  const path = `${peers}/input_960x540_2300k_gop50.flv`;
-  if (hasFile(path)) return path;
-  Deno.mkdirSync(peers, { recursive: true });
-  await ffmpegToFile(path, "encode the input", 300_000, [
-    "-f",
-    "lavfi",
-    // Temporal noise keeps the encoder at its rate instead of far below it.
-    "-i",
-    "testsrc2=size=960x540:rate=25,noise=alls=12:allf=t",
-    "-f",
-    "lavfi",
-    "-i",
-    "sine=frequency=440:sample_rate=44100",
-    "-t",
-    "30",
-    "-map",
-    "0:v",
-    "-map",
-    "1:a",
-    "-c:v",
-    "libx264",
-    "-preset",
-    "veryfast",
-    "-profile:v",
-    "high",
-    "-pix_fmt",
-    "yuv420p",
-    "-g",
-    "50",
-    "-keyint_min",
-    "50",
-    "-sc_threshold",
-    "0",
-    "-b:v",
-    "2300k",
-    "-maxrate",
-    "2300k",
-    "-bufsize",
-    "2300k",
-    "-x264-params",
-    "nal-hrd=cbr",
-    "-c:a",
-    "aac",
-    "-b:a",
-    "128k",
-    "-ac",
-    "2",
-    "-f",
-    "flv",
-  ]);
-  return path;
-}
-
-/** Whether `path` is a file with something in it. */
-export function hasFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).size > 0;
-  } catch {
-    return false; // not there yet
+/** Why `kinds` cannot run here (not installed), or `undefined` when they can. */
+export async function missingPeer(
+  kinds: readonly ServerKind[],
+  paths: PeerPaths,
+): Promise<string | undefined> {
+  if (kinds.includes("nms")) {
+    try {
+      Deno.statSync(`${nmsRoot(paths)}/bin/app.js`);
+    } catch {
+      return "node-media-server is not installed: run bench/load/setup.sh";
+    }
   }
-}
-
-/**
- * `ffmpeg … ARGS <path>.tmp.flv`, renamed to `path` once ffmpeg succeeded, so
- * an interrupted run leaves no half-written `path`; throws "Cannot `what`: …".
- */
-export async function ffmpegToFile(
-  path: string,
-  what: string,
-  timeoutMs: number,
-  args: string[],
-): Promise<void> {
-  const tmp = `${path}.tmp.flv`;
-  const out = await new Deno.Command("ffmpeg", {
-    args: [
-      "-hide_banner",
-      "-nostdin",
-      "-loglevel",
-      "error",
-      "-y",
-      ...args,
-      tmp,
-    ],
-    stdout: "null",
-    stderr: "piped",
-    signal: AbortSignal.timeout(timeoutMs),
-  }).output();
-  if (!out.success) {
-    throw new Error(`Cannot ${what}: ${new TextDecoder().decode(out.stderr)}`);
+  if (kinds.includes("nginx")) {
+    try {
+      Deno.statSync(NGINX_MODULE);
+    } catch {
+      return `${NGINX_MODULE} is missing: run bench/load/setup.sh`;
+    }
   }
-  Deno.renameSync(tmp, path);
+  if (kinds.includes("gst")) {
+    const ok = await versionOf(PYTHON, [
+      "-c",
+      "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer; print('ok')",
+    ]);
+    if (ok !== "ok") {
+      return `${PYTHON} cannot import GstRtspServer (${ok}): run bench/load/setup.sh`;
+    }
+  }
+  return undefined;
 }
 
-/** Duration (s) and bit rate (bit/s, all streams and FLV overhead) of `input`, by ffprobe. */
-export async function probeInput(
-  input: string,
-): Promise<{ seconds: number; bitsPerSecond: number }> {
-  const out = await new Deno.Command("ffprobe", {
-    args: [
-      "-v",
-      "error",
-      "-show_entries",
-      "format=duration,size",
-      "-of",
-      "json",
-      input,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(30_000),
-  }).output();
-  const f = JSON.parse(new TextDecoder().decode(out.stdout)).format as {
-    duration: string;
-    size: string;
-  };
-  const seconds = Number(f.duration);
-  return { seconds, bitsPerSecond: (Number(f.size) * 8) / seconds };
-}
-
-/** First line of a command's output (stdout or stderr), or "missing". */
-export async function versionOf(
-  cmd: string,
-  args: string[],
-  cwd?: string,
+/** The versions a report states: deno and ffmpeg, then each peer in `kinds` as it runs. */
+export async function versions(
+  kinds: readonly ServerKind[],
+  paths: PeerPaths,
 ): Promise<string> {
-  try {
-    const out = await new Deno.Command(cmd, {
-      args,
-      cwd,
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(10_000),
-    }).output();
-    const text = new TextDecoder().decode(out.stdout) +
-      new TextDecoder().decode(out.stderr);
-    return text.trim().split("\n")[0] ?? "";
-  } catch {
-    return "missing";
+  const parts = [`deno ${Deno.version.deno} (v8 ${Deno.version.v8})`];
+  if (kinds.includes("nginx")) {
+    const [nginx, mod] = await Promise.all([
+      versionOf("nginx", ["-v"]),
+      versionOf("dpkg-query", ["-W", "-f", "${Version}", "libnginx-mod-rtmp"]),
+    ]);
+    parts.push(
+      `${nginx}, libnginx-mod-rtmp ${mod} (worker_processes 1, chunk_size 4096)`,
+    );
   }
+  if (kinds.includes("nms")) {
+    let nms = "missing";
+    try {
+      nms = JSON.parse(
+        Deno.readTextFileSync(`${nmsRoot(paths)}/package.json`),
+      ).version;
+    } catch {
+      // not installed
+    }
+    parts.push(
+      `node-media-server ${nms} on node ${await versionOf("node", [
+        "--version",
+      ])}`,
+    );
+  }
+  if (kinds.includes("gst")) {
+    const [gst, server] = await Promise.all([
+      versionOf(PYTHON, [
+        "-c",
+        "import gi; gi.require_version('Gst', '1.0'); from gi.repository import Gst; Gst.init(None); print(Gst.version_string())",
+      ]),
+      versionOf("dpkg-query", [
+        "-W",
+        "-f",
+        "${Version}",
+        "libgstrtspserver-1.0-0",
+      ]),
+    ]);
+    parts.push(
+      `${gst}, gst-rtsp-server ${server} (one shared media factory, python3-gst)`,
+    );
+  }
+  const ffmpeg = await versionOf("ffmpeg", ["-version"]);
+  parts.push(ffmpeg.split(" Copyright")[0] ?? ffmpeg);
+  return parts.join("; ");
 }

@@ -1,259 +1,141 @@
 /**
- * CPU time and resident memory of a process tree, read from Linux `/proc`
- * (proc(5): `/proc/<pid>/stat` fields 14 and 15 are utime and stime in clock
- * ticks, `/proc/<pid>/status` `VmRSS` is kB). A tree is the process and all
- * its descendants, so nginx's master and worker or a wrapper and its child
- * count as one server.
+ * Child processes of the fan-out runner: start one with its output in a log
+ * file, stop it (SIGTERM, then SIGKILL), wait until it listens, find a free
+ * port, read a tool's version. Everything binds to 127.0.0.1.
  *
  * @module
  */
 
-/** Clock ticks per second (`getconf CLK_TCK`; 100 on every Linux we run on). */
-const CLK_TCK = 100;
-
-/** One reading of a process tree. */
-export interface TreeSample {
-  /** `performance.now()` when read, ms. */
-  atMs: number;
-  /** utime + stime over the tree, seconds. */
-  cpuSeconds: number;
-  /** stime over the tree, seconds (the kernel's share: syscalls, loopback TCP). */
-  systemSeconds: number;
-  /** Sum of VmRSS over the tree, bytes (shared pages count once per process). */
-  rssBytes: number;
-  /** Minor page faults over the tree (field 10 of stat): fresh memory being touched. */
-  minorFaults: number;
-  /** Processes in the tree. */
-  pids: number[];
+/** A started child process. */
+export interface Running {
+  /** The process whose tree is measured. */
+  readonly pid: number;
+  /** Whether it has exited. */
+  readonly exited: boolean;
+  /** Stops it, SIGKILL after `graceMs`; resolves when it has exited. */
+  stop(graceMs?: number): Promise<void>;
 }
 
-/** The children of `pid` (all threads), from `/proc/<pid>/task/<tid>/children`. */
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  let tasks: Iterable<Deno.DirEntry>;
+/** Resolves after `ms`. */
+export const sleep = (ms: number): Promise<void> =>
+  new Promise<void>((r) => setTimeout(r, ms));
+
+/** A TCP or UDP port nobody uses right now (bind to 0, read it, close). */
+export function freePort(transport: "tcp" | "udp" = "tcp"): number {
+  const hostname = "127.0.0.1";
+  const l = transport === "tcp"
+    ? Deno.listen({ hostname, port: 0 })
+    : Deno.listenDatagram({ transport, hostname, port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** Spawns `cmd` with stdout and stderr to `logPath`, stdin closed. */
+export function spawn(
+  cmd: string,
+  args: string[],
+  logPath: string,
+  cwd?: string,
+): Running {
+  const log = Deno.openSync(logPath, {
+    write: true,
+    create: true,
+    truncate: true,
+  });
+  let child: Deno.ChildProcess;
   try {
-    tasks = Deno.readDirSync(`/proc/${pid}/task`);
-  } catch {
-    return out; // gone
+    child = new Deno.Command(cmd, {
+      args,
+      cwd,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  } catch (e) {
+    log.close();
+    throw e;
   }
-  for (const t of tasks) {
-    try {
-      const text = Deno.readTextFileSync(
-        `/proc/${pid}/task/${t.name}/children`,
-      );
-      for (const s of text.trim().split(/\s+/)) {
-        if (s !== "") out.push(Number(s));
+  // Both pipes into one file; bounded by what the servers log at their quietest level.
+  const sink = log.writable.getWriter();
+  const drain = async (r: ReadableStream<Uint8Array>) => {
+    for await (const c of r) await sink.write(c).catch(() => {});
+  };
+  const drained = Promise.all([drain(child.stdout), drain(child.stderr)])
+    .finally(() => sink.close().catch(() => {}));
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  return {
+    pid: child.pid,
+    get exited() {
+      return exited;
+    },
+    async stop(graceMs = 3000) {
+      if (!exited) {
+        kill(child, "SIGTERM");
+        const t = setTimeout(() => kill(child, "SIGKILL"), graceMs);
+        await status;
+        clearTimeout(t);
       }
+      await Promise.race([drained, sleep(1000)]);
+    },
+  };
+}
+
+/** Sends `signal` to `child`, ignoring a process that is already gone. */
+export function kill(child: Deno.ChildProcess, signal: Deno.Signal): void {
+  try {
+    child.kill(signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Waits until something accepts TCP on `port`, or throws after `timeoutMs`. */
+export async function waitForPort(
+  port: number,
+  timeoutMs: number,
+  alive: () => boolean,
+): Promise<void> {
+  const until = performance.now() + timeoutMs;
+  while (performance.now() < until) {
+    if (!alive()) {
+      throw new Error(`Cannot reach port ${port}: the process exited`);
+    }
+    try {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port });
+      c.close();
+      return;
     } catch {
-      // thread gone
+      await sleep(100);
     }
   }
-  return out;
+  throw new Error(
+    `Cannot reach port ${port}: nothing listens after ${timeoutMs} ms`,
+  );
 }
 
-/** `pid` and its descendants, at most 64 processes (bounded walk). */
-export function treeOf(pid: number): number[] {
-  const seen: number[] = [];
-  const todo = [pid];
-  while (todo.length > 0 && seen.length < 64) {
-    const p = todo.shift()!;
-    if (seen.includes(p)) continue;
-    seen.push(p);
-    todo.push(...childrenOf(p));
-  }
-  return seen;
-}
-
-/** utime + stime of one process in seconds, or `undefined` when it is gone. */
-export function cpuSecondsOf(pid: number): number | undefined {
-  const t = cpuTimesOf(pid);
-  return t === undefined ? undefined : t.user + t.system;
-}
-
-/** utime and stime of one process in seconds and its minor faults, or `undefined` when it is gone. */
-export function cpuTimesOf(
-  pid: number,
-): { user: number; system: number; minorFaults: number } | undefined {
-  let stat: string;
+/** First line of a command's output (stdout or stderr), or "missing". */
+export async function versionOf(
+  cmd: string,
+  args: string[],
+  cwd?: string,
+): Promise<string> {
   try {
-    stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const out = await new Deno.Command(cmd, {
+      args,
+      cwd,
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(10_000),
+    }).output();
+    const text = new TextDecoder().decode(out.stdout) +
+      new TextDecoder().decode(out.stderr);
+    return text.trim().split("\n")[0] ?? "";
   } catch {
-    return undefined;
+    return "missing";
   }
-  // comm (field 2) may hold spaces and parentheses: split after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // fields[0] is field 3 (state), so utime (14) is fields[11], stime (15) fields[12].
-  // minflt (10) is fields[7].
-  return {
-    user: Number(fields[11]) / CLK_TCK,
-    system: Number(fields[12]) / CLK_TCK,
-    minorFaults: Number(fields[7]),
-  };
-}
-
-/** VmRSS of one process in bytes, or 0 when it is gone. */
-export function rssBytesOf(pid: number): number {
-  let status: string;
-  try {
-    status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  } catch {
-    return 0;
-  }
-  const m = /^VmRSS:\s+(\d+) kB$/m.exec(status);
-  return m === null ? 0 : Number(m[1]) * 1024;
-}
-
-/**
- * Reads the tree of `pid`. CPU time of descendants that already exited is
- * not included (`cutime` would hold it only once the parent reaped them);
- * the servers measured here keep their workers for the whole run.
- */
-export function sampleTree(pid: number): TreeSample {
-  const pids = treeOf(pid);
-  let cpuSeconds = 0;
-  let systemSeconds = 0;
-  let rssBytes = 0;
-  let minorFaults = 0;
-  for (const p of pids) {
-    const t = cpuTimesOf(p);
-    cpuSeconds += t === undefined ? 0 : t.user + t.system;
-    systemSeconds += t?.system ?? 0;
-    rssBytes += rssBytesOf(p);
-    minorFaults += t?.minorFaults ?? 0;
-  }
-  return {
-    atMs: performance.now(),
-    cpuSeconds,
-    systemSeconds,
-    rssBytes,
-    minorFaults,
-    pids,
-  };
-}
-
-/** What a {@link TreeSampler} saw between `start` and `stop`. */
-export interface TreeUsage {
-  wallSeconds: number;
-  cpuSeconds: number;
-  /** cpuSeconds / wallSeconds × 100: one busy core is 100 %. */
-  cpuPercent: number;
-  /** The kernel's part of cpuPercent. */
-  systemPercent: number;
-  rssPeakBytes: number;
-  rssMeanBytes: number;
-  /** Minor page faults per second. */
-  faultsPerSecond: number;
-  samples: number;
-}
-
-/** Samples a process tree's RSS on a timer and its CPU time at both ends. */
-export class TreeSampler {
-  readonly #pid: number;
-  readonly #intervalMs: number;
-  #first: TreeSample | undefined;
-  #timer: ReturnType<typeof setInterval> | undefined;
-  #peak = 0;
-  #sum = 0;
-  #count = 0;
-
-  constructor(pid: number, intervalMs = 250) {
-    this.#pid = pid;
-    this.#intervalMs = intervalMs;
-  }
-
-  /** Takes the first sample and starts the timer. */
-  start(): void {
-    this.#first = this.#take();
-    this.#timer = setInterval(() => this.#take(), this.#intervalMs);
-  }
-
-  /** Takes the last sample, stops the timer and sums up. */
-  stop(): TreeUsage {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
-    const last = this.#take();
-    const first = this.#first ?? last;
-    const wallSeconds = (last.atMs - first.atMs) / 1000;
-    const cpuSeconds = last.cpuSeconds - first.cpuSeconds;
-    return {
-      wallSeconds,
-      cpuSeconds,
-      cpuPercent: wallSeconds > 0 ? (cpuSeconds / wallSeconds) * 100 : 0,
-      systemPercent: wallSeconds > 0
-        ? ((last.systemSeconds - first.systemSeconds) / wallSeconds) * 100
-        : 0,
-      rssPeakBytes: this.#peak,
-      rssMeanBytes: this.#count > 0 ? this.#sum / this.#count : 0,
-      faultsPerSecond: wallSeconds > 0
-        ? (last.minorFaults - first.minorFaults) / wallSeconds
-        : 0,
-      samples: this.#count,
-    };
-  }
-
-  #take(): TreeSample {
-    const s = sampleTree(this.#pid);
-    this.#peak = Math.max(this.#peak, s.rssBytes);
-    this.#sum += s.rssBytes;
-    this.#count++;
-    return s;
-  }
-}
-
-/** Total and idle jiffies of the whole machine (`/proc/stat` line `cpu`). */
-export function machineCpu(): { busySeconds: number; totalSeconds: number } {
-  const line = Deno.readTextFileSync("/proc/stat").split("\n")[0]!;
-  const v = line.trim().split(/\s+/).slice(1).map(Number);
-  const total = v.reduce((a, b) => a + b, 0);
-  const idle = (v[3] ?? 0) + (v[4] ?? 0); // idle + iowait
-  return {
-    busySeconds: (total - idle) / CLK_TCK,
-    totalSeconds: total / CLK_TCK,
-  };
-}
-
-/**
- * TCP segments sent by the whole network namespace so far (`OutSegs` of
- * `/proc/net/snmp`). On loopback every segment is also received here, so
- * this counts both directions of every connection once.
- */
-export function tcpOutSegments(): number {
-  const lines = Deno.readTextFileSync("/proc/net/snmp").split("\n").filter((
-    l,
-  ) => l.startsWith("Tcp:"));
-  const names = lines[0]?.split(/\s+/) ?? [];
-  const values = lines[1]?.split(/\s+/) ?? [];
-  return Number(values[names.indexOf("OutSegs")] ?? 0);
-}
-
-/** UDP counters of the whole network namespace (`Udp:` of `/proc/net/snmp`). */
-export interface UdpCounters {
-  /** Datagrams delivered to sockets. */
-  inDatagrams: number;
-  /** Datagrams sent. */
-  outDatagrams: number;
-  /** Datagrams dropped because a receiving socket's buffer was full. */
-  rcvbufErrors: number;
-  /** Sends that failed for a full send buffer. */
-  sndbufErrors: number;
-}
-
-/**
- * UDP datagrams sent, delivered and dropped so far on the whole machine. On
- * loopback a datagram a server sends that no player reads in time shows up
- * as a receive buffer error: the load client fell behind, not the server.
- */
-export function udpCounters(): UdpCounters {
-  const lines = Deno.readTextFileSync("/proc/net/snmp").split("\n").filter((
-    l,
-  ) => l.startsWith("Udp:"));
-  const names = lines[0]?.split(/\s+/) ?? [];
-  const values = lines[1]?.split(/\s+/) ?? [];
-  const get = (name: string) => Number(values[names.indexOf(name)] ?? 0);
-  return {
-    inDatagrams: get("InDatagrams"),
-    outDatagrams: get("OutDatagrams"),
-    rcvbufErrors: get("RcvbufErrors"),
-    sndbufErrors: get("SndbufErrors"),
-  };
 }

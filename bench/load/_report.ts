@@ -1,12 +1,15 @@
 /**
- * The fan-out runners' report: number formats, the results table from
- * shared and protocol-specific columns, ratio cells, RSS growth per player,
- * the notes every run may need, and the results file.
+ * The fan-out runner's report: number formats, the results table from
+ * shared and protocol-specific columns, the ratios Sluice/peer, RSS growth
+ * per player, the notes a run may need, the progress line, and the results
+ * file.
  *
  * @module
  */
 
-import type { Measured } from "./_runner.ts";
+import type { ServerKind } from "./_peers.ts";
+import type { Protocol } from "./_players/mod.ts";
+import type { MeasuredRun, RunResult } from "./_runner.ts";
 
 const MIB = 1024 * 1024;
 
@@ -30,11 +33,15 @@ export function table(head: string[], rows: string[][]): string {
 }
 
 /** A column of the results table: its heading and its cell. */
-export type Column<R> = [head: string, cell: (r: R) => string];
+export type Column = [head: string, cell: (r: MeasuredRun) => string];
 
-/** The columns both runners show, by name. */
-export function columns(expectedMbps: number) {
+/** The columns of the results table, by name. */
+function columns(expectedMbps: number) {
   return {
+    got: [
+      "got video / keyframe",
+      (r) => `${r.gotVideo} / ${r.gotKeyframe} of ${r.n}`,
+    ],
     cpu: [
       "server CPU % (sys)",
       (r) => `${f1(r.server.cpuPercent)} (${f1(r.server.systemPercent)})`,
@@ -47,6 +54,7 @@ export function columns(expectedMbps: number) {
       "per player ratio mean / min",
       (r) => `${f2(r.perPlayerRatioMean)} / ${f2(r.perPlayerRatioMin)}`,
     ],
+    probe: ["probe Mbit/s", (r) => f2(r.probeMbps)],
     mbitPerCpu: ["Mbit per CPU-s", (r) => f0(r.mbitPerCpuSecond)],
     rss: [
       "RSS 0 players / mean / peak MiB",
@@ -56,24 +64,62 @@ export function columns(expectedMbps: number) {
         } / ${f1(r.server.rssPeakBytes / MIB)}`,
     ],
     kib: ["KiB per player", (r) => f1(r.kibPerPlayer)],
+    faults: ["server page faults/s", (r) => f0(r.server.faultsPerSecond)],
     ttff: [
       "TTFF p50 / p95 / max ms",
       (r) => `${f0(r.ttffMs.p50)} / ${f0(r.ttffMs.p95)} / ${f0(r.ttffMs.max)}`,
     ],
+    ttffPlay: ["TTFF from play p50 ms", (r) => f0(r.ttffPlayP50Ms)],
+    keyframePlay: [
+      "keyframe from play p50 / p95 ms",
+      (r) => `${f0(r.keyframePlayMs.p50)} / ${f0(r.keyframePlayMs.p95)}`,
+    ],
     clientCpu: ["client CPU %", (r) => r.clientCpuPercent.map(f0).join("+")],
     machineBusy: ["machine busy %", (r) => f0(r.machineBusyPercent)],
-  } satisfies Record<string, Column<Measured>>;
+    tcpSegments: [
+      "TCP segments/s (machine)",
+      (r) => f0(r.tcpSegmentsPerSecond),
+    ],
+    udp: [
+      "UDP datagrams out/s / rcvbuf drops/s",
+      (r) => `${f0(r.udpOutPerSecond)} / ${f0(r.udpRcvbufDropsPerSecond)}`,
+    ],
+  } satisfies Record<string, Column>;
 }
 
-/** One row a run: its `key` cells, then `failed: …` or the `cells`. */
-export function resultsTable<R extends Measured>(
-  results: R[],
-  key: Column<R>[],
-  cells: Column<R>[],
-): string {
-  const head = [...key, ...cells].map(([h]) => h);
+/**
+ * The results table's columns for `protocol`: RTSP adds the probe's rate
+ * and the keyframe time (its first frame is any video packet), UDP shows
+ * datagrams where TCP shows segments.
+ */
+export function columnsOf(protocol: Protocol, expectedMbps: number): Column[] {
+  const c = columns(expectedMbps);
+  const rtsp = protocol === "rtsp-tcp" || protocol === "rtsp-udp";
+  return [
+    c.got,
+    c.cpu,
+    c.delivered,
+    c.ratio,
+    ...(rtsp ? [c.probe] : []),
+    c.mbitPerCpu,
+    c.rss,
+    c.kib,
+    c.faults,
+    c.ttff,
+    c.ttffPlay,
+    ...(rtsp ? [c.keyframePlay] : []),
+    c.clientCpu,
+    c.machineBusy,
+    protocol === "rtsp-udp" ? c.udp : c.tcpSegments,
+  ];
+}
+
+/** One row a run: server and N, then `failed: …` or the `cells`. */
+export function resultsTable(results: RunResult[], cells: Column[]): string {
+  const head = ["server", "N", ...cells.map(([h]) => h)];
   const rows = results.map((r) => [
-    ...key.map(([, cell]) => cell(r)),
+    r.kind,
+    String(r.n),
     ...(r.error !== undefined
       ? [`failed: ${r.error}`, ...Array(cells.length - 1).fill("")]
       : cells.map(([, cell]) => cell(r))),
@@ -81,41 +127,73 @@ export function resultsTable<R extends Measured>(
   return table(head, rows);
 }
 
-/** `f(s) / f(p)` with two decimals, or "–" when either run is missing. */
-export function ratioCell<R>(
-  s: R | undefined,
-  p: R | undefined,
-  f: (r: R) => number,
-): string {
-  return s && p ? f2(f(s) / f(p)) : "–";
+/** The run of `kind` at `n` that measured, if any. */
+function runOf(
+  results: RunResult[],
+  kind: ServerKind,
+  n: number,
+): MeasuredRun | undefined {
+  const r = results.find((r) => r.kind === kind && r.n === n);
+  return r?.error === undefined ? r : undefined;
 }
 
 /**
- * RSS growth per added player between consecutive N, one row a group (runs
- * whose `keyOf` is the group's key): less noisy than one run against its own
- * baseline.
+ * Sluice against each peer, one row per N and peer: delivered, server CPU,
+ * Mbit per CPU-second, mean RSS and KiB per player, each sluice/peer.
  */
-export function slopeTable<R extends Measured>(
-  results: R[],
+export function ratioTable(
+  results: RunResult[],
+  peers: readonly ServerKind[],
   ns: number[],
-  keyHead: string[],
-  groups: string[][],
-  keyOf: (r: R) => string[],
+): string {
+  const rows: string[][] = [];
+  for (const n of ns) {
+    const s = runOf(results, "sluice", n);
+    for (const peer of peers) {
+      const p = runOf(results, peer, n);
+      const ratio = (f: (r: MeasuredRun) => number) =>
+        s && p ? f2(f(s) / f(p)) : "–";
+      rows.push([
+        String(n),
+        peer,
+        ratio((r) => r.deliveredMbps),
+        ratio((r) => r.server.cpuPercent),
+        ratio((r) => r.mbitPerCpuSecond),
+        ratio((r) => r.server.rssMeanBytes),
+        ratio((r) => r.kibPerPlayer),
+      ]);
+    }
+  }
+  return table([
+    "N",
+    "peer",
+    "delivered sluice/peer",
+    "server CPU sluice/peer",
+    "Mbit per CPU-s sluice/peer",
+    "mean RSS sluice/peer",
+    "KiB per player sluice/peer",
+  ], rows);
+}
+
+/**
+ * RSS growth per added player between consecutive N, one row per server:
+ * less noisy than one run against its own baseline.
+ */
+export function slopeTable(
+  results: RunResult[],
+  kinds: readonly ServerKind[],
+  ns: number[],
 ): string {
   const sorted = [...ns].sort((a, b) => a - b);
   const head = [
-    ...keyHead,
+    "server",
     ...sorted.slice(1).map((n, i) => `KiB/player ${sorted[i]}→${n}`),
   ];
-  const rows = groups.map((g) => {
-    const at = (n: number) =>
-      results.find((r) =>
-        r.n === n && r.error === undefined && keyOf(r).join() === g.join()
-      );
-    const row = [...g];
+  const rows = kinds.map((kind) => {
+    const row: string[] = [kind];
     for (let i = 1; i < sorted.length; i++) {
-      const a = at(sorted[i - 1]!);
-      const b = at(sorted[i]!);
+      const a = runOf(results, kind, sorted[i - 1]!);
+      const b = runOf(results, kind, sorted[i]!);
       row.push(
         a && b
           ? f1(
@@ -130,8 +208,12 @@ export function slopeTable<R extends Measured>(
   return table(head, rows);
 }
 
-/** The notes every run may need: player errors, a server that exited, a client at its limit. */
-export function notesOf(name: string, r: Measured): string[] {
+/**
+ * The notes a run may need: player errors, a server that exited, a client
+ * at its limit, UDP datagrams the players did not read in time, the
+ * publisher's CPU.
+ */
+export function notesOf(name: string, r: MeasuredRun): string[] {
   const notes: string[] = [];
   if (Object.keys(r.errors).length > 0) {
     notes.push(
@@ -150,7 +232,31 @@ export function notesOf(name: string, r: Measured): string[] {
       `- ${name}: a load client process used > 90 % of a core: the client may be the bottleneck`,
     );
   }
+  if (r.udpRcvbufDropsPerSecond > 10) {
+    notes.push(
+      `- ${name}: ${
+        f0(r.udpRcvbufDropsPerSecond)
+      } datagrams/s dropped at full receive buffers (the players did not read in time)`,
+    );
+  }
+  if (r.publisherCpuPercent !== undefined) {
+    notes.push(`- ${name}: publisher CPU ${f1(r.publisherCpuPercent)} %`);
+  }
   return notes;
+}
+
+/** The line printed after each run. */
+export function progressLine(r: RunResult): string {
+  if (r.error !== undefined) return `  failed: ${r.error}`;
+  return `  ${r.gotVideo}/${r.n} players, server CPU ${
+    f1(r.server.cpuPercent)
+  } %, ${f1(r.deliveredMbps)} Mbit/s (ratio ${f2(r.perPlayerRatioMean)}), ${
+    f0(r.mbitPerCpuSecond)
+  } Mbit/CPU-s, ${f1(r.kibPerPlayer)} KiB/player, TTFF p50 ${
+    f0(r.ttffMs.p50)
+  } ms, client CPU ${r.clientCpuPercent.map(f0).join("+")} %, UDP drops/s ${
+    f0(r.udpRcvbufDropsPerSecond)
+  }`;
 }
 
 /** The first line of the conditions: CPU, cores, kernel, load average. */
@@ -169,15 +275,18 @@ export interface ReportParts {
   title: string;
   conditions: string;
   results: string;
-  /** The line above the ratio table: which way is better. */
-  ratioNote: string;
-  ratios: string;
+  /** Omitted without peers. */
+  ratios?: string;
   /** Omitted with one N. */
   slope?: string;
   notes: string[];
 }
 
-/** Prints the report and writes it to `bench/load/results/<prefix><date>.md`. */
+/**
+ * Prints the report and writes it to `bench/load/results/<prefix><date>.md`.
+ * Tables stand between blank lines, so `deno fmt` keeps them tables when a
+ * report is pasted into a README.
+ */
 export function writeReport(
   repo: string,
   prefix: string,
@@ -190,10 +299,14 @@ export function writeReport(
     "",
     parts.results,
     "",
-    parts.ratioNote,
-    "",
-    parts.ratios,
-    "",
+    ...(parts.ratios !== undefined
+      ? [
+        "Ratios sluice/peer (delivered and Mbit per CPU-second: better for Sluice when > 1; CPU, RSS and KiB per player: better when < 1):",
+        "",
+        parts.ratios,
+        "",
+      ]
+      : []),
     ...(parts.slope !== undefined
       ? [
         "Server RSS growth per added player (mean RSS of one N against the next):",

@@ -1,21 +1,20 @@
 /**
- * What the fan-out runners (`rtmp_fanout.ts`, `rtsp_fanout.ts`) share: the
- * common flags, the processes to stop on errors and signals, one run's
- * warm-up and measured window with its CPU, RSS, TCP and UDP sampling, the
- * sums over the players (rates, ratios, TTFF percentiles), and the loop over
- * every case with its hard limit. The load client processes are in
- * `_clients.ts`, the report in `_report.ts`.
+ * The fan-out runner's machinery, whatever the protocol: the processes to
+ * stop on errors and signals, one run's warm-up and measured window with its
+ * CPU, RSS, TCP and UDP sampling, the sums over the players (rates, ratios,
+ * TTFF percentiles), and the loop over every case with its hard limit. The
+ * load client processes are in `_clients.ts`, the report in `_report.ts`.
  *
  * @module
  */
 
-import { type ClientSpec, startClients } from "./_clients.ts";
 import {
-  ensureInput,
-  type PeerPaths,
-  probeInput,
-  type Running,
-} from "./_peers.ts";
+  type ClientOptions,
+  type ClientSpec,
+  startClients,
+} from "./_clients.ts";
+import type { ServerKind } from "./_peers.ts";
+import { type Running, sleep } from "./_proc.ts";
 import {
   machineCpu,
   sampleTree,
@@ -23,84 +22,13 @@ import {
   TreeSampler,
   type TreeUsage,
   udpCounters,
-} from "./_proc.ts";
-import { f0, f1, f2 } from "./_report.ts";
+} from "./_usage.ts";
 
-/** The flags both runners take. */
-export interface RunnerOptions {
+/** The runner's flags every protocol takes. */
+export interface RunnerOptions extends ClientOptions {
   ns: number[];
-  seconds: number;
-  warmup: number;
-  clientProcs: number;
-  readTickMs: number;
-  waveSize: number;
-  waveMs: number;
   runTimeoutSeconds: number;
 }
-
-/** Reads a flag of `argv` (`--name value` or `--name=value`, the first one), or `fallback`. */
-export type FlagReader = (name: string, fallback: string) => string;
-
-/** A {@link FlagReader} over `argv`. */
-export function flagReader(argv: string[]): FlagReader {
-  return (name, fallback) => {
-    const i = argv.findIndex((a) =>
-      a === `--${name}` || a.startsWith(`--${name}=`)
-    );
-    if (i < 0) return fallback;
-    const a = argv[i]!;
-    return a.includes("=")
-      ? a.slice(a.indexOf("=") + 1)
-      : argv[i + 1] ?? fallback;
-  };
-}
-
-/** A comma-separated flag whose items must be `known` (all of them by default). */
-export function listFlag<T extends string>(
-  get: FlagReader,
-  name: string,
-  known: readonly T[],
-): T[] {
-  const out = get(name, known.join(",")).split(",").map((s) => s.trim());
-  for (const s of out) {
-    if (!known.includes(s as T)) {
-      throw new Error(
-        `Cannot use --${name} "${s}": expected ${known.join(", ")}`,
-      );
-    }
-  }
-  return out as T[];
-}
-
-/** The common flags, checked. */
-export function runnerOptions(get: FlagReader): RunnerOptions {
-  const opts: RunnerOptions = {
-    ns: get("n", "10,100,500,1000").split(",").map(Number),
-    seconds: Number(get("seconds", "20")),
-    warmup: Number(get("warmup", "3")),
-    clientProcs: Number(get("client-procs", "1")),
-    readTickMs: Number(get("read-tick-ms", "50")),
-    waveSize: Number(get("wave-size", "50")),
-    waveMs: Number(get("wave-ms", "100")),
-    runTimeoutSeconds: Number(get("run-timeout", "0")),
-  };
-  for (const n of opts.ns) {
-    if (!Number.isInteger(n) || n < 1 || n > 5000) {
-      throw new Error(`Cannot run N "${n}": expected 1..5000`);
-    }
-  }
-  if (!(opts.seconds > 0 && opts.seconds <= 600)) {
-    throw new Error(`Cannot measure for "${opts.seconds}" s: expected 1..600`);
-  }
-  if (!(opts.clientProcs >= 1 && opts.clientProcs <= 8)) {
-    throw new Error("Cannot use --client-procs outside 1..8");
-  }
-  return opts;
-}
-
-/** Resolves after `ms`. */
-export const sleep = (ms: number): Promise<void> =>
-  new Promise<void>((r) => setTimeout(r, ms));
 
 /** Every process started and not yet stopped, for cleanup on errors and signals. */
 export const live: Set<Running> = new Set<Running>();
@@ -111,40 +39,22 @@ export async function stopAll(): Promise<void> {
   live.clear();
 }
 
-/** Where the repository and bench/load/.peers are. */
-export function benchPaths(): PeerPaths {
-  const repo = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
-  return { repo, peers: `${repo}/bench/load/.peers` };
-}
-
-/**
- * Stops every process started on SIGINT and SIGTERM, then makes the input
- * if it is missing and measures its bit rate.
- */
-export async function prepare(
-  paths: PeerPaths,
-): Promise<{ path: string; bitsPerSecond: number }> {
+/** On SIGINT and SIGTERM, stops every process started, then exits with 130. */
+export function stopAllOnSignals(): void {
   const onSignal = () => {
     console.error("interrupted: stopping every process started");
     stopAll().finally(() => Deno.exit(130));
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
-  const path = await ensureInput(paths.peers);
-  const { bitsPerSecond } = await probeInput(path);
-  return { path, bitsPerSecond };
 }
-
-// ---- one run ----
 
 /** What one run measured, whatever the protocol. */
 export interface Measured {
   n: number;
-  /** Set when the run failed; then no other field is. */
-  error?: string;
-  /** Players with a first frame (RTMP: a keyframe; RTSP: a video packet). */
+  /** Players with a first frame (RTMP and HTTP-FLV: a keyframe; RTSP: a video packet). */
   gotVideo: number;
-  /** RTSP: players with a first keyframe. */
+  /** Players with a first keyframe. */
   gotKeyframe: number;
   wallSeconds: number;
   server: TreeUsage;
@@ -158,7 +68,7 @@ export interface Measured {
   kibPerPlayer: number;
   ttffMs: { p50?: number; p95?: number; max?: number };
   ttffPlayP50Ms?: number;
-  /** RTSP: from PLAY to the first keyframe. */
+  /** From asking to play to the first keyframe. */
   keyframePlayMs: { p50?: number; p95?: number };
   clientCpuPercent: number[];
   publisherCpuPercent?: number;
@@ -172,11 +82,29 @@ export interface Measured {
   serverLogTail: string;
 }
 
+/** One run that measured. */
+export interface MeasuredRun extends Measured {
+  kind: ServerKind;
+  error?: undefined;
+}
+
+/** One run that failed: its case and its error, no figures. */
+export interface FailedRun {
+  kind: ServerKind;
+  n: number;
+  error: string;
+}
+
+/** What one (server, N) case gave. */
+export type RunResult = MeasuredRun | FailedRun;
+
 /** One run against a started server: what {@link measure} needs. */
 export interface RunSpec {
-  server: Running & { readonly logPath: string };
-  /** The ffmpeg that publishes, if this run has one. */
-  publisher?: Running;
+  server: Running & {
+    readonly logPath: string;
+    /** The ffmpeg that publishes, if this run has one. */
+    readonly publisher?: Running;
+  };
   n: number;
   /** Bit rate of the input, bit/s. */
   bitsPerSecond: number;
@@ -217,9 +145,9 @@ export async function measure(
 
   const serverSampler = new TreeSampler(server.pid);
   const clientSamplers = clients.map((c) => new TreeSampler(c.pid, 1000));
-  const pubSampler = spec.publisher === undefined
+  const pubSampler = server.publisher === undefined
     ? undefined
-    : new TreeSampler(spec.publisher.pid, 1000);
+    : new TreeSampler(server.publisher.pid, 1000);
   const m0 = machineCpu();
   const segs0 = tcpOutSegments();
   const udp0 = udpCounters();
@@ -359,26 +287,26 @@ async function withTimeout<T>(
 }
 
 /** How {@link runEach} runs one case. */
-export interface EachSpec<C, R> {
-  /** `sluice tcp N=10`: in progress lines, timeouts and notes. */
-  name(c: C): string;
+export interface EachSpec {
+  /** `sluice N=10`: in progress lines, timeouts and notes. */
+  name(c: { kind: ServerKind; n: number }): string;
   /** The hard limit without `--run-timeout`, beyond warm-up, window and waves. */
   slackSeconds: number;
-  run(c: C): Promise<R>;
-  /** More of the progress line after a run that did not fail. */
-  progress?(r: R): string;
+  run(kind: ServerKind, n: number): Promise<Measured>;
+  /** Called with every result as it comes (the progress line). */
+  onResult(r: RunResult): void;
 }
 
 /**
  * Runs every case in order, each within its hard limit; a case that fails
- * or times out stops every process and becomes a result with its `error`.
+ * or times out stops every process and becomes a {@link FailedRun}.
  */
-export async function runEach<C extends { n: number }, R extends Measured>(
-  cases: C[],
+export async function runEach(
+  cases: { kind: ServerKind; n: number }[],
   opts: RunnerOptions,
-  spec: EachSpec<C, R>,
-): Promise<R[]> {
-  const results: R[] = [];
+  spec: EachSpec,
+): Promise<RunResult[]> {
+  const results: RunResult[] = [];
   for (const c of cases) {
     const budget = opts.runTimeoutSeconds > 0
       ? opts.runTimeoutSeconds
@@ -386,29 +314,16 @@ export async function runEach<C extends { n: number }, R extends Measured>(
         (c.n / opts.waveSize) * (opts.waveMs / 1000);
     const name = spec.name(c);
     console.error(`… ${name}`);
-    let r: R;
+    let r: RunResult;
     try {
-      r = await withTimeout(spec.run(c), budget * 1000, name);
+      const m = await withTimeout(spec.run(c.kind, c.n), budget * 1000, name);
+      r = { kind: c.kind, ...m };
     } catch (e) {
       await stopAll();
-      const error = e instanceof Error ? e.message : String(e);
-      // A failed run has its case and its error, no figures.
-      r = { ...c, error } as unknown as R;
+      r = { ...c, error: e instanceof Error ? e.message : String(e) };
     }
     results.push(r);
-    if (r.error === undefined) {
-      console.error(
-        `  ${r.gotVideo}/${c.n} players, server CPU ${
-          f1(r.server.cpuPercent)
-        } %, ${f1(r.deliveredMbps)} Mbit/s (ratio ${
-          f2(r.perPlayerRatioMean)
-        }), ${f0(r.mbitPerCpuSecond)} Mbit/CPU-s, ${
-          f1(r.kibPerPlayer)
-        } KiB/player, client CPU ${r.clientCpuPercent.map(f0).join("+")} %${
-          spec.progress?.(r) ?? ""
-        }`,
-      );
-    } else console.error(`  failed: ${r.error}`);
+    spec.onResult(r);
     await sleep(1000);
   }
   return results;

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The GStreamer peer of the RTSP fan-out benchmark (bench/load/rtsp_fanout.ts).
+"""The GStreamer peer of the RTSP fan-out (bench/load/fanout.ts --protocol rtsp-tcp|rtsp-udp).
 
 gst-rtsp-server through python3-gst (PyGObject): ONE shared media factory at
 /live/bench whose pipeline plays an FLV file (H.264 + AAC) at real time, over

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Installs the peers of the RTMP fan-out benchmark (bench/load/rtmp_fanout.ts):
+# Installs the peers of the fan-out benchmark (bench/load/fanout.ts):
 # Node-Media-Server from npm into bench/load/.peers (git-ignored), and nginx
 # with the RTMP module from Debian when they are missing. ffmpeg publishes.
 set -eu
@@ -16,7 +16,7 @@ need_apt=""
 command -v nginx >/dev/null || need_apt="nginx"
 [ -f /usr/lib/nginx/modules/ngx_rtmp_module.so ] || need_apt="$need_apt libnginx-mod-rtmp"
 command -v ffmpeg >/dev/null || need_apt="$need_apt ffmpeg"
-# The GStreamer peer of the RTSP fan-out benchmark (bench/load/rtsp_fanout.ts):
+# The GStreamer peer of the RTSP fan-out (fanout.ts --protocol rtsp-tcp|rtsp-udp):
 # gst-rtsp-server through python3-gst, for /usr/bin/python3 (not a pyenv one).
 for pkg in gir1.2-gst-rtsp-server-1.0 python3-gst-1.0 gstreamer1.0-plugins-good \
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav; do

@@ -1,8 +1,7 @@
 /**
- * The load client of the RTSP fan-out benchmark: N RTSP players in one
- * process, over TCP interleaved or over UDP.
+ * The RTSP benchmark player, over TCP interleaved or over UDP.
  *
- * Each player connects (TCP_NODELAY) and sends OPTIONS, DESCRIBE (the SDP's
+ * It connects (TCP_NODELAY) and sends OPTIONS, DESCRIBE (the SDP's
  * `a=control` lines resolved against Content-Base), SETUP of every audio and
  * video track, then PLAY of the aggregate URL, each waiting for its reply
  * within a step timeout. PLAY carries no Range: a shared, non-live
@@ -10,114 +9,70 @@
  *
  * - TCP: `RTP/AVP/TCP;unicast;interleaved=0-1` (then `2-3` …). The player
  *   parses the connection with {@link RtspFramer} until the first video
- *   keyframe, then only counts bytes: every byte read after PLAY was sent,
- *   RTP, RTCP and replies alike. Counting players read into one shared
- *   buffer and wait for a shared tick after a read that did not fill it, as
- *   the RTMP players do (`_players.ts`).
+ *   keyframe, then only counts bytes (see `player.ts`): every byte read
+ *   after PLAY was sent, RTP, RTCP and replies alike.
  * - UDP: `RTP/AVP;unicast;client_port=A-B` with A and B two sockets bound to
  *   port 0 on 127.0.0.1 (not consecutive). Bytes are the datagrams' sizes on
  *   the RTP and RTCP sockets; one `receive()` per datagram, as Deno has no
  *   batch receive.
  *
- * Time to first frame is measured to the first video RTP packet and to the
- * first packet that starts an H.264 IDR slice, from the start of TCP connect
- * and from writing PLAY. Players send GET_PARAMETER every `keepAliveMs` and
- * TEARDOWN when they stop.
- *
- * Run as a process (`deno run -A bench/load/_rtsp_players.ts --port P --n N
- * --transport tcp|udp`) it speaks the line protocol of `_crowd.ts` (`mark`,
- * `stop`; `ready`, `final`); `stop` sends TEARDOWN and closes; `ready` waits
- * for every player's keyframe or error.
+ * Time to first frame is measured to the first video RTP packet, and the
+ * keyframe time to the first packet that starts an H.264 IDR slice, from
+ * the start of TCP connect and from writing PLAY. The player sends
+ * GET_PARAMETER every `keepAliveMs` and TEARDOWN when it stops.
  *
  * @module
  */
 
-import { decodeRtpPacket } from "../../lib/rtp/packet.ts";
-import { RtspFramer } from "../../lib/rtsp/framer.ts";
-import { parseSession } from "../../lib/rtsp/headers/session.ts";
-import { parseTransport } from "../../lib/rtsp/headers/transport.ts";
+import { H264_NAL_TYPE, h264NalType } from "../../../lib/codec/h264/nal.ts";
+import { closeQuietly, writeAll } from "../../../lib/net/tcp.ts";
+import { H264_PACKET_TYPE } from "../../../lib/rtp/h264.ts";
+import { decodeRtpPacket } from "../../../lib/rtp/packet.ts";
+import { RtspFramer } from "../../../lib/rtsp/framer.ts";
+import { parseSession } from "../../../lib/rtsp/headers/session.ts";
+import { parseTransport } from "../../../lib/rtsp/headers/transport.ts";
 import {
   encodeRequest,
   type RtspFramed,
   type RtspResponse,
-} from "../../lib/rtsp/message.ts";
-import { baseUrl, resolveControl } from "../../lib/rtsp/url.ts";
-import { parseSdp } from "../../lib/sdp/parse.ts";
+} from "../../../lib/rtsp/message.ts";
+import { baseUrl, resolveControl } from "../../../lib/rtsp/url.ts";
+import { parseSdp } from "../../../lib/sdp/parse.ts";
 import {
-  type CrowdResult,
+  countReads,
+  emptyResult,
   errorText,
   keyframeDeadline,
-  parseFlags,
-  serveCrowd,
-  startTick,
-  stopTick,
-  tick,
-  writeAll,
-} from "./_crowd.ts";
+  type Player,
+  type PlayerOptions,
+  type PlayerResult,
+  type PlayerTarget,
+  SETUP_READ_SIZE,
+} from "./player.ts";
 
-/** Read size while the player still parses. */
-const SETUP_READ_SIZE = 16 * 1024;
-/** The buffer every counting TCP player reads into (contents are never looked at). */
-const SHARED = new Uint8Array(256 * 1024);
 /** The buffer every counting UDP socket receives into: one datagram at most 64 KiB. */
 const SHARED_DATAGRAM = new Uint8Array(65536);
-/** H.264 NAL unit types (ITU-T H.264 Table 7-1) and RTP aggregation types (RFC 6184 §5.2). */
-const NAL_IDR = 5;
-const NAL_STAP_A = 24;
-const NAL_FU_A = 28;
-
-/** Where and what to play. */
-export interface RtspTarget {
-  hostname: string;
-  port: number;
-  /** Without leading slash: `live/bench`. */
-  path: string;
-}
-
-/** Options of {@link RtspPlayer}. */
-export interface RtspPlayerOptions {
-  /** @default {"tcp"} */
-  transport?: "tcp" | "udp";
-  /** Give up when no keyframe arrived this long after connecting. @default {20000} */
-  firstFrameTimeoutMs?: number;
-  /** Longest wait for one reply. @default {10000} */
-  stepTimeoutMs?: number;
-  /** Ms between reads of a counting TCP player whose last read did not fill the buffer; 0 reads at once. @default {50} */
-  readTickMs?: number;
-  /** GET_PARAMETER this often while playing; 0 never. @default {20000} */
-  keepAliveMs?: number;
-}
-
-/** What one player measured. */
-export interface RtspPlayerResult extends CrowdResult {
-  /** ms from the start of TCP connect to the first video RTP packet. */
-  ttffConnectMs: number | undefined;
-  /** ms from writing PLAY to the first video RTP packet. */
-  ttffPlayMs: number | undefined;
-  /** ms from writing PLAY to the first packet of an IDR slice. */
-  keyframePlayMs: number | undefined;
-  /** TCP: bytes read since PLAY was written. UDP: datagram bytes on the player's sockets. */
-  bytes: number;
-  /** Why it stopped early, if it did. */
-  error: string | undefined;
-}
+/** The most STAP-A units looked at for an IDR (a bound, not a limit of the format). */
+const MAX_STAP_UNITS = 64;
 
 /** Whether an H.264 RTP payload (RFC 6184) starts an IDR slice. */
 export function startsIdr(payload: Uint8Array): boolean {
   if (payload.length < 1) return false;
-  const type = payload[0]! & 0x1f;
-  if (type === NAL_IDR) return true;
-  if (type === NAL_FU_A) {
+  const type = h264NalType(payload);
+  if (type === H264_NAL_TYPE.IDR) return true;
+  if (type === H264_PACKET_TYPE.FU_A) {
     // FU header: S (start) bit, then the NAL type (§5.8).
     return payload.length >= 2 && (payload[1]! & 0x80) !== 0 &&
-      (payload[1]! & 0x1f) === NAL_IDR;
+      h264NalType(payload.subarray(1)) === H264_NAL_TYPE.IDR;
   }
-  if (type === NAL_STAP_A) {
+  if (type === H264_PACKET_TYPE.STAP_A) {
     // 16-bit sizes, each followed by one NAL unit (§5.7.1).
     let at = 1;
-    for (let i = 0; i < 64 && at + 2 < payload.length; i++) {
+    for (let i = 0; i < MAX_STAP_UNITS && at + 2 < payload.length; i++) {
       const size = (payload[at]! << 8) | payload[at + 1]!;
-      if ((payload[at + 2]! & 0x1f) === NAL_IDR) return true;
+      if (h264NalType(payload.subarray(at + 2)) === H264_NAL_TYPE.IDR) {
+        return true;
+      }
       at += 2 + size;
     }
   }
@@ -133,9 +88,9 @@ interface PlayTrack {
   sockets?: { rtp: Deno.DatagramConn; rtcp: Deno.DatagramConn };
 }
 
-/** One RTSP player; {@link RtspPlayer.run} resolves when it ends. */
-export class RtspPlayer {
-  readonly #target: RtspTarget;
+/** One RTSP player of `rtsp://host:port/<path>`. */
+export class RtspPlayer implements Player {
+  readonly #target: PlayerTarget;
   readonly #transport: "tcp" | "udp";
   readonly #firstFrameTimeoutMs: number;
   readonly #stepTimeoutMs: number;
@@ -159,17 +114,15 @@ export class RtspPlayer {
   #keepAlive: ReturnType<typeof setInterval> | undefined;
   #onKeyframe: (() => void) | undefined;
   readonly #loops: Promise<void>[] = [];
-  readonly result: RtspPlayerResult = {
-    ttffConnectMs: undefined,
-    ttffPlayMs: undefined,
-    keyframePlayMs: undefined,
-    bytes: 0,
-    error: undefined,
-  };
+  readonly result: PlayerResult = emptyResult();
 
-  constructor(target: RtspTarget, options: RtspPlayerOptions = {}) {
+  constructor(
+    target: PlayerTarget,
+    transport: "tcp" | "udp",
+    options: PlayerOptions = {},
+  ) {
     this.#target = target;
-    this.#transport = options.transport ?? "tcp";
+    this.#transport = transport;
     this.#firstFrameTimeoutMs = options.firstFrameTimeoutMs ?? 20_000;
     this.#stepTimeoutMs = options.stepTimeoutMs ?? 10_000;
     this.#readTickMs = options.readTickMs ?? 50;
@@ -177,13 +130,11 @@ export class RtspPlayer {
     this.#closedPromise = new Promise((r) => this.#closedSignal = r);
   }
 
-  /** Whether the first keyframe arrived. */
   get playing(): boolean {
     return this.result.keyframePlayMs !== undefined;
   }
 
-  /** Connects and plays until {@link RtspPlayer.stop} or an error; never rejects. */
-  async run(onKeyframe?: () => void): Promise<RtspPlayerResult> {
+  async run(onKeyframe?: () => void): Promise<PlayerResult> {
     this.#onKeyframe = onKeyframe;
     this.#startMs = performance.now();
     const timer = keyframeDeadline(
@@ -219,7 +170,6 @@ export class RtspPlayer {
     return this.result;
   }
 
-  /** TEARDOWN (bounded), then closes; a running {@link RtspPlayer.run} resolves soon after. */
   async stop(): Promise<void> {
     if (this.#closed) return;
     if (this.#session !== undefined && this.#conn !== undefined) {
@@ -243,18 +193,11 @@ export class RtspPlayer {
     this.#closed = true;
     if (this.#keepAlive !== undefined) clearInterval(this.#keepAlive);
     this.#closedSignal();
-    try {
-      this.#conn?.close();
-    } catch {
-      // already closed
-    }
+    if (this.#conn !== undefined) closeQuietly(this.#conn);
     for (const t of this.#tracks) {
-      try {
-        t.sockets?.rtp.close();
-        t.sockets?.rtcp.close();
-      } catch {
-        // already closed
-      }
+      if (t.sockets === undefined) continue;
+      closeQuietly(t.sockets.rtp);
+      closeQuietly(t.sockets.rtcp);
     }
   }
 
@@ -409,34 +352,27 @@ export class RtspPlayer {
 
   /** The RTSP connection: replies (and over TCP, media) until closed. */
   async #read(conn: Deno.TcpConn): Promise<void> {
-    const own = new Uint8Array(SETUP_READ_SIZE);
+    const buf = new Uint8Array(SETUP_READ_SIZE);
     const sink = { enqueue: (m: RtspFramed) => this.#framed(m) };
-    let ticking = false;
     try {
-      while (!this.#closed) {
-        const buf = this.#counting ? SHARED : own;
+      let ended = false;
+      while (!this.#closed && !this.#counting && !ended) {
         const n = await conn.read(buf);
-        if (n === null) {
-          this.#fail("server closed the connection");
-          return;
-        }
-        if (this.#afterPlay) this.result.bytes += n;
-        if (!this.#counting) {
+        if (n === null) ended = true;
+        else {
+          if (this.#afterPlay) this.result.bytes += n;
           this.#framer.push(buf.subarray(0, n), sink);
-          continue;
         }
-        if (!ticking) {
-          ticking = true;
-          startTick(this.#readTickMs);
-        }
-        if (n < SHARED.length && this.#readTickMs > 0) await tick();
       }
+      if (!ended && !this.#closed) {
+        ended = await countReads(conn, this.#readTickMs, (n) => {
+          this.result.bytes += n;
+          return !this.#closed;
+        });
+      }
+      if (ended) this.#fail("server closed the connection");
     } catch (e) {
-      if (!this.#closed) {
-        this.#fail(errorText(e));
-      }
-    } finally {
-      if (ticking) stopTick();
+      this.#fail(errorText(e));
     }
   }
 
@@ -476,7 +412,7 @@ export class RtspPlayer {
 
   /** One UDP socket: counts datagram bytes; the video RTP one looks for the first keyframe. */
   async #receive(socket: Deno.DatagramConn, video: boolean): Promise<void> {
-    let own: Uint8Array | undefined = video ? new Uint8Array(65536) : undefined;
+    let own = video ? new Uint8Array(SHARED_DATAGRAM.length) : undefined;
     try {
       while (!this.#closed) {
         const [data] = await socket.receive(own ?? SHARED_DATAGRAM);
@@ -484,34 +420,7 @@ export class RtspPlayer {
         if (own !== undefined && this.#video(data)) own = undefined;
       }
     } catch (e) {
-      if (!this.#closed) {
-        this.#fail(`UDP receive: ${errorText(e)}`);
-      }
+      this.#fail(`UDP receive: ${errorText(e)}`);
     }
   }
-}
-
-if (import.meta.main) {
-  const args = parseFlags(Deno.args);
-  const target: RtspTarget = {
-    hostname: args.get("host") ?? "127.0.0.1",
-    port: Number(args.get("port")),
-    path: args.get("path") ?? "live/bench",
-  };
-  const transport = args.get("transport") ?? "tcp";
-  if (transport !== "tcp" && transport !== "udp") {
-    console.error(`Cannot use transport "${transport}": expected tcp or udp`);
-    Deno.exit(2);
-  }
-  const options: RtspPlayerOptions = {
-    transport,
-    readTickMs: Number(args.get("read-tick-ms") ?? "50"),
-    firstFrameTimeoutMs: Number(args.get("first-frame-timeout-ms") ?? "20000"),
-    stepTimeoutMs: Number(args.get("step-timeout-ms") ?? "10000"),
-    keepAliveMs: Number(args.get("keepalive-ms") ?? "20000"),
-  };
-  await serveCrowd(args, () => new RtspPlayer(target, options), {
-    stop: (p) => p.stop(),
-    times: ["ttffConnectMs", "ttffPlayMs", "keyframePlayMs"],
-  });
 }
