@@ -19,16 +19,40 @@ export interface HubTimers {
 /** What {@link HubTimers.setTimeout} returns. */
 export type TimerHandle = ReturnType<typeof setTimeout>;
 
+/**
+ * Whether a new publisher may take a path over from the one it has:
+ * `true` always (the old one is cut off), `false` never, `"auto"` when the
+ * current publisher has sent no frame for {@link HubOptions.publisherIdleMs}
+ * (its connection is half-open: an encoder that reconnects after a network
+ * drop replaces it at once) or when the newcomer gave the path's publish
+ * credentials. A healthy, sending publisher is never cut off by an
+ * anonymous one.
+ */
+export type OverridePublisher = boolean | "auto";
+
 /** Options of {@link Hub}. */
 export interface HubOptions extends StreamOptions {
-  /** A new publisher takes over a busy path instead of being refused. @default {true} */
-  overridePublisher?: boolean;
+  /** When a new publisher takes over a busy path; see {@link OverridePublisher}. @default {"auto"} */
+  overridePublisher?: OverridePublisher;
+  /**
+   * With `"auto"`, a publisher that has sent no frame for this long (ms)
+   * counts as gone and may be taken over by anyone. @default {2000}
+   */
+  publisherIdleMs?: number;
   /** How long readers stay attached after the publisher goes (ms). @default {5000} */
   publisherGracePeriodMs?: number;
-  /** How long a reader waits for a publisher that has not come (ms). @default {5000} */
+  /** How long a reader waits for a publisher that has not come (ms). @default {3000} */
   playWaitTimeoutMs?: number;
   /** @default {globalThis} */
   timers?: HubTimers;
+  /** Milliseconds now, for the publisher idle time. @default {Date.now} */
+  now?: () => number;
+  /**
+   * Whether a publisher or a source can ever come to `path`: a reader of a
+   * path that cannot is answered "not found" at once instead of waiting.
+   * @default every path can
+   */
+  canPublish?: (path: string) => boolean;
   /**
    * Called when a reader starts waiting for a path nobody publishes: an
    * on-demand source can start now, and the reader gets it when it arrives.
@@ -39,7 +63,13 @@ export interface HubOptions extends StreamOptions {
 /** Options of one {@link Hub.publish} call. */
 export interface PublishOptions {
   /** Overrides {@link HubOptions.overridePublisher} for this path. */
-  overridePublisher?: boolean;
+  overridePublisher?: OverridePublisher;
+  /**
+   * The newcomer gave the publish credentials the path asks for (the path
+   * has some, and they matched): with `"auto"` it takes over even a
+   * publisher that is sending. @default {false}
+   */
+  authenticated?: boolean;
   /** Called when a newer publisher takes the path over; the caller closes its connection. */
   onTakenOver?: () => void;
 }
@@ -91,16 +121,26 @@ class PublisherHandle implements Publisher {
   readonly onTakenOver: (() => void) | undefined;
   #active = true;
   readonly #release: (p: PublisherHandle) => void;
+  readonly #now: () => number;
+  /** When this publisher last wrote a frame, or started: what tells a half-open one. */
+  #lastFrameMs: number;
 
   constructor(
     stream: Stream,
     onTakenOver: (() => void) | undefined,
     release: (p: PublisherHandle) => void,
+    now: () => number,
   ) {
     this.path = stream.path;
     this.stream = stream;
     this.onTakenOver = onTakenOver;
     this.#release = release;
+    this.#now = now;
+    this.#lastFrameMs = now();
+  }
+  /** Milliseconds since this publisher last wrote a frame (or started). */
+  idleMs(): number {
+    return this.#now() - this.#lastFrameMs;
   }
   get active(): boolean {
     return this.#active;
@@ -118,7 +158,9 @@ class PublisherHandle implements Publisher {
     if (this.#active) this.stream.setMetadata(metadata);
   }
   writeFrame(frame: Frame): void {
-    if (this.#active) this.stream.writeFrame(frame);
+    if (!this.#active) return;
+    this.#lastFrameMs = this.#now();
+    this.stream.writeFrame(frame);
   }
   close(): void {
     if (!this.#active) return;
@@ -133,6 +175,7 @@ export class Hub {
   readonly #waiters = new Map<string, Set<Waiter>>();
   readonly #options: HubOptions;
   readonly #timers: HubTimers;
+  readonly #now: () => number;
 
   constructor(options: HubOptions = {}) {
     this.#options = options;
@@ -140,17 +183,21 @@ export class Hub {
       setTimeout: (fn, ms) => setTimeout(fn, ms),
       clearTimeout: (id) => clearTimeout(id),
     };
+    this.#now = options.now ?? Date.now;
   }
 
-  /** Starts publishing `path`, taking it over from a current publisher when allowed. */
+  /**
+   * Starts publishing `path`, taking it over from a current publisher when
+   * the policy allows (see {@link OverridePublisher}); throws a
+   * {@link HubError} "busy" when it does not.
+   */
   publish(path: string, options: PublishOptions = {}): Publisher {
     let entry = this.#entries.get(path);
     if (entry?.publisher !== undefined) {
-      const override = options.overridePublisher ??
-        this.#options.overridePublisher ?? true;
-      if (!override) {
+      const refusal = this.#takeoverRefusal(entry.publisher, options);
+      if (refusal !== undefined) {
         throw new HubError(
-          `Cannot publish "${path}": another publisher has it`,
+          `Cannot publish "${path}": ${refusal}`,
           "busy",
           path,
         );
@@ -176,6 +223,7 @@ export class Hub {
       entry.stream,
       options.onTakenOver,
       (p) => this.#release(p),
+      this.#now,
     );
     entry.publisher = handle;
     entry.stream.beginPublisher();
@@ -188,6 +236,21 @@ export class Hub {
       }
     }
     return handle;
+  }
+
+  /** Why a newcomer may not take the path from `current`, or `undefined` when it may. */
+  #takeoverRefusal(
+    current: PublisherHandle,
+    options: PublishOptions,
+  ): string | undefined {
+    const policy = options.overridePublisher ??
+      this.#options.overridePublisher ?? "auto";
+    if (policy === true) return undefined;
+    if (policy === false) return "another publisher has it";
+    if (options.authenticated === true) return undefined;
+    const idleMs = current.idleMs();
+    if (idleMs >= (this.#options.publisherIdleMs ?? 2000)) return undefined;
+    return `another publisher is sending on it (last frame ${idleMs} ms ago)`;
   }
 
   #release(p: PublisherHandle): void {
@@ -209,7 +272,8 @@ export class Hub {
   /**
    * The stream of `path` once it has a publisher: at once when it has one (or
    * lost it less than a grace period ago), else when one arrives within the
-   * wait timeout; rejects with a {@link HubError} "not-found" after it.
+   * wait timeout; rejects with a {@link HubError} "not-found" after it, or at
+   * once when {@link HubOptions.canPublish} says nothing can publish `path`.
    */
   waitForStream(
     path: string,
@@ -217,8 +281,17 @@ export class Hub {
   ): Promise<Stream> {
     const entry = this.#entries.get(path);
     if (entry !== undefined) return Promise.resolve(entry.stream);
+    if (this.#options.canPublish?.(path) === false) {
+      return Promise.reject(
+        new HubError(
+          `Cannot play "${path}": nothing can publish it`,
+          "not-found",
+          path,
+        ),
+      );
+    }
     const timeoutMs = options.timeoutMs ?? this.#options.playWaitTimeoutMs ??
-      5000;
+      3000;
     return new Promise((resolve, reject) => {
       let set = this.#waiters.get(path);
       if (set === undefined) this.#waiters.set(path, set = new Set());
