@@ -113,12 +113,28 @@ function scalar<T>(expected: string, parse: (input: unknown) => T | undefined) {
 }
 
 /** `true`/`false`, also as the strings `true|false|yes|no|on|off|1|0`. */
-const Bool = scalar("expected true or false", (input) => {
+function parseBool(input: unknown): boolean | undefined {
   if (typeof input === "boolean") return input;
   if (typeof input !== "string") return undefined;
   const text = input.trim().toLowerCase();
   return TRUE.has(text) ? true : FALSE.has(text) ? false : undefined;
-});
+}
+
+/** `true`/`false`; see {@link parseBool}. */
+const Bool = scalar("expected true or false", parseBool);
+
+/**
+ * When a new publisher takes over a busy path: `"auto"` (the current one
+ * has sent nothing for `overridePublisherIdle`, or the newcomer gave the
+ * path's publish credentials), `true` (always) or `false` (never).
+ */
+const Override = scalar<boolean | "auto">(
+  'expected "auto", true or false',
+  (input) =>
+    typeof input === "string" && input.trim().toLowerCase() === "auto"
+      ? "auto"
+      : parseBool(input),
+);
 
 /** Milliseconds; see {@link parseDuration}. */
 const Duration = scalar(
@@ -202,9 +218,12 @@ function setting<
 
 /** The keys of one path's settings; unset keys inherit the top-level value. */
 export const PATH_SETTINGS = {
-  /** A new publisher takes over this path while it is busy. */
+  /** When a new publisher takes over this path while it is busy: `"auto"`, `true` or `false`. */
   overridePublisher: v.optional(
-    v.pipe(Bool, v.description("a new publisher takes over this busy path")),
+    v.pipe(
+      Override,
+      v.description("when a new publisher takes over this busy path"),
+    ),
   ),
   /** User name readers of this path must give (RTSP Basic/Digest, RTMP `?user=`). */
   readUser: v.optional(
@@ -303,11 +322,29 @@ export const SETTINGS = {
     "100ms",
     "media for readers is written in batches this far apart (0: as it arrives)",
   ),
-  /** A new publisher takes over a busy path; `false` refuses it. */
+  /**
+   * When a new publisher takes over a busy path: `"auto"` only when the
+   * current one has sent nothing for {@link SETTINGS.overridePublisherIdle}
+   * (its connection is half-open: an encoder reconnecting after a network
+   * drop replaces it at once) or when the newcomer gave the path's publish
+   * credentials; `true` always (anyone can cut a live stream); `false`
+   * never (a half-open publisher blocks the path until `readTimeout`).
+   */
   overridePublisher: setting(
-    Bool,
-    true,
-    "a new publisher takes over a busy path; false refuses it",
+    Override,
+    "auto",
+    "when a new publisher takes over a busy path: auto, true or false",
+  ),
+  /**
+   * Milliseconds without a frame after which, with `overridePublisher:
+   * auto`, a publisher counts as half-open and anyone may take over. At 2 s
+   * a live encoder has missed some 50 video frames; brief TCP retransmission
+   * stalls on a working link stay below it.
+   */
+  overridePublisherIdle: setting(
+    Duration,
+    "2s",
+    "with overridePublisher auto, a publisher that sent nothing this long may be taken over",
   ),
   /** Milliseconds readers stay attached after the publisher goes. */
   publisherGracePeriod: setting(
@@ -315,10 +352,15 @@ export const SETTINGS = {
     "5s",
     "readers stay attached this long after the publisher goes",
   ),
-  /** Milliseconds a play before publish waits before StreamNotFound. */
+  /**
+   * Milliseconds a play before publish waits before StreamNotFound (RTMP)
+   * or 404 (RTSP, HTTP): long enough for a player started a moment before
+   * its encoder, short enough that the answer comes well inside the 5 s
+   * that common clients wait for one.
+   */
   playWaitTimeout: setting(
     Duration,
-    "5s",
+    "3s",
     "a play before publish waits this long, then StreamNotFound",
   ),
   /** Keep the frames since the last keyframe for instant start. */

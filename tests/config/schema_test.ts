@@ -14,9 +14,10 @@ const DEFAULTS: Config = {
   writeTimeout: 10_000,
   writeQueueSize: 8 * 1024 * 1024,
   writeBatchInterval: 100,
-  overridePublisher: true,
+  overridePublisher: "auto",
+  overridePublisherIdle: 2_000,
   publisherGracePeriod: 5_000,
-  playWaitTimeout: 5_000,
+  playWaitTimeout: 3_000,
   gopCache: true,
   rtmp: true,
   rtmpAddress: ":1935",
@@ -77,12 +78,37 @@ Deno.test("parseConfig keeps given values and converts units", () => {
   });
 });
 
+Deno.test("parseConfig reads overridePublisher as auto, true or false, globally and per path", () => {
+  for (
+    const [input, value] of [
+      ["auto", "auto"],
+      [" AUTO ", "auto"],
+      [true, true],
+      ["yes", true],
+      [false, false],
+      ["off", false],
+    ] as const
+  ) {
+    const config = parseConfig({
+      overridePublisher: input,
+      paths: { cam: { overridePublisher: input } },
+    });
+    assert.equal(config.overridePublisher, value, String(input));
+    assert.equal(config.paths["cam"]?.overridePublisher, value);
+  }
+  assert.equal(
+    parseConfig({ overridePublisherIdle: "500ms" }).overridePublisherIdle,
+    500,
+  );
+});
+
 Deno.test("Config types hold numbers for durations and sizes", () => {
   const config = parseConfig({});
   const ms: number = config.readTimeout;
   const bytes: number = config.writeQueueSize;
   const address: string = config.rtmpAddress;
-  const perPath: boolean | undefined = config.paths["x"]?.overridePublisher;
+  const perPath: boolean | "auto" | undefined = config.paths["x"]
+    ?.overridePublisher;
   // @ts-expect-error: unknown keys are not part of the type
   config.rtmpAdress;
   assert.deepEqual([ms, bytes, address, perPath], [
@@ -239,7 +265,7 @@ const ERRORS: { name: string; input: unknown; problems: string[] }[] = [
     name: "a wrong value inside a path",
     input: { paths: { cam: { overridePublisher: "sometimes" } } },
     problems: [
-      'Invalid config paths.cam.overridePublisher "sometimes": expected true or false',
+      'Invalid config paths.cam.overridePublisher "sometimes": expected "auto", true or false',
     ],
   },
   {
