@@ -11,6 +11,7 @@ import {
 } from "../_util/ffmpeg.ts";
 import { startTestSluice } from "../_util/sluice.ts";
 import { requireTool } from "../_util/tools.ts";
+import { until } from "../_util/wait.ts";
 
 const ignore = requireTool("ffmpeg") || requireTool("ffprobe");
 const opts = { ignore, sanitizeOps: false, sanitizeResources: false };
@@ -116,37 +117,84 @@ Deno.test(
 );
 
 Deno.test(
-  "RTMP: a second publisher takes over and the player keeps playing",
+  "RTMP: an encoder reconnecting from a half-open connection takes over at once and the player keeps playing",
   opts,
   async () => {
-    await using s = startTestSluice({ publisherGracePeriod: "5s" });
+    // readTimeout far off: only the takeover can end the first connection in time
+    await using s = startTestSluice({
+      publisherGracePeriod: "5s",
+      readTimeout: "30s",
+    });
     const first = publishTestSignal(s.rtmpUrl("live/take"), {
       seconds: 30,
       width: 320,
       height: 240,
     });
-    await s.published("live/take");
-    const playing = playAndCount(s.rtmpUrl("live/take"), {
-      seconds: 7,
-      timeoutMs: 30_000,
-    });
-    await new Promise((r) => setTimeout(r, 3000));
-    await using _second = publishTestSignal(s.rtmpUrl("live/take"), {
-      seconds: 30,
+    try {
+      await s.published("live/take");
+      const playing = playAndCount(s.rtmpUrl("live/take"), {
+        seconds: 7,
+        timeoutMs: 30_000,
+      });
+      await new Promise((r) => setTimeout(r, 3000));
+      // The network drops: the socket stays open on Sluice's side, nothing more comes.
+      first.process.kill("SIGSTOP");
+      await new Promise((r) => setTimeout(r, 2500)); // past overridePublisherIdle (2 s)
+      const reconnected = Date.now();
+      await using _second = publishTestSignal(s.rtmpUrl("live/take"), {
+        seconds: 30,
+        width: 320,
+        height: 240,
+      });
+      await until(
+        () => s.sluice.hub.stream("live/take")?.stats.publishers === 2,
+        5000,
+        () => s.logs.join("\n"),
+      );
+      const tookMs = Date.now() - reconnected;
+      assert.ok(tookMs < 3000, `took over ${tookMs} ms after reconnecting`);
+      assert.ok(s.logs.some((l) => l.includes("took the path over")));
+      const r = await playing;
+      assert.equal(r.code, 0, r.stderr);
+      // 7 s at 25 fps spans both publishers; a player dropped at the takeover would stop near 75 frames
+      assert.ok(
+        r.video!.frames >= 150,
+        `decoded ${r.video!.frames} frames across the takeover`,
+      );
+    } finally {
+      first.process.kill("SIGKILL");
+      await first.status;
+    }
+  },
+);
+
+Deno.test(
+  "RTMP: by default a second ffmpeg publisher gets Publish.BadName while the first sends",
+  opts,
+  async () => {
+    await using s = startTestSluice();
+    await using _first = publishTestSignal(s.rtmpUrl("live/mine"), {
+      seconds: 20,
       width: 320,
       height: 240,
     });
-    const firstStatus = await first.status; // the first publisher is disconnected
-    assert.notEqual(firstStatus.code, 0, "the first publisher was cut off");
-    const r = await playing;
+    await s.published("live/mine", { frames: 25 });
+    const second = publishTestSignal(s.rtmpUrl("live/mine"), {
+      seconds: 5,
+      width: 160,
+      height: 128,
+    });
+    const status = await second.status;
+    assert.notEqual(status.code, 0);
+    assert.match(second.stderr(), /BadName|already publishing/);
+    assert.equal(s.sluice.hub.stream("live/mine")!.stats.publishers, 1);
+    const r = await playAndCount(s.rtmpUrl("live/mine"), {
+      seconds: 2,
+      timeoutMs: 20_000,
+    });
     assert.equal(r.code, 0, r.stderr);
-    // 7 s at 25 fps spans both publishers; a player dropped at the takeover would stop near 75 frames
-    assert.ok(
-      r.video!.frames >= 150,
-      `decoded ${r.video!.frames} frames across the takeover`,
-    );
-    assert.ok(s.logs.some((l) => l.includes("took the path over")));
-    await first.stop();
+    assert.equal(r.video?.width, 320, "the first publisher's picture");
+    assert.ok(r.video!.frames >= 40, "the first publisher still plays");
   },
 );
 
