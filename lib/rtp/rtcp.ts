@@ -171,8 +171,10 @@ export function decodeRtcp(bytes: Uint8Array): RtcpPacket[] {
     }
     let end = pos + size;
     if (b0 & 0x20) {
+      // §6.4.1 P: the count "will be a multiple of four", so what it leaves
+      // is whole words, as the word-sized fields and encodeRtcp need.
       const padding = bytes[end - 1]!;
-      if (padding === 0 || padding > size - HEADER_SIZE) {
+      if (padding === 0 || padding % 4 !== 0 || padding > size - HEADER_SIZE) {
         throw fail(
           "malformed",
           `padding of ${padding} bytes in a ${size}-byte packet`,

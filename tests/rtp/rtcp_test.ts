@@ -150,6 +150,13 @@ const ERRORS = [
     code: "malformed",
   },
   {
+    // §6.4.1 P: the count "will be a multiple of four"; 3 would leave a 7-byte
+    // RR body that no word-sized field or encodeRtcp can carry
+    name: "a padding count that is not a multiple of four",
+    wire: hex("a0 c9 0002 11223344 00 00 00 03"),
+    code: "malformed",
+  },
+  {
     name: "an SDES item past the end",
     wire: hex("81 ca 0002 11223344 01 09 6869"),
     code: "truncated",
