@@ -22,7 +22,9 @@
  * start line or header, bounds exceeded, a Content-Length that is not digits
  * or that repeats with another value. A Content-Length over `maxBodySize` is
  * refused as soon as the header is read, so `Content-Length: 999999999` never
- * makes the connection wait for, or hold room for, those bytes.
+ * makes the connection wait for, or hold room for, those bytes. Likewise a
+ * method longer than `maxMethodLength` is a 400 as soon as that many bytes
+ * pass without a space; a long start line with a short method is a 414.
  *
  * @module
  */
@@ -36,6 +38,13 @@ import { type RtspFramed, RtspHeaders, TOKEN } from "./message.ts";
 export interface RtspFramerOptions {
   /** Longest start line or header line, without its line end. A longer request line is a 414. @default {8192} */
   maxLineLength?: number;
+  /**
+   * Longest method, the first word of a request line: RTSP's methods are at
+   * most 13 letters (`GET_PARAMETER`), so more is a 400 while the line is
+   * still coming in, not a 414, which is for a long Request-URI.
+   * @default {64}
+   */
+  maxMethodLength?: number;
   /** Most header fields in one message. @default {64} */
   maxHeaderCount?: number;
   /** Most bytes of start line and headers, line ends included. @default {16384} */
@@ -79,6 +88,7 @@ type StartLine =
  */
 export class RtspFramer implements StageCore<Uint8Array, RtspFramed> {
   readonly #maxLine: number;
+  readonly #maxMethod: number;
   readonly #maxHeaderCount: number;
   readonly #maxHeaderBytes: number;
   readonly #maxBody: number;
@@ -93,6 +103,8 @@ export class RtspFramer implements StageCore<Uint8Array, RtspFramed> {
   #line = new Uint8Array(256);
   #lineLength = 0;
   #start: StartLine | undefined;
+  /** The start line's first word was seen to end within #maxMethod bytes. */
+  #methodEnded = false;
   #headers = new RtspHeaders();
   #headerCount = 0;
   #headerBytes = 0;
@@ -113,6 +125,7 @@ export class RtspFramer implements StageCore<Uint8Array, RtspFramed> {
 
   constructor(options: RtspFramerOptions = {}) {
     this.#maxLine = options.maxLineLength ?? 8192;
+    this.#maxMethod = Math.min(options.maxMethodLength ?? 64, this.#maxLine);
     this.#maxHeaderCount = options.maxHeaderCount ?? 64;
     this.#maxHeaderBytes = options.maxHeaderBytes ?? 16384;
     this.#maxBody = options.maxBodySize ?? 65536;
@@ -226,6 +239,7 @@ export class RtspFramer implements StageCore<Uint8Array, RtspFramed> {
     this.#state = HEAD;
     this.#lineLength = 0;
     this.#start = undefined;
+    this.#methodEnded = false;
     this.#headers = new RtspHeaders();
     this.#headerCount = 0;
     this.#headerBytes = 0;
@@ -250,6 +264,12 @@ export class RtspFramer implements StageCore<Uint8Array, RtspFramed> {
       i++;
     }
     const length = this.#lineLength + (i - pos);
+    if (
+      this.#start === undefined && !this.#methodEnded &&
+      length > this.#maxMethod
+    ) {
+      this.#checkMethod(chunk, pos);
+    }
     if (length > this.#maxLine) {
       if (this.#start === undefined) {
         throw fail(
@@ -287,6 +307,29 @@ export class RtspFramer implements StageCore<Uint8Array, RtspFramed> {
     this.#headerBytes += length + (next - i);
     this.#onLine(line, out);
     return next;
+  }
+
+  /**
+   * RFC 2326 §6.1: Method SP Request-URI. The line so far is longer than
+   * #maxMethod: a space or tab within its first #maxMethod + 1 bytes ends a
+   * method short enough, else the method is too long (a 400 at once, without
+   * waiting for the line to end). The line so far is the kept part, then
+   * `chunk` from `pos`.
+   */
+  #checkMethod(chunk: Uint8Array, pos: number): void {
+    const kept = this.#lineLength;
+    for (let k = 0; k <= this.#maxMethod; k++) {
+      const b = k < kept ? this.#line[k]! : chunk[pos + k - kept]!;
+      if (b === SP || b === HT) {
+        this.#methodEnded = true;
+        return;
+      }
+    }
+    throw fail(
+      "limit",
+      `method longer than ${this.#maxMethod} bytes`,
+      400,
+    );
   }
 
   /** Holds part of a line until its end arrives (at most maxLineLength bytes). */

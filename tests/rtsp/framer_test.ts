@@ -521,6 +521,32 @@ const ERRORS: {
     options: { maxLineLength: 64 },
   },
   {
+    // RFC 2326 §6.1 Method is a token: 5000 letters are no long Request-URI
+    name: "a 5000-byte method",
+    wire: `${"A".repeat(5000)} rtsp://h/x RTSP/1.0\r\nCSeq: 1\r\n\r\n`,
+    code: "limit",
+    status: 400,
+  },
+  {
+    name: "a method longer than maxLineLength",
+    wire: `${"A".repeat(9000)} rtsp://h/x RTSP/1.0\r\nCSeq: 1\r\n\r\n`,
+    code: "limit",
+    status: 400,
+  },
+  {
+    name: "a 65-byte method",
+    wire: `${"A".repeat(65)} rtsp://h/x RTSP/1.0\r\n\r\n`,
+    code: "limit",
+    status: 400,
+  },
+  {
+    name: "a method over maxMethodLength, before its line ends",
+    wire: "DESCRIBEX",
+    code: "limit",
+    status: 400,
+    options: { maxMethodLength: 8 },
+  },
+  {
     name: "a header line over maxLineLength",
     wire: `OPTIONS * RTSP/1.0\r\nX: ${"a".repeat(100)}`,
     code: "limit",
@@ -598,6 +624,28 @@ for (const c of ERRORS) {
     assert.match(error.message, /^Cannot read RTSP message: /);
   });
 }
+
+Deno.test("RtspFramer passes a 64-byte method and a long Request-URI on, and a long URL is still a 414", () => {
+  // An unknown but well-formed method is the server's to answer (501, RFC 2326 §11.5).
+  const method = "X".repeat(64);
+  const url = `rtsp://h/${"a".repeat(5000)}`;
+  assert.deepEqual(frame([ascii(`${method} ${url} RTSP/1.0\r\n\r\n`)]), [{
+    ...req(method, url, []),
+  }]);
+  const { error } = failure(`OPTIONS rtsp://h/${"a".repeat(9000)}`);
+  assert.equal(error.status, 414);
+});
+
+Deno.test("RtspFramer answers a long method with 400 at every split point", () => {
+  const wire = ascii(`${"A".repeat(200)} rtsp://h/x RTSP/1.0\r\n\r\n`);
+  for (const parts of splitsOf(wire, 0)) {
+    const framer = new RtspFramer();
+    assert.throws(() => {
+      for (const part of parts) framer.push(part, collect());
+      framer.end();
+    }, { name: "RtspError", code: "limit", status: 400 });
+  }
+});
 
 Deno.test("RtspFramer refuses Content-Length 999999999 before the head ends, without waiting for bytes", () => {
   const framer = new RtspFramer();
