@@ -71,7 +71,9 @@ const BODY = 2; // reading Content-Length bytes
 const FRAME_HEADER = 3; // a '$' header split across reads
 const FRAME = 4; // reading a frame's payload
 
-const RESPONSE_LINE = /^(RTSP\/\d\.\d)[ \t]+(\d{3})(?:[ \t]+(.*))?$/;
+// RFC 2326 §7.1.1 (RFC 7826 §8.1.1): the first digit is the class, 1 to 5
+// (a 6xx to 9xx extension code is let through, as encodeResponse writes one).
+const RESPONSE_LINE = /^(RTSP\/\d\.\d)[ \t]+([1-9]\d{2})(?:[ \t]+(.*))?$/;
 const REQUEST_LINE = /^(\S+)[ \t]+(\S+)[ \t]+(\S+)$/;
 const SUPPORTED_VERSION = /^RTSP\/[12]\.0$/;
 const ANY_VERSION = /^[A-Za-z]+\/\d+\.\d+$/;

@@ -584,6 +584,13 @@ const ERRORS: {
     status: undefined,
   },
   {
+    // RFC 2326 §7.1.1: the first digit is the class of response, 1 to 5
+    name: "a status code starting with 0",
+    wire: "RTSP/1.0 099 Odd\r\n\r\n",
+    code: "malformed",
+    status: undefined,
+  },
+  {
     name: "a response of version RTSP/9.9",
     wire: "RTSP/9.9 200 OK\r\n\r\n",
     code: "unsupported",
