@@ -47,12 +47,17 @@ type State = typeof State[keyof typeof State];
 
 /**
  * Cuts an FLV byte stream into tags. Tag bodies are views of the input;
- * timestamps are unwrapped past 2^32 ms. Tags of types other than audio,
+ * audio and video timestamps are unwrapped past 2^32 ms, and script data
+ * is read on their clock without moving it. Tags of types other than audio,
  * video and script are skipped.
  */
 export class FlvDemuxer implements StageCore<Uint8Array, FlvTag> {
   readonly #maxTagSize: number;
+  /** Audio and video: one timeline, unwrapped. */
   readonly #unwrap = new Unwrapper32();
+  /** The latest audio or video timestamp, as read and unwrapped. */
+  #lastRaw: number | undefined;
+  #lastTime = 0;
   #state: State = State.HEADER;
   /** Bytes to skip in state SKIP: the rest of the header, then PreviousTagSize fields. */
   #skip = 0;
@@ -131,16 +136,19 @@ export class FlvDemuxer implements StageCore<Uint8Array, FlvTag> {
         }
         this.#need = TAG_HEADER_SIZE + size;
         if (left < this.#need) return pos;
-        const ts24 = (buf[pos + 4]! << 16) | (buf[pos + 5]! << 8) |
-          buf[pos + 6]!;
-        const timestamp = this.#unwrap.unwrap(
-          ((buf[pos + 7]! << 24) | ts24) >>> 0,
-        );
         const type = b0 & 0x1f;
+        // §E.4.1: other types are reserved; skipped, their timestamps do not
+        // move the clock of the tags that are read.
         if (
           type === FLV_TAG_TYPE.AUDIO || type === FLV_TAG_TYPE.VIDEO ||
           type === FLV_TAG_TYPE.SCRIPT
         ) {
+          const ts24 = (buf[pos + 4]! << 16) | (buf[pos + 5]! << 8) |
+            buf[pos + 6]!;
+          const raw = ((buf[pos + 7]! << 24) | ts24) >>> 0;
+          const timestamp = type === FLV_TAG_TYPE.SCRIPT
+            ? this.#scriptTime(raw)
+            : this.#mediaTime(raw);
           const at = pos + TAG_HEADER_SIZE;
           out.enqueue({
             type: type as FlvTagType,
@@ -152,6 +160,22 @@ export class FlvDemuxer implements StageCore<Uint8Array, FlvTag> {
         this.#skipBytes(PREVIOUS_TAG_SIZE); // its value is not checked: writers get it wrong
       }
     }
+  }
+
+  #mediaTime(raw: number): number {
+    this.#lastRaw = raw;
+    this.#lastTime = this.#unwrap.unwrap(raw);
+    return this.#lastTime;
+  }
+
+  /**
+   * Script data is read on the media clock without moving it: onMetaData
+   * stamped 0 before media at 2^31 ms or more (an encoder whose clock has
+   * run that long) must not make the media's times negative.
+   */
+  #scriptTime(raw: number): number {
+    if (this.#lastRaw === undefined) return raw;
+    return this.#lastTime + ((raw - this.#lastRaw) | 0);
   }
 
   #readHeader(h: Uint8Array): void {

@@ -103,6 +103,29 @@ Deno.test("FlvDemuxer rejects input that ends inside a tag or a PreviousTagSize"
   }
 });
 
+Deno.test("FlvDemuxer unwraps timestamps of the tags it reads only, not of skipped ones", () => {
+  // §E.4.1: type 15 is reserved; its timestamp 0x81000000 would make the
+  // next tag's 1 ms look like a wrap to 2^32 + 1
+  const wire = hex(`${HEADER} | 00000000
+    | 0f 000001 000000 81 000000 | 00 | 0000000c
+    | 09 000001 000001 00 000000 | 17 | 0000000c`);
+  assert.deepEqual(tagsOf(wire), [{ type: 9, timestamp: 1, data: hex("17") }]);
+});
+
+Deno.test("FlvDemuxer reads script data on the media clock without moving it: onMetaData at 0 before media at 0x90000000", () => {
+  // an encoder whose clock has run past 2^31 ms stamps its media so, and
+  // onMetaData 0; one shared unwrapping would make the media's times negative
+  const wire = hex(`${HEADER} | 00000000
+    | 12 000001 000000 00 000000 | 05 | 0000000c
+    | 09 000001 000000 90 000000 | 17 | 0000000c
+    | 12 000001 000010 90 000000 | 05 | 0000000c`);
+  assert.deepEqual(tagsOf(wire).map((t) => t.timestamp), [
+    0,
+    0x90000000,
+    0x90000010,
+  ]);
+});
+
 Deno.test("FlvDemuxer unwraps timestamps past 2^32 ms", () => {
   const file = concat([
     flvHeader(true, false),
