@@ -235,7 +235,8 @@ export function decodeAmf0Value(
 
 /**
  * Writes AMF0 values with one reference table; what only AMF3 can carry
- * (`Uint8Array`) goes out behind an avmplus-object marker.
+ * (`Uint8Array`, `Int32Array`, `Uint32Array`, `Float64Array`, `Map`) goes out
+ * behind an avmplus-object marker.
  */
 class Amf0Writer {
   readonly #w: AmfWriter;
@@ -344,7 +345,8 @@ class Amf0Writer {
  * 65535 UTF-8 bytes), null, undefined, `Date`, {@link AmfXml}, arrays (strict
  * arrays), objects tagged {@link AMF_ECMA_ARRAY} (ECMA arrays) or
  * {@link AMF_CLASS_NAME} (typed objects), other objects (anonymous objects),
- * and `Uint8Array` as an AMF3 ByteArray. An object met again (a cycle, a
+ * and what only AMF3 carries (`Uint8Array`, the vectors' typed arrays, `Map`)
+ * behind an avmplus-object marker. An object met again (a cycle, a
  * shared child) goes out as a reference. The size is counted first, then
  * one buffer of that size is filled.
  *

@@ -738,7 +738,7 @@ export class Amf3Writer {
     this.#w = writer;
   }
 
-  /** Writes one value; throws `TypeError` for what AMF3 cannot carry (functions, symbols, bigints, Maps, typed arrays other than `Uint8Array`). */
+  /** Writes one value; throws `TypeError` for what AMF3 cannot carry (functions, symbols, bigints, Sets, typed arrays other than those the decoder returns). */
   value(v: unknown): void {
     const w = this.#w;
     switch (typeof v) {
@@ -807,7 +807,38 @@ export class Amf3Writer {
       for (let i = 0; i < v.length; i++) this.value(v[i]);
       return;
     }
-    if (ArrayBuffer.isView(v) || v instanceof Map || v instanceof Set) {
+    const vector = v instanceof Int32Array
+      ? AMF3_MARKER.VECTOR_INT
+      : v instanceof Uint32Array
+      ? AMF3_MARKER.VECTOR_UINT
+      : v instanceof Float64Array
+      ? AMF3_MARKER.VECTOR_DOUBLE
+      : undefined;
+    if (vector !== undefined) { // §3.15: count, fixed-vector flag, items
+      const items = v as Int32Array | Uint32Array | Float64Array;
+      w.u8(vector);
+      if (this.#reference(items)) return;
+      w.u29(items.length * 2 + 1);
+      w.u8(0); // not fixed-length
+      if (items instanceof Float64Array) {
+        for (const x of items) w.f64(x);
+      } else {
+        for (const x of items) w.u32(x); // int or uint: the same 32 bits
+      }
+      return;
+    }
+    if (v instanceof Map) { // §3.16: count, weak-keys flag, key/value pairs
+      w.u8(AMF3_MARKER.DICTIONARY);
+      if (this.#reference(v)) return;
+      w.u29(v.size * 2 + 1);
+      w.u8(0); // strong keys
+      for (const [key, value] of v) {
+        this.value(key);
+        this.value(value);
+      }
+      return;
+    }
+    if (ArrayBuffer.isView(v) || v instanceof Set) {
       throw new TypeError(`Cannot encode AMF3 value: ${v.constructor.name}`);
     }
     const obj = v as Record<string, unknown>;
@@ -858,9 +889,11 @@ export class Amf3Writer {
 /**
  * Encodes values as AMF3 with one set of reference tables: undefined, null,
  * booleans, numbers (integer when they fit 29 bits, else double), strings,
- * `Date`, {@link AmfXml}, `Uint8Array` (ByteArray), arrays (dense), ECMA
- * arrays (associative), and objects (dynamic, anonymous or typed). AMF3
- * cannot tell an empty ECMA array from an empty dense one: it comes back as `[]`.
+ * `Date`, {@link AmfXml}, `Uint8Array` (ByteArray), `Int32Array`,
+ * `Uint32Array` and `Float64Array` (vectors), `Map` (Dictionary), arrays
+ * (dense), ECMA arrays (associative), and objects (dynamic, anonymous or
+ * typed): whatever {@link decodeAmf3} returns. AMF3 cannot tell an empty
+ * ECMA array from an empty dense one: it comes back as `[]`.
  *
  * @throws {TypeError} for a value AMF3 cannot carry
  */

@@ -141,6 +141,11 @@ const CASES: {
     wire: hex("11 | 0c 07 010203"),
     value: hex("010203"),
   },
+  {
+    name: "§3.1 avmplus-object: AMF3 Vector.<int>",
+    wire: hex("11 | 0d 03 00 | 00000001"),
+    value: new Int32Array([1]),
+  },
 ];
 
 for (const c of CASES) {
