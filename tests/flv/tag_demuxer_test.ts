@@ -1,18 +1,23 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { concat } from "@std/bytes";
 import { buildAvcc } from "../../lib/codec/h264/avcc.ts";
 import { buildHvcc } from "../../lib/codec/h265/hvcc.ts";
 import { H265_NAL_TYPE, h265NalType } from "../../lib/codec/h265/nal.ts";
 import { splitAnnexB } from "../../lib/codec/nal_units.ts";
 import { ProtocolError } from "../../lib/errors.ts";
 import type { FlvEvent, FlvTag } from "../../lib/flv/tag.ts";
+import { FlvDemuxer, FlvMuxer } from "../../lib/flv/file.ts";
 import {
   FlvTagDemuxer,
   FlvTagDemuxerStream,
 } from "../../lib/flv/tag_demuxer.ts";
+import { FlvTagMuxer } from "../../lib/flv/tag_muxer.ts";
+import type { Sink, StageCore } from "../../lib/stage.ts";
 import type { AudioTrack, VideoTrack } from "../../lib/media/mod.ts";
 import { ascii, collect, hex } from "../_util/bytes.ts";
 import { mutated } from "../codec/_fuzz.ts";
+import { checkStageContract } from "../_util/stage_contract.ts";
 import { audio, eventsOf, split, tagsOf, testdata, video } from "./_util.ts";
 
 function cat(...parts: (Uint8Array | string)[]): Uint8Array<ArrayBuffer> {
@@ -631,4 +636,47 @@ Deno.test("FlvTagDemuxer gives events or an flv ProtocolError for random and mut
     }),
     { numRuns: 1000 },
   );
+});
+
+/** An FLV file of `tags`, as FlvMuxer writes it. */
+function fileOf(tags: FlvTag[]): Uint8Array {
+  const muxer = new FlvMuxer();
+  const out = collect<Uint8Array>();
+  for (const tag of tags) muxer.push(tag, out);
+  muxer.end(out);
+  return concat(out.items);
+}
+
+/** FLV file bytes through FlvDemuxer and FlvTagDemuxer: a byte stage of events. */
+function fileEvents(): StageCore<Uint8Array, FlvEvent> {
+  const file = new FlvDemuxer();
+  const tags = new FlvTagDemuxer();
+  const forward = (out: Sink<FlvEvent>) => ({
+    enqueue: (tag: FlvTag) => tags.push(tag, out),
+  });
+  return {
+    push: (chunk, out) => file.push(chunk, forward(out)),
+    end: () => file.end(),
+  };
+}
+
+Deno.test("FlvDemuxer and FlvTagDemuxer keep the stage contract, FlvTagMuxer and FlvMuxer returning the events", () => {
+  checkStageContract(fileEvents, {
+    fixtures: [
+      ...FILES.map((c) => ({
+        name: `ffmpeg's ${c.file}`,
+        bytes: testdata(`flv/${c.file}`),
+      })),
+      { name: "every codec's bodies", bytes: fileOf(BODY_FIXTURES) },
+    ],
+    // §E.4: the muxer writes its own flags and headers (AAC as 44 kHz stereo,
+    // no end-of-sequence tag): the events come back, not the bytes
+    encode: (events) => {
+      const muxer = new FlvTagMuxer();
+      const out = collect<FlvTag>();
+      for (const e of events) muxer.push(e, out);
+      return fileOf(out.items);
+    },
+    roundTrip: "items",
+  });
 });

@@ -324,23 +324,120 @@ Deno.test("HandshakeClient refuses an S0 that is not version 3", () => {
   });
 });
 
-/** The server handshake as a stage: replies, then `rest` and later bytes, all as output. */
-function serverStage(): StageCore<Uint8Array, Uint8Array> {
-  const server = new HandshakeServer();
-  return {
-    push(chunk: Uint8Array, out: Sink<Uint8Array>) {
-      if (server.done) return out.enqueue(chunk);
-      const reply = server.push(chunk);
-      if (reply) out.enqueue(reply);
-      if (server.done) out.enqueue(server.rest);
-    },
+/** What a handshake side sends back, or the chunk stream bytes after the handshake. */
+type HandshakeOutput = { reply: Uint8Array } | { rest: Uint8Array };
+
+/** A handshake side as a stage: its reply, then `rest` and every later byte. */
+function handshakeStage(
+  side: () => Pick<HandshakeServer, "push" | "done" | "rest">,
+): () => StageCore<Uint8Array, HandshakeOutput> {
+  return () => {
+    const hs = side();
+    return {
+      push(chunk: Uint8Array, out: Sink<HandshakeOutput>) {
+        if (hs.done) return out.enqueue({ rest: chunk });
+        const reply = hs.push(chunk);
+        if (reply) out.enqueue({ reply });
+        if (hs.done) out.enqueue({ rest: hs.rest });
+      },
+    };
   };
 }
 
-Deno.test("HandshakeServer turns random and mutated input into replies or ProtocolErrors", () => {
-  const plain = new Uint8Array(1 + 2 * HANDSHAKE_SIZE + 8);
-  plain.set(plainC0C1());
-  const digest = new Uint8Array(1 + 2 * HANDSHAKE_SIZE);
-  digest.set(digestC1(1).c0c1);
-  checkStageContract(serverStage, { fixtures: [plain, digest], runs: 100 });
+/**
+ * The output with its random parts left out: the reply's first 9 bytes
+ * (S0, S1 time and version) and, for a plain reply, S2 (C1 echoed); the
+ * chunk stream bytes joined, however the reads cut them.
+ */
+function summary(items: HandshakeOutput[]) {
+  const replies = items.flatMap((i) => "reply" in i ? [i.reply] : []);
+  const rest = items.flatMap((i) => "rest" in i ? [...i.rest] : []);
+  return {
+    replies: replies.map((r) => ({
+      head: toHex(r.subarray(0, 9)),
+      s2: r[5] === 0 ? toHex(r.subarray(1 + HANDSHAKE_SIZE)) : "digest",
+    })),
+    rest: toHex(Uint8Array.from(rest)),
+  };
+}
+
+Deno.test("HandshakeServer keeps the stage contract: one reply, then the chunk stream bytes", () => {
+  const connect = hex("03 000000 000005 14 00000000 | 0102030405");
+  const plain = plainC0C1();
+  const withConnect = new Uint8Array(1 + 2 * HANDSHAKE_SIZE + connect.length);
+  withConnect.set(plain);
+  withConnect.set(connect, 1 + 2 * HANDSHAKE_SIZE);
+  const { c0c1, digest } = digestC1(1);
+  const digestFirst = new Uint8Array(1 + 2 * HANDSHAKE_SIZE);
+  digestFirst.set(c0c1);
+  checkStageContract(handshakeStage(() => new HandshakeServer()), {
+    fixtures: [
+      {
+        // §5.2.4: S2 echoes C1; ffmpeg's connect follows C2 in the same read
+        name: "a plain C0 C1 C2 and a connect chunk",
+        bytes: withConnect,
+        expect: {
+          replies: [{
+            head: "03 00 00 00 00 00 00 00 00",
+            s2: toHex(plain.subarray(1)),
+          }],
+          rest: toHex(connect),
+        },
+      },
+      {
+        name: "a scheme-1 digest C0 C1 (Flash Player 10 and later), then C2",
+        bytes: digestFirst,
+        expect: {
+          replies: [{ head: "03 00 00 00 00 05 00 03 01", s2: "digest" }],
+          rest: "",
+        },
+      },
+    ],
+    normalize: summary,
+    // S2's last 32 bytes: HMAC over the first 1504, keyed by HMAC(FMS key, C1 digest)
+    check(items, fixture) {
+      const first = items[0]!;
+      if (!("reply" in first) || fixture.bytes !== digestFirst) return;
+      const s2 = first.reply.subarray(1 + HANDSHAKE_SIZE);
+      const key = hmacSha256(FMS_KEY, digest);
+      assert.deepEqual(
+        hmacSha256(key, s2.subarray(0, 1504)),
+        s2.subarray(1504),
+      );
+    },
+    runs: 100,
+  });
+});
+
+Deno.test("HandshakeClient keeps the stage contract: C2 echoes S1, then the chunk stream bytes", () => {
+  const s0s1s2 = new Uint8Array(1 + 2 * HANDSHAKE_SIZE + 4);
+  s0s1s2[0] = 3;
+  for (let i = 1; i < s0s1s2.length - 4; i++) s0s1s2[i] = (i * 7) & 0xff;
+  s0s1s2.set(hex("02 000000"), 1 + 2 * HANDSHAKE_SIZE);
+  checkStageContract(
+    handshakeStage(() => {
+      const client = new HandshakeClient();
+      client.start();
+      return client;
+    }),
+    {
+      fixtures: [{
+        // §5.2.4: C2 is S1 echoed; the server's first chunk may follow S2
+        name: "a plain S0 S1 S2 and a chunk header",
+        bytes: s0s1s2,
+        expect: [
+          { reply: s0s1s2.subarray(1, 1 + HANDSHAKE_SIZE) },
+          { rest: hex("02 000000") },
+        ],
+      }],
+      normalize: (items) => {
+        const rest = items.flatMap((i) => "rest" in i ? [...i.rest] : []);
+        return [
+          ...items.filter((i) => "reply" in i),
+          { rest: Uint8Array.from(rest) },
+        ];
+      },
+      runs: 100,
+    },
+  );
 });

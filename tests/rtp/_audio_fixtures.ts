@@ -12,6 +12,7 @@ import type { RtpPayloadPacket } from "../../lib/rtp/_audio.ts";
 import type { StageCore } from "../../lib/stage.ts";
 import { collect } from "../_util/bytes.ts";
 import { checkStageContract } from "../_util/stage_contract.ts";
+import { interleaved, overInterleaved } from "./_payload.ts";
 
 const DIR = new URL("../testdata/rtp_audio/", import.meta.url);
 
@@ -93,24 +94,44 @@ function checkFrames(frames: Frame[]): void {
   }
 }
 
+/** Options of {@link checkDepacketizer}. */
+export interface CheckDepacketizerOptions {
+  /** Random and mutated runs of each kind. @default {300} */
+  runs?: number;
+  /**
+   * The matching packetizer, datagrams out: then what the depacketizer reads
+   * must come back through it (frames, not bytes: packet boundaries are the
+   * sender's choice).
+   */
+  packetize?: (frames: Frame[]) => Uint8Array[];
+}
+
 /**
- * The stage contract for a depacketizer: datagrams (random, and mutated
- * fixtures) through decodeRtpPacket; then packet sequences with random
- * headers and random or mutated payloads. Output or a ProtocolError, never
- * another throw; the input is left unchanged.
+ * The stage contract for a depacketizer: the datagrams as one interleaved
+ * byte stream (clean, split, re-packetized, random and mutated) through
+ * decodeRtpPacket; then packet sequences with random headers and random or
+ * mutated payloads. Output or a ProtocolError, never another throw; the input
+ * is left unchanged.
  */
 export function checkDepacketizer(
   makeCore: () => StageCore<RtpPayloadPacket, Frame>,
   fixtures: Uint8Array[],
-  runs = 300,
+  options: CheckDepacketizerOptions = {},
 ): void {
-  checkStageContract<Frame>(() => {
-    const core = makeCore();
-    return {
-      push: (bytes, out) => core.push(decodeRtpPacket(bytes), out),
-      end: (out) => core.end?.(out),
-    };
-  }, { fixtures, runs, checkOutput: checkFrames });
+  const runs = options.runs ?? 300;
+  const packetize = options.packetize;
+  checkStageContract<Frame>(() => overInterleaved(makeCore()), {
+    fixtures: [
+      { name: "the first datagram", bytes: interleaved(fixtures.slice(0, 1)) },
+      { name: "every datagram", bytes: interleaved(fixtures) },
+    ],
+    runs,
+    check: checkFrames,
+    ...(packetize === undefined ? {} : {
+      encode: (frames: Frame[]) => interleaved(packetize(frames)),
+      roundTrip: "items" as const,
+    }),
+  });
   const payloads = fixtures.map((d) => decodeRtpPacket(d).payload);
   const payload = fc.oneof(
     fc.uint8Array({ maxLength: 300 }),

@@ -1,9 +1,15 @@
 /** Helpers for the H.264/H.265 payload tests: packets, runs, and a fuzzer. */
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { concat } from "@std/bytes";
 import { ProtocolError } from "../../lib/errors.ts";
 import type { Frame } from "../../lib/media/mod.ts";
 import { decodeRtpPacket, type RtpPacket } from "../../lib/rtp/packet.ts";
+import {
+  encodeInterleaved,
+  type InterleavedFrame,
+  InterleavedFramer,
+} from "../../lib/rtsp/interleaved.ts";
 import type { StageCore } from "../../lib/stage.ts";
 import { collect, hex } from "../_util/bytes.ts";
 
@@ -46,6 +52,36 @@ export function packetize(
   const out = collect<Uint8Array>();
   for (const f of frames) core.push(f, out);
   return out.items;
+}
+
+/**
+ * RTP packets as one RTSP TCP byte stream: `$` frames on channel 0 (RFC 2326
+ * §10.12), the form a depacketizer's input takes before it is cut.
+ */
+export function interleaved(packets: Uint8Array[]): Uint8Array {
+  return concat(packets.map((p) => encodeInterleaved(0, p)));
+}
+
+/**
+ * A depacketizer behind the stages that feed it over RTSP/TCP: bytes through
+ * {@link InterleavedFramer} and decodeRtpPacket, then `core`. This is how the
+ * stage contract splits and mutates a packet sequence as bytes.
+ */
+export function overInterleaved<O>(
+  core: StageCore<RtpPacket, O>,
+): StageCore<Uint8Array, O> {
+  const framer = new InterleavedFramer();
+  return {
+    push(chunk, out) {
+      const frames = collect<InterleavedFrame>();
+      framer.push(chunk, frames);
+      for (const f of frames.items) core.push(decodeRtpPacket(f.payload), out);
+    },
+    end(out) {
+      framer.end();
+      core.end?.(out);
+    },
+  };
 }
 
 /** Units as arrays of numbers, for readable deepEqual failures. */

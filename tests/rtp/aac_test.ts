@@ -7,9 +7,10 @@ import {
   aacRtpmap,
   parseAacFmtp,
 } from "../../lib/rtp/aac.ts";
-import { decodeRtpPacket } from "../../lib/rtp/packet.ts";
+import { decodeRtpPacket, encodeRtpPacket } from "../../lib/rtp/packet.ts";
 import type { AudioTrack, Frame } from "../../lib/media/mod.ts";
 import { collect, hex } from "../_util/bytes.ts";
+import { packetize, rtp } from "./_payload.ts";
 import {
   bitFields,
   checkDepacketizer,
@@ -479,12 +480,28 @@ Deno.test("AacDepacketizer keeps the stage contract on random and mutated packet
     ...loadCapture("aac_hbr_44k_stereo").datagrams,
     ...loadCapture("aac_hbr_fragmented").datagrams.slice(0, 10),
   ];
-  checkDepacketizer(() => new AacDepacketizer({ clockRate: 44100 }), fixtures);
+  checkDepacketizer(() => new AacDepacketizer({ clockRate: 44100 }), fixtures, {
+    // RFC 3640 §3.2.3: AUs may share a packet or be fragmented; AacPacketizer
+    // sends one per packet, so the AUs come back, not the packets
+    packetize: (frames) =>
+      packetize(new AacPacketizer(TRACK, { timestampOffset: 0 }), frames),
+  });
+  // §3.3.5 AAC-lbr: AU-headers-length 16 | size 3, index 0 | size 2, delta 0
   checkDepacketizer(
     () => new AacDepacketizer(parseAacFmtp({ mode: "AAC-lbr" })),
-    fixtures,
-    100,
+    [encodeRtpPacket(rtp(1, 0, true, "0010 | 0c 08 | aabbcc ddee"))],
+    { runs: 100 },
   );
+  // §3.2.1: size 2 (13 bits), index 0 (3), CTS-flag 0, DTS-flag 0, RAP-flag 1,
+  // stream-state 0 (2) = 21 bits; §3.2.2: auxiliary-data-size 0 (4 bits)
+  const exotic = Uint8Array.from([
+    0x00,
+    21,
+    ...bitFields([2, 13], [0, 3], [0, 1], [0, 1], [1, 1], [0, 2]),
+    ...bitFields([0, 4]),
+    0x01,
+    0x02,
+  ]);
   checkDepacketizer(
     () =>
       new AacDepacketizer({
@@ -494,7 +511,7 @@ Deno.test("AacDepacketizer keeps the stage contract on random and mutated packet
         streamStateIndication: 2,
         auxiliaryDataSizeLength: 4,
       }),
-    fixtures,
-    100,
+    [encodeRtpPacket(rtp(1, 0, true, exotic))],
+    { runs: 100 },
   );
 });

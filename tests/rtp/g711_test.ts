@@ -9,6 +9,7 @@ import {
 import { decodeRtpPacket } from "../../lib/rtp/packet.ts";
 import type { AudioTrack, Frame } from "../../lib/media/mod.ts";
 import { collect, hex } from "../_util/bytes.ts";
+import { packetize } from "./_payload.ts";
 import {
   checkDepacketizer,
   depacketize,
@@ -173,5 +174,17 @@ Deno.test("G711Depacketizer keeps the stage contract on random and mutated packe
   checkDepacketizer(
     () => new G711Depacketizer(),
     loadCapture("pcma_8k_mono").datagrams,
+    {
+      // one packet per frame: packets long enough for any frame read
+      packetize: (frames) =>
+        packetize(
+          new G711Packetizer(PCMA, {
+            timestampOffset: 0,
+            packetMs: 1000,
+            maxPacketSize: 9000,
+          }),
+          frames,
+        ),
+    },
   );
 });

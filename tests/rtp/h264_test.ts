@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { Frame, ParameterSets } from "../../lib/media/mod.ts";
-import { decodeRtpPacket } from "../../lib/rtp/packet.ts";
+import { decodeRtpPacket, encodeRtpPacket } from "../../lib/rtp/packet.ts";
 import { ReorderBuffer } from "../../lib/rtp/reorder.ts";
 import {
   H264Depacketizer,
@@ -16,6 +16,8 @@ import { readCapture, readFramecrc } from "./_capture.ts";
 import {
   depacketize,
   fuzzDepacketizer,
+  interleaved,
+  overInterleaved,
   packetize,
   rtp,
   unitsOf,
@@ -478,14 +480,52 @@ Deno.test("H264Depacketizer gives frames or ProtocolErrors for mutated real pack
   );
 });
 
-Deno.test("H264Depacketizer keeps the stage contract on random and mutated packet bytes", () => {
-  checkStageContract(() => {
-    const d = new H264Depacketizer({ waitForKeyframe: false });
-    return {
-      push: (b: Uint8Array, out) => d.push(decodeRtpPacket(b), out),
-      end: (out) => d.end(out),
-    };
-  }, { fixtures: readCapture("h264_bf0.rtp").slice(0, 16) });
+Deno.test("H264Depacketizer keeps the stage contract over interleaved RTP, H264Packetizer re-encoding what it reads", () => {
+  const bf0 = readCapture("h264_bf0.rtp");
+  checkStageContract(
+    () => overInterleaved(new H264Depacketizer({ waitForKeyframe: false })),
+    {
+      fixtures: [
+        {
+          // RFC 6184 §5.7.1 STAP-A, §5.8 FU-A start, middle and end
+          name: "STAP-A with SPS and PPS, then an IDR slice in three FU-As",
+          bytes: interleaved([
+            rtp(10, 0, false, `78 | 0007 ${SPS} | 0004 ${PPS}`),
+            rtp(11, 0, false, "7c | 85 | 88 84"),
+            rtp(12, 0, false, "7c | 05 | 21 22"),
+            rtp(13, 0, true, "7c | 45 | 23"),
+          ].map(encodeRtpPacket)),
+          expect: [{
+            trackId: 0,
+            dts: 0,
+            pts: 0,
+            keyframe: true,
+            units: [hex(SPS), hex(PPS), hex("65 88 84 21 22 23")],
+          }],
+        },
+        // tests/testdata/rtp/README.md: the first two frames (5 packets), and all 50
+        {
+          name: "ffmpeg -bf 0: the first two frames",
+          bytes: interleaved(bf0.slice(0, 5)),
+        },
+        { name: "ffmpeg -bf 0: whole capture", bytes: interleaved(bf0) },
+      ],
+      check: (frames) =>
+        assert.ok(frames.every((f) => f.units.every((u) => u.length > 0))),
+      // Packet boundaries are the sender's choice (§5.7, §5.8): frames come
+      // back, bytes do not.
+      encode: (frames) =>
+        interleaved(packetize(
+          new H264Packetizer({
+            sequenceNumber: 0,
+            timestampOffset: 0,
+            maxPacketSize: 300,
+          }),
+          frames,
+        )),
+      roundTrip: "items",
+    },
+  );
 });
 
 // tests/testdata/rtp/README.md: ffmpeg libx264 -bf 2 -g 25, 320x240, 50 frames, 600-byte packets

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { Frame } from "../../lib/media/mod.ts";
-import { decodeRtpPacket } from "../../lib/rtp/packet.ts";
+import { decodeRtpPacket, encodeRtpPacket } from "../../lib/rtp/packet.ts";
 import {
   H265Depacketizer,
   H265Packetizer,
@@ -13,6 +13,8 @@ import { readCapture, readFramecrc } from "./_capture.ts";
 import {
   depacketize,
   fuzzDepacketizer,
+  interleaved,
+  overInterleaved,
   packetize,
   rtp,
   unitsOf,
@@ -248,14 +250,50 @@ Deno.test("H265Depacketizer gives frames or ProtocolErrors for mutated real pack
   fuzzDepacketizer(() => new H265Depacketizer(), CAPTURE.slice(0, 24));
 });
 
-Deno.test("H265Depacketizer keeps the stage contract on random and mutated packet bytes", () => {
-  checkStageContract(() => {
-    const d = new H265Depacketizer({ waitForKeyframe: false });
-    return {
-      push: (b: Uint8Array, out) => d.push(decodeRtpPacket(b), out),
-      end: (out) => d.end(out),
-    };
-  }, { fixtures: CAPTURE.slice(0, 16) });
+Deno.test("H265Depacketizer keeps the stage contract over interleaved RTP, H265Packetizer re-encoding what it reads", () => {
+  checkStageContract(
+    () => overInterleaved(new H265Depacketizer({ waitForKeyframe: false })),
+    {
+      fixtures: [
+        {
+          // RFC 7798 §4.4.2 AP, §4.4.3 FU start, middle and end
+          name: "an AP with VPS, SPS and PPS, then an IDR slice in three FUs",
+          bytes: interleaved([
+            rtp(1, 0, false, `60 01 | 0003 ${VPS} | 0003 ${SPS} | 0003 ${PPS}`),
+            rtp(2, 0, false, "62 01 | 93 | af 01"),
+            rtp(3, 0, false, "62 01 | 13 | 02"),
+            rtp(4, 0, true, "62 01 | 53 | 03"),
+          ].map(encodeRtpPacket)),
+          expect: [{
+            trackId: 0,
+            dts: 0,
+            pts: 0,
+            keyframe: true,
+            units: [hex(VPS), hex(SPS), hex(PPS), hex("26 01 af 01 02 03")],
+          }],
+        },
+        // tests/testdata/rtp/README.md: the first keyframe (7 packets), and all 50 frames
+        {
+          name: "ffmpeg libx265: the first keyframe",
+          bytes: interleaved(CAPTURE.slice(0, 7)),
+        },
+        { name: "ffmpeg libx265: whole capture", bytes: interleaved(CAPTURE) },
+      ],
+      maxSplitAll: 5000, // the first keyframe is 4781 bytes
+      // Packet boundaries are the sender's choice (§4.4): frames come back,
+      // bytes do not.
+      encode: (frames) =>
+        interleaved(packetize(
+          new H265Packetizer({
+            sequenceNumber: 0,
+            timestampOffset: 0,
+            maxPacketSize: 300,
+          }),
+          frames,
+        )),
+      roundTrip: "items",
+    },
+  );
 });
 
 Deno.test("ffmpeg capture: H265Depacketizer gives ffmpeg's 50 frames with VPS/SPS/PPS on keyframes", () => {

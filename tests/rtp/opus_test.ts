@@ -11,6 +11,7 @@ import {
 import { decodeRtpPacket } from "../../lib/rtp/packet.ts";
 import type { AudioTrack, Frame } from "../../lib/media/mod.ts";
 import { collect, hex } from "../_util/bytes.ts";
+import { packetize } from "./_payload.ts";
 import {
   checkDepacketizer,
   depacketize,
@@ -205,5 +206,10 @@ Deno.test("OpusDepacketizer keeps the stage contract on random and mutated packe
   checkDepacketizer(
     () => new OpusDepacketizer(),
     loadCapture("opus_48k_stereo").datagrams,
+    {
+      // RFC 7587 §4.2: one Opus packet per RTP packet
+      packetize: (frames) =>
+        packetize(new OpusPacketizer(TRACK, { timestampOffset: 0 }), frames),
+    },
   );
 });

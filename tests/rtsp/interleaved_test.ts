@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
+import { concat } from "@std/bytes";
 import {
   encodeInterleaved,
   InterleavedFramer,
   InterleavedFramerStream,
   interleavedHeader,
 } from "../../lib/rtsp/interleaved.ts";
+import { ProtocolError } from "../../lib/errors.ts";
+import type { StageCore } from "../../lib/stage.ts";
 import { collect, hex, splitsOf } from "../_util/bytes.ts";
 import { checkStageContract } from "../_util/stage_contract.ts";
 
@@ -101,8 +104,103 @@ Deno.test("encodeInterleaved → InterleavedFramerStream returns the frames", as
   assert.deepEqual(got, frames);
 });
 
-Deno.test("InterleavedFramer keeps the stage contract on random and mutated input", () => {
+Deno.test("InterleavedFramer keeps the stage contract, encodeInterleaved returning every fixture", () => {
   checkStageContract(() => new InterleavedFramer(), {
-    fixtures: CASES.map((c) => c.wire),
+    fixtures: CASES.map((c) => ({
+      name: c.name,
+      bytes: c.wire,
+      expect: c.frames,
+    })),
+    // one encoding per frame: '$', channel, exact length
+    encode: (frames) =>
+      concat(frames.map((f) => encodeInterleaved(f.channel, f.payload))),
   });
+});
+
+// The contract itself, on broken variants of this framer: each must fail it,
+// with an AssertionError or fast-check's report of one.
+const contractFailure = (e: unknown) =>
+  e instanceof assert.AssertionError ||
+  (e as Error).cause instanceof assert.AssertionError;
+const FIXTURES = CASES.map((c) => ({ name: c.name, bytes: c.wire }));
+const encodeFrames = (frames: { channel: number; payload: Uint8Array }[]) =>
+  concat(frames.map((f) => encodeInterleaved(f.channel, f.payload)));
+const BROKEN: { name: string; core: () => StageCore<Uint8Array, unknown> }[] = [
+  {
+    name: "rejects everything",
+    core: () => ({
+      push: () => {
+        throw new ProtocolError("Cannot read: no", {
+          protocol: "rtsp",
+          code: "malformed",
+        });
+      },
+    }),
+  },
+  {
+    name: "gives nothing",
+    core: () => ({ push: () => {} }),
+  },
+  {
+    name: "starts afresh at each read",
+    core: () => ({
+      push: (chunk, out) => new InterleavedFramer().push(chunk, out),
+    }),
+  },
+  {
+    name: "overwrites its input",
+    core: () => {
+      const framer = new InterleavedFramer();
+      return {
+        push: (chunk, out) => {
+          framer.push(chunk.slice(), out);
+          chunk.fill(0x24);
+        },
+        end: () => framer.end(),
+      };
+    },
+  },
+  {
+    name: "throws a TypeError on a bad magic byte",
+    core: () => {
+      const framer = new InterleavedFramer();
+      return {
+        push: (chunk, out) => {
+          try {
+            framer.push(chunk, out);
+          } catch {
+            throw new TypeError("oops");
+          }
+        },
+        end: () => framer.end(),
+      };
+    },
+  },
+];
+for (const b of BROKEN) {
+  Deno.test(`checkStageContract fails a framer that ${b.name}`, () => {
+    assert.throws(
+      () =>
+        checkStageContract(b.core, {
+          fixtures: FIXTURES,
+          encode: encodeFrames as (items: unknown[]) => Uint8Array,
+          runs: 50,
+        }),
+      contractFailure,
+    );
+  });
+}
+
+Deno.test("checkStageContract fails an encoder that does not give the fixture back", () => {
+  assert.throws(
+    () =>
+      checkStageContract(() => new InterleavedFramer(), {
+        fixtures: FIXTURES,
+        // channel 0 for every frame: RTCP would go out as RTP
+        encode: (frames) =>
+          concat(frames.map((f) => encodeInterleaved(0, f.payload))),
+        runs: 50,
+      }),
+    contractFailure,
+  );
 });

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { fmtpParam, parseSdp, SdpSyntaxError } from "../../lib/sdp/parse.ts";
 import { stringifySdp } from "../../lib/sdp/stringify.ts";
 import type { Sdp } from "../../lib/sdp/types.ts";
+import { checkStageContract, wholeInput } from "../_util/stage_contract.ts";
 
 const TESTDATA = new URL("../testdata/sdp/", import.meta.url);
 const FIXTURES = [...Deno.readDirSync(TESTDATA)].map((e) => e.name).filter((
@@ -487,4 +488,18 @@ Deno.test("parseSdp gives a description or an SdpSyntaxError for random and muta
     ),
     { numRuns: 1000 },
   );
+});
+
+Deno.test("parseSdp keeps the stage contract on every capture, stringifySdp giving back what it reads", () => {
+  checkStageContract(wholeInput((b) => [parseSdp(b)]), {
+    fixtures: FIXTURES.map((name) => ({
+      name,
+      bytes: new TextEncoder().encode(read(name)),
+    })),
+    // RFC 8866 §5: captures vary line ends, spacing and order; stringifySdp
+    // writes one form, which reads back as the same description
+    encode: (sdps) => new TextEncoder().encode(stringifySdp(sdps[0]!)),
+    roundTrip: "items",
+    isExpectedError: (e) => e instanceof SdpSyntaxError,
+  });
 });
