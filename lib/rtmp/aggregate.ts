@@ -15,7 +15,8 @@ const BACK_POINTER_SIZE = 4;
 /**
  * The audio and video tags of an aggregate message. Sub-message timestamps
  * are relative: the first one takes the aggregate's timestamp and the rest
- * keep their distance to it (§7.1.6). Other tag types are skipped.
+ * keep their distance to it (§7.1.6), modulo 2^32 as every RTMP timestamp
+ * (§5.3.1.2.1). Other tag types are skipped.
  */
 export function parseAggregate(
   payload: Uint8Array,
@@ -45,7 +46,7 @@ export function parseAggregate(
     if (type === 8 || type === 9) {
       tags.push({
         type,
-        timestamp: timestamp + ((ts - first) | 0),
+        timestamp: (timestamp + ((ts - first) | 0)) >>> 0,
         data: payload.subarray(start, end),
       });
     }
