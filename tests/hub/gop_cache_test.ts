@@ -18,11 +18,12 @@ Deno.test("GopCache keeps nothing before the first keyframe", () => {
 
 Deno.test("GopCache keeps the open GOP from its keyframe, with its bytes", () => {
   const cache = new GopCache<string>();
-  fill(cache, [["p0", false, 5], ["i1", true, 100], ["p1", false, 10], [
-    "a1",
-    false,
-    3,
-  ]]);
+  fill(cache, [
+    ["p0", false, 5],
+    ["i1", true, 100],
+    ["p1", false, 10],
+    ["a1", false, 3],
+  ]);
   assert.deepEqual(cache.items, ["i1", "p1", "a1"]);
   assert.equal(cache.bytes, 113);
 });
