@@ -8,6 +8,7 @@
 import type { Config } from "./config/schema.ts";
 import { parseAddress } from "./config/schema.ts";
 import { Hub } from "./hub/hub.ts";
+import { WriteBatcher } from "./net/batch_writer.ts";
 import type { Logger } from "./log.ts";
 import { HttpServer } from "./server/http/server.ts";
 import { RtmpServer } from "./server/rtmp/server.ts";
@@ -41,10 +42,18 @@ export function startSluice(config: Config, log: Logger): Sluice {
     // called only once readers wait, after `relays` exists
     onDemand: (path) => relays.onDemand(path),
     overridePublisher: config.overridePublisher,
+    publisherIdleMs: config.overridePublisherIdle,
     publisherGracePeriodMs: config.publisherGracePeriod,
     playWaitTimeoutMs: config.playWaitTimeout,
+    // Publishers come over RTMP and RTSP, or from a path's source: with
+    // neither server on, a path without a source never gets a stream, and
+    // its readers hear so at once rather than after playWaitTimeout.
+    canPublish: (path) =>
+      config.rtmp || config.rtsp || config.paths[path]?.source !== undefined,
     gopCache: config.gopCache,
   });
+  // One tick writes media to every reader of every protocol.
+  const batcher = new WriteBatcher(config.writeBatchInterval);
   let rtmp: RtmpServer | undefined;
   let rtmpPort: number | undefined;
   let rtsp: RtspServer | undefined;
@@ -60,6 +69,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
         log: log.child("rtmp"),
         hostname,
         port,
+        batcher,
       });
       rtmpPort = rtmp.start().port;
     }
@@ -73,6 +83,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
         port,
         rtp: parseAddress(config.rtpAddress),
         rtcp: parseAddress(config.rtcpAddress),
+        batcher,
       });
       rtspPort = rtsp.start().port;
     }
@@ -84,6 +95,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
         log: log.child("http"),
         hostname,
         port,
+        batcher,
       });
       httpPort = http.start().port;
     }
@@ -92,6 +104,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
     void rtmp?.close();
     void rtsp?.close();
     void http?.close();
+    batcher.close();
     hub.close();
     throw e;
   }
@@ -115,6 +128,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
       closing ??= (async () => {
         relays.close();
         await Promise.all([rtmp?.close(), rtsp?.close(), http?.close()]);
+        batcher.close();
         hub.close();
       })();
       return closing;

@@ -102,6 +102,25 @@ export class RtmpClient {
     });
   }
 
+  /**
+   * What goes to the server, queued: an egress reader publishes through it
+   * (with {@link chunkSize} and {@link streamId}), the same way players of
+   * Sluice are written to.
+   */
+  get queue(): ReaderQueue {
+    return this.#out;
+  }
+
+  /** The chunk size the server was told. */
+  get chunkSize(): number {
+    return this.#outChunkSize;
+  }
+
+  /** The message stream of the current play or publish. */
+  get streamId(): number {
+    return this.#streamId;
+  }
+
   /** Connects, runs the handshake and the `connect` command. */
   static async connect(
     url: string,

@@ -6,10 +6,9 @@
  * @module
  */
 
-import { GopCache } from "../hub/gop_cache.ts";
 import { type Packet, PACKET_KIND, type PacketKind } from "./packet.ts";
 import type { ReaderQueue } from "./reader_queue.ts";
-import type { Metadata, StreamOutput } from "../hub/stream.ts";
+import type { CachedPackets, Metadata, StreamOutput } from "../hub/stream.ts";
 import type { Frame } from "../media/frame.ts";
 import type { AudioTrack, Track, VideoTrack } from "../media/track.ts";
 import {
@@ -51,8 +50,12 @@ export interface FlvOutputOptions {
   chunkSize?: number;
   /** The message stream id players play on. @default {1} */
   streamId?: number;
-  /** Keep a GOP of encoded packets for new players. @default {true} */
-  gopCache?: boolean;
+  /**
+   * How metadata goes out: `onMetaData` to players, or
+   * `@setDataFrame` when Sluice itself publishes to another server.
+   * @default {"onMetaData"}
+   */
+  metadataCommand?: "onMetaData" | "@setDataFrame";
 }
 
 const CODEC_IDS: Record<string, number | string> = {
@@ -68,12 +71,13 @@ const CODEC_IDS: Record<string, number | string> = {
 };
 
 /** Encodes a stream's frames as RTMP messages (or FLV file tags) once for all its players. */
-export class FlvOutput implements StreamOutput {
+export class FlvOutput implements StreamOutput<MediaPacket> {
   readonly #flv: boolean;
   readonly #chunkSize: number;
   readonly #streamId: number;
   readonly #readers = new Set<FlvReader>();
-  readonly #gop: GopCache<MediaPacket> | undefined;
+  readonly #cached: CachedPackets<MediaPacket>;
+  readonly #metadataCommand: "onMetaData" | "@setDataFrame";
   #video: VideoTrack | undefined;
   #audio: AudioTrack | undefined;
   #videoConfig: Uint8Array | undefined;
@@ -81,16 +85,19 @@ export class FlvOutput implements StreamOutput {
   #metadata: Metadata | undefined;
   /** Latest timestamp sent, ms: configuration sent later carries it. */
   #lastMs = 0;
-  /** Timestamp of the GOP cache's keyframe, ms. */
-  #firstMs = 0;
   /** Frames encoded (once, whatever the number of players). */
   framesEncoded = 0;
 
-  constructor(options: FlvOutputOptions) {
+  /** `cached` hands out this output's packets of the stream's GOP cache. */
+  constructor(
+    cached: CachedPackets<MediaPacket>,
+    options: FlvOutputOptions = {},
+  ) {
+    this.#cached = cached;
     this.#flv = options.framing === "flv";
     this.#chunkSize = options.chunkSize ?? 4096;
     this.#streamId = options.streamId ?? 1;
-    this.#gop = options.gopCache === false ? undefined : new GopCache();
+    this.#metadataCommand = options.metadataCommand ?? "onMetaData";
   }
 
   get readers(): number {
@@ -109,12 +116,11 @@ export class FlvOutput implements StreamOutput {
   /** Attaches a player: it gets metadata, codec configuration and the GOP at once. */
   addReader(reader: FlvReader): void {
     this.#readers.add(reader);
-    const first = this.#gop?.items[0];
-    const startMs = first === undefined ? this.#lastMs : this.#firstMs;
-    for (const p of this.#configPackets(startMs)) reader.queue.offer(p);
-    if (this.#gop !== undefined) {
-      for (const p of this.#gop.items) reader.queue.offer(p);
+    const gop = this.#cached();
+    for (const p of this.#configPackets(gop[0]?.ms ?? this.#lastMs)) {
+      reader.queue.offer(p);
     }
+    for (const p of gop) if (wants(reader, p.video)) reader.queue.offer(p);
   }
 
   /** Detaches a player. */
@@ -146,7 +152,7 @@ export class FlvOutput implements StreamOutput {
     this.#metadata = metadata;
   }
 
-  frame(frame: Frame): void {
+  frame(frame: Frame): readonly MediaPacket[] {
     let body: Uint8Array;
     let typeId: number;
     let kind: PacketKind;
@@ -162,33 +168,33 @@ export class FlvOutput implements StreamOutput {
       kind = this.#video === undefined ? PACKET_KIND.KEY : PACKET_KIND.DELTA;
       ms = tagTimestampMs(this.#audio, frame.dts);
     } else {
-      return;
+      return [];
     }
     const video = typeId === MESSAGE_TYPE.VIDEO;
     const packet: MediaPacket = {
       video,
+      ms,
       bytes: this.#encode(typeId, ms, body),
       kind,
     };
     this.framesEncoded++;
     this.#lastMs = ms;
-    const videoKey = typeId === MESSAGE_TYPE.VIDEO && frame.keyframe;
-    if (videoKey) this.#firstMs = ms;
-    this.#gop?.push(packet, videoKey, packet.bytes.length);
     for (const r of this.#readers) if (wants(r, video)) r.queue.offer(packet);
+    return [packet];
   }
 
   end(): void {
     const readers = [...this.#readers];
     this.#readers.clear();
-    this.#gop?.clear();
     for (const r of readers) r.onEnd();
   }
 
   /** onMetaData and the sequence headers, stamped `ms`. */
   #configPackets(ms: number): Packet[] {
     const out: Packet[] = [];
-    const meta = encodeData("onMetaData", this.#onMetaData());
+    const meta = this.#metadataCommand === "onMetaData"
+      ? encodeData("onMetaData", this.#onMetaData())
+      : encodeData("@setDataFrame", "onMetaData", this.#onMetaData());
     // Stamped 0: ffmpeg's FLV reader turns metadata with a later timestamp into a data stream.
     out.push({
       bytes: this.#encode(MESSAGE_TYPE.DATA_AMF0, 0, meta),
@@ -258,9 +264,10 @@ export class FlvOutput implements StreamOutput {
   }
 }
 
-/** A packet with what it carries, so readers can refuse audio or video. */
-interface MediaPacket extends Packet {
+/** A tag with what it carries (readers can refuse audio or video) and its time. */
+export interface MediaPacket extends Packet {
   video: boolean;
+  ms: number;
 }
 
 function wants(reader: FlvReader, video: boolean): boolean {

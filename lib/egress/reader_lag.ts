@@ -1,54 +1,82 @@
 /**
- * How far a player is behind, as every server checks it once a tick: the
- * packets its queue dropped go to the stream's counters, and the time it has
- * been behind (writes that make no progress, or a queue that keeps skipping)
- * decides when it is dropped.
+ * The one slow-reader policy, for readers of every protocol: once a tick,
+ * the packets a reader's queue dropped go to its stream's counters for that
+ * protocol, and a reader that has been behind (writes that make no progress,
+ * or a queue that keeps skipping to keyframes) for longer than the write
+ * timeout is to be dropped.
  *
  * @module
  */
 
 import type { ReaderQueue } from "./reader_queue.ts";
-import type { Stream } from "../hub/stream.ts";
-import type { Logger } from "../log.ts";
 
-/** The lag of one reader's queue. */
+/** Where a reader's drops are counted: its stream, per protocol. */
+export interface LagCounters {
+  countReaderDrops(protocol: string, packets: number): void;
+  countReaderDropped(protocol: string): void;
+}
+
+/** What {@link ReaderLag.check} found. */
+export type LagVerdict =
+  | { drop: false; firstSkip: boolean }
+  | { drop: true; behindMs: number };
+
+/** Options of {@link ReaderLag}. */
+export interface ReaderLagOptions {
+  /** The protocol the reader plays with (`rtmp`, `rtsp`, `flv` …), for the counters. */
+  protocol: string;
+  /** How long a reader may stay behind before it is dropped (ms). */
+  writeTimeoutMs: number;
+}
+
+/** The lag of one reader, across one or more queues (RTSP over UDP keeps one per track). */
 export class ReaderLag {
-  readonly #queue: ReaderQueue;
+  readonly #queues: readonly ReaderQueue[];
+  readonly #protocol: string;
+  readonly #timeoutMs: number;
   #droppedSeen = 0;
-  #skippingSince = 0;
+  #skippingSince: number | undefined;
 
-  constructor(queue: ReaderQueue) {
-    this.#queue = queue;
+  constructor(
+    queues: ReaderQueue | readonly ReaderQueue[],
+    options: ReaderLagOptions,
+  ) {
+    this.#queues = Array.isArray(queues) ? queues : [queues as ReaderQueue];
+    this.#protocol = options.protocol;
+    this.#timeoutMs = options.writeTimeoutMs;
   }
 
   /**
-   * Adds the packets dropped since the last call to `stream`'s counters;
-   * the first drop is logged once.
-   */
-  countDrops(stream: Stream | undefined, path: string, log: Logger): void {
-    const d = this.#queue.dropped;
-    if (d === this.#droppedSeen) return;
-    if (this.#droppedSeen === 0) {
-      log.info("reader fell behind: skipping to the next keyframe", { path });
-    }
-    if (stream) stream.stats.readerDrops += d - this.#droppedSeen;
-    this.#droppedSeen = d;
-  }
-
-  /**
-   * Milliseconds the reader has been behind at `now`: the longer of
+   * Counts the packets dropped since the last call into `counters`, and
+   * says whether the reader has been behind too long at `now`: the longer of
    * `stalledMs` (its writes made no progress) and the time its queue has
-   * been skipping to a keyframe.
+   * been skipping to a keyframe. A drop is counted too.
    */
-  behindMs(now: number, stalledMs: number): number {
-    if (this.#queue.skipping) {
-      if (this.#skippingSince === 0) this.#skippingSince = now;
-    } else {
-      this.#skippingSince = 0;
-    }
-    return Math.max(
+  check(now: number, stalledMs: number, counters?: LagCounters): LagVerdict {
+    const firstSkip = this.countDrops(counters);
+    const skipping = this.#queues.some((q) => q.skipping);
+    if (!skipping) this.#skippingSince = undefined;
+    else this.#skippingSince ??= now;
+    const behindMs = Math.max(
       stalledMs,
-      this.#skippingSince === 0 ? 0 : now - this.#skippingSince,
+      this.#skippingSince === undefined ? 0 : now - this.#skippingSince,
     );
+    if (behindMs <= this.#timeoutMs) return { drop: false, firstSkip };
+    counters?.countReaderDropped(this.#protocol);
+    return { drop: true, behindMs };
+  }
+
+  /**
+   * Adds the packets dropped since the last call to `counters`; returns
+   * whether these are the reader's first (the owner logs that once).
+   */
+  countDrops(counters?: LagCounters): boolean {
+    let d = 0;
+    for (const q of this.#queues) d += q.dropped;
+    if (d === this.#droppedSeen) return false;
+    const first = this.#droppedSeen === 0;
+    counters?.countReaderDrops(this.#protocol, d - this.#droppedSeen);
+    this.#droppedSeen = d;
+    return first;
   }
 }

@@ -7,9 +7,8 @@
  * @module
  */
 
-import { GopCache } from "../hub/gop_cache.ts";
 import { type Packet, PACKET_KIND, type PacketKind } from "./packet.ts";
-import type { Metadata, StreamOutput } from "../hub/stream.ts";
+import type { CachedPackets, Metadata, StreamOutput } from "../hub/stream.ts";
 import type { Frame } from "../media/frame.ts";
 import type { Track } from "../media/track.ts";
 import { equals } from "@std/bytes";
@@ -45,7 +44,8 @@ interface TrackOut {
   octets: number;
 }
 
-interface RtpPacketOut extends Packet {
+/** An RTP packet with where it sits in its track's RTP stream. */
+export interface RtpPacketOut extends Packet {
   trackId: number;
   seq: number;
   rtptime: number;
@@ -55,9 +55,9 @@ interface RtpPacketOut extends Packet {
 const SR_INTERVAL_MS = 5000;
 
 /** Encodes a stream's frames as RTP once for all its RTSP readers. */
-export class RtpOutput implements StreamOutput {
+export class RtpOutput implements StreamOutput<RtpPacketOut> {
   readonly #readers = new Set<RtpReader>();
-  readonly #gop: GopCache<RtpPacketOut> | undefined;
+  readonly #cached: CachedPackets<RtpPacketOut>;
   readonly #now: () => number;
   #tracks = new Map<number, TrackOut>();
   #hasVideo = false;
@@ -69,8 +69,12 @@ export class RtpOutput implements StreamOutput {
    */
   #anchor: { wallMs: number; seconds: number } | undefined;
 
-  constructor(options: { gopCache?: boolean; now?: () => number } = {}) {
-    this.#gop = options.gopCache === false ? undefined : new GopCache();
+  /** `cached` hands out this output's packets of the stream's GOP cache. */
+  constructor(
+    cached: CachedPackets<RtpPacketOut>,
+    options: { now?: () => number } = {},
+  ) {
+    this.#cached = cached;
     this.#now = options.now ?? Date.now;
   }
 
@@ -89,7 +93,7 @@ export class RtpOutput implements StreamOutput {
    */
   rtpStarts(trackIds: ReadonlySet<number>): RtpStart[] {
     const starts = new Map<number, RtpStart>();
-    for (const p of this.#gop?.items ?? []) {
+    for (const p of this.#cached()) {
       if (trackIds.has(p.trackId) && !starts.has(p.trackId)) {
         starts.set(p.trackId, {
           trackId: p.trackId,
@@ -114,7 +118,7 @@ export class RtpOutput implements StreamOutput {
   /** Attaches a reader of `trackIds`: it gets the GOP cache at once, then every new packet. */
   addReader(reader: RtpReader, trackIds: ReadonlySet<number>): void {
     this.#readers.add(reader);
-    for (const p of this.#gop?.items ?? []) {
+    for (const p of this.#cached()) {
       if (trackIds.has(p.trackId)) reader.offer(p.trackId, p, false);
     }
   }
@@ -164,9 +168,10 @@ export class RtpOutput implements StreamOutput {
 
   metadata(_metadata: Metadata | undefined): void {}
 
-  frame(frame: Frame): void {
+  frame(frame: Frame): readonly RtpPacketOut[] {
     const t = this.#tracks.get(frame.trackId);
-    if (t === undefined) return;
+    if (t === undefined) return [];
+    const out: RtpPacketOut[] = [];
     const video = t.format.track.kind === "video";
     const key = video ? frame.keyframe : !this.#hasVideo;
     const rtptime = t.packetizer.rtpTimestamp(frame.pts);
@@ -184,7 +189,7 @@ export class RtpOutput implements StreamOutput {
           seq,
           rtptime,
         };
-        this.#gop?.push(p, first && key && video, bytes.length);
+        out.push(p);
         for (const r of this.#readers) r.offer(frame.trackId, p, false);
         t.packets++;
         t.octets += bytes.length - 12;
@@ -198,6 +203,7 @@ export class RtpOutput implements StreamOutput {
       seconds: frame.pts / t.format.track.clockRate,
     };
     this.#maybeSenderReports(now);
+    return out;
   }
 
   /**
@@ -235,7 +241,6 @@ export class RtpOutput implements StreamOutput {
   end(): void {
     const readers = [...this.#readers];
     this.#readers.clear();
-    this.#gop?.clear();
     for (const [id, t] of this.#tracks) {
       const bytes = encodeRtcp([{
         kind: "bye",

@@ -15,19 +15,37 @@ export type Metadata = Record<string, unknown>;
 /**
  * One protocol's view of a stream: it turns frames into wire packets once and
  * hands them to all its readers. Created by {@link Stream.output} and primed
- * with the current tracks, metadata and GOP cache.
+ * with the current tracks, metadata and GOP cache; `P` is its packet type.
  */
-export interface StreamOutput {
+export interface StreamOutput<P = unknown> {
   /** The tracks changed (a publisher arrived or sent new codec configuration). */
   tracks(tracks: readonly Track[]): void;
   /** The publisher's metadata changed. */
   metadata(metadata: Metadata | undefined): void;
-  /** A frame, with timestamps monotonic per track. */
-  frame(frame: Frame): void;
+  /**
+   * A frame, with timestamps monotonic per track. Returns the packets it
+   * became: the stream keeps them with its GOP cache for later readers.
+   */
+  frame(frame: Frame): readonly P[];
   /** The stream ended: no publisher came back within the grace period. */
   end(): void;
   /** Readers attached; an output with none is removed. */
   readonly readers: number;
+}
+
+/**
+ * An output's packets for every frame of the stream's GOP cache, oldest
+ * first: what a new reader of that output starts with.
+ */
+export type CachedPackets<P> = () => P[];
+
+/** The packet type of an output. */
+export type PacketOf<O> = O extends StreamOutput<infer P> ? P : never;
+
+/** A frame of the GOP cache with the packets each output made of it. */
+interface GopEntry {
+  frame: Frame;
+  packets: Map<string, readonly unknown[]>;
 }
 
 /** Counters of one stream, for logs and the API. */
@@ -43,6 +61,8 @@ export interface StreamStats {
   readerDrops: number;
   /** Readers disconnected because they stayed behind. */
   readersDropped: number;
+  /** The same two, per protocol the readers played with (`rtmp`, `rtsp`, `flv` …). */
+  byProtocol: Record<string, { readerDrops: number; readersDropped: number }>;
 }
 
 /** Options of {@link Stream}. */
@@ -64,10 +84,11 @@ export class Stream {
     publishers: 0,
     readerDrops: 0,
     readersDropped: 0,
+    byProtocol: {},
   };
   #tracks: Track[] = [];
   #metadata: Metadata | undefined;
-  readonly #gop: GopCache<Frame> | undefined;
+  readonly #gop: GopCache<GopEntry> | undefined;
   readonly #outputs = new Map<string, StreamOutput>();
   readonly #repair = new Map<number, TimestampRepair>();
   /** Seconds added to every incoming timestamp so a new publisher continues the timeline. */
@@ -105,6 +126,25 @@ export class Stream {
     let n = 0;
     for (const o of this.#outputs.values()) n += o.readers;
     return n;
+  }
+
+  /** Counts packets dropped for a reader of `protocol` that fell behind. */
+  countReaderDrops(protocol: string, packets: number): void {
+    this.stats.readerDrops += packets;
+    this.#protocolStats(protocol).readerDrops += packets;
+  }
+
+  /** Counts a reader of `protocol` disconnected because it stayed behind. */
+  countReaderDropped(protocol: string): void {
+    this.stats.readersDropped++;
+    this.#protocolStats(protocol).readersDropped++;
+  }
+
+  #protocolStats(protocol: string) {
+    return this.stats.byProtocol[protocol] ??= {
+      readerDrops: 0,
+      readersDropped: 0,
+    };
   }
 
   /** Called by the hub when a publisher starts: its timeline continues ours, from a keyframe. */
@@ -184,33 +224,48 @@ export class Stream {
     }
 
     const key = hasVideo ? track.kind === "video" && frame.keyframe : true;
-    this.#gop?.push(out, key && track.kind === "video", size);
-    for (const o of this.#outputs.values()) o.frame(out);
+    const entry: GopEntry = { frame: out, packets: new Map() };
+    this.#gop?.push(entry, key && track.kind === "video", size);
+    for (const [k, o] of this.#outputs) entry.packets.set(k, o.frame(out));
   }
 
   /**
    * The output for `key`, created by `create` and primed with the current
-   * tracks, metadata and GOP cache when there is none yet.
+   * tracks, metadata and GOP cache when there is none yet. The GOP is kept
+   * here once: `create` gets the function that hands the output its own
+   * packets of it.
    */
-  output<O extends StreamOutput>(key: string, create: () => O): O {
+  output<O extends StreamOutput>(
+    key: string,
+    create: (cached: CachedPackets<PacketOf<O>>) => O,
+  ): O {
     const have = this.#outputs.get(key);
     if (have !== undefined) return have as O;
-    const o = create();
+    const o = create(() => this.#cached<PacketOf<O>>(key));
     this.#outputs.set(key, o);
     o.tracks(this.#tracks);
     o.metadata(this.#metadata);
-    if (this.#gop !== undefined) {
-      for (const f of this.#gop.items) {
-        o.frame(f);
-      }
+    for (const e of this.#gop?.items ?? []) {
+      e.packets.set(key, o.frame(e.frame));
     }
     return o;
+  }
+
+  #cached<P>(key: string): P[] {
+    const out: P[] = [];
+    for (const e of this.#gop?.items ?? []) {
+      const packets = e.packets.get(key) as readonly P[] | undefined;
+      if (packets !== undefined) { for (const p of packets) out.push(p); }
+    }
+    return out;
   }
 
   /** Removes outputs that have no readers left. */
   pruneOutputs(): void {
     for (const [key, o] of this.#outputs) {
-      if (o.readers === 0) this.#outputs.delete(key);
+      if (o.readers > 0) continue;
+      this.#outputs.delete(key);
+      for (const e of this.#gop?.items ?? []) e.packets.delete(key);
     }
   }
 

@@ -10,14 +10,21 @@
 import { concat } from "@std/bytes";
 import { writeAll } from "./tcp.ts";
 
+/** A writer the shared tick flushes: TCP, UDP or HTTP, whatever its socket. */
+export interface TickWriter {
+  /** Writes what is queued now. */
+  flush(): void;
+}
+
 /**
- * Flushes the writers that have media waiting, all at once, every
- * `intervalMs`. One timer for all of them, armed only while one waits.
+ * The one shared tick of every reader of every protocol: flushes the
+ * writers that have media waiting, all at once, every `intervalMs`. One
+ * timer for all of them, armed only while one waits.
  * Replies and a new reader's first frames do not wait for it.
  */
 export class WriteBatcher {
   readonly intervalMs: number;
-  #waiting = new Set<BatchWriter>();
+  #waiting = new Set<TickWriter>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** Batches joined during the current flush, by their first part. */
   #joined = new Map<Uint8Array, { parts: Uint8Array[]; bytes: Uint8Array }[]>();
@@ -31,7 +38,7 @@ export class WriteBatcher {
   }
 
   /** Queues `writer` for the next tick. */
-  add(writer: BatchWriter): void {
+  add(writer: TickWriter): void {
     this.#waiting.add(writer);
     this.#timer ??= setTimeout(() => this.#flush(), this.intervalMs);
   }
@@ -92,7 +99,7 @@ export interface BatchWriterOptions {
 }
 
 /** Writes batches taken from a queue to a socket, one write in flight at a time. */
-export class BatchWriter {
+export class BatchWriter implements TickWriter {
   readonly #conn: { write(p: Uint8Array): Promise<number> };
   readonly #take: () => Uint8Array[];
   readonly #onError: ((e: unknown) => void) | undefined;

@@ -31,3 +31,33 @@ export async function receiveDatagrams(
     onDatagram(data, from);
   }
 }
+
+/** An RTP socket on an even port and the RTCP socket on the port after it. */
+export interface UdpPair {
+  rtp: Deno.DatagramConn;
+  rtcp: Deno.DatagramConn;
+  /** The RTP port. */
+  port: number;
+}
+
+/**
+ * Binds an even RTP port and the odd RTCP port after it (RFC 3550 §11), as
+ * RTSP servers expect a `client_port` range; undefined when none is free
+ * after a few tries.
+ */
+export function listenUdpPair(hostname: string): UdpPair | undefined {
+  for (let i = 0; i < 50; i++) {
+    const probe = listenUdp(hostname, 0);
+    const port = (probe.addr as Deno.NetAddr).port;
+    if (port % 2 === 0 && port < 65535) {
+      try {
+        const rtcp = listenUdp(hostname, port + 1);
+        return { rtp: probe, rtcp, port };
+      } catch {
+        // the odd port is taken: try another pair
+      }
+    }
+    probe.close();
+  }
+  return undefined;
+}

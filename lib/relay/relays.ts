@@ -8,21 +8,10 @@
 
 import { RtmpClient } from "../client/rtmp.ts";
 import { RtspClient, type RtspTransportChoice } from "../client/rtsp/client.ts";
-import {
-  audioSequenceHeader,
-  audioTagBody,
-  tagTimestampMs,
-  videoSequenceHeader,
-  videoTagBody,
-} from "../flv/tag_muxer.ts";
 import type { Hub, Publisher } from "../hub/hub.ts";
-import { PACKET_KIND } from "../egress/packet.ts";
-import type { Metadata, Stream, StreamOutput } from "../hub/stream.ts";
+import { FlvOutput, type FlvReader } from "../egress/flv_output.ts";
+import type { Stream } from "../hub/stream.ts";
 import type { Logger } from "../log.ts";
-import type { Frame } from "../media/frame.ts";
-import type { AudioTrack, Track, VideoTrack } from "../media/track.ts";
-import { encodeData } from "../rtmp/command.ts";
-import { MESSAGE_TYPE } from "../rtmp/message.ts";
 import { RtmpInput } from "../ingest/rtmp_input.ts";
 
 /** The per-path keys relays read. */
@@ -379,17 +368,27 @@ export class Relays {
     const client = await RtmpClient.connect(url, {
       timeoutMs: this.#o.timeoutMs ?? 10_000,
     });
-    const key = `push:${r.state.path}:${r.state.url}:${r.state.attempts}`;
     r.closeCurrent = () => client.close();
     await client.publish();
-    const output = stream.output(
-      key,
-      () => new RtmpPushOutput(client, () => r.closeCurrent?.()),
+    // Every push with the same chunk size and stream id shares one output.
+    const output = stream.output<FlvOutput>(
+      `rtmp-push:${client.chunkSize}:${client.streamId}`,
+      (cached) =>
+        new FlvOutput(cached, {
+          chunkSize: client.chunkSize,
+          streamId: client.streamId,
+          metadataCommand: "@setDataFrame",
+        }),
     );
+    const reader: FlvReader = {
+      queue: client.queue,
+      onEnd: () => r.closeCurrent?.(),
+    };
+    output.addReader(reader);
     const ended = new Promise<void>((resolve) => {
       r.closeCurrent = () => {
         client.close();
-        output.readers = 0;
+        output.removeReader(reader);
         stream.pruneOutputs();
         resolve();
       };
@@ -399,99 +398,6 @@ export class Relays {
       r.closeCurrent?.();
     })();
     return { ended };
-  }
-}
-
-/** A stream republished over RTMP: frames become FLV tags for one client. */
-class RtmpPushOutput implements StreamOutput {
-  readonly #client: RtmpClient;
-  readonly #onEnd: () => void;
-  #video: VideoTrack | undefined;
-  #audio: AudioTrack | undefined;
-  #metadata: Metadata | undefined;
-  #lastMs = 0;
-  readers = 1;
-
-  constructor(client: RtmpClient, onEnd: () => void) {
-    this.#client = client;
-    this.#onEnd = onEnd;
-  }
-
-  tracks(tracks: readonly Track[]): void {
-    this.#video = tracks.find((t): t is VideoTrack => t.kind === "video");
-    this.#audio = tracks.find((t): t is AudioTrack => t.kind === "audio");
-    this.#sendConfig();
-  }
-
-  metadata(metadata: Metadata | undefined): void {
-    this.#metadata = metadata;
-    this.#sendConfig();
-  }
-
-  #sendConfig(): void {
-    const meta: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(this.#metadata ?? {})) {
-      if (
-        typeof v === "number" || typeof v === "string" || typeof v === "boolean"
-      ) meta[k] = v;
-    }
-    this.#client.queueMedia(
-      MESSAGE_TYPE.DATA_AMF0,
-      0,
-      encodeData("@setDataFrame", "onMetaData", meta),
-      PACKET_KIND.CONTROL,
-    );
-    const v = this.#video;
-    if (
-      v !== undefined &&
-      (v.parameterSets !== undefined || v.record !== undefined)
-    ) {
-      this.#client.queueMedia(
-        MESSAGE_TYPE.VIDEO,
-        this.#lastMs,
-        videoSequenceHeader(v),
-        PACKET_KIND.CONTROL,
-      );
-    }
-    const a = this.#audio;
-    const header = a === undefined ? undefined : audioSequenceHeader(a);
-    if (header !== undefined) {
-      this.#client.queueMedia(
-        MESSAGE_TYPE.AUDIO,
-        this.#lastMs,
-        header,
-        PACKET_KIND.CONTROL,
-      );
-    }
-  }
-
-  frame(frame: Frame): void {
-    if (frame.trackId === this.#video?.id) {
-      this.#lastMs = tagTimestampMs(this.#video, frame.dts);
-      const kind = frame.keyframe ? PACKET_KIND.KEY : PACKET_KIND.DELTA;
-      this.#client.queueMedia(
-        MESSAGE_TYPE.VIDEO,
-        this.#lastMs,
-        videoTagBody(this.#video, frame),
-        kind,
-      );
-    } else if (frame.trackId === this.#audio?.id) {
-      const ms = tagTimestampMs(this.#audio, frame.dts);
-      const kind = this.#video === undefined
-        ? PACKET_KIND.KEY
-        : PACKET_KIND.DELTA;
-      this.#client.queueMedia(
-        MESSAGE_TYPE.AUDIO,
-        ms,
-        audioTagBody(this.#audio, frame),
-        kind,
-      );
-    }
-  }
-
-  end(): void {
-    this.readers = 0;
-    this.#onEnd();
   }
 }
 

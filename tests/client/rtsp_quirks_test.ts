@@ -60,6 +60,7 @@ async function framesByKind(
     frame(f) {
       const kind = stream.tracks.find((t) => t.id === f.trackId)?.kind;
       if (kind === "video" || kind === "audio") counts[kind]++;
+      return [];
     },
     end() {},
   };

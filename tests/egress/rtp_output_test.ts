@@ -1,8 +1,14 @@
 import assert from "node:assert/strict";
-import type { Packet } from "../../lib/egress/packet.ts";
-import type { Track } from "../../lib/media/track.ts";
+import { type Packet, PACKET_KIND } from "../../lib/egress/packet.ts";
+import type { Frame } from "../../lib/media/frame.ts";
+import type { AudioTrack, Track } from "../../lib/media/track.ts";
 import { decodeRtpPacket } from "../../lib/rtp/packet.ts";
-import { RtpOutput } from "../../lib/egress/rtp_output.ts";
+import { decodeRtcp, msToNtp, type RtcpPacket } from "../../lib/rtp/rtcp.ts";
+import {
+  RtpOutput,
+  type RtpPacketOut,
+  type RtpReader,
+} from "../../lib/egress/rtp_output.ts";
 import { hex } from "../_util/bytes.ts";
 
 const SPS_A = hex(
@@ -30,7 +36,7 @@ function keyframe(pts: number) {
 }
 
 Deno.test("RtpOutput: new parameter sets after a takeover go out, on the same RTP stream", () => {
-  const out = new RtpOutput({ gopCache: false });
+  const out = new RtpOutput(() => []);
   const packets: Uint8Array[] = [];
   out.addReader({
     offer: (_id: number, p: Packet, rtcp: boolean) =>
@@ -71,3 +77,256 @@ function indexOf(hay: number[], needle: number[]): number {
   }
   return -1;
 }
+
+// ---- fan-out, RTP-Info, Sender Reports, BYE ----
+
+// ISO/IEC 14496-3 §1.6.2.1: AAC LC, 48 kHz (index 3), 2 channels
+const AAC: AudioTrack = {
+  kind: "audio",
+  id: 1,
+  codec: "AAC",
+  clockRate: 48000,
+  sampleRate: 48000,
+  channels: 2,
+  config: hex("11 90"),
+};
+
+function delta(pts: number, size = 50): Frame {
+  const slice = new Uint8Array(size).fill(2);
+  slice[0] = 0x41;
+  return { trackId: 0, dts: pts, pts, keyframe: false, units: [slice] };
+}
+
+function aac(pts: number): Frame {
+  return {
+    trackId: 1,
+    dts: pts,
+    pts,
+    keyframe: true,
+    units: [new Uint8Array(20).fill(0x21)],
+  };
+}
+
+/**
+ * An RtpOutput with what the hub would give it: `cached()` hands out the
+ * output's packets of every frame from the last video keyframe on, as
+ * Stream keeps them (tests/hub/stream_test.ts); `now` is the test's clock.
+ */
+function output(startMs = 1_000_000) {
+  const clock = { now: startMs };
+  let gop: RtpPacketOut[] = [];
+  const out = new RtpOutput(() => [...gop], { now: () => clock.now });
+  const write = (frame: Frame): readonly RtpPacketOut[] => {
+    const packets = out.frame(frame);
+    if (frame.trackId === 0 && frame.keyframe) gop = [];
+    gop.push(...packets);
+    return packets;
+  };
+  return { out, write, clock };
+}
+
+interface Offered {
+  trackId: number;
+  packet: Packet;
+  rtcp: boolean;
+}
+
+function reader() {
+  const r: RtpReader & { offered: Offered[]; ended: number } = {
+    offered: [],
+    ended: 0,
+    offer(trackId, packet, rtcp) {
+      r.offered.push({ trackId, packet, rtcp });
+    },
+    onEnd() {
+      r.ended++;
+    },
+  };
+  return r;
+}
+
+function rtcpOf(r: { offered: Offered[] }): [number, RtcpPacket][] {
+  return r.offered.filter((o) => o.rtcp).flatMap((o) =>
+    decodeRtcp(o.packet.bytes).map((p): [number, RtcpPacket] => [o.trackId, p])
+  );
+}
+
+Deno.test("RtpOutput packetizes a frame once: every reader gets the same packets", () => {
+  const { out, write } = output();
+  out.tracks([track(SPS_A), AAC]);
+  const both = reader();
+  const videoOnly = reader();
+  out.addReader(both, new Set([0, 1]));
+  out.addReader(videoOnly, new Set([0]));
+  const big = keyframe(0);
+  big.units = [new Uint8Array(3000).fill(1)]; // FU-A: several packets
+  big.units[0]![0] = 0x65;
+  const packets = [...write(big), ...write(aac(0))];
+  assert.ok(packets.length > 3);
+  const media = (r: { offered: Offered[] }) =>
+    r.offered.filter((o) => !o.rtcp).map((o) => o.packet);
+  // The very objects frame() returned, not copies.
+  assert.deepEqual(media(both).length, packets.length);
+  media(both).forEach((p, i) => assert.equal(p, packets[i]));
+  // RtpOutput offers every track to every reader: the reader keeps its own tracks.
+  assert.equal(media(videoOnly).length, packets.length);
+  assert.deepEqual(
+    packets.map((p) => [p.trackId, p.kind]),
+    [
+      ...packets.filter((p) => p.trackId === 0).map((_, i) => [
+        0,
+        i === 0 ? PACKET_KIND.KEY : PACKET_KIND.DELTA,
+      ]),
+      [1, PACKET_KIND.DELTA], // audio is no starting point beside video
+    ],
+  );
+});
+
+Deno.test("RtpOutput gives a new reader the cached GOP of its tracks only", () => {
+  const { out, write } = output();
+  out.tracks([track(SPS_A), AAC]);
+  write(keyframe(0));
+  write(aac(0));
+  write(delta(3600));
+  const r = reader();
+  out.addReader(r, new Set([0]));
+  assert.deepEqual(
+    r.offered.map((o) => [o.trackId, o.rtcp]),
+    [[0, false], [0, false]],
+  );
+});
+
+Deno.test("RtpOutput.rtpStarts names each track's first packet of the cached GOP, for RTP-Info", () => {
+  const { out, write } = output();
+  out.tracks([track(SPS_A), AAC]);
+  write(keyframe(0));
+  write(delta(3600));
+  const key = write(keyframe(7200));
+  const audio = write(aac(4800));
+  write(delta(10800));
+  const starts = out.rtpStarts(new Set([0, 1]));
+  const rtp = decodeRtpPacket(key[0]!.bytes);
+  assert.deepEqual(starts, [
+    { trackId: 0, seq: rtp.sequenceNumber, rtptime: rtp.timestamp },
+    {
+      trackId: 1,
+      seq: decodeRtpPacket(audio[0]!.bytes).sequenceNumber,
+      rtptime: decodeRtpPacket(audio[0]!.bytes).timestamp,
+    },
+  ]);
+  assert.deepEqual(out.rtpStarts(new Set([1])), [starts[1]]);
+});
+
+Deno.test("RtpOutput.rtpStarts of a track with nothing cached names its next packet", () => {
+  const { out, write } = output();
+  out.tracks([track(SPS_A), AAC]);
+  const first = write(aac(960)); // audio before any video keyframe: not in the GOP
+  const [start] = out.rtpStarts(new Set([1]));
+  const next = decodeRtpPacket(write(aac(1920))[0]!.bytes);
+  const last = decodeRtpPacket(first[0]!.bytes);
+  assert.deepEqual(start, {
+    trackId: 1,
+    seq: next.sequenceNumber,
+    rtptime: last.timestamp, // the time of the latest frame: where the reader joins
+  });
+  // A track without any frame yet starts at its next sequence number.
+  const [video] = out.rtpStarts(new Set([0]));
+  const sent = decodeRtpPacket(write(keyframe(0))[0]!.bytes);
+  assert.equal(video!.seq, sent.sequenceNumber);
+  assert.equal(video!.rtptime, sent.timestamp);
+});
+
+Deno.test("RtpOutput sends each track's Sender Report every 5 s of its clock, tied to one wall-clock anchor", () => {
+  const { out, write, clock } = output(1_000_000);
+  out.tracks([track(SPS_A), AAC]);
+  const r = reader();
+  out.addReader(r, new Set([0, 1]));
+  const video0 = decodeRtpPacket(write(keyframe(90000))[0]!.bytes); // anchor: 1 s of media at 1 000 000 ms
+  // The first frame sends the video track's report at once; audio has no frame yet.
+  let reports = rtcpOf(r);
+  assert.equal(reports.length, 1);
+  assert.deepEqual(reports[0], [0, {
+    kind: "sr",
+    ssrc: video0.ssrc,
+    ...msToNtp(1_000_000),
+    rtpTimestamp: video0.timestamp,
+    packetCount: 1,
+    octetCount: 50,
+    reports: [],
+  }]);
+  r.offered.length = 0;
+  let audioPacket;
+  for (let i = 1; i <= 125; i++) { // 5 s at 25 fps, with audio every frame
+    clock.now = 1_000_000 + i * 40 - 1; // just under 5 s when the last frame goes
+    write(delta(90000 + i * 3600));
+    audioPacket = decodeRtpPacket(write(aac(48000 + i * 1920))[0]!.bytes);
+  }
+  assert.deepEqual(rtcpOf(r), [], "no report before 5 s have passed");
+  clock.now = 1_005_000;
+  const last = decodeRtpPacket(write(delta(90000 + 126 * 3600))[0]!.bytes);
+  reports = rtcpOf(r);
+  assert.deepEqual(reports.map(([id]) => id), [0, 1]);
+  const [[, v], [, a]] = reports as [
+    [number, RtcpPacket],
+    [number, RtcpPacket],
+  ];
+  assert.ok(v.kind === "sr" && a.kind === "sr");
+  // Each report names its track's latest frame: the same instant on the wall clock
+  // as the anchor's media time puts it, whatever the track's clock.
+  assert.equal(v.rtpTimestamp, last.timestamp);
+  assert.deepEqual(
+    { s: v.ntpSeconds, f: v.ntpFraction },
+    { s: msToNtp(1_005_040).ntpSeconds, f: msToNtp(1_005_040).ntpFraction },
+  );
+  assert.equal(a.rtpTimestamp, audioPacket!.timestamp);
+  assert.deepEqual(
+    { s: a.ntpSeconds, f: a.ntpFraction },
+    { s: msToNtp(1_005_000).ntpSeconds, f: msToNtp(1_005_000).ntpFraction },
+  );
+  assert.equal(v.packetCount, 127);
+  assert.equal(a.packetCount, 125);
+  assert.equal(a.octetCount, 125 * (4 + 20)); // AU header section + AU, no RTP header
+});
+
+Deno.test("RtpOutput sends no Sender Report while it has no reader", () => {
+  const { out, write, clock } = output();
+  out.tracks([track(SPS_A)]);
+  write(keyframe(0));
+  clock.now += 10_000;
+  write(delta(3600));
+  const r = reader();
+  out.addReader(r, new Set([0]));
+  assert.deepEqual(rtcpOf(r), []);
+  write(delta(7200)); // the first frame with a reader: 10 s since the last report
+  assert.deepEqual(rtcpOf(r).map(([id, p]) => [id, p.kind]), [[0, "sr"]]);
+});
+
+Deno.test("RtpOutput end() sends every reader an RTCP BYE per track, then calls onEnd", () => {
+  const { out, write } = output();
+  out.tracks([track(SPS_A), AAC]);
+  const a = reader();
+  const b = reader();
+  out.addReader(a, new Set([0, 1]));
+  out.addReader(b, new Set([0]));
+  const ssrcs = [
+    decodeRtpPacket(write(keyframe(0))[0]!.bytes).ssrc,
+    decodeRtpPacket(write(aac(0))[0]!.bytes).ssrc,
+  ];
+  for (const r of [a, b]) r.offered.length = 0;
+  let byesAtEnd = -1;
+  a.onEnd = () => {
+    a.ended++;
+    byesAtEnd = a.offered.length;
+  };
+  out.end();
+  for (const r of [a, b]) {
+    assert.deepEqual(rtcpOf(r), [
+      [0, { kind: "bye", ssrcs: [ssrcs[0]], reason: "stream ended" }],
+      [1, { kind: "bye", ssrcs: [ssrcs[1]], reason: "stream ended" }],
+    ]);
+    assert.ok(r.offered.every((o) => o.packet.kind === PACKET_KIND.CONTROL));
+    assert.equal(r.ended, 1);
+  }
+  assert.equal(byesAtEnd, 2, "the BYEs come before onEnd");
+  assert.equal(out.readers, 0);
+});

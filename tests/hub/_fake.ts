@@ -41,11 +41,13 @@ export class RecordingOutput implements StreamOutput {
       }`,
     );
   }
-  frame(frame: Frame): void {
+  frame(frame: Frame): readonly string[] {
     this.frames.push(frame);
-    this.events.push(
-      `frame ${frame.trackId} ${frame.dts}${frame.keyframe ? " key" : ""}`,
-    );
+    const event = `frame ${frame.trackId} ${frame.dts}${
+      frame.keyframe ? " key" : ""
+    }`;
+    this.events.push(event);
+    return [event];
   }
   end(): void {
     this.events.push("end");

@@ -24,6 +24,58 @@ Deno.test("Stream primes a new output with tracks, metadata and the GOP from the
   ]);
 });
 
+Deno.test("Stream keeps the GOP once: each output gets its own packets of it, encoded once", () => {
+  const s = new Stream("live/a");
+  s.beginPublisher();
+  s.setTrack(H264);
+  s.setTrack(AAC);
+  let cached: (() => string[]) | undefined;
+  const early = s.output<RecordingOutput>(
+    "early",
+    (c) => (cached = c, new RecordingOutput()),
+  );
+  s.writeFrame(video(0, true));
+  s.writeFrame(audio(0));
+  s.writeFrame(video(3600));
+  // Late output: primed from the hub's frames, encoding each once.
+  let lateCached: (() => string[]) | undefined;
+  const late = s.output<RecordingOutput>(
+    "late",
+    (c) => (lateCached = c, new RecordingOutput()),
+  );
+  assert.deepEqual(cached!(), [
+    "frame 0 0 key",
+    "frame 1 0 key",
+    "frame 0 3600",
+  ]);
+  assert.deepEqual(lateCached!(), cached!());
+  assert.equal(early.frames.length, 3);
+  assert.equal(late.frames.length, 3);
+  // Readers joining later read the same packets; nothing is encoded again.
+  assert.deepEqual(lateCached!(), cached!());
+  assert.equal(late.frames.length, 3);
+  // A keyframe starts a new GOP for every output at once.
+  s.writeFrame(video(7200, true));
+  assert.deepEqual(cached!(), ["frame 0 7200 key"]);
+  assert.deepEqual(lateCached!(), ["frame 0 7200 key"]);
+});
+
+Deno.test("Stream forgets an output's packets of the GOP when the output goes", () => {
+  const s = new Stream("live/a");
+  s.beginPublisher();
+  s.setTrack(H264);
+  let cached: (() => string[]) | undefined;
+  const out = s.output<RecordingOutput>(
+    "o",
+    (c) => (cached = c, new RecordingOutput()),
+  );
+  s.writeFrame(video(0, true));
+  assert.equal(cached!().length, 1);
+  out.readers = 0;
+  s.pruneOutputs();
+  assert.deepEqual(cached!(), []);
+});
+
 Deno.test("Stream output is created once per key", () => {
   const s = new Stream("live/a");
   let created = 0;

@@ -215,6 +215,79 @@ Deno.test(
 );
 
 Deno.test(
+  "RTSP: by default a second ffmpeg publisher gets 403 at RECORD while the first sends",
+  opts,
+  async () => {
+    await using s = startTestSluice();
+    await using _first = publishTestSignal(s.rtspUrl("live/mine"), {
+      seconds: 20,
+      width: 320,
+      height: 240,
+      format: "rtsp",
+      rtspTransport: "tcp",
+    });
+    await s.published("live/mine", { frames: 25 });
+    const second = publishTestSignal(s.rtspUrl("live/mine"), {
+      seconds: 5,
+      width: 160,
+      height: 128,
+      format: "rtsp",
+      rtspTransport: "tcp",
+    });
+    const status = await second.status;
+    assert.notEqual(status.code, 0);
+    assert.match(second.stderr(), /403|Forbidden/);
+    assert.equal(s.sluice.hub.stream("live/mine")!.stats.publishers, 1);
+    const r = await playAndCount(s.rtspUrl("live/mine"), {
+      seconds: 2,
+      timeoutMs: 20_000,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.video?.width, 320, "the first publisher's picture");
+    assert.ok(r.video!.frames >= 40, "the first publisher still plays");
+  },
+);
+
+Deno.test(
+  "RTSP: ffmpeg with the path's publish credentials takes over a sending ffmpeg",
+  opts,
+  async () => {
+    await using s = startTestSluice({
+      paths: { "live/studio": { publishUser: "enc", publishPass: "pw" } },
+    });
+    const port = s.sluice.rtspPort!;
+    const first = publishTestSignal(
+      `${s.rtmpUrl("live/studio")}?user=enc&pass=pw`,
+      { seconds: 30, width: 320, height: 240 },
+    );
+    try {
+      await s.published("live/studio", { frames: 25 });
+      await using _second = publishTestSignal(
+        `rtsp://enc:pw@127.0.0.1:${port}/live/studio`,
+        {
+          seconds: 20,
+          width: 160,
+          height: 128,
+          format: "rtsp",
+          rtspTransport: "tcp",
+        },
+      );
+      const cut = await first.status;
+      assert.notEqual(cut.code, 0, "the first publisher was cut off");
+      assert.equal(s.sluice.hub.stream("live/studio")!.stats.publishers, 2);
+      const r = await playAndCount(s.rtspUrl("live/studio"), {
+        seconds: 2,
+        timeoutMs: 20_000,
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.video?.width, 160, "the newcomer's picture");
+    } finally {
+      await first.stop();
+    }
+  },
+);
+
+Deno.test(
   "RTSP: a player that vanishes without TEARDOWN is reaped after the timeout",
   opts,
   async () => {

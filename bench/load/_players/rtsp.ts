@@ -11,8 +11,8 @@
  *   parses the connection with {@link RtspFramer} until the first video
  *   keyframe, then only counts bytes (see `player.ts`): every byte read
  *   after PLAY was sent, RTP, RTCP and replies alike.
- * - UDP: `RTP/AVP;unicast;client_port=A-B` with A and B two sockets bound to
- *   port 0 on 127.0.0.1 (not consecutive). Bytes are the datagrams' sizes on
+ * - UDP: `RTP/AVP;unicast;client_port=A-B` with A even and B = A + 1, bound to
+ *   127.0.0.1 (an even/odd pair, as servers expect). Bytes are the datagrams' sizes on
  *   the RTP and RTCP sockets; one `receive()` per datagram, as Deno has no
  *   batch receive.
  *
@@ -26,6 +26,7 @@
 
 import { H264_NAL_TYPE, h264NalType } from "../../../lib/codec/h264/nal.ts";
 import { closeQuietly, writeAll } from "../../../lib/net/tcp.ts";
+import { listenUdpPair } from "../../../lib/net/udp.ts";
 import { H264_PACKET_TYPE } from "../../../lib/rtp/h264.ts";
 import { decodeRtpPacket } from "../../../lib/rtp/packet.ts";
 import { RtspFramer } from "../../../lib/rtsp/framer.ts";
@@ -296,23 +297,11 @@ export class RtspPlayer implements Player {
       if (this.#transport === "tcp") {
         spec = `RTP/AVP/TCP;unicast;interleaved=${2 * i}-${2 * i + 1}`;
       } else {
-        const listen = () =>
-          Deno.listenDatagram({
-            transport: "udp",
-            hostname: "127.0.0.1",
-            port: 0,
-          });
-        const rtp = listen();
-        let rtcp: Deno.DatagramConn;
-        try {
-          rtcp = listen();
-        } catch (e) {
-          rtp.close();
-          throw e;
-        }
-        t.sockets = { rtp, rtcp };
-        const portOf = (s: Deno.DatagramConn) => (s.addr as Deno.NetAddr).port;
-        spec = `RTP/AVP;unicast;client_port=${portOf(rtp)}-${portOf(rtcp)}`;
+        // RTP on an even port, RTCP on the next: servers refuse other ranges.
+        const pair = listenUdpPair("127.0.0.1");
+        if (pair === undefined) throw new Error("no free UDP port pair");
+        t.sockets = { rtp: pair.rtp, rtcp: pair.rtcp };
+        spec = `RTP/AVP;unicast;client_port=${pair.port}-${pair.port + 1}`;
       }
       const res = await this.#request("SETUP", t.url, [["Transport", spec]]);
       const session = res.headers.get("Session");

@@ -1,51 +1,42 @@
 /**
  * An RTSP client: pulls a camera or server (OPTIONS → DESCRIBE → SETUP →
  * PLAY) into a publisher, or pushes a stream (ANNOUNCE → SETUP → RECORD),
- * over UDP or TCP interleaved, with Basic/Digest auth, redirects and
- * keep-alives. Relays are built from it.
+ * over UDP or TCP interleaved, with keep-alives and receiver reports.
+ * Requests, auth and redirects are its connection's; relays are built from
+ * it.
  *
  * @module
  */
 
-import type { Publisher } from "../../hub/hub.ts";
-import { PACKET_KIND } from "../../egress/packet.ts";
-import { ReaderQueue } from "../../egress/reader_queue.ts";
-import type { Stream } from "../../hub/stream.ts";
-import { BatchWriter } from "../../net/batch_writer.ts";
-import { closeQuietly, connectTcp } from "../../net/tcp.ts";
-import { listenUdp, receiveDatagrams } from "../../net/udp.ts";
-import { decodeRtcp, encodeRtcp } from "../../rtp/rtcp.ts";
-import { ProtocolError } from "../../errors.ts";
-import { RtspFramer } from "../../rtsp/framer.ts";
-import {
-  type AuthChallenge,
-  digestAuthorization,
-  parseWwwAuthenticate,
-  stringifyAuthorization,
-} from "../../rtsp/headers/auth.ts";
-import { parseMethodList } from "../../rtsp/headers/mod.ts";
-import { parseSession } from "../../rtsp/headers/session.ts";
-import {
-  parseTransport,
-  stringifyTransport,
-  type Transport,
-} from "../../rtsp/headers/transport.ts";
-import { interleavedHeader } from "../../rtsp/interleaved.ts";
-import { encodeRequest, type RtspResponse } from "../../rtsp/message.ts";
-import { baseUrl, resolveControl } from "../../rtsp/url.ts";
+import { type Packet, PACKET_KIND } from "../../egress/packet.ts";
+import { RtpOutput, type RtpReader } from "../../egress/rtp_output.ts";
 import {
   describeSession,
   describeTracks,
   type SdpTrack,
   tracksFromSdp,
 } from "../../format/tracks.ts";
+import type { Publisher } from "../../hub/hub.ts";
+import type { Stream } from "../../hub/stream.ts";
+import { RtpInput } from "../../ingest/rtp_input.ts";
+import { receiveDatagrams } from "../../net/udp.ts";
+import { decodeRtcp } from "../../rtp/rtcp.ts";
+import { parseMethodList } from "../../rtsp/headers/mod.ts";
+import { interleavedHeader } from "../../rtsp/interleaved.ts";
+import { baseUrl, resolveControl } from "../../rtsp/url.ts";
 import { parseSdp } from "../../sdp/parse.ts";
 import { stringifySdp } from "../../sdp/stringify.ts";
 import type { Sdp } from "../../sdp/types.ts";
-import { RtpInput } from "../../ingest/rtp_input.ts";
-import { RtpOutput, type RtpReader } from "../../egress/rtp_output.ts";
-import { withTimeout } from "../_timeout.ts";
-import type { Packet } from "../../egress/packet.ts";
+import { RtspClientError, RtspConnection } from "./connection.ts";
+import {
+  closePair,
+  countRtp,
+  receiverReport,
+  type SetupTrack,
+  setupTrack,
+} from "./setup.ts";
+
+export { RtspClientError } from "./connection.ts";
 
 /** How RTP travels. `automatic` tries UDP and falls back to TCP. */
 export type RtspTransportChoice = "udp" | "tcp" | "automatic";
@@ -66,20 +57,6 @@ export interface RtspClientOptions {
   writeQueueSize?: number;
 }
 
-/** A request the server refused or that could not finish. */
-export class RtspClientError extends Error {
-  /** The step that failed: "connect", "OPTIONS", "DESCRIBE", "SETUP", "PLAY", … */
-  readonly step: string;
-  /** The server's status, when it answered. */
-  readonly status: number | undefined;
-  constructor(step: string, message: string, status?: number) {
-    super(`Cannot ${step}: ${message}`);
-    this.name = "RtspClientError";
-    this.step = step;
-    this.status = status;
-  }
-}
-
 /** What DESCRIBE told. */
 export interface RtspDescription {
   sdp: Sdp;
@@ -87,31 +64,6 @@ export interface RtspDescription {
   base: string;
   /** Tracks Sluice can read, by media index. */
   tracks: (SdpTrack | undefined)[];
-}
-
-interface Pending {
-  method: string;
-  resolve(r: RtspResponse): void;
-  reject(e: Error): void;
-  timer: ReturnType<typeof setTimeout>;
-}
-
-interface UdpPair {
-  rtp: Deno.DatagramConn;
-  rtcp: Deno.DatagramConn;
-  port: number;
-}
-
-/** A set-up track: how its RTP travels and what the server answered. */
-interface SetupTrack {
-  trackId: number;
-  transport: Transport;
-  udp?: UdpPair;
-  /** RTP source and highest sequence seen, for receiver reports. */
-  ssrc?: number;
-  seq?: number;
-  cycles: number;
-  packets: number;
 }
 
 /** Options of {@link RtspClient.play}. */
@@ -122,21 +74,9 @@ export interface RtspPlayOptions {
 
 /** One RTSP client session with one server. */
 export class RtspClient {
-  #url: string;
   readonly #options: Required<RtspClientOptions>;
-  #user: string | undefined;
-  #pass: string | undefined;
-  #conn: Deno.TcpConn | undefined;
-  #queue: ReaderQueue;
-  #writer: BatchWriter | undefined;
-  #framer: RtspFramer;
-  #cseq = 0;
-  readonly #pending = new Map<number, Pending>();
-  #challenge: AuthChallenge | undefined;
-  #nonceCount = 0;
+  readonly #connection: RtspConnection;
   #public: string[] = [];
-  #session: string | undefined;
-  #sessionTimeoutS = 60;
   #tracks = new Map<number, SetupTrack>();
   #channels = new Map<number, { trackId: number; rtcp: boolean }>();
   #input: RtpInput | undefined;
@@ -152,15 +92,6 @@ export class RtspClient {
   transport: "udp" | "tcp" | undefined;
 
   private constructor(url: string, options: RtspClientOptions) {
-    const u = new URL(url);
-    if (u.protocol !== "rtsp:") {
-      throw new TypeError(`Cannot use URL "${url}": expected rtsp://`);
-    }
-    this.#user = u.username === "" ? undefined : decodeURIComponent(u.username);
-    this.#pass = u.password === "" ? undefined : decodeURIComponent(u.password);
-    u.username = "";
-    u.password = "";
-    this.#url = u.toString();
     this.#options = {
       transport: options.transport ?? "automatic",
       timeoutMs: options.timeoutMs ?? 10_000,
@@ -169,8 +100,16 @@ export class RtspClient {
       maxBodySize: options.maxBodySize ?? 1024 * 1024,
       writeQueueSize: options.writeQueueSize ?? 8 * 1024 * 1024,
     };
-    this.#queue = this.#newQueue();
-    this.#framer = new RtspFramer({ maxBodySize: this.#options.maxBodySize });
+    this.#connection = new RtspConnection(url, {
+      ...this.#options,
+      onInterleaved: (channel, payload) => {
+        const route = this.#channels.get(channel);
+        if (route !== undefined) {
+          this.#rtpIn(route.trackId, payload, route.rtcp);
+        }
+      },
+      onClosed: (error) => this.#end(error),
+    });
   }
 
   /** Connects to `url` and sends OPTIONS (following redirects). */
@@ -180,8 +119,14 @@ export class RtspClient {
   ): Promise<RtspClient> {
     const c = new RtspClient(url, options);
     try {
-      await c.#connect();
-      const r = await c.#request("OPTIONS", c.#url, {}, undefined, true);
+      await c.#connection.connect();
+      const r = await c.#connection.request(
+        "OPTIONS",
+        c.url,
+        {},
+        undefined,
+        true,
+      );
       if (r.status !== 200) {
         throw new RtspClientError(
           "OPTIONS",
@@ -199,7 +144,7 @@ export class RtspClient {
 
   /** The URL in use (after redirects), without credentials. */
   get url(): string {
-    return this.#url;
+    return this.#connection.url;
   }
 
   /** Methods the server listed in Public. */
@@ -209,9 +154,9 @@ export class RtspClient {
 
   /** DESCRIBE: the SDP, its base URL and the tracks Sluice reads. */
   async describe(): Promise<RtspDescription> {
-    const r = await this.#request(
+    const r = await this.#connection.request(
       "DESCRIBE",
-      this.#url,
+      this.url,
       { Accept: "application/sdp" },
       undefined,
       true,
@@ -232,7 +177,7 @@ export class RtspClient {
         `the SDP does not parse: ${e instanceof Error ? e.message : e}`,
       );
     }
-    const base = baseUrl(r.headers, this.#url);
+    const base = baseUrl(r.headers, this.url);
     return { sdp, base, tracks: tracksFromSdp(sdp.media) };
   }
 
@@ -262,19 +207,7 @@ export class RtspClient {
       const url = control === "" || control === "*"
         ? description.base
         : resolveControl(description.base, control);
-      try {
-        await this.#setupTrack(url, i, udp, "play");
-      } catch (e) {
-        if (
-          udp && wanted === "automatic" && e instanceof RtspClientError &&
-          e.status === 461
-        ) {
-          udp = false;
-          await this.#setupTrack(url, i, false, "play");
-        } else {
-          throw e;
-        }
-      }
+      udp = await this.#setup(url, i, udp, "play", wanted === "automatic");
     }
     this.transport = udp ? "udp" : "tcp";
     const inputs = new Map<number, { sdp: SdpTrack; udp: boolean }>();
@@ -283,7 +216,7 @@ export class RtspClient {
     }
     this.#input = new RtpInput(publisher, inputs);
     this.#onEnd = options.onEnd;
-    const r = await this.#request("PLAY", description.base, {
+    const r = await this.#connection.request("PLAY", description.base, {
       Range: "npt=0.000-",
     });
     if (r.status !== 200) {
@@ -322,7 +255,7 @@ export class RtspClient {
       );
     }
     const sdp = stringifySdp(describeSession(formats));
-    const a = await this.#request("ANNOUNCE", this.#url, {
+    const a = await this.#connection.request("ANNOUNCE", this.url, {
       "Content-Type": "application/sdp",
     }, sdp);
     if (a.status !== 200) {
@@ -332,26 +265,17 @@ export class RtspClient {
         a.status,
       );
     }
-    let udp = this.#options.transport === "udp";
-    const base = this.#url.endsWith("/") ? this.#url : `${this.#url}/`;
+    const wanted = this.#options.transport;
+    let udp = wanted === "udp";
+    const base = this.url.endsWith("/") ? this.url : `${this.url}/`;
     for (const f of formats) {
       const url = resolveControl(base, f.control);
-      try {
-        await this.#setupTrack(url, f.track.id, udp, "record");
-      } catch (e) {
-        if (
-          udp && e instanceof RtspClientError && e.status === 461 &&
-          this.#options.transport !== "udp"
-        ) {
-          udp = false;
-          await this.#setupTrack(url, f.track.id, false, "record");
-        } else {
-          throw e;
-        }
-      }
+      udp = await this.#setup(url, f.track.id, udp, "record", wanted !== "udp");
     }
     this.transport = udp ? "udp" : "tcp";
-    const r = await this.#request("RECORD", this.#url, { Range: "npt=0.000-" });
+    const r = await this.#connection.request("RECORD", this.url, {
+      Range: "npt=0.000-",
+    });
     if (r.status !== 200) {
       throw new RtspClientError(
         "RECORD",
@@ -362,13 +286,16 @@ export class RtspClient {
     this.#onEnd = options.onEnd;
     this.#startKeepAlive();
     this.#stream = stream;
-    this.#output = stream.output("rtsp", () => new RtpOutput());
+    this.#output = stream.output<RtpOutput>(
+      "rtsp",
+      (cached) => new RtpOutput(cached),
+    );
     this.#reader = {
       offer: (trackId, packet, rtcp) => this.#sendMedia(trackId, packet, rtcp),
       onEnd: () => this.#end(new Error("the stream ended")),
     };
     this.#output.addReader(this.#reader, new Set(this.#tracks.keys()));
-    this.#writer?.kick(true);
+    this.#connection.kick();
   }
 
   /** Whether the session has ended. */
@@ -379,325 +306,54 @@ export class RtspClient {
   /** TEARDOWN (not waited for) and close. */
   close(): void {
     if (this.#closed) return;
-    if (this.#session !== undefined && this.#conn !== undefined) {
-      this.#send("TEARDOWN", this.#url, {});
+    if (this.#connection.hasSession) {
+      this.#connection.send("TEARDOWN", this.url, {});
     }
     this.#end(undefined);
   }
 
-  // ---- connection ----
-
-  #newQueue(): ReaderQueue {
-    return new ReaderQueue({
-      maxBytes: this.#options.writeQueueSize,
-      onReady: () => this.#writer?.kick(true),
-    });
-  }
-
-  async #connect(): Promise<void> {
-    const u = new URL(this.#url);
-    const port = u.port === "" ? 554 : Number(u.port);
-    const hostname = u.hostname.replace(/^\[|\]$/g, "");
-    try {
-      this.#conn = await withTimeout(
-        connectTcp(hostname, port),
-        this.#options.timeoutMs,
-        "connect",
-      );
-    } catch (e) {
-      throw new RtspClientError(
-        "connect",
-        `${hostname}:${port}: ${e instanceof Error ? e.message : e}`,
-      );
-    }
-    const conn = this.#conn;
-    this.#writer = new BatchWriter(conn, () => this.#queue.take(), {
-      onError: (e) => this.#end(e instanceof Error ? e : new Error(String(e))),
-    });
-    this.#readLoop(conn);
-  }
-
-  async #readLoop(conn: Deno.TcpConn): Promise<void> {
-    const framer = this.#framer;
-    try {
-      for (;;) {
-        const buf = new Uint8Array(64 * 1024);
-        const n = await conn.read(buf);
-        if (n === null) break;
-        framer.push(buf.subarray(0, n), {
-          enqueue: (m) => {
-            if (m.kind === "response") {
-              const cseq = Number(m.headers.get("CSeq"));
-              const p = this.#pending.get(cseq);
-              if (p !== undefined) {
-                this.#pending.delete(cseq);
-                clearTimeout(p.timer);
-                p.resolve(m);
-              }
-            } else if (m.kind === "interleaved") {
-              const route = this.#channels.get(m.channel);
-              if (route !== undefined) {
-                this.#rtpIn(route.trackId, m.payload, route.rtcp);
-              }
-            }
-            // requests from the server (ANNOUNCE, GET_PARAMETER) need no answer for live use
-          },
-        });
-      }
-      if (this.#conn === conn) {
-        this.#end(new Error("the server closed the connection"));
-      }
-    } catch (e) {
-      if (this.#conn === conn) {
-        this.#end(e instanceof Error ? e : new Error(String(e)));
-      }
-    }
-  }
-
-  /** Sends a request and waits for its response, answering 401 and following redirects. */
-  async #request(
-    method: string,
-    url: string,
-    headers: Record<string, string>,
-    body?: string,
-    redirectable = false,
-  ): Promise<RtspResponse> {
-    let redirects = 0;
-    let authTries = 0;
-    for (;;) {
-      const r = await this.#exchange(method, url, headers, body);
-      if (r.status === 401 && authTries < 2 && this.#user !== undefined) {
-        const challenges = r.headers.getAll("WWW-Authenticate").flatMap((v) => {
-          try {
-            return parseWwwAuthenticate(v);
-          } catch {
-            return [];
-          }
-        });
-        const digest = challenges.find((c) => c.scheme === "Digest");
-        const next = digest ?? challenges.find((c) => c.scheme === "Basic");
-        if (next === undefined) {
-          throw new RtspClientError(
-            method,
-            "401 without a challenge Sluice can answer",
-            401,
-          );
-        }
-        const stale = next.scheme === "Digest" && next.stale === true;
-        if (authTries > 0 && !stale) {
-          throw new RtspClientError(method, "wrong user name or password", 401);
-        }
-        this.#challenge = next;
-        this.#nonceCount = 0;
-        authTries++;
-        continue;
-      }
-      if (r.status === 401) {
-        throw new RtspClientError(
-          method,
-          this.#user === undefined
-            ? "credentials required"
-            : "wrong user name or password",
-          401,
-        );
-      }
-      if (redirectable && [301, 302, 303, 307].includes(r.status)) {
-        const location = r.headers.get("Location");
-        if (location === undefined) {
-          throw new RtspClientError(
-            method,
-            `${r.status} without Location`,
-            r.status,
-          );
-        }
-        if (++redirects > this.#options.maxRedirects) {
-          throw new RtspClientError(
-            method,
-            `more than ${this.#options.maxRedirects} redirects`,
-            r.status,
-          );
-        }
-        await this.#redirect(location);
-        url = this.#url;
-        continue;
-      }
-      if (this.#session === undefined) {
-        const s = r.headers.get("Session");
-        if (s !== undefined) {
-          try {
-            const parsed = parseSession(s);
-            this.#session = parsed.id;
-            if (parsed.timeout !== undefined && parsed.timeout > 0) {
-              this.#sessionTimeoutS = parsed.timeout;
-            }
-          } catch {
-            // a Session we cannot read: requests go without it
-          }
-        }
-      }
-      return r;
-    }
-  }
-
-  async #redirect(location: string): Promise<void> {
-    const next = new URL(location, this.#url);
-    if (next.protocol !== "rtsp:") {
-      throw new RtspClientError("redirect", `to "${location}": not rtsp://`);
-    }
-    if (next.username !== "") {
-      this.#user = decodeURIComponent(next.username);
-      this.#pass = decodeURIComponent(next.password);
-      next.username = "";
-      next.password = "";
-    }
-    this.#disconnect();
-    this.#url = next.toString();
-    await this.#connect();
-  }
-
-  #exchange(
-    method: string,
-    url: string,
-    headers: Record<string, string>,
-    body?: string,
-  ): Promise<RtspResponse> {
-    if (this.#closed) {
-      return Promise.reject(
-        new RtspClientError(method, "the client is closed"),
-      );
-    }
-    const cseq = this.#send(method, url, headers, body);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(cseq);
-        reject(
-          new RtspClientError(
-            method,
-            `no answer within ${this.#options.timeoutMs} ms`,
-          ),
-        );
-      }, this.#options.timeoutMs);
-      this.#pending.set(cseq, { method, resolve, reject, timer });
-    });
-  }
-
-  /** Queues a request; returns its CSeq. */
-  #send(
-    method: string,
-    url: string,
-    headers: Record<string, string>,
-    body?: string,
-  ): number {
-    const cseq = ++this.#cseq;
-    const all: [string, string][] = [["CSeq", String(cseq)], [
-      "User-Agent",
-      "Sluice",
-    ]];
-    if (this.#session !== undefined) all.push(["Session", this.#session]);
-    const auth = this.#authorization(method, url);
-    if (auth !== undefined) all.push(["Authorization", auth]);
-    all.push(...Object.entries(headers));
-    this.#queue.offer({
-      bytes: encodeRequest({ method, url, headers: all, body }),
-      kind: PACKET_KIND.CONTROL,
-    });
-    return cseq;
-  }
-
-  /** Digest is recomputed for every method and URI; Basic is the same each time. */
-  #authorization(method: string, uri: string): string | undefined {
-    const c = this.#challenge;
-    if (c === undefined || this.#user === undefined) return undefined;
-    if (c.scheme === "Basic") {
-      return stringifyAuthorization({
-        scheme: "Basic",
-        username: this.#user,
-        password: this.#pass ?? "",
-      });
-    }
-    const cnonce = Array.from(
-      crypto.getRandomValues(new Uint8Array(8)),
-      (b) => b.toString(16).padStart(2, "0"),
-    ).join("");
-    return stringifyAuthorization(
-      digestAuthorization(c, {
-        username: this.#user,
-        password: this.#pass ?? "",
-        method,
-        uri,
-        cnonce,
-        count: ++this.#nonceCount,
-      }),
-    );
-  }
-
-  // ---- setup ----
-
-  async #setupTrack(
+  /**
+   * SETUP of one track, over UDP when `udp`; a 461 to UDP falls back to
+   * TCP when `fallback`. Returns whether the track went over UDP.
+   */
+  async #setup(
     url: string,
     trackId: number,
     udp: boolean,
     mode: "play" | "record",
-  ): Promise<void> {
-    let pair: UdpPair | undefined;
-    let request: Transport;
-    if (udp) {
-      pair = bindPair();
-      request = {
-        lowerTransport: "UDP",
-        delivery: "unicast",
-        clientPort: { rtp: pair.port, rtcp: pair.port + 1 },
-      };
-    } else {
-      const ch = this.#tracks.size * 2;
-      request = {
-        lowerTransport: "TCP",
-        delivery: "unicast",
-        interleaved: { rtp: ch, rtcp: ch + 1 },
-      };
-    }
-    // No mode=play: some servers refuse it (INTEROP.md); mode=record where it is needed.
-    if (mode === "record") request.mode = "record";
-    let r: RtspResponse;
+    fallback: boolean,
+  ): Promise<boolean> {
+    const channel = this.#tracks.size * 2;
+    let track: SetupTrack;
     try {
-      r = await this.#request("SETUP", url, {
-        Transport: stringifyTransport(request),
+      track = await setupTrack(this.#connection, url, {
+        trackId,
+        udp,
+        mode,
+        channel,
       });
     } catch (e) {
-      closePair(pair);
-      throw e;
+      if (
+        !udp || !fallback || !(e instanceof RtspClientError) ||
+        e.status !== 461
+      ) throw e;
+      udp = false;
+      track = await setupTrack(this.#connection, url, {
+        trackId,
+        udp,
+        mode,
+        channel,
+      });
     }
-    if (r.status !== 200) {
-      closePair(pair);
-      throw new RtspClientError(
-        "SETUP",
-        `${url}: server answered ${r.status} ${r.reason}`,
-        r.status,
-      );
-    }
-    let reply: Transport = request;
-    try {
-      reply = parseTransport(r.headers.get("Transport") ?? "")[0] ?? request;
-    } catch {
-      // servers that answer a malformed Transport: keep what we asked for
-    }
-    const track: SetupTrack = {
-      trackId,
-      transport: reply,
-      udp: pair,
-      cycles: 0,
-      packets: 0,
-    };
     this.#tracks.set(trackId, track);
-    if (udp) {
-      this.#udpLoop(track, pair!.rtp, false);
-      this.#udpLoop(track, pair!.rtcp, true);
-    } else {
-      // Some servers leave interleaved= out of the reply (Dahua): the channels asked for stand.
-      const ch = reply.interleaved ?? request.interleaved!;
-      this.#channels.set(ch.rtp, { trackId, rtcp: false });
-      this.#channels.set(ch.rtcp ?? ch.rtp + 1, { trackId, rtcp: true });
+    if (track.udp !== undefined) {
+      this.#udpLoop(track, track.udp.rtp, false);
+      this.#udpLoop(track, track.udp.rtcp, true);
+    } else if (track.channels !== undefined) {
+      this.#channels.set(track.channels.rtp, { trackId, rtcp: false });
+      this.#channels.set(track.channels.rtcp, { trackId, rtcp: true });
     }
+    return udp;
   }
 
   #udpLoop(
@@ -705,7 +361,7 @@ export class RtspClient {
     socket: Deno.DatagramConn,
     rtcp: boolean,
   ): Promise<void> {
-    const server = new URL(this.#url).hostname.replace(/^\[|\]$/g, "");
+    const server = this.#connection.hostname;
     return receiveDatagrams(socket, (data, from) => {
       // Media only from the server's address (another host cannot inject packets).
       if (
@@ -729,17 +385,7 @@ export class RtspClient {
       return input.rtcp(trackId, data);
     }
     const t = this.#tracks.get(trackId);
-    if (t !== undefined && data.length >= 12) {
-      const seq = (data[2]! << 8) | data[3]!;
-      if (t.seq !== undefined && seq < t.seq && t.seq - seq > 0x8000) {
-        t.cycles++;
-      }
-      t.seq = seq;
-      t.ssrc =
-        ((data[8]! << 24) | (data[9]! << 16) | (data[10]! << 8) | data[11]!) >>>
-        0;
-      t.packets++;
-    }
+    if (t !== undefined) countRtp(t, data);
     this.#lastRtp = Date.now();
     input.rtp(trackId, data.slice());
   }
@@ -761,14 +407,17 @@ export class RtspClient {
     const method = this.#public.includes("GET_PARAMETER")
       ? "GET_PARAMETER"
       : "OPTIONS";
-    const everyMs = Math.max(1000, (this.#sessionTimeoutS * 1000) / 2);
+    const everyMs = Math.max(
+      1000,
+      (this.#connection.sessionTimeoutS * 1000) / 2,
+    );
     let lastKeepAlive = Date.now();
     this.#keepAlive = setInterval(() => {
       if (this.#closed) return;
       const now = Date.now();
       if (now - lastKeepAlive >= everyMs) {
         lastKeepAlive = now;
-        this.#send(method, this.#url, {});
+        this.#connection.send(method, this.url, {});
       }
       if (this.#input !== undefined) {
         this.#receiverReports();
@@ -783,20 +432,8 @@ export class RtspClient {
 
   #receiverReports(): void {
     for (const t of this.#tracks.values()) {
-      if (t.ssrc === undefined || t.seq === undefined) continue;
-      const bytes = encodeRtcp([{
-        kind: "rr",
-        ssrc: this.#ourSsrc,
-        reports: [{
-          ssrc: t.ssrc,
-          fractionLost: 0,
-          cumulativeLost: 0,
-          highestSequence: ((t.cycles << 16) | t.seq) >>> 0,
-          jitter: 0,
-          lastSenderReport: 0,
-          delaySinceLastSenderReport: 0,
-        }],
-      }]);
+      const bytes = receiverReport(t, this.#ourSsrc);
+      if (bytes === undefined) continue;
       this.#sendMedia(t.trackId, { bytes, kind: PACKET_KIND.CONTROL }, true);
     }
   }
@@ -810,63 +447,31 @@ export class RtspClient {
         ? t.transport.serverPort?.rtcp
         : t.transport.serverPort?.rtp;
       if (port === undefined) return;
-      const hostname = new URL(this.#url).hostname.replace(/^\[|\]$/g, "");
       (rtcp ? t.udp.rtcp : t.udp.rtp).send(packet.bytes, {
         transport: "udp",
-        hostname,
+        hostname: this.#connection.hostname,
         port,
       }).catch(() => {});
       return;
     }
-    const ch = t.transport.interleaved;
+    const ch = t.channels;
     if (ch === undefined) return;
-    this.#queue.offer(
+    this.#connection.offer(
       packet,
-      interleavedHeader(
-        rtcp ? (ch.rtcp ?? ch.rtp + 1) : ch.rtp,
-        packet.bytes.length,
-      ),
+      interleavedHeader(rtcp ? ch.rtcp : ch.rtp, packet.bytes.length),
     );
-  }
-
-  #disconnect(): void {
-    if (this.#conn !== undefined) closeQuietly(this.#conn);
-    this.#conn = undefined;
-    this.#queue.close();
-    this.#queue = this.#newQueue();
-    this.#framer = new RtspFramer({ maxBodySize: this.#options.maxBodySize });
   }
 
   #end(error: Error | undefined): void {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#keepAlive !== undefined) clearInterval(this.#keepAlive);
-    for (const p of this.#pending.values()) {
-      clearTimeout(p.timer);
-      // Every failure says which step it stopped: "Cannot DESCRIBE: the server closed the connection".
-      p.reject(
-        error instanceof RtspClientError || error instanceof ProtocolError
-          ? error
-          : new RtspClientError(
-            p.method,
-            error?.message ?? "the client was closed",
-          ),
-      );
-    }
-    this.#pending.clear();
+    this.#connection.close(error);
     if (this.#reader !== undefined) {
       this.#output?.removeReader(this.#reader);
       this.#stream?.pruneOutputs();
     }
     for (const t of this.#tracks.values()) closePair(t.udp);
-    // Let a queued TEARDOWN go out before the socket closes.
-    const conn = this.#conn;
-    const writer = this.#writer;
-    this.#conn = undefined;
-    if (conn !== undefined) {
-      Promise.race([writer?.drained(), new Promise((r) => setTimeout(r, 200))])
-        .finally(() => closeQuietly(conn));
-    }
     this.#onEnd?.(error);
   }
 }
@@ -878,28 +483,4 @@ function isBye(data: Uint8Array): boolean {
   } catch {
     return false;
   }
-}
-
-/** Binds an even RTP port and the odd RTCP port after it. */
-function bindPair(): UdpPair {
-  for (let i = 0; i < 50; i++) {
-    const probe = listenUdp("0.0.0.0", 0);
-    const port = (probe.addr as Deno.NetAddr).port;
-    if (port % 2 === 0 && port < 65535) {
-      try {
-        const rtcp = listenUdp("0.0.0.0", port + 1);
-        return { rtp: probe, rtcp, port };
-      } catch {
-        // the odd port is taken: try another pair
-      }
-    }
-    probe.close();
-  }
-  throw new RtspClientError("SETUP", "no free even/odd UDP port pair");
-}
-
-function closePair(pair: UdpPair | undefined): void {
-  if (pair === undefined) return;
-  closeQuietly(pair.rtp);
-  closeQuietly(pair.rtcp);
 }

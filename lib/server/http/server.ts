@@ -13,11 +13,7 @@
 
 import { Hono } from "hono";
 import { cors } from "hono/cors";
-import { concat } from "@std/bytes";
-import { flvHeader } from "../../flv/file.ts";
 import { type Hub, HubError } from "../../hub/hub.ts";
-import { PACKET_KIND } from "../../egress/packet.ts";
-import { ReaderQueue } from "../../egress/reader_queue.ts";
 import type { Stream } from "../../hub/stream.ts";
 import type { Logger } from "../../log.ts";
 import { listenError } from "../../net/tcp.ts";
@@ -29,9 +25,11 @@ import {
   requiredCredentials,
 } from "../../auth/credentials.ts";
 import type { ServerConfig } from "../_config.ts";
-import { isValidPath } from "../../hub/path.ts";
-import { FlvOutput, type FlvReader } from "../../egress/flv_output.ts";
-import { ReaderLag } from "../../egress/reader_lag.ts";
+import { parsePath } from "../../hub/path.ts";
+import { requestPath } from "./request_path.ts";
+import { requireHost } from "./require_host.ts";
+import { WriteBatcher } from "../../net/batch_writer.ts";
+import { FlvPlayer } from "./flv_player.ts";
 
 /** Options of {@link HttpServer}. */
 export interface HttpServerOptions {
@@ -41,6 +39,8 @@ export interface HttpServerOptions {
   hostname: string;
   /** 0 picks a free port. */
   port: number;
+  /** The shared tick of every reader; one of its own when left out. */
+  batcher?: WriteBatcher;
 }
 
 /** Counters over all HTTP-FLV players. */
@@ -58,6 +58,7 @@ export class HttpServer {
   readonly #options: HttpServerOptions;
   readonly #players = new Set<FlvPlayer>();
   readonly #app: Hono;
+  readonly #batcher: WriteBatcher;
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
   #tick: ReturnType<typeof setInterval> | undefined;
   #nextId = 1;
@@ -65,11 +66,25 @@ export class HttpServer {
 
   constructor(options: HttpServerOptions) {
     this.#options = options;
+    this.#batcher = options.batcher ??
+      new WriteBatcher(options.config.writeBatchInterval);
     const app = new Hono();
+    app.use(
+      "*",
+      requireHost({
+        onRefused: (host) =>
+          options.log.debug("refused: missing or invalid Host", {
+            host: host?.slice(0, 64) ?? "none",
+          }),
+      }),
+    );
     app.use("*", cors({ origin: "*", allowMethods: ["GET", "OPTIONS"] }));
     app.get("*", (c) => {
       const url = new URL(c.req.url);
-      if (!url.pathname.endsWith(".flv")) return text(404, "Not Found");
+      // The target as sent: url.pathname has dot-segments resolved already.
+      if (!requestPath(c.req.url).endsWith(".flv")) {
+        return text(404, "Not Found");
+      }
       return this.#playFlv(c.req.raw, url);
     });
     this.#app = app;
@@ -116,7 +131,7 @@ export class HttpServer {
 
   async #playFlv(req: Request, url: URL): Promise<Response> {
     const { hub, config, log } = this.#options;
-    const path = httpPath(url.pathname.slice(0, -".flv".length));
+    const path = httpPath(requestPath(req.url).slice(0, -".flv".length));
     if (path === undefined) return text(400, "Bad Request: invalid path");
     const required = requiredCredentials(config.paths, path, "read");
     if (required !== undefined && !authorized(req, url, required)) {
@@ -142,6 +157,7 @@ export class HttpServer {
       stream,
       config,
       log: log.child(`flv#${id}`),
+      batcher: this.#batcher,
       onClosed: () => {
         this.#players.delete(player);
         hub.readerLeft(stream);
@@ -160,16 +176,12 @@ export class HttpServer {
   }
 }
 
-/** The hub path of an HTTP URL path (`/live/cam1`): decoded, slashes collapsed, checked. */
+/**
+ * The hub path of an HTTP request path as sent (`/live/cam1`, see
+ * {@link requestPath}), or `undefined` when {@link parsePath} refuses it.
+ */
 export function httpPath(urlPath: string): string | undefined {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(urlPath);
-  } catch {
-    return undefined;
-  }
-  const path = decoded.split("/").filter((s) => s !== "").join("/");
-  return isValidPath(path) ? path : undefined;
+  return parsePath(urlPath);
 }
 
 /** Basic credentials in `Authorization`, or `?user=&pass=` as RTMP takes them. */
@@ -197,159 +209,4 @@ function text(
     status,
     headers: { "Content-Type": "text/plain; charset=utf-8", ...headers },
   });
-}
-
-/** One HTTP-FLV player: a reader of the stream's FLV output, pulled by its response body. */
-class FlvPlayer implements FlvReader {
-  readonly queue: ReaderQueue;
-  readonly body: ReadableStream<Uint8Array>;
-  readonly #stream: Stream;
-  readonly #output: FlvOutput;
-  readonly #cfg: ServerConfig;
-  readonly #log: Logger;
-  readonly #onClosed: () => void;
-  readonly #onDropped: () => void;
-  #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
-  /** Resolves the pull that waits for bytes. */
-  #wake: (() => void) | undefined;
-  #batchTimer: ReturnType<typeof setTimeout> | undefined;
-  #ended = false;
-  #closed = false;
-  /** When the body last asked for more (the socket took the previous bytes). */
-  #lastPull = Date.now();
-  readonly #lag: ReaderLag;
-
-  constructor(options: {
-    stream: Stream;
-    config: ServerConfig;
-    log: Logger;
-    onClosed: () => void;
-    onDropped: () => void;
-  }) {
-    this.#stream = options.stream;
-    this.#cfg = options.config;
-    this.#log = options.log;
-    this.#onClosed = options.onClosed;
-    this.#onDropped = options.onDropped;
-    this.queue = new ReaderQueue({
-      maxBytes: this.#cfg.writeQueueSize,
-      onReady: (urgent) => this.#ready(urgent),
-    });
-    this.#lag = new ReaderLag(this.queue);
-    this.body = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.#controller = controller;
-      },
-      pull: (controller) => this.#pull(controller),
-      cancel: () => this.#close("player left"),
-    }, { highWaterMark: 0 });
-    const gopCache = this.#cfg.gopCache;
-    this.#output = this.#stream.output(
-      "flv",
-      () => new FlvOutput({ framing: "flv", gopCache }),
-    );
-    const known = this.#output.hasAudio || this.#output.hasVideo;
-    this.queue.offer({
-      bytes: flvHeader(
-        known ? this.#output.hasAudio : true,
-        known ? this.#output.hasVideo : true,
-      ),
-      kind: PACKET_KIND.CONTROL,
-    });
-    this.#output.addReader(this);
-    this.#log.info("playing", { path: this.#stream.path });
-  }
-
-  /** The stream ended: what is queued still goes out, then the body ends. */
-  onEnd(): void {
-    this.#log.info("stream ended", { path: this.#stream.path });
-    this.#ended = true;
-    this.#wakeNow();
-  }
-
-  /** Ends the body at once (shutdown, or a reader that stayed behind). */
-  end(reason: string): void {
-    if (this.#closed) return;
-    try {
-      this.#controller?.error(new Error(reason));
-    } catch {
-      // already closed
-    }
-    this.#close(reason);
-  }
-
-  tick(now: number): void {
-    if (this.#closed) return;
-    this.#countDrops();
-    // Bytes wait while the socket has not taken the previous ones.
-    const waiting = this.#wake !== undefined;
-    const stalled = waiting || this.queue.bytes === 0
-      ? 0
-      : now - this.#lastPull;
-    const behindMs = this.#lag.behindMs(now, stalled);
-    if (behindMs > this.#cfg.writeTimeout) {
-      this.#stream.stats.readersDropped++;
-      this.#onDropped();
-      this.#log.warn("dropping reader: it stayed behind", {
-        path: this.#stream.path,
-        behindMs,
-      });
-      this.end("reader too slow");
-    }
-  }
-
-  async #pull(
-    controller: ReadableStreamDefaultController<Uint8Array>,
-  ): Promise<void> {
-    this.#lastPull = Date.now();
-    for (;;) {
-      if (this.#closed) return;
-      const parts = this.queue.take();
-      if (parts.length > 0) {
-        controller.enqueue(parts.length === 1 ? parts[0]! : concat(parts));
-        return;
-      }
-      if (this.#ended) {
-        controller.close();
-        this.#close("stream ended");
-        return;
-      }
-      await new Promise<void>((resolve) => this.#wake = resolve);
-    }
-  }
-
-  /** New bytes: a waiting body takes them now when urgent, else with the next batch. */
-  #ready(urgent: boolean): void {
-    if (this.#wake === undefined) return; // the next pull takes them
-    if (urgent) this.#wakeNow();
-    else if (this.#batchTimer === undefined) {
-      this.#batchTimer = setTimeout(
-        () => this.#wakeNow(),
-        this.#cfg.writeBatchInterval,
-      );
-    }
-  }
-
-  #wakeNow(): void {
-    if (this.#batchTimer !== undefined) clearTimeout(this.#batchTimer);
-    this.#batchTimer = undefined;
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
-  }
-
-  #countDrops(): void {
-    this.#lag.countDrops(this.#stream, this.#stream.path, this.#log);
-  }
-
-  #close(reason: string): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#countDrops();
-    this.#output.removeReader(this);
-    this.queue.close();
-    this.#wakeNow();
-    this.#log.debug("closed", { reason });
-    this.#onClosed();
-  }
 }

@@ -72,6 +72,8 @@ export interface RtmpServerOptions {
   hostname: string;
   /** 0 picks a free port. */
   port: number;
+  /** The shared tick of every reader; one of its own when left out. */
+  batcher?: WriteBatcher;
 }
 
 /** Acknowledgement window Sluice announces (bytes), as common servers do. */
@@ -118,7 +120,8 @@ export class RtmpServer {
 
   constructor(options: RtmpServerOptions) {
     this.#options = options;
-    this.#batcher = new WriteBatcher(options.config.writeBatchInterval);
+    this.#batcher = options.batcher ??
+      new WriteBatcher(options.config.writeBatchInterval);
   }
 
   /** Starts listening; returns the port (useful with port 0). */
@@ -223,7 +226,10 @@ class RtmpSession {
       maxBytes: this.#cfg.writeQueueSize,
       onReady: (urgent) => this.#writer.kick(urgent),
     });
-    this.#lag = new ReaderLag(this.#queue);
+    this.#lag = new ReaderLag(this.#queue, {
+      protocol: "rtmp",
+      writeTimeoutMs: this.#cfg.writeTimeout,
+    });
     this.#writer = new BatchWriter(conn, () => this.#queue.take(), {
       onError: (e) => void this.close(`write failed: ${errorText(e)}`),
       batcher: shared.batcher,
@@ -273,17 +279,17 @@ class RtmpSession {
   tick(now: number): void {
     if (this.#state === "closed") return;
     if (this.#state === "playing") {
-      this.#countDrops();
-      const behindMs = this.#lag.behindMs(now, this.#writer.stalledMs());
-      if (behindMs > this.#cfg.writeTimeout) {
-        this.#stats.readersDropped++;
-        if (this.#stream) this.#stream.stats.readersDropped++;
-        this.#log.warn("dropping reader: it stayed behind", {
-          path: this.#path,
-          behindMs,
-        });
-        void this.close("reader too slow", { flush: false });
+      const v = this.#lag.check(now, this.#writer.stalledMs(), this.#stream);
+      if (!v.drop) {
+        if (v.firstSkip) this.#logSkip();
+        return;
       }
+      this.#stats.readersDropped++;
+      this.#log.warn("dropping reader: it stayed behind", {
+        path: this.#path,
+        behindMs: v.behindMs,
+      });
+      void this.close("reader too slow", { flush: false });
       return;
     }
     if (this.#state === "waiting") return; // bounded by playWaitTimeout
@@ -297,7 +303,13 @@ class RtmpSession {
   }
 
   #countDrops(): void {
-    this.#lag.countDrops(this.#stream, this.#path, this.#log);
+    if (this.#lag.countDrops(this.#stream)) this.#logSkip();
+  }
+
+  #logSkip(): void {
+    this.#log.info("reader fell behind: skipping to the next keyframe", {
+      path: this.#path,
+    });
   }
 
   #receive(chunk: Uint8Array): void {
@@ -505,6 +517,10 @@ class RtmpSession {
     try {
       publisher = this.#opts.hub.publish(path, {
         overridePublisher: override,
+        // #admit checked them: a path with publish credentials only let
+        // it this far with them
+        authenticated:
+          requiredCredentials(this.#cfg.paths, path, "publish") !== undefined,
         onTakenOver: () => {
           this.#log.info("another publisher took the path over", { path });
           this.#publisher = undefined;
@@ -513,7 +529,10 @@ class RtmpSession {
       });
     } catch (e) {
       if (!(e instanceof HubError)) throw e;
-      this.#log.info("publish refused: path is busy", { path });
+      this.#log.info("publish refused: path is busy", {
+        path,
+        reason: e.message,
+      });
       return this.#refuse(
         streamId,
         NET_STATUS.PUBLISH_BAD_NAME,
@@ -604,10 +623,9 @@ class RtmpSession {
     this.#sendData(streamId, encodeData("|RtmpSampleAccess", true, true));
     this.#status(streamId, "status", NET_STATUS.DATA_START, "Data start");
     const chunkSize = this.#outChunkSize;
-    const output = stream.output(
+    const output = stream.output<FlvOutput>(
       `rtmp:${chunkSize}:${streamId}`,
-      () =>
-        new FlvOutput({ chunkSize, streamId, gopCache: this.#cfg.gopCache }),
+      (cached) => new FlvOutput(cached, { chunkSize, streamId }),
     );
     const reader: FlvReader = {
       queue: this.#queue,

@@ -8,7 +8,11 @@
 import type { Packet } from "../../egress/packet.ts";
 import { ReaderQueue } from "../../egress/reader_queue.ts";
 import type { Stream } from "../../hub/stream.ts";
-import type { BatchWriter } from "../../net/batch_writer.ts";
+import type {
+  BatchWriter,
+  TickWriter,
+  WriteBatcher,
+} from "../../net/batch_writer.ts";
 import type { Transport } from "../../rtsp/headers/transport.ts";
 import { interleavedHeader } from "../../rtsp/interleaved.ts";
 import type {
@@ -129,15 +133,23 @@ export class TcpReader extends HeldReader {
   }
 }
 
-/** A PLAY reader over UDP: each track's RTP to the client's ports, from the server's. */
-export class UdpReader extends HeldReader {
+/**
+ * A PLAY reader over UDP: each track's RTP to the client's ports, from the
+ * server's. Its queues are written on the shared tick like every other
+ * reader's, one datagram per packet.
+ */
+export class UdpReader extends HeldReader implements TickWriter {
   readonly #sockets: UdpSockets;
   readonly #tracks: Map<
     number,
     { rtp: Deno.NetAddr; rtcp: Deno.NetAddr; queue: ReaderQueue }
   >;
   readonly #onEnd: () => void;
+  readonly #batcher: WriteBatcher | undefined;
+  readonly #now: () => number;
   #sending = false;
+  #scheduled = false;
+  #since = 0;
   #closed = false;
 
   constructor(
@@ -146,11 +158,18 @@ export class UdpReader extends HeldReader {
       number,
       { hostname: string; rtpPort: number; rtcpPort: number }
     >,
-    options: { maxBytes: number; onEnd: () => void },
+    options: {
+      maxBytes: number;
+      onEnd: () => void;
+      batcher?: WriteBatcher;
+      now?: () => number;
+    },
   ) {
     super();
     this.#sockets = sockets;
     this.#onEnd = options.onEnd;
+    this.#batcher = options.batcher;
+    this.#now = options.now ?? Date.now;
     this.#tracks = new Map();
     for (const [id, t] of tracks) {
       this.#tracks.set(id, {
@@ -158,10 +177,15 @@ export class UdpReader extends HeldReader {
         rtcp: { transport: "udp", hostname: t.hostname, port: t.rtcpPort },
         queue: new ReaderQueue({
           maxBytes: options.maxBytes,
-          onReady: () => this.#kick(),
+          onReady: (urgent) => this.#kick(urgent),
         }),
       });
     }
+  }
+
+  /** The queues of the tracks, for the slow-reader policy. */
+  get queues(): ReaderQueue[] {
+    return [...this.#tracks.values()].map((t) => t.queue);
   }
 
   protected deliver(trackId: number, packet: Packet, rtcp: boolean): void {
@@ -184,36 +208,48 @@ export class UdpReader extends HeldReader {
     this.#tracks.delete(trackId);
   }
 
-  /** Packets dropped for this reader because it fell behind. */
-  get dropped(): number {
-    let n = 0;
-    for (const t of this.#tracks.values()) n += t.queue.dropped;
-    return n;
+  /** How long the current batch has been going out (0 when idle). */
+  stalledMs(): number {
+    return this.#sending ? this.#now() - this.#since : 0;
   }
 
-  #kick(): void {
+  /** Urgent packets (the GOP after PLAY) go out this turn; media waits for the tick. */
+  #kick(urgent: boolean): void {
     if (this.#sending || this.#closed) return;
-    this.#sending = true;
-    queueMicrotask(() => void this.#drain());
+    if (
+      !urgent && this.#batcher !== undefined && this.#batcher.intervalMs > 0
+    ) {
+      this.#batcher.add(this);
+      return;
+    }
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      this.flush();
+    });
+  }
+
+  /** Sends what is queued, unless a batch is still going out. */
+  flush(): void {
+    if (this.#sending || this.#closed) return;
+    void this.#drain();
   }
 
   async #drain(): Promise<void> {
+    this.#sending = true;
+    this.#since = this.#now();
     try {
-      for (;;) {
-        let sent = false;
-        for (const t of this.#tracks.values()) {
-          const parts = t.queue.take();
-          if (parts.length === 0) continue;
-          sent = true;
-          for (const p of parts) await this.#sockets.rtp.send(p, t.rtp);
-        }
-        if (!sent || this.#closed) break;
+      for (const t of this.#tracks.values()) {
+        for (const p of t.queue.take()) await this.#sockets.rtp.send(p, t.rtp);
       }
     } catch {
       // An unreachable client costs nothing here; the session times out.
     } finally {
       this.#sending = false;
     }
+    // What came in meanwhile goes with the next tick.
+    if (this.queues.some((q) => q.bytes > 0)) this.#kick(false);
   }
 
   close(): void {

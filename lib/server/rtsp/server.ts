@@ -57,6 +57,7 @@ import type { ServerConfig } from "../_config.ts";
 import type { Config } from "../../config/schema.ts";
 import { RtpInput } from "../../ingest/rtp_input.ts";
 import { RtpOutput } from "../../egress/rtp_output.ts";
+import { ReaderLag } from "../../egress/reader_lag.ts";
 import {
   type PlayLink,
   type SessionOwner,
@@ -79,6 +80,8 @@ export interface RtspServerOptions {
   port: number;
   rtp: { hostname: string; port: number };
   rtcp: { hostname: string; port: number };
+  /** The shared tick of every reader; one of its own when left out. */
+  batcher?: WriteBatcher;
 }
 
 /** Counters over all RTSP connections and sessions. */
@@ -140,6 +143,8 @@ interface Session {
   lastSeen: number;
   play?: PlayLink;
   udpReader?: UdpReader;
+  /** The slow-reader policy of a UDP reader (a TCP reader's is its connection's). */
+  udpLag?: ReaderLag;
   record?: RtpInput;
   announced?: Announced;
   publisher?: { close(): void };
@@ -181,7 +186,8 @@ export class RtspServer {
 
   constructor(options: RtspServerOptions) {
     this.#o = options;
-    this.#batcher = new WriteBatcher(options.config.writeBatchInterval);
+    this.#batcher = options.batcher ??
+      new WriteBatcher(options.config.writeBatchInterval);
   }
 
   /** Starts listening on TCP and the two UDP ports. */
@@ -229,7 +235,7 @@ export class RtspServer {
     await Promise.all(
       [...this.#connections].map((c) => c.close("server shutting down")),
     );
-    this.#batcher.close();
+    if (this.#o.batcher === undefined) this.#batcher.close();
     try {
       this.#udp?.rtp.close();
       this.#udp?.rtcp.close();
@@ -281,8 +287,19 @@ export class RtspServer {
         this.endSession(s, "timeout");
         continue;
       }
-      // No stall check for UDP readers: a send never blocks, so a slow batch is the
-      // server's own backlog, not the reader's; the queue budget skips to keyframes.
+      const reader = s.udpReader;
+      if (reader !== undefined && s.udpLag !== undefined && s.play) {
+        const v = s.udpLag.check(now, reader.stalledMs(), s.play.stream);
+        if (v.drop) {
+          this.stats.readersDropped++;
+          this.#o.log.warn("dropping reader: it stayed behind", {
+            session: s.id,
+            path: s.path,
+            behindMs: v.behindMs,
+          });
+          this.endSession(s, "reader too slow");
+        }
+      }
     }
     for (const c of this.#connections) c.tick(now);
   }
@@ -372,10 +389,9 @@ export class RtspServer {
     s.play = undefined;
     link.output.removeReader(link.reader);
     s.udpReader?.close();
-    if (s.udpReader !== undefined) {
-      link.stream.stats.readerDrops += s.udpReader.dropped;
-    }
+    s.udpLag?.countDrops(link.stream);
     s.udpReader = undefined;
+    s.udpLag = undefined;
     this.#o.hub.readerLeft(link.stream);
   }
 }
@@ -389,6 +405,8 @@ class Connection implements SessionOwner {
   readonly #o: RtspServerOptions;
   readonly #log: Logger;
   readonly #framer = new RtspFramer();
+  readonly #lag: ReaderLag;
+  readonly #batcher: WriteBatcher;
   readonly #sessions = new Set<Session>();
   readonly #abort = new AbortController();
   /** Interleaved channel → the RECORD session track it carries, or a player's RTCP. */
@@ -417,6 +435,11 @@ class Connection implements SessionOwner {
       maxBytes: o.config.writeQueueSize,
       onReady: (urgent) => this.writer.kick(urgent),
     });
+    this.#lag = new ReaderLag(this.queue, {
+      protocol: "rtsp",
+      writeTimeoutMs: o.config.writeTimeout,
+    });
+    this.#batcher = batcher;
     this.writer = new BatchWriter(conn, () => this.queue.take(), {
       batcher,
       onError: (e) =>
@@ -472,14 +495,26 @@ class Connection implements SessionOwner {
 
   tick(now: number): void {
     if (this.closed) return;
-    const playingTcp = [...this.#sessions].some((s) =>
+    const playingTcp = [...this.#sessions].find((s) =>
       s.play !== undefined && s.udpReader === undefined
     );
-    if (playingTcp) {
-      if (this.writer.stalledMs() > this.#o.config.writeTimeout) {
+    if (playingTcp !== undefined) {
+      const v = this.#lag.check(
+        now,
+        this.writer.stalledMs(),
+        playingTcp.play!.stream,
+      );
+      if (v.drop) {
         this.#server.stats.readersDropped++;
-        this.#log.warn("dropping reader: it stayed behind");
+        this.#log.warn("dropping reader: it stayed behind", {
+          path: playingTcp.path,
+          behindMs: v.behindMs,
+        });
         void this.close("reader too slow");
+      } else if (v.firstSkip) {
+        this.#log.info("reader fell behind: skipping to the next keyframe", {
+          path: playingTcp.path,
+        });
       }
       return;
     }
@@ -502,10 +537,12 @@ class Connection implements SessionOwner {
 
   async #request(req: RtspRequest): Promise<void> {
     if (this.closed) return;
-    const cseq = req.headers.get("CSeq") ?? "0";
+    const header = req.headers.get("CSeq");
+    const cseq = header?.trim() ?? "0";
     let session: Session | undefined;
     try {
-      if (!/^\d{1,10}$/.test(cseq.trim())) {
+      // Every request carries a CSeq (RFC 2326 §12.17): without one, 400.
+      if (header === undefined || !/^\d{1,10}$/.test(cseq)) {
         throw new Refusal(400, "missing or malformed CSeq");
       }
       // Repeated with different values: 400 before anything else (CVE-2019-7732).
@@ -836,6 +873,19 @@ class Connection implements SessionOwner {
     if (ports === undefined) {
       throw new Refusal(461, "UDP transport without client_port");
     }
+    // RTP on an even port, RTCP on a higher one (RFC 3550 §11): 0-1, a
+    // reversed range or an odd RTP port cannot be a client's real ports.
+    if (
+      ports.rtp === 0 || ports.rtp % 2 !== 0 ||
+      (ports.rtcp !== undefined && ports.rtcp <= ports.rtp)
+    ) {
+      throw new Refusal(
+        400,
+        `client_port ${ports.rtp}-${
+          ports.rtcp ?? ""
+        } is not an even RTP port and the RTCP port above it`,
+      );
+    }
     return {
       kind: "udp",
       // Media goes only to the address that set the session up, never one from a header.
@@ -886,9 +936,9 @@ class Connection implements SessionOwner {
     if (s.tracks.size === 0) throw new Refusal(455, "PLAY before SETUP");
     const stream = this.#o.hub.stream(s.path);
     if (stream === undefined) throw new Refusal(404, `no stream ${s.path}`);
-    const output = stream.output(
+    const output = stream.output<RtpOutput>(
       "rtsp",
-      () => new RtpOutput({ gopCache: this.#o.config.gopCache }),
+      (cached) => new RtpOutput(cached),
     );
     const ids = new Set<number>();
     for (const id of s.tracks.keys()) {
@@ -927,8 +977,13 @@ class Connection implements SessionOwner {
       reader = new UdpReader(this.#server.udp, ports, {
         maxBytes: this.#o.config.writeQueueSize,
         onEnd,
+        batcher: this.#batcher,
       });
       s.udpReader = reader;
+      s.udpLag = new ReaderLag(reader.queues, {
+        protocol: "rtsp",
+        writeTimeoutMs: this.#o.config.writeTimeout,
+      });
     }
     const link: PlayLink = {
       stream,
@@ -984,6 +1039,11 @@ class Connection implements SessionOwner {
     try {
       publisher = this.#o.hub.publish(s.path, {
         overridePublisher: override,
+        // ANNOUNCE was authorized on this connection: a path with publish
+        // credentials only let it this far with them
+        authenticated:
+          requiredCredentials(this.#o.config.paths, s.path, "publish") !==
+            undefined,
         onTakenOver: () => {
           this.#log.info("another publisher took the path over", {
             path: s.path,
@@ -995,7 +1055,11 @@ class Connection implements SessionOwner {
       });
     } catch (e) {
       if (e instanceof HubError) {
-        throw new Refusal(400, `${s.path} already has a publisher`);
+        // 403 (RFC 2326 §7.1.1, meaning as in RFC 2068 §10.4.4): the
+        // request is well formed, the path is someone else's, and
+        // credentials would not help (a newcomer that gave a path's publish
+        // credentials takes over), where 400 would blame the request.
+        throw new Refusal(403, e.message);
       }
       throw e;
     }

@@ -549,3 +549,48 @@ Deno.test(
     c.close();
   },
 );
+
+for (const method of ["OPTIONS", "DESCRIBE", "SETUP", "GET_PARAMETER"]) {
+  Deno.test(
+    `RTSP answers ${method} without CSeq with 400 (RFC 2326 §12.17)`,
+    opts,
+    async () => {
+      await using s = startTestSluice();
+      const c = await RawRtsp.connect(s.sluice.rtspPort!);
+      await c.sendRaw(`${method} ${url(s, "live/x")} RTSP/1.0\r\n\r\n`);
+      assert.equal((await c.response(3000)).status, 400);
+      c.close();
+    },
+  );
+}
+
+for (
+  const [name, ports] of [
+    ["0-1", "0-1"],
+    ["a reversed range", "5002-5001"],
+    ["an odd RTP port", "5001-5002"],
+    ["the same port twice", "5002-5002"],
+  ] as const
+) {
+  Deno.test(
+    `RTSP SETUP with client_port ${name} is refused with 400`,
+    opts,
+    async () => {
+      await using s = startTestSluice();
+      const pub = await publish(s, "live/ports");
+      const c = await RawRtsp.connect(s.sluice.rtspPort!);
+      const r = await c.request("SETUP", `${url(s, "live/ports")}/trackID=0`, {
+        Transport: `RTP/AVP;unicast;client_port=${ports}`,
+      });
+      assert.equal(r.status, 400);
+      assert.equal(r.headers.get("Session"), undefined, "no session made");
+      // A right range on the same connection still works.
+      const ok = await c.request("SETUP", `${url(s, "live/ports")}/trackID=0`, {
+        Transport: "RTP/AVP;unicast;client_port=5002-5003",
+      });
+      assert.equal(ok.status, 200);
+      c.close();
+      await pub.stop();
+    },
+  );
+}
