@@ -80,15 +80,15 @@ function audio(ms: number): Frame {
  * as Stream keeps them (tests/hub/stream_test.ts).
  */
 function output(options?: FlvOutputOptions) {
-  let gop: MediaPacket[] = [];
-  const out = new FlvOutput(() => [...gop], options);
+  let gop: MediaPacket[] | undefined; // nothing is cached before a video keyframe
+  const out = new FlvOutput(() => [...gop ?? []], options);
   const write = (frame: Frame): readonly MediaPacket[] => {
     const packets = out.frame(frame);
     if (frame.trackId === 0 && frame.keyframe) gop = [];
-    gop.push(...packets);
+    gop?.push(...packets);
     return packets;
   };
-  return { out, write, gop: () => gop };
+  return { out, write, gop: () => gop ?? [] };
 }
 
 interface TestReader extends FlvReader {

@@ -114,12 +114,12 @@ function aac(pts: number): Frame {
  */
 function output(startMs = 1_000_000) {
   const clock = { now: startMs };
-  let gop: RtpPacketOut[] = [];
-  const out = new RtpOutput(() => [...gop], { now: () => clock.now });
+  let gop: RtpPacketOut[] | undefined; // nothing is cached before a video keyframe
+  const out = new RtpOutput(() => [...gop ?? []], { now: () => clock.now });
   const write = (frame: Frame): readonly RtpPacketOut[] => {
     const packets = out.frame(frame);
     if (frame.trackId === 0 && frame.keyframe) gop = [];
-    gop.push(...packets);
+    gop?.push(...packets);
     return packets;
   };
   return { out, write, clock };
@@ -143,6 +143,11 @@ function reader() {
     },
   };
   return r;
+}
+
+/** RTP payload bytes: what a Sender Report's octet count counts (RFC 3550 §6.4.1). */
+function payloadBytes(packets: readonly Packet[]): number {
+  return packets.reduce((n, p) => n + p.bytes.length - 12, 0);
 }
 
 function rtcpOf(r: { offered: Offered[] }): [number, RtcpPacket][] {
@@ -241,7 +246,8 @@ Deno.test("RtpOutput sends each track's Sender Report every 5 s of its clock, ti
   out.tracks([track(SPS_A), AAC]);
   const r = reader();
   out.addReader(r, new Set([0, 1]));
-  const video0 = decodeRtpPacket(write(keyframe(90000))[0]!.bytes); // anchor: 1 s of media at 1 000 000 ms
+  const sent = [...write(keyframe(90000))]; // anchor: 1 s of media at 1 000 000 ms
+  const video0 = decodeRtpPacket(sent[0]!.bytes);
   // The first frame sends the video track's report at once; audio has no frame yet.
   let reports = rtcpOf(r);
   assert.equal(reports.length, 1);
@@ -250,20 +256,21 @@ Deno.test("RtpOutput sends each track's Sender Report every 5 s of its clock, ti
     ssrc: video0.ssrc,
     ...msToNtp(1_000_000),
     rtpTimestamp: video0.timestamp,
-    packetCount: 1,
-    octetCount: 50,
+    packetCount: sent.length,
+    octetCount: payloadBytes(sent), // SPS and PPS in front of the IDR count too
     reports: [],
   }]);
   r.offered.length = 0;
   let audioPacket;
   for (let i = 1; i <= 125; i++) { // 5 s at 25 fps, with audio every frame
     clock.now = 1_000_000 + i * 40 - 1; // just under 5 s when the last frame goes
-    write(delta(90000 + i * 3600));
+    sent.push(...write(delta(90000 + i * 3600)));
     audioPacket = decodeRtpPacket(write(aac(48000 + i * 1920))[0]!.bytes);
   }
   assert.deepEqual(rtcpOf(r), [], "no report before 5 s have passed");
   clock.now = 1_005_000;
-  const last = decodeRtpPacket(write(delta(90000 + 126 * 3600))[0]!.bytes);
+  sent.push(...write(delta(90000 + 126 * 3600)));
+  const last = decodeRtpPacket(sent.at(-1)!.bytes);
   reports = rtcpOf(r);
   assert.deepEqual(reports.map(([id]) => id), [0, 1]);
   const [[, v], [, a]] = reports as [
@@ -283,7 +290,8 @@ Deno.test("RtpOutput sends each track's Sender Report every 5 s of its clock, ti
     { s: a.ntpSeconds, f: a.ntpFraction },
     { s: msToNtp(1_005_000).ntpSeconds, f: msToNtp(1_005_000).ntpFraction },
   );
-  assert.equal(v.packetCount, 127);
+  assert.equal(v.packetCount, sent.length);
+  assert.equal(v.octetCount, payloadBytes(sent));
   assert.equal(a.packetCount, 125);
   assert.equal(a.octetCount, 125 * (4 + 20)); // AU header section + AU, no RTP header
 });
