@@ -110,6 +110,15 @@ Deno.test("parseOpusHead reads what buildOpusHead writes and a family-1 head", (
   );
 });
 
+// RFC 7845 §5.1.1.1: family 0 allows 1 or 2 channels; FlvTagMuxer could not
+// write a family-0 head with 3 back, so the track changed on the way through
+Deno.test("parseOpusHead refuses more than two channels with mapping family 0", () => {
+  assert.throws(
+    () => parseOpusHead(hex("4f707573 48656164 01 03 3801 80bb0000 0000 00")),
+    { name: "ProtocolError", code: "malformed" },
+  );
+});
+
 // RFC 6716 §3.1: TOC byte config (5) | s (1) | c (2)
 Deno.test("opusPacketChannels reads the stereo flag of the TOC byte", () => {
   assert.equal(opusPacketChannels(hex("fc ff fe")), 2);

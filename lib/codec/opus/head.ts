@@ -42,6 +42,10 @@ export function parseOpusHead(data: Uint8Array): OpusHead {
   const channels = data[9]!;
   if (channels === 0) throw fail("malformed", "0 channels");
   const mappingFamily = data[18]!;
+  // §5.1.1.1: family 0 is mono or stereo, with no mapping table to say more
+  if (mappingFamily === 0 && channels > 2) {
+    throw fail("malformed", `${channels} channels with mapping family 0`);
+  }
   if (mappingFamily !== 0 && data.length < 21 + channels) {
     throw fail("truncated", "channel mapping table cut short");
   }
