@@ -236,19 +236,17 @@ function asSent(events: PublisherEvent[]): unknown {
 /** Frames as [dts, pts, keyframe] in 1/25 s from the first frame's dts (the captures are 25 fps). */
 function times(frames: Frame[]): [number, number, boolean][] {
   const t0 = frames[0]!.dts;
-  return frames.map((
-    f,
-  ) => [(f.dts - t0) / 3600, (f.pts - t0) / 3600, f.keyframe]);
+  const at = (ticks: number) => (ticks - t0) / 3600;
+  return frames.map((f) => [at(f.dts), at(f.pts), f.keyframe]);
 }
 
 // ---- the stage contract ----
 
 Deno.test("InterleavedFramer → RtpInput keeps the stage contract, RtpOutput sending its frames again", () => {
-  const h264 = announce(H264_MEDIA);
   const fixtures = [
     {
       name: "ffmpeg's H.264 with B-frames, parameter sets in-band (h264_bf2)",
-      tracks: h264,
+      tracks: announce(H264_MEDIA),
       datagrams: videoCapture("h264_bf2"),
     },
     {
@@ -257,7 +255,8 @@ Deno.test("InterleavedFramer → RtpInput keeps the stage contract, RtpOutput se
       datagrams: videoCapture("h265_bf2"),
     },
     {
-      name: "ffmpeg's AAC-hbr with its Sender Report",
+      name:
+        "ffmpeg's AAC-hbr, AUs fragmented over packets, a Sender Report first",
       tracks: announce(audioMedia("aac_hbr_fragmented")),
       datagrams: audioCapture("aac_hbr_fragmented"),
     },
@@ -286,7 +285,6 @@ Deno.test("InterleavedFramer → RtpInput keeps the stage contract, RtpOutput se
       encode: resend,
       roundTrip: "items",
       normalizeRoundTrip: asSent,
-      runs: 100,
     });
   }
 });
@@ -298,7 +296,6 @@ Deno.test("InterleavedFramer → RtpInput keeps the stage contract on MP4A-LATM,
       bytes: interleave(audioCapture("aac_latm_44k_stereo")),
     }],
     // RtpOutput sends AAC as MPEG4-GENERIC: no encoder for this SDP.
-    runs: 100,
   });
 });
 
@@ -562,16 +559,14 @@ for (const name of ["h264_bf0", "h264_bf2"]) {
 Deno.test("RtpInput ignores garbage: on a channel no SETUP gave, as RTP and as RTCP of a track", () => {
   const clean = videoCapture("h264_bf0");
   const garbage = hex("de ad be ef 00 01 02 03 04 05 06 07 08");
-  const noisy = interleave(clean.slice(0, 5)).length;
   const bytes = concat([
-    interleave(clean.slice(0, 5)),
+    interleave(clean.slice(0, 2)), // the keyframe's STAP-A and first FU-A: it goes on after
     encodeInterleaved(9, garbage), // track 4: never set up
     encodeInterleaved(0, garbage), // not RTP version 2
     encodeInterleaved(1, garbage), // not RTCP
     encodeInterleaved(0, hex("80 60 00")), // shorter than an RTP header
-    interleave(clean.slice(5)),
+    interleave(clean.slice(2)),
   ]);
-  assert.ok(bytes.length > noisy);
   const want = record(announce(H264_MEDIA), interleave(clean));
   const core = recordStage(announce(H264_MEDIA))();
   const out = collect<PublisherEvent>();
