@@ -13,24 +13,12 @@ import type {
   TickWriter,
   WriteBatcher,
 } from "../../net/batch_writer.ts";
-import type { Transport } from "../../rtsp/headers/transport.ts";
 import { interleavedHeader } from "../../rtsp/interleaved.ts";
 import type {
   RtpOutput,
   RtpReader,
   RtpStart,
 } from "../../egress/rtp_output.ts";
-
-/** How a set-up track travels. */
-export type TrackTransport =
-  | { kind: "tcp"; rtpChannel: number; rtcpChannel: number; reply: Transport }
-  | {
-    kind: "udp";
-    hostname: string;
-    rtpPort: number;
-    rtcpPort: number;
-    reply: Transport;
-  };
 
 /** The UDP sockets of the server, for readers and record inputs over UDP. */
 export interface UdpSockets {

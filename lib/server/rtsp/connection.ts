@@ -1,0 +1,268 @@
+/**
+ * One RTSP TCP connection: its read loop, its requests answered in order,
+ * interleaved data routed to the sessions it made, and the one place where
+ * any error becomes the RTSP answer (and, for a broken protocol, the end of
+ * this connection alone).
+ *
+ * @module
+ */
+
+import { PACKET_KIND } from "../../egress/packet.ts";
+import { ReaderLag } from "../../egress/reader_lag.ts";
+import { ReaderQueue } from "../../egress/reader_queue.ts";
+import type { Logger } from "../../log.ts";
+import { BatchWriter } from "../../net/batch_writer.ts";
+import { closeQuietly, isConnectionEnd, remoteOf } from "../../net/tcp.ts";
+import { RtspFramer } from "../../rtsp/framer.ts";
+import {
+  encodeResponse,
+  RTSP_STATUS_TEXT,
+  type RtspRequest,
+} from "../../rtsp/message.ts";
+import type { ConnectionContext, ServerContext } from "./context.ts";
+import { dispatch } from "./methods.ts";
+import { answerOf, Refusal, type ReplyHeaders } from "./reply.ts";
+import type { Announced, Session, UdpRoute } from "./sessions.ts";
+
+/** Counters the connection adds to. */
+export interface ConnectionStats {
+  protocolErrors: number;
+  readersDropped: number;
+}
+
+const SMALL_READ_SIZE = 2 * 1024;
+const PUBLISH_READ_SIZE = 64 * 1024;
+
+/** One RTSP TCP connection: its requests, its interleaved data and the sessions it made. */
+export class Connection implements ConnectionContext {
+  readonly queue: ReaderQueue;
+  readonly writer: BatchWriter;
+  readonly log: Logger;
+  readonly sessions = new Set<Session>();
+  readonly channels = new Map<number, UdpRoute>();
+  announced: Announced | undefined;
+  closed = false;
+  readonly #server: ServerContext;
+  readonly #stats: ConnectionStats;
+  readonly #conn: Deno.TcpConn;
+  readonly #framer = new RtspFramer();
+  readonly #lag: ReaderLag;
+  readonly #abort = new AbortController();
+  #chain: Promise<void> = Promise.resolve();
+  #lastRead = Date.now();
+  #closing: Promise<void> | undefined;
+
+  constructor(
+    server: ServerContext,
+    conn: Deno.TcpConn,
+    options: { id: number; log: Logger; stats: ConnectionStats },
+  ) {
+    this.#server = server;
+    this.#conn = conn;
+    this.#stats = options.stats;
+    this.log = options.log.child(`rtsp#${options.id} ${remoteOf(conn)}`);
+    const { config } = server;
+    this.queue = new ReaderQueue({
+      maxBytes: config.writeQueueSize,
+      onReady: (urgent) => this.writer.kick(urgent),
+    });
+    this.#lag = new ReaderLag(this.queue, {
+      protocol: "rtsp",
+      writeTimeoutMs: config.writeTimeout,
+    });
+    this.writer = new BatchWriter(conn, () => this.queue.take(), {
+      batcher: server.batcher,
+      onError: (e) =>
+        void this.close(`write failed: ${e instanceof Error ? e.message : e}`),
+    });
+  }
+
+  get remoteHostname(): string {
+    return (this.#conn.remoteAddr as Deno.NetAddr).hostname;
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  /** Reads until the peer goes or the connection closes. */
+  async run(): Promise<void> {
+    try {
+      while (!this.closed) {
+        const recording = [...this.sessions].some((s) => s.mode === "record");
+        const buf = new Uint8Array(
+          recording ? PUBLISH_READ_SIZE : SMALL_READ_SIZE,
+        );
+        const n = await this.#conn.read(buf);
+        if (n === null) break;
+        this.#lastRead = Date.now();
+        this.#framer.push(buf.subarray(0, n), {
+          enqueue: (m) => {
+            if (m.kind === "request") this.#enqueueRequest(m);
+            else if (m.kind === "interleaved") {
+              this.#interleaved(m.channel, m.payload);
+            }
+          },
+        });
+      }
+    } catch (e) {
+      const answer = answerOf(e);
+      if (answer !== undefined) {
+        this.#stats.protocolErrors++;
+        this.log.warn(`closing: ${answer.message}`, { status: answer.status });
+        // A framing error has no request to answer: CSeq 0.
+        if (answer.status !== undefined) {
+          this.#respond(answer.status, "0", {}, undefined);
+        }
+      } else if (isConnectionEnd(e) || this.closed) {
+        this.log.debug(
+          `connection ended: ${e instanceof Error ? e.message : e}`,
+        );
+      } else {
+        this.log.error(
+          `closing after an unexpected error: ${
+            e instanceof Error ? e.message : e
+          }`,
+        );
+      }
+    }
+    await this.close("connection ended");
+  }
+
+  /** Timeouts and the slow-reader policy, once a second. */
+  tick(now: number): void {
+    if (this.closed) return;
+    const playingTcp = [...this.sessions].find((s) =>
+      s.play !== undefined && s.udpReader === undefined
+    );
+    if (playingTcp !== undefined) {
+      const v = this.#lag.check(
+        now,
+        this.writer.stalledMs(),
+        playingTcp.play!.stream,
+      );
+      if (v.drop) {
+        this.#stats.readersDropped++;
+        this.log.warn("dropping reader: it stayed behind", {
+          path: playingTcp.path,
+          behindMs: v.behindMs,
+        });
+        void this.close("reader too slow");
+      } else if (v.firstSkip) {
+        this.log.info("reader fell behind: skipping to the next keyframe", {
+          path: playingTcp.path,
+        });
+      }
+      return;
+    }
+    // A connection with sessions lives as long as they do; an idle one without goes.
+    if (
+      this.sessions.size === 0 &&
+      now - this.#lastRead > this.#server.config.readTimeout
+    ) {
+      void this.close("read timeout");
+    }
+  }
+
+  /** Called by the session table when one of this connection's sessions ends. */
+  sessionEnded(s: Session): void {
+    this.sessions.delete(s);
+    for (const [ch, route] of this.channels) {
+      if (route.session === s) this.channels.delete(ch);
+    }
+  }
+
+  /** Ends the connection's TCP sessions, flushes what is queued and closes. */
+  close(reason: string): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    this.#closing = (async () => {
+      this.log.debug("closing", { reason });
+      this.#abort.abort(new Error(reason));
+      // Sessions over TCP die with their connection; UDP ones live on until they time out.
+      for (const s of [...this.sessions]) {
+        const tcp = [...s.tracks.values()].some((t) =>
+          t.transport.kind === "tcp"
+        ) || s.tracks.size === 0;
+        if (tcp || s.mode === "record") this.#server.sessions.end(s, reason);
+      }
+      await Promise.race([
+        this.writer.drained(),
+        new Promise((r) => setTimeout(r, 1000)),
+      ]);
+      this.closed = true;
+      this.queue.close();
+      closeQuietly(this.#conn);
+    })();
+    return this.#closing;
+  }
+
+  /** Requests are answered in order, one at a time (DESCRIBE may wait for a publisher). */
+  #enqueueRequest(req: RtspRequest): void {
+    this.#chain = this.#chain.then(() => this.#request(req)).catch((e) => {
+      this.log.error(`request failed: ${e instanceof Error ? e.message : e}`);
+      void this.close("internal error");
+    });
+  }
+
+  async #request(req: RtspRequest): Promise<void> {
+    if (this.closed) return;
+    const header = req.headers.get("CSeq");
+    const cseq = header?.trim() ?? "0";
+    try {
+      // Every request carries a CSeq (RFC 2326 §12.17): without one, 400.
+      if (header === undefined || !/^\d{1,10}$/.test(cseq)) {
+        throw new Refusal(400, "missing or malformed CSeq");
+      }
+      // Repeated with different values: 400 before anything else (CVE-2019-7732).
+      req.headers.getOne("Authorization");
+      const session = this.#server.sessions.find(
+        this,
+        req.headers.getOne("Session"),
+      );
+      if (session !== undefined) session.lastSeen = Date.now();
+      const reply = await dispatch(this.#server, this, req, session);
+      this.log.debug(`${req.method} ${req.url}`, { status: reply.status });
+      this.#respond(reply.status, cseq, reply.headers ?? {}, reply.body);
+      reply.after?.();
+    } catch (e) {
+      const answer = answerOf(e);
+      if (answer === undefined) throw e;
+      if (answer.protocolError) this.#stats.protocolErrors++;
+      const status = answer.status ?? 400;
+      this.log.info(`${req.method.slice(0, 32)} refused: ${answer.message}`, {
+        status,
+        url: req.url.slice(0, 200),
+      });
+      this.#respond(status, cseq, answer.headers, undefined);
+    }
+  }
+
+  #respond(
+    status: number,
+    cseq: string,
+    headers: ReplyHeaders,
+    body: string | undefined,
+  ): void {
+    const bytes = encodeResponse({
+      status,
+      reason: RTSP_STATUS_TEXT[status] ?? "Error",
+      headers: [
+        ["CSeq", cseq],
+        ["Server", "Sluice"],
+        ...(Array.isArray(headers) ? headers : Object.entries(headers)),
+      ],
+      body,
+    });
+    this.queue.offer({ bytes, kind: PACKET_KIND.CONTROL });
+  }
+
+  #interleaved(channel: number, payload: Uint8Array): void {
+    const route = this.channels.get(channel);
+    if (route === undefined) return;
+    const s = route.session;
+    s.lastSeen = Date.now();
+    if (s.record === undefined) return; // a player's RTCP: liveness only
+    if (route.rtcp) s.record.rtcp(route.trackId, payload);
+    else s.record.rtp(route.trackId, payload.slice());
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * The RTSP methods: a request and its session in, a reply out (or a
+ * {@link Refusal}). Requests on one connection are answered in order; only
+ * DESCRIBE waits (for a publisher, then for its codec configuration).
+ *
+ * @module
+ */
+
+import {
+  describeSession,
+  describeTracks,
+  type TrackFormat,
+  tracksFromSdp,
+} from "../../format/tracks.ts";
+import { HubError } from "../../hub/hub.ts";
+import type { Stream } from "../../hub/stream.ts";
+import type { RtspRequest } from "../../rtsp/message.ts";
+import { sameResource } from "../../rtsp/url.ts";
+import { parseSdp } from "../../sdp/parse.ts";
+import { stringifySdp } from "../../sdp/stringify.ts";
+import type { Sdp } from "../../sdp/types.ts";
+import { authorize, pathOf } from "./access.ts";
+import type { ConnectionContext, ServerContext } from "./context.ts";
+import { play, record } from "./play.ts";
+import { Refusal, type Reply, sessionHeader } from "./reply.ts";
+import type { Session } from "./sessions.ts";
+import { setup } from "./setup.ts";
+
+/** The methods Sluice answers, as OPTIONS lists them. */
+export const PUBLIC =
+  "OPTIONS, DESCRIBE, ANNOUNCE, SETUP, PLAY, RECORD, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER";
+/** How long DESCRIBE waits for a new publisher's codec configuration. */
+const TRACKS_WAIT_MS = 3000;
+
+/** The reply to `req`, whose `Session` header named `session`. */
+export function dispatch(
+  server: ServerContext,
+  conn: ConnectionContext,
+  req: RtspRequest,
+  session: Session | undefined,
+): Promise<Reply> | Reply {
+  switch (req.method) {
+    case "OPTIONS":
+      return {
+        status: 200,
+        headers: { Public: PUBLIC, ...sessionHeader(server, session) },
+      };
+    case "DESCRIBE":
+      return describe(server, conn, req);
+    case "ANNOUNCE":
+      return announce(server, conn, req);
+    case "SETUP":
+      return setup(server, conn, req, session);
+    case "PLAY":
+      return play(server, conn, req, need(session));
+    case "RECORD":
+      return record(server, conn, need(session));
+    case "PAUSE":
+      return pause(server, need(session));
+    case "TEARDOWN":
+      return teardown(server, conn, req, need(session));
+    case "GET_PARAMETER":
+      return { status: 200, headers: sessionHeader(server, session) };
+    case "SET_PARAMETER":
+      if (req.body.length > 0) {
+        throw new Refusal(451, "no parameter can be set");
+      }
+      return { status: 200, headers: sessionHeader(server, session) };
+    default:
+      throw new Refusal(
+        501,
+        `method ${req.method.slice(0, 32)} is not implemented`,
+        { Public: PUBLIC },
+      );
+  }
+}
+
+function need(session: Session | undefined): Session {
+  if (session === undefined) {
+    throw new Refusal(454, "the request needs a Session");
+  }
+  return session;
+}
+
+async function describe(
+  server: ServerContext,
+  conn: ConnectionContext,
+  req: RtspRequest,
+): Promise<Reply> {
+  const path = pathOf(req.url);
+  authorize(server, conn, req, path, "read");
+  const stream = await waitStream(server, conn, path);
+  const formats = await waitFormats(stream, conn);
+  if (formats.length === 0) {
+    throw new Refusal(415, `no track of ${path} can be sent over RTP`);
+  }
+  const base = req.url.endsWith("/") ? req.url : `${req.url}/`;
+  return {
+    status: 200,
+    headers: { "Content-Base": base, "Content-Type": "application/sdp" },
+    body: stringifySdp(describeSession(formats)),
+  };
+}
+
+async function waitStream(
+  server: ServerContext,
+  conn: ConnectionContext,
+  path: string,
+): Promise<Stream> {
+  try {
+    return await server.hub.waitForStream(path, {
+      timeoutMs: server.config.playWaitTimeout,
+      signal: conn.signal,
+    });
+  } catch (e) {
+    if (e instanceof HubError) throw new Refusal(404, `no stream ${path}`);
+    if (conn.signal.aborted) {
+      throw new Refusal(503, "the connection is closing");
+    }
+    throw e;
+  }
+}
+
+/** The stream's RTP formats once its tracks carry their codec configuration (or after a short wait). */
+async function waitFormats(
+  stream: Stream,
+  conn: ConnectionContext,
+): Promise<TrackFormat[]> {
+  const end = Date.now() + TRACKS_WAIT_MS;
+  for (;;) {
+    const formats = describeTracks(stream.tracks);
+    const ready = stream.tracks.length > 0 &&
+      stream.tracks.every((t) =>
+        t.kind === "audio" || t.parameterSets !== undefined
+      );
+    if ((ready && formats.length > 0) || Date.now() > end || conn.closed) {
+      return formats;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function announce(
+  server: ServerContext,
+  conn: ConnectionContext,
+  req: RtspRequest,
+): Reply {
+  const path = pathOf(req.url);
+  authorize(server, conn, req, path, "publish");
+  let sdp: Sdp;
+  try {
+    sdp = parseSdp(req.body);
+  } catch (e) {
+    throw new Refusal(
+      400,
+      `cannot parse the SDP: ${e instanceof Error ? e.message : e}`,
+    );
+  }
+  const tracks = tracksFromSdp(sdp.media);
+  if (!tracks.some((t) => t !== undefined)) {
+    throw new Refusal(415, "no track Sluice can read");
+  }
+  const base = req.url.endsWith("/") ? req.url : `${req.url}/`;
+  conn.announced = { path, base, sdp, tracks };
+  conn.log.info("announced", {
+    path,
+    tracks: tracks.map((t) => t?.track.codec ?? "-").join(","),
+  });
+  return { status: 200 };
+}
+
+/**
+ * TEARDOWN of the aggregate URL ends the session; of one track's URL, only
+ * that track (RFC 2326 §10.7: GStreamer tears tracks down one by one).
+ */
+function teardown(
+  server: ServerContext,
+  conn: ConnectionContext,
+  req: RtspRequest,
+  s: Session,
+): Reply {
+  if (s.tracks.size > 1) {
+    for (const [id, t] of s.tracks) {
+      if (!sameResource(t.url, req.url)) continue;
+      s.tracks.delete(id);
+      s.play?.reader.removeTrack(id);
+      for (const [ch, route] of conn.channels) {
+        if (route.session === s && route.trackId === id) {
+          conn.channels.delete(ch);
+        }
+      }
+      return { status: 200, headers: sessionHeader(server, s) };
+    }
+  }
+  server.sessions.end(s, "teardown");
+  return { status: 200 };
+}
+
+/** PAUSE stops the flow; a later PLAY starts again from the GOP cache (a live stream has no "where it was"). */
+function pause(server: ServerContext, s: Session): Reply {
+  if (s.state === "recording") {
+    throw new Refusal(455, "PAUSE while recording");
+  }
+  if (s.state === "playing") server.sessions.stopPlaying(s);
+  s.state = "ready";
+  return { status: 200, headers: sessionHeader(server, s) };
+}

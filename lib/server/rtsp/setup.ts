@@ -1,0 +1,125 @@
+/**
+ * SETUP: a track of a stream to play, or of an announced stream to record,
+ * joins a session (made now when the request has none), with the transport
+ * negotiated for it.
+ *
+ * @module
+ */
+
+import { stringifyTransport } from "../../rtsp/headers/transport.ts";
+import type { RtspRequest } from "../../rtsp/message.ts";
+import { resolveControl, sameResource } from "../../rtsp/url.ts";
+import type { ConnectionContext, ServerContext } from "./context.ts";
+import { authorize, pathOf } from "./access.ts";
+import { Refusal, type Reply, sessionHeader } from "./reply.ts";
+import type { Session } from "./sessions.ts";
+import { negotiateTransport, requestedTransport } from "./transport.ts";
+
+/** Most sessions one connection may hold (each SETUP without a Session makes one). */
+const MAX_SESSIONS_PER_CONNECTION = 16;
+
+/** SETUP of one track, in `session` or in a new one. */
+export function setup(
+  server: ServerContext,
+  conn: ConnectionContext,
+  req: RtspRequest,
+  session: Session | undefined,
+): Reply {
+  const wanted = requestedTransport(req.headers.getOne("Transport"));
+  const match = matchAnnounced(conn, req.url);
+  const record = wanted.mode === "record" || session?.mode === "record" ||
+    (match !== undefined && wanted.mode !== "play");
+  if (session !== undefined && session.state !== "ready") {
+    throw new Refusal(455, `SETUP while ${session.state}`);
+  }
+  let path: string;
+  let trackId: number;
+  if (record) {
+    if (match === undefined) {
+      throw new Refusal(404, "SETUP of a track that was not announced");
+    }
+    path = match.path;
+    trackId = match.trackId;
+    if (session !== undefined && session.mode !== "record") {
+      throw new Refusal(455, "a play session cannot record");
+    }
+  } else {
+    path = pathOf(req.url);
+    const control = /(?:^|\/)trackID=(\d+)$/.exec(path);
+    if (control !== null) path = path.slice(0, control.index);
+    trackId = control === null ? -1 : Number(control[1]);
+    authorize(server, conn, req, path, "read");
+    if (
+      session !== undefined &&
+      (session.mode !== "play" || session.path !== path)
+    ) {
+      throw new Refusal(455, "SETUP of another path in this session");
+    }
+  }
+  if (session !== undefined && session.tracks.has(trackId)) {
+    throw new Refusal(455, `track ${trackId} is already set up`);
+  }
+  if (
+    session === undefined && conn.sessions.size >= MAX_SESSIONS_PER_CONNECTION
+  ) {
+    throw new Refusal(453, "too many sessions on this connection");
+  }
+  const transport = negotiateTransport(wanted, {
+    channelTaken: (ch) => conn.channels.has(ch),
+    remoteHostname: conn.remoteHostname,
+    serverPorts: server.serverPorts,
+  });
+  const s = session ??
+    server.sessions.create(conn, path, record ? "record" : "play");
+  if (session === undefined) {
+    conn.sessions.add(s);
+    if (record) s.announced = conn.announced;
+  }
+  s.tracks.set(trackId, { transport, url: req.url });
+  if (transport.kind === "tcp") {
+    // A recorder's RTP comes in on its channel; a player's RTCP, on the one after.
+    if (record) {
+      conn.channels.set(transport.rtpChannel, {
+        session: s,
+        trackId,
+        rtcp: false,
+      });
+    }
+    conn.channels.set(transport.rtcpChannel, {
+      session: s,
+      trackId,
+      rtcp: true,
+    });
+  } else {
+    server.sessions.routeUdp(s, trackId, transport.hostname, {
+      rtp: transport.rtpPort,
+      rtcp: transport.rtcpPort,
+    });
+  }
+  return {
+    status: 200,
+    headers: {
+      Transport: stringifyTransport(transport.reply),
+      ...sessionHeader(server, s),
+    },
+  };
+}
+
+/** The announced track whose control URL `url` names. */
+function matchAnnounced(
+  conn: Pick<ConnectionContext, "announced">,
+  url: string,
+): { path: string; trackId: number } | undefined {
+  const a = conn.announced;
+  if (a === undefined) return undefined;
+  for (const [i, m] of a.sdp.media.entries()) {
+    const control = m.control ?? "";
+    const resolved = control === "" || control === "*"
+      ? a.base
+      : resolveControl(a.base, control);
+    if (resolved === url || sameResource(resolved, url)) {
+      return { path: a.path, trackId: i };
+    }
+  }
+  return undefined;
+}
