@@ -371,6 +371,24 @@ Deno.test("RtmpInput: an AAC sequence header makes the track, then raw frames on
   assert.equal(input.dropped, 1);
 });
 
+Deno.test("RtmpInput tells onTrack of each new track, as the hub gets it", () => {
+  const heard: Track[] = [];
+  const publisher = new RecordingPublisher();
+  const input = new RtmpInput(publisher, (t) => heard.push(t));
+  for (
+    const m of [
+      videoMessage(0, AVC_HEADER),
+      audioMessage(0, AAC_HEADER),
+      videoMessage(0, AVC_HEADER), // the same header again: no new track
+    ]
+  ) input.push(m);
+  assert.deepEqual(
+    heard,
+    eventsOf(publisher.pending, "track").map((e) => e.track),
+  );
+  assert.deepEqual(heard.map((t) => t.codec), ["H264", "AAC"]);
+});
+
 Deno.test("RtmpInput: H.264 composition times give pts after dts, for B-frames", () => {
   const { events } = ingestMessages([
     videoMessage(0, AVC_HEADER),

@@ -347,6 +347,25 @@ Deno.test("RtpInput gives the track the size of the parameter sets it finds in-b
   assert.ok(framesOf(events).every((f) => f.dts === f.pts)); // no B-frames: dts = pts
 });
 
+Deno.test("RtpInput takes parameter sets from the SDP: the track is sized at once, the same sets in-band change nothing", () => {
+  // ffmpeg with -flags +global_header (tests/testdata/rtp/README.md): the sets of h264_bf2
+  const sprop = "Z2QADazZQUH7ARAAAAMAEAAAAwMg8UKZYA==,aO+CXLA=";
+  const media =
+    `m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1;sprop-parameter-sets=${sprop}\r\n`;
+  const events = record(announce(media), interleave(videoCapture("h264_bf2")));
+  assert.deepEqual(events.map((e) => e.kind).slice(0, 2), ["tracks", "frame"]);
+  assert.equal(eventsOf(events, "track").length, 0);
+  const [track] = eventsOf(events, "tracks")[0]!.tracks;
+  assert.ok(track?.kind === "video");
+  assert.deepEqual([track.width, track.height], [320, 240]);
+  // The SDP's SPS declares the reorder depth before any frame: the encoder's own times.
+  const ref = readFramecrc("h264_bf2.framecrc").lines;
+  assert.deepEqual(
+    times(framesOf(events)).map(([dts, pts]) => [dts, pts]),
+    ref.map((l) => [l.dts - ref[0]!.dts, l.pts - ref[0]!.dts]),
+  );
+});
+
 Deno.test("RtpInput over UDP puts reordered packets back in order", () => {
   const packets = readCapture("h264_bf0.rtp");
   const run = (order: Uint8Array[]) => {
