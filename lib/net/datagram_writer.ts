@@ -46,6 +46,16 @@ export interface DatagramWriterOptions {
   highWaterMark?: number;
   /** Queued bytes past which {@link DatagramWriter.send} refuses a datagram and counts it. @default {67108864} */
   maxQueuedBytes?: number;
+  /**
+   * Bytes one destination gets per `burstIntervalMs` (at least one datagram);
+   * the rest waits, in order, for the next interval. A player's receive
+   * buffer (208 KiB by default on Linux) overflows when a GOP of several
+   * hundred KiB arrives in one burst. `Infinity` sends without pacing.
+   * @default {65536}
+   */
+  burstBytes?: number;
+  /** The pacing interval of `burstBytes`. @default {1} */
+  burstIntervalMs?: number;
   /** The C library that FFI loads (musl: `"libc.musl-x86_64.so.1"`). @default {"libc.so.6"} */
   library?: string;
 }
@@ -69,6 +79,12 @@ const COMPACT_AT = 16384;
 interface Target {
   addr: Deno.NetAddr;
   sockaddr: Sockaddr | undefined;
+  /** The pacing interval that `used` counts in. */
+  interval: number;
+  /** Bytes let through in `interval`. */
+  used: number;
+  /** Datagrams of this destination held for a later interval. */
+  held: number;
 }
 
 /**
@@ -90,6 +106,13 @@ export class DatagramWriter {
   readonly #sliceMs: number;
   readonly #highWaterMark: number;
   readonly #maxQueuedBytes: number;
+  readonly #burstBytes: number;
+  readonly #burstIntervalMs: number;
+  #interval = 0;
+  /** Datagrams over their destination's burst, in order, and the timer that lets them go. */
+  #heldBytes: Uint8Array[] = [];
+  #heldTo: Target[] = [];
+  #heldTimer: ReturnType<typeof setTimeout> | undefined;
   #segmentation: boolean;
   #targets = new WeakMap<Deno.NetAddr, Target>();
   #bytes: Uint8Array[] = [];
@@ -121,6 +144,8 @@ export class DatagramWriter {
     this.#sliceMs = options.sliceMs ?? 4;
     this.#highWaterMark = options.highWaterMark ?? 4 * 1024 * 1024;
     this.#maxQueuedBytes = options.maxQueuedBytes ?? 64 * 1024 * 1024;
+    this.#burstBytes = options.burstBytes ?? 65536;
+    this.#burstIntervalMs = Math.max(1, options.burstIntervalMs ?? 1);
     this.#segmentation = options.segmentation ?? true;
     if ((options.mode ?? "auto") === "auto") {
       this.#batch = openBatch(
@@ -161,17 +186,75 @@ export class DatagramWriter {
     }
     let target = this.#targets.get(to);
     if (target === undefined) {
-      target = { addr: to, sockaddr: encodeSockaddr(to.hostname, to.port) };
+      target = {
+        addr: to,
+        sockaddr: encodeSockaddr(to.hostname, to.port),
+        interval: 0,
+        used: 0,
+        held: 0,
+      };
       this.#targets.set(to, target);
     }
-    this.#bytes.push(bytes);
-    this.#to.push(target);
     this.#queued += bytes.length;
     if (!this.#scheduled && !this.#flushing) {
+      this.#tickInterval(); // once per turn: sends of one turn share an interval
       this.#scheduled = true;
       queueMicrotask(() => this.#flush());
     }
+    this.#admit(bytes, target);
     return true;
+  }
+
+  /** Queues a datagram for the kernel, or holds it while its destination is over its burst. */
+  #admit(bytes: Uint8Array, to: Target): void {
+    if (this.#burstBytes !== Infinity) {
+      if (to.interval !== this.#interval) {
+        to.interval = this.#interval;
+        to.used = 0;
+      }
+      if (
+        to.held > 0 ||
+        (to.used > 0 && to.used + bytes.length > this.#burstBytes)
+      ) {
+        to.held++;
+        this.#heldBytes.push(bytes);
+        this.#heldTo.push(to);
+        this.#heldTimer ??= setTimeout(
+          () => this.#release(),
+          this.#burstIntervalMs,
+        );
+        return;
+      }
+      to.used += bytes.length;
+    }
+    this.#bytes.push(bytes);
+    this.#to.push(to);
+  }
+
+  /** A new interval: held datagrams go out, in order, as far as their bursts allow. */
+  #release(): void {
+    this.#heldTimer = undefined;
+    const bytes = this.#heldBytes;
+    const to = this.#heldTo;
+    this.#heldBytes = [];
+    this.#heldTo = [];
+    this.#interval++;
+    this.#tickInterval();
+    for (const t of to) t.held = 0;
+    for (let k = 0; k < bytes.length; k++) this.#admit(bytes[k]!, to[k]!);
+    if (
+      this.#head < this.#bytes.length && !this.#scheduled && !this.#flushing
+    ) {
+      this.#scheduled = true;
+      queueMicrotask(() => this.#flush());
+    }
+  }
+
+  #tickInterval(): void {
+    this.#interval = Math.max(
+      this.#interval,
+      Math.floor(performance.now() / this.#burstIntervalMs),
+    );
   }
 
   /**
@@ -187,7 +270,10 @@ export class DatagramWriter {
 
   /** Resolves when everything queued has gone to the kernel, or the writer closed. */
   drained(): Promise<void> {
-    if (this.#head === this.#bytes.length && !this.#flushing) {
+    if (
+      this.#head === this.#bytes.length && !this.#flushing &&
+      this.#heldBytes.length === 0
+    ) {
       return Promise.resolve();
     }
     return new Promise((resolve) => this.#idle.push(resolve));
@@ -197,8 +283,13 @@ export class DatagramWriter {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.dropped += this.#bytes.length - this.#head;
+    this.dropped += this.#bytes.length - this.#head + this.#heldBytes.length;
+    if (this.#heldTimer !== undefined) clearTimeout(this.#heldTimer);
+    this.#heldTimer = undefined;
+    this.#heldBytes = [];
+    this.#heldTo = [];
     this.#reset();
+    this.#queued = 0;
     this.#batch?.close();
     this.#wake();
   }
@@ -320,11 +411,11 @@ export class DatagramWriter {
     this.#head = 0;
   }
 
+  /** Forgets the sent queue (what is held for a later interval stays). */
   #reset(): void {
     this.#bytes = [];
     this.#to = [];
     this.#head = 0;
-    this.#queued = 0;
   }
 
   #wakeWaiting(): void {
@@ -335,6 +426,7 @@ export class DatagramWriter {
 
   #wake(): void {
     this.#wakeWaiting();
+    if (this.#heldBytes.length > 0 && !this.#closed) return; // not drained yet
     const idle = this.#idle;
     this.#idle = [];
     for (const resolve of idle) resolve();

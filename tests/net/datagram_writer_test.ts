@@ -117,10 +117,11 @@ for (const v of VARIANTS) {
 Deno.test("DatagramWriter keeps its socket receiving while it sends", async () => {
   const sink = udp(); // never read: the kernel drops what overflows
   const socket = udp();
-  // 100 000 datagrams one message each: some 200 ms of sending, in 2 ms slices
+  // 100 000 datagrams one message each, unpaced: some 200 ms of sending, in 2 ms slices
   const writer = new DatagramWriter(socket, {
     sliceMs: 2,
     segmentation: false,
+    burstBytes: Infinity,
   });
   const flood = datagram(0, 500);
   const to = sink.addr as Deno.NetAddr;
@@ -228,17 +229,62 @@ Deno.test("DatagramWriter refuses datagrams past maxQueuedBytes, says when it is
   await r.close();
 });
 
+Deno.test("DatagramWriter paces each destination to burstBytes per interval, in order, without holding the others", async () => {
+  // A GOP cache sent to a new player: 450 × 1 400 B, three times what a
+  // default receive buffer holds. The player here reads on this very event
+  // loop, one datagram per turn, so bursts are smaller and further apart
+  // than the defaults meant for players in their own processes.
+  const gop = receiver();
+  const live = receiver();
+  const socket = udp();
+  const writer = new DatagramWriter(socket, {
+    burstBytes: 16 * 1024,
+    burstIntervalMs: 5,
+  });
+  const packets = Array.from({ length: 450 }, (_, i) => datagram(i, 1400));
+  for (const p of packets) writer.send(p, gop.addr);
+  const small = [0, 1, 2].map((i) => datagram(i, 200));
+  for (const p of small) writer.send(p, live.addr);
+  await until(() => live.got.length >= 3);
+  assert.ok(gop.got.length < 450, "the other destination waited for the burst");
+  await writer.drained();
+  await until(() => gop.got.length >= 450);
+  assert.deepEqual(gop.got, packets);
+  assert.deepEqual(live.got, small);
+  // 11 datagrams of 1 400 B fit in 16 KiB: 41 intervals
+  assert.ok(writer.calls >= 41, `${writer.calls} calls`);
+  writer.close();
+  socket.close();
+  await Promise.all([gop.close(), live.close()]);
+});
+
+Deno.test("DatagramWriter with burstBytes Infinity sends a turn's datagrams at once", async () => {
+  const r = receiver();
+  const socket = udp();
+  const writer = new DatagramWriter(socket, { burstBytes: Infinity });
+  for (let i = 0; i < 200; i++) writer.send(datagram(i, 100), r.addr);
+  await writer.drained();
+  assert.equal(writer.sent, 200);
+  if (writer.mode === "sendmmsg") assert.equal(writer.calls, 1);
+  await until(() => r.got.length >= 92);
+  writer.close();
+  socket.close();
+  await r.close();
+});
+
 Deno.test("DatagramWriter.close drops what is queued and refuses what comes after", async () => {
   const r = receiver();
   const socket = udp();
   const writer = new DatagramWriter(socket);
   writer.send(datagram(0, 100), r.addr);
   writer.send(datagram(1, 100), r.addr);
+  writer.send(datagram(2, 70_000), r.addr); // over the burst: held for the next interval
   writer.close();
-  assert.equal(writer.send(datagram(2, 100), r.addr), false);
+  assert.equal(writer.send(datagram(3, 100), r.addr), false);
   await writer.drained();
   assert.equal(writer.sent, 0);
-  assert.equal(writer.dropped, 3);
+  assert.equal(writer.dropped, 4);
+  assert.equal(writer.queuedBytes, 0);
   socket.close();
   await r.close();
 });
