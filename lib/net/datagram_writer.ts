@@ -425,7 +425,7 @@ export class DatagramWriter {
   }
 
   #wake(): void {
-    this.#wakeWaiting();
+    if (!this.backlogged || this.#closed) this.#wakeWaiting();
     if (this.#heldBytes.length > 0 && !this.#closed) return; // not drained yet
     const idle = this.#idle;
     this.#idle = [];
