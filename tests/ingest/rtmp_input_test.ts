@@ -188,22 +188,39 @@ function play(events: PublisherEvent[]): Uint8Array {
 }
 
 /**
- * Tracks and frames as RTMP carries them, for comparing a round trip:
- * frame times as 32-bit milliseconds. A timeline is unwrapped from its
- * first message, and a player's first message is a sequence header stamped
- * with whatever time the stream had when the track was set, so the lap
- * (multiple of 2^32 ms) a timeline lands in is the receiver's guess.
+ * Tracks and frames as what a player and the publisher agree on, for
+ * comparing a round trip:
+ *
+ * - frame times as 32-bit milliseconds: a timeline is unwrapped from its
+ *   first message, and a player's first message is a sequence header
+ *   stamped with whatever time the stream had when the track was set, so
+ *   the lap (multiple of 2^32 ms) a timeline lands in is the receiver's guess;
+ * - an avcC or hvcC record saying 4-byte NAL unit lengths, which are what
+ *   FlvOutput writes whatever the publisher used.
  */
 function onTheWire(events: PublisherEvent[]): unknown[] {
   const clocks = new Map<number, number>();
   return events.flatMap((e): unknown[] => {
     if (e.kind === "metadata") return [];
-    if (e.kind === "track") clocks.set(e.track.id, e.track.clockRate);
+    if (e.kind === "track") {
+      clocks.set(e.track.id, e.track.clockRate);
+      return [{ ...e, track: fourByteLengths(e.track) }];
+    }
     if (e.kind !== "frame") return [e];
     const { trackId, dts, pts, keyframe, units } = e.frame;
     const ms = Math.round((dts * 1000) / clocks.get(trackId)!);
     return [{ trackId, ms: ms >>> 0, cts: pts - dts, keyframe, units }];
   });
+}
+
+/** The track with its record's lengthSizeMinusOne set to 3 (ISO/IEC 14496-15 §5.3.3.1, §8.3.3.1). */
+function fourByteLengths(track: Track): Track {
+  if (track.kind !== "video" || track.record === undefined) return track;
+  const at = track.codec === "H264" ? 4 : track.codec === "H265" ? 21 : -1;
+  if (at < 0 || at >= track.record.length) return track;
+  const record = track.record.slice();
+  record[at] = record[at]! | 0x03;
+  return { ...track, record };
 }
 
 /** Metadata as a plain record (AMF tags an ECMA array with a symbol). */
@@ -335,9 +352,10 @@ Deno.test("ChunkDemuxer → RtmpInput keeps the stage contract, an RTMP player's
     // its own chunk size (4096) and chunk stream ids (5 data, 6 audio, 7
     // video), type-0 headers only, sequence headers sent again with every
     // track change and stamped with the latest time, AAC flags as 44 kHz
-    // stereo, and Sluice's own onMetaData (from the tracks, plain values
-    // only, `server: "Sluice"`, stamped 0). Tracks and frames come back,
-    // their times modulo 2^32 ms; metadata is checked in the named cases.
+    // stereo, 4-byte NAL unit lengths, and Sluice's own onMetaData (from the
+    // tracks, plain values only, `server: "Sluice"`, stamped 0). Tracks and
+    // frames come back as onTheWire() says; metadata is checked in the
+    // named cases.
     encode: play,
     roundTrip: "items",
     normalizeRoundTrip: onTheWire,

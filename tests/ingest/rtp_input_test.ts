@@ -188,12 +188,14 @@ function resend(events: PublisherEvent[]): Uint8Array {
 }
 
 /**
- * What RtpOutput and RtpInput agree on: each frame with the track it was
- * written under, its times from its track's first frame.
+ * What RtpOutput and RtpInput agree on: each frame, its times from its
+ * track's first frame, and each keyframe with the track it was written under.
  *
- * - Parameter sets travel in-band only in front of keyframes (the SDP
- *   RtpOutput would announce is not part of this pair): a track update
- *   that no frame follows does not come back.
+ * - Parameter sets travel in-band, and RtpOutput sends them with the next
+ *   keyframe (the SDP it would announce is not part of this pair): a track
+ *   update from sets that came in an access unit without a picture (a
+ *   camera's SPS and PPS on their own, or here a mutated slice) reaches the
+ *   other side with that keyframe, not before.
  * - Across tracks times agree only through Sender Reports, which RtpOutput
  *   sends on its own 5-second schedule and to readers only: a resent
  *   session lines its tracks up by arrival.
@@ -223,7 +225,10 @@ function asSent(events: PublisherEvent[]): unknown {
       else list.push({ dts: f.dts - t0, parts: [...f.units] });
       continue;
     }
-    frames.push({ track, frame: { ...f, dts: f.dts - t0, pts: f.pts - t0 } });
+    frames.push({
+      track: f.keyframe ? track : undefined,
+      frame: { ...f, dts: f.dts - t0, pts: f.pts - t0 },
+    });
   }
   const samples = [...runs].map(([id, list]) => [
     id,
