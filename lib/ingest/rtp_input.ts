@@ -38,6 +38,8 @@ class TrackInput {
   readonly #dts: DtsRebuilder | undefined;
   readonly #deliver: (frame: Frame) => void;
   readonly #stats: RecordStats;
+  /** The depacketizer's dropped frames already counted in the stats. */
+  #droppedSeen = 0;
 
   constructor(
     track: SdpTrack,
@@ -90,6 +92,13 @@ class TrackInput {
       // A malformed payload (cameras send them) costs that frame, not the session.
       this.#stats.dropped++;
     }
+    // Frames a depacketizer threw away (a lost fragment, no keyframe yet).
+    const dropped =
+      (this.#depacketizer as { droppedFrames?: number }).droppedFrames ?? 0;
+    if (dropped !== this.#droppedSeen) {
+      this.#stats.dropped += dropped - this.#droppedSeen;
+      this.#droppedSeen = dropped;
+    }
   }
 
   get track(): Track {
@@ -137,6 +146,8 @@ export class RtpInput {
 
   /** An RTCP packet of track `trackId`: Sender Reports tie its clock to the others'. */
   rtcp(trackId: number, bytes: Uint8Array): void {
+    // RTCP of a track Sluice does not read (ffmpeg sends it for every stream) is nobody's.
+    if (!this.#inputs.has(trackId)) return;
     let packets;
     try {
       packets = decodeRtcp(bytes);

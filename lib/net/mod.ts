@@ -6,3 +6,5 @@
 export * from "./tcp.ts";
 export * from "./batch_writer.ts";
 export * from "./udp.ts";
+export * from "./datagram_writer.ts";
+export * from "./body_sink.ts";

@@ -431,12 +431,8 @@ for (const udp of [true, false]) {
 }
 
 Deno.test({
-  // BUG (lib/ingest/rtp_input.ts): RecordStats.dropped says it counts frames
-  // thrown away as incomplete, but a frame the depacketizer drops for a lost
-  // packet (NalDepacketizer.droppedFrames) never reaches it: TrackInput only
-  // counts packets RTP cannot decode and payloads that throw.
+  // A frame the depacketizer drops for a lost packet counts as dropped too.
   name: "RtpInput counts the frame a lost packet cost in stats.dropped",
-  ignore: true,
   fn() {
     const wires = readCapture("h264_bf0.rtp");
     const { input } = udpInput(announce(H264_MEDIA)(), false);
@@ -615,15 +611,9 @@ Deno.test("RtpInput ignores RTP and broken RTCP for a track it does not have", (
 });
 
 Deno.test({
-  // BUG (lib/ingest/rtp_input.ts): rtcp() hands a Sender Report of a track it
-  // was not given to SrSync, which throws RangeError ("Cannot sync track 1:
-  // not added"), where rtp() ignores such a track. The RTSP server routes the
-  // channels of every SETUP track, and an announced track Sluice cannot read
-  // (tracksFromSdp gives undefined: its SETUP succeeds) is not in RtpInput's
-  // map, so a publisher sending RTCP for it (ffmpeg does, for every stream)
-  // ends its RECORD connection with a RangeError instead of a dropped packet.
+  // An announced track Sluice cannot read is set up but has no input: its
+  // RTCP (ffmpeg sends it for every stream) must not end the RECORD session.
   name: "RtpInput ignores a Sender Report for a track it does not have",
-  ignore: true,
   fn() {
     const { input } = udpInput(announce(H264_MEDIA)(), false);
     input.rtcp(1, senderReport(0x5eed, Date.UTC(2024, 0, 1), 1234));

@@ -8,6 +8,7 @@
 import type { Packet } from "../../egress/packet.ts";
 import { ReaderQueue } from "../../egress/reader_queue.ts";
 import type { Stream } from "../../hub/stream.ts";
+import type { DatagramWriter } from "../../net/datagram_writer.ts";
 import type {
   BatchWriter,
   TickWriter,
@@ -20,10 +21,13 @@ import type {
   RtpStart,
 } from "../../egress/rtp_output.ts";
 
-/** The UDP sockets of the server, for readers and record inputs over UDP. */
+/**
+ * How UDP readers send from the server's RTP and RTCP ports: many
+ * datagrams handed to the kernel per call (see {@link DatagramWriter}).
+ */
 export interface UdpSockets {
-  rtp: Deno.DatagramConn;
-  rtcp: Deno.DatagramConn;
+  rtp: Pick<DatagramWriter, "send" | "backlogged" | "ready">;
+  rtcp: Pick<DatagramWriter, "send">;
 }
 
 /** What a session needs from the connection that owns it. */
@@ -180,7 +184,7 @@ export class UdpReader extends HeldReader implements TickWriter {
     const t = this.#tracks.get(trackId);
     if (t === undefined) return;
     if (rtcp) {
-      this.#sockets.rtcp.send(packet.bytes, t.rtcp).catch(() => {});
+      this.#sockets.rtcp.send(packet.bytes, t.rtcp);
       return;
     }
     t.queue.offer(packet);
@@ -218,26 +222,27 @@ export class UdpReader extends HeldReader implements TickWriter {
     });
   }
 
-  /** Sends what is queued, unless a batch is still going out. */
+  /**
+   * Hands what is queued to the server's RTP writer, which sends it in a
+   * few calls at the end of the turn; while the writer is backed up (the
+   * kernel's send buffer is full) packets wait in this reader's queues,
+   * whose budget skips to the next keyframe.
+   */
   flush(): void {
     if (this.#sending || this.#closed) return;
-    void this.#drain();
-  }
-
-  async #drain(): Promise<void> {
-    this.#sending = true;
-    this.#since = this.#now();
-    try {
-      for (const t of this.#tracks.values()) {
-        for (const p of t.queue.take()) await this.#sockets.rtp.send(p, t.rtp);
-      }
-    } catch {
-      // An unreachable client costs nothing here; the session times out.
-    } finally {
-      this.#sending = false;
+    const writer = this.#sockets.rtp;
+    if (writer.backlogged) {
+      this.#sending = true;
+      this.#since = this.#now();
+      void writer.ready().then(() => {
+        this.#sending = false;
+        this.flush();
+      });
+      return;
     }
-    // What came in meanwhile goes with the next tick.
-    if (this.queues.some((q) => q.bytes > 0)) this.#kick(false);
+    for (const t of this.#tracks.values()) {
+      for (const p of t.queue.take()) writer.send(p, t.rtp);
+    }
   }
 
   close(): void {

@@ -16,11 +16,11 @@
 import { RtspAuthenticator } from "../../auth/credentials.ts";
 import type { Logger } from "../../log.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
+import { DatagramWriter } from "../../net/datagram_writer.ts";
 import { listenTcp, type TcpListener } from "../../net/tcp.ts";
 import { listenUdp, receiveDatagrams } from "../../net/udp.ts";
 import { Connection } from "./connection.ts";
 import type { RtspServerConfig, ServerContext } from "./context.ts";
-import type { UdpSockets } from "./readers.ts";
 import { SessionTable } from "./sessions.ts";
 
 export type { RtspServerConfig } from "./context.ts";
@@ -65,7 +65,8 @@ export class RtspServer {
     sessionsTimedOut: 0,
   };
   #listener: TcpListener | undefined;
-  #udp: UdpSockets | undefined;
+  #udp: { rtp: Deno.DatagramConn; rtcp: Deno.DatagramConn } | undefined;
+  #writers: { rtp: DatagramWriter; rtcp: DatagramWriter } | undefined;
   #tick: ReturnType<typeof setInterval> | undefined;
   #nextId = 1;
   /** The UDP ports bound, shared with the methods (SETUP answers them). */
@@ -87,7 +88,7 @@ export class RtspServer {
       sessions: this.#table,
       batcher: options.batcher ??
         new WriteBatcher(options.config.writeBatchInterval),
-      udp: () => this.#udp!,
+      udp: () => this.#writers!,
       serverPorts: ports,
     };
   }
@@ -98,6 +99,10 @@ export class RtspServer {
     const rtp = listenUdp(this.#o.rtp.hostname, this.#o.rtp.port);
     const rtcp = listenUdp(this.#o.rtcp.hostname, this.#o.rtcp.port);
     this.#udp = { rtp, rtcp };
+    this.#writers = {
+      rtp: new DatagramWriter(rtp),
+      rtcp: new DatagramWriter(rtcp),
+    };
     this.#ports.rtp = (rtp.addr as Deno.NetAddr).port;
     this.#ports.rtcp = (rtcp.addr as Deno.NetAddr).port;
     this.#udpLoop(rtp, false);
@@ -114,6 +119,8 @@ export class RtspServer {
       address: `${this.#listener.hostname}:${this.#listener.port}`,
       rtp: this.rtpPort,
       rtcp: this.rtcpPort,
+      // sendmmsg with --allow-ffi on Linux, else one send() per datagram
+      udpSend: this.#writers.rtp.mode,
     });
     return {
       port: this.#listener.port,
@@ -148,6 +155,9 @@ export class RtspServer {
       [...this.#connections].map((c) => c.close("server shutting down")),
     );
     if (this.#o.batcher === undefined) this.#context.batcher.close();
+    // A writer holds its own descriptor of the socket: the port stays bound until both close.
+    this.#writers?.rtp.close();
+    this.#writers?.rtcp.close();
     try {
       this.#udp?.rtp.close();
       this.#udp?.rtcp.close();
