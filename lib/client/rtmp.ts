@@ -9,11 +9,8 @@ import { ProtocolError } from "../errors.ts";
 import { closeQuietly, connectTcp, writeAll } from "../net/tcp.ts";
 import { ChunkDemuxer } from "../rtmp/chunk_demuxer.ts";
 import { encodeMessage } from "../rtmp/chunk_muxer.ts";
-import {
-  decodeCommand,
-  encodeCommand,
-  type RtmpCommand,
-} from "../rtmp/command.ts";
+import { decodeCommand, type RtmpCommand } from "../rtmp/command.ts";
+import { commandMessage, infoOf } from "../rtmp/status.ts";
 import {
   setBufferLength,
   setChunkSize,
@@ -307,7 +304,7 @@ export class RtmpClient {
           m.typeId === MESSAGE_TYPE.COMMAND_AMF3,
         );
         if (cmd.name === "onStatus") {
-          const info = (cmd.args[0] ?? {}) as Record<string, unknown>;
+          const info = infoOf(cmd);
           this.statuses.push(String(info.code));
           for (const w of this.#statusWaiters) w(info);
           return;
@@ -369,13 +366,9 @@ export class RtmpClient {
     commandObject: unknown,
     ...args: unknown[]
   ): void {
-    this.#send({
-      chunkStreamId: streamId === 0 ? CHUNK_STREAM.COMMAND : CHUNK_STREAM.DATA,
-      typeId: MESSAGE_TYPE.COMMAND_AMF0,
-      timestamp: 0,
-      streamId,
-      payload: encodeCommand({ name, transactionId, commandObject, args }),
-    });
+    this.#send(
+      commandMessage(streamId, { name, transactionId, commandObject, args }),
+    );
   }
 
   /** Resolves when a status matching `ok` arrives; rejects on an error-level status. */
@@ -401,8 +394,7 @@ export class RtmpClient {
   }
 
   #statusError(step: string, reply: RtmpCommand): RtmpStatusError {
-    const info = (reply.args[0] ?? {}) as Record<string, unknown>;
-    const code = String(info.code ?? reply.name);
+    const code = String(infoOf(reply).code ?? reply.name);
     return new RtmpStatusError(`Cannot ${step}: server answered ${code}`, code);
   }
 

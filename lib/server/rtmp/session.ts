@@ -1,0 +1,280 @@
+/**
+ * One RTMP connection: its read loop, the handshake, the chunk stream cut
+ * into messages, timeouts and the slow-reader check, what it sends, how it
+ * closes, and the one place where any error ends this connection alone.
+ *
+ * @module
+ */
+
+import { PACKET_KIND } from "../../egress/packet.ts";
+import { ReaderLag } from "../../egress/reader_lag.ts";
+import { ReaderQueue } from "../../egress/reader_queue.ts";
+import { ProtocolError } from "../../errors.ts";
+import type { Hub } from "../../hub/hub.ts";
+import type { Logger } from "../../log.ts";
+import { BatchWriter, type WriteBatcher } from "../../net/batch_writer.ts";
+import { closeQuietly, isConnectionEnd, remoteOf } from "../../net/tcp.ts";
+import { ChunkDemuxer } from "../../rtmp/chunk_demuxer.ts";
+import { encodeMessage } from "../../rtmp/chunk_muxer.ts";
+import { decodeCommand } from "../../rtmp/command.ts";
+import { HandshakeServer } from "../../rtmp/handshake.ts";
+import { MESSAGE_TYPE, type RtmpMessage } from "../../rtmp/message.ts";
+import { PeerControl } from "../../rtmp/peer_control.ts";
+import { dispatch } from "./commands.ts";
+import {
+  type CommandSession,
+  type CommandState,
+  initialState,
+  type RtmpServerConfig,
+} from "./context.ts";
+import { stopPlaying } from "./play.ts";
+
+/** Counters the session adds to. */
+export interface RtmpSessionStats {
+  protocolErrors: number;
+  readersDropped: number;
+}
+
+/** What a session shares with the server and its other sessions. */
+export interface RtmpSessionOptions {
+  hub: Pick<Hub, "publish" | "waitForStream" | "readerLeft">;
+  config: RtmpServerConfig;
+  /** The server's logger: the session logs through a child of it. */
+  log: Logger;
+  stats: RtmpSessionStats;
+  /** The shared tick of every reader. */
+  batcher: WriteBatcher;
+  /** Called once the socket is closed. */
+  onClosed: () => void;
+}
+
+/**
+ * Read buffer of a publisher; every other connection gets a small one (a
+ * pending read holds its buffer, and players send almost nothing).
+ */
+const PUBLISH_READ_SIZE = 64 * 1024;
+const SMALL_READ_SIZE = 2 * 1024;
+/** How long a closing connection may take to flush its last replies. */
+const FLUSH_MS = 2000;
+
+/** One RTMP connection, from the handshake to its close. */
+export class RtmpSession implements CommandSession {
+  readonly hub: RtmpSessionOptions["hub"];
+  readonly config: RtmpServerConfig;
+  readonly log: Logger;
+  readonly state: CommandState = initialState();
+  readonly queue: ReaderQueue;
+  readonly #conn: Deno.TcpConn;
+  readonly #stats: RtmpSessionStats;
+  readonly #onClosed: () => void;
+  readonly #writer: BatchWriter;
+  readonly #abort = new AbortController();
+  #handshake: HandshakeServer | undefined = new HandshakeServer({ timeMs: 0 });
+  readonly #demuxer: ChunkDemuxer;
+  readonly #peer = new PeerControl();
+  readonly #lag: ReaderLag;
+  #lastReadMs = Date.now();
+  #closing: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(id: number, conn: Deno.TcpConn, options: RtmpSessionOptions) {
+    this.#conn = conn;
+    this.hub = options.hub;
+    this.config = options.config;
+    this.#stats = options.stats;
+    this.#onClosed = options.onClosed;
+    this.log = options.log.child(`rtmp#${id} ${remoteOf(conn)}`);
+    this.queue = new ReaderQueue({
+      maxBytes: this.config.writeQueueSize,
+      onReady: (urgent) => this.#writer.kick(urgent),
+    });
+    this.#lag = new ReaderLag(this.queue, {
+      protocol: "rtmp",
+      writeTimeoutMs: this.config.writeTimeout,
+    });
+    this.#writer = new BatchWriter(conn, () => this.queue.take(), {
+      onError: (e) => void this.close(`write failed: ${errorText(e)}`),
+      batcher: options.batcher,
+    });
+    this.#demuxer = new ChunkDemuxer({
+      maxMessageSize: this.config.rtmpMaxMessageSize,
+      maxChunkSize: this.config.rtmpMaxChunkSize,
+      // room for a whole message on the video and the audio chunk stream at once
+      maxPendingBytes: 2 * this.config.rtmpMaxMessageSize,
+    });
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  get closing(): boolean {
+    return this.#closed || this.#closing !== undefined;
+  }
+
+  /** Reads until the peer goes or the session closes. */
+  async run(): Promise<void> {
+    this.log.debug("connected");
+    try {
+      while (!this.#closed) {
+        const buf = new Uint8Array(
+          this.state.phase === "publishing"
+            ? PUBLISH_READ_SIZE
+            : SMALL_READ_SIZE,
+        );
+        const n = await this.#conn.read(buf);
+        if (n === null) break;
+        this.#lastReadMs = Date.now();
+        this.#receive(buf.subarray(0, n));
+      }
+      await this.close("peer closed the connection");
+    } catch (e) {
+      await this.fail(e);
+    }
+  }
+
+  /** Logs one line for what ended the session and closes it. */
+  async fail(e: unknown): Promise<void> {
+    if (this.#closed) return;
+    if (e instanceof ProtocolError) {
+      this.#stats.protocolErrors++;
+      this.log.warn(`closing: ${e.message}`, { code: e.code });
+    } else if (isConnectionEnd(e)) {
+      this.log.debug(`connection ended: ${errorText(e)}`);
+    } else {
+      this.log.error(`closing after an unexpected error: ${errorText(e)}`);
+    }
+    await this.close("error", { flush: false });
+  }
+
+  /** Timeouts and the slow-reader check, once a second. */
+  tick(now: number): void {
+    if (this.#closed) return;
+    const { phase } = this.state;
+    if (phase === "playing") {
+      const v = this.#lag.check(
+        now,
+        this.#writer.stalledMs(),
+        this.state.stream,
+      );
+      if (!v.drop) {
+        if (v.firstSkip) this.#logSkip();
+        return;
+      }
+      this.#stats.readersDropped++;
+      this.log.warn("dropping reader: it stayed behind", {
+        path: this.state.path,
+        behindMs: v.behindMs,
+      });
+      void this.close("reader too slow", { flush: false });
+      return;
+    }
+    if (phase === "waiting") return; // bounded by playWaitTimeout
+    if (now - this.#lastReadMs > this.config.readTimeout) {
+      this.log.warn("closing: nothing received", {
+        state: this.#handshake === undefined ? phase : "handshake",
+        timeoutMs: this.config.readTimeout,
+      });
+      void this.close("read timeout", { flush: false });
+    }
+  }
+
+  countDrops(): void {
+    if (this.#lag.countDrops(this.state.stream)) this.#logSkip();
+  }
+
+  #logSkip(): void {
+    this.log.info("reader fell behind: skipping to the next keyframe", {
+      path: this.state.path,
+    });
+  }
+
+  #receive(chunk: Uint8Array): void {
+    if (this.#handshake !== undefined) {
+      const reply = this.#handshake.push(chunk);
+      if (reply !== undefined) this.#sendRaw(reply);
+      if (!this.#handshake.done) return;
+      chunk = this.#handshake.rest;
+      this.#handshake = undefined;
+      if (chunk.length === 0) return;
+    }
+    this.#demuxer.push(chunk, { enqueue: (m) => this.#message(m) });
+    const ack = this.#peer.ack(this.#demuxer.bytesIn);
+    if (ack !== undefined) this.send(ack);
+  }
+
+  #message(m: RtmpMessage): void {
+    if (this.#closed) return;
+    switch (m.typeId) {
+      case MESSAGE_TYPE.AUDIO:
+      case MESSAGE_TYPE.VIDEO:
+      case MESSAGE_TYPE.DATA_AMF0:
+      case MESSAGE_TYPE.DATA_AMF3:
+      case MESSAGE_TYPE.AGGREGATE: {
+        const { ingest, publishStreamId } = this.state;
+        if (ingest !== undefined && m.streamId === publishStreamId) {
+          ingest.push(m);
+        }
+        return;
+      }
+      case MESSAGE_TYPE.COMMAND_AMF0:
+      case MESSAGE_TYPE.COMMAND_AMF3:
+        return dispatch(
+          this,
+          decodeCommand(m.payload, m.typeId === MESSAGE_TYPE.COMMAND_AMF3),
+          m.streamId,
+        );
+      case MESSAGE_TYPE.USER_CONTROL:
+      case MESSAGE_TYPE.WINDOW_ACK_SIZE: {
+        const answer = this.#peer.handle(m);
+        if (answer !== undefined) this.send(answer);
+        return;
+      }
+      default:
+        return; // chunk size and abort were applied by the demuxer; acks need no answer
+    }
+  }
+
+  send(message: RtmpMessage): void {
+    this.#sendRaw(encodeMessage(message, this.state.outChunkSize));
+  }
+
+  #sendRaw(bytes: Uint8Array): void {
+    this.queue.offer({ bytes, kind: PACKET_KIND.CONTROL });
+  }
+
+  flush(): void {
+    this.#writer.kick(true);
+  }
+
+  /** Ends the session: flushes the last replies (unless told not to), then closes the socket. */
+  close(reason: string, options: { flush?: boolean } = {}): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    this.#closing = (async () => {
+      this.log.debug("closing", { reason });
+      this.#abort.abort(new Error(reason));
+      const { state } = this;
+      if (state.publisher !== undefined) {
+        state.publisher.close();
+        this.log.info("publisher gone", { path: state.path, reason });
+      }
+      state.publisher = undefined;
+      stopPlaying(this);
+      if (options.flush ?? true) {
+        await Promise.race([
+          this.#writer.drained(),
+          new Promise((r) => setTimeout(r, FLUSH_MS)),
+        ]);
+      }
+      this.#closed = true;
+      this.queue.close();
+      closeQuietly(this.#conn);
+      this.#onClosed();
+    })();
+    return this.#closing;
+  }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
