@@ -5,7 +5,9 @@
  * stderr is kept for failure messages. A player decodes every frame and
  * counts it ("it connected" is no pass): `-f framecrc` prints one line per
  * decoded frame, `stream, dts, pts, duration, size, crc`, after header lines
- * such as `#dimensions 0: 320x240` and `#sample_rate 1: 44100`.
+ * such as `#dimensions 0: 320x240` and `#sample_rate 1: 44100`. A player
+ * must also get timestamps that never step back on a stream: a warning of
+ * ffmpeg's about one fails it ({@link assertMonotonicTimestamps}).
  *
  * ```ts ignore
  * await using pub = publishTestSignal("rtmp://127.0.0.1:1935/live/test", { seconds: 5 });
@@ -30,6 +32,12 @@ export interface PublishOptions {
   gop?: number;
   /** @default {"h264"} */
   video?: "h264" | "hevc";
+  /**
+   * H.264 B-frames between references (`-bf`), as ffmpeg's and OBS's x264
+   * defaults send: a keyframe is then shown after the audio that follows it
+   * on the wire. @default {0}
+   */
+  bFrames?: number;
   /** @default {"aac"} */
   audio?: "aac" | "none" | "mp3" | "pcma" | "pcmu" | "opus";
   /** `flv` for RTMP URLs and `.flv` files, `rtsp` for ANNOUNCE/RECORD. @default {"flv"} */
@@ -110,6 +118,7 @@ export function publishTestSignal(
     args.push(
       ...["-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency"],
       ...["-keyint_min", String(gop), "-sc_threshold", "0"],
+      ...["-bf", String(options.bFrames ?? 0)],
     );
   }
   args.push("-pix_fmt", "yuv420p", "-g", String(gop));
@@ -136,6 +145,16 @@ export function publishTestSignal(
   };
 }
 
+/**
+ * What ffmpeg prints when a stream's timestamps step back: its muxer refusing
+ * a dts ("Application provided invalid, non monotonically increasing dts to
+ * muxer"), ffmpeg moving one forward ("Non-monotonous DTS in output stream
+ * 0:1; previous: …, current: …; changing to …"), an "Invalid DTS" replaced
+ * by a guess, and the audio resampler's "Queue input is backward in time".
+ */
+const TIMESTAMP_WARNING =
+  /non monotonically increasing dts|non-monotonous dts|invalid dts|queue input is backward in time/i;
+
 /** Options of {@link playAndCount}. */
 export interface PlayOptions {
   /** Stop after this many video frames (`-frames:v`). @default until the input ends */
@@ -161,6 +180,8 @@ export interface PlayResult {
   };
   /** The kept stderr, for failure messages. */
   stderr: string;
+  /** ffmpeg's lines about timestamps that stepped back (none, or playAndCount threw). */
+  timestampWarnings: string[];
   /** ffmpeg's exit code; 255 after our SIGINT. */
   code: number;
   /** Whether ffmpeg was stopped because `timeoutMs` passed. */
@@ -170,7 +191,8 @@ export interface PlayResult {
 /**
  * Asserts that ffmpeg exited cleanly after decoding H.264 of `width` ×
  * `height` (320 × 240 unless said) and AAC, at least `video` and `audio`
- * frames of each; `context` (another process's output) joins the messages.
+ * frames of each, with timestamps that never stepped back; `context`
+ * (another process's output) joins the messages.
  */
 export function assertDecodedH264Aac(
   r: PlayResult,
@@ -185,6 +207,7 @@ export function assertDecodedH264Aac(
   const { audio = 1, width = 320, height = 240, context = "" } = min;
   const why = context === "" ? r.stderr : `${r.stderr}\n${context}`;
   assert.equal(r.code, 0, why);
+  assertMonotonicTimestamps(r.timestampWarnings, why);
   assert.deepEqual(
     [r.video?.codec, r.video?.width, r.video?.height],
     ["h264", width, height],
@@ -211,11 +234,29 @@ const CHANNELS: Record<string, number> = {
 };
 
 /**
+ * Fails with ffmpeg's lines about timestamps that stepped back, if any:
+ * every player, whatever the protocol, must get monotonic timestamps.
+ */
+export function assertMonotonicTimestamps(
+  warnings: readonly string[],
+  context = "",
+): void {
+  if (warnings.length === 0) return;
+  const lines = warnings.join("\n");
+  assert.fail(
+    `ffmpeg saw timestamps step back ${warnings.length} times:\n${lines}${
+      context === "" ? "" : `\n${context}`
+    }`,
+  );
+}
+
+/**
  * Plays `url` with ffmpeg, decoding the first video and audio stream, and
  * counts the decoded frames; every raw video frame must be width × height of
- * yuv420p.
+ * yuv420p, and the timestamps of each stream must never step back.
  *
  * @throws {Error} when a decoded video frame has the wrong size
+ * @throws {assert.AssertionError} when ffmpeg saw timestamps step back
  */
 export async function playAndCount(
   url: string,
@@ -239,9 +280,14 @@ export async function playAndCount(
   args.push("-f", "framecrc", "-");
 
   const counter = new FrameCounter();
+  const warnings: string[] = [];
   const run = spawn("ffmpeg", args, {
     timeoutMs: options.timeoutMs,
     onStdoutLine: (line) => counter.line(line),
+    // Every line, not the kept text: a long run's middle may be cut from it.
+    onStderrLine: (line) => {
+      if (TIMESTAMP_WARNING.test(line)) warnings.push(line);
+    },
   });
   const status = await run.status;
   const stderr = run.stderr();
@@ -250,9 +296,11 @@ export async function playAndCount(
       `Cannot count frames of ${url}: ${counter.badFrame}\n${stderr}`,
     );
   }
+  assertMonotonicTimestamps(warnings, `playing ${url}\n${stderr}`);
   const codecs = sourceCodecs(stderr);
   const result: PlayResult = {
     stderr,
+    timestampWarnings: warnings,
     code: status.code,
     timedOut: run.timedOut(),
   };

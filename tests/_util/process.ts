@@ -15,6 +15,8 @@ const STDERR_TAIL = 32 * 1024;
 export interface SpawnOptions {
   timeoutMs: number;
   onStdoutLine?: (line: string) => void;
+  /** Hears every line of stderr, also those the kept text cuts from a long run. */
+  onStderrLine?: (line: string) => void;
   /** Run as this user (through runuser; needs root): VLC refuses to run as root. */
   asUser?: string;
   /** Extra environment variables. */
@@ -78,7 +80,12 @@ export function spawn(
     stop();
   }, options.timeoutMs);
 
-  const reads = [readText(process.stderr, (text) => log.push(text))];
+  const keep = (text: string) => log.push(text);
+  const reads = [
+    options.onStderrLine === undefined
+      ? readText(process.stderr, keep)
+      : readLines(process.stderr, options.onStderrLine, keep),
+  ];
   if (options.onStdoutLine) {
     reads.push(readLines(process.stdout, options.onStdoutLine));
   }
@@ -116,9 +123,11 @@ async function readText(
 async function readLines(
   stream: ReadableStream<Uint8Array>,
   onLine: (line: string) => void,
+  onText?: (text: string) => void,
 ) {
   let rest = "";
   await readText(stream, (text) => {
+    onText?.(text);
     const lines = (rest + text).split("\n");
     rest = lines.pop()!;
     for (const line of lines) onLine(line);
