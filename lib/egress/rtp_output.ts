@@ -89,7 +89,8 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
 
   /**
    * Where a reader attached now would begin on each of `trackIds` (the GOP
-   * cache's first packet, or the next packet), for RTP-Info.
+   * cache's first packet, or the next packet), for RTP-Info: the sequence
+   * number of that packet, and every track's RTP time of one instant.
    */
   rtpStarts(trackIds: ReadonlySet<number>): RtpStart[] {
     const starts = new Map<number, RtpStart>();
@@ -102,6 +103,7 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
         });
       }
     }
+    const cached = new Set(starts.keys());
     for (const id of trackIds) {
       const t = this.#tracks.get(id);
       if (t === undefined || starts.has(id)) continue;
@@ -112,7 +114,43 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
         rtptime: t.packetizer.rtpTimestamp(pts),
       });
     }
-    return [...starts.values()];
+    return this.#atOneInstant([...starts.values()], cached);
+  }
+
+  /**
+   * Restamps `starts` at one instant: the earliest first packet of the GOP
+   * cache, or with nothing cached, the earliest latest frame. RTP-Info's
+   * rtptime is the RTP time of the Range's start (RFC 2326 §12.33), the same
+   * instant on every track; ffmpeg takes each track's rtptime as npt 0 until
+   * that track's first Sender Report, then places it by the report. The
+   * tracks' first packets are not one instant: the GOP cache opens on a
+   * video keyframe, and the audio that follows it on the wire starts up to
+   * the keyframe's composition delay earlier (ffmpeg's x264 and AAC over
+   * RTMP: 57–80 ms), so per-packet rtptimes made ffmpeg step that audio back
+   * by the difference at its first Sender Report. A track with nothing
+   * cached does not choose the instant (its last frame may be long gone),
+   * nor does one without any frame: they take it from the others.
+   */
+  #atOneInstant(
+    starts: RtpStart[],
+    cached: ReadonlySet<number>,
+  ): RtpStart[] {
+    const some = starts.some((s) => cached.has(s.trackId));
+    let seconds = Infinity;
+    for (const s of starts) {
+      const t = this.#tracks.get(s.trackId);
+      if (t?.lastPts === undefined || (some && !cached.has(s.trackId))) {
+        continue;
+      }
+      seconds = Math.min(seconds, startSeconds(t, t.lastPts, s));
+    }
+    if (seconds === Infinity) return starts;
+    return starts.map((s) => {
+      const t = this.#tracks.get(s.trackId);
+      if (t === undefined) return s;
+      const ticks = Math.round(seconds * t.format.track.clockRate);
+      return { ...s, rtptime: t.packetizer.rtpTimestamp(ticks) };
+    });
   }
 
   /** Attaches a reader of `trackIds`: it gets the GOP cache at once, then every new packet. */
@@ -253,6 +291,13 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
     }
     for (const r of readers) r.onEnd();
   }
+}
+
+/** Seconds of the stream's timeline at which a track's start lies. */
+function startSeconds(t: TrackOut, lastPts: number, start: RtpStart): number {
+  // A start is at most a GOP before the last frame: the signed step is exact across a wrap.
+  const step = (start.rtptime - t.packetizer.rtpTimestamp(lastPts)) | 0;
+  return (lastPts + step) / t.format.track.clockRate;
 }
 
 function sameParameterSets(a: Track, b: Track): boolean {

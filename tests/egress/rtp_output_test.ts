@@ -201,25 +201,75 @@ Deno.test("RtpOutput gives a new reader the cached GOP of its tracks only", () =
   );
 });
 
-Deno.test("RtpOutput.rtpStarts names each track's first packet of the cached GOP, for RTP-Info", () => {
+// RFC 2326 §12.33: rtptime is the RTP time of the Range's start, one instant on every track.
+Deno.test("RtpOutput.rtpStarts names each track's first packet of the cached GOP and its RTP time of the earliest one, for RTP-Info", () => {
   const { out, write } = output();
   out.tracks([track(SPS_A), AAC]);
   write(keyframe(0));
   write(delta(3600));
-  const key = write(keyframe(7200));
-  const audio = write(aac(4800));
+  const key = decodeRtpPacket(write(keyframe(7200))[0]!.bytes); // 80 ms
+  const audio = decodeRtpPacket(write(aac(4800))[0]!.bytes); // 100 ms
   write(delta(10800));
   const starts = out.rtpStarts(new Set([0, 1]));
-  const rtp = decodeRtpPacket(key[0]!.bytes);
   assert.deepEqual(starts, [
-    { trackId: 0, seq: rtp.sequenceNumber, rtptime: rtp.timestamp },
+    { trackId: 0, seq: key.sequenceNumber, rtptime: key.timestamp },
     {
       trackId: 1,
-      seq: decodeRtpPacket(audio[0]!.bytes).sequenceNumber,
-      rtptime: decodeRtpPacket(audio[0]!.bytes).timestamp,
+      seq: audio.sequenceNumber,
+      rtptime: (audio.timestamp - 960) >>> 0, // 80 ms at 48 kHz
     },
   ]);
-  assert.deepEqual(out.rtpStarts(new Set([1])), [starts[1]]);
+  // Alone, the audio starts at its own first packet.
+  assert.deepEqual(out.rtpStarts(new Set([1])), [
+    { trackId: 1, seq: audio.sequenceNumber, rtptime: audio.timestamp },
+  ]);
+});
+
+Deno.test("RtpOutput.rtpStarts: ffmpeg's x264 over RTMP: audio cached after a keyframe but shown before it starts the RTP-Info instant", () => {
+  const { out, write } = output();
+  out.tracks([track(SPS_A), AAC]);
+  // B-frames: the keyframe is decoded at 2.000 s and shown at 2.080 s; the
+  // AAC frames that follow it on the wire are stamped from 2.000 s. Before,
+  // each track's own first packet made ffmpeg step that audio back 80 ms at
+  // its first Sender Report.
+  const key = write({ ...keyframe(187_200), dts: 180_000 });
+  const audio = write(aac(96_000));
+  write(aac(97_024));
+  const v = decodeRtpPacket(key[0]!.bytes);
+  const a = decodeRtpPacket(audio[0]!.bytes);
+  assert.deepEqual(out.rtpStarts(new Set([0, 1])), [
+    {
+      trackId: 0,
+      seq: v.sequenceNumber,
+      rtptime: (v.timestamp - 7200) >>> 0, // 2.000 s, 80 ms before the keyframe
+    },
+    { trackId: 1, seq: a.sequenceNumber, rtptime: a.timestamp },
+  ]);
+});
+
+Deno.test("RtpOutput.rtpStarts gives a track without a frame yet the RTP time of the others' start", () => {
+  const { out, write } = output();
+  out.tracks([track(SPS_A), AAC]);
+  // A reader joins between a keyframe at 1 s and the audio that follows it.
+  const key = decodeRtpPacket(write(keyframe(90_000))[0]!.bytes);
+  const [, audio] = out.rtpStarts(new Set([0, 1]));
+  const next = decodeRtpPacket(write(aac(48_000))[0]!.bytes); // 1 s at 48 kHz
+  assert.deepEqual(audio, {
+    trackId: 1,
+    seq: next.sequenceNumber,
+    rtptime: next.timestamp,
+  });
+  assert.equal(out.rtpStarts(new Set([0]))[0]!.rtptime, key.timestamp);
+});
+
+Deno.test("RtpOutput.rtpStarts takes the instant from the cached tracks, not from one whose last frame came before the GOP", () => {
+  const { out, write } = output();
+  out.tracks([track(SPS_A), AAC]);
+  const early = decodeRtpPacket(write(aac(0))[0]!.bytes); // before any keyframe: not cached
+  const key = decodeRtpPacket(write(keyframe(7200))[0]!.bytes); // 80 ms
+  const [video, audio] = out.rtpStarts(new Set([0, 1]));
+  assert.equal(video!.rtptime, key.timestamp);
+  assert.equal(audio!.rtptime, (early.timestamp + 3840) >>> 0); // 80 ms at 48 kHz
 });
 
 Deno.test("RtpOutput.rtpStarts of a track with nothing cached names its next packet", () => {

@@ -42,6 +42,39 @@ for (const transport of ["tcp", "udp"] as const) {
   );
 
   Deno.test(
+    `RTSP: a player joining mid-stream over ${transport} gets audio and video on one timeline from the start, with B-frames`,
+    opts,
+    async () => {
+      await using s = startTestSluice();
+      // ffmpeg's x264 defaults: each keyframe is shown 80 ms after it is
+      // decoded, so the GOP cache's first audio comes before the keyframe's pts.
+      await using _pub = publishTestSignal(s.rtmpUrl("live/bf"), {
+        seconds: 20,
+        gop: 50,
+        bFrames: 2,
+      });
+      await s.published("live/bf", { frames: 10 });
+      // The first player sets the Sender Reports' 5 s beat; the second joins
+      // mid-GOP and plays past its first report, which comes seconds after
+      // its GOP burst.
+      const first = playAndCount(s.rtspUrl("live/bf"), {
+        seconds: 10,
+        timeoutMs: 30_000,
+        inputArgs: ["-rtsp_transport", transport],
+      });
+      await new Promise((r) => setTimeout(r, 3000));
+      const second = playAndCount(s.rtspUrl("live/bf"), {
+        seconds: 6,
+        timeoutMs: 30_000,
+        inputArgs: ["-rtsp_transport", transport],
+      });
+      const [early, late] = await Promise.all([first, second]);
+      assertDecodedH264Aac(early, { video: 240, audio: 400 });
+      assertDecodedH264Aac(late, { video: 140, audio: 240 });
+    },
+  );
+
+  Deno.test(
     `RTSP: ffmpeg records over ${transport}, ffmpeg plays RTMP and RTSP`,
     opts,
     async () => {
