@@ -50,6 +50,23 @@ export function resultMessage(
 }
 
 /**
+ * The `_error` of the call `transactionId` (RTMP 1.0 §7.2.1.1): no command
+ * object, then the info object `{ level: "error", code, description }`.
+ */
+export function errorMessage(
+  transactionId: number,
+  code: string,
+  description: string,
+): RtmpMessage {
+  return commandMessage(0, {
+    name: "_error",
+    transactionId,
+    commandObject: null,
+    args: [statusInfo("error", code, description)],
+  });
+}
+
+/**
  * An `onStatus` for `streamId` (RTMP 1.0 §7.2.2), always on the data chunk
  * stream, with the info object `{ level, code, description, ...extra }`.
  */

@@ -25,9 +25,14 @@ import {
   streamBegin,
   windowAckSize,
 } from "../../rtmp/control.ts";
-import { resultMessage, statusMessage } from "../../rtmp/status.ts";
+import type { RtmpMessage } from "../../rtmp/message.ts";
+import {
+  errorMessage,
+  resultMessage,
+  statusMessage,
+} from "../../rtmp/status.ts";
 import { admit, refuse, requireConnected } from "./access.ts";
-import type { CommandSession } from "./context.ts";
+import type { CommandSession, CommandSource } from "./context.ts";
 import { pause, play, stopPlaying } from "./play.ts";
 
 /** Acknowledgement window Sluice announces (bytes), as common servers do. */
@@ -73,7 +78,7 @@ export function dispatch(
       return publish(session, cmd, streamId);
     case "play":
       play(session, String(cmd.args[0] ?? ""), streamId).catch((e) =>
-        session.fail(e)
+        session.fail(e, { cmd, streamId })
       );
       return;
     case "play2": {
@@ -82,7 +87,7 @@ export function dispatch(
         | null
         | undefined;
       play(session, String(params?.streamName ?? ""), streamId).catch((e) =>
-        session.fail(e)
+        session.fail(e, { cmd, streamId })
       );
       return;
     }
@@ -117,6 +122,32 @@ export function dispatch(
     default:
       return;
   }
+}
+
+/**
+ * The answer to a command that broke the protocol, sent before the
+ * connection closes: the `_error` of a call that has a transaction id
+ * (NetConnection.Call.Failed), else an error `onStatus` on the stream it
+ * came on (NetStream.Failed); `undefined` for a command on stream 0 that
+ * awaits no answer.
+ */
+export function errorAnswer(
+  e: ProtocolError,
+  source: CommandSource,
+): RtmpMessage | undefined {
+  const { cmd, streamId } = source;
+  if (cmd.transactionId > 0) {
+    return errorMessage(cmd.transactionId, NET_STATUS.CALL_FAILED, e.message);
+  }
+  if (streamId > 0) {
+    return statusMessage(
+      streamId,
+      "error",
+      NET_STATUS.STREAM_FAILED,
+      e.message,
+    );
+  }
+  return undefined;
 }
 
 function connect(session: CommandSession, cmd: RtmpCommand): void {

@@ -13,6 +13,7 @@ import type { Hub, Publisher } from "../../hub/hub.ts";
 import type { Stream } from "../../hub/stream.ts";
 import type { RtmpInput } from "../../ingest/rtmp_input.ts";
 import type { Logger } from "../../log.ts";
+import type { RtmpCommand } from "../../rtmp/command.ts";
 import type { RtmpMessage } from "../../rtmp/message.ts";
 import type { ServerConfig } from "../_config.ts";
 
@@ -73,6 +74,12 @@ export function initialState(): CommandState {
   };
 }
 
+/** A command and the message stream it came on. */
+export interface CommandSource {
+  cmd: RtmpCommand;
+  streamId: number;
+}
+
 /** One RTMP connection, as its commands use it. */
 export interface CommandSession {
   readonly hub: Pick<Hub, "publish" | "waitForStream" | "readerLeft">;
@@ -91,8 +98,11 @@ export interface CommandSession {
   flush(): void;
   /** Ends the connection, after its last replies unless `flush` is false. */
   close(reason: string, options?: { flush?: boolean }): Promise<void>;
-  /** Ends the connection for an error a command met after it returned (a play that waited). */
-  fail(e: unknown): Promise<void>;
+  /**
+   * Ends the connection for an error a command met after it returned (a
+   * play that waited), answering the command when the error has an answer.
+   */
+  fail(e: unknown, source?: CommandSource): Promise<void>;
   /** Counts what a leaving player's queue dropped into its stream. */
   countDrops(): void;
 }

@@ -20,9 +20,10 @@ import { decodeCommand } from "../../rtmp/command.ts";
 import { HandshakeServer } from "../../rtmp/handshake.ts";
 import { MESSAGE_TYPE, type RtmpMessage } from "../../rtmp/message.ts";
 import { PeerControl } from "../../rtmp/peer_control.ts";
-import { dispatch } from "./commands.ts";
+import { dispatch, errorAnswer } from "./commands.ts";
 import {
   type CommandSession,
+  type CommandSource,
   type CommandState,
   initialState,
   type RtmpServerConfig,
@@ -76,6 +77,8 @@ export class RtmpSession implements CommandSession {
   #lastReadMs = Date.now();
   #closing: Promise<void> | undefined;
   #closed = false;
+  /** The command being answered, until its answer is sent. */
+  #answering: CommandSource | undefined;
 
   constructor(id: number, conn: Deno.TcpConn, options: RtmpSessionOptions) {
     this.#conn = conn;
@@ -129,16 +132,25 @@ export class RtmpSession implements CommandSession {
       }
       await this.close("peer closed the connection");
     } catch (e) {
-      await this.fail(e);
+      await this.fail(e, this.#answering);
     }
   }
 
-  /** Logs one line for what ended the session and closes it. */
-  async fail(e: unknown): Promise<void> {
+  /**
+   * What any error ends the session with: a protocol error gets the RTMP
+   * answer of the command it came from when there is one ({@link errorAnswer}),
+   * then one line is logged and the session closes, this one alone.
+   */
+  async fail(e: unknown, source?: CommandSource): Promise<void> {
     if (this.#closed) return;
     if (e instanceof ProtocolError) {
       this.#stats.protocolErrors++;
       this.log.warn(`closing: ${e.message}`, { code: e.code });
+      const answer = source === undefined ? undefined : errorAnswer(e, source);
+      if (answer !== undefined) {
+        this.send(answer);
+        return this.close("error"); // after the answer
+      }
     } else if (isConnectionEnd(e)) {
       this.log.debug(`connection ended: ${errorText(e)}`);
     } else {
@@ -218,12 +230,17 @@ export class RtmpSession implements CommandSession {
         return;
       }
       case MESSAGE_TYPE.COMMAND_AMF0:
-      case MESSAGE_TYPE.COMMAND_AMF3:
-        return dispatch(
-          this,
-          decodeCommand(m.payload, m.typeId === MESSAGE_TYPE.COMMAND_AMF3),
-          m.streamId,
+      case MESSAGE_TYPE.COMMAND_AMF3: {
+        const cmd = decodeCommand(
+          m.payload,
+          m.typeId === MESSAGE_TYPE.COMMAND_AMF3,
         );
+        // kept when dispatch throws: run() hands it to fail()
+        this.#answering = { cmd, streamId: m.streamId };
+        dispatch(this, cmd, m.streamId);
+        this.#answering = undefined;
+        return;
+      }
       case MESSAGE_TYPE.USER_CONTROL:
       case MESSAGE_TYPE.WINDOW_ACK_SIZE: {
         const answer = this.#peer.handle(m);

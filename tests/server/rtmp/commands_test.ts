@@ -20,9 +20,10 @@ import {
 import { decodeControl, decodeUserControl } from "../../../lib/rtmp/control.ts";
 import { MESSAGE_TYPE, type RtmpMessage } from "../../../lib/rtmp/message.ts";
 import { infoOf } from "../../../lib/rtmp/status.ts";
-import { dispatch } from "../../../lib/server/rtmp/commands.ts";
+import { dispatch, errorAnswer } from "../../../lib/server/rtmp/commands.ts";
 import {
   type CommandSession,
+  type CommandSource,
   initialState,
   type RtmpServerConfig,
 } from "../../../lib/server/rtmp/context.ts";
@@ -54,7 +55,7 @@ function fakeSession(
 ) {
   const sent: RtmpMessage[] = [];
   const closed: string[] = [];
-  const failed: unknown[] = [];
+  const failed: { e: unknown; source?: CommandSource }[] = [];
   const abort = new AbortController();
   const session: CommandSession = {
     hub,
@@ -73,8 +74,8 @@ function fakeSession(
       abort.abort(new Error(reason));
       return Promise.resolve();
     },
-    fail(e) {
-      failed.push(e);
+    fail(e, source) {
+      failed.push({ e, source });
       return Promise.resolve();
     },
     countDrops() {},
@@ -98,6 +99,11 @@ function call(
 
 function onStream(on: number, name: string, ...args: unknown[]): Step {
   return { on, cmd: { name, transactionId: 0, commandObject: null, args } };
+}
+
+/** `step` with a transaction id, as ffmpeg numbers even its stream commands. */
+function withTransaction(step: Step, transactionId: number): Step {
+  return { on: step.on, cmd: { ...step.cmd, transactionId } };
 }
 
 const CONNECT: Step = {
@@ -177,6 +183,8 @@ interface Case {
   throws?: string;
   /** The code of the ProtocolError a step handed to `fail()`. */
   failed?: string;
+  /** What the session sends for that error before it closes. */
+  answer?: string;
   /** Why the connection was closed, when it was. */
   closed?: string[];
   /** Where the state machine ends. */
@@ -191,23 +199,33 @@ const CASES: Case[] = [
     phase: "connected",
   },
   {
-    name: "connect twice: the second is a sequence error",
+    name: "connect twice: the second is a sequence error, answered by _error",
     steps: [CONNECT, CONNECT],
     replies: CONNECT_REPLIES,
     throws: "sequence",
+    answer: "_error 1 NetConnection.Call.Failed",
   },
   {
-    name: "publish before connect: a sequence error, nothing sent",
+    name: "publish before connect: a sequence error, answered on its stream",
     steps: [onStream(1, "publish", "cam", "live")],
     replies: [],
     throws: "sequence",
+    answer: "onStatus 1 error NetStream.Failed",
     phase: "connecting",
   },
   {
     name: "play before connect: a sequence error through fail()",
-    steps: [onStream(1, "play", "cam")],
+    steps: [withTransaction(onStream(1, "play", "cam"), 4)],
     replies: [],
     failed: "sequence",
+    answer: "_error 4 NetConnection.Call.Failed",
+  },
+  {
+    name:
+      "publish before connect on stream 0 without a transaction id: no answer",
+    steps: [onStream(0, "publish", "cam")],
+    replies: [],
+    throws: "sequence",
   },
   {
     name: "createStream numbers streams from 1",
@@ -411,6 +429,12 @@ const CASES: Case[] = [
   },
 ];
 
+/** What the session answers a protocol error of `source` with, in a few words. */
+function answerOf(e: ProtocolError, source: CommandSource): string | undefined {
+  const m = errorAnswer(e, source);
+  return m === undefined ? undefined : describe(m);
+}
+
 /** The code of a ProtocolError; the error itself when it is another. */
 function codeOf(e: unknown): unknown {
   return e instanceof ProtocolError ? e.code : e;
@@ -422,21 +446,28 @@ for (const c of CASES) {
     const hub = new Hub({ playWaitTimeoutMs: 0 });
     for (const path of c.published ?? []) hub.publish(path);
     const f = fakeSession(c.hub ?? hub, config);
-    let thrown: unknown;
+    let thrown: { e: unknown; source: CommandSource } | undefined;
     for (const step of c.steps) {
       try {
         dispatch(f.session, step.cmd, step.on);
       } catch (e) {
-        thrown = e;
+        thrown = { e, source: { cmd: step.cmd, streamId: step.on } };
         break;
       }
       await settle();
     }
     assert.deepEqual(f.sent.map(describe), c.replies);
-    assert.equal(codeOf(thrown), c.throws);
+    assert.equal(codeOf(thrown?.e), c.throws);
     assert.deepEqual(
-      f.failed.map(codeOf),
+      f.failed.map((x) => codeOf(x.e)),
       c.failed === undefined ? [] : [c.failed],
+    );
+    const error = thrown ?? f.failed[0];
+    assert.equal(
+      error?.e instanceof ProtocolError && error.source !== undefined
+        ? answerOf(error.e, error.source)
+        : undefined,
+      c.answer,
     );
     assert.deepEqual(f.closed, c.closed ?? []);
     if (c.phase !== undefined) assert.equal(f.session.state.phase, c.phase);

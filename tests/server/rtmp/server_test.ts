@@ -4,10 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { RtmpClient, RtmpStatusError } from "../../../lib/client/rtmp.ts";
-import { MESSAGE_TYPE } from "../../../lib/rtmp/message.ts";
+import { concat } from "@std/bytes";
+import { ChunkDemuxer } from "../../../lib/rtmp/chunk_demuxer.ts";
+import { MESSAGE_TYPE, type RtmpMessage } from "../../../lib/rtmp/message.ts";
+import { infoOf } from "../../../lib/rtmp/status.ts";
 import { HandshakeClient } from "../../../lib/rtmp/handshake.ts";
 import { encodeMessage } from "../../../lib/rtmp/chunk_muxer.ts";
-import { encodeCommand } from "../../../lib/rtmp/command.ts";
+import { decodeCommand, encodeCommand } from "../../../lib/rtmp/command.ts";
 import { fixtureTags, publishLoops } from "../../_util/flv_fixture.ts";
 import { startTestSluice, type TestSluice } from "../../_util/sluice.ts";
 import { until } from "../../_util/wait.ts";
@@ -445,5 +448,74 @@ Deno.test(
     right.close();
     pub.close();
     assert.ok(s.logs.some((l) => l.includes("authentication failed")));
+  },
+);
+
+/** Sends `bytes` after a valid handshake; returns the messages the server sent until it closed. */
+async function repliesAfterHandshake(
+  port: number,
+  bytes: Uint8Array,
+): Promise<RtmpMessage[]> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const hs = new HandshakeClient();
+  await conn.write(hs.start());
+  const buf = new Uint8Array(65536);
+  while (!hs.done) {
+    const n = await conn.read(buf);
+    if (n === null) throw new Error("closed in the handshake");
+    const reply = hs.push(buf.subarray(0, n));
+    if (reply) await conn.write(reply);
+  }
+  await conn.write(bytes);
+  const demuxer = new ChunkDemuxer();
+  const messages: RtmpMessage[] = [];
+  const out = { enqueue: (m: RtmpMessage) => void messages.push(m) };
+  if (hs.rest.length > 0) demuxer.push(hs.rest.slice(), out);
+  const deadline = setTimeout(() => conn.close(), 5000);
+  try {
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) return messages;
+      demuxer.push(buf.slice(0, n), out);
+    }
+  } finally {
+    clearTimeout(deadline);
+    try {
+      conn.close();
+    } catch { /* closed */ }
+  }
+}
+
+Deno.test(
+  "RTMP server answers a second connect with _error, then closes that connection",
+  opts,
+  async () => {
+    await using s = startTestSluice({}, "error");
+    const connect = (transactionId: number) =>
+      encodeMessage({
+        chunkStreamId: 3,
+        typeId: MESSAGE_TYPE.COMMAND_AMF0,
+        timestamp: 0,
+        streamId: 0,
+        payload: encodeCommand({
+          name: "connect",
+          transactionId,
+          commandObject: { app: "live", tcUrl: "rtmp://127.0.0.1/live" },
+          args: [],
+        }),
+      }, 128);
+    const messages = await repliesAfterHandshake(
+      s.sluice.rtmpPort!,
+      concat([connect(1), connect(2)]),
+    );
+    const commands = messages
+      .filter((m) => m.typeId === MESSAGE_TYPE.COMMAND_AMF0)
+      .map((m) => decodeCommand(m.payload, false))
+      .map((c) => `${c.name} ${c.transactionId} ${infoOf(c).code}`);
+    assert.deepEqual(commands, [
+      "_result 1 NetConnection.Connect.Success",
+      "_error 2 NetConnection.Call.Failed",
+    ]);
+    assert.equal(s.sluice.rtmp!.stats.protocolErrors, 1);
   },
 );
