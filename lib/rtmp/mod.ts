@@ -46,3 +46,4 @@ export * from "./chunk_muxer.ts";
 export * from "./control.ts";
 export * from "./command.ts";
 export * from "./url.ts";
+export * from "./status.ts";
