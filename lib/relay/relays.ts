@@ -1,71 +1,64 @@
 /**
  * Relays: paths whose stream is pulled from a camera or another server
  * (`source`, always or on demand), and paths republished to other servers
- * (`push`). Each relay reconnects with backoff and shows its state.
+ * (`push`). Each relay reconnects with backoff and shows its state; how one
+ * pull or push connects is in `pull.ts` and `push.ts`.
  *
  * @module
  */
 
-import { RtmpClient } from "../client/rtmp.ts";
-import { RtspClient, type RtspTransportChoice } from "../client/rtsp/client.ts";
-import type { Hub, Publisher } from "../hub/hub.ts";
-import { FlvOutput, type FlvReader } from "../egress/flv_output.ts";
-import type { Stream } from "../hub/stream.ts";
+import type { RtspTransportChoice } from "../client/rtsp/client.ts";
+import type { Hub } from "../hub/hub.ts";
 import type { Logger } from "../log.ts";
-import { RtmpInput } from "../ingest/rtmp_input.ts";
+import type {
+  Connected,
+  RelayHandle,
+  RelayState,
+  RelayStatus,
+} from "./_relay.ts";
+import { redact } from "./_relay.ts";
+import { connectPull } from "./pull.ts";
+import { connectPush } from "./push.ts";
+
+export type { RelayState, RelayStatus } from "./_relay.ts";
 
 /** The per-path keys relays read. */
 export interface RelayPathConfig {
+  /** The `rtsp://` or `rtmp://` URL the path's stream is pulled from. */
   source?: string;
+  /** Pull only while readers want the path. @default {false} */
   sourceOnDemand?: boolean;
+  /** An on-demand pull stops after this many ms without readers. @default {10000} */
   sourceOnDemandCloseAfter?: number;
+  /** How an RTSP source sends its media. @default {"automatic"} */
   rtspTransport?: RtspTransportChoice;
+  /** URLs the path is republished to while it has a publisher. */
   push?: string[];
-}
-
-/** What a relay is doing now. */
-export type RelayStatus = "idle" | "connecting" | "running" | "retrying";
-
-/** A relay's state, for logs and the API. */
-export interface RelayState {
-  path: string;
-  kind: "pull" | "push";
-  /** The remote URL, without credentials. */
-  url: string;
-  status: RelayStatus;
-  lastError?: string;
-  /** When the status last changed (ms since the epoch). */
-  since: number;
-  /** Connections made so far. */
-  attempts: number;
 }
 
 /** Options of {@link Relays}. */
 export interface RelaysOptions {
+  /** Where pulls publish and pushes read. */
   hub: Pick<Hub, "publish" | "stream" | "hasPublisher">;
+  /** The configured paths; those without relay keys are left alone. */
   paths: Readonly<Record<string, RelayPathConfig | null | undefined>>;
+  /** Every state change is one line here. */
   log: Logger;
   /** Every step of a relay's connection must finish within this. @default {10000} */
   timeoutMs?: number;
   /** First retry delay; it doubles up to {@link RelaysOptions.maxBackoffMs}. @default {1000} */
   backoffMs?: number;
-  /** @default {30000} */
+  /** The longest retry delay. @default {30000} */
   maxBackoffMs?: number;
 }
 
 const TICK_MS = 1000;
-
-/** A relay's connection once it runs; `ended` settles when it stops (wrapped: `await` would flatten a bare promise). */
-interface Connected {
-  ended: Promise<void>;
-}
 const DEFAULT_CLOSE_AFTER_MS = 10_000;
 
-interface Relay {
-  state: RelayState;
+/** One pull or push, across its connections. */
+interface Relay extends RelayHandle {
   stopped: boolean;
-  /** Closes the current connection (the loop then retries unless stopped). */
-  closeCurrent?: () => void;
+  /** Ends the backoff wait at once, so a stopped relay's loop returns. */
   wake?: () => void;
   /** On-demand pull: when the path last had readers, and whether it had some at the last tick. */
   lastReaderMs: number;
@@ -80,6 +73,7 @@ export class Relays {
   #tick: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
+  /** Relays of `options.paths`; none runs before {@link Relays.start}. */
   constructor(options: RelaysOptions) {
     this.#o = options;
   }
@@ -107,9 +101,8 @@ export class Relays {
 
   /** Every relay's state. */
   states(): RelayState[] {
-    return [...this.#pulls.values(), ...[...this.#pushes.values()].flat()].map((
-      r,
-    ) => ({ ...r.state }));
+    const all = [...this.#pulls.values(), ...[...this.#pushes.values()].flat()];
+    return all.map((r) => ({ ...r.state }));
   }
 
   /** Stops every relay. */
@@ -117,9 +110,7 @@ export class Relays {
     this.#closed = true;
     if (this.#tick !== undefined) clearInterval(this.#tick);
     for (const r of this.#pulls.values()) this.#stop(r);
-    for (const list of this.#pushes.values()) {
-      for (const r of list) this.#stop(r);
-    }
+    for (const r of [...this.#pushes.values()].flat()) this.#stop(r);
     this.#pulls.clear();
     this.#pushes.clear();
   }
@@ -151,10 +142,8 @@ export class Relays {
       const live = this.#o.hub.hasPublisher(path);
       const running = this.#pushes.get(path);
       if (live && running === undefined) {
-        this.#pushes.set(
-          path,
-          cfg.push.map((url) => this.#startPush(path, url)),
-        );
+        const started = cfg.push.map((url) => this.#startPush(path, url));
+        this.#pushes.set(path, started);
       } else if (!live && running !== undefined) {
         for (const r of running) this.#stop(r);
         this.#pushes.delete(path);
@@ -235,173 +224,26 @@ export class Relays {
     }
   }
 
-  // ---- pull ----
-
   #startPull(path: string, cfg: RelayPathConfig): void {
     const url = cfg.source!;
     const r = this.#newRelay(path, "pull", url);
     this.#pulls.set(path, r);
-    void this.#loop(
-      r,
-      () => (url.startsWith("rtmp://")
-        ? this.#pullRtmp(r, url)
-        : this.#pullRtsp(r, url, cfg)),
-    );
+    void this.#loop(r, () =>
+      connectPull(r, url, {
+        hub: this.#o.hub,
+        log: this.#o.log,
+        timeoutMs: this.#o.timeoutMs,
+        rtspTransport: cfg.rtspTransport,
+      }));
   }
-
-  /** The path's publisher for a pull; a takeover by a real publisher stops the relay's turn. */
-  #publisher(r: Relay): Publisher {
-    return this.#o.hub.publish(r.state.path, {
-      overridePublisher: true,
-      onTakenOver: () => r.closeCurrent?.(),
-    });
-  }
-
-  async #pullRtsp(
-    r: Relay,
-    url: string,
-    cfg: RelayPathConfig,
-  ): Promise<Connected> {
-    const timeoutMs = this.#o.timeoutMs ?? 10_000;
-    let transport = cfg.rtspTransport ?? "automatic";
-    for (;;) {
-      const client = await RtspClient.open(url, { transport, timeoutMs });
-      let publisher: Publisher | undefined;
-      const ended = new Promise<void>((resolve) => {
-        r.closeCurrent = () => {
-          client.close();
-          publisher?.close();
-          resolve();
-        };
-      });
-      try {
-        const description = await client.describe();
-        publisher = this.#publisher(r);
-        await client.play(description, publisher, {
-          onEnd: (e) => {
-            publisher?.close();
-            r.closeCurrent?.();
-            if (e) r.state.lastError = e.message;
-          },
-        });
-        this.#o.log.info("pulling", {
-          path: r.state.path,
-          transport: client.transport,
-        });
-        return { ended };
-      } catch (e) {
-        r.closeCurrent?.();
-        // UDP blocked: no RTP within a few seconds means TCP, on a new connection
-        // (some cameras need DESCRIBE again before switching transport).
-        if (transport === "automatic" && client.transport === "udp") {
-          this.#o.log.info("no RTP over UDP: switching to TCP", {
-            path: r.state.path,
-          });
-          transport = "tcp";
-          continue;
-        }
-        throw e;
-      }
-    }
-  }
-
-  async #pullRtmp(r: Relay, url: string): Promise<Connected> {
-    const client = await RtmpClient.connect(url, {
-      timeoutMs: this.#o.timeoutMs ?? 10_000,
-    });
-    r.closeCurrent = () => client.close();
-    await client.play();
-    const publisher = this.#publisher(r);
-    r.closeCurrent = () => {
-      client.close();
-      publisher.close();
-    };
-    const ingest = new RtmpInput(publisher);
-    const ended = (async () => {
-      for await (const m of client.messages()) ingest.push(m);
-    })().finally(() => publisher.close());
-    return { ended };
-  }
-
-  // ---- push ----
 
   #startPush(path: string, url: string): Relay {
     const r = this.#newRelay(path, "push", url);
-    void this.#loop(
-      r,
-      () => (url.startsWith("rtmp://")
-        ? this.#pushRtmp(r, url)
-        : this.#pushRtsp(r, url)),
-    );
+    void this.#loop(r, () =>
+      connectPush(r, url, {
+        hub: this.#o.hub,
+        timeoutMs: this.#o.timeoutMs,
+      }));
     return r;
   }
-
-  #stream(r: Relay): Stream {
-    const stream = this.#o.hub.stream(r.state.path);
-    if (stream === undefined) throw new Error("the path has no stream");
-    return stream;
-  }
-
-  async #pushRtsp(r: Relay, url: string): Promise<Connected> {
-    const stream = this.#stream(r);
-    const client = await RtspClient.open(url, {
-      transport: "automatic",
-      timeoutMs: this.#o.timeoutMs ?? 10_000,
-    });
-    const ended = new Promise<void>((resolve) => {
-      r.closeCurrent = () => {
-        client.close();
-        resolve();
-      };
-    });
-    try {
-      await client.record(stream, { onEnd: () => r.closeCurrent?.() });
-    } catch (e) {
-      r.closeCurrent?.();
-      throw e;
-    }
-    return { ended };
-  }
-
-  async #pushRtmp(r: Relay, url: string): Promise<Connected> {
-    const stream = this.#stream(r);
-    const client = await RtmpClient.connect(url, {
-      timeoutMs: this.#o.timeoutMs ?? 10_000,
-    });
-    r.closeCurrent = () => client.close();
-    await client.publish();
-    // Every push with the same chunk size and stream id shares one output.
-    const output = stream.output<FlvOutput>(
-      `rtmp-push:${client.chunkSize}:${client.streamId}`,
-      (cached) =>
-        new FlvOutput(cached, {
-          chunkSize: client.chunkSize,
-          streamId: client.streamId,
-          metadataCommand: "@setDataFrame",
-        }),
-    );
-    const reader: FlvReader = {
-      queue: client.queue,
-      onEnd: () => r.closeCurrent?.(),
-    };
-    output.addReader(reader);
-    const ended = new Promise<void>((resolve) => {
-      r.closeCurrent = () => {
-        client.close();
-        output.removeReader(reader);
-        stream.pruneOutputs();
-        resolve();
-      };
-    });
-    void (async () => {
-      for await (const _ of client.messages()); // the server's acks and pings; ends when it goes
-      r.closeCurrent?.();
-    })();
-    return { ended };
-  }
-}
-
-/** A URL without its user name and password, for logs and the API. */
-function redact(url: string): string {
-  return url.replace(/^([a-z]+:\/\/)[^@/]*@/i, "$1");
 }

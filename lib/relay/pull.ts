@@ -1,0 +1,121 @@
+/**
+ * One pull: a source read over RTSP (UDP first, TCP when no RTP arrives) or
+ * RTMP, and published on the relay's path.
+ *
+ * @module
+ */
+
+import { RtmpClient } from "../client/rtmp.ts";
+import { RtspClient, type RtspTransportChoice } from "../client/rtsp/client.ts";
+import type { Hub, Publisher } from "../hub/hub.ts";
+import { RtmpInput } from "../ingest/rtmp_input.ts";
+import type { Logger } from "../log.ts";
+import {
+  type Connected,
+  DEFAULT_TIMEOUT_MS,
+  type RelayHandle,
+} from "./_relay.ts";
+
+/** Options of {@link connectPull}. */
+export interface PullOptions {
+  /** Where the pull publishes. */
+  hub: Pick<Hub, "publish">;
+  /** Where "pulling" and the switch to TCP are logged. */
+  log: Logger;
+  /** Every step of the connection must finish within this. @default {10000} */
+  timeoutMs?: number;
+  /** How an RTSP source sends its media. @default {"automatic"} */
+  rtspTransport?: RtspTransportChoice;
+}
+
+/**
+ * Connects `relay` to the source at `url` (`rtmp://` or else RTSP) and feeds
+ * its path's publisher; resolves once media flows.
+ */
+export function connectPull(
+  relay: RelayHandle,
+  url: string,
+  options: PullOptions,
+): Promise<Connected> {
+  return url.startsWith("rtmp://")
+    ? pullRtmp(relay, url, options)
+    : pullRtsp(relay, url, options);
+}
+
+/** The path's publisher for a pull; a takeover by a real publisher stops the relay's turn. */
+function publisher(r: RelayHandle, hub: PullOptions["hub"]): Publisher {
+  return hub.publish(r.state.path, {
+    overridePublisher: true,
+    onTakenOver: () => r.closeCurrent?.(),
+  });
+}
+
+async function pullRtsp(
+  r: RelayHandle,
+  url: string,
+  o: PullOptions,
+): Promise<Connected> {
+  const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  let transport = o.rtspTransport ?? "automatic";
+  for (;;) {
+    const client = await RtspClient.open(url, { transport, timeoutMs });
+    let pub: Publisher | undefined;
+    const ended = new Promise<void>((resolve) => {
+      r.closeCurrent = () => {
+        client.close();
+        pub?.close();
+        resolve();
+      };
+    });
+    try {
+      const description = await client.describe();
+      pub = publisher(r, o.hub);
+      await client.play(description, pub, {
+        onEnd: (e) => {
+          pub?.close();
+          r.closeCurrent?.();
+          if (e) r.state.lastError = e.message;
+        },
+      });
+      o.log.info("pulling", {
+        path: r.state.path,
+        transport: client.transport,
+      });
+      return { ended };
+    } catch (e) {
+      r.closeCurrent?.();
+      // UDP blocked: no RTP within a few seconds means TCP, on a new connection
+      // (some cameras need DESCRIBE again before switching transport).
+      if (transport === "automatic" && client.transport === "udp") {
+        o.log.info("no RTP over UDP: switching to TCP", {
+          path: r.state.path,
+        });
+        transport = "tcp";
+        continue;
+      }
+      throw e;
+    }
+  }
+}
+
+async function pullRtmp(
+  r: RelayHandle,
+  url: string,
+  o: PullOptions,
+): Promise<Connected> {
+  const client = await RtmpClient.connect(url, {
+    timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+  });
+  r.closeCurrent = () => client.close();
+  await client.play();
+  const pub = publisher(r, o.hub);
+  r.closeCurrent = () => {
+    client.close();
+    pub.close();
+  };
+  const ingest = new RtmpInput(pub);
+  const ended = (async () => {
+    for await (const m of client.messages()) ingest.push(m);
+  })().finally(() => pub.close());
+  return { ended };
+}
