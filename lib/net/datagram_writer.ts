@@ -42,7 +42,11 @@ export interface DatagramWriterOptions {
   segmentation?: boolean;
   /** How long one flush may hold the event loop before other work runs. @default {4} */
   sliceMs?: number;
-  /** Queued bytes from which {@link DatagramWriter.backlogged} is true. @default {4194304} */
+  /**
+   * Bytes bound for the kernel (held datagrams do not count) from which
+   * {@link DatagramWriter.backlogged} is true.
+   * @default {4194304}
+   */
   highWaterMark?: number;
   /** Queued bytes past which {@link DatagramWriter.send} refuses a datagram and counts it. @default {67108864} */
   maxQueuedBytes?: number;
@@ -83,8 +87,9 @@ interface Target {
   interval: number;
   /** Bytes let through in `interval`. */
   used: number;
-  /** Datagrams of this destination held for a later interval. */
-  held: number;
+  /** Datagrams held for a later interval, in order, from `heldHead` on. */
+  held: Uint8Array[];
+  heldHead: number;
 }
 
 /**
@@ -109,9 +114,9 @@ export class DatagramWriter {
   readonly #burstBytes: number;
   readonly #burstIntervalMs: number;
   #interval = 0;
-  /** Datagrams over their destination's burst, in order, and the timer that lets them go. */
-  #heldBytes: Uint8Array[] = [];
-  #heldTo: Target[] = [];
+  /** Destinations with datagrams over their burst, their bytes, and the timer that lets them go. */
+  #heldTargets: Target[] = [];
+  #heldBytes = 0;
   #heldTimer: ReturnType<typeof setTimeout> | undefined;
   #segmentation: boolean;
   #targets = new WeakMap<Deno.NetAddr, Target>();
@@ -123,7 +128,10 @@ export class DatagramWriter {
   #flushing = false;
   #closed = false;
   #idle: (() => void)[] = [];
+  /** Readers waiting for {@link whenReady}, oldest first from `#waitingHead`. */
   #waiting: (() => void)[] = [];
+  #waitingHead = 0;
+  #waking = false;
   /** Datagrams handed to the kernel. */
   sent = 0;
   /** Datagrams the kernel refused (see {@link lastError}). */
@@ -162,9 +170,14 @@ export class DatagramWriter {
     return this.#queued;
   }
 
-  /** Whether the queue is past `highWaterMark`: a reader should hold its packets until {@link ready}. */
+  /**
+   * Whether the bytes bound for the kernel are past `highWaterMark`: a
+   * reader should hold its packets until {@link whenReady}. Datagrams held
+   * for their destination's next burst do not count: one destination's
+   * pacing never stops the others.
+   */
   get backlogged(): boolean {
-    return this.#queued >= this.#highWaterMark;
+    return this.#queued - this.#heldBytes >= this.#highWaterMark;
   }
 
   /** Whether runs of datagrams go as UDP GSO messages. */
@@ -191,7 +204,8 @@ export class DatagramWriter {
         sockaddr: encodeSockaddr(to.hostname, to.port),
         interval: 0,
         used: 0,
-        held: 0,
+        held: [],
+        heldHead: 0,
       };
       this.#targets.set(to, target);
     }
@@ -213,12 +227,12 @@ export class DatagramWriter {
         to.used = 0;
       }
       if (
-        to.held > 0 ||
+        to.heldHead < to.held.length ||
         (to.used > 0 && to.used + bytes.length > this.#burstBytes)
       ) {
-        to.held++;
-        this.#heldBytes.push(bytes);
-        this.#heldTo.push(to);
+        if (to.heldHead === to.held.length) this.#heldTargets.push(to);
+        to.held.push(bytes);
+        this.#heldBytes += bytes.length;
         this.#heldTimer ??= setTimeout(
           () => this.#release(),
           this.#burstIntervalMs,
@@ -231,17 +245,47 @@ export class DatagramWriter {
     this.#to.push(to);
   }
 
-  /** A new interval: held datagrams go out, in order, as far as their bursts allow. */
+  /**
+   * A new interval: each destination's held datagrams go out, in order, as
+   * far as its burst allows; only destinations that hold some are visited.
+   */
   #release(): void {
     this.#heldTimer = undefined;
-    const bytes = this.#heldBytes;
-    const to = this.#heldTo;
-    this.#heldBytes = [];
-    this.#heldTo = [];
     this.#interval++;
     this.#tickInterval();
-    for (const t of to) t.held = 0;
-    for (let k = 0; k < bytes.length; k++) this.#admit(bytes[k]!, to[k]!);
+    const targets = this.#heldTargets;
+    this.#heldTargets = [];
+    for (const to of targets) {
+      to.interval = this.#interval;
+      to.used = 0;
+      const held = to.held;
+      let k = to.heldHead;
+      for (; k < held.length; k++) {
+        const bytes = held[k]!;
+        if (to.used > 0 && to.used + bytes.length > this.#burstBytes) break;
+        to.used += bytes.length;
+        this.#heldBytes -= bytes.length;
+        this.#bytes.push(bytes);
+        this.#to.push(to);
+      }
+      if (k === held.length) {
+        to.held = [];
+        to.heldHead = 0;
+        continue;
+      }
+      if (k >= COMPACT_AT) {
+        to.held = held.slice(k);
+        k = 0;
+      }
+      to.heldHead = k;
+      this.#heldTargets.push(to);
+    }
+    if (this.#heldTargets.length > 0) {
+      this.#heldTimer = setTimeout(
+        () => this.#release(),
+        this.#burstIntervalMs,
+      );
+    }
     if (
       this.#head < this.#bytes.length && !this.#scheduled && !this.#flushing
     ) {
@@ -258,21 +302,33 @@ export class DatagramWriter {
   }
 
   /**
-   * Resolves once the queue is below half of `highWaterMark` (at once if it
-   * is not {@link backlogged}), or the writer closed: a backlogged reader
-   * waits for it, not for the queue to run empty, which it may never do
-   * while other readers keep it busy.
+   * Calls `callback` when a backlogged reader may send again: at once
+   * (synchronously) when the writer is not {@link backlogged} or is
+   * closed; else once the bytes bound for the kernel fell below half of
+   * `highWaterMark`, in the order readers asked, each only while the
+   * writer is still not backlogged. A reader should send what it holds in
+   * `callback` (which must not throw): the next one runs right after it,
+   * so none is woken only to find the queue full again, and the queue does
+   * not run empty while readers wait.
+   */
+  whenReady(callback: () => void): void {
+    if (!this.backlogged || this.#closed) callback();
+    else this.#waiting.push(callback);
+  }
+
+  /**
+   * Resolves as {@link whenReady} calls back; what runs after an `await`
+   * runs later, so many waiting readers may all send at once.
    */
   ready(): Promise<void> {
-    if (!this.backlogged || this.#closed) return Promise.resolve();
-    return new Promise((resolve) => this.#waiting.push(resolve));
+    return new Promise((resolve) => this.whenReady(resolve));
   }
 
   /** Resolves when everything queued has gone to the kernel, or the writer closed. */
   drained(): Promise<void> {
     if (
       this.#head === this.#bytes.length && !this.#flushing &&
-      this.#heldBytes.length === 0
+      this.#heldTargets.length === 0
     ) {
       return Promise.resolve();
     }
@@ -283,11 +339,16 @@ export class DatagramWriter {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.dropped += this.#bytes.length - this.#head + this.#heldBytes.length;
+    this.dropped += this.#bytes.length - this.#head;
+    for (const to of this.#heldTargets) {
+      this.dropped += to.held.length - to.heldHead;
+      to.held = [];
+      to.heldHead = 0;
+    }
     if (this.#heldTimer !== undefined) clearTimeout(this.#heldTimer);
     this.#heldTimer = undefined;
-    this.#heldBytes = [];
-    this.#heldTo = [];
+    this.#heldTargets = [];
+    this.#heldBytes = 0;
     this.#reset();
     this.#queued = 0;
     this.#batch?.close();
@@ -400,7 +461,8 @@ export class DatagramWriter {
     }
     this.#head += datagrams;
     if (
-      this.#waiting.length > 0 && this.#queued < this.#highWaterMark / 2
+      this.#waitingHead < this.#waiting.length &&
+      this.#queued - this.#heldBytes < this.#highWaterMark / 2
     ) this.#wakeWaiting();
   }
 
@@ -418,15 +480,30 @@ export class DatagramWriter {
     this.#head = 0;
   }
 
+  /** Lets waiting readers go, oldest first, one at a time while the queue has room. */
   #wakeWaiting(): void {
-    const waiting = this.#waiting;
-    this.#waiting = [];
-    for (const resolve of waiting) resolve();
+    if (this.#waking) return; // a reader sends from here: no second loop
+    this.#waking = true;
+    try {
+      while (
+        this.#waitingHead < this.#waiting.length &&
+        (this.#closed || !this.backlogged)
+      ) this.#waiting[this.#waitingHead++]!();
+    } finally {
+      this.#waking = false;
+      if (this.#waitingHead === this.#waiting.length) {
+        this.#waiting = [];
+        this.#waitingHead = 0;
+      } else if (this.#waitingHead >= COMPACT_AT) {
+        this.#waiting = this.#waiting.slice(this.#waitingHead);
+        this.#waitingHead = 0;
+      }
+    }
   }
 
   #wake(): void {
     if (!this.backlogged || this.#closed) this.#wakeWaiting();
-    if (this.#heldBytes.length > 0 && !this.#closed) return; // not drained yet
+    if (this.#heldTargets.length > 0 && !this.#closed) return; // not drained yet
     const idle = this.#idle;
     this.#idle = [];
     for (const resolve of idle) resolve();

@@ -258,6 +258,70 @@ Deno.test("DatagramWriter paces each destination to burstBytes per interval, in 
   await Promise.all([gop.close(), live.close()]);
 });
 
+Deno.test("DatagramWriter is not backlogged by datagrams held for one destination's next burst", async () => {
+  // A player that fell behind hands over a GOP at once: its pacing must not
+  // stop the readers of every other destination (with it counted, a
+  // thousand UDP readers waited on one paced player and got 0.06 of the stream).
+  const slow = receiver();
+  const other = receiver();
+  const socket = udp();
+  const writer = new DatagramWriter(socket, {
+    highWaterMark: 64 * 1024,
+    burstBytes: 16 * 1024,
+    burstIntervalMs: 20,
+  });
+  const gop = Array.from({ length: 200 }, (_, i) => datagram(i, 1400));
+  for (const p of gop) writer.send(p, slow.addr);
+  // at most the first burst has gone (under `deno test` a new timer runs
+  // pending microtasks, the writer's flush among them)
+  assert.ok(writer.queuedBytes >= 200 * 1400 - 16 * 1024);
+  assert.equal(writer.backlogged, false);
+  let called = false;
+  writer.whenReady(() => called = true);
+  assert.equal(called, true, "whenReady calls back at once");
+  writer.send(datagram(0, 100), other.addr);
+  await until(() => other.got.length >= 1);
+  assert.ok(slow.got.length < 200, "the paced destination is still held");
+  await writer.drained();
+  await until(() => slow.got.length >= 200);
+  assert.deepEqual(slow.got, gop);
+  writer.close();
+  socket.close();
+  await Promise.all([slow.close(), other.close()]);
+});
+
+Deno.test("DatagramWriter.whenReady lets waiting readers send in turn, each only while there is room", async () => {
+  const r = receiver();
+  const socket = udp();
+  const writer = new DatagramWriter(socket, {
+    highWaterMark: 3000,
+    burstBytes: Infinity,
+  });
+  for (let i = 0; i < 3; i++) writer.send(datagram(i, 1000), r.addr);
+  assert.equal(writer.backlogged, true);
+  const order: number[] = [];
+  for (let k = 0; k < 5; k++) {
+    writer.whenReady(() => {
+      assert.equal(
+        writer.backlogged,
+        false,
+        `reader ${k} woken to a full queue`,
+      );
+      order.push(k);
+      writer.send(datagram(10 + 2 * k, 1000), r.addr);
+      writer.send(datagram(11 + 2 * k, 1000), r.addr);
+    });
+  }
+  assert.deepEqual(order, [], "nothing is called back while backlogged");
+  await within(until(() => order.length === 5));
+  assert.deepEqual(order, [0, 1, 2, 3, 4]);
+  await writer.drained();
+  await until(() => r.got.length >= 13);
+  writer.close();
+  socket.close();
+  await r.close();
+});
+
 Deno.test("DatagramWriter with burstBytes Infinity sends a turn's datagrams at once", async () => {
   const r = receiver();
   const socket = udp();

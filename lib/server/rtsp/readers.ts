@@ -26,7 +26,7 @@ import type {
  * datagrams handed to the kernel per call (see {@link DatagramWriter}).
  */
 export interface UdpSockets {
-  rtp: Pick<DatagramWriter, "send" | "backlogged" | "ready">;
+  rtp: Pick<DatagramWriter, "send" | "backlogged" | "whenReady">;
   rtcp: Pick<DatagramWriter, "send">;
 }
 
@@ -224,9 +224,11 @@ export class UdpReader extends HeldReader implements TickWriter {
 
   /**
    * Hands what is queued to the server's RTP writer, which sends it in a
-   * few calls at the end of the turn; while the writer is backed up (the
-   * kernel's send buffer is full) packets wait in this reader's queues,
-   * whose budget skips to the next keyframe.
+   * few calls at the end of the turn. While the writer is backlogged (a
+   * tick of a thousand readers is several times its high-water mark, or
+   * the kernel's send buffer is full) packets wait in this reader's
+   * queues, whose budget skips to the next keyframe, until the writer
+   * calls back in this reader's turn.
    */
   flush(): void {
     if (this.#sending || this.#closed) return;
@@ -234,7 +236,7 @@ export class UdpReader extends HeldReader implements TickWriter {
     if (writer.backlogged) {
       this.#sending = true;
       this.#since = this.#now();
-      void writer.ready().then(() => {
+      writer.whenReady(() => {
         this.#sending = false;
         this.flush();
       });

@@ -7,7 +7,11 @@ import assert from "node:assert/strict";
 import { PACKET_KIND } from "../../../lib/egress/packet.ts";
 import { ReaderQueue } from "../../../lib/egress/reader_queue.ts";
 import type { BatchWriter } from "../../../lib/net/batch_writer.ts";
-import { TcpReader } from "../../../lib/server/rtsp/readers.ts";
+import {
+  TcpReader,
+  UdpReader,
+  type UdpSockets,
+} from "../../../lib/server/rtsp/readers.ts";
 
 function owner() {
   const queue = new ReaderQueue();
@@ -58,4 +62,38 @@ Deno.test("TcpReader drops packets of tracks it does not send, held or not", () 
   reader.release();
   reader.offer(5, packet(1), false);
   assert.deepEqual(o.queue.take(), []);
+});
+
+Deno.test("UdpReader keeps its packets while the writer is backlogged and sends them all when called back", () => {
+  const sent: [number, number][] = [];
+  const waiting: (() => void)[] = [];
+  let backlogged = true;
+  const sockets: UdpSockets = {
+    rtp: {
+      send: (bytes, to) => (sent.push([bytes[3]!, to.port]), true),
+      get backlogged() {
+        return backlogged;
+      },
+      whenReady: (callback) => waiting.push(callback),
+    },
+    rtcp: { send: () => true },
+  };
+  const reader = new UdpReader(
+    sockets,
+    new Map([[0, { hostname: "127.0.0.1", rtpPort: 5000, rtcpPort: 5001 }]]),
+    { maxBytes: 1 << 20, onEnd: () => {} },
+  );
+  reader.release();
+  reader.offer(0, packet(0), false);
+  reader.offer(0, packet(1), false);
+  reader.flush();
+  assert.deepEqual(sent, []);
+  assert.equal(waiting.length, 1);
+  reader.flush(); // a tick while it waits asks for no second call back
+  assert.equal(waiting.length, 1);
+  reader.offer(0, packet(2), false);
+  backlogged = false;
+  waiting[0]!();
+  assert.deepEqual(sent, [[0, 5000], [1, 5000], [2, 5000]]);
+  reader.close();
 });
