@@ -50,6 +50,7 @@ import {
   type PlayerTarget,
   SETUP_READ_SIZE,
 } from "./player.ts";
+import { openUdpCounter, type UdpCounter } from "./udp_count.ts";
 
 /** The buffer every counting UDP socket receives into: one datagram at most 64 KiB. */
 const SHARED_DATAGRAM = new Uint8Array(65536);
@@ -115,6 +116,10 @@ export class RtspPlayer implements Player {
   #keepAlive: ReturnType<typeof setInterval> | undefined;
   #onKeyframe: (() => void) | undefined;
   readonly #loops: Promise<void>[] = [];
+  /** UDP: what counts the RTP sockets on the tick once the player plays. */
+  readonly #counter: UdpCounter | undefined;
+  /** UDP: the RTP sockets' descriptors found, and what stops counting each (once it counts). */
+  readonly #polled = new Map<number, (() => void) | undefined>();
   readonly result: PlayerResult = emptyResult();
 
   constructor(
@@ -128,6 +133,9 @@ export class RtspPlayer implements Player {
     this.#stepTimeoutMs = options.stepTimeoutMs ?? 10_000;
     this.#readTickMs = options.readTickMs ?? 50;
     this.#keepAliveMs = options.keepAliveMs ?? 20_000;
+    this.#counter = transport === "udp"
+      ? openUdpCounter(this.#readTickMs)
+      : undefined;
     this.#closedPromise = new Promise((r) => this.#closedSignal = r);
   }
 
@@ -195,6 +203,12 @@ export class RtspPlayer implements Player {
     if (this.#keepAlive !== undefined) clearInterval(this.#keepAlive);
     this.#closedSignal();
     if (this.#conn !== undefined) closeQuietly(this.#conn);
+    // Stop reading the descriptors before their sockets close: the numbers may be reused.
+    for (const [fd, stop] of this.#polled) {
+      stop?.();
+      this.#counter?.release(fd);
+    }
+    this.#polled.clear();
     for (const t of this.#tracks) {
       if (t.sockets === undefined) continue;
       closeQuietly(t.sockets.rtp);
@@ -321,8 +335,8 @@ export class RtspPlayer implements Player {
       for (const t of this.#tracks) {
         const isVideo = t.kind === "video" && video;
         if (isVideo) video = false;
-        this.#loops.push(this.#receive(t.sockets!.rtp, isVideo));
-        this.#loops.push(this.#receive(t.sockets!.rtcp, false));
+        this.#loops.push(this.#receive(t.sockets!.rtp, isVideo, true));
+        this.#loops.push(this.#receive(t.sockets!.rtcp, false, false));
       }
     }
     this.#playMs = performance.now();
@@ -399,14 +413,40 @@ export class RtspPlayer implements Player {
     return true;
   }
 
-  /** One UDP socket: counts datagram bytes; the video RTP one looks for the first keyframe. */
-  async #receive(socket: Deno.DatagramConn, video: boolean): Promise<void> {
+  /**
+   * One UDP socket: counts datagram bytes; the video RTP one looks for the
+   * first keyframe. An RTP socket goes over to the {@link UdpCounter} once
+   * its descriptor is found and, for video, the keyframe came: the loop
+   * ends after a datagram, so no `receive()` is left waiting beside it.
+   */
+  async #receive(
+    socket: Deno.DatagramConn,
+    video: boolean,
+    rtp: boolean,
+  ): Promise<void> {
     let own = video ? new Uint8Array(SHARED_DATAGRAM.length) : undefined;
+    let fd: number | undefined;
+    const counter = rtp ? this.#counter : undefined;
+    counter?.adopt((socket.addr as Deno.NetAddr).port).then((found) => {
+      if (found === undefined) return;
+      if (this.#closed) counter.release(found);
+      else {
+        fd = found;
+        this.#polled.set(fd, undefined);
+      }
+    });
     try {
       while (!this.#closed) {
         const [data] = await socket.receive(own ?? SHARED_DATAGRAM);
         this.result.bytes += data.length;
         if (own !== undefined && this.#video(data)) own = undefined;
+        if (fd !== undefined && own === undefined && !this.#closed) {
+          this.#polled.set(
+            fd,
+            counter!.count(fd, (n) => this.result.bytes += n),
+          );
+          return;
+        }
       }
     } catch (e) {
       this.#fail(`UDP receive: ${errorText(e)}`);
