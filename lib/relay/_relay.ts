@@ -50,7 +50,10 @@ export interface Connected {
 /** The timeout of every step of a connection when none is configured. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
-/** A URL without its user name and password, for logs and the API. */
-export function redact(url: string): string {
-  return url.replace(/^([a-z]+:\/\/)[^@/]*@/i, "$1");
+/**
+ * A URL without its user name and password, for logs and the API; in a
+ * text (an error message quoting a URL) every URL loses them.
+ */
+export function redact(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^@/\s"']*@/gi, "$1");
 }

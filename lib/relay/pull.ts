@@ -13,6 +13,7 @@ import type { Logger } from "../log.ts";
 import {
   type Connected,
   DEFAULT_TIMEOUT_MS,
+  redact,
   type RelayHandle,
 } from "./_relay.ts";
 
@@ -74,7 +75,7 @@ async function pullRtsp(
         onEnd: (e) => {
           pub?.close();
           r.closeCurrent?.();
-          if (e) r.state.lastError = e.message;
+          if (e) r.state.lastError = redact(e.message);
         },
       });
       o.log.info("pulling", {

@@ -171,9 +171,10 @@ export class Relays {
     r.state.status = status;
     r.state.since = Date.now();
     if (error !== undefined) {
-      r.state.lastError = error instanceof Error
-        ? error.message
-        : String(error);
+      // Client errors may quote the URL they were given, credentials and all.
+      r.state.lastError = redact(
+        error instanceof Error ? error.message : String(error),
+      );
     }
     const fields = {
       path: r.state.path,

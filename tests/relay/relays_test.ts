@@ -244,3 +244,20 @@ Deno.test("Relays.close stops every relay, its timers and later on-demand starts
   assert.deepEqual(r.states(), []);
   assert.equal(clock.pending, 0);
 });
+
+Deno.test("Relays keeps credentials out of an error that quotes the URL", async () => {
+  using clock = new FakeClock();
+  const { relays: r, log } = relays({
+    "cam/a": { source: "rtmp://admin:s3cret@h" }, // no app: fails before connecting
+  });
+  r.start();
+  await clock.advance(1000);
+  const state = r.states()[0]!;
+  assert.ok(state.lastError !== undefined, "the pull failed");
+  assert.doesNotMatch(state.lastError, /s3cret|admin/);
+  assert.match(state.lastError, /rtmp:\/\/h/);
+  for (const e of log.events) {
+    assert.doesNotMatch(JSON.stringify(e.fields), /s3cret/);
+  }
+  r.close();
+});
