@@ -118,8 +118,11 @@ export class RtspPlayer implements Player {
   readonly #loops: Promise<void>[] = [];
   /** UDP: what counts the RTP sockets on the tick once the player plays. */
   readonly #counter: UdpCounter | undefined;
-  /** UDP: the RTP sockets' descriptors found, and what stops counting each (once it counts). */
-  readonly #polled = new Map<number, (() => void) | undefined>();
+  /**
+   * UDP: the RTP sockets' descriptors found, what stops counting each (once
+   * it counts), and whether it is our own (Deno's socket closed).
+   */
+  readonly #polled = new Map<number, { stop?: () => void; own: boolean }>();
   readonly result: PlayerResult = emptyResult();
 
   constructor(
@@ -204,9 +207,10 @@ export class RtspPlayer implements Player {
     this.#closedSignal();
     if (this.#conn !== undefined) closeQuietly(this.#conn);
     // Stop reading the descriptors before their sockets close: the numbers may be reused.
-    for (const [fd, stop] of this.#polled) {
-      stop?.();
-      this.#counter?.release(fd);
+    for (const [fd, p] of this.#polled) {
+      p.stop?.();
+      if (p.own) this.#counter?.close(fd);
+      else this.#counter?.release(fd);
     }
     this.#polled.clear();
     for (const t of this.#tracks) {
@@ -414,6 +418,24 @@ export class RtspPlayer implements Player {
   }
 
   /**
+   * Counts the socket of adopted `fd` on the tick from now on, through a
+   * descriptor of our own when one can be had: Deno's socket closes then,
+   * and with it its place in Deno's epoll set (see {@link UdpCounter.detach}).
+   */
+  #count(counter: UdpCounter, fd: number, socket: Deno.DatagramConn): void {
+    const onBytes = (n: number) => this.result.bytes += n;
+    const mine = counter.detach(fd);
+    if (mine === undefined) {
+      this.#polled.set(fd, { own: false, stop: counter.count(fd, onBytes) });
+      return;
+    }
+    this.#polled.delete(fd);
+    counter.release(fd);
+    closeQuietly(socket); // no receive() waits on it: the loop has ended
+    this.#polled.set(mine, { own: true, stop: counter.count(mine, onBytes) });
+  }
+
+  /**
    * One UDP socket: counts datagram bytes; the video RTP one looks for the
    * first keyframe. An RTP socket goes over to the {@link UdpCounter} once
    * its descriptor is found and, for video, the keyframe came: the loop
@@ -432,7 +454,7 @@ export class RtspPlayer implements Player {
       if (this.#closed) counter.release(found);
       else {
         fd = found;
-        this.#polled.set(fd, undefined);
+        this.#polled.set(fd, { own: false });
       }
     });
     try {
@@ -441,10 +463,7 @@ export class RtspPlayer implements Player {
         this.result.bytes += data.length;
         if (own !== undefined && this.#video(data)) own = undefined;
         if (fd !== undefined && own === undefined && !this.#closed) {
-          this.#polled.set(
-            fd,
-            counter!.count(fd, (n) => this.result.bytes += n),
-          );
+          this.#count(counter!, fd, socket);
           return;
         }
       }
