@@ -20,6 +20,9 @@ export interface ReaderQueueOptions {
   onReady?: (urgent: boolean) => void;
 }
 
+/** Queued parts above which a batch's array is dropped instead of kept. */
+const MAX_KEPT_ITEMS = 256;
+
 /**
  * A reader's queue. `offer()` is O(1) and never blocks; `take()` hands the
  * writer everything queued at once.
@@ -27,7 +30,13 @@ export interface ReaderQueueOptions {
 export class ReaderQueue {
   readonly #maxBytes: number;
   readonly #onReady: ((urgent: boolean) => void) | undefined;
-  #items: Uint8Array[] = [];
+  /**
+   * Kept between batches (only the first {@link #count} are queued): a
+   * fresh array per batch, grown part by part, was most of an RTSP reader's
+   * garbage.
+   */
+  #items: (Uint8Array | undefined)[] = [];
+  #count = 0;
   #bytes = 0;
   #skipping = false;
   #closed = false;
@@ -65,15 +74,15 @@ export class ReaderQueue {
         return false;
       }
     }
-    if (prefix !== undefined) this.#items.push(prefix);
-    this.#items.push(packet.bytes);
+    if (prefix !== undefined) this.#put(prefix);
+    this.#put(packet.bytes);
     this.#bytes += size;
     // Control packets, and a queue past half its budget (a burst, a big keyframe), go
     // out now; media otherwise waits for the writer's next batch.
     if (
       packet.kind === PACKET_KIND.CONTROL || this.#bytes > this.#maxBytes / 2
     ) this.#onReady?.(true);
-    else if (this.#items.length === (prefix === undefined ? 1 : 2)) {
+    else if (this.#count === (prefix === undefined ? 1 : 2)) {
       this.#onReady?.(false);
     }
     return true;
@@ -82,9 +91,20 @@ export class ReaderQueue {
   /** Takes everything queued, oldest first. */
   take(): Uint8Array[] {
     const items = this.#items;
-    this.#items = [];
+    const n = this.#count;
+    const out = items.slice(0, n) as Uint8Array[];
+    // A GOP burst: a long array is not worth keeping.
+    if (n > MAX_KEPT_ITEMS) this.#items = [];
+    else items.fill(undefined, 0, n);
+    this.#count = 0;
     this.#bytes = 0;
-    return items;
+    return out;
+  }
+
+  #put(bytes: Uint8Array): void {
+    if (this.#count < this.#items.length) this.#items[this.#count] = bytes;
+    else this.#items.push(bytes);
+    this.#count++;
   }
 
   /** Bytes queued and not yet taken. */
@@ -101,6 +121,7 @@ export class ReaderQueue {
   close(): void {
     this.#closed = true;
     this.#items = [];
+    this.#count = 0;
     this.#bytes = 0;
   }
 

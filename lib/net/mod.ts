@@ -8,3 +8,4 @@ export * from "./batch_writer.ts";
 export * from "./udp.ts";
 export * from "./datagram_writer.ts";
 export * from "./body_sink.ts";
+export * from "./read_loop.ts";

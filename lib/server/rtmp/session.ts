@@ -12,6 +12,7 @@ import { ReaderQueue } from "../../egress/reader_queue.ts";
 import { ProtocolError } from "../../errors.ts";
 import type { Hub } from "../../hub/hub.ts";
 import type { Logger } from "../../log.ts";
+import { readLoop } from "../../net/read_loop.ts";
 import { BatchWriter, type WriteBatcher } from "../../net/batch_writer.ts";
 import { closeQuietly, isConnectionEnd, remoteOf } from "../../net/tcp.ts";
 import { ChunkDemuxer } from "../../rtmp/chunk_demuxer.ts";
@@ -49,12 +50,6 @@ export interface RtmpSessionOptions {
   onClosed: () => void;
 }
 
-/**
- * Read buffer of a publisher; every other connection gets a small one (a
- * pending read holds its buffer, and players send almost nothing).
- */
-const PUBLISH_READ_SIZE = 64 * 1024;
-const SMALL_READ_SIZE = 2 * 1024;
 /** How long a closing connection may take to flush its last replies. */
 const FLUSH_MS = 2000;
 
@@ -119,17 +114,13 @@ export class RtmpSession implements CommandSession {
   async run(): Promise<void> {
     this.log.debug("connected");
     try {
-      while (!this.#closed) {
-        const buf = new Uint8Array(
-          this.state.phase === "publishing"
-            ? PUBLISH_READ_SIZE
-            : SMALL_READ_SIZE,
-        );
-        const n = await this.#conn.read(buf);
-        if (n === null) break;
+      // One buffer per connection that grows for a publisher and stays
+      // small for a player: a pending read holds it while the peer is quiet.
+      await readLoop(this.#conn, (chunk) => {
         this.#lastReadMs = Date.now();
-        this.#receive(buf.subarray(0, n));
-      }
+        this.#receive(chunk);
+        return !this.#closed;
+      });
       await this.close("peer closed the connection");
     } catch (e) {
       await this.fail(e, this.#answering);

@@ -12,11 +12,13 @@ import { ReaderLag } from "../../egress/reader_lag.ts";
 import { ReaderQueue } from "../../egress/reader_queue.ts";
 import type { Logger } from "../../log.ts";
 import { BatchWriter } from "../../net/batch_writer.ts";
+import { readLoop } from "../../net/read_loop.ts";
 import { closeQuietly, isConnectionEnd, remoteOf } from "../../net/tcp.ts";
 import { RtspFramer } from "../../rtsp/framer.ts";
 import {
   encodeResponse,
   RTSP_STATUS_TEXT,
+  type RtspFramed,
   type RtspRequest,
 } from "../../rtsp/message.ts";
 import type { ConnectionContext, ServerContext } from "./context.ts";
@@ -29,9 +31,6 @@ export interface ConnectionStats {
   protocolErrors: number;
   readersDropped: number;
 }
-
-const SMALL_READ_SIZE = 2 * 1024;
-const PUBLISH_READ_SIZE = 64 * 1024;
 
 /** One RTSP TCP connection: its requests, its interleaved data and the sessions it made. */
 export class Connection implements ConnectionContext {
@@ -88,23 +87,21 @@ export class Connection implements ConnectionContext {
   /** Reads until the peer goes or the connection closes. */
   async run(): Promise<void> {
     try {
-      while (!this.closed) {
-        const recording = [...this.sessions].some((s) => s.mode === "record");
-        const buf = new Uint8Array(
-          recording ? PUBLISH_READ_SIZE : SMALL_READ_SIZE,
-        );
-        const n = await this.#conn.read(buf);
-        if (n === null) break;
+      const sink = {
+        enqueue: (m: RtspFramed) => {
+          if (m.kind === "request") this.#enqueueRequest(m);
+          else if (m.kind === "interleaved") {
+            this.#interleaved(m.channel, m.payload);
+          }
+        },
+      };
+      // One buffer per connection that grows for a recorder and stays small
+      // for a player: a pending read holds it while the peer is quiet.
+      await readLoop(this.#conn, (chunk) => {
         this.#lastRead = Date.now();
-        this.#framer.push(buf.subarray(0, n), {
-          enqueue: (m) => {
-            if (m.kind === "request") this.#enqueueRequest(m);
-            else if (m.kind === "interleaved") {
-              this.#interleaved(m.channel, m.payload);
-            }
-          },
-        });
-      }
+        this.#framer.push(chunk, sink);
+        return !this.closed;
+      });
     } catch (e) {
       const answer = answerOf(e);
       if (answer !== undefined) {
