@@ -37,6 +37,7 @@
 export * from "./lib/bytes.ts";
 export * from "./lib/binary.ts";
 export * from "./lib/errors.ts";
+export * from "./lib/path.ts";
 export * from "./lib/stage.ts";
 export * from "./lib/media/mod.ts";
 export * from "./lib/codec/mod.ts";

@@ -7,7 +7,7 @@
 
 // The one reading of a stream path for every protocol; it imports nothing,
 // so this stage still needs nothing of the hub's (LAYOUT.md).
-import { parsePath } from "../hub/path.ts";
+import { parsePath } from "../path.ts";
 
 /** Where an RTMP URL points: `rtmp://host[:port]/app[/instance]/name[?query]`. */
 export interface RtmpUrl {

@@ -25,7 +25,7 @@ import {
   requiredCredentials,
 } from "../../auth/credentials.ts";
 import type { ServerConfig } from "../_config.ts";
-import { parsePath } from "../../hub/path.ts";
+import { parsePath } from "../../path.ts";
 import { requestPath } from "./request_path.ts";
 import { requireHost } from "./require_host.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";

@@ -11,7 +11,7 @@ import {
   requiredCredentials,
 } from "../../auth/credentials.ts";
 import { ProtocolError } from "../../errors.ts";
-import { isValidPath } from "../../hub/path.ts";
+import { isValidPath } from "../../path.ts";
 import { statusMessage } from "../../rtmp/status.ts";
 import { rtmpPath } from "../../rtmp/url.ts";
 import type { CommandSession } from "./context.ts";

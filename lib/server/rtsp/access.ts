@@ -9,7 +9,7 @@ import {
   type AuthAction,
   requiredCredentials,
 } from "../../auth/credentials.ts";
-import { isValidPath } from "../../hub/path.ts";
+import { isValidPath } from "../../path.ts";
 import type { RtspRequest } from "../../rtsp/message.ts";
 import { rtspPath } from "../../rtsp/url.ts";
 import type { ConnectionContext, ServerContext } from "./context.ts";

@@ -8,7 +8,7 @@ import { RtmpClient } from "../../../lib/client/rtmp.ts";
 import { FlvDemuxer } from "../../../lib/flv/file.ts";
 import type { FlvTag } from "../../../lib/flv/tag.ts";
 import { httpPath } from "../../../lib/server/http/server.ts";
-import { isValidPath } from "../../../lib/hub/path.ts";
+import { isValidPath } from "../../../lib/path.ts";
 import { fixtureTags, publishLoops } from "../../_util/flv_fixture.ts";
 import { startTestSluice, type TestSluice } from "../../_util/sluice.ts";
 import { until } from "../../_util/wait.ts";

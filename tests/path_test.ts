@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { isValidPath, MAX_PATH_LENGTH, parsePath } from "../../lib/hub/path.ts";
+import { isValidPath, MAX_PATH_LENGTH, parsePath } from "../lib/path.ts";
 
 // RFC 3986 §3.3 (dot-segments), §2.1 (percent-encoding): what must never
 // become another path, as a client or an attacker would write it.
