@@ -6,7 +6,12 @@
  */
 
 import { ProtocolError } from "../errors.ts";
-import { closeQuietly, connectTcp, writeAll } from "../net/tcp.ts";
+import {
+  closeQuietly,
+  connectTcp,
+  type StreamConn,
+  writeAll,
+} from "../net/tcp.ts";
 import { ChunkDemuxer } from "../rtmp/chunk_demuxer.ts";
 import { encodeMessage } from "../rtmp/chunk_muxer.ts";
 import { decodeCommand, type RtmpCommand } from "../rtmp/command.ts";
@@ -59,7 +64,7 @@ interface Pending {
 /** One RTMP connection from the client side. */
 export class RtmpClient {
   readonly url: RtmpUrl;
-  readonly #conn: Deno.TcpConn;
+  readonly #conn: StreamConn;
   readonly #timeoutMs: number;
   readonly #chunkSize: number;
   readonly #maxQueued: number;
@@ -82,7 +87,7 @@ export class RtmpClient {
 
   private constructor(
     url: RtmpUrl,
-    conn: Deno.TcpConn,
+    conn: StreamConn,
     options: RtmpClientOptions,
   ) {
     this.url = url;

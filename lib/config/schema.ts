@@ -162,6 +162,62 @@ const Address = scalar("expected host:port", (input) => {
   }
 });
 
+/** `"a:1,b:2"`, `["a:1", "b:2"]` or `""` (none): a list of addresses. */
+const AddressList = scalar<string[]>(
+  "expected a list of host:port, or host:port separated by commas",
+  (input) => {
+    const items = Array.isArray(input)
+      ? input
+      : typeof input === "string"
+      ? input.split(",").map((s) => s.trim()).filter((s) => s !== "")
+      : undefined;
+    if (items === undefined) return undefined;
+    const out: string[] = [];
+    for (const item of items) {
+      const text = typeof item === "number" ? `:${item}` : item;
+      if (typeof text !== "string") return undefined;
+      try {
+        parseAddress(text);
+      } catch {
+        return undefined;
+      }
+      out.push(text);
+    }
+    return out;
+  },
+);
+
+/** An IPv4 multicast range such as `"224.1.0.0/16"` (within 224.0.0.0/4). */
+const MulticastRange = scalar(
+  "expected an IPv4 multicast range such as 224.1.0.0/16",
+  (input) =>
+    typeof input === "string" && parseMulticastRange(input) !== undefined
+      ? input.trim()
+      : undefined,
+);
+
+/**
+ * The first address (as a 32-bit number) and the size of an IPv4 multicast
+ * range `"a.b.c.d/n"`; `undefined` when it is not one inside 224.0.0.0/4.
+ */
+export function parseMulticastRange(
+  text: string,
+): { base: number; size: number } | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(
+    text.trim(),
+  );
+  if (m === null) return undefined;
+  const octets = m.slice(1, 5).map(Number);
+  const bits = Number(m[5]);
+  if (octets.some((o) => o > 255) || bits < 4 || bits > 32) return undefined;
+  const ip = ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) |
+    octets[3]!) >>> 0;
+  const size = 2 ** (32 - bits);
+  const base = ip - (ip % size);
+  if (base >>> 28 !== 0xe) return undefined; // not 224.0.0.0/4
+  return { base, size };
+}
+
 /** An integer in `min..max`, also as a string of digits. */
 function IntRange(min: number, max: number) {
   return scalar(`expected an integer from ${min} to ${max}`, (input) => {
@@ -421,6 +477,73 @@ export const SETTINGS = {
     "60s",
     "an RTSP session without requests or RTCP this long is ended",
   ),
+  /**
+   * PEM file of the certificate (with its chain) every TLS listener serves:
+   * RTSPS and RTMPS start when it and {@link SETTINGS.tlsKey} are set.
+   */
+  tlsCert: setting(
+    v.string(),
+    "",
+    "PEM certificate file for RTSPS and RTMPS (they start when it is set)",
+  ),
+  /** PEM file of the private key of {@link SETTINGS.tlsCert}. */
+  tlsKey: setting(v.string(), "", "PEM private key file of tlsCert"),
+  /** Address of the RTSPS listener (RTSP in TLS, HTTPS tunnelling too). */
+  rtspsAddress: setting(
+    Address,
+    ":8322",
+    "RTSPS listen address, on when a certificate is set",
+  ),
+  /** A certificate for RTSPS alone; {@link SETTINGS.tlsCert} when empty. */
+  rtspsCert: setting(v.string(), "", "PEM certificate file for RTSPS alone"),
+  /** The key of {@link SETTINGS.rtspsCert}. */
+  rtspsKey: setting(v.string(), "", "PEM private key file for RTSPS alone"),
+  /** Address of the RTMPS listener (RTMP in TLS). */
+  rtmpsAddress: setting(
+    Address,
+    ":1936",
+    "RTMPS listen address, on when a certificate is set",
+  ),
+  /** A certificate for RTMPS alone; {@link SETTINGS.tlsCert} when empty. */
+  rtmpsCert: setting(v.string(), "", "PEM certificate file for RTMPS alone"),
+  /** The key of {@link SETTINGS.rtmpsCert}. */
+  rtmpsKey: setting(v.string(), "", "PEM private key file for RTMPS alone"),
+  /**
+   * Extra plain TCP addresses that accept only RTSP over HTTP tunnelling (the
+   * RTSP and RTSPS ports accept it always), such as `":8088"` or `":80"`.
+   */
+  rtspTunnelAddresses: setting(
+    AddressList,
+    [],
+    "extra addresses for RTSP over HTTP tunnelling, separated by commas",
+  ),
+  /**
+   * SRTP for RTSP: `"optional"` offers it to clients that set up
+   * `RTP/SAVP`; `"required"` also refuses plain RTP on RTSPS.
+   */
+  srtp: setting(
+    OneOf(["optional", "required"] as const),
+    "optional",
+    "SRTP on RTSP: optional (for RTP/SAVP clients) or required on RTSPS",
+  ),
+  /** Groups Sluice chooses multicast destinations from. */
+  multicastIPRange: setting(
+    MulticastRange,
+    "224.1.0.0/16",
+    "IPv4 range multicast groups are chosen from",
+  ),
+  /** The UDP port multicast RTP goes to (RTCP to the next one given). */
+  multicastRTPPort: setting(
+    IntRange(1, 65535),
+    8002,
+    "UDP port of multicast RTP",
+  ),
+  /** The UDP port multicast RTCP goes to. */
+  multicastRTCPPort: setting(
+    IntRange(1, 65535),
+    8003,
+    "UDP port of multicast RTCP",
+  ),
   /** Serve HTTP: HTTP-FLV at `/<path>.flv`. */
   http: setting(Bool, true, "serve HTTP (HTTP-FLV)"),
   /** Address the HTTP server listens on. */
@@ -429,6 +552,8 @@ export const SETTINGS = {
     ":8080",
     "HTTP listen address (host:port or :port)",
   ),
+  /** RTMP tunnelled in HTTP (RTMPT: `/open`, `/send`, `/idle`, `/close`) on the HTTP port. */
+  rtmpt: setting(Bool, true, "serve RTMPT (RTMP in HTTP) on the HTTP port"),
 } as const;
 
 /** The whole configuration file: {@link SETTINGS}, then `paths`. */

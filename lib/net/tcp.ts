@@ -4,6 +4,22 @@
  * @module
  */
 
+/**
+ * A byte stream to a peer, as servers and clients read and write it: a TCP
+ * socket, a TLS session on one, or a tunnel (RTSP over HTTP, RTMPT) that
+ * carries the stream in HTTP requests. `Deno.TcpConn` and `Deno.TlsConn`
+ * are ones.
+ */
+export interface StreamConn {
+  /** Bytes read into `p`, or null once the peer closed. */
+  read(p: Uint8Array): Promise<number | null>;
+  /** Bytes of `p` written (possibly fewer than asked). */
+  write(p: Uint8Array): Promise<number>;
+  close(): void;
+  /** The peer: for a tunnel, the peer of the connection it came on. */
+  readonly remoteAddr: Deno.Addr;
+}
+
 /** A listening TCP socket and the address it got. */
 export interface TcpListener {
   readonly hostname: string;
@@ -92,7 +108,7 @@ export async function writeAll(
 }
 
 /** "host:port" of a connection's remote end. */
-export function remoteOf(conn: Deno.Conn): string {
+export function remoteOf(conn: Pick<StreamConn, "remoteAddr">): string {
   const a = conn.remoteAddr as Deno.NetAddr;
   return a.hostname.includes(":")
     ? `[${a.hostname}]:${a.port}`

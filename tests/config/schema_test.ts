@@ -5,6 +5,7 @@ import {
   parseAddress,
   parseConfig,
   parseDuration,
+  parseMulticastRange,
   parseSize,
 } from "../../lib/config/mod.ts";
 
@@ -29,8 +30,22 @@ const DEFAULTS: Config = {
   rtpAddress: ":8000",
   rtcpAddress: ":8001",
   rtspSessionTimeout: 60_000,
+  tlsCert: "",
+  tlsKey: "",
+  rtspsAddress: ":8322",
+  rtspsCert: "",
+  rtspsKey: "",
+  rtmpsAddress: ":1936",
+  rtmpsCert: "",
+  rtmpsKey: "",
+  rtspTunnelAddresses: [],
+  srtp: "optional",
+  multicastIPRange: "224.1.0.0/16",
+  multicastRTPPort: 8002,
+  multicastRTCPPort: 8003,
   http: true,
   httpAddress: ":8080",
+  rtmpt: true,
   paths: {},
 };
 
@@ -313,4 +328,28 @@ Deno.test("parseConfig shortens a long value in its message", () => {
   const [problem] = problemsOf({ rtmpAddress: "x".repeat(200) });
   assert.ok(problem!.length < 120, problem);
   assert.match(problem!, /\.\.\.: expected host:port$/);
+});
+
+Deno.test("parseConfig reads address lists and multicast ranges", () => {
+  const c = parseConfig({
+    rtspTunnelAddresses: ":8088, 127.0.0.1:8089",
+    multicastIPRange: "239.255.1.7/24",
+  });
+  assert.deepEqual(c.rtspTunnelAddresses, [":8088", "127.0.0.1:8089"]);
+  assert.deepEqual(
+    parseConfig({ rtspTunnelAddresses: [8088] })
+      .rtspTunnelAddresses,
+    [":8088"],
+  );
+  assert.equal(c.multicastIPRange, "239.255.1.7/24");
+  assert.deepEqual(parseMulticastRange("239.255.1.7/24"), {
+    base: (239 * 2 ** 24) + (255 << 16) + (1 << 8),
+    size: 256,
+  });
+  for (const bad of ["10.0.0.0/8", "224.1.0.0/33", "224.1.0/16", "0.0.0.0/0"]) {
+    assert.equal(parseMulticastRange(bad), undefined, bad);
+    assert.ok(problemsOf({ multicastIPRange: bad }).length === 1, bad);
+  }
+  assert.ok(problemsOf({ rtspTunnelAddresses: "8088:x" }).length === 1);
+  assert.ok(problemsOf({ srtp: "maybe" }).length === 1);
 });

@@ -11,7 +11,7 @@ import { type Packet, PACKET_KIND } from "../../egress/packet.ts";
 import { ReaderQueue } from "../../egress/reader_queue.ts";
 import { ProtocolError } from "../../errors.ts";
 import { BatchWriter } from "../../net/batch_writer.ts";
-import { closeQuietly, connectTcp } from "../../net/tcp.ts";
+import { closeQuietly, connectTcp, type StreamConn } from "../../net/tcp.ts";
 import { RtspFramer } from "../../rtsp/framer.ts";
 import {
   type AuthChallenge,
@@ -66,7 +66,7 @@ export class RtspConnection {
   #url: string;
   #user: string | undefined;
   #pass: string | undefined;
-  #conn: Deno.TcpConn | undefined;
+  #conn: StreamConn | undefined;
   #queue: ReaderQueue;
   #writer: BatchWriter | undefined;
   #framer: RtspFramer;
@@ -249,7 +249,7 @@ export class RtspConnection {
     this.#o.onClosed(error);
   }
 
-  async #readLoop(conn: Deno.TcpConn): Promise<void> {
+  async #readLoop(conn: StreamConn): Promise<void> {
     const framer = this.#framer;
     try {
       for (;;) {

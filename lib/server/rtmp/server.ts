@@ -11,7 +11,7 @@
 import type { Hub } from "../../hub/hub.ts";
 import type { Logger } from "../../log.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
-import { listenTcp, type TcpListener } from "../../net/tcp.ts";
+import { listenTcp, type StreamConn, type TcpListener } from "../../net/tcp.ts";
 import type { RtmpServerConfig } from "./context.ts";
 import { RtmpSession } from "./session.ts";
 
@@ -83,7 +83,7 @@ export class RtmpServer {
     return this.#sessions.size;
   }
 
-  #accept(conn: Deno.TcpConn): void {
+  #accept(conn: StreamConn): void {
     const id = this.#nextId++;
     this.stats.connections++;
     const { hub, config, log } = this.#options;

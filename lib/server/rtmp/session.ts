@@ -14,7 +14,12 @@ import type { Hub } from "../../hub/hub.ts";
 import type { Logger } from "../../log.ts";
 import { readLoop } from "../../net/read_loop.ts";
 import { BatchWriter, type WriteBatcher } from "../../net/batch_writer.ts";
-import { closeQuietly, isConnectionEnd, remoteOf } from "../../net/tcp.ts";
+import {
+  closeQuietly,
+  isConnectionEnd,
+  remoteOf,
+  type StreamConn,
+} from "../../net/tcp.ts";
 import { ChunkDemuxer } from "../../rtmp/chunk_demuxer.ts";
 import { encodeMessage } from "../../rtmp/chunk_muxer.ts";
 import { decodeCommand } from "../../rtmp/command.ts";
@@ -60,7 +65,7 @@ export class RtmpSession implements CommandSession {
   readonly log: Logger;
   readonly state: CommandState = initialState();
   readonly queue: ReaderQueue;
-  readonly #conn: Deno.TcpConn;
+  readonly #conn: StreamConn;
   readonly #stats: RtmpSessionStats;
   readonly #onClosed: () => void;
   readonly #writer: BatchWriter;
@@ -75,7 +80,7 @@ export class RtmpSession implements CommandSession {
   /** The command being answered, until its answer is sent. */
   #answering: CommandSource | undefined;
 
-  constructor(id: number, conn: Deno.TcpConn, options: RtmpSessionOptions) {
+  constructor(id: number, conn: StreamConn, options: RtmpSessionOptions) {
     this.#conn = conn;
     this.hub = options.hub;
     this.config = options.config;

@@ -13,7 +13,12 @@ import { ReaderQueue } from "../../egress/reader_queue.ts";
 import type { Logger } from "../../log.ts";
 import { BatchWriter } from "../../net/batch_writer.ts";
 import { readLoop } from "../../net/read_loop.ts";
-import { closeQuietly, isConnectionEnd, remoteOf } from "../../net/tcp.ts";
+import {
+  closeQuietly,
+  isConnectionEnd,
+  remoteOf,
+  type StreamConn,
+} from "../../net/tcp.ts";
 import { RtspFramer } from "../../rtsp/framer.ts";
 import {
   encodeResponse,
@@ -43,7 +48,7 @@ export class Connection implements ConnectionContext {
   closed = false;
   readonly #server: ServerContext;
   readonly #stats: ConnectionStats;
-  readonly #conn: Deno.TcpConn;
+  readonly #conn: StreamConn;
   readonly #framer = new RtspFramer();
   readonly #lag: ReaderLag;
   readonly #abort = new AbortController();
@@ -53,7 +58,7 @@ export class Connection implements ConnectionContext {
 
   constructor(
     server: ServerContext,
-    conn: Deno.TcpConn,
+    conn: StreamConn,
     options: { id: number; log: Logger; stats: ConnectionStats },
   ) {
     this.#server = server;

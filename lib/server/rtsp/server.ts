@@ -17,7 +17,7 @@ import { RtspAuthenticator } from "../../auth/credentials.ts";
 import type { Logger } from "../../log.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
 import { DatagramWriter } from "../../net/datagram_writer.ts";
-import { listenTcp, type TcpListener } from "../../net/tcp.ts";
+import { listenTcp, type StreamConn, type TcpListener } from "../../net/tcp.ts";
 import { listenUdp, receiveDatagrams } from "../../net/udp.ts";
 import { Connection } from "./connection.ts";
 import type { RtspServerConfig, ServerContext } from "./context.ts";
@@ -166,7 +166,7 @@ export class RtspServer {
     }
   }
 
-  #accept(conn: Deno.TcpConn): void {
+  #accept(conn: StreamConn): void {
     this.stats.connections++;
     const c = new Connection(this.#context, conn, {
       id: this.#nextId++,
