@@ -9,7 +9,19 @@
  */
 
 import { type Packet, PACKET_KIND } from "../../egress/packet.ts";
-import { RtpOutput, type RtpReader } from "../../egress/rtp_output.ts";
+import {
+  type RtpOutput,
+  type RtpReader,
+  rtspOutput,
+} from "../../egress/rtp_output.ts";
+import { withSrtpKeys } from "../../egress/rtp_srtp.ts";
+import type { SrtpContext } from "../../srtp/context.ts";
+import {
+  mediaKey,
+  type PullSrtp,
+  pullSrtp,
+  type RtspSrtpChoice,
+} from "./srtp.ts";
 import {
   describeSession,
   describeTracks,
@@ -37,6 +49,7 @@ import {
 } from "./setup.ts";
 
 export { RtspClientError } from "./connection.ts";
+export type { RtspSrtpChoice } from "./srtp.ts";
 
 /** How RTP travels. `automatic` tries UDP and falls back to TCP. */
 export type RtspTransportChoice = "udp" | "tcp" | "automatic";
@@ -55,6 +68,12 @@ export interface RtspClientOptions {
   maxBodySize?: number;
   /** Bytes the client queues toward the server while pushing. @default {8388608} */
   writeQueueSize?: number;
+  /**
+   * SRTP (RTP/SAVP): `automatic` pulls with it when the server's SDP gives
+   * a key (`a=key-mgmt:mikey`, as RTSPS servers do) and pushes with it to
+   * `rtsps://`; `always` requires it; `never` sets up RTP/AVP. @default {"automatic"}
+   */
+  srtp?: RtspSrtpChoice;
 }
 
 /** What DESCRIBE told. */
@@ -88,6 +107,8 @@ export class RtspClient {
   #reader: RtpReader | undefined;
   #stream: Stream | undefined;
   readonly #ourSsrc = crypto.getRandomValues(new Uint32Array(1))[0]!;
+  /** Pulled SRTP tracks: their RTP in, our receiver reports out. */
+  #srtp = new Map<number, PullSrtp>();
   /** Transport used for RTP once set up. */
   transport: "udp" | "tcp" | undefined;
 
@@ -99,6 +120,7 @@ export class RtspClient {
       maxRedirects: options.maxRedirects ?? 5,
       maxBodySize: options.maxBodySize ?? 1024 * 1024,
       writeQueueSize: options.writeQueueSize ?? 8 * 1024 * 1024,
+      srtp: options.srtp ?? "automatic",
     };
     this.#connection = new RtspConnection(url, {
       ...this.#options,
@@ -200,6 +222,7 @@ export class RtspClient {
       throw new RtspClientError("SETUP", "no track Sluice can read");
     }
     let udp = wanted !== "tcp";
+    const choice = this.#options.srtp;
     for (const { i } of usable) {
       const media = description.sdp.media[i]!;
       const control = media.control ?? "";
@@ -207,12 +230,24 @@ export class RtspClient {
       const url = control === "" || control === "*"
         ? description.base
         : resolveControl(description.base, control);
+      const key = choice === "never" ? undefined : mediaKey(description.sdp, i);
+      if (key === undefined && choice === "always") {
+        throw new RtspClientError(
+          "SETUP",
+          "the server's SDP gives no SRTP key",
+        );
+      }
+      if (key !== undefined) this.#srtp.set(i, pullSrtp(key));
       udp = await this.#setup(url, i, udp, "play", wanted === "automatic");
     }
     this.transport = udp ? "udp" : "tcp";
-    const inputs = new Map<number, { sdp: SdpTrack; udp: boolean }>();
+    const inputs = new Map<
+      number,
+      { sdp: SdpTrack; udp: boolean; srtp?: SrtpContext }
+    >();
     for (const { t, i } of usable) {
-      if (this.#tracks.has(i)) inputs.set(i, { sdp: t, udp });
+      if (!this.#tracks.has(i)) continue;
+      inputs.set(i, { sdp: t, udp, srtp: this.#srtp.get(i)?.input });
     }
     this.#input = new RtpInput(publisher, inputs);
     this.#onEnd = options.onEnd;
@@ -254,7 +289,17 @@ export class RtspClient {
         "the stream has no track RTP can carry",
       );
     }
-    const sdp = stringifySdp(describeSession(formats));
+    const choice = this.#options.srtp;
+    const srtp = choice === "always" ||
+      (choice === "automatic" && /^rtsps:/i.test(this.url));
+    // The stream's RTP output is made now so that its keys (the stream's)
+    // go in the ANNOUNCE; our packets are then the ones every SRTP reader of
+    // the stream shares, protected once.
+    const output = rtspOutput(stream);
+    const described = srtp
+      ? withSrtpKeys(formats, (id) => output.srtpOffer(id))
+      : formats;
+    const sdp = stringifySdp(describeSession(described));
     const a = await this.#connection.request("ANNOUNCE", this.url, {
       "Content-Type": "application/sdp",
     }, sdp);
@@ -270,7 +315,14 @@ export class RtspClient {
     const base = this.url.endsWith("/") ? this.url : `${this.url}/`;
     for (const f of formats) {
       const url = resolveControl(base, f.control);
-      udp = await this.#setup(url, f.track.id, udp, "record", wanted !== "udp");
+      udp = await this.#setup(
+        url,
+        f.track.id,
+        udp,
+        "record",
+        wanted !== "udp",
+        srtp,
+      );
     }
     this.transport = udp ? "udp" : "tcp";
     const r = await this.#connection.request("RECORD", this.url, {
@@ -286,11 +338,9 @@ export class RtspClient {
     this.#onEnd = options.onEnd;
     this.#startKeepAlive();
     this.#stream = stream;
-    this.#output = stream.output<RtpOutput>(
-      "rtsp",
-      (cached) => new RtpOutput(cached),
-    );
+    this.#output = rtspOutput(stream);
     this.#reader = {
+      srtp,
       offer: (trackId, packet, rtcp) => this.#sendMedia(trackId, packet, rtcp),
       onEnd: () => this.#end(new Error("the stream ended")),
     };
@@ -322,6 +372,7 @@ export class RtspClient {
     udp: boolean,
     mode: "play" | "record",
     fallback: boolean,
+    srtp = this.#srtp.has(trackId),
   ): Promise<boolean> {
     const channel = this.#tracks.size * 2;
     let track: SetupTrack;
@@ -331,6 +382,7 @@ export class RtspClient {
         udp,
         mode,
         channel,
+        srtp,
       });
     } catch (e) {
       if (
@@ -343,6 +395,7 @@ export class RtspClient {
         udp,
         mode,
         channel,
+        srtp,
       });
     }
     this.#tracks.set(trackId, track);
@@ -385,6 +438,7 @@ export class RtspClient {
       return input.rtcp(trackId, data);
     }
     const t = this.#tracks.get(trackId);
+    // The header of SRTP is RTP's: counted as it comes, checked by the input.
     if (t !== undefined) countRtp(t, data);
     this.#lastRtp = Date.now();
     input.rtp(trackId, data.slice());
@@ -432,8 +486,12 @@ export class RtspClient {
 
   #receiverReports(): void {
     for (const t of this.#tracks.values()) {
-      const bytes = receiverReport(t, this.#ourSsrc);
-      if (bytes === undefined) continue;
+      const report = receiverReport(t, this.#ourSsrc);
+      if (report === undefined) continue;
+      const srtp = this.#srtp.get(t.trackId);
+      const bytes = srtp === undefined
+        ? report
+        : srtp.reports.protectRtcp(report);
       this.#sendMedia(t.trackId, { bytes, kind: PACKET_KIND.CONTROL }, true);
     }
   }

@@ -85,6 +85,12 @@ export class Connection implements ConnectionContext {
     return (this.#conn.remoteAddr as Deno.NetAddr).hostname;
   }
 
+  /** A TLS session (`Deno.TlsConn` has a handshake), directly or under a tunnel that says so. */
+  get secure(): boolean {
+    const c = this.#conn as { handshake?: unknown; secure?: unknown };
+    return typeof c.handshake === "function" || c.secure === true;
+  }
+
   get signal(): AbortSignal {
     return this.#abort.signal;
   }

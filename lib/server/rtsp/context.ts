@@ -24,7 +24,8 @@ import type {
 /** What the RTSP server needs of the configuration (milliseconds and bytes). */
 export type RtspServerConfig =
   & ServerConfig
-  & Pick<Config, "rtspSessionTimeout">;
+  & Pick<Config, "rtspSessionTimeout">
+  & Partial<Pick<Config, "srtp">>;
 
 /** The server, as the methods use it. */
 export interface ServerContext {
@@ -47,6 +48,8 @@ export interface ConnectionContext extends SessionConnection, SessionOwner {
   readonly log: Logger;
   /** The client's address: UDP media goes there and nowhere else. */
   readonly remoteHostname: string;
+  /** RTSPS: the connection is TLS, so SRTP keys may travel on it. */
+  readonly secure: boolean;
   /** Aborted when the connection closes (a DESCRIBE waiting for a publisher stops). */
   readonly signal: AbortSignal;
   /** The last ANNOUNCE, until its SETUPs. */

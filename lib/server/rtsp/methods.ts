@@ -25,6 +25,9 @@ import { play, record } from "./play.ts";
 import { Refusal, type Reply, sessionHeader } from "./reply.ts";
 import type { Session } from "./sessions.ts";
 import { setup } from "./setup.ts";
+import { announcedKeys } from "./srtp.ts";
+import { rtspOutput } from "../../egress/rtp_output.ts";
+import { withSrtpKeys } from "../../egress/rtp_srtp.ts";
 
 /** The methods Sluice answers, as OPTIONS lists them. */
 export const PUBLIC =
@@ -95,10 +98,17 @@ async function describe(
     throw new Refusal(415, `no track of ${path} can be sent over RTP`);
   }
   const base = req.url.endsWith("/") ? req.url : `${req.url}/`;
+  // On RTSPS each track is RTP/SAVP with its key: GStreamer's rtspsrc then
+  // sets up SRTP, ffmpeg reads on with RTP/AVP inside TLS. Keys travel only
+  // inside TLS: on plain RTSP, SRTP would protect nothing from whoever reads
+  // the connection (live555 likewise offers SRTP only with RTSP over TLS).
+  const described = conn.secure
+    ? withSrtpKeys(formats, (id) => rtspOutput(stream).srtpOffer(id))
+    : formats;
   return {
     status: 200,
     headers: { "Content-Base": base, "Content-Type": "application/sdp" },
-    body: stringifySdp(describeSession(formats)),
+    body: stringifySdp(describeSession(described)),
   };
 }
 
@@ -161,7 +171,7 @@ function announce(
     throw new Refusal(415, "no track Sluice can read");
   }
   const base = req.url.endsWith("/") ? req.url : `${req.url}/`;
-  conn.announced = { path, base, sdp, tracks };
+  conn.announced = { path, base, sdp, tracks, keys: announcedKeys(sdp) };
   conn.log.info("announced", {
     path,
     tracks: tracks.map((t) => t?.track.codec ?? "-").join(","),

@@ -7,7 +7,7 @@
  */
 
 import { ReaderLag } from "../../egress/reader_lag.ts";
-import { RtpOutput } from "../../egress/rtp_output.ts";
+import { rtspOutput } from "../../egress/rtp_output.ts";
 import type { SdpTrack } from "../../format/tracks.ts";
 import { requiredCredentials } from "../../auth/credentials.ts";
 import { HubError } from "../../hub/hub.ts";
@@ -20,6 +20,7 @@ import type { ConnectionContext, ServerContext } from "./context.ts";
 import { type PlayLink, TcpReader, UdpReader } from "./readers.ts";
 import { Refusal, type Reply, sessionHeader } from "./reply.ts";
 import type { Session } from "./sessions.ts";
+import type { SrtpContext } from "../../srtp/context.ts";
 
 /** PLAY: the session's tracks start from the GOP cache, after the answer. */
 export function play(
@@ -46,10 +47,7 @@ export function play(
   if (s.tracks.size === 0) throw new Refusal(455, "PLAY before SETUP");
   const stream = server.hub.stream(s.path);
   if (stream === undefined) throw new Refusal(404, `no stream ${s.path}`);
-  const output = stream.output<RtpOutput>(
-    "rtsp",
-    (cached) => new RtpOutput(cached),
-  );
+  const output = rtspOutput(stream);
   const ids = new Set<number>();
   for (const id of s.tracks.keys()) {
     if (id === -1) { for (const f of output.formats) ids.add(f.track.id); }
@@ -97,6 +95,8 @@ export function play(
     });
     reader = udp;
   }
+  // RTP/SAVP: this reader gets the packets every SRTP reader shares.
+  reader.srtp = first.transport.reply.profile === "SAVP";
   const link: PlayLink = {
     stream,
     output,
@@ -181,11 +181,14 @@ export function record(
     }
     throw e;
   }
-  const tracks = new Map<number, { sdp: SdpTrack; udp: boolean }>();
+  const tracks = new Map<
+    number,
+    { sdp: SdpTrack; udp: boolean; srtp?: SrtpContext }
+  >();
   for (const [id, t] of s.tracks) {
     const sdp = a.tracks[id];
     if (sdp !== undefined) {
-      tracks.set(id, { sdp, udp: t.transport.kind === "udp" });
+      tracks.set(id, { sdp, udp: t.transport.kind === "udp", srtp: t.srtp });
     }
   }
   s.publisher = publisher;

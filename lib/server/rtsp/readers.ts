@@ -64,6 +64,8 @@ function sharedHeader(channel: number, length: number): Uint8Array {
  * before it (ffmpeg drops media that comes first).
  */
 abstract class HeldReader implements RtpReader {
+  /** Set up RTP/SAVP: the output hands this reader SRTP and SRTCP. */
+  srtp = false;
   #held: [number, Packet, boolean][] | undefined = [];
 
   offer(trackId: number, packet: Packet, rtcp: boolean): void {

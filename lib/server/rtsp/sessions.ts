@@ -13,6 +13,8 @@ import type { RtpInput } from "../../ingest/rtp_input.ts";
 import type { Logger } from "../../log.ts";
 import { parseSession } from "../../rtsp/headers/session.ts";
 import type { Sdp } from "../../sdp/types.ts";
+import type { SrtpContext } from "../../srtp/context.ts";
+import type { MikeyError, MikeyMessage } from "../../srtp/mikey.ts";
 import type { PlayLink, UdpReader } from "./readers.ts";
 import { Refusal } from "./reply.ts";
 import type { TrackTransport } from "./transport.ts";
@@ -31,6 +33,8 @@ export interface Announced {
   base: string;
   sdp: Sdp;
   tracks: (SdpTrack | undefined)[];
+  /** Each media's SRTP key (`a=key-mgmt:mikey`), or why it cannot be used. */
+  keys: (MikeyMessage | MikeyError | undefined)[];
 }
 
 /** An RTSP session: its tracks, its state, and what it plays or records. */
@@ -41,7 +45,15 @@ export interface Session {
   mode: "play" | "record";
   state: "ready" | "playing" | "recording";
   /** Set-up tracks by track id, with the URL the client set them up with. */
-  tracks: Map<number, { transport: TrackTransport; url: string }>;
+  tracks: Map<
+    number,
+    {
+      transport: TrackTransport;
+      url: string;
+      /** RTP/SAVP of a RECORD: reads the client's SRTP with its key. */
+      srtp?: SrtpContext;
+    }
+  >;
   lastSeen: number;
   play?: PlayLink;
   udpReader?: UdpReader;
@@ -172,6 +184,15 @@ export class SessionTable {
       if (route.session === s) this.#udpRoutes.delete(key);
     }
     this.stopPlaying(s);
+    const dropped = s.record?.srtpStats;
+    if (dropped !== undefined && dropped.authFailures + dropped.replays > 0) {
+      this.#log.warn("SRTP packets dropped", {
+        session: s.id,
+        path: s.path,
+        authFailures: dropped.authFailures,
+        replays: dropped.replays,
+      });
+    }
     s.publisher?.close();
     s.publisher = undefined;
     s.record = undefined;

@@ -13,6 +13,7 @@ import type { ConnectionContext, ServerContext } from "./context.ts";
 import { authorize, pathOf } from "./access.ts";
 import { Refusal, type Reply, sessionHeader } from "./reply.ts";
 import type { Session } from "./sessions.ts";
+import { SrtpContext } from "../../srtp/context.ts";
 import { negotiateTransport, requestedTransport } from "./transport.ts";
 
 /** Most sessions one connection may hold (each SETUP without a Session makes one). */
@@ -25,7 +26,11 @@ export function setup(
   req: RtspRequest,
   session: Session | undefined,
 ): Reply {
-  const wanted = requestedTransport(req.headers.getOne("Transport"));
+  const wanted = requestedTransport(
+    req.headers.getOne("Transport"),
+    conn.secure && server.config.srtp === "required",
+  );
+  const srtp = wanted.profile === "SAVP";
   const match = matchAnnounced(conn, req.url);
   const record = wanted.mode === "record" || session?.mode === "record" ||
     (match !== undefined && wanted.mode !== "play");
@@ -59,6 +64,16 @@ export function setup(
   if (session !== undefined && session.tracks.has(trackId)) {
     throw new Refusal(455, `track ${trackId} is already set up`);
   }
+  const first = session?.tracks.values().next().value;
+  if (
+    first !== undefined && (first.transport.reply.profile === "SAVP") !== srtp
+  ) {
+    throw new Refusal(
+      461,
+      "the tracks of a session use one profile, RTP/AVP or RTP/SAVP",
+    );
+  }
+  const reader = record && srtp ? recordSrtp(conn, trackId) : undefined;
   if (
     session === undefined && conn.sessions.size >= MAX_SESSIONS_PER_CONNECTION
   ) {
@@ -75,7 +90,7 @@ export function setup(
     conn.sessions.add(s);
     if (record) s.announced = conn.announced;
   }
-  s.tracks.set(trackId, { transport, url: req.url });
+  s.tracks.set(trackId, { transport, url: req.url, srtp: reader });
   if (transport.kind === "tcp") {
     // A recorder's RTP comes in on its channel; a player's RTCP, on the one after.
     if (record) {
@@ -103,6 +118,28 @@ export function setup(
       ...sessionHeader(server, s),
     },
   };
+}
+
+/**
+ * The SRTP context that reads an announced track (RFC 4567: the client's
+ * key in its ANNOUNCE); 461 when the track came without a usable key.
+ */
+function recordSrtp(
+  conn: Pick<ConnectionContext, "announced">,
+  trackId: number,
+): SrtpContext {
+  const key = conn.announced?.keys[trackId];
+  if (key === undefined) {
+    throw new Refusal(
+      461,
+      "RTP/SAVP of a track announced without a=key-mgmt:mikey",
+    );
+  }
+  if (key instanceof Error) throw new Refusal(461, key.message);
+  return new SrtpContext(key.master, {
+    rocs: new Map(key.sessions.map((c) => [c.ssrc, c.roc])),
+    maxSsrcs: 4,
+  });
 }
 
 /** The announced track whose control URL `url` names. */

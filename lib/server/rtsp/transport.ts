@@ -23,8 +23,14 @@ export type TrackTransport =
     reply: Transport;
   };
 
-/** The first unicast transport the client offers; 461 when there is none. */
-export function requestedTransport(header: string | undefined): Transport {
+/**
+ * The first unicast transport the client offers (the first RTP/SAVP one
+ * when `srtpOnly`); 461 when there is none.
+ */
+export function requestedTransport(
+  header: string | undefined,
+  srtpOnly = false,
+): Transport {
   if (header === undefined) throw new Refusal(461, "no Transport header");
   let transports: Transport[];
   try {
@@ -33,9 +39,17 @@ export function requestedTransport(header: string | undefined): Transport {
     if (e instanceof RtspError) throw new Refusal(e.status ?? 461, e.message);
     throw e;
   }
-  const wanted = transports.find((t) => t.delivery !== "multicast");
+  const unicast = transports.filter((t) => t.delivery !== "multicast");
+  const wanted = srtpOnly
+    ? unicast.find((t) => t.profile === "SAVP")
+    : unicast[0];
   if (wanted === undefined) {
-    throw new Refusal(461, "only unicast transports are served");
+    throw new Refusal(
+      461,
+      unicast.length > 0
+        ? "SRTP is required on RTSPS: set up RTP/SAVP"
+        : "only unicast transports are served",
+    );
   }
   return wanted;
 }
