@@ -9,15 +9,24 @@
  *
  * TCP_NODELAY: Deno sets no socket option on sockets `Deno.listenTls`
  * accepts or `Deno.connectTls` opens (strace shows no `setsockopt` beyond
- * SO_REUSEADDR on the listener), and `Deno.TlsConn` has no `setNoDelay`, so
- * TLS sockets keep Nagle's algorithm. Sluice writes each reply and each
- * media batch in one write, so Nagle holds back at most the tail of a write
- * issued while an earlier one is still unacknowledged.
+ * SO_REUSEADDR on the listener), and `Deno.TlsConn` has no `setNoDelay`.
+ * Where FFI is granted (Linux, `--allow-ffi`, as `deno task start` runs),
+ * Sluice sets it on the TLS listener's socket, which Linux copies to every
+ * socket accepted from it, and on each client socket after the handshake
+ * (`_tls_socket.ts`); without FFI, TLS sockets keep Nagle's algorithm.
+ * A stalled handshake is shut down the same way: Deno's handshake task
+ * keeps a silent peer's socket open past `close()`.
  *
  * @module
  */
 
 import { closeQuietly, listenError, type TcpListener } from "./tcp.ts";
+import {
+  setListenerNoDelay,
+  setSocketNoDelay,
+  shutdownSocket,
+  socketNoDelay,
+} from "./_tls_socket.ts";
 
 /** A certificate chain and its private key, PEM text. */
 export interface TlsKeyPair {
@@ -42,6 +51,15 @@ export interface ListenTlsOptions extends TlsListenAddress {
   onHandshakeError?(error: Error, remote: Deno.NetAddr): void;
   /** Called when accepting fails for a reason other than closing. */
   onError?(error: unknown): void;
+}
+
+/** A listening TLS socket. */
+export interface TlsListener extends TcpListener {
+  /**
+   * Whether accepted sockets get TCP_NODELAY: set on the listener through
+   * FFI (Linux with `--allow-ffi`), which Linux copies to accepted sockets.
+   */
+  readonly noDelay: boolean;
 }
 
 /** The handshake time allowed by default: a real client needs a few round trips. */
@@ -89,7 +107,7 @@ export function readPemFile(file: string, what = "PEM"): string {
  * @throws {Error} naming the address when it cannot be bound, or when the
  * certificate or key is not usable
  */
-export function listenTls(options: ListenTlsOptions): TcpListener {
+export function listenTls(options: ListenTlsOptions): TlsListener {
   let listener: Deno.TlsListener;
   try {
     listener = Deno.listenTls({
@@ -122,15 +140,21 @@ export function listenTls(options: ListenTlsOptions): TcpListener {
         },
         (e: Error) => {
           closeQuietly(conn);
+          // Deno's handshake task holds a silent peer's socket past close().
+          if (e instanceof TlsHandshakeTimeout) {
+            shutdownSocket(conn.localAddr, conn.remoteAddr);
+          }
           options.onHandshakeError?.(e, conn.remoteAddr);
         },
       );
     }
   })();
   const addr = listener.addr as Deno.NetAddr;
+  const noDelay = setListenerNoDelay(addr.hostname, addr.port);
   return {
     hostname: addr.hostname,
     port: addr.port,
+    noDelay,
     close() {
       if (closed) return;
       closed = true;
@@ -147,17 +171,20 @@ export class TlsHandshakeError extends Error {
   }
 }
 
+/** A handshake that did not finish in time. */
+export class TlsHandshakeTimeout extends TlsHandshakeError {
+  constructor(timeoutMs: number) {
+    super(`Cannot finish TLS handshake: nothing within ${timeoutMs} ms`);
+    this.name = "TlsHandshakeTimeout";
+  }
+}
+
 /** Runs the server side of the handshake, rejecting after `timeoutMs`. */
 async function handshake(conn: Deno.TlsConn, timeoutMs: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () =>
-        reject(
-          new TlsHandshakeError(
-            `Cannot finish TLS handshake: nothing within ${timeoutMs} ms`,
-          ),
-        ),
+      () => reject(new TlsHandshakeTimeout(timeoutMs)),
       timeoutMs,
     );
   });
@@ -186,7 +213,10 @@ export interface ConnectTlsOptions {
   caCerts?: string[];
 }
 
-/** Opens a TLS connection and finishes its handshake (the certificate checked for `hostname`). */
+/**
+ * Opens a TLS connection and finishes its handshake (the certificate
+ * checked for `hostname`); TCP_NODELAY is set where FFI reaches the socket.
+ */
 export async function connectTls(
   hostname: string,
   port: number,
@@ -203,5 +233,23 @@ export async function connectTls(
     closeQuietly(conn);
     throw e;
   }
+  // Requests and media batches are single writes: none should wait for an ACK.
+  setSocketNoDelay(
+    conn.localAddr as Deno.NetAddr,
+    conn.remoteAddr as Deno.NetAddr,
+  );
   return conn;
+}
+
+/**
+ * Whether `conn`'s TCP socket has TCP_NODELAY set (read through FFI);
+ * undefined where that cannot be told.
+ */
+export function hasNoDelay(
+  conn: Pick<Deno.Conn, "localAddr" | "remoteAddr">,
+): boolean | undefined {
+  return socketNoDelay(
+    conn.localAddr as Deno.NetAddr,
+    conn.remoteAddr as Deno.NetAddr,
+  );
 }
