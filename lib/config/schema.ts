@@ -295,12 +295,28 @@ export const PATH_SETTINGS = {
   ),
   /**
    * Where the path's stream comes from instead of a publisher:
-   * `rtsp://[user:pass@]host/…` or `rtmp://host/app/name`.
+   * `rtsp[s]://[user:pass@]host/…` or `rtmp[s]://host/app/name`.
    */
   source: v.optional(v.pipe(
     v.string(),
-    v.regex(/^(rtsps?|rtmp):\/\/[^\s]+$/, "expected an rtsp:// or rtmp:// URL"),
-    v.description("pull the stream from this rtsp:// or rtmp:// URL"),
+    v.regex(
+      /^(rtsps?|rtmps?):\/\/[^\s]+$/,
+      "expected an rtsp://, rtsps://, rtmp:// or rtmps:// URL",
+    ),
+    v.description(
+      "pull the stream from this rtsp://, rtsps://, rtmp:// or rtmps:// URL",
+    ),
+  )),
+  /**
+   * PEM file of certificates trusted, besides the system's roots, for the
+   * TLS of this path's `rtsps://` and `rtmps://` source and push URLs: a
+   * private CA, or the other server's self-signed certificate itself.
+   */
+  tlsCA: v.optional(v.pipe(
+    v.string(),
+    v.description(
+      "PEM file of CAs or self-signed certificates trusted for rtsps:// and rtmps:// relays",
+    ),
   )),
   /** Pull only while someone reads the path. */
   sourceOnDemand: v.optional(
@@ -326,12 +342,14 @@ export const PATH_SETTINGS = {
       v.pipe(
         v.string(),
         v.regex(
-          /^(rtsp|rtmp):\/\/[^\s]+$/,
-          "expected an rtsp:// or rtmp:// URL",
+          /^(rtsps?|rtmps?):\/\/[^\s]+$/,
+          "expected an rtsp://, rtsps://, rtmp:// or rtmps:// URL",
         ),
       ),
     ),
-    v.description("republish to these rtsp:// or rtmp:// URLs"),
+    v.description(
+      "republish to these rtsp://, rtsps://, rtmp:// or rtmps:// URLs",
+    ),
   )),
   /** Password publishers of this path must give. */
   publishPass: v.optional(

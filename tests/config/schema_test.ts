@@ -353,3 +353,23 @@ Deno.test("parseConfig reads address lists and multicast ranges", () => {
   assert.ok(problemsOf({ rtspTunnelAddresses: "8088:x" }).length === 1);
   assert.ok(problemsOf({ srtp: "maybe" }).length === 1);
 });
+
+Deno.test("parseConfig takes rtsps:// and rtmps:// sources and pushes with a path's tlsCA", () => {
+  const config = parseConfig({
+    paths: {
+      a: { source: "rtsps://cam:322/live", tlsCA: "/etc/sluice/ca.pem" },
+      b: { source: "rtmps://origin/live/b" },
+      c: { push: ["rtsps://h:8322/c", "rtmps://h:1936/live/c"] },
+    },
+  });
+  assert.equal(config.paths["a"]?.tlsCA, "/etc/sluice/ca.pem");
+  assert.equal(config.paths["b"]?.source, "rtmps://origin/live/b");
+  assert.deepEqual(config.paths["c"]?.push, [
+    "rtsps://h:8322/c",
+    "rtmps://h:1936/live/c",
+  ]);
+  assert.throws(
+    () => parseConfig({ paths: { d: { push: ["https://h/d"] } } }),
+    /expected an rtsp:\/\/, rtsps:\/\/, rtmp:\/\/ or rtmps:\/\/ URL/,
+  );
+});

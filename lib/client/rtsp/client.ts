@@ -56,7 +56,7 @@ export type RtspTransportChoice = "udp" | "tcp" | "automatic";
 
 /** Options of {@link RtspClient}. */
 export interface RtspClientOptions {
-  /** @default {"automatic"} */
+  /** @default {"automatic"}: UDP falling back to TCP; TCP for `rtsps://` */
   transport?: RtspTransportChoice;
   /** Every request (and TCP connect) must be answered within this. @default {10000} */
   timeoutMs?: number;
@@ -74,6 +74,8 @@ export interface RtspClientOptions {
    * `rtsps://`; `always` requires it; `never` sets up RTP/AVP. @default {"automatic"}
    */
   srtp?: RtspSrtpChoice;
+  /** `rtsps://`: PEM certificates trusted besides the system's roots (a private CA, a self-signed server). */
+  caCerts?: string[];
 }
 
 /** What DESCRIBE told. */
@@ -113,8 +115,14 @@ export class RtspClient {
   transport: "udp" | "tcp" | undefined;
 
   private constructor(url: string, options: RtspClientOptions) {
+    const transport = options.transport ?? "automatic";
     this.#options = {
-      transport: options.transport ?? "automatic",
+      // RTSPS: RTP stays inside the TLS session, interleaved (as ffmpeg does);
+      // plain RTP over UDP would leave it in the clear.
+      transport: transport === "automatic" && /^rtsps:/i.test(url)
+        ? "tcp"
+        : transport,
+      caCerts: options.caCerts ?? [],
       timeoutMs: options.timeoutMs ?? 10_000,
       udpTimeoutMs: options.udpTimeoutMs ?? 3000,
       maxRedirects: options.maxRedirects ?? 5,

@@ -11,7 +11,7 @@ import { type Packet, PACKET_KIND } from "../../egress/packet.ts";
 import { ReaderQueue } from "../../egress/reader_queue.ts";
 import { ProtocolError } from "../../errors.ts";
 import { BatchWriter } from "../../net/batch_writer.ts";
-import { closeQuietly, connectTcp, type StreamConn } from "../../net/tcp.ts";
+import { closeQuietly, type StreamConn } from "../../net/tcp.ts";
 import { RtspFramer } from "../../rtsp/framer.ts";
 import {
   type AuthChallenge,
@@ -22,6 +22,7 @@ import {
 import { parseSession } from "../../rtsp/headers/session.ts";
 import { encodeRequest, type RtspResponse } from "../../rtsp/message.ts";
 import { withTimeout } from "../_timeout.ts";
+import { dialRtsp, RTSP_SCHEMES, rtspEndpoint } from "./dial.ts";
 
 /** A request the server refused or that could not finish. */
 export class RtspClientError extends Error {
@@ -47,6 +48,8 @@ export interface RtspConnectionOptions {
   maxBodySize: number;
   /** Bytes queued toward the server (requests and interleaved media). */
   writeQueueSize: number;
+  /** `rtsps://`: PEM certificates trusted besides the system's roots. */
+  caCerts?: string[];
   /** An interleaved frame from the server (`$`, RFC 2326 §10.12). */
   onInterleaved(channel: number, payload: Uint8Array): void;
   /** The connection failed or the server closed it. */
@@ -82,8 +85,10 @@ export class RtspConnection {
   /** `url` may carry credentials (`rtsp://user:pass@host/path`); they never go on the wire. */
   constructor(url: string, options: RtspConnectionOptions) {
     const u = new URL(url);
-    if (u.protocol !== "rtsp:") {
-      throw new TypeError(`Cannot use URL "${url}": expected rtsp://`);
+    if (!RTSP_SCHEMES.includes(u.protocol)) {
+      throw new TypeError(
+        `Cannot use URL "${url}": expected rtsp:// or rtsps://`,
+      );
     }
     this.#user = u.username === "" ? undefined : decodeURIComponent(u.username);
     this.#pass = u.password === "" ? undefined : decodeURIComponent(u.password);
@@ -110,21 +115,19 @@ export class RtspConnection {
     return this.#session !== undefined;
   }
 
-  /** Connects over TCP to the URL's host and port (554 by default). */
+  /** Connects to the URL's host and port: TCP, or TLS for `rtsps://` (see `dial.ts`). */
   async connect(): Promise<void> {
-    const port = new URL(this.#url).port;
-    const hostname = this.hostname;
-    const p = port === "" ? 554 : Number(port);
     try {
       this.#conn = await withTimeout(
-        connectTcp(hostname, p),
+        dialRtsp(this.#url, { caCerts: this.#o.caCerts }),
         this.#o.timeoutMs,
         "connect",
       );
     } catch (e) {
+      const { hostname, port } = rtspEndpoint(this.#url);
       throw new RtspClientError(
         "connect",
-        `${hostname}:${p}: ${e instanceof Error ? e.message : e}`,
+        `${hostname}:${port}: ${e instanceof Error ? e.message : e}`,
       );
     }
     const conn = this.#conn;
@@ -334,8 +337,15 @@ export class RtspConnection {
 
   async #redirect(location: string): Promise<void> {
     const next = new URL(location, this.#url);
-    if (next.protocol !== "rtsp:") {
-      throw new RtspClientError("redirect", `to "${location}": not rtsp://`);
+    if (!RTSP_SCHEMES.includes(next.protocol)) {
+      throw new RtspClientError(
+        "redirect",
+        `to "${location}": not rtsp:// or rtsps://`,
+      );
+    }
+    // A redirect never takes a session out of TLS.
+    if (rtspEndpoint(this.#url).secure && next.protocol !== "rtsps:") {
+      throw new RtspClientError("redirect", `to "${location}": not rtsps://`);
     }
     if (next.username !== "") {
       this.#user = decodeURIComponent(next.username);

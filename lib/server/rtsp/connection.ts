@@ -46,6 +46,7 @@ export class Connection implements ConnectionContext {
   readonly channels = new Map<number, UdpRoute>();
   announced: Announced | undefined;
   closed = false;
+  readonly secure: boolean;
   readonly #server: ServerContext;
   readonly #stats: ConnectionStats;
   readonly #conn: StreamConn;
@@ -59,12 +60,21 @@ export class Connection implements ConnectionContext {
   constructor(
     server: ServerContext,
     conn: StreamConn,
-    options: { id: number; log: Logger; stats: ConnectionStats },
+    options: {
+      id: number;
+      log: Logger;
+      stats: ConnectionStats;
+      /** Whether the connection is a TLS session (RTSPS). */
+      secure?: boolean;
+    },
   ) {
     this.#server = server;
+    this.secure = options.secure ?? false;
     this.#conn = conn;
     this.#stats = options.stats;
-    this.log = options.log.child(`rtsp#${options.id} ${remoteOf(conn)}`);
+    this.log = options.log.child(
+      `${this.secure ? "rtsps" : "rtsp"}#${options.id} ${remoteOf(conn)}`,
+    );
     const { config } = server;
     this.queue = new ReaderQueue({
       maxBytes: config.writeQueueSize,
@@ -83,12 +93,6 @@ export class Connection implements ConnectionContext {
 
   get remoteHostname(): string {
     return (this.#conn.remoteAddr as Deno.NetAddr).hostname;
-  }
-
-  /** A TLS session (`Deno.TlsConn` has a handshake), directly or under a tunnel that says so. */
-  get secure(): boolean {
-    const c = this.#conn as { handshake?: unknown; secure?: unknown };
-    return typeof c.handshake === "function" || c.secure === true;
   }
 
   get signal(): AbortSignal {

@@ -46,10 +46,10 @@ export interface ServerContext {
 /** The connection a request came on, as the methods use it. */
 export interface ConnectionContext extends SessionConnection, SessionOwner {
   readonly log: Logger;
+  /** Whether the connection is a TLS session (RTSPS): URLs Sluice writes say `rtsps://`. */
+  readonly secure?: boolean;
   /** The client's address: UDP media goes there and nowhere else. */
   readonly remoteHostname: string;
-  /** RTSPS: the connection is TLS, so SRTP keys may travel on it. */
-  readonly secure: boolean;
   /** Aborted when the connection closes (a DESCRIBE waiting for a publisher stops). */
   readonly signal: AbortSignal;
   /** The last ANNOUNCE, until its SETUPs. */

@@ -18,6 +18,7 @@ import type { Logger } from "../../log.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
 import { DatagramWriter } from "../../net/datagram_writer.ts";
 import { listenTcp, type StreamConn, type TcpListener } from "../../net/tcp.ts";
+import { listenTls, type TlsListenAddress } from "../../net/tls.ts";
 import { listenUdp, receiveDatagrams } from "../../net/udp.ts";
 import { Connection } from "./connection.ts";
 import type { RtspServerConfig, ServerContext } from "./context.ts";
@@ -36,6 +37,8 @@ export interface RtspServerOptions {
   rtcp: { hostname: string; port: number };
   /** The shared tick of every reader; one of its own when left out. */
   batcher?: WriteBatcher;
+  /** RTSPS: a second listener whose connections are TLS sessions. */
+  tls?: TlsListenAddress;
 }
 
 /** Counters over all RTSP connections and sessions. */
@@ -45,6 +48,8 @@ export interface RtspServerStats {
   protocolErrors: number;
   readersDropped: number;
   sessionsTimedOut: number;
+  /** TLS handshakes that failed or timed out on the RTSPS port. */
+  tlsHandshakeFailures: number;
 }
 
 /** Sessions live this much past the timeout they announce: some clients keep alive exactly every N seconds. */
@@ -63,8 +68,10 @@ export class RtspServer {
     protocolErrors: 0,
     readersDropped: 0,
     sessionsTimedOut: 0,
+    tlsHandshakeFailures: 0,
   };
   #listener: TcpListener | undefined;
+  #tlsListener: TcpListener | undefined;
   #udp: { rtp: Deno.DatagramConn; rtcp: Deno.DatagramConn } | undefined;
   #writers: { rtp: DatagramWriter; rtcp: DatagramWriter } | undefined;
   #tick: ReturnType<typeof setInterval> | undefined;
@@ -93,8 +100,13 @@ export class RtspServer {
     };
   }
 
-  /** Starts listening on TCP and the two UDP ports. */
-  start(): { port: number; rtpPort: number; rtcpPort: number } {
+  /** Starts listening on TCP (and TLS, when configured) and the two UDP ports. */
+  start(): {
+    port: number;
+    rtpPort: number;
+    rtcpPort: number;
+    tlsPort: number | undefined;
+  } {
     const { hostname, port, log } = this.#o;
     const rtp = listenUdp(this.#o.rtp.hostname, this.#o.rtp.port);
     const rtcp = listenUdp(this.#o.rtcp.hostname, this.#o.rtcp.port);
@@ -114,6 +126,12 @@ export class RtspServer {
       onError: (e) =>
         log.warn("Cannot accept RTSP connection", { error: String(e) }),
     });
+    try {
+      this.#listenTls();
+    } catch (e) {
+      this.#listener.close();
+      throw e;
+    }
     this.#tick = setInterval(() => this.#onTick(Date.now()), TICK_MS);
     log.info("RTSP listening", {
       address: `${this.#listener.hostname}:${this.#listener.port}`,
@@ -126,7 +144,36 @@ export class RtspServer {
       port: this.#listener.port,
       rtpPort: this.rtpPort,
       rtcpPort: this.rtcpPort,
+      tlsPort: this.tlsPort,
     };
+  }
+
+  /** The RTSPS port bound, when a certificate was given. */
+  get tlsPort(): number | undefined {
+    return this.#tlsListener?.port;
+  }
+
+  /** RTSPS: TLS sessions go the same way as plain connections once their handshake is done. */
+  #listenTls(): void {
+    const tls = this.#o.tls;
+    if (tls === undefined) return;
+    const { log } = this.#o;
+    this.#tlsListener = listenTls({
+      ...tls,
+      onConnection: (conn) => this.#accept(conn, true),
+      onHandshakeError: (e, remote) => {
+        this.stats.tlsHandshakeFailures++;
+        log.info("RTSPS connection closed", {
+          remote: `${remote.hostname}:${remote.port}`,
+          reason: e.message,
+        });
+      },
+      onError: (e) =>
+        log.warn("Cannot accept RTSPS connection", { error: String(e) }),
+    });
+    log.info("RTSPS listening", {
+      address: `${this.#tlsListener.hostname}:${this.#tlsListener.port}`,
+    });
   }
 
   /** The RTP port bound. */
@@ -147,6 +194,7 @@ export class RtspServer {
   /** Stops listening, ends every session and connection. */
   async close(): Promise<void> {
     this.#listener?.close();
+    this.#tlsListener?.close();
     if (this.#tick !== undefined) clearInterval(this.#tick);
     for (const s of this.#table.values()) {
       this.#table.end(s, "server shutting down");
@@ -166,12 +214,14 @@ export class RtspServer {
     }
   }
 
-  #accept(conn: StreamConn): void {
+  /** Every connection, plain or TLS (`secure`), starts here. */
+  #accept(conn: StreamConn, secure = false): void {
     this.stats.connections++;
     const c = new Connection(this.#context, conn, {
       id: this.#nextId++,
       log: this.#o.log,
       stats: this.stats,
+      secure,
     });
     this.#connections.add(c);
     c.run().finally(() => this.#connections.delete(c));

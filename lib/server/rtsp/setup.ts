@@ -28,7 +28,7 @@ export function setup(
 ): Reply {
   const wanted = requestedTransport(
     req.headers.getOne("Transport"),
-    conn.secure && server.config.srtp === "required",
+    conn.secure === true && server.config.srtp === "required",
   );
   const srtp = wanted.profile === "SAVP";
   const match = matchAnnounced(conn, req.url);
