@@ -109,6 +109,7 @@ export function play(
     path: s.path,
     session: s.id,
     transport: first.transport.kind,
+    srtp: reader.srtp,
   });
   output.addReader(reader, ids);
   const reply = playReply(server, s);
@@ -194,6 +195,10 @@ export function record(
   s.publisher = publisher;
   s.record = new RtpInput(publisher, tracks);
   s.state = "recording";
-  conn.log.info("recording", { path: s.path, session: s.id });
+  conn.log.info("recording", {
+    path: s.path,
+    session: s.id,
+    srtp: [...s.tracks.values()].some((t) => t.srtp !== undefined),
+  });
   return { status: 200, headers: sessionHeader(server, s) };
 }
