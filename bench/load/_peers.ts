@@ -26,7 +26,13 @@ import {
 const SLUICE_V8_FLAGS = "--max-semi-space-size=4";
 
 /** The servers the runner knows. */
-export const SERVER_KINDS = ["sluice", "nginx", "nms", "gst"] as const;
+export const SERVER_KINDS = [
+  "sluice",
+  "sluice-avp",
+  "nginx",
+  "nms",
+  "gst",
+] as const;
 /** One of {@link SERVER_KINDS}. */
 export type ServerKind = typeof SERVER_KINDS[number];
 
@@ -40,8 +46,17 @@ export const SERVERS_OF: Readonly<Record<Protocol, readonly ServerKind[]>> = {
   rtmp: ["sluice", "nginx", "nms"],
   "rtsp-tcp": ["sluice", "gst"],
   "rtsp-udp": ["sluice", "gst"],
+  // SRTP against plain RTP from the same Sluice: `sluice` players set up
+  // RTP/SAVP over UDP on RTSPS, `sluice-avp` players RTP/AVP over UDP on
+  // plain RTSP (the rtsp-udp players).
+  "rtsp-srtp": ["sluice", "sluice-avp"],
   flv: ["sluice", "nms"],
 };
+
+/** The protocol the players of `kind` play when the run is of `protocol`. */
+export function playersOf(kind: ServerKind, protocol: Protocol): Protocol {
+  return kind === "sluice-avp" ? "rtsp-udp" : protocol;
+}
 
 /** The path every server serves the stream at: `rtmp://…/live/bench`, `/live/bench.flv`. */
 export const STREAM_PATH = "live/bench";
@@ -77,6 +92,8 @@ export interface StartContext {
   input: Input;
   /** Called with every process as soon as it is spawned (for cleanup on errors and signals). */
   track(proc: Running): void;
+  /** rtsp-srtp: the certificate of Sluice's RTSPS listener. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 /**
@@ -94,13 +111,27 @@ export async function startServer(
   let port = rtmpPort;
   let proc: Running;
   switch (kind) {
-    case "sluice": {
+    case "sluice":
+    case "sluice-avp": {
       const flags = ["--rtmp-address", `127.0.0.1:${rtmpPort}`];
-      if (protocol === "rtsp-tcp" || protocol === "rtsp-udp") {
-        port = freePort();
+      if (protocol.startsWith("rtsp-")) {
+        const rtspPort = freePort();
+        port = rtspPort;
+        if (protocol === "rtsp-srtp") {
+          if (ctx.tls === undefined) {
+            throw new TypeError("Cannot start rtsp-srtp: no certificate");
+          }
+          // Both kinds get RTSPS; SRTP players connect to it.
+          const rtsps = freePort();
+          if (kind === "sluice") port = rtsps;
+          flags.push(
+            ...["--tls-cert", ctx.tls.certFile, "--tls-key", ctx.tls.keyFile],
+            ...["--rtsps-address", `127.0.0.1:${rtsps}`],
+          );
+        }
         flags.push(
           "--rtsp-address",
-          `127.0.0.1:${port}`,
+          `127.0.0.1:${rtspPort}`,
           "--rtp-address",
           `127.0.0.1:${freePort("udp")}`,
           "--rtcp-address",

@@ -94,7 +94,7 @@ function columns(expectedMbps: number) {
  */
 export function columnsOf(protocol: Protocol, expectedMbps: number): Column[] {
   const c = columns(expectedMbps);
-  const rtsp = protocol === "rtsp-tcp" || protocol === "rtsp-udp";
+  const rtsp = protocol.startsWith("rtsp-");
   return [
     c.got,
     c.cpu,
@@ -110,7 +110,7 @@ export function columnsOf(protocol: Protocol, expectedMbps: number): Column[] {
     ...(rtsp ? [c.keyframePlay] : []),
     c.clientCpu,
     c.machineBusy,
-    protocol === "rtsp-udp" ? c.udp : c.tcpSegments,
+    protocol === "rtsp-udp" || protocol === "rtsp-srtp" ? c.udp : c.tcpSegments,
   ];
 }
 

@@ -2,13 +2,14 @@
  * The fan-out load benchmark: one ~2.5 Mbit/s H.264+AAC stream to N players
  * of one protocol, from Sluice and from its peers in the same run (RTMP:
  * nginx-rtmp and Node-Media-Server; RTSP over TCP or UDP: gst-rtsp-server;
- * HTTP-FLV: Node-Media-Server). Reports server CPU with its kernel share,
+ * HTTP-FLV: Node-Media-Server; SRTP: the same Sluice's plain RTP/AVP
+ * players). Reports server CPU with its kernel share,
  * RSS, delivered Mbit/s against the input's bit rate, Mbit delivered per
  * CPU-second, memory per player, time to first frame and keyframe, and the
  * ratios Sluice/peer.
  *
  * ```
- * deno run -A bench/load/fanout.ts --protocol rtmp|rtsp-tcp|rtsp-udp|flv
+ * deno run -A bench/load/fanout.ts --protocol rtmp|rtsp-tcp|rtsp-udp|rtsp-srtp|flv
  *   [--n 10,100,500,1000] [--seconds 20] [--servers sluice,nginx,nms,gst] [--warmup 3]
  *   [--client-procs 1] [--read-tick-ms 50] [--wave-size 50] [--wave-ms 100]
  *   [--run-timeout 0] [--keepalive 20]
@@ -29,6 +30,7 @@ import {
 import {
   missingPeer,
   type PeerPaths,
+  playersOf,
   type ServerKind,
   SERVERS_OF,
   startServer,
@@ -121,6 +123,12 @@ const PROTOCOL_RUNS: Record<Protocol, ProtocolRun> = {
     players:
       "RTSP players of rtsp://127.0.0.1:PORT/live/bench, RTP/AVP over UDP",
   },
+  "rtsp-srtp": {
+    ...RTSP_RUN,
+    title: "RTSP fan-out with SRTP over UDP, beside plain RTP over UDP",
+    players:
+      "sluice: RTSPS players of rtsps://127.0.0.1:PORT/live/bench, RTP/SAVP (AES_CM_128_HMAC_SHA1_80) over UDP; sluice-avp: RTSP players of rtsp://…, RTP/AVP over UDP, from the same Sluice",
+  },
   flv: {
     title: "HTTP-FLV fan-out",
     players:
@@ -184,6 +192,7 @@ async function probe(
   port: number,
   stay: boolean,
   readTickMs: number,
+  caCerts: string[],
 ): Promise<HeldProbe | undefined> {
   const until = performance.now() + 20_000;
   let last = "";
@@ -191,7 +200,11 @@ async function probe(
     const p = createPlayer(
       protocol,
       { hostname: "127.0.0.1", port, path: STREAM_PATH },
-      { firstFrameTimeoutMs: 8000, readTickMs: stay ? readTickMs : 0 },
+      {
+        firstFrameTimeoutMs: 8000,
+        readTickMs: stay ? readTickMs : 0,
+        caCerts,
+      },
     );
     let keyframe!: () => void;
     const framed = new Promise<void>((r) => keyframe = r);
@@ -221,13 +234,22 @@ async function runOne(
   });
   let held: HeldProbe | undefined;
   try {
+    const tls = protocol === "rtsp-srtp" ? await makeCert(dir) : undefined;
+    const players = playersOf(kind, protocol);
     const server = await startServer(kind, protocol, {
       paths,
       dir,
       input,
       track: (p) => live.add(p),
+      tls,
     });
-    held = await probe(protocol, server.port, run.probeStays, opts.readTickMs);
+    held = await probe(
+      players,
+      server.port,
+      run.probeStays,
+      opts.readTickMs,
+      tls === undefined ? [] : [Deno.readTextFileSync(tls.certFile)],
+    );
     const player = held?.player;
     // measure() lets the server settle, then reads its memory without players (or with only the probe).
     return await measure({
@@ -236,13 +258,14 @@ async function runOne(
       bitsPerSecond: input.bitsPerSecond,
       dir,
       clients: {
-        protocol,
+        protocol: players,
         port: server.port,
         path: STREAM_PATH,
         repo: paths.repo,
         flags: [
           `--first-frame-timeout-ms=${run.firstFrameTimeoutMs}`,
           `--keepalive-ms=${opts.keepAliveSeconds * 1000}`,
+          ...(tls === undefined ? [] : [`--ca-file=${tls.certFile}`]),
         ],
         closeMs: run.closeMs,
       },
@@ -259,6 +282,33 @@ async function runOne(
     await stopAll();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
+}
+
+/** A self-signed certificate for 127.0.0.1 in `dir`, made by openssl (rtsp-srtp). */
+async function makeCert(
+  dir: string,
+): Promise<{ certFile: string; keyFile: string }> {
+  const certFile = `${dir}/cert.pem`;
+  const keyFile = `${dir}/key.pem`;
+  const out = await new Deno.Command("openssl", {
+    args: [
+      ...["req", "-x509", "-newkey", "ec"],
+      ...["-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
+      ...["-keyout", keyFile, "-out", certFile, "-days", "2"],
+      ...["-subj", "/CN=localhost"],
+      ...["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+      ...["-addext", "basicConstraints=critical,CA:FALSE"],
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(
+      `Cannot make a certificate: ${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+  return { certFile, keyFile };
 }
 
 // ---- report ----
@@ -287,7 +337,7 @@ async function conditions(
       ]
       : []),
   ];
-  const rtsp = opts.protocol === "rtsp-tcp" || opts.protocol === "rtsp-udp";
+  const rtsp = opts.protocol.startsWith("rtsp-");
   return [
     machineLine(),
     `- ${await versions(opts.servers, paths)}`,

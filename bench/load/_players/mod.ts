@@ -38,6 +38,8 @@ export function createPlayer(
       return new RtspPlayer(target, "tcp", options);
     case "rtsp-udp":
       return new RtspPlayer(target, "udp", options);
+    case "rtsp-srtp":
+      return new RtspPlayer(target, "udp", { ...options, srtp: true });
     case "flv":
       return new FlvPlayer(target, options);
   }

@@ -22,7 +22,13 @@ import {
 } from "../../../lib/flv/tag.ts";
 
 /** The protocols the fan-out runner plays. */
-export const PROTOCOLS = ["rtmp", "rtsp-tcp", "rtsp-udp", "flv"] as const;
+export const PROTOCOLS = [
+  "rtmp",
+  "rtsp-tcp",
+  "rtsp-udp",
+  "rtsp-srtp",
+  "flv",
+] as const;
 /** One of {@link PROTOCOLS}. */
 export type Protocol = typeof PROTOCOLS[number];
 
@@ -44,6 +50,10 @@ export interface PlayerOptions {
   stepTimeoutMs?: number;
   /** RTSP: GET_PARAMETER this often while playing; 0 never. @default {20000} */
   keepAliveMs?: number;
+  /** RTSP: RTSPS with RTP/SAVP over UDP (SRTP). @default {false} */
+  srtp?: boolean;
+  /** RTSPS: PEM certificates to trust. @default {[]} */
+  caCerts?: string[];
 }
 
 /** What one player measured; times in ms, `undefined` until they happen. */

@@ -16,6 +16,12 @@
  *   the RTP and RTCP sockets; one `receive()` per datagram, as Deno has no
  *   batch receive.
  *
+ * - SRTP (`rtsp-srtp`): the connection is RTSPS (TLS, trusting `caCerts`),
+ *   the SDP gives each track's key (`a=key-mgmt:mikey`), SETUP asks for
+ *   `RTP/SAVP;unicast;client_port=A-B`, and video packets are unprotected
+ *   with the track's key until the first keyframe; then, as over UDP, only
+ *   bytes are counted.
+ *
  * Time to first frame is measured to the first video RTP packet, and the
  * keyframe time to the first packet that starts an H.264 IDR slice, from
  * the start of TCP connect and from writing PLAY. The player sends
@@ -39,6 +45,8 @@ import {
 } from "../../../lib/rtsp/message.ts";
 import { baseUrl, resolveControl } from "../../../lib/rtsp/url.ts";
 import { parseSdp } from "../../../lib/sdp/parse.ts";
+import { SrtpContext } from "../../../lib/srtp/context.ts";
+import { parseKeyMgmt } from "../../../lib/srtp/mikey_decode.ts";
 import {
   countReads,
   emptyResult,
@@ -99,7 +107,10 @@ export class RtspPlayer implements Player {
   readonly #readTickMs: number;
   readonly #keepAliveMs: number;
   readonly #framer = new RtspFramer();
-  #conn: Deno.TcpConn | undefined;
+  #conn: Deno.TcpConn | Deno.TlsConn | undefined;
+  /** SRTP: the RTSPS certificates to trust; the video track's SRTP once set up. */
+  readonly #srtp: { caCerts: string[] } | undefined;
+  #videoSrtp: SrtpContext | undefined;
   #closed = false;
   #closedSignal: () => void = () => {};
   readonly #closedPromise: Promise<void>;
@@ -136,6 +147,9 @@ export class RtspPlayer implements Player {
     this.#stepTimeoutMs = options.stepTimeoutMs ?? 10_000;
     this.#readTickMs = options.readTickMs ?? 50;
     this.#keepAliveMs = options.keepAliveMs ?? 20_000;
+    this.#srtp = options.srtp === true
+      ? { caCerts: options.caCerts ?? [] }
+      : undefined;
     this.#counter = transport === "udp"
       ? openUdpCounter(this.#readTickMs)
       : undefined;
@@ -155,16 +169,23 @@ export class RtspPlayer implements Player {
       (e) => this.#fail(e),
     );
     try {
-      const connecting = Deno.connect({
-        hostname: this.#target.hostname,
-        port: this.#target.port,
-      });
+      const connecting: Promise<Deno.TcpConn | Deno.TlsConn> =
+        this.#srtp === undefined
+          ? Deno.connect({
+            hostname: this.#target.hostname,
+            port: this.#target.port,
+          })
+          : Deno.connectTls({
+            hostname: this.#target.hostname,
+            port: this.#target.port,
+            caCerts: this.#srtp.caCerts,
+          });
       // A connect that ends after the timeout must not leak its socket.
       connecting.then((c) => this.#closed && c.close(), () => {});
       const conn = await this.#bounded(connecting, "connect");
       this.#conn = conn;
       if (this.#closed) throw new Error("closed while connecting");
-      conn.setNoDelay(true);
+      if ("setNoDelay" in conn) conn.setNoDelay(true);
       this.#loops.push(this.#read(conn));
       await this.#handshake();
       // Reads go on until stop() or an error.
@@ -294,7 +315,8 @@ export class RtspPlayer implements Player {
 
   async #handshake(): Promise<void> {
     const { hostname, port, path } = this.#target;
-    const url = `rtsp://${hostname}:${port}/${path}`;
+    const scheme = this.#srtp === undefined ? "rtsp" : "rtsps";
+    const url = `${scheme}://${hostname}:${port}/${path}`;
     await this.#request("OPTIONS", url);
     const described = await this.#request("DESCRIBE", url, [[
       "Accept",
@@ -306,6 +328,13 @@ export class RtspPlayer implements Player {
     for (const m of sdp.media) {
       if (m.type !== "video" && m.type !== "audio") continue;
       this.#tracks.push({ kind: m.type, url: resolveControl(base, m.control) });
+      if (this.#srtp === undefined || m.type !== "video") continue;
+      const keyMgmt = m.attributes.find((a) => a.name === "key-mgmt")?.value;
+      const key = keyMgmt === undefined ? undefined : parseKeyMgmt(keyMgmt);
+      if (key === undefined) throw new Error("DESCRIBE: no SRTP key");
+      this.#videoSrtp ??= new SrtpContext(key.master, {
+        rocs: new Map(key.sessions.map((c) => [c.ssrc, c.roc])),
+      });
     }
     if (!this.#tracks.some((t) => t.kind === "video")) {
       throw new Error("DESCRIBE: no video track");
@@ -319,7 +348,8 @@ export class RtspPlayer implements Player {
         const pair = listenUdpPair("127.0.0.1");
         if (pair === undefined) throw new Error("no free UDP port pair");
         t.sockets = { rtp: pair.rtp, rtcp: pair.rtcp };
-        spec = `RTP/AVP;unicast;client_port=${pair.port}-${pair.port + 1}`;
+        const profile = this.#srtp === undefined ? "RTP/AVP" : "RTP/SAVP";
+        spec = `${profile};unicast;client_port=${pair.port}-${pair.port + 1}`;
       }
       const res = await this.#request("SETUP", t.url, [["Transport", spec]]);
       const session = res.headers.get("Session");
@@ -358,7 +388,7 @@ export class RtspPlayer implements Player {
   }
 
   /** The RTSP connection: replies (and over TCP, media) until closed. */
-  async #read(conn: Deno.TcpConn): Promise<void> {
+  async #read(conn: Deno.TcpConn | Deno.TlsConn): Promise<void> {
     const buf = new Uint8Array(SETUP_READ_SIZE);
     const sink = { enqueue: (m: RtspFramed) => this.#framed(m) };
     try {
@@ -407,7 +437,8 @@ export class RtspPlayer implements Player {
     if (this.result.keyframePlayMs !== undefined) return true;
     let payload: Uint8Array;
     try {
-      payload = decodeRtpPacket(packet).payload;
+      const rtp = this.#videoSrtp?.unprotectRtp(packet) ?? packet;
+      payload = decodeRtpPacket(rtp).payload;
     } catch {
       return false;
     }
