@@ -109,15 +109,18 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
 
   /**
    * What MIKEY gives an SRTP reader of `trackId` (RFC 4567): the track's
-   * master key, and the SSRC and roll-over counter its packets go out with.
+   * master key, its SSRC, and the roll-over counter of the first packet a
+   * reader joining now gets (the GOP cache's first, which may lie before a
+   * sequence wrap), from which the reader's own estimate carries on.
    */
   srtpOffer(trackId: number): SrtpOffer | undefined {
     const t = this.#tracks.get(trackId);
     if (t === undefined) return undefined;
+    const first = this.#cached().find((p) => p.trackId === trackId);
     return {
       master: this.#srtp.key(trackId),
       ssrc: t.packetizer.ssrc,
-      roc: t.roc,
+      roc: first?.roc ?? t.roc,
     };
   }
 
