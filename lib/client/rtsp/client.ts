@@ -238,7 +238,9 @@ export class RtspClient {
       const url = control === "" || control === "*"
         ? description.base
         : resolveControl(description.base, control);
-      const key = choice === "never" ? undefined : mediaKey(description.sdp, i);
+      const key = choice === "never"
+        ? undefined
+        : mediaKey(description.sdp, i, choice === "always");
       if (key === undefined && choice === "always") {
         throw new RtspClientError(
           "SETUP",

@@ -20,8 +20,16 @@ import { RtspClientError } from "./connection.ts";
  */
 export type RtspSrtpChoice = "automatic" | "always" | "never";
 
-/** The key `a=key-mgmt:mikey` gives media `index` of `sdp` (its own, else the session's). */
-export function mediaKey(sdp: Sdp, index: number): MikeyMessage | undefined {
+/**
+ * The key `a=key-mgmt:mikey` gives media `index` of `sdp` (its own, else the
+ * session's). A key Sluice cannot use (live555 sends one with an MKI) is no
+ * key, unless `required`, when it is an error.
+ */
+export function mediaKey(
+  sdp: Sdp,
+  index: number,
+  required = false,
+): MikeyMessage | undefined {
   const find = (attributes: { name: string; value?: string }[]) =>
     attributes.find((a) => a.name.toLowerCase() === "key-mgmt")?.value;
   const value = find(sdp.media[index]?.attributes ?? []) ??
@@ -30,10 +38,9 @@ export function mediaKey(sdp: Sdp, index: number): MikeyMessage | undefined {
   try {
     return parseKeyMgmt(value);
   } catch (e) {
-    if (e instanceof MikeyError) {
-      throw new RtspClientError("DESCRIBE", `the SDP's key: ${e.message}`);
-    }
-    throw e;
+    if (!(e instanceof MikeyError)) throw e;
+    if (!required) return undefined;
+    throw new RtspClientError("DESCRIBE", `the SDP's key: ${e.message}`);
   }
 }
 
