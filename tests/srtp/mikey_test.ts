@@ -5,8 +5,10 @@ import {
   encodeMikey,
   MikeyError,
   parseKeyMgmt,
+  SrtpContext,
   stringifyKeyMgmt,
 } from "../../lib/srtp/mod.ts";
+import { parseSdp } from "../../lib/sdp/parse.ts";
 import { hex } from "../_util/bytes.ts";
 
 const KEY = hex("000102030405060708090a0b0c0d0e0f");
@@ -134,4 +136,30 @@ Deno.test("decodeMikey gives only MikeyErrors for random and mutated messages", 
     ),
     { numRuns: 2000 },
   );
+});
+
+Deno.test("parseKeyMgmt reads the key GStreamer's rtspclientsink announces (capture)", () => {
+  const sdp = parseSdp(
+    Deno.readTextFileSync(
+      new URL(
+        "../testdata/srtp/gstreamer_rtspclientsink_savp.sdp",
+        import.meta.url,
+      ),
+    ),
+  );
+  const media = sdp.media[0]!;
+  assert.equal(media.protocol, "RTP/SAVP");
+  const keyMgmt = media.attributes.find((a) => a.name === "key-mgmt")!.value!;
+  const m = parseKeyMgmt(keyMgmt)!;
+  // The crypto session names the SSRC of a=ssrc, from ROC 0.
+  assert.deepEqual(m.sessions, [{ policy: 0, ssrc: 2009806444, roc: 0 }]);
+  assert.equal(m.master.key.length, 16);
+  assert.equal(m.master.salt.length, 14);
+  // Its own SRTP context reads what one made with that key sends.
+  const tx = new SrtpContext(m.master);
+  const rx = new SrtpContext(m.master, {
+    rocs: new Map(m.sessions.map((c) => [c.ssrc, c.roc])),
+  });
+  const rtp = hex("80 60 0001 00000000 77cb366c | 0102030405");
+  assert.deepEqual(rx.unprotectRtp(tx.protectRtp(rtp)), rtp);
 });
