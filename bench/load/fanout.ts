@@ -2,13 +2,15 @@
  * The fan-out load benchmark: one ~2.5 Mbit/s H.264+AAC stream to N players
  * of one protocol, from Sluice and from its peers in the same run (RTMP:
  * nginx-rtmp and Node-Media-Server; RTSP over TCP or UDP: gst-rtsp-server;
- * HTTP-FLV: Node-Media-Server). Reports server CPU with its kernel share,
+ * HTTP-FLV: Node-Media-Server); RTMPS and RTSPS over TCP (Sluice alone, on
+ * a self-signed certificate made with openssl) beside their plain protocol
+ * when several are named. Reports server CPU with its kernel share,
  * RSS, delivered Mbit/s against the input's bit rate, Mbit delivered per
  * CPU-second, memory per player, time to first frame and keyframe, and the
  * ratios Sluice/peer.
  *
  * ```
- * deno run -A bench/load/fanout.ts --protocol rtmp|rtsp-tcp|rtsp-udp|flv
+ * deno run -A bench/load/fanout.ts --protocol rtmp|rtmps|rtsp-tcp|rtsps-tcp|rtsp-udp|flv[,…]
  *   [--n 10,100,500,1000] [--seconds 20] [--servers sluice,nginx,nms,gst] [--warmup 3]
  *   [--client-procs 1] [--read-tick-ms 50] [--wave-size 50] [--wave-ms 100]
  *   [--run-timeout 0] [--keepalive 20]
@@ -37,6 +39,7 @@ import {
 } from "./_peers.ts";
 import {
   createPlayer,
+  isTls,
   type Player,
   type Protocol,
   PROTOCOLS,
@@ -44,6 +47,8 @@ import {
 import { sleep } from "./_proc.ts";
 import {
   columnsOf,
+  f0,
+  f1,
   f2,
   machineLine,
   notesOf,
@@ -57,14 +62,17 @@ import {
   live,
   measure,
   type Measured,
+  type MeasuredRun,
   runEach,
   type RunnerOptions,
+  type RunResult,
   stopAll,
   stopAllOnSignals,
 } from "./_runner.ts";
 
 interface Options extends RunnerOptions {
-  protocol: Protocol;
+  /** One or more, run interleaved per N (plain and TLS side by side). */
+  protocols: Protocol[];
   servers: ServerKind[];
   /** RTSP: seconds between GET_PARAMETERs. */
   keepAliveSeconds: number;
@@ -115,11 +123,26 @@ const PROTOCOL_RUNS: Record<Protocol, ProtocolRun> = {
     players:
       "RTSP players of rtsp://127.0.0.1:PORT/live/bench, RTP/AVP/TCP interleaved",
   },
+  "rtsps-tcp": {
+    ...RTSP_RUN,
+    title: "RTSPS fan-out over TCP (TLS, RTP interleaved inside it)",
+    players:
+      "RTSPS players of rtsps://127.0.0.1:PORT/live/bench, RTP/AVP/TCP interleaved in TLS",
+  },
   "rtsp-udp": {
     ...RTSP_RUN,
     title: "RTSP fan-out over UDP",
     players:
       "RTSP players of rtsp://127.0.0.1:PORT/live/bench, RTP/AVP over UDP",
+  },
+  rtmps: {
+    title: "RTMPS fan-out (RTMP in TLS)",
+    players: "RTMPS players of rtmps://127.0.0.1:PORT/live/bench",
+    firstFrameTimeoutMs: 15_000,
+    closeMs: 5_000,
+    finalMs: 15_000,
+    slackSeconds: 60,
+    probeStays: false,
   },
   flv: {
     title: "HTTP-FLV fan-out",
@@ -135,8 +158,10 @@ const PROTOCOL_RUNS: Record<Protocol, ProtocolRun> = {
 
 function parseOptions(argv: string[]): Options {
   const flags = new Flags(argv);
-  const protocol = flags.oneOf("protocol", PROTOCOLS);
-  const known = SERVERS_OF[protocol];
+  const protocols = flags.list("protocol", PROTOCOLS, []);
+  if (protocols.length === 0) throw new Error("Cannot run without --protocol");
+  // Every server of any protocol named; each plays the protocols it serves.
+  const known = [...new Set(protocols.flatMap((p) => SERVERS_OF[p]))];
   const ns = flags.string("n", "10,100,500,1000").split(",").map(Number);
   for (const n of ns) {
     if (!Number.isInteger(n) || n < 1 || n > 5000) {
@@ -144,7 +169,7 @@ function parseOptions(argv: string[]): Options {
     }
   }
   const opts: Options = {
-    protocol,
+    protocols,
     servers: flags.list("servers", known),
     ns,
     seconds: flags.number("seconds", 20, 1, 600),
@@ -184,6 +209,7 @@ async function probe(
   port: number,
   stay: boolean,
   readTickMs: number,
+  caCerts: string[] | undefined,
 ): Promise<HeldProbe | undefined> {
   const until = performance.now() + 20_000;
   let last = "";
@@ -191,7 +217,11 @@ async function probe(
     const p = createPlayer(
       protocol,
       { hostname: "127.0.0.1", port, path: STREAM_PATH },
-      { firstFrameTimeoutMs: 8000, readTickMs: stay ? readTickMs : 0 },
+      {
+        firstFrameTimeoutMs: 8000,
+        readTickMs: stay ? readTickMs : 0,
+        caCerts,
+      },
     );
     let keyframe!: () => void;
     const framed = new Promise<void>((r) => keyframe = r);
@@ -210,11 +240,12 @@ async function probe(
 async function runOne(
   kind: ServerKind,
   n: number,
+  protocol: Protocol,
   opts: Options,
   paths: PeerPaths,
   input: Input,
+  tls: TlsFiles,
 ): Promise<Measured> {
-  const { protocol } = opts;
   const run = PROTOCOL_RUNS[protocol];
   const dir = await Deno.makeTempDir({
     prefix: `sluice-load-${protocol}-${kind}-`,
@@ -226,8 +257,16 @@ async function runOne(
       dir,
       input,
       track: (p) => live.add(p),
+      tls,
     });
-    held = await probe(protocol, server.port, run.probeStays, opts.readTickMs);
+    const caCerts = isTls(protocol) ? [tls.pem] : undefined;
+    held = await probe(
+      protocol,
+      server.port,
+      run.probeStays,
+      opts.readTickMs,
+      caCerts,
+    );
     const player = held?.player;
     // measure() lets the server settle, then reads its memory without players (or with only the probe).
     return await measure({
@@ -243,6 +282,7 @@ async function runOne(
         flags: [
           `--first-frame-timeout-ms=${run.firstFrameTimeoutMs}`,
           `--keepalive-ms=${opts.keepAliveSeconds * 1000}`,
+          ...(isTls(protocol) ? [`--ca-file=${tls.certFile}`] : []),
         ],
         closeMs: run.closeMs,
       },
@@ -264,13 +304,15 @@ async function runOne(
 // ---- report ----
 
 async function conditions(
+  protocol: Protocol,
   opts: Options,
   paths: PeerPaths,
   input: Input,
 ): Promise<string> {
-  const run = PROTOCOL_RUNS[opts.protocol];
+  const run = PROTOCOL_RUNS[protocol];
+  const servers = serversOf(protocol, opts);
   const name = (p: string) => p.split("/").pop();
-  const published = opts.servers.filter((k) => k !== "gst");
+  const published = servers.filter((k) => k !== "gst");
   const feeds = [
     ...(published.length > 0
       ? [
@@ -279,7 +321,7 @@ async function conditions(
         }: ffmpeg -re -stream_loop -1 -c copy publishes it over RTMP`,
       ]
       : []),
-    ...(opts.servers.includes("gst")
+    ...(servers.includes("gst")
       ? [
         `gst: filesrc ! flvdemux of ${
           name(input.longPath ?? "")
@@ -287,10 +329,10 @@ async function conditions(
       ]
       : []),
   ];
-  const rtsp = opts.protocol === "rtsp-tcp" || opts.protocol === "rtsp-udp";
+  const rtsp = protocol.startsWith("rtsp");
   return [
     machineLine(),
-    `- ${await versions(opts.servers, paths)}`,
+    `- ${await versions(servers, paths)}`,
     `- input: ${name(input.path)}, ${
       f2(input.bitsPerSecond / 1e6)
     } Mbit/s measured (file size × 8 / duration). ${feeds.join("; ")}`,
@@ -298,8 +340,97 @@ async function conditions(
       rtsp ? `, GET_PARAMETER every ${opts.keepAliveSeconds} s` : ""
     }${
       run.probeStays ? "; one probe player on top of N for the whole run" : ""
-    }; everything on 127.0.0.1`,
+    }; everything on 127.0.0.1${
+      isTls(protocol)
+        ? "; TLS with a self-signed ECDSA P-256 certificate (rustls in Deno on both sides)"
+        : ""
+    }`,
   ].join("\n");
+}
+
+/** The servers of `opts` that play `protocol`. */
+function serversOf(protocol: Protocol, opts: Options): ServerKind[] {
+  return opts.servers.filter((k) => SERVERS_OF[protocol].includes(k));
+}
+
+/** The certificate the TLS protocols' servers present and their players trust. */
+interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+  pem: string;
+}
+
+/** Makes a self-signed certificate for 127.0.0.1 with openssl in `dir`. */
+async function makeCert(dir: string): Promise<TlsFiles> {
+  const certFile = `${dir}/cert.pem`;
+  const keyFile = `${dir}/key.pem`;
+  const out = await new Deno.Command("openssl", {
+    args: [
+      ...["req", "-x509", "-newkey", "ec"],
+      ...["-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
+      ...["-keyout", keyFile, "-out", certFile, "-days", "2"],
+      ...["-subj", "/CN=localhost"],
+      ...["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+      ...["-addext", "basicConstraints=critical,CA:FALSE"],
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(
+      `Cannot make a certificate: ${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+  return { certFile, keyFile, pem: await Deno.readTextFile(certFile) };
+}
+
+/** The plain protocol a TLS one is measured against. */
+const PLAIN_OF: [tls: Protocol, plain: Protocol][] = [
+  ["rtmps", "rtmp"],
+  ["rtsps-tcp", "rtsp-tcp"],
+];
+
+/**
+ * Sluice's Mbit per CPU-second, plain against TLS, at each N both ran:
+ * what TLS costs per delivered Mbit.
+ */
+function tlsCostTable(
+  results: Map<Protocol, RunResult[]>,
+  ns: number[],
+): string | undefined {
+  const find = (p: Protocol, n: number) =>
+    results.get(p)?.find((r): r is MeasuredRun =>
+      r.kind === "sluice" && r.n === n && r.error === undefined
+    );
+  const rows: string[][] = [];
+  for (const [tlsProtocol, plain] of PLAIN_OF) {
+    for (const n of ns) {
+      const a = find(plain, n);
+      const b = find(tlsProtocol, n);
+      if (a === undefined || b === undefined) continue;
+      rows.push([
+        `${plain} / ${tlsProtocol}`,
+        String(n),
+        `${f1(a.server.cpuPercent)} / ${f1(b.server.cpuPercent)}`,
+        `${f0(a.deliveredMbps)} / ${f0(b.deliveredMbps)}`,
+        `${f0(a.mbitPerCpuSecond)} / ${f0(b.mbitPerCpuSecond)}`,
+        f2(a.mbitPerCpuSecond / b.mbitPerCpuSecond),
+      ]);
+    }
+  }
+  if (rows.length === 0) return undefined;
+  const head = [
+    "plain / TLS",
+    "N",
+    "CPU %",
+    "delivered Mbit/s",
+    "Mbit per CPU-s",
+    "CPU per Mbit, TLS ÷ plain",
+  ];
+  return [head, head.map(() => "---"), ...rows].map((r) =>
+    `| ${r.join(" | ")} |`
+  ).join("\n");
 }
 
 // ---- main ----
@@ -330,38 +461,59 @@ if (import.meta.main) {
       ? await ensureLongInput(path, longSeconds)
       : undefined,
   };
-  const cond = await conditions(opts, paths, input);
-  console.error(cond);
+  const certDir = await Deno.makeTempDir({ prefix: "sluice-load-tls-" });
+  const tls = await makeCert(certDir);
+  const conds = new Map<Protocol, string>();
+  for (const protocol of opts.protocols) {
+    const cond = await conditions(protocol, opts, paths, input);
+    conds.set(protocol, cond);
+    console.error(cond);
+  }
 
-  // Servers interleaved per N, so drifting background load hits all of them alike.
-  const cases = opts.ns.flatMap((n) =>
-    opts.servers.map((kind) => ({ kind, n }))
-  );
-  const results = await runEach(cases, opts, {
-    name: (c) => `${c.kind} ${opts.protocol} N=${c.n}`,
-    slackSeconds: PROTOCOL_RUNS[opts.protocol].slackSeconds,
-    run: (kind, n) => runOne(kind, n, opts, paths, input),
-    onResult: (r) => console.error(progressLine(r)),
-  });
+  // Servers and protocols interleaved per N, so drifting background load hits all of them alike.
+  const results = new Map<Protocol, RunResult[]>();
+  for (const n of opts.ns) {
+    for (const protocol of opts.protocols) {
+      const cases = serversOf(protocol, opts).map((kind) => ({ kind, n }));
+      const got = await runEach(cases, opts, {
+        name: (c) => `${c.kind} ${protocol} N=${c.n}`,
+        slackSeconds: PROTOCOL_RUNS[protocol].slackSeconds,
+        run: (kind, n) => runOne(kind, n, protocol, opts, paths, input, tls),
+        onResult: (r) => console.error(progressLine(r)),
+      });
+      results.set(protocol, [...results.get(protocol) ?? [], ...got]);
+    }
+  }
+  await Deno.remove(certDir, { recursive: true }).catch(() => {});
 
-  const run = PROTOCOL_RUNS[opts.protocol];
-  const peers = opts.servers.filter((k) => k !== "sluice");
-  writeReport(paths.repo, `${opts.protocol}-`, {
-    title: run.title,
-    conditions: cond,
-    results: resultsTable(
-      results,
-      columnsOf(opts.protocol, input.bitsPerSecond / 1e6),
-    ),
-    ratios: opts.servers.includes("sluice") && peers.length > 0
-      ? ratioTable(results, peers, opts.ns)
-      : undefined,
-    slope: opts.ns.length > 1
-      ? slopeTable(results, opts.servers, opts.ns)
-      : undefined,
-    notes: results.flatMap((r) =>
-      r.error === undefined ? notesOf(`${r.kind} N=${r.n}`, r) : []
-    ),
-  });
+  const tlsCost = tlsCostTable(results, opts.ns);
+  for (const protocol of opts.protocols) {
+    const run = PROTOCOL_RUNS[protocol];
+    const servers = serversOf(protocol, opts);
+    const peers = servers.filter((k) => k !== "sluice");
+    const rs = results.get(protocol) ?? [];
+    writeReport(paths.repo, `${protocol}-`, {
+      title: run.title,
+      conditions: conds.get(protocol)!,
+      results: resultsTable(rs, columnsOf(protocol, input.bitsPerSecond / 1e6)),
+      ratios: servers.includes("sluice") && peers.length > 0
+        ? ratioTable(rs, peers, opts.ns)
+        : undefined,
+      slope: opts.ns.length > 1 ? slopeTable(rs, servers, opts.ns) : undefined,
+      notes: [
+        ...(isTls(protocol) && tlsCost !== undefined
+          ? [
+            "What TLS costs Sluice in this run (plain / TLS):",
+            "",
+            tlsCost,
+            "",
+          ]
+          : []),
+        ...rs.flatMap((r) =>
+          r.error === undefined ? notesOf(`${r.kind} N=${r.n}`, r) : []
+        ),
+      ],
+    });
+  }
   Deno.exit(0);
 }

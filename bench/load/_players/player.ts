@@ -21,8 +21,15 @@ import {
   FLV_VIDEO_CODEC_ID,
 } from "../../../lib/flv/tag.ts";
 
-/** The protocols the fan-out runner plays. */
-export const PROTOCOLS = ["rtmp", "rtsp-tcp", "rtsp-udp", "flv"] as const;
+/** The protocols the fan-out runner plays (`rtmps`, `rtsps-tcp`: the same in TLS). */
+export const PROTOCOLS = [
+  "rtmp",
+  "rtmps",
+  "rtsp-tcp",
+  "rtsps-tcp",
+  "rtsp-udp",
+  "flv",
+] as const;
 /** One of {@link PROTOCOLS}. */
 export type Protocol = typeof PROTOCOLS[number];
 
@@ -44,6 +51,38 @@ export interface PlayerOptions {
   stepTimeoutMs?: number;
   /** RTSP: GET_PARAMETER this often while playing; 0 never. @default {20000} */
   keepAliveMs?: number;
+  /** TLS (RTMPS, RTSPS): PEM certificates trusted, the server's self-signed one. */
+  caCerts?: string[];
+}
+
+/** Whether `protocol` runs in TLS. */
+export function isTls(protocol: Protocol): boolean {
+  return protocol === "rtmps" || protocol === "rtsps-tcp";
+}
+
+/**
+ * Connects to `target`, in TLS when `caCerts` is given (the handshake done
+ * before it resolves); plain TCP sockets get TCP_NODELAY here (TLS sockets
+ * cannot: Deno.TlsConn has no setNoDelay).
+ */
+export async function connectPlayer(
+  target: PlayerTarget,
+  caCerts: string[] | undefined,
+): Promise<Deno.Conn> {
+  const { hostname, port } = target;
+  if (caCerts !== undefined) {
+    const conn = await Deno.connectTls({ hostname, port, caCerts });
+    try {
+      await conn.handshake();
+    } catch (e) {
+      conn.close();
+      throw e;
+    }
+    return conn;
+  }
+  const conn = await Deno.connect({ hostname, port });
+  conn.setNoDelay(true);
+  return conn;
 }
 
 /** What one player measured; times in ms, `undefined` until they happen. */
