@@ -152,15 +152,23 @@ function stopTick(): void {
 }
 
 /**
+ * The most a TLS read gives: Deno hands over one record's plaintext per
+ * read (16 KiB, RFC 8446 §5.1), however much is buffered.
+ */
+export const TLS_READ_SIZE = 16 * 1024;
+
+/**
  * Reads `conn` into the shared buffer, calling `onRead` with each read's
  * size, until `onRead` returns false or the server closes (then returns
- * true). A read that did not fill the buffer waits for the shared tick of
- * `tickMs` (0: no tick).
+ * true). A read shorter than `fullRead` (the buffer, or for TLS
+ * {@link TLS_READ_SIZE}) drained what was there, and the next one waits for
+ * the shared tick of `tickMs` (0: no tick).
  */
 export async function countReads(
   conn: Deno.Conn,
   tickMs: number,
   onRead: (n: number) => boolean | Promise<boolean>,
+  fullRead: number = SHARED.length,
 ): Promise<boolean> {
   startTick(tickMs);
   try {
@@ -168,7 +176,7 @@ export async function countReads(
       const n = await conn.read(SHARED);
       if (n === null) return true;
       if (!await onRead(n)) return false;
-      if (n < SHARED.length && tickMs > 0) await tickPromise;
+      if (n < fullRead && tickMs > 0) await tickPromise;
     }
   } finally {
     stopTick();

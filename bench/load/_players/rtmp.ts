@@ -47,6 +47,7 @@ import {
   type PlayerResult,
   type PlayerTarget,
   SETUP_READ_SIZE,
+  TLS_READ_SIZE,
 } from "./player.ts";
 
 /** The Window Acknowledgement Size the player announces to the server. */
@@ -110,7 +111,7 @@ export class RtmpPlayer implements Player {
         this.result.bytes += n;
         await this.#maybeAck(conn);
         return !this.#closed;
-      });
+      }, this.#caCerts === undefined ? undefined : TLS_READ_SIZE);
       if (ended) this.#fail("server closed the connection");
     } catch (e) {
       this.#fail(errorText(e));

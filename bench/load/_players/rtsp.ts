@@ -51,6 +51,7 @@ import {
   type PlayerResult,
   type PlayerTarget,
   SETUP_READ_SIZE,
+  TLS_READ_SIZE,
 } from "./player.ts";
 import { openUdpCounter, type UdpCounter } from "./udp_count.ts";
 
@@ -377,7 +378,7 @@ export class RtspPlayer implements Player {
         ended = await countReads(conn, this.#readTickMs, (n) => {
           this.result.bytes += n;
           return !this.#closed;
-        });
+        }, this.#caCerts === undefined ? undefined : TLS_READ_SIZE);
       }
       if (ended) this.#fail("server closed the connection");
     } catch (e) {
