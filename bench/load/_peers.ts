@@ -26,13 +26,7 @@ import {
 const SLUICE_V8_FLAGS = "--max-semi-space-size=4";
 
 /** The servers the runner knows. */
-export const SERVER_KINDS = [
-  "sluice",
-  "sluice-avp",
-  "nginx",
-  "nms",
-  "gst",
-] as const;
+export const SERVER_KINDS = ["sluice", "nginx", "nms", "gst"] as const;
 /** One of {@link SERVER_KINDS}. */
 export type ServerKind = typeof SERVER_KINDS[number];
 
@@ -44,19 +38,16 @@ export type ServerKind = typeof SERVER_KINDS[number];
  */
 export const SERVERS_OF: Readonly<Record<Protocol, readonly ServerKind[]>> = {
   rtmp: ["sluice", "nginx", "nms"],
+  // Neither nginx-rtmp (Debian's) nor Node-Media-Server 4 serves RTMPS, and
+  // the gst-rtsp-server peer runs without TLS: Sluice alone, beside its plain protocol.
+  rtmps: ["sluice"],
   "rtsp-tcp": ["sluice", "gst"],
+  "rtsps-tcp": ["sluice"],
   "rtsp-udp": ["sluice", "gst"],
-  // SRTP against plain RTP from the same Sluice: `sluice` players set up
-  // RTP/SAVP over UDP on RTSPS, `sluice-avp` players RTP/AVP over UDP on
-  // plain RTSP (the rtsp-udp players).
-  "rtsp-srtp": ["sluice", "sluice-avp"],
+  // SRTP: Sluice alone, beside its plain RTP/AVP over UDP (rtsp-udp).
+  "rtsp-srtp": ["sluice"],
   flv: ["sluice", "nms"],
 };
-
-/** The protocol the players of `kind` play when the run is of `protocol`. */
-export function playersOf(kind: ServerKind, protocol: Protocol): Protocol {
-  return kind === "sluice-avp" ? "rtsp-udp" : protocol;
-}
 
 /** The path every server serves the stream at: `rtmp://…/live/bench`, `/live/bench.flv`. */
 export const STREAM_PATH = "live/bench";
@@ -92,7 +83,7 @@ export interface StartContext {
   input: Input;
   /** Called with every process as soon as it is spawned (for cleanup on errors and signals). */
   track(proc: Running): void;
-  /** rtsp-srtp: the certificate of Sluice's RTSPS listener. */
+  /** The certificate and key files of the TLS protocols. */
   tls?: { certFile: string; keyFile: string };
 }
 
@@ -111,27 +102,28 @@ export async function startServer(
   let port = rtmpPort;
   let proc: Running;
   switch (kind) {
-    case "sluice":
-    case "sluice-avp": {
+    case "sluice": {
       const flags = ["--rtmp-address", `127.0.0.1:${rtmpPort}`];
-      if (protocol.startsWith("rtsp-")) {
-        const rtspPort = freePort();
-        port = rtspPort;
-        if (protocol === "rtsp-srtp") {
-          if (ctx.tls === undefined) {
-            throw new TypeError("Cannot start rtsp-srtp: no certificate");
-          }
-          // Both kinds get RTSPS; SRTP players connect to it.
-          const rtsps = freePort();
-          if (kind === "sluice") port = rtsps;
-          flags.push(
-            ...["--tls-cert", ctx.tls.certFile, "--tls-key", ctx.tls.keyFile],
-            ...["--rtsps-address", `127.0.0.1:${rtsps}`],
-          );
+      const rtsps = protocol === "rtsps-tcp" || protocol === "rtsp-srtp";
+      if (protocol === "rtmps" || rtsps) {
+        if (ctx.tls === undefined) {
+          throw new TypeError(`Cannot start ${protocol}: no certificate`);
         }
+        port = freePort();
+        flags.push(
+          ...["--tls-cert", ctx.tls.certFile, "--tls-key", ctx.tls.keyFile],
+          protocol === "rtmps" ? "--rtmps-address" : "--rtsps-address",
+          `127.0.0.1:${port}`,
+          // The other TLS listener starts too: any free port.
+          protocol === "rtmps" ? "--rtsps-address" : "--rtmps-address",
+          "127.0.0.1:0",
+        );
+      }
+      if (protocol.startsWith("rtsp")) {
+        if (!rtsps) port = freePort();
         flags.push(
           "--rtsp-address",
-          `127.0.0.1:${rtspPort}`,
+          `127.0.0.1:${rtsps ? freePort() : port}`,
           "--rtp-address",
           `127.0.0.1:${freePort("udp")}`,
           "--rtcp-address",

@@ -2,14 +2,15 @@
  * The fan-out load benchmark: one ~2.5 Mbit/s H.264+AAC stream to N players
  * of one protocol, from Sluice and from its peers in the same run (RTMP:
  * nginx-rtmp and Node-Media-Server; RTSP over TCP or UDP: gst-rtsp-server;
- * HTTP-FLV: Node-Media-Server; SRTP: the same Sluice's plain RTP/AVP
- * players). Reports server CPU with its kernel share,
+ * HTTP-FLV: Node-Media-Server); RTMPS and RTSPS over TCP (Sluice alone, on
+ * a self-signed certificate made with openssl) beside their plain protocol
+ * when several are named. Reports server CPU with its kernel share,
  * RSS, delivered Mbit/s against the input's bit rate, Mbit delivered per
  * CPU-second, memory per player, time to first frame and keyframe, and the
  * ratios Sluice/peer.
  *
  * ```
- * deno run -A bench/load/fanout.ts --protocol rtmp|rtsp-tcp|rtsp-udp|rtsp-srtp|flv
+ * deno run -A bench/load/fanout.ts --protocol rtmp|rtmps|rtsp-tcp|rtsps-tcp|rtsp-udp|rtsp-srtp|flv[,…]
  *   [--n 10,100,500,1000] [--seconds 20] [--servers sluice,nginx,nms,gst] [--warmup 3]
  *   [--client-procs 1] [--read-tick-ms 50] [--wave-size 50] [--wave-ms 100]
  *   [--run-timeout 0] [--keepalive 20]
@@ -30,7 +31,6 @@ import {
 import {
   missingPeer,
   type PeerPaths,
-  playersOf,
   type ServerKind,
   SERVERS_OF,
   startServer,
@@ -39,6 +39,7 @@ import {
 } from "./_peers.ts";
 import {
   createPlayer,
+  isTls,
   type Player,
   type Protocol,
   PROTOCOLS,
@@ -46,6 +47,8 @@ import {
 import { sleep } from "./_proc.ts";
 import {
   columnsOf,
+  f0,
+  f1,
   f2,
   machineLine,
   notesOf,
@@ -59,14 +62,17 @@ import {
   live,
   measure,
   type Measured,
+  type MeasuredRun,
   runEach,
   type RunnerOptions,
+  type RunResult,
   stopAll,
   stopAllOnSignals,
 } from "./_runner.ts";
 
 interface Options extends RunnerOptions {
-  protocol: Protocol;
+  /** One or more, run interleaved per N (plain and TLS side by side). */
+  protocols: Protocol[];
   servers: ServerKind[];
   /** RTSP: seconds between GET_PARAMETERs. */
   keepAliveSeconds: number;
@@ -117,6 +123,12 @@ const PROTOCOL_RUNS: Record<Protocol, ProtocolRun> = {
     players:
       "RTSP players of rtsp://127.0.0.1:PORT/live/bench, RTP/AVP/TCP interleaved",
   },
+  "rtsps-tcp": {
+    ...RTSP_RUN,
+    title: "RTSPS fan-out over TCP (TLS, RTP interleaved inside it)",
+    players:
+      "RTSPS players of rtsps://127.0.0.1:PORT/live/bench, RTP/AVP/TCP interleaved in TLS",
+  },
   "rtsp-udp": {
     ...RTSP_RUN,
     title: "RTSP fan-out over UDP",
@@ -125,9 +137,18 @@ const PROTOCOL_RUNS: Record<Protocol, ProtocolRun> = {
   },
   "rtsp-srtp": {
     ...RTSP_RUN,
-    title: "RTSP fan-out with SRTP over UDP, beside plain RTP over UDP",
+    title: "RTSP fan-out with SRTP over UDP",
     players:
-      "sluice: RTSPS players of rtsps://127.0.0.1:PORT/live/bench, RTP/SAVP (AES_CM_128_HMAC_SHA1_80) over UDP; sluice-avp: RTSP players of rtsp://…, RTP/AVP over UDP, from the same Sluice",
+      "RTSPS players of rtsps://127.0.0.1:PORT/live/bench, RTP/SAVP (AES_CM_128_HMAC_SHA1_80) over UDP",
+  },
+  rtmps: {
+    title: "RTMPS fan-out (RTMP in TLS)",
+    players: "RTMPS players of rtmps://127.0.0.1:PORT/live/bench",
+    firstFrameTimeoutMs: 15_000,
+    closeMs: 5_000,
+    finalMs: 15_000,
+    slackSeconds: 60,
+    probeStays: false,
   },
   flv: {
     title: "HTTP-FLV fan-out",
@@ -143,8 +164,10 @@ const PROTOCOL_RUNS: Record<Protocol, ProtocolRun> = {
 
 function parseOptions(argv: string[]): Options {
   const flags = new Flags(argv);
-  const protocol = flags.oneOf("protocol", PROTOCOLS);
-  const known = SERVERS_OF[protocol];
+  const protocols = flags.list("protocol", PROTOCOLS, []);
+  if (protocols.length === 0) throw new Error("Cannot run without --protocol");
+  // Every server of any protocol named; each plays the protocols it serves.
+  const known = [...new Set(protocols.flatMap((p) => SERVERS_OF[p]))];
   const ns = flags.string("n", "10,100,500,1000").split(",").map(Number);
   for (const n of ns) {
     if (!Number.isInteger(n) || n < 1 || n > 5000) {
@@ -152,7 +175,7 @@ function parseOptions(argv: string[]): Options {
     }
   }
   const opts: Options = {
-    protocol,
+    protocols,
     servers: flags.list("servers", known),
     ns,
     seconds: flags.number("seconds", 20, 1, 600),
@@ -192,7 +215,7 @@ async function probe(
   port: number,
   stay: boolean,
   readTickMs: number,
-  caCerts: string[],
+  caCerts: string[] | undefined,
 ): Promise<HeldProbe | undefined> {
   const until = performance.now() + 20_000;
   let last = "";
@@ -223,19 +246,18 @@ async function probe(
 async function runOne(
   kind: ServerKind,
   n: number,
+  protocol: Protocol,
   opts: Options,
   paths: PeerPaths,
   input: Input,
+  tls: TlsFiles,
 ): Promise<Measured> {
-  const { protocol } = opts;
   const run = PROTOCOL_RUNS[protocol];
   const dir = await Deno.makeTempDir({
     prefix: `sluice-load-${protocol}-${kind}-`,
   });
   let held: HeldProbe | undefined;
   try {
-    const tls = protocol === "rtsp-srtp" ? await makeCert(dir) : undefined;
-    const players = playersOf(kind, protocol);
     const server = await startServer(kind, protocol, {
       paths,
       dir,
@@ -243,12 +265,13 @@ async function runOne(
       track: (p) => live.add(p),
       tls,
     });
+    const caCerts = isTls(protocol) ? [tls.pem] : undefined;
     held = await probe(
-      players,
+      protocol,
       server.port,
       run.probeStays,
       opts.readTickMs,
-      tls === undefined ? [] : [Deno.readTextFileSync(tls.certFile)],
+      caCerts,
     );
     const player = held?.player;
     // measure() lets the server settle, then reads its memory without players (or with only the probe).
@@ -258,14 +281,14 @@ async function runOne(
       bitsPerSecond: input.bitsPerSecond,
       dir,
       clients: {
-        protocol: players,
+        protocol,
         port: server.port,
         path: STREAM_PATH,
         repo: paths.repo,
         flags: [
           `--first-frame-timeout-ms=${run.firstFrameTimeoutMs}`,
           `--keepalive-ms=${opts.keepAliveSeconds * 1000}`,
-          ...(tls === undefined ? [] : [`--ca-file=${tls.certFile}`]),
+          ...(isTls(protocol) ? [`--ca-file=${tls.certFile}`] : []),
         ],
         closeMs: run.closeMs,
       },
@@ -284,10 +307,67 @@ async function runOne(
   }
 }
 
-/** A self-signed certificate for 127.0.0.1 in `dir`, made by openssl (rtsp-srtp). */
-async function makeCert(
-  dir: string,
-): Promise<{ certFile: string; keyFile: string }> {
+// ---- report ----
+
+async function conditions(
+  protocol: Protocol,
+  opts: Options,
+  paths: PeerPaths,
+  input: Input,
+): Promise<string> {
+  const run = PROTOCOL_RUNS[protocol];
+  const servers = serversOf(protocol, opts);
+  const name = (p: string) => p.split("/").pop();
+  const published = servers.filter((k) => k !== "gst");
+  const feeds = [
+    ...(published.length > 0
+      ? [
+        `${
+          published.join(", ")
+        }: ffmpeg -re -stream_loop -1 -c copy publishes it over RTMP`,
+      ]
+      : []),
+    ...(servers.includes("gst")
+      ? [
+        `gst: filesrc ! flvdemux of ${
+          name(input.longPath ?? "")
+        } (the same file copied end to end)`,
+      ]
+      : []),
+  ];
+  const rtsp = protocol.startsWith("rtsp");
+  return [
+    machineLine(),
+    `- ${await versions(servers, paths)}`,
+    `- input: ${name(input.path)}, ${
+      f2(input.bitsPerSecond / 1e6)
+    } Mbit/s measured (file size × 8 / duration). ${feeds.join("; ")}`,
+    `- ${run.players}; ${opts.warmup} s warm-up, ${opts.seconds} s measured; players in waves of ${opts.waveSize} every ${opts.waveMs} ms, ${opts.clientProcs} load client process(es), read tick ${opts.readTickMs} ms${
+      rtsp ? `, GET_PARAMETER every ${opts.keepAliveSeconds} s` : ""
+    }${
+      run.probeStays ? "; one probe player on top of N for the whole run" : ""
+    }; everything on 127.0.0.1${
+      isTls(protocol)
+        ? "; TLS with a self-signed ECDSA P-256 certificate (rustls in Deno on both sides)"
+        : ""
+    }`,
+  ].join("\n");
+}
+
+/** The servers of `opts` that play `protocol`. */
+function serversOf(protocol: Protocol, opts: Options): ServerKind[] {
+  return opts.servers.filter((k) => SERVERS_OF[protocol].includes(k));
+}
+
+/** The certificate the TLS protocols' servers present and their players trust. */
+interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+  pem: string;
+}
+
+/** Makes a self-signed certificate for 127.0.0.1 with openssl in `dir`. */
+async function makeCert(dir: string): Promise<TlsFiles> {
   const certFile = `${dir}/cert.pem`;
   const keyFile = `${dir}/key.pem`;
   const out = await new Deno.Command("openssl", {
@@ -308,48 +388,57 @@ async function makeCert(
       `Cannot make a certificate: ${new TextDecoder().decode(out.stderr)}`,
     );
   }
-  return { certFile, keyFile };
+  return { certFile, keyFile, pem: await Deno.readTextFile(certFile) };
 }
 
-// ---- report ----
+/** The plain protocol a TLS one is measured against. */
+const PLAIN_OF: [tls: Protocol, plain: Protocol][] = [
+  ["rtmps", "rtmp"],
+  ["rtsps-tcp", "rtsp-tcp"],
+  // RTSPS for the requests, SRTP for the media: what SRTP costs over UDP.
+  ["rtsp-srtp", "rtsp-udp"],
+];
 
-async function conditions(
-  opts: Options,
-  paths: PeerPaths,
-  input: Input,
-): Promise<string> {
-  const run = PROTOCOL_RUNS[opts.protocol];
-  const name = (p: string) => p.split("/").pop();
-  const published = opts.servers.filter((k) => k !== "gst");
-  const feeds = [
-    ...(published.length > 0
-      ? [
-        `${
-          published.join(", ")
-        }: ffmpeg -re -stream_loop -1 -c copy publishes it over RTMP`,
-      ]
-      : []),
-    ...(opts.servers.includes("gst")
-      ? [
-        `gst: filesrc ! flvdemux of ${
-          name(input.longPath ?? "")
-        } (the same file copied end to end)`,
-      ]
-      : []),
+/**
+ * Sluice's Mbit per CPU-second, plain against TLS, at each N both ran:
+ * what TLS costs per delivered Mbit.
+ */
+function tlsCostTable(
+  results: Map<Protocol, RunResult[]>,
+  ns: number[],
+): string | undefined {
+  const find = (p: Protocol, n: number) =>
+    results.get(p)?.find((r): r is MeasuredRun =>
+      r.kind === "sluice" && r.n === n && r.error === undefined
+    );
+  const rows: string[][] = [];
+  for (const [tlsProtocol, plain] of PLAIN_OF) {
+    for (const n of ns) {
+      const a = find(plain, n);
+      const b = find(tlsProtocol, n);
+      if (a === undefined || b === undefined) continue;
+      rows.push([
+        `${plain} / ${tlsProtocol}`,
+        String(n),
+        `${f1(a.server.cpuPercent)} / ${f1(b.server.cpuPercent)}`,
+        `${f0(a.deliveredMbps)} / ${f0(b.deliveredMbps)}`,
+        `${f0(a.mbitPerCpuSecond)} / ${f0(b.mbitPerCpuSecond)}`,
+        f2(a.mbitPerCpuSecond / b.mbitPerCpuSecond),
+      ]);
+    }
+  }
+  if (rows.length === 0) return undefined;
+  const head = [
+    "plain / TLS",
+    "N",
+    "CPU %",
+    "delivered Mbit/s",
+    "Mbit per CPU-s",
+    "CPU per Mbit, TLS ÷ plain",
   ];
-  const rtsp = opts.protocol.startsWith("rtsp-");
-  return [
-    machineLine(),
-    `- ${await versions(opts.servers, paths)}`,
-    `- input: ${name(input.path)}, ${
-      f2(input.bitsPerSecond / 1e6)
-    } Mbit/s measured (file size × 8 / duration). ${feeds.join("; ")}`,
-    `- ${run.players}; ${opts.warmup} s warm-up, ${opts.seconds} s measured; players in waves of ${opts.waveSize} every ${opts.waveMs} ms, ${opts.clientProcs} load client process(es), read tick ${opts.readTickMs} ms${
-      rtsp ? `, GET_PARAMETER every ${opts.keepAliveSeconds} s` : ""
-    }${
-      run.probeStays ? "; one probe player on top of N for the whole run" : ""
-    }; everything on 127.0.0.1`,
-  ].join("\n");
+  return [head, head.map(() => "---"), ...rows].map((r) =>
+    `| ${r.join(" | ")} |`
+  ).join("\n");
 }
 
 // ---- main ----
@@ -380,38 +469,59 @@ if (import.meta.main) {
       ? await ensureLongInput(path, longSeconds)
       : undefined,
   };
-  const cond = await conditions(opts, paths, input);
-  console.error(cond);
+  const certDir = await Deno.makeTempDir({ prefix: "sluice-load-tls-" });
+  const tls = await makeCert(certDir);
+  const conds = new Map<Protocol, string>();
+  for (const protocol of opts.protocols) {
+    const cond = await conditions(protocol, opts, paths, input);
+    conds.set(protocol, cond);
+    console.error(cond);
+  }
 
-  // Servers interleaved per N, so drifting background load hits all of them alike.
-  const cases = opts.ns.flatMap((n) =>
-    opts.servers.map((kind) => ({ kind, n }))
-  );
-  const results = await runEach(cases, opts, {
-    name: (c) => `${c.kind} ${opts.protocol} N=${c.n}`,
-    slackSeconds: PROTOCOL_RUNS[opts.protocol].slackSeconds,
-    run: (kind, n) => runOne(kind, n, opts, paths, input),
-    onResult: (r) => console.error(progressLine(r)),
-  });
+  // Servers and protocols interleaved per N, so drifting background load hits all of them alike.
+  const results = new Map<Protocol, RunResult[]>();
+  for (const n of opts.ns) {
+    for (const protocol of opts.protocols) {
+      const cases = serversOf(protocol, opts).map((kind) => ({ kind, n }));
+      const got = await runEach(cases, opts, {
+        name: (c) => `${c.kind} ${protocol} N=${c.n}`,
+        slackSeconds: PROTOCOL_RUNS[protocol].slackSeconds,
+        run: (kind, n) => runOne(kind, n, protocol, opts, paths, input, tls),
+        onResult: (r) => console.error(progressLine(r)),
+      });
+      results.set(protocol, [...results.get(protocol) ?? [], ...got]);
+    }
+  }
+  await Deno.remove(certDir, { recursive: true }).catch(() => {});
 
-  const run = PROTOCOL_RUNS[opts.protocol];
-  const peers = opts.servers.filter((k) => k !== "sluice");
-  writeReport(paths.repo, `${opts.protocol}-`, {
-    title: run.title,
-    conditions: cond,
-    results: resultsTable(
-      results,
-      columnsOf(opts.protocol, input.bitsPerSecond / 1e6),
-    ),
-    ratios: opts.servers.includes("sluice") && peers.length > 0
-      ? ratioTable(results, peers, opts.ns)
-      : undefined,
-    slope: opts.ns.length > 1
-      ? slopeTable(results, opts.servers, opts.ns)
-      : undefined,
-    notes: results.flatMap((r) =>
-      r.error === undefined ? notesOf(`${r.kind} N=${r.n}`, r) : []
-    ),
-  });
+  const tlsCost = tlsCostTable(results, opts.ns);
+  for (const protocol of opts.protocols) {
+    const run = PROTOCOL_RUNS[protocol];
+    const servers = serversOf(protocol, opts);
+    const peers = servers.filter((k) => k !== "sluice");
+    const rs = results.get(protocol) ?? [];
+    writeReport(paths.repo, `${protocol}-`, {
+      title: run.title,
+      conditions: conds.get(protocol)!,
+      results: resultsTable(rs, columnsOf(protocol, input.bitsPerSecond / 1e6)),
+      ratios: servers.includes("sluice") && peers.length > 0
+        ? ratioTable(rs, peers, opts.ns)
+        : undefined,
+      slope: opts.ns.length > 1 ? slopeTable(rs, servers, opts.ns) : undefined,
+      notes: [
+        ...(isTls(protocol) && tlsCost !== undefined
+          ? [
+            "What TLS (rtsp-srtp: TLS requests and SRTP media) costs Sluice in this run (plain / TLS):",
+            "",
+            tlsCost,
+            "",
+          ]
+          : []),
+        ...rs.flatMap((r) =>
+          r.error === undefined ? notesOf(`${r.kind} N=${r.n}`, r) : []
+        ),
+      ],
+    });
+  }
   Deno.exit(0);
 }

@@ -12,7 +12,11 @@ import type { Hub } from "../../hub/hub.ts";
 import type { Logger } from "../../log.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
 import { listenTcp, type StreamConn, type TcpListener } from "../../net/tcp.ts";
-import { listenTls, type TlsListenAddress } from "../../net/tls.ts";
+import {
+  listenTls,
+  type TlsListenAddress,
+  type TlsListener,
+} from "../../net/tls.ts";
 import type { RtmpServerConfig } from "./context.ts";
 import { RtmpSession } from "./session.ts";
 
@@ -57,7 +61,7 @@ export class RtmpServer {
     readersDropped: 0,
     tlsHandshakeFailures: 0,
   };
-  #tlsListener: TcpListener | undefined;
+  #tlsListener: TlsListener | undefined;
 
   constructor(options: RtmpServerOptions) {
     this.#options = options;
@@ -120,6 +124,8 @@ export class RtmpServer {
     });
     log.info("RTMPS listening", {
       address: `${this.#tlsListener.hostname}:${this.#tlsListener.port}`,
+      // TCP_NODELAY and stalled-handshake shutdown need FFI (see net/tls.ts)
+      noDelay: this.#tlsListener.noDelay,
     });
   }
 

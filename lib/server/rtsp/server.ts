@@ -18,7 +18,11 @@ import type { Logger } from "../../log.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
 import { DatagramWriter } from "../../net/datagram_writer.ts";
 import { listenTcp, type StreamConn, type TcpListener } from "../../net/tcp.ts";
-import { listenTls, type TlsListenAddress } from "../../net/tls.ts";
+import {
+  listenTls,
+  type TlsListenAddress,
+  type TlsListener,
+} from "../../net/tls.ts";
 import { listenUdp, receiveDatagrams } from "../../net/udp.ts";
 import { Connection } from "./connection.ts";
 import type { RtspServerConfig, ServerContext } from "./context.ts";
@@ -71,7 +75,7 @@ export class RtspServer {
     tlsHandshakeFailures: 0,
   };
   #listener: TcpListener | undefined;
-  #tlsListener: TcpListener | undefined;
+  #tlsListener: TlsListener | undefined;
   #udp: { rtp: Deno.DatagramConn; rtcp: Deno.DatagramConn } | undefined;
   #writers: { rtp: DatagramWriter; rtcp: DatagramWriter } | undefined;
   #tick: ReturnType<typeof setInterval> | undefined;
@@ -173,6 +177,8 @@ export class RtspServer {
     });
     log.info("RTSPS listening", {
       address: `${this.#tlsListener.hostname}:${this.#tlsListener.port}`,
+      // TCP_NODELAY and stalled-handshake shutdown need FFI (see net/tls.ts)
+      noDelay: this.#tlsListener.noDelay,
     });
   }
 
