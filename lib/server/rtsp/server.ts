@@ -54,6 +54,9 @@ export interface RtspServerStats {
   sessionsTimedOut: number;
   /** TLS handshakes that failed or timed out on the RTSPS port. */
   tlsHandshakeFailures: number;
+  /** SRTP and SRTCP packets of recorders dropped: failed authentication, or replayed (counted as their sessions end). */
+  srtpAuthFailures: number;
+  srtpReplays: number;
 }
 
 /** Sessions live this much past the timeout they announce: some clients keep alive exactly every N seconds. */
@@ -73,6 +76,8 @@ export class RtspServer {
     readersDropped: 0,
     sessionsTimedOut: 0,
     tlsHandshakeFailures: 0,
+    srtpAuthFailures: 0,
+    srtpReplays: 0,
   };
   #listener: TcpListener | undefined;
   #tlsListener: TlsListener | undefined;
@@ -89,6 +94,10 @@ export class RtspServer {
       hub: options.hub,
       log: options.log,
       onCreate: () => this.stats.sessions++,
+      onSrtpDropped: (d) => {
+        this.stats.srtpAuthFailures += d.authFailures;
+        this.stats.srtpReplays += d.replays;
+      },
     });
     const ports = { rtp: 0, rtcp: 0 };
     this.#ports = ports;

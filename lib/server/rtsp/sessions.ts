@@ -9,7 +9,7 @@
 import type { ReaderLag } from "../../egress/reader_lag.ts";
 import type { SdpTrack } from "../../format/tracks.ts";
 import type { Hub } from "../../hub/hub.ts";
-import type { RtpInput } from "../../ingest/rtp_input.ts";
+import type { RtpInput, SrtpInputStats } from "../../ingest/rtp_input.ts";
 import type { Logger } from "../../log.ts";
 import { parseSession } from "../../rtsp/headers/session.ts";
 import type { Sdp } from "../../sdp/types.ts";
@@ -80,17 +80,21 @@ export class SessionTable {
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #onCreate: (() => void) | undefined;
+  readonly #onSrtpDropped: ((d: SrtpInputStats) => void) | undefined;
 
   constructor(options: {
     hub: Pick<Hub, "readerLeft">;
     log: Logger;
     /** Called for every session made (the server counts them). */
     onCreate?: () => void;
+    /** Called as a recording session ends with the SRTP packets it dropped. */
+    onSrtpDropped?: (dropped: SrtpInputStats) => void;
     now?: () => number;
   }) {
     this.#hub = options.hub;
     this.#log = options.log;
     this.#onCreate = options.onCreate;
+    this.#onSrtpDropped = options.onSrtpDropped;
     this.#now = options.now ?? Date.now;
   }
 
@@ -186,6 +190,7 @@ export class SessionTable {
     this.stopPlaying(s);
     const dropped = s.record?.srtpStats;
     if (dropped !== undefined && dropped.authFailures + dropped.replays > 0) {
+      this.#onSrtpDropped?.(dropped);
       this.#log.warn("SRTP packets dropped", {
         session: s.id,
         path: s.path,

@@ -132,6 +132,11 @@ Deno.test(
       assert.ok(line !== undefined, s.logs.join("\n"));
       assert.match(line, new RegExp(`authFailures=${forged}\\b`));
       assert.match(line, new RegExp(`replays=${replayed}\\b`));
+      const stats = s.sluice.rtsp!.stats;
+      assert.deepEqual(
+        [stats.srtpAuthFailures, stats.srtpReplays],
+        [forged, replayed],
+      );
     } finally {
       rtsp.close();
     }
