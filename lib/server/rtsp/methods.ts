@@ -102,9 +102,7 @@ async function describe(
   // sets up SRTP, ffmpeg reads on with RTP/AVP inside TLS. Keys travel only
   // inside TLS: on plain RTSP, SRTP would protect nothing from whoever reads
   // the connection (live555 likewise offers SRTP only with RTSP over TLS).
-  const described = conn.secure
-    ? withSrtpKeys(formats, (id) => rtspOutput(stream).srtpOffer(id))
-    : formats;
+  const described = conn.secure ? keyed(stream, formats) : formats;
   return {
     status: 200,
     headers: { "Content-Base": base, "Content-Type": "application/sdp" },
@@ -120,6 +118,20 @@ async function describe(
 export function contentBase(url: string, secure: boolean): string {
   const base = url.endsWith("/") ? url : `${url}/`;
   return secure ? base.replace(/^rtsp:\/\//i, "rtsps://") : base;
+}
+
+/**
+ * `formats` with each track's SRTP key, SSRC and roll-over counter. An RTP
+ * output made just for this (no reader yet) is not kept: it would packetize
+ * every frame for nobody until a reader came and went. The PLAY after makes
+ * it again with a new SSRC starting at ROC 0, which is what a receiver
+ * assumes of an SSRC its MIKEY does not name; the keys are the stream's.
+ */
+function keyed(stream: Stream, formats: TrackFormat[]): TrackFormat[] {
+  const output = rtspOutput(stream);
+  const out = withSrtpKeys(formats, (id) => output.srtpOffer(id));
+  if (output.readers === 0) stream.pruneOutputs();
+  return out;
 }
 
 async function waitStream(
