@@ -219,3 +219,32 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "SRTP required: ffmpeg's rtsps:// (plain RTP in TLS) is refused with 461 while GStreamer plays SRTP",
+  gstOpts,
+  async () => {
+    await using s = startTestSluice({ ...tlsConfig(), srtp: "required" });
+    await using _pub = publishTestSignal(s.rtmpUrl("live/req"), {
+      seconds: 14,
+    });
+    await s.published("live/req", { frames: 10 });
+    const refused = await playAndCount(s.rtspsUrl("live/req"), {
+      frames: 10,
+      timeoutMs: 15_000,
+    });
+    assert.notEqual(refused.code, 0, "ffmpeg failed");
+    assert.equal(refused.video?.frames ?? 0, 0, "ffmpeg decoded nothing");
+    assert.match(
+      logs(s),
+      /SETUP refused: SRTP is required on RTSPS.*status=461/,
+    );
+    const r = await gstRtspPlayAndCount(s.rtspsUrl("live/req"), {
+      transport: "tcp",
+      frames: 25,
+      timeoutMs: 20_000,
+    });
+    assert.equal(r.frames, 25, `${r.stderr}\n${logs(s)}`);
+    assert.deepEqual([...r.sizes], [I420_320X240]);
+  },
+);
