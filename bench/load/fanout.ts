@@ -45,10 +45,10 @@ import {
   PROTOCOLS,
 } from "./_players/mod.ts";
 import { sleep } from "./_proc.ts";
+import { PROTOCOL_RUNS } from "./_protocols.ts";
+import { makeCert, tlsCostTable, type TlsFiles } from "./_tls.ts";
 import {
   columnsOf,
-  f0,
-  f1,
   f2,
   machineLine,
   notesOf,
@@ -62,7 +62,6 @@ import {
   live,
   measure,
   type Measured,
-  type MeasuredRun,
   runEach,
   type RunnerOptions,
   type RunResult,
@@ -77,90 +76,6 @@ interface Options extends RunnerOptions {
   /** RTSP: seconds between GET_PARAMETERs. */
   keepAliveSeconds: number;
 }
-
-/** How one protocol runs and reports. */
-interface ProtocolRun {
-  title: string;
-  /** What players play, for the conditions. */
-  players: string;
-  /** Players give up without a keyframe this long after connecting. */
-  firstFrameTimeoutMs: number;
-  /** After `stop`, how long the players may take to close (RTSP: TEARDOWNs, bounded by 5 + 5 s). */
-  closeMs: number;
-  /** How long the clients may take to stop and answer `final`. */
-  finalMs: number;
-  /** The hard limit of one run beyond warm-up, window and waves (without `--run-timeout`). */
-  slackSeconds: number;
-  /**
-   * The probe player stays for the whole run: it keeps gst-rtsp-server's
-   * shared media prepared (torn down when its last client leaves) and
-   * measures what one player gets.
-   */
-  probeStays: boolean;
-}
-
-const RTSP_RUN = {
-  firstFrameTimeoutMs: 20_000,
-  closeMs: 12_000,
-  finalMs: 20_000,
-  slackSeconds: 80,
-  probeStays: true,
-} as const;
-
-const PROTOCOL_RUNS: Record<Protocol, ProtocolRun> = {
-  rtmp: {
-    title: "RTMP fan-out",
-    players: "RTMP players of rtmp://127.0.0.1:PORT/live/bench",
-    firstFrameTimeoutMs: 15_000,
-    closeMs: 5_000,
-    finalMs: 15_000,
-    slackSeconds: 60,
-    probeStays: false,
-  },
-  "rtsp-tcp": {
-    ...RTSP_RUN,
-    title: "RTSP fan-out over TCP (interleaved)",
-    players:
-      "RTSP players of rtsp://127.0.0.1:PORT/live/bench, RTP/AVP/TCP interleaved",
-  },
-  "rtsps-tcp": {
-    ...RTSP_RUN,
-    title: "RTSPS fan-out over TCP (TLS, RTP interleaved inside it)",
-    players:
-      "RTSPS players of rtsps://127.0.0.1:PORT/live/bench, RTP/AVP/TCP interleaved in TLS",
-  },
-  "rtsp-udp": {
-    ...RTSP_RUN,
-    title: "RTSP fan-out over UDP",
-    players:
-      "RTSP players of rtsp://127.0.0.1:PORT/live/bench, RTP/AVP over UDP",
-  },
-  "rtsp-srtp": {
-    ...RTSP_RUN,
-    title: "RTSP fan-out with SRTP over UDP",
-    players:
-      "RTSPS players of rtsps://127.0.0.1:PORT/live/bench, RTP/SAVP (AES_CM_128_HMAC_SHA1_80) over UDP",
-  },
-  rtmps: {
-    title: "RTMPS fan-out (RTMP in TLS)",
-    players: "RTMPS players of rtmps://127.0.0.1:PORT/live/bench",
-    firstFrameTimeoutMs: 15_000,
-    closeMs: 5_000,
-    finalMs: 15_000,
-    slackSeconds: 60,
-    probeStays: false,
-  },
-  flv: {
-    title: "HTTP-FLV fan-out",
-    players:
-      "HTTP-FLV players of http://127.0.0.1:PORT/live/bench.flv (HTTP/1.1, chunked)",
-    firstFrameTimeoutMs: 15_000,
-    closeMs: 5_000,
-    finalMs: 15_000,
-    slackSeconds: 60,
-    probeStays: false,
-  },
-};
 
 function parseOptions(argv: string[]): Options {
   const flags = new Flags(argv);
@@ -357,88 +272,6 @@ async function conditions(
 /** The servers of `opts` that play `protocol`. */
 function serversOf(protocol: Protocol, opts: Options): ServerKind[] {
   return opts.servers.filter((k) => SERVERS_OF[protocol].includes(k));
-}
-
-/** The certificate the TLS protocols' servers present and their players trust. */
-interface TlsFiles {
-  certFile: string;
-  keyFile: string;
-  pem: string;
-}
-
-/** Makes a self-signed certificate for 127.0.0.1 with openssl in `dir`. */
-async function makeCert(dir: string): Promise<TlsFiles> {
-  const certFile = `${dir}/cert.pem`;
-  const keyFile = `${dir}/key.pem`;
-  const out = await new Deno.Command("openssl", {
-    args: [
-      ...["req", "-x509", "-newkey", "ec"],
-      ...["-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
-      ...["-keyout", keyFile, "-out", certFile, "-days", "2"],
-      ...["-subj", "/CN=localhost"],
-      ...["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-      ...["-addext", "basicConstraints=critical,CA:FALSE"],
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    throw new Error(
-      `Cannot make a certificate: ${new TextDecoder().decode(out.stderr)}`,
-    );
-  }
-  return { certFile, keyFile, pem: await Deno.readTextFile(certFile) };
-}
-
-/** The plain protocol a TLS one is measured against. */
-const PLAIN_OF: [tls: Protocol, plain: Protocol][] = [
-  ["rtmps", "rtmp"],
-  ["rtsps-tcp", "rtsp-tcp"],
-  // RTSPS for the requests, SRTP for the media: what SRTP costs over UDP.
-  ["rtsp-srtp", "rtsp-udp"],
-];
-
-/**
- * Sluice's Mbit per CPU-second, plain against TLS, at each N both ran:
- * what TLS costs per delivered Mbit.
- */
-function tlsCostTable(
-  results: Map<Protocol, RunResult[]>,
-  ns: number[],
-): string | undefined {
-  const find = (p: Protocol, n: number) =>
-    results.get(p)?.find((r): r is MeasuredRun =>
-      r.kind === "sluice" && r.n === n && r.error === undefined
-    );
-  const rows: string[][] = [];
-  for (const [tlsProtocol, plain] of PLAIN_OF) {
-    for (const n of ns) {
-      const a = find(plain, n);
-      const b = find(tlsProtocol, n);
-      if (a === undefined || b === undefined) continue;
-      rows.push([
-        `${plain} / ${tlsProtocol}`,
-        String(n),
-        `${f1(a.server.cpuPercent)} / ${f1(b.server.cpuPercent)}`,
-        `${f0(a.deliveredMbps)} / ${f0(b.deliveredMbps)}`,
-        `${f0(a.mbitPerCpuSecond)} / ${f0(b.mbitPerCpuSecond)}`,
-        f2(a.mbitPerCpuSecond / b.mbitPerCpuSecond),
-      ]);
-    }
-  }
-  if (rows.length === 0) return undefined;
-  const head = [
-    "plain / TLS",
-    "N",
-    "CPU %",
-    "delivered Mbit/s",
-    "Mbit per CPU-s",
-    "CPU per Mbit, TLS ÷ plain",
-  ];
-  return [head, head.map(() => "---"), ...rows].map((r) =>
-    `| ${r.join(" | ")} |`
-  ).join("\n");
 }
 
 // ---- main ----
