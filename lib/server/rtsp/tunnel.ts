@@ -120,11 +120,22 @@ export class Tunnels {
     if (got !== undefined) return got;
     this.#reading.add(conn);
     // A head that never ends holds at most its bound, and only this long.
-    const timer = setTimeout(() => closeQuietly(conn), this.#o.headTimeoutMs);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      closeQuietly(conn);
+    }, this.#o.headTimeoutMs);
     try {
       const buf = new Uint8Array(4096);
       while (got === undefined) {
         const n = await conn.read(buf).catch(() => null);
+        if (n === null && timedOut) {
+          throw new TunnelError(
+            `Cannot read HTTP head: no complete HTTP head within ${this.#o.headTimeoutMs} ms`,
+            "truncated",
+            408,
+          );
+        }
         if (n === null) return undefined;
         got = reader.push(buf.subarray(0, n));
       }
