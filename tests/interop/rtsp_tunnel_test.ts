@@ -56,6 +56,28 @@ Deno.test(
 );
 
 Deno.test(
+  "RTSP tunnel: ffmpeg plays past the session timeout, its keep-alives coming through the POST",
+  opts,
+  async () => {
+    // 2 s announced: ffmpeg keeps alive every second; 7 s without one end a session.
+    await using s = startTestSluice({ rtspSessionTimeout: "2s" });
+    await using _pub = publishTestSignal(s.rtmpUrl("live/long"), {
+      seconds: 20,
+    });
+    await s.published("live/long", { frames: 10 });
+    const r = await playAndCount(s.rtspUrl("live/long"), {
+      seconds: 10,
+      timeoutMs: 30_000,
+      inputArgs: ["-rtsp_transport", "http"],
+    });
+    const logs = s.logs.join("\n");
+    assertDecodedH264Aac(r, { video: 240, audio: 400, context: logs });
+    assert.equal(s.sluice.rtsp!.stats.sessionsTimedOut, 0, logs);
+    assert.equal(s.sluice.rtsp!.stats.tunnels, 1, logs);
+  },
+);
+
+Deno.test(
   "RTSP tunnel: ffmpeg records over RTSP, GStreamer plays rtsph:// on the RTSP port and on a tunnel port",
   gstOpts,
   async () => {
