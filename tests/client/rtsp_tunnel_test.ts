@@ -20,7 +20,7 @@ Deno.test(
       const get = await listener.accept();
       const buf = new Uint8Array(8192);
       const reader = new HttpHeadReader();
-      let head = reader.push(buf.subarray(0, (await get.read(buf))!));
+      const head = reader.push(buf.subarray(0, (await get.read(buf))!));
       assert.ok(head !== undefined);
       const getReq = parseTunnelRequest(head.head);
       await get.write(
