@@ -5,8 +5,12 @@
  */
 import { concat } from "@std/bytes";
 import { encodeBase64 } from "../../lib/rtsp/base64.ts";
+import assert from "node:assert/strict";
 import { RtspFramer } from "../../lib/rtsp/framer.ts";
 import type { RtspFramed, RtspResponse } from "../../lib/rtsp/message.ts";
+import { RawRtsp } from "./rtsp_raw.ts";
+import type { TestSluice } from "./sluice.ts";
+import { until } from "./wait.ts";
 
 const enc = new TextEncoder();
 
@@ -184,4 +188,40 @@ export function rtspRequest(
   const lines = [`${method} ${url} RTSP/1.0`, `CSeq: ${cseq}`];
   for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
   return `${lines.join("\r\n")}\r\n\r\n`;
+}
+
+/** Plain RTSP on the RTSP port still answers: the bad input disturbed nothing. */
+export async function assertRtspAnswers(s: TestSluice): Promise<void> {
+  const c = await RawRtsp.connect(s.sluice.rtspPort!);
+  const r = await c.request("OPTIONS", s.rtspUrl("live/x"));
+  assert.equal(r.status, 200);
+  c.close();
+}
+
+/** A whole tunnel on `port` that answers OPTIONS. */
+export async function openTunnel(
+  port: number,
+  cookie: string,
+): Promise<{ get: RawTunnelGet; post: RawTunnelPost }> {
+  const get = await RawTunnelGet.open(port, cookie);
+  assert.equal(await get.status(), 200, get.text);
+  const post = await RawTunnelPost.open(port, cookie);
+  await post.send(rtspRequest("OPTIONS", "rtsp://127.0.0.1/live/x", 1));
+  assert.equal((await get.response()).status, 200);
+  return { get, post };
+}
+
+/** Asserts one more protocol error was counted and a log line matches `line`. */
+export async function assertCounted(
+  s: TestSluice,
+  errors: number,
+  line: RegExp,
+): Promise<void> {
+  await until(
+    () => s.sluice.rtsp!.stats.protocolErrors >= errors,
+    5000,
+    () => s.logs.join("\n"),
+  );
+  assert.equal(s.sluice.rtsp!.stats.protocolErrors, errors);
+  assert.ok(s.logs.some((l) => line.test(l)), s.logs.join("\n"));
 }
