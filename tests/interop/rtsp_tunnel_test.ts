@@ -3,7 +3,7 @@
  * ffmpeg (`-rtsp_transport http`) and GStreamer (`rtsph://`) play through a
  * tunnel on the RTSP port and on an `rtspTunnelAddresses` port, counting the
  * frames they decode; Sluice's own client pulls `rtsph://` from another
- * Sluice and ffmpeg plays what it relays.
+ * Sluice and records into one through a tunnel, and ffmpeg plays the result.
  */
 import assert from "node:assert/strict";
 import {
@@ -11,6 +11,7 @@ import {
   playAndCount,
   publishTestSignal,
 } from "../_util/ffmpeg.ts";
+import { RtspClient } from "../../lib/client/rtsp/client.ts";
 import { gstRtspPlayAndCount } from "../_util/gst.ts";
 import { startTestSluice, type TestSluice } from "../_util/sluice.ts";
 import { requireTool } from "../_util/tools.ts";
@@ -154,6 +155,37 @@ Deno.test(
         "running",
         1,
       ]);
+    }
+  },
+);
+
+Deno.test(
+  "RTSP tunnel: Sluice's client records through rtsph:// into another Sluice (media in the POST), ffmpeg plays it",
+  opts,
+  async () => {
+    await using origin = startTestSluice();
+    await using _pub = publishTestSignal(origin.rtmpUrl("live/src"), {
+      seconds: 20,
+    });
+    await origin.published("live/src", { frames: 10 });
+    await using s = startTestSluice();
+    const client = await RtspClient.open(
+      `rtsph://127.0.0.1:${s.sluice.rtspPort}/live/pushed`,
+    );
+    try {
+      await client.record(origin.sluice.hub.stream("live/src")!);
+      assert.equal(client.transport, "tcp");
+      await s.published("live/pushed", { frames: 50 });
+      const r = await playAndCount(s.rtmpUrl("live/pushed"), {
+        seconds: 3,
+        timeoutMs: 20_000,
+      });
+      const why = [origin, s].map((x) => x.logs.join("\n")).join("\n---\n");
+      assertDecodedH264Aac(r, { video: 65, audio: 100, context: why });
+      assert.equal(s.sluice.rtsp!.stats.tunnels, 1, why);
+      assert.equal(s.sluice.rtsp!.stats.protocolErrors, 0, why);
+    } finally {
+      client.close();
     }
   },
 );
