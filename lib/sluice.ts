@@ -84,6 +84,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
         rtp: parseAddress(config.rtpAddress),
         rtcp: parseAddress(config.rtcpAddress),
         batcher,
+        tunnelAddresses: config.rtspTunnelAddresses.map(parseAddress),
       });
       rtspPort = rtsp.start().port;
     }

@@ -295,12 +295,16 @@ export const PATH_SETTINGS = {
   ),
   /**
    * Where the path's stream comes from instead of a publisher:
-   * `rtsp://[user:pass@]host/…` or `rtmp://host/app/name`.
+   * `rtsp://[user:pass@]host/…`, `rtsph://…` (RTSP tunnelled in HTTP) or
+   * `rtmp://host/app/name`.
    */
   source: v.optional(v.pipe(
     v.string(),
-    v.regex(/^(rtsps?|rtmp):\/\/[^\s]+$/, "expected an rtsp:// or rtmp:// URL"),
-    v.description("pull the stream from this rtsp:// or rtmp:// URL"),
+    v.regex(
+      /^(rtsps?|rtsph|rtmp):\/\/[^\s]+$/,
+      "expected an rtsp://, rtsph:// or rtmp:// URL",
+    ),
+    v.description("pull the stream from this rtsp://, rtsph:// or rtmp:// URL"),
   )),
   /** Pull only while someone reads the path. */
   sourceOnDemand: v.optional(

@@ -353,3 +353,14 @@ Deno.test("parseConfig reads address lists and multicast ranges", () => {
   assert.ok(problemsOf({ rtspTunnelAddresses: "8088:x" }).length === 1);
   assert.ok(problemsOf({ srtp: "maybe" }).length === 1);
 });
+
+Deno.test("parseConfig takes rtsph:// (RTSP tunnelled in HTTP) as a path source", () => {
+  const c = parseConfig({
+    paths: { cam: { source: "rtsph://user:pw@10.0.0.2:8080/stream1" } },
+  });
+  assert.equal(c.paths["cam"]?.source, "rtsph://user:pw@10.0.0.2:8080/stream1");
+  assert.equal(
+    problemsOf({ paths: { cam: { source: "http://10.0.0.2/x" } } }).length,
+    1,
+  );
+});

@@ -192,7 +192,8 @@ export class RtspClient {
     publisher: Pick<Publisher, "setTrack" | "setTracks" | "writeFrame">,
     options: RtspPlayOptions = {},
   ): Promise<void> {
-    const wanted = this.#options.transport;
+    // A tunnel has no UDP: RTP goes interleaved on it.
+    const wanted = this.#connection.tunnelled ? "tcp" : this.#options.transport;
     const usable = description.tracks
       .map((t, i) => ({ t, i }))
       .filter((x): x is { t: SdpTrack; i: number } => x.t !== undefined);
@@ -265,7 +266,7 @@ export class RtspClient {
         a.status,
       );
     }
-    const wanted = this.#options.transport;
+    const wanted = this.#connection.tunnelled ? "tcp" : this.#options.transport;
     let udp = wanted === "udp";
     const base = this.url.endsWith("/") ? this.url : `${this.url}/`;
     for (const f of formats) {

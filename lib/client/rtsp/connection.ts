@@ -11,7 +11,7 @@ import { type Packet, PACKET_KIND } from "../../egress/packet.ts";
 import { ReaderQueue } from "../../egress/reader_queue.ts";
 import { ProtocolError } from "../../errors.ts";
 import { BatchWriter } from "../../net/batch_writer.ts";
-import { closeQuietly, connectTcp, type StreamConn } from "../../net/tcp.ts";
+import { closeQuietly, type StreamConn } from "../../net/tcp.ts";
 import { RtspFramer } from "../../rtsp/framer.ts";
 import {
   type AuthChallenge,
@@ -22,6 +22,7 @@ import {
 import { parseSession } from "../../rtsp/headers/session.ts";
 import { encodeRequest, type RtspResponse } from "../../rtsp/message.ts";
 import { withTimeout } from "../_timeout.ts";
+import { dialRtsp, isRtspScheme, isTunnel, type RtspScheme } from "./dial.ts";
 
 /** A request the server refused or that could not finish. */
 export class RtspClientError extends Error {
@@ -64,6 +65,8 @@ interface Pending {
 export class RtspConnection {
   readonly #o: RtspConnectionOptions;
   #url: string;
+  /** How the server is reached; requests name it with `rtsp://` all the same. */
+  #scheme: RtspScheme;
   #user: string | undefined;
   #pass: string | undefined;
   #conn: StreamConn | undefined;
@@ -82,9 +85,13 @@ export class RtspConnection {
   /** `url` may carry credentials (`rtsp://user:pass@host/path`); they never go on the wire. */
   constructor(url: string, options: RtspConnectionOptions) {
     const u = new URL(url);
-    if (u.protocol !== "rtsp:") {
-      throw new TypeError(`Cannot use URL "${url}": expected rtsp://`);
+    if (!isRtspScheme(u.protocol)) {
+      throw new TypeError(
+        `Cannot use URL "${url}": expected rtsp:// or rtsph://`,
+      );
     }
+    this.#scheme = u.protocol;
+    u.protocol = "rtsp:";
     this.#user = u.username === "" ? undefined : decodeURIComponent(u.username);
     this.#pass = u.password === "" ? undefined : decodeURIComponent(u.password);
     u.username = "";
@@ -105,26 +112,29 @@ export class RtspConnection {
     return new URL(this.#url).hostname.replace(/^\[|\]$/g, "");
   }
 
+  /** Whether the connection is an HTTP tunnel: RTP goes interleaved on it. */
+  get tunnelled(): boolean {
+    return isTunnel(this.#scheme);
+  }
+
   /** Whether the server gave a session. */
   get hasSession(): boolean {
     return this.#session !== undefined;
   }
 
-  /** Connects over TCP to the URL's host and port (554 by default). */
+  /** Connects to the URL's host and port (554 by default), over TCP or a tunnel. */
   async connect(): Promise<void> {
-    const port = new URL(this.#url).port;
-    const hostname = this.hostname;
-    const p = port === "" ? 554 : Number(port);
+    const url = new URL(this.#url);
     try {
       this.#conn = await withTimeout(
-        connectTcp(hostname, p),
+        dialRtsp(this.#scheme, url, this.#o.timeoutMs),
         this.#o.timeoutMs,
         "connect",
       );
     } catch (e) {
       throw new RtspClientError(
         "connect",
-        `${hostname}:${p}: ${e instanceof Error ? e.message : e}`,
+        `${url.host}: ${e instanceof Error ? e.message : e}`,
       );
     }
     const conn = this.#conn;
@@ -334,9 +344,12 @@ export class RtspConnection {
 
   async #redirect(location: string): Promise<void> {
     const next = new URL(location, this.#url);
-    if (next.protocol !== "rtsp:") {
+    if (!isRtspScheme(next.protocol)) {
       throw new RtspClientError("redirect", `to "${location}": not rtsp://`);
     }
+    // An rtsp:// Location from inside a tunnel names the same kind of server: keep tunnelling.
+    if (next.protocol === "rtsph:") this.#scheme = next.protocol;
+    next.protocol = "rtsp:";
     if (next.username !== "") {
       this.#user = decodeURIComponent(next.username);
       this.#pass = decodeURIComponent(next.password);

@@ -17,11 +17,21 @@ import { RtspAuthenticator } from "../../auth/credentials.ts";
 import type { Logger } from "../../log.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
 import { DatagramWriter } from "../../net/datagram_writer.ts";
-import { listenTcp, type StreamConn, type TcpListener } from "../../net/tcp.ts";
+import { peek, PrefixedConn } from "../../net/prefixed.ts";
+import {
+  closeQuietly,
+  listenTcp,
+  remoteOf,
+  type StreamConn,
+  type TcpListener,
+  writeAll,
+} from "../../net/tcp.ts";
 import { listenUdp, receiveDatagrams } from "../../net/udp.ts";
+import { encodeTunnelRefusal, sniffTunnel } from "../../rtsp/tunnel.ts";
 import { Connection } from "./connection.ts";
 import type { RtspServerConfig, ServerContext } from "./context.ts";
 import { SessionTable } from "./sessions.ts";
+import { Tunnels } from "./tunnel.ts";
 
 export type { RtspServerConfig } from "./context.ts";
 
@@ -36,6 +46,8 @@ export interface RtspServerOptions {
   rtcp: { hostname: string; port: number };
   /** The shared tick of every reader; one of its own when left out. */
   batcher?: WriteBatcher;
+  /** Extra plain TCP listeners that accept only RTSP over HTTP tunnels. */
+  tunnelAddresses?: { hostname: string; port: number }[];
 }
 
 /** Counters over all RTSP connections and sessions. */
@@ -45,6 +57,8 @@ export interface RtspServerStats {
   protocolErrors: number;
   readersDropped: number;
   sessionsTimedOut: number;
+  /** RTSP over HTTP tunnels opened. */
+  tunnels: number;
 }
 
 /** Sessions live this much past the timeout they announce: some clients keep alive exactly every N seconds. */
@@ -63,8 +77,14 @@ export class RtspServer {
     protocolErrors: 0,
     readersDropped: 0,
     sessionsTimedOut: 0,
+    tunnels: 0,
   };
   #listener: TcpListener | undefined;
+  #tunnelListeners: TcpListener[] = [];
+  readonly #tunnels: Tunnels;
+  /** Accepted connections whose first bytes have not come yet. */
+  readonly #sniffing = new Set<StreamConn>();
+  #closed = false;
   #udp: { rtp: Deno.DatagramConn; rtcp: Deno.DatagramConn } | undefined;
   #writers: { rtp: DatagramWriter; rtcp: DatagramWriter } | undefined;
   #tick: ReturnType<typeof setInterval> | undefined;
@@ -91,10 +111,21 @@ export class RtspServer {
       udp: () => this.#writers!,
       serverPorts: ports,
     };
+    this.#tunnels = new Tunnels({
+      log: options.log.child("tunnel"),
+      stats: this.stats,
+      headTimeoutMs: options.config.readTimeout,
+      onTunnel: (conn) => this.#run(conn),
+    });
   }
 
-  /** Starts listening on TCP and the two UDP ports. */
-  start(): { port: number; rtpPort: number; rtcpPort: number } {
+  /** Starts listening on TCP, the two UDP ports and the tunnel-only ports. */
+  start(): {
+    port: number;
+    rtpPort: number;
+    rtcpPort: number;
+    tunnelPorts: number[];
+  } {
     const { hostname, port, log } = this.#o;
     const rtp = listenUdp(this.#o.rtp.hostname, this.#o.rtp.port);
     const rtcp = listenUdp(this.#o.rtcp.hostname, this.#o.rtcp.port);
@@ -114,6 +145,18 @@ export class RtspServer {
       onError: (e) =>
         log.warn("Cannot accept RTSP connection", { error: String(e) }),
     });
+    for (const a of this.#o.tunnelAddresses ?? []) {
+      const l = listenTcp({
+        ...a,
+        onConnection: (conn) => this.#accept(conn, true),
+        onError: (e) =>
+          log.warn("Cannot accept tunnel connection", { error: String(e) }),
+      });
+      this.#tunnelListeners.push(l);
+      log.info("RTSP over HTTP tunnels listening", {
+        address: `${l.hostname}:${l.port}`,
+      });
+    }
     this.#tick = setInterval(() => this.#onTick(Date.now()), TICK_MS);
     log.info("RTSP listening", {
       address: `${this.#listener.hostname}:${this.#listener.port}`,
@@ -126,7 +169,13 @@ export class RtspServer {
       port: this.#listener.port,
       rtpPort: this.rtpPort,
       rtcpPort: this.rtcpPort,
+      tunnelPorts: this.tunnelPorts,
     };
+  }
+
+  /** The ports of the tunnel-only listeners, in the order configured. */
+  get tunnelPorts(): number[] {
+    return this.#tunnelListeners.map((l) => l.port);
   }
 
   /** The RTP port bound. */
@@ -146,7 +195,12 @@ export class RtspServer {
 
   /** Stops listening, ends every session and connection. */
   async close(): Promise<void> {
+    this.#closed = true;
     this.#listener?.close();
+    for (const l of this.#tunnelListeners) l.close();
+    for (const c of this.#sniffing) closeQuietly(c);
+    this.#sniffing.clear();
+    this.#tunnels.close();
     if (this.#tick !== undefined) clearInterval(this.#tick);
     for (const s of this.#table.values()) {
       this.#table.end(s, "server shutting down");
@@ -166,8 +220,42 @@ export class RtspServer {
     }
   }
 
-  #accept(conn: StreamConn): void {
+  /**
+   * Every accepted connection, plain or TLS: its first bytes tell an HTTP
+   * tunnel (`GET `, `POST `) from RTSP, which then reads them again. A
+   * tunnel-only listener refuses anything else.
+   */
+  #accept(conn: StreamConn, tunnelOnly = false): void {
     this.stats.connections++;
+    this.#sniffing.add(conn);
+    const { log, config } = this.#o;
+    peek(conn, {
+      decide: sniffTunnel,
+      maxBytes: 8,
+      timeoutMs: config.readTimeout,
+    })
+      .then(async (got) => {
+        this.#sniffing.delete(conn);
+        if (got === null || this.#closed) return closeQuietly(conn);
+        if (got.what === "http") {
+          return await this.#tunnels.handle(conn, got.bytes);
+        }
+        if (!tunnelOnly) return this.#run(new PrefixedConn(conn, got.bytes));
+        this.stats.protocolErrors++;
+        log.warn(`closing ${remoteOf(conn)}: not an HTTP tunnel request`);
+        await writeAll(conn, encodeTunnelRefusal(400)).catch(() => {});
+        closeQuietly(conn);
+      })
+      .catch((e) => {
+        this.#sniffing.delete(conn);
+        log.debug(`connection ended: ${e instanceof Error ? e.message : e}`);
+        closeQuietly(conn);
+      });
+  }
+
+  /** Runs RTSP on a connection: a socket or a tunnel. */
+  #run(conn: StreamConn): void {
+    if (this.#closed) return closeQuietly(conn);
     const c = new Connection(this.#context, conn, {
       id: this.#nextId++,
       log: this.#o.log,
