@@ -51,6 +51,12 @@ export interface RtspConnectionOptions {
   onInterleaved(channel: number, payload: Uint8Array): void;
   /** The connection failed or the server closed it. */
   onClosed(error: Error): void;
+  /**
+   * A connection already open to the server, used instead of connecting
+   * (the one a REGISTER with `reuse_connection` came on); no redirect can
+   * leave it.
+   */
+  conn?: StreamConn;
 }
 
 interface Pending {
@@ -116,7 +122,7 @@ export class RtspConnection {
     const hostname = this.hostname;
     const p = port === "" ? 554 : Number(port);
     try {
-      this.#conn = await withTimeout(
+      this.#conn = this.#o.conn ?? await withTimeout(
         connectTcp(hostname, p),
         this.#o.timeoutMs,
         "connect",
@@ -334,6 +340,9 @@ export class RtspConnection {
 
   async #redirect(location: string): Promise<void> {
     const next = new URL(location, this.#url);
+    if (this.#o.conn !== undefined) {
+      throw new RtspClientError("redirect", "on a reused connection");
+    }
     if (next.protocol !== "rtsp:") {
       throw new RtspClientError("redirect", `to "${location}": not rtsp://`);
     }

@@ -36,6 +36,8 @@ export interface RtspServerOptions {
   rtcp: { hostname: string; port: number };
   /** The shared tick of every reader; one of its own when left out. */
   batcher?: WriteBatcher;
+  /** Pulls REGISTERed streams; without one REGISTER is answered 501. */
+  registrar?: ServerContext["registrar"];
 }
 
 /** Counters over all RTSP connections and sessions. */
@@ -90,6 +92,7 @@ export class RtspServer {
         new WriteBatcher(options.config.writeBatchInterval),
       udp: () => this.#writers!,
       serverPorts: ports,
+      registrar: options.registrar,
     };
   }
 
@@ -110,7 +113,7 @@ export class RtspServer {
     this.#listener = listenTcp({
       hostname,
       port,
-      onConnection: (conn) => this.#accept(conn),
+      onConnection: (conn) => void this.#accept(conn),
       onError: (e) =>
         log.warn("Cannot accept RTSP connection", { error: String(e) }),
     });
@@ -166,15 +169,25 @@ export class RtspServer {
     }
   }
 
-  #accept(conn: StreamConn): void {
+  /**
+   * Serves RTSP on a connection Sluice opened itself: the link to a server
+   * where `registeredPath` was REGISTERed, which reads that path (and
+   * nothing else) over it. Resolves when the connection ends.
+   */
+  serve(conn: StreamConn, registeredPath: string): Promise<void> {
+    return this.#accept(conn, registeredPath);
+  }
+
+  #accept(conn: StreamConn, registeredPath?: string): Promise<void> {
     this.stats.connections++;
     const c = new Connection(this.#context, conn, {
       id: this.#nextId++,
       log: this.#o.log,
       stats: this.stats,
+      registeredPath,
     });
     this.#connections.add(c);
-    c.run().finally(() => this.#connections.delete(c));
+    return c.run().finally(() => this.#connections.delete(c));
   }
 
   #udpLoop(socket: Deno.DatagramConn, rtcp: boolean): Promise<void> {
