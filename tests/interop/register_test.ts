@@ -121,3 +121,51 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "REGISTER without reuse_connection makes the central Sluice connect out and pull; ffmpeg plays it",
+  opts,
+  async () => {
+    await using upstream = startTestSluice();
+    await using _pub = publishTestSignal(upstream.rtmpUrl(CAMERA_PATH), {
+      seconds: 20,
+    });
+    await until(
+      () => framesIn(upstream, CAMERA_PATH) >= 10,
+      10_000,
+      () => why(upstream),
+    );
+    await using central = startTestSluice({
+      paths: { [CENTRAL_PATH]: { publishUser: USER, publishPass: PASS } },
+    });
+    const raw = await RawRtsp.connect(central.sluice.rtspPort!);
+    try {
+      const r = await raw.request("REGISTER", upstream.rtspUrl(CAMERA_PATH), {
+        Transport:
+          `preferred_delivery_protocol=interleaved; proxy_url_suffix=${CENTRAL_PATH}`,
+        Authorization: `Basic ${btoa(`${USER}:${PASS}`)}`,
+      });
+      assert.equal(r.status, 200);
+    } finally {
+      raw.close();
+    }
+    await until(
+      () => framesIn(central, CENTRAL_PATH) >= 10,
+      10_000,
+      () => why(upstream, central),
+    );
+    const played = await playAndCount(central.rtmpUrl(CENTRAL_PATH), {
+      seconds: 2,
+      timeoutMs: 15_000,
+    });
+    assertDecodedH264Aac(played, { video: 35, context: why(central) });
+    // The registration outlives the connection that made it, until DEREGISTER.
+    assert.equal(central.sluice.registrations.has(CENTRAL_PATH), true);
+    assert.equal(central.sluice.registrations.deregister(CENTRAL_PATH), true);
+    await until(
+      () => !central.sluice.hub.hasPublisher(CENTRAL_PATH),
+      5000,
+      () => why(central),
+    );
+  },
+);
