@@ -13,7 +13,7 @@
  */
 import * as v from "valibot";
 import { LOG_LEVELS } from "../log.ts";
-import { parsePath } from "../path.ts";
+import { rtspPath } from "../rtsp/url.ts";
 
 /** The parts of an address such as `"127.0.0.1:1935"` or `":1935"`. */
 export interface ListenAddress {
@@ -366,8 +366,8 @@ function isRegisterUrl(text: string): boolean {
   } catch {
     return false;
   }
-  return u.hostname !== "" &&
-    (/^\/*$/.test(u.pathname) || parsePath(u.pathname) !== undefined);
+  // The path as written: URL would resolve `..` before it could be refused.
+  return u.hostname !== "" && rtspPath(text) !== undefined;
 }
 
 /** Settings of one path. */

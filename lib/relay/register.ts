@@ -9,7 +9,7 @@
  */
 
 import { registerStream } from "../client/rtsp/register.ts";
-import { parsePath } from "../path.ts";
+import { rtspPath } from "../rtsp/url.ts";
 import type { StreamConn } from "../net/tcp.ts";
 import {
   type Connected,
@@ -45,8 +45,8 @@ export function registerName(url: string, path: string): string | undefined {
     return undefined;
   }
   if (u.protocol !== "rtsp:" || u.hostname === "") return undefined;
-  if (/^\/*$/.test(u.pathname)) return path;
-  return parsePath(u.pathname);
+  const name = rtspPath(url); // as written: URL resolves `..`
+  return name === "" ? path : name;
 }
 
 /**

@@ -119,6 +119,20 @@ Deno.test(
     } finally {
       raw.close();
     }
+    // The camera side keeps its path offered: it registers again after its
+    // backoff, and the stream flows at the central Sluice once more.
+    const before = framesIn(central, CENTRAL_PATH);
+    await until(
+      () => {
+        const r = camera.sluice.relays.states()[0];
+        return r?.status === "running" && r.attempts === 2 &&
+          central.sluice.hub.hasPublisher(CENTRAL_PATH) &&
+          framesIn(central, CENTRAL_PATH) >= before + 25;
+      },
+      15_000,
+      () => why(camera, central),
+    );
+    assert.equal(central.sluice.registrations.stats.registered, 2);
   },
 );
 

@@ -58,8 +58,6 @@ export interface Registration {
    * server has answered and let go of it (the pull runs over it).
    */
   conn?: Promise<StreamConn>;
-  /** The registering peer, for logs. */
-  remote: string;
 }
 
 /**

@@ -106,7 +106,6 @@ async function registerChecked(
   if (registrar.size >= MAX_REGISTRATIONS) {
     throw new Refusal(503, `${MAX_REGISTRATIONS} streams are registered`);
   }
-  const remote = conn.remoteHostname;
   if (transport.reuseConnection) {
     if (conn.handOver === undefined) {
       throw new Refusal(455, "this connection cannot be reused");
@@ -125,7 +124,6 @@ async function registerChecked(
       url,
       transport: "tcp",
       conn: handed,
-      remote,
     })
       .catch(() => {});
     done(server, conn, path, url, true);
@@ -144,7 +142,6 @@ async function registerChecked(
       transport: transport.preferredDelivery === "interleaved"
         ? "tcp"
         : "automatic",
-      remote,
     });
   } catch (e) {
     const status = (e as { status?: unknown }).status === 504 ? 504 : 502;
