@@ -137,6 +137,7 @@ export class Connection implements ConnectionContext {
           return; // the socket is the REGISTER's now
         }
         if (this.closed) break;
+        this.#lastRead = Date.now(); // idle time counts from here again
       }
     } catch (e) {
       const answer = answerOf(e);
@@ -188,9 +189,10 @@ export class Connection implements ConnectionContext {
       }
       return;
     }
-    // A connection with sessions lives as long as they do; an idle one without goes.
+    // A connection with sessions lives as long as they do; an idle one without
+    // goes (reading waits while a REGISTER is answered: that is no idleness).
     if (
-      this.sessions.size === 0 &&
+      this.sessions.size === 0 && this.#registers === 0 &&
       now - this.#lastRead > this.#server.config.readTimeout
     ) {
       void this.close("read timeout");
