@@ -4,6 +4,8 @@
  * link made by our own REGISTER lets the other side read.
  */
 import assert from "node:assert/strict";
+import fc from "fast-check";
+import { isValidPath } from "../../../lib/path.ts";
 import { RtspAuthenticator } from "../../../lib/auth/credentials.ts";
 import { ReaderQueue } from "../../../lib/egress/reader_queue.ts";
 import { Hub } from "../../../lib/hub/hub.ts";
@@ -322,4 +324,69 @@ Deno.test("A link made by our own REGISTER lets the other side read its path wit
     () => authorize(server, { log }, req, "cam", "read"),
     { name: "Refusal", status: 401 },
   );
+});
+
+Deno.test("REGISTER with random URLs and Transport values gets an RTSP status, and registers only valid paths", async () => {
+  const segment = fc.constantFrom(
+    "cam",
+    "site",
+    "..",
+    ".",
+    "%2e%2e",
+    "%2F",
+    "%252e",
+    "caf%C3%A9",
+    "%",
+    "",
+    "a b",
+    "x;y",
+  );
+  const path = fc.array(segment, { maxLength: 4 }).map((p) => p.join("/"));
+  const url = fc.oneof(
+    fc.string({ maxLength: 30 }),
+    path.map((p) => `rtsp://10.0.0.5:8554/${p}`),
+    path.map((p) => `http://10.0.0.5/${p}`),
+  );
+  const transport = fc.oneof(
+    fc.string({ maxLength: 40 }),
+    fc.tuple(
+      fc.boolean(),
+      fc.option(path),
+      fc.constantFrom("", "udp", "interleaved", "tcp"),
+    )
+      .map(([reuse, suffix, delivery]) =>
+        [
+          reuse ? "reuse_connection" : "",
+          suffix === null ? "" : `proxy_url_suffix=${suffix}`,
+          delivery === "" ? "" : `preferred_delivery_protocol=${delivery}`,
+        ].join("; ")
+      ),
+  );
+  const statuses = new Set([200, 400, 401, 403, 451, 455, 501, 502, 503, 504]);
+  const seen = new Set<number>();
+  await fc.assert(
+    fc.asyncProperty(url, transport, async (u, t) => {
+      const f = fixture({
+        paths: { "site/cam": { publishUser: "u", publishPass: "p" } },
+      });
+      let req: RtspRequest | undefined;
+      try {
+        req = request(
+          "REGISTER",
+          u.replace(/\s/g, "") || "*",
+          t.replace(/[\r\n]/g, ""),
+        );
+      } catch {
+        return; // not a request encodeRequest writes
+      }
+      if (req === undefined) return;
+      const r = await answer(f, req);
+      assert.ok(statuses.has(r.status), `${r.status}`);
+      seen.add(r.status);
+      for (const c of f.registrar.calls) assert.ok(isValidPath(c.path), c.path);
+    }),
+    { numRuns: 1500 },
+  );
+  // The inputs reached past the URL check: refusals of several kinds, and acceptances.
+  for (const s of [200, 400, 401, 403]) assert.ok(seen.has(s), `no ${s}`);
 });
