@@ -5,6 +5,7 @@
  * untouched to whoever serves the connection next.
  */
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { registerStream } from "../../lib/client/rtsp/register.ts";
 import { RtspClientError } from "../../lib/client/rtsp/connection.ts";
 import { RtspFramer } from "../../lib/rtsp/framer.ts";
@@ -171,6 +172,46 @@ Deno.test(
       listener.close();
       for (const h of held) h.close();
       await accepting;
+    }
+  },
+);
+
+Deno.test(
+  "registerStream fails with an RtspClientError whatever bytes the server answers",
+  opts,
+  async () => {
+    const answers = fc.sample(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.string({ maxLength: 200 }).map((t) => enc.encode(`RTSP/1.0 ${t}`)),
+        fc.constant(enc.encode(`RTSP/1.0 200 OK\r\nCSeq: 9\r\n\r\n`)),
+        fc.constant(
+          enc.encode(`RTSP/1.0 200 OK\r\nContent-Length: 99999999\r\n\r\n`),
+        ),
+      ),
+      { numRuns: 40, seed: 7 },
+    );
+    for (const bytes of answers) {
+      const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const serving = (async () => {
+        const conn = await listener.accept();
+        const buf = new Uint8Array(4096);
+        await conn.read(buf);
+        await conn.write(bytes).catch(() => 0);
+        await new Promise((r) => setTimeout(r, 50));
+        conn.close();
+      })().catch(() => {});
+      try {
+        await assert.rejects(
+          registerStream(`rtsp://u:p@127.0.0.1:${listener.addr.port}/x`, {
+            timeoutMs: 2000,
+          }),
+          RtspClientError,
+        );
+      } finally {
+        listener.close();
+        await serving;
+      }
     }
   },
 );
