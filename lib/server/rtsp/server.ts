@@ -113,7 +113,7 @@ export class RtspServer {
     this.#listener = listenTcp({
       hostname,
       port,
-      onConnection: (conn) => void this.#accept(conn),
+      onConnection: (conn) => this.#accept(conn),
       onError: (e) =>
         log.warn("Cannot accept RTSP connection", { error: String(e) }),
     });
@@ -175,10 +175,6 @@ export class RtspServer {
    * nothing else) over it. Resolves when the connection ends.
    */
   serve(conn: StreamConn, registeredPath: string): Promise<void> {
-    return this.#accept(conn, registeredPath);
-  }
-
-  #accept(conn: StreamConn, registeredPath?: string): Promise<void> {
     this.stats.connections++;
     const c = new Connection(this.#context, conn, {
       id: this.#nextId++,
@@ -188,6 +184,17 @@ export class RtspServer {
     });
     this.#connections.add(c);
     return c.run().finally(() => this.#connections.delete(c));
+  }
+
+  #accept(conn: StreamConn): void {
+    this.stats.connections++;
+    const c = new Connection(this.#context, conn, {
+      id: this.#nextId++,
+      log: this.#o.log,
+      stats: this.stats,
+    });
+    this.#connections.add(c);
+    c.run().finally(() => this.#connections.delete(c));
   }
 
   #udpLoop(socket: Deno.DatagramConn, rtcp: boolean): Promise<void> {
