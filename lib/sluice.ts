@@ -12,6 +12,7 @@ import { WriteBatcher } from "./net/batch_writer.ts";
 import type { Logger } from "./log.ts";
 import { HttpServer } from "./server/http/server.ts";
 import { RtmpServer } from "./server/rtmp/server.ts";
+import { Registrations } from "./relay/registrations.ts";
 import { Relays } from "./relay/relays.ts";
 import { RtspServer } from "./server/rtsp/server.ts";
 
@@ -32,6 +33,8 @@ export interface Sluice {
   readonly httpPort: number | undefined;
   /** Pulls and pushes of the configured paths. */
   readonly relays: Relays;
+  /** Streams other sides REGISTERed here, each pulled into its path. */
+  readonly registrations: Registrations;
   /** Closes listeners and sessions, ends every stream. */
   close(): Promise<void>;
 }
@@ -51,6 +54,10 @@ export function startSluice(config: Config, log: Logger): Sluice {
     canPublish: (path) =>
       config.rtmp || config.rtsp || config.paths[path]?.source !== undefined,
     gopCache: config.gopCache,
+  });
+  const registrations = new Registrations({
+    hub,
+    log: log.child("register"),
   });
   // One tick writes media to every reader of every protocol.
   const batcher = new WriteBatcher(config.writeBatchInterval);
@@ -85,6 +92,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
         rtcp: parseAddress(config.rtcpAddress),
         batcher,
         tunnelAddresses: config.rtspTunnelAddresses.map(parseAddress),
+        registrar: registrations,
       });
       rtspPort = rtsp.start().port;
     }
@@ -109,15 +117,21 @@ export function startSluice(config: Config, log: Logger): Sluice {
     hub.close();
     throw e;
   }
+  const server = rtsp;
   const relays = new Relays({
     hub,
     paths: config.paths,
     log: log.child("relay"),
+    rtsp: server === undefined || rtspPort === undefined ? undefined : {
+      serve: (conn, path) => server.serve(conn, path),
+      port: rtspPort,
+    },
   });
   relays.start();
   let closing: Promise<void> | undefined;
   return {
     relays,
+    registrations,
     hub,
     rtmp,
     rtmpPort,
@@ -128,6 +142,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
     close() {
       closing ??= (async () => {
         relays.close();
+        registrations.close();
         await Promise.all([rtmp?.close(), rtsp?.close(), http?.close()]);
         batcher.close();
         hub.close();

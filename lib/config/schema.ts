@@ -13,6 +13,7 @@
  */
 import * as v from "valibot";
 import { LOG_LEVELS } from "../log.ts";
+import { rtspPath } from "../rtsp/url.ts";
 
 /** The parts of an address such as `"127.0.0.1:1935"` or `":1935"`. */
 export interface ListenAddress {
@@ -337,11 +338,41 @@ export const PATH_SETTINGS = {
     ),
     v.description("republish to these rtsp:// or rtmp:// URLs"),
   )),
+  /**
+   * `rtsp://[user:pass@]host[:port][/name]`: while this path has a
+   * publisher, Sluice connects to that server, REGISTERs the path there
+   * (as `name`, else under its own name) with the credentials given, and
+   * serves it over that same connection: the way a Sluice behind NAT
+   * offers a stream to a central one.
+   */
+  register: v.optional(v.pipe(
+    v.string(),
+    v.check(
+      isRegisterUrl,
+      "expected rtsp://[user:pass@]host[:port][/name] with a valid name",
+    ),
+    v.description(
+      "REGISTER this path at that rtsp:// server, over our own connection",
+    ),
+  )),
   /** Password publishers of this path must give. */
   publishPass: v.optional(
     v.pipe(v.string(), v.description("password publishers must give")),
   ),
 } as const;
+
+/** Whether `text` is an `rtsp://` URL with a host whose path, if any, is a valid stream path. */
+function isRegisterUrl(text: string): boolean {
+  if (!/^rtsp:\/\/[^\s]+$/i.test(text)) return false;
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    return false;
+  }
+  // The path as written: URL would resolve `..` before it could be refused.
+  return u.hostname !== "" && rtspPath(text) !== undefined;
+}
 
 /** Settings of one path. */
 export const PathConfigSchema = Strict(PATH_SETTINGS);

@@ -2,6 +2,8 @@
  * Looking at the first bytes of a connection before deciding who reads it:
  * the RTSP port tells RTSP from an HTTP tunnel that way. The bytes looked at
  * are pushed back, so the reader chosen sees the connection from its start.
+ * A REGISTER exchange likewise hands the next owner of its connection
+ * whatever followed the answer in the last read.
  *
  * @module
  */
@@ -35,6 +37,7 @@ export class PrefixedConn implements StreamConn {
   }
 
   close(): void {
+    this.#prefix = new Uint8Array(0);
     this.#conn.close();
   }
 }

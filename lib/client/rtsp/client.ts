@@ -19,6 +19,7 @@ import {
 import type { Publisher } from "../../hub/hub.ts";
 import type { Stream } from "../../hub/stream.ts";
 import { RtpInput } from "../../ingest/rtp_input.ts";
+import type { StreamConn } from "../../net/tcp.ts";
 import { receiveDatagrams } from "../../net/udp.ts";
 import { decodeRtcp } from "../../rtp/rtcp.ts";
 import { parseMethodList } from "../../rtsp/headers/mod.ts";
@@ -55,6 +56,8 @@ export interface RtspClientOptions {
   maxBodySize?: number;
   /** Bytes the client queues toward the server while pushing. @default {8388608} */
   writeQueueSize?: number;
+  /** A connection already open to the server, used instead of connecting (a reused REGISTER connection). */
+  conn?: StreamConn;
 }
 
 /** What DESCRIBE told. */
@@ -74,7 +77,7 @@ export interface RtspPlayOptions {
 
 /** One RTSP client session with one server. */
 export class RtspClient {
-  readonly #options: Required<RtspClientOptions>;
+  readonly #options: Required<Omit<RtspClientOptions, "conn">>;
   readonly #connection: RtspConnection;
   #public: string[] = [];
   #tracks = new Map<number, SetupTrack>();
@@ -102,6 +105,7 @@ export class RtspClient {
     };
     this.#connection = new RtspConnection(url, {
       ...this.#options,
+      conn: options.conn,
       onInterleaved: (channel, payload) => {
         const route = this.#channels.get(channel);
         if (route !== undefined) {

@@ -52,6 +52,12 @@ export interface RtspConnectionOptions {
   onInterleaved(channel: number, payload: Uint8Array): void;
   /** The connection failed or the server closed it. */
   onClosed(error: Error): void;
+  /**
+   * A connection already open to the server, used instead of connecting
+   * (the one a REGISTER with `reuse_connection` came on); no redirect can
+   * leave it.
+   */
+  conn?: StreamConn;
 }
 
 interface Pending {
@@ -126,7 +132,7 @@ export class RtspConnection {
   async connect(): Promise<void> {
     const url = new URL(this.#url);
     try {
-      this.#conn = await withTimeout(
+      this.#conn = this.#o.conn ?? await withTimeout(
         dialRtsp(this.#scheme, url, this.#o.timeoutMs),
         this.#o.timeoutMs,
         "connect",
@@ -344,6 +350,9 @@ export class RtspConnection {
 
   async #redirect(location: string): Promise<void> {
     const next = new URL(location, this.#url);
+    if (this.#o.conn !== undefined) {
+      throw new RtspClientError("redirect", "on a reused connection");
+    }
     if (!isRtspScheme(next.protocol)) {
       throw new RtspClientError("redirect", `to "${location}": not rtsp://`);
     }

@@ -48,6 +48,8 @@ export interface RtspServerOptions {
   batcher?: WriteBatcher;
   /** Extra plain TCP listeners that accept only RTSP over HTTP tunnels. */
   tunnelAddresses?: { hostname: string; port: number }[];
+  /** Pulls REGISTERed streams; without one REGISTER is answered 501. */
+  registrar?: ServerContext["registrar"];
 }
 
 /** Counters over all RTSP connections and sessions. */
@@ -110,6 +112,7 @@ export class RtspServer {
         new WriteBatcher(options.config.writeBatchInterval),
       udp: () => this.#writers!,
       serverPorts: ports,
+      registrar: options.registrar,
     };
     this.#tunnels = new Tunnels({
       log: options.log.child("tunnel"),
@@ -218,6 +221,23 @@ export class RtspServer {
     } catch {
       // already closed
     }
+  }
+
+  /**
+   * Serves RTSP on a connection Sluice opened itself: the link to a server
+   * where `registeredPath` was REGISTERed, which reads that path (and
+   * nothing else) over it. Resolves when the connection ends.
+   */
+  serve(conn: StreamConn, registeredPath: string): Promise<void> {
+    this.stats.connections++;
+    const c = new Connection(this.#context, conn, {
+      id: this.#nextId++,
+      log: this.#o.log,
+      stats: this.stats,
+      registeredPath,
+    });
+    this.#connections.add(c);
+    return c.run().finally(() => this.#connections.delete(c));
   }
 
   /**
