@@ -12,6 +12,7 @@ import type { Hub } from "../../hub/hub.ts";
 import type { Logger } from "../../log.ts";
 import type { WriteBatcher } from "../../net/batch_writer.ts";
 import type { ServerConfig } from "../_config.ts";
+import type { Multicast } from "./multicast.ts";
 import type { SessionOwner, UdpSockets } from "./readers.ts";
 import type {
   Announced,
@@ -24,7 +25,16 @@ import type {
 /** What the RTSP server needs of the configuration (milliseconds and bytes). */
 export type RtspServerConfig =
   & ServerConfig
-  & Pick<Config, "rtspSessionTimeout">;
+  & Pick<Config, "rtspSessionTimeout">
+  & Partial<
+    Pick<
+      Config,
+      | "multicastIPRange"
+      | "multicastRTPPort"
+      | "multicastRTCPPort"
+      | "multicastTTL"
+    >
+  >;
 
 /** The server, as the methods use it. */
 export interface ServerContext {
@@ -40,6 +50,8 @@ export interface ServerContext {
   /** The server's RTP and RTCP sockets (UDP readers send from them). */
   udp(): UdpSockets;
   readonly serverPorts: { rtp: number; rtcp: number };
+  /** Multicast groups and senders; without it multicast SETUPs get 461. */
+  readonly multicast?: Multicast;
 }
 
 /** The connection a request came on, as the methods use it. */

@@ -21,7 +21,9 @@ import { listenTcp, type StreamConn, type TcpListener } from "../../net/tcp.ts";
 import { listenUdp, receiveDatagrams } from "../../net/udp.ts";
 import { Connection } from "./connection.ts";
 import type { RtspServerConfig, ServerContext } from "./context.ts";
+import { Multicast } from "./multicast.ts";
 import { SessionTable } from "./sessions.ts";
+import { parseMulticastRange } from "../../config/schema.ts";
 
 export type { RtspServerConfig } from "./context.ts";
 
@@ -45,6 +47,12 @@ export interface RtspServerStats {
   protocolErrors: number;
   readersDropped: number;
   sessionsTimedOut: number;
+  /** Multicast senders running now (one per path and track with multicast players). */
+  multicastSenders: number;
+  /** Multicast SETUPs that named a destination or TTL of their own (the server's were answered). */
+  multicastOverridden: number;
+  /** Multicast datagrams handed to the kernel: one per packet, however many players. */
+  multicastDatagrams: number;
 }
 
 /** Sessions live this much past the timeout they announce: some clients keep alive exactly every N seconds. */
@@ -57,12 +65,16 @@ export class RtspServer {
   readonly #connections = new Set<Connection>();
   readonly #context: ServerContext;
   readonly #table: SessionTable;
-  readonly stats: RtspServerStats = {
+  readonly #multicast: Multicast;
+  readonly #stats: RtspServerStats = {
     connections: 0,
     sessions: 0,
     protocolErrors: 0,
     readersDropped: 0,
     sessionsTimedOut: 0,
+    multicastSenders: 0,
+    multicastOverridden: 0,
+    multicastDatagrams: 0,
   };
   #listener: TcpListener | undefined;
   #udp: { rtp: Deno.DatagramConn; rtcp: Deno.DatagramConn } | undefined;
@@ -77,19 +89,34 @@ export class RtspServer {
     this.#table = new SessionTable({
       hub: options.hub,
       log: options.log,
-      onCreate: () => this.stats.sessions++,
+      onCreate: () => this.#stats.sessions++,
     });
     const ports = { rtp: 0, rtcp: 0 };
     this.#ports = ports;
+    const c = options.config;
+    const batcher = options.batcher ??
+      new WriteBatcher(options.config.writeBatchInterval);
+    this.#multicast = new Multicast({
+      range: parseMulticastRange(c.multicastIPRange ?? "224.1.0.0/16") ??
+        { base: 0xe0010000, size: 65536 },
+      rtpPort: c.multicastRTPPort ?? 8002,
+      rtcpPort: c.multicastRTCPPort ?? 8003,
+      ttl: c.multicastTTL ?? 16,
+      hostname: options.rtp.hostname === "" ? "0.0.0.0" : options.rtp.hostname,
+    }, {
+      log: options.log,
+      maxBytes: c.writeQueueSize,
+      batcher,
+    });
     this.#context = {
       hub: options.hub,
       config: options.config,
       auth: new RtspAuthenticator(),
       sessions: this.#table,
-      batcher: options.batcher ??
-        new WriteBatcher(options.config.writeBatchInterval),
+      batcher,
       udp: () => this.#writers!,
       serverPorts: ports,
+      multicast: this.#multicast,
     };
   }
 
@@ -139,6 +166,15 @@ export class RtspServer {
     return this.#ports.rtcp;
   }
 
+  /** Counters over all RTSP connections and sessions. */
+  get stats(): RtspServerStats {
+    const m = this.#multicast;
+    this.#stats.multicastSenders = m.stats.senders;
+    this.#stats.multicastOverridden = m.stats.overridden;
+    this.#stats.multicastDatagrams = m.datagrams;
+    return this.#stats;
+  }
+
   /** Open sessions. */
   get sessions(): number {
     return this.#table.size;
@@ -154,6 +190,7 @@ export class RtspServer {
     await Promise.all(
       [...this.#connections].map((c) => c.close("server shutting down")),
     );
+    this.#multicast.close();
     if (this.#o.batcher === undefined) this.#context.batcher.close();
     // A writer holds its own descriptor of the socket: the port stays bound until both close.
     this.#writers?.rtp.close();
@@ -167,11 +204,11 @@ export class RtspServer {
   }
 
   #accept(conn: StreamConn): void {
-    this.stats.connections++;
+    this.#stats.connections++;
     const c = new Connection(this.#context, conn, {
       id: this.#nextId++,
       log: this.#o.log,
-      stats: this.stats,
+      stats: this.#stats,
     });
     this.#connections.add(c);
     c.run().finally(() => this.#connections.delete(c));
@@ -199,7 +236,7 @@ export class RtspServer {
         continue;
       }
       if (now - s.lastSeen > limit) {
-        this.stats.sessionsTimedOut++;
+        this.#stats.sessionsTimedOut++;
         this.#o.log.info("session timed out", {
           session: s.id,
           path: s.path,
@@ -212,7 +249,7 @@ export class RtspServer {
       if (reader === undefined || s.udpLag === undefined || !s.play) continue;
       const v = s.udpLag.check(now, reader.stalledMs(), s.play.stream);
       if (!v.drop) continue;
-      this.stats.readersDropped++;
+      this.#stats.readersDropped++;
       this.#o.log.warn("dropping reader: it stayed behind", {
         session: s.id,
         path: s.path,
@@ -221,5 +258,6 @@ export class RtspServer {
       this.#table.end(s, "reader too slow");
     }
     for (const c of this.#connections) c.tick(now);
+    this.#multicast.sweep(this.#table.values());
   }
 }
