@@ -18,7 +18,7 @@ import { gstRtspPlayAndCount } from "../_util/gst.ts";
 import { RawRtsp } from "../_util/rtsp_raw.ts";
 import { startTestSluice, type TestSluice } from "../_util/sluice.ts";
 
-if (Deno.env.get("SLUICE_NETNS") === undefined) {
+if (Deno.env.get("MULTICAST_NETNS") === undefined) {
   throw new Error("run through tests/interop/multicast_test.ts (a netns)");
 }
 
@@ -130,9 +130,10 @@ Deno.test(
     const one = seen.counts.packets;
     const b = await rawReader(s, "live/two");
     assert.equal(b.transport.destination, group, "the same group");
-    // and a real player beside them, on every track
+    // and a real player beside them, on every track; it joins running
+    // groups, so its picture starts at the next keyframe (GOP 1 s)
     const played = playAndCount(s.rtspUrl("live/two"), {
-      seconds: 3,
+      seconds: 4,
       timeoutMs: 25_000,
       inputArgs: ["-rtsp_transport", "udp_multicast"],
     });
@@ -143,7 +144,7 @@ Deno.test(
       "video and audio: one sender each",
     );
     const two = seen.counts.packets - one;
-    assertDecodedH264Aac(await played, { video: 60, audio: 90 });
+    assertDecodedH264Aac(await played, { video: 65, audio: 100 });
     seen.close();
     a.raw.close();
     b.raw.close();
@@ -214,6 +215,40 @@ Deno.test(
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(seen.counts.packets, after, "nothing after the timeout");
     seen.close();
+    a.raw.close();
+  },
+);
+
+Deno.test(
+  "Multicast: receiver reports to the group keep a silent reader's session alive",
+  opts,
+  async () => {
+    await using s = startTestSluice({ rtspSessionTimeout: "1s" });
+    await using _pub = await publish(s, "live/rr", 30);
+    const a = await rawReader(s, "live/rr");
+    const group = a.transport.destination!;
+    // RFC 3550 §6.4.2: an RR with no report blocks, SSRC 0x01020304
+    const rr = new Uint8Array([0x80, 201, 0, 1, 1, 2, 3, 4]);
+    const socket = Deno.listenDatagram({
+      transport: "udp",
+      hostname: "127.0.0.1",
+      port: 0,
+      loopback: true,
+    });
+    const to = { transport: "udp" as const, hostname: group, port: 8003 };
+    // 9 s of reports and no request: past the 6 s a silent session lives
+    for (let i = 0; i < 9; i++) {
+      await socket.send(rr, to);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    assert.equal(rtsp(s).multicastSenders, 1, "alive on its reports");
+    assert.equal(rtsp(s).sessionsTimedOut, 0);
+    socket.close();
+    await until(
+      "the sender stops once reports stop",
+      () => rtsp(s).multicastSenders === 0,
+      12_000,
+    );
     a.raw.close();
   },
 );

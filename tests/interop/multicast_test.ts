@@ -10,7 +10,7 @@ import { requireNetns, withNetns } from "../_util/netns.ts";
 import { requireTool } from "../_util/tools.ts";
 
 const CASES = new URL("./_multicast_cases.ts", import.meta.url).pathname;
-/** Seven cases of a few seconds each, on two shared cores. */
+/** Eight cases of a few seconds each, on two shared cores. */
 const TIMEOUT_MS = 240_000;
 
 Deno.test({
@@ -31,7 +31,7 @@ Deno.test({
           "--allow-all",
           CASES,
         ],
-        env: { SLUICE_NETNS: ns, NO_COLOR: "1" },
+        env: { MULTICAST_NETNS: ns, NO_COLOR: "1" },
         stdout: "piped",
         stderr: "piped",
       }).spawn();
@@ -48,7 +48,7 @@ Deno.test({
         new TextDecoder().decode(out.stderr);
       assert.ok(out.success, text);
       // every case ran and passed: none ignored, none filtered out
-      assert.match(text, /ok \| 7 passed \| 0 failed/, text);
+      assert.match(text, /ok \| 8 passed \| 0 failed/, text);
     });
   },
 });

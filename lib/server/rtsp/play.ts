@@ -170,10 +170,13 @@ function playMulticast(
     stream: o.stream,
     output: o.output,
     reader,
-    starts: [
-      ...o.output.rtpStarts(fresh),
-      ...o.output.rtpStarts(running, { cached: false }),
-    ],
+    // One instant for every track (RTP-Info, RFC 2326 §12.33): the GOP
+    // cache's when a sender starts with it here, else the next packet's.
+    // Instants apart made ffmpeg step audio back at its first Sender Report.
+    starts: o.output.rtpStarts(
+      new Set([...fresh, ...running]),
+      { cached: fresh.size > 0 },
+    ),
   };
   s.play = link;
   s.state = "playing";
