@@ -177,6 +177,8 @@ for (
     "RTP/AVP;multicast;destination=10.9.8.7;port=5000-5001;ttl=127",
     "RTP/AVP;multicast;destination=239.9.9.9",
     "RTP/AVP;multicast;ttl=255",
+    "RTP/AVP;multicast;port=4000-4001",
+    "RTP/AVP;multicast;client_port=5000-5001",
     "RTP/AVP/UDP;multicast;port=9000-9001;ttl=0",
   ]
 ) {
@@ -191,7 +193,7 @@ for (
       assert.equal(t.ttl, 16);
       assert.equal(
         f.multicast.stats.overridden,
-        /destination|ttl/.test(asked) ? 1 : 0,
+        /destination=|ttl=|;port=/.test(asked) ? 1 : 0,
       );
     } finally {
       f.multicast.close();
