@@ -237,7 +237,13 @@ export class Multicast {
     const fallback = ipText(range.base + (range.size > 1 ? 1 : 0));
     const options = { ttl, interfaceAddress: hostname };
     const rtp = await multicastSender(hostname, fallback, options);
-    const rtcp = await multicastSender(hostname, fallback, options);
+    let rtcp: Awaited<ReturnType<typeof multicastSender>>;
+    try {
+      rtcp = await multicastSender(hostname, fallback, options);
+    } catch (e) {
+      rtp.socket.close();
+      throw e;
+    }
     const writers = {
       rtp: new DatagramWriter(rtp.socket),
       rtcp: new DatagramWriter(rtcp.socket),

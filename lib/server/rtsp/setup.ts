@@ -85,7 +85,7 @@ function setupTrack(
     }
   }
   const multicast = wanted.delivery === "multicast";
-  if (multicast) {
+  if (multicast && server.multicast !== undefined) {
     if (record) throw new Refusal(461, "multicast is for players only");
     if (
       wanted.destination !== undefined || wanted.ttl !== undefined ||
@@ -93,7 +93,7 @@ function setupTrack(
     ) {
       // Never honoured: the server chooses where media goes (RFC 2326 §12.39
       // lets it refuse; the server's choice is answered, as gst-rtsp-server does).
-      server.multicast!.stats.overridden++;
+      server.multicast.stats.overridden++;
       conn.log.info("multicast SETUP named its own destination, port or TTL", {
         destination: wanted.destination?.slice(0, 64),
         port: wanted.port?.rtp,
