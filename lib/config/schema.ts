@@ -320,10 +320,13 @@ export const PATH_SETTINGS = {
       ),
     ),
   ),
-  /** How an RTSP source sends RTP: UDP, TCP, or UDP falling back to TCP. */
+  /**
+   * How an RTSP source sends RTP: UDP, TCP, UDP falling back to TCP, or
+   * multicast (the source's group, joined here).
+   */
   rtspTransport: v.optional(v.pipe(
-    v.picklist(["automatic", "udp", "tcp"]),
-    v.description("automatic, udp or tcp for an rtsp:// source"),
+    v.picklist(["automatic", "udp", "tcp", "multicast"]),
+    v.description("automatic, udp, tcp or multicast for an rtsp:// source"),
   )),
   /** Servers this path is republished to while it has a publisher. */
   push: v.optional(v.pipe(
@@ -578,6 +581,15 @@ export const SETTINGS = {
     IntRange(1, 65535),
     8003,
     "UDP port of multicast RTCP",
+  ),
+  /**
+   * Time to live of multicast RTP and RTCP: how many routers a packet may
+   * cross (1 keeps it on the local network), as SETUP answers `ttl=`.
+   */
+  multicastTTL: setting(
+    IntRange(1, 255),
+    16,
+    "time to live of multicast packets (routers they may cross)",
   ),
   /** Serve HTTP: HTTP-FLV at `/<path>.flv`. */
   http: setting(Bool, true, "serve HTTP (HTTP-FLV)"),

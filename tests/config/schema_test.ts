@@ -43,6 +43,7 @@ const DEFAULTS: Config = {
   multicastIPRange: "224.1.0.0/16",
   multicastRTPPort: 8002,
   multicastRTCPPort: 8003,
+  multicastTTL: 16,
   http: true,
   httpAddress: ":8080",
   rtmpt: true,

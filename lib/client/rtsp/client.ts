@@ -35,12 +35,16 @@ import {
   receiverReport,
   type SetupTrack,
   setupTrack,
+  udpDestination,
 } from "./setup.ts";
 
 export { RtspClientError } from "./connection.ts";
 
-/** How RTP travels. `automatic` tries UDP and falls back to TCP. */
-export type RtspTransportChoice = "udp" | "tcp" | "automatic";
+/**
+ * How RTP travels. `automatic` tries UDP and falls back to TCP; `multicast`
+ * joins the groups the server chooses.
+ */
+export type RtspTransportChoice = "udp" | "tcp" | "automatic" | "multicast";
 
 /** Options of {@link RtspClient}. */
 export interface RtspClientOptions {
@@ -92,7 +96,7 @@ export class RtspClient {
   #stream: Stream | undefined;
   readonly #ourSsrc = crypto.getRandomValues(new Uint32Array(1))[0]!;
   /** Transport used for RTP once set up. */
-  transport: "udp" | "tcp" | undefined;
+  transport: "udp" | "tcp" | "multicast" | undefined;
 
   private constructor(url: string, options: RtspClientOptions) {
     this.#options = {
@@ -214,7 +218,7 @@ export class RtspClient {
         : resolveControl(description.base, control);
       udp = await this.#setup(url, i, udp, "play", wanted === "automatic");
     }
-    this.transport = udp ? "udp" : "tcp";
+    this.transport = wanted === "multicast" ? "multicast" : udp ? "udp" : "tcp";
     const inputs = new Map<number, { sdp: SdpTrack; udp: boolean }>();
     for (const { t, i } of usable) {
       if (this.#tracks.has(i)) inputs.set(i, { sdp: t, udp });
@@ -336,6 +340,7 @@ export class RtspClient {
         udp,
         mode,
         channel,
+        multicast: this.#options.transport === "multicast" && mode === "play",
       });
     } catch (e) {
       if (
@@ -448,15 +453,9 @@ export class RtspClient {
     const t = this.#tracks.get(trackId);
     if (t === undefined || this.#closed) return;
     if (t.udp !== undefined) {
-      const port = rtcp
-        ? t.transport.serverPort?.rtcp
-        : t.transport.serverPort?.rtp;
-      if (port === undefined) return;
-      (rtcp ? t.udp.rtcp : t.udp.rtp).send(packet.bytes, {
-        transport: "udp",
-        hostname: this.#connection.hostname,
-        port,
-      }).catch(() => {});
+      const to = udpDestination(t, this.#connection.hostname, rtcp);
+      if (to === undefined) return;
+      (rtcp ? t.udp.rtcp : t.udp.rtp).send(packet.bytes, to).catch(() => {});
       return;
     }
     const ch = t.channels;

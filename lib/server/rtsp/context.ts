@@ -13,6 +13,7 @@ import type { Logger } from "../../log.ts";
 import type { WriteBatcher } from "../../net/batch_writer.ts";
 import type { StreamConn } from "../../net/tcp.ts";
 import type { ServerConfig } from "../_config.ts";
+import type { Multicast } from "./multicast.ts";
 import type { SessionOwner, UdpSockets } from "./readers.ts";
 import type {
   Announced,
@@ -25,7 +26,16 @@ import type {
 /** What the RTSP server needs of the configuration (milliseconds and bytes). */
 export type RtspServerConfig =
   & ServerConfig
-  & Pick<Config, "rtspSessionTimeout">;
+  & Pick<Config, "rtspSessionTimeout">
+  & Partial<
+    Pick<
+      Config,
+      | "multicastIPRange"
+      | "multicastRTPPort"
+      | "multicastRTCPPort"
+      | "multicastTTL"
+    >
+  >;
 
 /** The server, as the methods use it. */
 export interface ServerContext {
@@ -41,6 +51,8 @@ export interface ServerContext {
   /** The server's RTP and RTCP sockets (UDP readers send from them). */
   udp(): UdpSockets;
   readonly serverPorts: { rtp: number; rtcp: number };
+  /** Multicast groups and senders; without it multicast SETUPs get 461. */
+  readonly multicast?: Multicast;
   /** Who pulls REGISTERed streams; without one REGISTER is a 501. */
   readonly registrar?: Registrar;
 }
@@ -79,6 +91,8 @@ export interface Registrar {
   register(r: Registration): Promise<void>;
   /** Stops the pull of `path` and frees it; false when it was not registered. */
   deregister(path: string): boolean;
+  /** Multicast groups and senders; without it multicast SETUPs get 461. */
+  readonly multicast?: Multicast;
 }
 
 /** The connection a request came on, as the methods use it. */

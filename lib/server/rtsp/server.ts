@@ -30,8 +30,10 @@ import { listenUdp, receiveDatagrams } from "../../net/udp.ts";
 import { encodeTunnelRefusal, sniffTunnel } from "../../rtsp/tunnel.ts";
 import { Connection } from "./connection.ts";
 import type { RtspServerConfig, ServerContext } from "./context.ts";
+import { Multicast } from "./multicast.ts";
 import { SessionTable } from "./sessions.ts";
 import { Tunnels } from "./tunnel.ts";
+import { parseMulticastRange } from "../../config/schema.ts";
 
 export type { RtspServerConfig } from "./context.ts";
 
@@ -61,6 +63,12 @@ export interface RtspServerStats {
   sessionsTimedOut: number;
   /** RTSP over HTTP tunnels opened. */
   tunnels: number;
+  /** Multicast senders running now (one per path and track with multicast players). */
+  multicastSenders: number;
+  /** Multicast SETUPs that named a destination or TTL of their own (the server's were answered). */
+  multicastOverridden: number;
+  /** Multicast datagrams handed to the kernel: one per packet, however many players. */
+  multicastDatagrams: number;
 }
 
 /** Sessions live this much past the timeout they announce: some clients keep alive exactly every N seconds. */
@@ -73,13 +81,17 @@ export class RtspServer {
   readonly #connections = new Set<Connection>();
   readonly #context: ServerContext;
   readonly #table: SessionTable;
-  readonly stats: RtspServerStats = {
+  readonly #multicast: Multicast;
+  readonly #stats: RtspServerStats = {
     connections: 0,
     sessions: 0,
     protocolErrors: 0,
     readersDropped: 0,
     sessionsTimedOut: 0,
     tunnels: 0,
+    multicastSenders: 0,
+    multicastOverridden: 0,
+    multicastDatagrams: 0,
   };
   #listener: TcpListener | undefined;
   #tunnelListeners: TcpListener[] = [];
@@ -99,24 +111,39 @@ export class RtspServer {
     this.#table = new SessionTable({
       hub: options.hub,
       log: options.log,
-      onCreate: () => this.stats.sessions++,
+      onCreate: () => this.#stats.sessions++,
     });
     const ports = { rtp: 0, rtcp: 0 };
     this.#ports = ports;
+    const c = options.config;
+    const batcher = options.batcher ??
+      new WriteBatcher(options.config.writeBatchInterval);
+    this.#multicast = new Multicast({
+      range: parseMulticastRange(c.multicastIPRange ?? "224.1.0.0/16") ??
+        { base: 0xe0010000, size: 65536 },
+      rtpPort: c.multicastRTPPort ?? 8002,
+      rtcpPort: c.multicastRTCPPort ?? 8003,
+      ttl: c.multicastTTL ?? 16,
+      hostname: options.rtp.hostname === "" ? "0.0.0.0" : options.rtp.hostname,
+    }, {
+      log: options.log,
+      maxBytes: c.writeQueueSize,
+      batcher,
+    });
     this.#context = {
       hub: options.hub,
       config: options.config,
       auth: new RtspAuthenticator(),
       sessions: this.#table,
-      batcher: options.batcher ??
-        new WriteBatcher(options.config.writeBatchInterval),
+      batcher,
       udp: () => this.#writers!,
       serverPorts: ports,
       registrar: options.registrar,
+      multicast: this.#multicast,
     };
     this.#tunnels = new Tunnels({
       log: options.log.child("tunnel"),
-      stats: this.stats,
+      stats: this.#stats,
       headTimeoutMs: options.config.readTimeout,
       onTunnel: (conn) => this.#run(conn),
     });
@@ -191,6 +218,15 @@ export class RtspServer {
     return this.#ports.rtcp;
   }
 
+  /** Counters over all RTSP connections and sessions. */
+  get stats(): RtspServerStats {
+    const m = this.#multicast;
+    this.#stats.multicastSenders = m.stats.senders;
+    this.#stats.multicastOverridden = m.stats.overridden;
+    this.#stats.multicastDatagrams = m.datagrams;
+    return this.#stats;
+  }
+
   /** Open sessions. */
   get sessions(): number {
     return this.#table.size;
@@ -211,6 +247,7 @@ export class RtspServer {
     await Promise.all(
       [...this.#connections].map((c) => c.close("server shutting down")),
     );
+    this.#multicast.close();
     if (this.#o.batcher === undefined) this.#context.batcher.close();
     // A writer holds its own descriptor of the socket: the port stays bound until both close.
     this.#writers?.rtp.close();
@@ -229,11 +266,11 @@ export class RtspServer {
    * nothing else) over it. Resolves when the connection ends.
    */
   serve(conn: StreamConn, registeredPath: string): Promise<void> {
-    this.stats.connections++;
+    this.#stats.connections++;
     const c = new Connection(this.#context, conn, {
       id: this.#nextId++,
       log: this.#o.log,
-      stats: this.stats,
+      stats: this.#stats,
       registeredPath,
     });
     this.#connections.add(c);
@@ -246,7 +283,7 @@ export class RtspServer {
    * tunnel-only listener refuses anything else.
    */
   #accept(conn: StreamConn, tunnelOnly = false): void {
-    this.stats.connections++;
+    this.#stats.connections++;
     this.#sniffing.add(conn);
     const { log, config } = this.#o;
     peek(conn, {
@@ -261,7 +298,7 @@ export class RtspServer {
           return await this.#tunnels.handle(conn, got.bytes);
         }
         if (!tunnelOnly) return this.#run(new PrefixedConn(conn, got.bytes));
-        this.stats.protocolErrors++;
+        this.#stats.protocolErrors++;
         log.warn(`closing ${remoteOf(conn)}: not an HTTP tunnel request`);
         await writeAll(conn, encodeTunnelRefusal(400)).catch(() => {});
         closeQuietly(conn);
@@ -279,7 +316,7 @@ export class RtspServer {
     const c = new Connection(this.#context, conn, {
       id: this.#nextId++,
       log: this.#o.log,
-      stats: this.stats,
+      stats: this.#stats,
     });
     this.#connections.add(c);
     c.run().finally(() => this.#connections.delete(c));
@@ -307,7 +344,7 @@ export class RtspServer {
         continue;
       }
       if (now - s.lastSeen > limit) {
-        this.stats.sessionsTimedOut++;
+        this.#stats.sessionsTimedOut++;
         this.#o.log.info("session timed out", {
           session: s.id,
           path: s.path,
@@ -320,7 +357,7 @@ export class RtspServer {
       if (reader === undefined || s.udpLag === undefined || !s.play) continue;
       const v = s.udpLag.check(now, reader.stalledMs(), s.play.stream);
       if (!v.drop) continue;
-      this.stats.readersDropped++;
+      this.#stats.readersDropped++;
       this.#o.log.warn("dropping reader: it stayed behind", {
         session: s.id,
         path: s.path,
@@ -329,5 +366,6 @@ export class RtspServer {
       this.#table.end(s, "reader too slow");
     }
     for (const c of this.#connections) c.tick(now);
+    this.#multicast.sweep(this.#table.values());
   }
 }
