@@ -96,6 +96,10 @@ export function startSluice(config: Config, log: Logger): Sluice {
         hostname,
         port,
         batcher,
+        // RTMPT sessions are RTMP sessions: they need the RTMP server.
+        rtmpt: config.rtmpt && rtmp !== undefined
+          ? (conn) => rtmp!.runSession(conn)
+          : undefined,
       });
       httpPort = http.start().port;
     }
