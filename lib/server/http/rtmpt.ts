@@ -42,6 +42,8 @@ export interface RtmptOptions {
 
 /** Counters over all RTMPT sessions. */
 export interface RtmptStats {
+  /** `/send`, `/idle` and `/close` requests answered. */
+  requests: number;
   /** Sessions opened. */
   opened: number;
   /** `/open` refused: too many sessions. */
@@ -79,6 +81,7 @@ export class RtmptTunnels {
   readonly #maxSessions: number;
   readonly #maxBodySize: number;
   readonly stats: RtmptStats = {
+    requests: 0,
     opened: 0,
     refused: 0,
     timedOut: 0,
@@ -95,11 +98,6 @@ export class RtmptTunnels {
   /** Sessions open now. */
   get sessions(): number {
     return this.#tunnels.size;
-  }
-
-  /** Whether a request path (as sent) is RTMPT's. */
-  matches(path: string): boolean {
-    return parseRtmptPath(path) !== undefined;
   }
 
   /** Answers one RTMPT request; `remoteAddr` is the peer of its HTTP connection. */
@@ -215,6 +213,7 @@ export class RtmptTunnels {
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
     const bytes = t.conn.take();
+    this.stats.requests++;
     if (command === "close") {
       this.#options.log.debug("RTMPT session closed by the client");
       t.conn.close();
