@@ -80,6 +80,8 @@ export class RtmptTunnels {
   readonly #tunnels = new Map<string, Tunnel>();
   readonly #maxSessions: number;
   readonly #maxBodySize: number;
+  /** Aborts the body reads in progress when the server stops. */
+  readonly #stop = new AbortController();
   readonly stats: RtmptStats = {
     requests: 0,
     opened: 0,
@@ -111,11 +113,11 @@ export class RtmptTunnels {
     if (r.command === "ident") {
       // Flash Media Server's edges answer their address here; a client goes
       // on to /open after a 404 (Shumway insists on one), and ffmpeg never asks.
-      await readBody(req, 64, this.#options.timeoutMs);
+      await readBody(req, 64, this.#options.timeoutMs, this.#stop.signal);
       return answer(404, "Not Found\n");
     }
     if (r.command === "open") {
-      await readBody(req, 64, this.#options.timeoutMs);
+      await readBody(req, 64, this.#options.timeoutMs, this.#stop.signal);
       return this.#open(remoteAddr);
     }
     const tunnel = this.#tunnels.get(r.id);
@@ -157,8 +159,9 @@ export class RtmptTunnels {
     }
   }
 
-  /** Closes every session. */
+  /** Closes every session and ends the requests in progress. */
   close(): void {
+    this.#stop.abort();
     for (const t of [...this.#tunnels.values()]) t.conn.close();
   }
 
@@ -200,6 +203,7 @@ export class RtmptTunnels {
       req,
       this.#maxBodySize,
       this.#options.timeoutMs,
+      this.#stop.signal,
     );
     if (body === "too large") {
       return this.#reject(t, 413, `a body over ${this.#maxBodySize} bytes`);
@@ -273,22 +277,27 @@ function sessionId(): string {
 
 /**
  * A request's body, up to `max` bytes, or why not: over `max` (by its
- * Content-Length or as it comes), or not complete within `timeoutMs`.
+ * Content-Length or as it comes), or not complete within `timeoutMs` or
+ * before `signal` aborts.
  */
 async function readBody(
   req: Request,
   max: number,
   timeoutMs: number,
+  signal: AbortSignal,
 ): Promise<Uint8Array | "too large" | "stalled"> {
   const length = Number(req.headers.get("Content-Length") ?? "0");
   if (!(length <= max)) return "too large";
   if (req.body === null) return new Uint8Array(0);
   const reader = req.body.getReader();
   let stalled = false;
-  const timer = setTimeout(() => {
+  const stop = () => {
     stalled = true;
     void reader.cancel().catch(() => {});
-  }, timeoutMs);
+  };
+  if (signal.aborted) stop();
+  const timer = setTimeout(stop, timeoutMs);
+  signal.addEventListener("abort", stop);
   const parts: Uint8Array[] = [];
   let size = 0;
   try {
@@ -306,6 +315,7 @@ async function readBody(
     return "stalled"; // the client went, or the timer cancelled the body
   } finally {
     clearTimeout(timer);
+    signal.removeEventListener("abort", stop);
   }
   if (stalled) return "stalled";
   if (parts.length === 1) return parts[0]!;

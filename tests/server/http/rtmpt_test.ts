@@ -159,6 +159,60 @@ Deno.test(
   },
 );
 
+/** Sends a /send whose body stops after 10 of 100 bytes; resolves with what came back. */
+async function stalledSend(s: TestSluice, id: string): Promise<string> {
+  const conn = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: s.sluice.httpPort!,
+  });
+  try {
+    await conn.write(
+      new TextEncoder().encode(
+        `POST /send/${id}/0 HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+          `Content-Type: ${RTMPT_CONTENT_TYPE}\r\nContent-Length: 100\r\n\r\n`,
+      ),
+    );
+    await conn.write(new Uint8Array(10));
+    const buf = new Uint8Array(4096);
+    const n = await conn.read(buf);
+    return new TextDecoder().decode(buf.subarray(0, n ?? 0));
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test(
+  "RTMPT: a body that stalls gets 408 after the read timeout and ends its session",
+  opts,
+  async () => {
+    await using s = startTestSluice({ readTimeout: "1s" });
+    const id = await open(s);
+    const started = Date.now();
+    const text = await stalledSend(s, id);
+    assert.match(text, /^HTTP\/1\.1 408/);
+    assert.ok(Date.now() - started >= 900, "not before the timeout");
+    assert.equal(rtmpt(s).stats.rejected, 1);
+    assert.equal(rtmpt(s).sessions, 0);
+  },
+);
+
+Deno.test(
+  "RTMPT: shutting down does not wait for a body that stalls",
+  opts,
+  async () => {
+    const s = startTestSluice({ readTimeout: "30s" });
+    const id = await open(s);
+    const sent = stalledSend(s, id);
+    await until(() => rtmpt(s).sessions === 1, 1000, () => "open");
+    await new Promise((r) => setTimeout(r, 200));
+    const started = Date.now();
+    await s.close();
+    assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+    await sent.catch(() => "");
+    assert.equal(rtmpt(s).sessions, 0);
+  },
+);
+
 Deno.test(
   "RTMPT: garbage RTMP ends that session; another session goes on",
   opts,
