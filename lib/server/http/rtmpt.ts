@@ -21,7 +21,7 @@
  */
 
 import type { Logger } from "../../log.ts";
-import type { StreamConn } from "../../net/tcp.ts";
+import { remoteOf, type StreamConn } from "../../net/tcp.ts";
 import { RtmptConn } from "./rtmpt_conn.ts";
 import { parseRtmptPath, type RtmptRequest } from "./rtmpt_path.ts";
 
@@ -153,6 +153,7 @@ export class RtmptTunnels {
       if (now - t.lastRequestMs <= this.#options.timeoutMs) continue;
       this.stats.timedOut++;
       this.#options.log.warn("closing RTMPT session: no request", {
+        remote: remoteOf(t.conn),
         timeoutMs: this.#options.timeoutMs,
       });
       t.conn.close();
@@ -170,6 +171,7 @@ export class RtmptTunnels {
     if (this.#tunnels.size >= this.#maxSessions) {
       this.stats.refused++;
       log.warn("refusing RTMPT session: too many", {
+        remote: remoteOf({ remoteAddr }),
         sessions: this.#tunnels.size,
       });
       return answer(503, "Service Unavailable: too many RTMPT sessions\n");
@@ -189,7 +191,7 @@ export class RtmptTunnels {
       turn: Promise.resolve(),
     });
     this.stats.opened++;
-    log.debug("RTMPT session opened");
+    log.debug("RTMPT session opened", { remote: remoteOf(conn) });
     this.#options.run(conn);
     return answer(200, `${id}\n`);
   }
@@ -230,7 +232,10 @@ export class RtmptTunnels {
 
   #reject(t: Tunnel, status: number, what: string): Response {
     this.stats.rejected++;
-    this.#options.log.warn(`closing RTMPT session: ${what}`, { status });
+    this.#options.log.warn(`closing RTMPT session: ${what}`, {
+      remote: remoteOf(t.conn),
+      status,
+    });
     t.conn.close();
     return answer(status, `${STATUS_TEXT[status] ?? "Error"}: ${what}\n`);
   }
