@@ -118,3 +118,34 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "RTMPT: a path's publish credentials hold in the tunnel as in RTMP",
+  opts,
+  async () => {
+    await using s = startTestSluice({
+      paths: { "live/locked": { publishUser: "enc", publishPass: "pw" } },
+    });
+    const refused = publishTestSignal(
+      rtmptUrl(s, "live/locked?user=enc&pass=wrong"),
+      { seconds: 5 },
+    );
+    const status = await refused.status;
+    assert.notEqual(status.code, 0, "ffmpeg gave up");
+    assert.equal(s.sluice.hub.hasPublisher("live/locked"), false);
+    assert.ok(
+      s.logs.some((l) => l.includes("authentication failed")),
+      s.logs.join("\n"),
+    );
+    await using pub = publishTestSignal(
+      rtmptUrl(s, "live/locked?user=enc&pass=pw"),
+      { seconds: 12 },
+    );
+    await s.published("live/locked", { frames: 10 });
+    const r = await playAndCount(s.rtmpUrl("live/locked"), {
+      seconds: 2,
+      timeoutMs: 20_000,
+    });
+    assertDecodedH264Aac(r, { video: 40, audio: 60, context: pub.stderr() });
+  },
+);
