@@ -89,6 +89,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
     }
     if (config.http) {
       const { hostname, port } = parseAddress(config.httpAddress);
+      const tunnelled = config.rtmpt ? rtmp : undefined;
       http = new HttpServer({
         hub,
         config,
@@ -97,9 +98,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
         port,
         batcher,
         // RTMPT sessions are RTMP sessions: they need the RTMP server.
-        rtmpt: config.rtmpt && rtmp !== undefined
-          ? (conn) => rtmp!.runSession(conn)
-          : undefined,
+        rtmpt: tunnelled && ((conn) => tunnelled.runSession(conn)),
       });
       httpPort = http.start().port;
     }

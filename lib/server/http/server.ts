@@ -32,7 +32,7 @@ import { requestPath } from "./request_path.ts";
 import { requireHost } from "./require_host.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
 import { FlvPlayer } from "./flv_player.ts";
-import { type RtmptOptions, RtmptTunnels } from "./rtmpt.ts";
+import { RtmptTunnels } from "./rtmpt.ts";
 
 /** Options of {@link HttpServer}. */
 export interface HttpServerOptions {
@@ -46,11 +46,6 @@ export interface HttpServerOptions {
   batcher?: WriteBatcher;
   /** Runs an RTMP session on an RTMPT tunnel; without it RTMPT is off. */
   rtmpt?: (conn: StreamConn) => void;
-  /** Limits of RTMPT sessions (tests lower them). */
-  rtmptLimits?: Pick<
-    RtmptOptions,
-    "maxSessions" | "maxBodySize" | "maxQueuedBytes"
-  >;
 }
 
 /** Counters over all HTTP-FLV players. */
@@ -84,7 +79,6 @@ export class HttpServer {
       run: options.rtmpt,
       log: options.log.child("rtmpt"),
       timeoutMs: options.config.readTimeout,
-      ...options.rtmptLimits,
     });
     this.rtmpt = rtmpt;
     const app = new Hono<{ Bindings: { remote: Deno.NetAddr } }>();

@@ -326,11 +326,18 @@ Deno.test("RtmptTunnels closes a session with no request for timeoutMs", async (
   assert.equal(await conns[0]!.read(new Uint8Array(1)), null);
 });
 
-Deno.test("RTMPT: it is off when the rtmpt key is false", opts, async () => {
-  await using s = startTestSluice({ rtmpt: false });
-  assert.equal((await post(s, "/open/1")).status, 404);
-  assert.equal(s.sluice.http!.rtmpt, undefined);
-});
+Deno.test(
+  "RTMPT: it is off when the rtmpt key is false, or RTMP is",
+  opts,
+  async () => {
+    await using s = startTestSluice({ rtmpt: false });
+    assert.equal((await post(s, "/open/1")).status, 404);
+    assert.equal(s.sluice.http!.rtmpt, undefined);
+    // Its sessions are the RTMP server's: without one there is no RTMPT either.
+    await using noRtmp = startTestSluice({ rtmp: false });
+    assert.equal((await post(noRtmp, "/open/1")).status, 404);
+  },
+);
 
 Deno.test("PollInterval stays 1 while data flows and grows to 0x21 when idle", () => {
   const p = new PollInterval();
