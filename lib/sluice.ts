@@ -98,6 +98,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
     }
     if (config.http) {
       const { hostname, port } = parseAddress(config.httpAddress);
+      const tunnelled = config.rtmpt ? rtmp : undefined;
       http = new HttpServer({
         hub,
         config,
@@ -105,6 +106,8 @@ export function startSluice(config: Config, log: Logger): Sluice {
         hostname,
         port,
         batcher,
+        // RTMPT sessions are RTMP sessions: they need the RTMP server.
+        rtmpt: tunnelled && ((conn) => tunnelled.runSession(conn)),
       });
       httpPort = http.start().port;
     }
