@@ -1,6 +1,6 @@
 // MP4 stage. One fragment: 1 s of a 2.5 Mbit/s stream, 25 H.264 frames of
-// 3 NAL units (≈ 12.5 KB each) + 43 AAC frames of 370 B ≈ 330 KB, B-frame
-// composition offsets. Progressive: 60 s of the same (1 500 + 2 580 frames ≈ 19.7 MB).
+// 3 NAL units (≈ 12.5 KB each) + 42 AAC frames of 370 B ≈ 330 KB, B-frame
+// composition offsets. Progressive: 60 s of the same (1 500 + 2 583 frames ≈ 19.7 MB).
 import {
   encodeInitSegment,
   Mp4FileWriter,

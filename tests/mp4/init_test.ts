@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  avcc,
-  encodeInitSegment,
-  esds,
-  fourCc,
-  mp4Tracks,
-} from "../../lib/mp4/mod.ts";
+import { avcc, encodeInitSegment, esds, mp4Tracks } from "../../lib/mp4/mod.ts";
+import { fourCc } from "../../lib/mp4/box.ts";
 import { parseHvcc } from "../../lib/codec/h265/hvcc.ts";
 import { parseAudioSpecificConfig } from "../../lib/codec/aac/asc.ts";
 import { ProtocolError } from "../../lib/errors.ts";
