@@ -33,6 +33,12 @@ export interface Mp4FragmenterOptions {
   maxSampleDurationMs?: number;
   /** `mfhd` sequence number of the first fragment. @default {1} */
   firstSequence?: number;
+  /**
+   * The init segment holds a `mehd` with the duration of all fragments (0
+   * until {@link Mp4Fragmenter.initSegment} is given one), for a file whose
+   * start is rewritten when it is complete. @default {false}
+   */
+  reserveDuration?: boolean;
 }
 
 /** One track's part of a fragment. */
@@ -73,12 +79,14 @@ export class Mp4Fragmenter {
   readonly #states = new Map<number, TrackState>();
   #sequence: number;
   #init: Uint8Array<ArrayBuffer> | undefined;
+  readonly #reserveDuration: boolean;
   #dropped = 0;
 
   /** Throws a `ProtocolError` (`protocol: "mp4"`) for a track it cannot describe. */
   constructor(tracks: readonly Track[], options: Mp4FragmenterOptions = {}) {
     this.tracks = mp4Tracks(tracks);
     this.#sequence = options.firstSequence ?? 1;
+    this.#reserveDuration = options.reserveDuration ?? false;
     const maxMs = options.maxSampleDurationMs ?? 10000;
     for (const mp4 of this.tracks) {
       this.#states.set(mp4.track.id, {
@@ -95,7 +103,18 @@ export class Mp4Fragmenter {
 
   /** `ftyp` + `moov`: the init segment every fragment needs first. */
   get init(): Uint8Array<ArrayBuffer> {
-    return this.#init ??= encodeInitSegment(this.tracks);
+    return this.#init ??= this.initSegment(0);
+  }
+
+  /**
+   * The init segment with `durationMs` in its `mehd` when the fragmenter
+   * reserves one (the same size as {@link init}: it overwrites it in place).
+   */
+  initSegment(durationMs: number): Uint8Array<ArrayBuffer> {
+    return encodeInitSegment(
+      this.tracks,
+      this.#reserveDuration ? { fragmentDurationMs: durationMs } : {},
+    );
   }
 
   /** Frames of tracks not given to the constructor, ignored. */

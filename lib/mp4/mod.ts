@@ -30,7 +30,11 @@ export { SAMPLE_FLAGS, sampleFlags } from "./sample.ts";
 export { avcc, videoSampleEntry } from "./video_entry.ts";
 export { audioSampleEntry, dops, esds, OBJECT_TYPE } from "./audio_entry.ts";
 export { MOVIE_TIMESCALE, type Mp4Track, mp4Tracks } from "./movie.ts";
-export { encodeInitSegment, INIT_BRANDS } from "./init.ts";
+export {
+  encodeInitSegment,
+  INIT_BRANDS,
+  type InitSegmentOptions,
+} from "./init.ts";
 export { codecString } from "./codec_string.ts";
 export * from "./fragment.ts";
 export * from "./fragmenter.ts";

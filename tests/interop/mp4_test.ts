@@ -238,6 +238,17 @@ async function check(
       `${label}: gst-discoverer-1.0 sees ${e.gst}`,
     );
   }
+  // the longest track, as the mehd (fMP4) or the movie header (progressive) says
+  const longest = Math.max(
+    ...c.expect.map((_, i) => trackSeconds(m, i).seconds),
+  );
+  const d = /Duration: (\d+):(\d+):([\d.]+)/.exec(gst.stdout);
+  assert.ok(d, `${label}: gst-discoverer-1.0 prints a duration`);
+  const gstSeconds = Number(d[1]) * 3600 + Number(d[2]) * 60 + Number(d[3]);
+  assert.ok(
+    Math.abs(gstSeconds - longest) <= 0.1,
+    `${label}: gst-discoverer-1.0 says ${gstSeconds} s, the tracks last ${longest} s`,
+  );
   if (c.expect[0]!.width !== undefined) {
     assert.match(
       gst.stdout,

@@ -10,7 +10,11 @@ import type { FlvTag } from "../../lib/flv/tag.ts";
 import { tracksFromSdp } from "../../lib/format/tracks.ts";
 import { RtpInput } from "../../lib/ingest/rtp_input.ts";
 import type { Frame, Track } from "../../lib/media/mod.ts";
-import { Mp4FileWriter, Mp4FragmenterCore } from "../../lib/mp4/mod.ts";
+import {
+  Mp4FileWriter,
+  type Mp4Fragment,
+  Mp4Fragmenter,
+} from "../../lib/mp4/mod.ts";
 import { parseSdp } from "../../lib/sdp/parse.ts";
 import { RecordingPublisher } from "../_util/ingest.ts";
 import { spawn } from "../_util/process.ts";
@@ -197,13 +201,40 @@ function isAv1Key(tu: Uint8Array): boolean {
   return false;
 }
 
-/** Init segment and fragments of `fragmentSeconds` (cut at video keyframes when there is video). */
+/**
+ * Init segment and fragments of `fragmentSeconds` (cut at video keyframes
+ * when there is video), then the init segment rewritten in place with the
+ * duration in its `mehd`, as a recorder closes a file.
+ */
 export function writeFragmented(m: Media, fragmentSeconds = 0.5): Uint8Array {
-  const core = new Mp4FragmenterCore(m.tracks, { fragmentSeconds });
-  const out: Uint8Array[] = [];
-  const sink = { enqueue: (b: Uint8Array) => void out.push(b) };
-  for (const f of m.frames) core.push(f, sink);
-  core.end(sink);
+  const fragmenter = new Mp4Fragmenter(m.tracks, { reserveDuration: true });
+  const out: Uint8Array[] = [fragmenter.init];
+  const lead = m.tracks[0]!;
+  const totals = new Map<number, number>();
+  const add = (f: Mp4Fragment | undefined) => {
+    if (f === undefined) return;
+    out.push(f.bytes);
+    for (const t of f.tracks) {
+      totals.set(t.trackId, (totals.get(t.trackId) ?? 0) + t.duration);
+    }
+  };
+  for (const f of m.frames) {
+    const cut = f.trackId === lead.id && (lead.kind === "audio" || f.keyframe);
+    fragmenter.push(f);
+    if (cut && fragmenter.readySeconds(lead.id) >= fragmentSeconds) {
+      add(fragmenter.flush());
+    }
+  }
+  add(fragmenter.end());
+  let ms = 0;
+  for (const t of m.tracks) {
+    ms = Math.max(ms, ((totals.get(t.id) ?? 0) * 1000) / t.clockRate);
+  }
+  const init = fragmenter.initSegment(ms);
+  if (init.length !== out[0]!.length) {
+    throw new Error("init segment changed size");
+  }
+  out[0] = init;
   return concat(out);
 }
 
