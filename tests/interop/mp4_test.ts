@@ -15,6 +15,7 @@ import {
   writeProgressive,
 } from "../mp4/_media.ts";
 import { spawn } from "../_util/process.ts";
+import { find, findAll, parseBoxes, viewOf } from "../mp4/_boxes.ts";
 import { requireTool } from "../_util/tools.ts";
 import type { Tool } from "../_util/tools.ts";
 
@@ -210,6 +211,18 @@ async function check(
     assert.ok(
       Math.abs(Number(s.duration) - want) <= step + 0.001,
       `${label}: stream ${i} lasts ${s.duration} s, frames cover ${want} s`,
+    );
+  }
+  if (c.expect[0]!.width !== undefined) {
+    // the size in the file's own headers (tkhd, 16.16), not only the decoder's
+    const boxes = parseBoxes(await Deno.readFile(path)).filter((b) =>
+      b.type === "moov"
+    );
+    const tkhd = viewOf(find(findAll(boxes, "moov/trak")[0]!.children, "tkhd"));
+    assert.deepEqual(
+      [tkhd.getUint32(76) / 65536, tkhd.getUint32(80) / 65536],
+      [c.expect[0]!.width, c.expect[0]!.height],
+      `${label}: tkhd size`,
     );
   }
   const decode = await run("ffmpeg", [

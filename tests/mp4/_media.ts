@@ -171,15 +171,7 @@ export async function ivfMedia(
   const events: ReturnType<typeof eventsOf>["events"] = [];
   for (const t of tags) demuxer.push(t, { enqueue: (e) => events.push(e) });
   const { tracks, frames: out } = split(events);
-  // FLV carries no VP9 size; a publisher's onMetaData would (width, height)
-  return media(
-    tracks.map((t) =>
-      t.kind === "video" && t.width === undefined
-        ? { ...t, width: 320, height: 240 }
-        : t
-    ),
-    out,
-  );
+  return media(tracks, out);
 }
 
 /** An AV1 temporal unit holding a sequence header OBU: libaom repeats it on keyframes only. */
@@ -208,7 +200,7 @@ function isAv1Key(tu: Uint8Array): boolean {
  */
 export function writeFragmented(m: Media, fragmentSeconds = 0.5): Uint8Array {
   const fragmenter = new Mp4Fragmenter(m.tracks, { reserveDuration: true });
-  const out: Uint8Array[] = [fragmenter.init];
+  const out: Uint8Array[] = [new Uint8Array(0)]; // the init, once a frame could size it
   const lead = m.tracks[0]!;
   const totals = new Map<number, number>();
   const add = (f: Mp4Fragment | undefined) => {
@@ -221,6 +213,7 @@ export function writeFragmented(m: Media, fragmentSeconds = 0.5): Uint8Array {
   for (const f of m.frames) {
     const cut = f.trackId === lead.id && (lead.kind === "audio" || f.keyframe);
     fragmenter.push(f);
+    if (out[0]!.length === 0) out[0] = fragmenter.init;
     if (cut && fragmenter.readySeconds(lead.id) >= fragmentSeconds) {
       add(fragmenter.flush());
     }
