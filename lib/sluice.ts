@@ -14,6 +14,7 @@ import { HttpServer } from "./server/http/server.ts";
 import { RtmpServer } from "./server/rtmp/server.ts";
 import { Relays } from "./relay/relays.ts";
 import { RtspServer } from "./server/rtsp/server.ts";
+import { Recorder } from "./record/recorder.ts";
 
 /** A running instance. */
 export interface Sluice {
@@ -32,13 +33,19 @@ export interface Sluice {
   readonly httpPort: number | undefined;
   /** Pulls and pushes of the configured paths. */
   readonly relays: Relays;
+  /** Recordings of the paths that record, and their index. */
+  readonly recorder: Recorder;
+  /** Settles once the recordings index was built from the folder. */
+  readonly recorderReady: Promise<void>;
   /** Closes listeners and sessions, ends every stream. */
   close(): Promise<void>;
 }
 
 /** Starts the hub and the servers `config` enables. */
 export function startSluice(config: Config, log: Logger): Sluice {
+  const recorder = new Recorder({ config, log: log.child("record") });
   const hub: Hub = new Hub({
+    onPublish: (stream, options) => recorder.onPublish(stream, options.record),
     // called only once readers wait, after `relays` exists
     onDemand: (path) => relays.onDemand(path),
     overridePublisher: config.overridePublisher,
@@ -96,6 +103,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
         hostname,
         port,
         batcher,
+        recordings: config.playback ? recorder : undefined,
       });
       httpPort = http.start().port;
     }
@@ -106,8 +114,14 @@ export function startSluice(config: Config, log: Logger): Sluice {
     void http?.close();
     batcher.close();
     hub.close();
+    void recorder.close();
     throw e;
   }
+  const recorderReady = recorder.start().catch((e) =>
+    log.error(
+      `Cannot index recordings: ${e instanceof Error ? e.message : e}`,
+    )
+  );
   const relays = new Relays({
     hub,
     paths: config.paths,
@@ -116,6 +130,8 @@ export function startSluice(config: Config, log: Logger): Sluice {
   relays.start();
   let closing: Promise<void> | undefined;
   return {
+    recorder,
+    recorderReady,
     relays,
     hub,
     rtmp,
@@ -129,7 +145,8 @@ export function startSluice(config: Config, log: Logger): Sluice {
         relays.close();
         await Promise.all([rtmp?.close(), rtsp?.close(), http?.close()]);
         batcher.close();
-        hub.close();
+        hub.close(); // ends every stream: open segments close
+        await recorder.close();
       })();
       return closing;
     },

@@ -30,6 +30,7 @@ import { requestPath } from "./request_path.ts";
 import { requireHost } from "./require_host.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
 import { FlvPlayer } from "./flv_player.ts";
+import { mountPlayback, type PlaybackOptions } from "./playback.ts";
 
 /** Options of {@link HttpServer}. */
 export interface HttpServerOptions {
@@ -41,6 +42,8 @@ export interface HttpServerOptions {
   port: number;
   /** The shared tick of every reader; one of its own when left out. */
   batcher?: WriteBatcher;
+  /** Recordings served at `/playback/…`; none when left out. */
+  recordings?: PlaybackOptions["recordings"];
 }
 
 /** Counters over all HTTP-FLV players. */
@@ -79,6 +82,13 @@ export class HttpServer {
       }),
     );
     app.use("*", cors({ origin: "*", allowMethods: ["GET", "OPTIONS"] }));
+    if (options.recordings !== undefined) {
+      mountPlayback(app, {
+        recordings: options.recordings,
+        log: options.log.child("playback"),
+        authorize: (req, url, path) => this.#readRefusal(req, url, path),
+      });
+    }
     app.get("*", (c) => {
       const url = new URL(c.req.url);
       // The target as sent: url.pathname has dot-segments resolved already.
@@ -127,6 +137,20 @@ export class HttpServer {
     if (this.#tick !== undefined) clearInterval(this.#tick);
     for (const p of [...this.#players]) p.end("server shutting down");
     await this.#server?.shutdown();
+  }
+
+  /** A 401 when `path` asks for read credentials the request lacks. */
+  #readRefusal(req: Request, url: URL, path: string): Response | undefined {
+    const required = requiredCredentials(
+      this.#options.config.paths,
+      path,
+      "read",
+    );
+    if (required === undefined || authorized(req, url, required)) return;
+    this.#options.log.info("playback refused: credentials", { path });
+    return text(401, "Unauthorized", {
+      "WWW-Authenticate": `Basic realm="${REALM}"`,
+    });
   }
 
   async #playFlv(req: Request, url: URL): Promise<Response> {
