@@ -280,9 +280,9 @@ const ERRORS: { name: string; input: unknown; problems: string[] }[] = [
   {
     name: "an unknown key inside a path",
     input: {
-      paths: { "live/cam1": { overridePublisher: true, recorder: true } },
+      paths: { "live/cam1": { overridePublisher: true, colour: true } },
     },
-    problems: ['Invalid config paths["live/cam1"].recorder: unknown key'],
+    problems: ['Invalid config paths["live/cam1"].colour: unknown key'],
   },
   {
     name: "a wrong value inside a path",
