@@ -180,9 +180,12 @@ export class RecordOutput implements StreamOutput<never> {
     return seg.lastSec + seg.stepSec - seg.startSec;
   }
 
-  #flush(last: boolean, sec: number): void {
+  #flush(last: boolean, sec: number, endSec?: number): void {
     const seg = this.#segment!;
-    const part = this.#muxer.part(last);
+    const part = this.#muxer.part(
+      last,
+      endSec === undefined ? undefined : endSec - seg.startSec,
+    );
     seg.partStartSec = sec;
     if (part !== undefined) {
       this.#sink.write(part, Math.round(this.#durationSec(seg) * 1000));
@@ -193,7 +196,7 @@ export class RecordOutput implements StreamOutput<never> {
   #close(endSec?: number): void {
     const seg = this.#segment;
     if (seg === undefined) return;
-    this.#flush(true, seg.lastSec);
+    this.#flush(true, seg.lastSec, endSec);
     const duration = endSec === undefined
       ? this.#durationSec(seg)
       : endSec - seg.startSec;

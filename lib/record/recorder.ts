@@ -11,6 +11,7 @@ import type { Config } from "../config/schema.ts";
 import type { Stream } from "../hub/stream.ts";
 import type { Logger } from "../log.ts";
 import { FlvSegmentMuxer } from "./flv_segment.ts";
+import { Fmp4SegmentMuxer } from "./fmp4_segment.ts";
 import { RecordPathPattern } from "./path_pattern.ts";
 import { RecordIndex } from "./record_index.ts";
 import { RecordOutput } from "./record_output.ts";
@@ -192,7 +193,5 @@ export class Recorder {
 }
 
 function defaultMuxer(format: "fmp4" | "flv"): SegmentMuxer {
-  // TODO(#11): fMP4 through lib/mp4 once it lands; FLV until then.
-  void format;
-  return new FlvSegmentMuxer();
+  return format === "flv" ? new FlvSegmentMuxer() : new Fmp4SegmentMuxer();
 }

@@ -33,9 +33,11 @@ export interface SegmentMuxer {
   /**
    * Everything added since the last part, as one buffer to write whole;
    * `undefined` when nothing is waiting. `last` is set for the segment's
-   * final part (an fMP4 muxer then writes the samples it held back).
+   * final part (an fMP4 muxer then writes the samples it held back, the
+   * last ending at `endSec` from the segment start when the next segment
+   * starts there).
    */
-  part(last: boolean): Uint8Array | undefined;
+  part(last: boolean, endSec?: number): Uint8Array | undefined;
   /** The segment is over: what to write over its opening bytes, if anything. */
   close(durationSeconds: number): FilePatch[];
 }
