@@ -6,7 +6,11 @@
  * where the test cannot mount is skipped; in CI it fails.
  */
 import assert from "node:assert/strict";
-import { assertDecodedH264Aac, playAndCount, publishTestSignal } from "../_util/ffmpeg.ts";
+import {
+  assertDecodedH264Aac,
+  playAndCount,
+  publishTestSignal,
+} from "../_util/ffmpeg.ts";
 import { startTestSluice } from "../_util/sluice.ts";
 import { isCi, requireTool } from "../_util/tools.ts";
 import { filesBelow, probeFile } from "../_util/record.ts";

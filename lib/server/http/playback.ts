@@ -20,6 +20,7 @@ import type { Hono } from "hono";
 import type { Logger } from "../../log.ts";
 import { isValidPath } from "../../path.ts";
 import type { RecordIndex } from "../../record/record_index.ts";
+import { playbackFile } from "./playback_get.ts";
 
 /** What playback needs. */
 export interface PlaybackOptions {
@@ -28,6 +29,9 @@ export interface PlaybackOptions {
   /** Whether the request may read `path` (the path's read credentials); a refusal answer when not. */
   authorize(req: Request, url: URL, path: string): Response | undefined;
 }
+
+/** Longest stretch one `/playback/get` serves, seconds. */
+export const MAX_GET_SECONDS = 24 * 3600;
 
 /** Adds `/playback/list` and `/playback/get` to `app`. */
 export function mountPlayback(app: Hono, options: PlaybackOptions): void {
@@ -52,6 +56,53 @@ export function mountPlayback(app: Hono, options: PlaybackOptions): void {
       duration: s.durationMs / 1000,
     }));
     return Response.json(spans);
+  });
+
+  app.get("/playback/get", async (c) => {
+    const url = new URL(c.req.url);
+    const q = url.searchParams;
+    const path = q.get("path") ?? "";
+    if (!isValidPath(path)) return text(400, "Bad Request: invalid path");
+    const refused = options.authorize(c.req.raw, url, path);
+    if (refused !== undefined) return refused;
+    const start = parseTime(q.get("start") ?? "");
+    const duration = Number(q.get("duration") ?? "");
+    const format = q.get("format") ?? "fmp4";
+    if (start === undefined) return text(400, "Bad Request: invalid start");
+    if (
+      !Number.isFinite(duration) || duration <= 0 ||
+      duration > MAX_GET_SECONDS
+    ) {
+      return text(
+        400,
+        `Bad Request: duration must be seconds from 0 to ${MAX_GET_SECONDS}`,
+      );
+    }
+    if (format !== "fmp4" && format !== "mp4") {
+      return text(400, 'Bad Request: format must be "fmp4" or "mp4"');
+    }
+    const segments = options.recordings.index.segments(
+      path,
+      start,
+      start + duration * 1000,
+    );
+    if (segments.length === 0) {
+      return text(404, `Not Found: no recording of ${path} at that time`);
+    }
+    try {
+      return await playbackFile(c.req.raw, {
+        segments,
+        startMs: start,
+        durationMs: duration * 1000,
+        format,
+      });
+    } catch (e) {
+      options.log.warn("Cannot serve recording", {
+        path,
+        error: e instanceof Error ? e.message : String(e),
+      });
+      return text(500, "Internal Server Error: cannot read the recording");
+    }
   });
 }
 
