@@ -87,3 +87,54 @@ for (const format of ["flv", "fmp4"] as const) {
     },
   );
 }
+
+Deno.test(
+  "Recording (fmp4): H.265 + Opus published over RTSP; ffprobe and gst-discoverer-1.0 read every segment",
+  opts,
+  async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const s = startTestSluice({
+        record: true,
+        recordPath: `${dir}/%path/%Y-%m-%d_%H-%M-%S-%f`,
+        recordSegmentDuration: "4s",
+        recordPartDuration: "1s",
+      });
+      const pub = publishTestSignal(s.rtspUrl("live/hevc"), {
+        seconds: 10,
+        video: "hevc",
+        audio: "opus",
+        format: "rtsp",
+        rtspTransport: "tcp",
+      });
+      assert.equal((await pub.status).code, 0, pub.stderr());
+      await s.close();
+      const files = await filesBelow(`${dir}/live/hevc`, ["mp4"]);
+      assert.ok(files.length >= 2, `${files}\n${s.logs.join("\n")}`);
+      let frames = 0;
+      for (const [i, file] of files.entries()) {
+        const p = await probeFile(file);
+        assert.equal(p.code, 0, p.stderr);
+        assert.equal(p.stderr.trim(), "", `ffprobe errors on ${file}`);
+        const v = p.streams.find((x) => x.type === "video");
+        const a = p.streams.find((x) => x.type === "audio");
+        assert.equal(v?.codec, "hevc");
+        assert.equal(a?.codec, "opus");
+        assert.ok(a!.frames > 0);
+        frames += v!.frames;
+        if (i < files.length - 1) {
+          assert.ok(Math.abs(p.duration - 4) < 0.1, `${file}: ${p.duration}`);
+        }
+        const d = await discover(file);
+        assert.equal(d.code, 0, d.text);
+        assert.match(d.text, /H\.265|HEVC/);
+        assert.match(d.text, /Opus/);
+        assert.ok(Math.abs(d.duration - p.duration) < 0.1, d.text);
+      }
+      // The first frames wait for the first keyframe after RTSP set-up.
+      assert.ok(frames >= 200, `${frames} frames`);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
