@@ -169,21 +169,43 @@ export function sampleEntryTracks(init: Uint8Array): Track[] {
   if (moov === undefined) return out;
   for (const [t, s, e] of kids(moov[1], moov[2])) {
     if (t !== "trak") continue;
+    try {
+      const track = trakTrack(init, view, kids, s, e);
+      if (track !== undefined) out.push(track);
+    } catch {
+      // a field past the end of its box: not a track we can read
+    }
+  }
+  return out;
+}
+
+type Kids = (start: number, end: number) => [string, number, number][];
+
+function trakTrack(
+  init: Uint8Array,
+  view: DataView,
+  kids: Kids,
+  s: number,
+  e: number,
+): Track | undefined {
+  const find = (list: [string, number, number][], t: string) =>
+    list.find((k) => k[0] === t);
+  {
     const trak = kids(s, e);
     const tkhd = find(trak, "tkhd");
     const mdia = find(trak, "mdia");
-    if (tkhd === undefined || mdia === undefined) continue;
+    if (tkhd === undefined || mdia === undefined) return;
     const id = view.getUint32(tkhd[1] + (init[tkhd[1]] === 1 ? 20 : 12));
     const mdiaKids = kids(mdia[1], mdia[2]);
     const mdhd = find(mdiaKids, "mdhd");
     const minf = find(mdiaKids, "minf");
-    if (mdhd === undefined || minf === undefined) continue;
+    if (mdhd === undefined || minf === undefined) return;
     const clockRate = view.getUint32(mdhd[1] + (init[mdhd[1]] === 1 ? 20 : 12));
     const stbl = find(kids(minf[1], minf[2]), "stbl");
     const stsd = stbl && find(kids(stbl[1], stbl[2]), "stsd");
-    if (stsd === undefined) continue;
+    if (stsd === undefined) return;
     const entry = kids(stsd[1] + 8, stsd[2])[0];
-    if (entry === undefined) continue;
+    if (entry === undefined) return;
     const [format, es, ee] = entry;
     const video = VIDEO_FORMATS[format];
     if (video !== undefined && ee - es >= 78) {
@@ -202,10 +224,9 @@ export function sampleEntryTracks(init: Uint8Array): Track[] {
           config[2],
         );
       }
-      out.push(track);
-      continue;
+      return track;
     }
-    if (ee - es < 28) continue;
+    if (ee - es < 28) return;
     const channels = view.getUint16(es + 16);
     const sampleRate = view.getUint32(es + 24) >>> 16;
     const audio: AudioTrack = {
@@ -224,15 +245,14 @@ export function sampleEntryTracks(init: Uint8Array): Track[] {
     } else if (format === "mp4a") {
       const esds = kids(es + 28, ee).find((k) => k[0] === "esds");
       const d = esds && decoderConfig(init.subarray(esds[1] + 4, esds[2]));
-      if (d === undefined) continue;
+      if (d === undefined) return;
       if (d.objectType === 0x6b) audio.codec = "MP3";
       else if (d.objectType === 0x40 && d.config !== undefined) {
         audio.config = d.config.slice();
-      } else continue;
-    } else continue;
-    out.push(audio);
+      } else return;
+    } else return;
+    return audio;
   }
-  return out;
 }
 
 const VIDEO_FORMATS: Record<string, VideoTrack["codec"]> = {
