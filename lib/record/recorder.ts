@@ -133,7 +133,8 @@ export class Recorder {
   #output(path: string): RecordOutput {
     const { config } = this.#options;
     const format = config.recordFormat;
-    const muxer = this.#options.muxer?.(format) ?? defaultMuxer(format);
+    const muxer = this.#options.muxer?.(format) ??
+      defaultMuxer(format, config.recordSegmentDuration);
     const { log } = this.#options;
     const fsync = config.recordFsync;
     const sink: PathSink = new PathSink({
@@ -192,6 +193,12 @@ export class Recorder {
   }
 }
 
-function defaultMuxer(format: "fmp4" | "flv"): SegmentMuxer {
-  return format === "flv" ? new FlvSegmentMuxer() : new Fmp4SegmentMuxer();
+function defaultMuxer(
+  format: "fmp4" | "flv",
+  segmentMs: number,
+): SegmentMuxer {
+  if (format === "fmp4") return new Fmp4SegmentMuxer();
+  // Room for a keyframe every half second (18 bytes each), at most an hour's worth.
+  const maxKeyframes = Math.min(7200, Math.max(64, Math.ceil(segmentMs / 500)));
+  return new FlvSegmentMuxer({ maxKeyframes });
 }

@@ -5,7 +5,7 @@
  * whole part, and a new Sluice indexes it at start-up and lists it.
  */
 import assert from "node:assert/strict";
-import { publishTestSignal } from "../_util/ffmpeg.ts";
+import { playAndCount, publishTestSignal } from "../_util/ffmpeg.ts";
 import { startTestSluice } from "../_util/sluice.ts";
 import { requireTool } from "../_util/tools.ts";
 import { filesBelow, probeFile } from "../_util/record.ts";
@@ -112,6 +112,19 @@ for (const format of ["fmp4", "flv"] as const) {
         }[];
         assert.equal(spans.length, 1);
         assert.ok(spans[0]!.duration > 2, JSON.stringify(spans));
+        // Playback serves the cut file, whatever its format.
+        const played = await playAndCount(
+          `http://127.0.0.1:${s.sluice.httpPort}/playback/get?path=live/crash&start=${
+            spans[0]!.start
+          }&duration=${spans[0]!.duration + 1}`,
+          { timeoutMs: 30_000 },
+        );
+        assert.equal(played.code, 0, played.stderr);
+        assert.equal(played.video?.codec, "h264");
+        assert.ok(
+          Math.abs(played.video!.frames - video!.frames) <= 2,
+          `played ${played.video!.frames} of ${video!.frames} frames`,
+        );
       } finally {
         try {
           server.kill("SIGKILL");
