@@ -182,6 +182,11 @@ export class Recorder {
     }
   }
 
+  /** Resolves when the segments closed so far are on disk and in the index. */
+  async settled(): Promise<void> {
+    while (this.#closing.size > 0) await Promise.all([...this.#closing]);
+  }
+
   /**
    * Stops the clean-up; resolves when the segments being closed are (open
    * segments close with their streams: end the hub first).
@@ -189,7 +194,7 @@ export class Recorder {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#cleanup !== undefined) clearInterval(this.#cleanup);
-    while (this.#closing.size > 0) await Promise.all([...this.#closing]);
+    await this.settled();
   }
 }
 
