@@ -47,7 +47,7 @@ const PROBES: Record<Tool, ToolProbe> = {
   },
   "gst-discoverer-1.0": {
     candidates: ["gst-discoverer-1.0"],
-    args: ["--help"],
+    args: ["--gst-version"],
     install: "gstreamer1.0-plugins-base-apps",
   },
   cvlc: {
