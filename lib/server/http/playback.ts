@@ -33,8 +33,15 @@ export interface PlaybackOptions {
 /** Longest stretch one `/playback/get` serves, seconds. */
 export const MAX_GET_SECONDS = 24 * 3600;
 
+/**
+ * Most `/playback/get` answers being read at once; more get 503. Each reads
+ * files and holds a segment's sample table.
+ */
+export const MAX_GETS = 16;
+
 /** Adds `/playback/list` and `/playback/get` to `app`. */
 export function mountPlayback(app: Hono, options: PlaybackOptions): void {
+  let gets = 0;
   app.get("/playback/list", (c) => {
     const url = new URL(c.req.url);
     const q = url.searchParams;
@@ -89,14 +96,37 @@ export function mountPlayback(app: Hono, options: PlaybackOptions): void {
     if (segments.length === 0) {
       return text(404, `Not Found: no recording of ${path} at that time`);
     }
+    if (gets >= MAX_GETS) {
+      return text(503, "Service Unavailable: too many recordings being read");
+    }
+    gets++;
     try {
-      return await playbackFile(c.req.raw, {
+      const res = await playbackFile(c.req.raw, {
         segments,
         startMs: start,
         durationMs: duration * 1000,
         format,
       });
+      if (res.body === null) {
+        gets--;
+        return res;
+      }
+      // The answer counts until its body is read to the end or dropped.
+      let done = false;
+      const release = () => {
+        if (!done) gets--;
+        done = true;
+      };
+      const body = res.body.pipeThrough(
+        new TransformStream<Uint8Array, Uint8Array>({
+          flush: release,
+          cancel: release,
+        }),
+      );
+      c.req.raw.signal.addEventListener("abort", release, { once: true });
+      return new Response(body, { status: res.status, headers: res.headers });
     } catch (e) {
+      gets--;
       options.log.warn("Cannot serve recording", {
         path,
         error: e instanceof Error ? e.message : String(e),

@@ -44,31 +44,45 @@ export async function playbackFile(
 }
 
 interface Plan {
+  /** The first segment's tracks: later segments must have the same. */
   tracks: Track[];
-  parts: { entry: SegmentEntry; segment: RecordedSegment }[];
+  signature: string;
+  /** The first segment, opened; the others open as the frames reach them. */
+  first: RecordedSegment;
+  entries: SegmentEntry[];
   startMs: number;
   endMs: number;
 }
 
 async function openPlan(r: PlaybackRequest): Promise<Plan | undefined> {
-  const parts: Plan["parts"] = [];
-  let signature: string | undefined;
-  let tracks: Track[] = [];
-  for (const entry of r.segments) {
-    const segment = await openRecording(entry.file, entry.format);
-    const sig = trackSignature(segment.tracks);
-    if (signature !== undefined && sig !== signature) break; // new codecs
-    if (signature === undefined) tracks = segment.tracks;
-    signature = sig;
-    parts.push({ entry, segment });
-  }
-  if (parts.length === 0 || tracks.length === 0) return undefined;
+  const entry = r.segments[0];
+  if (entry === undefined) return undefined;
+  const first = await openRecording(entry.file, entry.format);
+  if (first.tracks.length === 0) return undefined;
   return {
-    tracks,
-    parts,
+    tracks: first.tracks,
+    signature: trackSignature(first.tracks),
+    first,
+    entries: r.segments,
     startMs: r.startMs,
     endMs: r.startMs + r.durationMs,
   };
+}
+
+/**
+ * The plan's segments, opened one at a time (memory holds one segment's
+ * sample table), up to the first whose codecs differ.
+ */
+async function* planSegments(
+  plan: Plan,
+): AsyncGenerator<{ entry: SegmentEntry; segment: RecordedSegment }> {
+  for (const [i, entry] of plan.entries.entries()) {
+    const segment = i === 0
+      ? plan.first
+      : await openRecording(entry.file, entry.format);
+    if (trackSignature(segment.tracks) !== plan.signature) return;
+    yield { entry, segment };
+  }
 }
 
 /**
@@ -86,7 +100,7 @@ async function* planFrames(plan: Plan): AsyncGenerator<Frame> {
     const offset = Math.round(((entry.startMs - originMs!) * rate) / 1000);
     return { ...frame, dts: frame.dts + offset, pts: frame.pts + offset };
   };
-  for (const { entry, segment } of plan.parts) {
+  for await (const { entry, segment } of planSegments(plan)) {
     for await (const frame of segment.frames()) {
       const track = clock.get(frame.trackId);
       if (track === undefined) continue;
