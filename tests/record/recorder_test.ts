@@ -3,6 +3,7 @@ import { Recorder } from "../../lib/record/recorder.ts";
 import { parseConfig } from "../../lib/config/load.ts";
 import { createLogger } from "../../lib/log.ts";
 import { Hub } from "../../lib/hub/hub.ts";
+import { readFmp4 } from "../../lib/record/fmp4_read.ts";
 import { aacTrack, h264Track } from "../mp4/_tracks.ts";
 
 const HOUR = 3_600_000;
@@ -119,4 +120,37 @@ Deno.test("Recorder records nothing for a path that does not record and was not 
   assert.equal(t.recorder.index.segments("live/off").length, 0);
   await record(t.recorder, "live/on", 3);
   assert.equal(t.recorder.index.segments("live/on").length, 2);
+});
+
+Deno.test("Recorder: a frame stamped hours off never becomes a sample hours long", async () => {
+  await using t = await setup({ recordSegmentDuration: "1h" });
+  const hub = new Hub({
+    onPublish: (s, o) => t.recorder.onPublish(s, o.record),
+  });
+  const p = hub.publish("live/jump");
+  p.setTracks([h264Track("h264_1920x1080.h264", 0)]);
+  for (let i = 0; i < 75; i++) {
+    // Frame 40 comes stamped three hours later, then the clock goes on as before.
+    const dts = i * 3600 + (i === 40 ? 3 * 3600 * 90000 : 0);
+    const unit = new Uint8Array(50).fill(1);
+    unit[0] = i % 25 === 0 ? 0x65 : 0x41;
+    p.writeFrame({
+      trackId: 0,
+      dts,
+      pts: dts,
+      keyframe: i % 25 === 0,
+      units: [unit],
+    });
+  }
+  p.close();
+  hub.close();
+  await t.recorder.settled();
+  const [seg] = t.recorder.index.segments("live/jump");
+  assert.ok(seg !== undefined);
+  assert.ok(seg.durationMs < 4000, `${seg.durationMs} ms`);
+  using f = await Deno.open(seg.file);
+  const { samples } = await readFmp4(f);
+  assert.equal(samples.length, 75);
+  const longest = Math.max(...samples.map((s) => s.duration));
+  assert.ok(longest <= 2 * 3600, `longest sample ${longest / 90} ms`);
 });
