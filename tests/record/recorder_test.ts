@@ -154,3 +154,20 @@ Deno.test("Recorder: a frame stamped hours off never becomes a sample hours long
   const longest = Math.max(...samples.map((s) => s.duration));
   assert.ok(longest <= 2 * 3600, `longest sample ${longest / 90} ms`);
 });
+
+for (const recordFsync of ["part", 3] as const) {
+  Deno.test(`Recorder with recordFsync ${recordFsync} writes the same complete segments`, async () => {
+    await using t = await setup({ recordFsync });
+    await record(t.recorder, "live/sync", 3);
+    const segs = t.recorder.index.segments("live/sync");
+    assert.deepEqual(segs.map((s) => s.durationMs), [2000, 1000]);
+    for (const s of segs) {
+      using f = await Deno.open(s.file);
+      const { samples } = await readFmp4(f);
+      assert.equal(
+        samples.filter((x) => x.trackId === 1).length,
+        s.durationMs / 40,
+      );
+    }
+  });
+}
