@@ -2,7 +2,8 @@
  * A full disk: the recordings go to a 512 KiB tmpfs the test mounts (as
  * root). When it fills, recording stops with one log line and a counter
  * while an ffmpeg player of the same path keeps decoding every frame; when
- * the tmpfs grows again, recording resumes on its own. Off CI a machine
+ * the tmpfs grows again, recording resumes on its own. A tmpfs mounted
+ * read-only does the same until it is remounted writable. Off CI a machine
  * where the test cannot mount is skipped; in CI it fails.
  */
 import assert from "node:assert/strict";
@@ -95,6 +96,58 @@ Deno.test(
         (last.streams.find((x) => x.type === "video")?.frames ?? 0) > 25,
         JSON.stringify(last.streams),
       );
+    } finally {
+      run("umount", [dir]);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+Deno.test(
+  "Recording: a read-only disk stops recording with one log line and resumes when it is writable again",
+  { ignore, sanitizeOps: false, sanitizeResources: false },
+  async () => {
+    assert.ok(mountable, "Cannot mount a tmpfs: the test needs root and mount");
+    const dir = await Deno.makeTempDir();
+    assert.ok(
+      run("mount", ["-t", "tmpfs", "-o", "ro,size=4m", "tmpfs", dir]),
+      "mount",
+    );
+    try {
+      await using s = startTestSluice({
+        record: true,
+        recordPath: `${dir}/%path/%Y-%m-%d_%H-%M-%S-%f`,
+        recordPartDuration: "500ms",
+      });
+      await using _pub = publishTestSignal(s.rtmpUrl("live/ro"), {
+        seconds: 15,
+      });
+      await s.published("live/ro", { frames: 5 });
+      const stats = s.sluice.recorder.stats;
+      const end = Date.now() + 10_000;
+      while (stats.stoppedPaths === 0 && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(stats.stoppedPaths, 1, s.logs.join("\n"));
+      const played = await playAndCount(s.flvUrl("live/ro"), {
+        seconds: 2,
+        timeoutMs: 20_000,
+      });
+      assertDecodedH264Aac(played, { video: 45, audio: 50 });
+      assert.ok(run("mount", ["-o", "remount,rw", dir]), "remount");
+      const resumeBy = Date.now() + 10_000;
+      while (stats.stoppedPaths > 0 && Date.now() < resumeBy) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(stats.stoppedPaths, 0, s.logs.join("\n"));
+      const stopped = s.logs.filter((l) => l.includes("recording stopped"));
+      assert.equal(stopped.length, 1, stopped.join("\n"));
+      assert.match(stopped[0]!, /Read-only file system|os error 30/);
+      await s.close();
+      const files = await filesBelow(`${dir}/live/ro`, ["mp4"]);
+      assert.equal(files.length, 1);
+      const p = await probeFile(files[0]!);
+      assert.equal(p.code, 0, p.stderr);
     } finally {
       run("umount", [dir]);
       await Deno.remove(dir, { recursive: true });
