@@ -15,6 +15,7 @@ import { RtmpServer } from "./server/rtmp/server.ts";
 import { Registrations } from "./relay/registrations.ts";
 import { Relays } from "./relay/relays.ts";
 import { RtspServer } from "./server/rtsp/server.ts";
+import { Recorder } from "./record/recorder.ts";
 
 /** A running instance. */
 export interface Sluice {
@@ -35,13 +36,19 @@ export interface Sluice {
   readonly relays: Relays;
   /** Streams other sides REGISTERed here, each pulled into its path. */
   readonly registrations: Registrations;
+  /** Recordings of the paths that record, and their index. */
+  readonly recorder: Recorder;
+  /** Settles once the recordings index was built from the folder. */
+  readonly recorderReady: Promise<void>;
   /** Closes listeners and sessions, ends every stream. */
   close(): Promise<void>;
 }
 
 /** Starts the hub and the servers `config` enables. */
 export function startSluice(config: Config, log: Logger): Sluice {
+  const recorder = new Recorder({ config, log: log.child("record") });
   const hub: Hub = new Hub({
+    onPublish: (stream, options) => recorder.onPublish(stream, options.record),
     // called only once readers wait, after `relays` exists
     onDemand: (path) => relays.onDemand(path),
     overridePublisher: config.overridePublisher,
@@ -108,6 +115,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
         batcher,
         // RTMPT sessions are RTMP sessions: they need the RTMP server.
         rtmpt: tunnelled && ((conn) => tunnelled.runSession(conn)),
+        recordings: config.playback ? recorder : undefined,
       });
       httpPort = http.start().port;
     }
@@ -118,9 +126,15 @@ export function startSluice(config: Config, log: Logger): Sluice {
     void http?.close();
     batcher.close();
     hub.close();
+    void recorder.close();
     throw e;
   }
   const server = rtsp;
+  const recorderReady = recorder.start().catch((e) =>
+    log.error(
+      `Cannot index recordings: ${e instanceof Error ? e.message : e}`,
+    )
+  );
   const relays = new Relays({
     hub,
     paths: config.paths,
@@ -133,6 +147,8 @@ export function startSluice(config: Config, log: Logger): Sluice {
   relays.start();
   let closing: Promise<void> | undefined;
   return {
+    recorder,
+    recorderReady,
     relays,
     registrations,
     hub,
@@ -148,7 +164,8 @@ export function startSluice(config: Config, log: Logger): Sluice {
         registrations.close();
         await Promise.all([rtmp?.close(), rtsp?.close(), http?.close()]);
         batcher.close();
-        hub.close();
+        hub.close(); // ends every stream: open segments close
+        await recorder.close();
       })();
       return closing;
     },

@@ -219,6 +219,40 @@ export function parseMulticastRange(
   return { base, size };
 }
 
+/**
+ * A recording path pattern: it names `%path` and every time field from
+ * `%Y` to `%S` (so segments of one path never collide and the index can
+ * read a segment's start from its name) and has no `..` segment.
+ */
+const RecordPath = scalar(
+  "expected a pattern with %path, %Y, %m, %d, %H, %M and %S and no .. segment",
+  (input) => {
+    if (typeof input !== "string") return undefined;
+    const text = input.trim();
+    const fields = ["%path", "%Y", "%m", "%d", "%H", "%M", "%S"];
+    if (!fields.every((f) => text.includes(f))) return undefined;
+    // deno-lint-ignore no-control-regex
+    if (/[\x00-\x1f\\]/.test(text)) return undefined;
+    if (text.split("/").some((s) => s === "..")) return undefined;
+    return text;
+  },
+);
+
+/** `false`, `"part"` or a count of parts between fsyncs. */
+const Fsync = scalar<false | "part" | number>(
+  'expected false, "part" or a number of parts',
+  (input) => {
+    if (input === "part") return "part";
+    const n = typeof input === "string" && /^\s*\d+\s*$/.test(input)
+      ? Number(input)
+      : input;
+    if (typeof n === "number" && Number.isInteger(n) && n >= 1) {
+      return n === 1 ? "part" : n;
+    }
+    return parseBool(input) === false || n === 0 ? false : undefined;
+  },
+);
+
 /** An integer in `min..max`, also as a string of digits. */
 function IntRange(min: number, max: number) {
   return scalar(`expected an integer from ${min} to ${max}`, (input) => {
@@ -361,6 +395,10 @@ export const PATH_SETTINGS = {
   /** Password publishers of this path must give. */
   publishPass: v.optional(
     v.pipe(v.string(), v.description("password publishers must give")),
+  ),
+  /** Record this path (overrides the top-level `record`). */
+  record: v.optional(
+    v.pipe(Bool, v.description("record this path to recordPath")),
   ),
 } as const;
 
@@ -601,6 +639,55 @@ export const SETTINGS = {
   ),
   /** RTMP tunnelled in HTTP (RTMPT: `/open`, `/send`, `/idle`, `/close`) on the HTTP port. */
   rtmpt: setting(Bool, true, "serve RTMPT (RTMP in HTTP) on the HTTP port"),
+  /** Record every path (a path's own `record` wins). */
+  record: setting(Bool, false, "record every path (paths may set their own)"),
+  /** Container of recordings: fragmented MP4 (CMAF) or FLV. */
+  recordFormat: setting(
+    OneOf(["fmp4", "flv"] as const),
+    "fmp4",
+    "container of recordings: fmp4 or flv",
+  ),
+  /**
+   * Where segments go: `%path` and the time fields `%Y %m %d %H %M %S %f`
+   * (UTC; `%f` microseconds) are filled in, the extension is added. The
+   * folders before the first field are the recordings root, which no
+   * segment ever leaves.
+   */
+  recordPath: setting(
+    RecordPath,
+    "./recordings/%path/%Y-%m-%d_%H-%M-%S-%f",
+    "segment file pattern: %path and %Y %m %d %H %M %S %f (UTC)",
+  ),
+  /** Media written at once: one fragment (fMP4) or one write (FLV). */
+  recordPartDuration: setting(
+    Duration,
+    "1s",
+    "media written at once (one fMP4 fragment)",
+  ),
+  /** Length of a segment file; the cut waits for a keyframe. */
+  recordSegmentDuration: setting(
+    Duration,
+    "1h",
+    "length of a segment file, cut on a keyframe",
+  ),
+  /** Segments older than this are deleted; 0 keeps them. */
+  recordDeleteAfter: setting(
+    Duration,
+    "24h",
+    "delete segments older than this (0 keeps them)",
+  ),
+  /** `false`, `"part"` (fsync every part) or N (fsync every N parts). */
+  recordFsync: setting(
+    Fsync,
+    false,
+    'fsync recordings: false, "part" or every N parts',
+  ),
+  /** Serve recordings at `/playback/list` and `/playback/get` on the HTTP port. */
+  playback: setting(
+    Bool,
+    true,
+    "serve recordings at /playback/list and /playback/get",
+  ),
 } as const;
 
 /** The whole configuration file: {@link SETTINGS}, then `paths`. */

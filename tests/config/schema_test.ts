@@ -47,6 +47,14 @@ const DEFAULTS: Config = {
   http: true,
   httpAddress: ":8080",
   rtmpt: true,
+  record: false,
+  recordFormat: "fmp4",
+  recordPath: "./recordings/%path/%Y-%m-%d_%H-%M-%S-%f",
+  recordPartDuration: 1_000,
+  recordSegmentDuration: 3_600_000,
+  recordDeleteAfter: 86_400_000,
+  recordFsync: false,
+  playback: true,
   paths: {},
 };
 
@@ -273,9 +281,9 @@ const ERRORS: { name: string; input: unknown; problems: string[] }[] = [
   {
     name: "an unknown key inside a path",
     input: {
-      paths: { "live/cam1": { overridePublisher: true, record: true } },
+      paths: { "live/cam1": { overridePublisher: true, colour: true } },
     },
-    problems: ['Invalid config paths["live/cam1"].record: unknown key'],
+    problems: ['Invalid config paths["live/cam1"].colour: unknown key'],
   },
   {
     name: "a wrong value inside a path",

@@ -33,6 +33,7 @@ import { requireHost } from "./require_host.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
 import { FlvPlayer } from "./flv_player.ts";
 import { RtmptTunnels } from "./rtmpt.ts";
+import { mountPlayback, type PlaybackOptions } from "./playback.ts";
 
 /** Options of {@link HttpServer}. */
 export interface HttpServerOptions {
@@ -46,6 +47,8 @@ export interface HttpServerOptions {
   batcher?: WriteBatcher;
   /** Runs an RTMP session on an RTMPT tunnel; without it RTMPT is off. */
   rtmpt?: (conn: StreamConn) => void;
+  /** Recordings served at `/playback/…`; none when left out. */
+  recordings?: PlaybackOptions["recordings"];
 }
 
 /** Counters over all HTTP-FLV players. */
@@ -96,6 +99,13 @@ export class HttpServer {
       if (rtmpt === undefined) return text(404, "Not Found");
       return rtmpt.handle(c.req.raw, requestPath(c.req.url), c.env.remote);
     });
+    if (options.recordings !== undefined) {
+      mountPlayback(app, {
+        recordings: options.recordings,
+        log: options.log.child("playback"),
+        authorize: (req, url, path) => this.#readRefusal(req, url, path),
+      });
+    }
     app.get("*", (c) => {
       const url = new URL(c.req.url);
       // The target as sent: url.pathname has dot-segments resolved already.
@@ -146,6 +156,20 @@ export class HttpServer {
     for (const p of [...this.#players]) p.end("server shutting down");
     this.rtmpt?.close();
     await this.#server?.shutdown();
+  }
+
+  /** A 401 when `path` asks for read credentials the request lacks. */
+  #readRefusal(req: Request, url: URL, path: string): Response | undefined {
+    const required = requiredCredentials(
+      this.#options.config.paths,
+      path,
+      "read",
+    );
+    if (required === undefined || authorized(req, url, required)) return;
+    this.#options.log.info("playback refused: credentials", { path });
+    return text(401, "Unauthorized", {
+      "WWW-Authenticate": `Basic realm="${REALM}"`,
+    });
   }
 
   async #playFlv(req: Request, url: URL): Promise<Response> {
