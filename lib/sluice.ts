@@ -13,6 +13,7 @@ import { readTlsKeyPair, type TlsListenAddress } from "./net/tls.ts";
 import type { Logger } from "./log.ts";
 import { HttpServer } from "./server/http/server.ts";
 import { RtmpServer } from "./server/rtmp/server.ts";
+import { Registrations } from "./relay/registrations.ts";
 import { Relays } from "./relay/relays.ts";
 import { RtspServer } from "./server/rtsp/server.ts";
 
@@ -37,6 +38,8 @@ export interface Sluice {
   readonly httpPort: number | undefined;
   /** Pulls and pushes of the configured paths. */
   readonly relays: Relays;
+  /** Streams other sides REGISTERed here, each pulled into its path. */
+  readonly registrations: Registrations;
   /** Closes listeners and sessions, ends every stream. */
   close(): Promise<void>;
 }
@@ -56,6 +59,10 @@ export function startSluice(config: Config, log: Logger): Sluice {
     canPublish: (path) =>
       config.rtmp || config.rtsp || config.paths[path]?.source !== undefined,
     gopCache: config.gopCache,
+  });
+  const registrations = new Registrations({
+    hub,
+    log: log.child("register"),
   });
   // One tick writes media to every reader of every protocol.
   const batcher = new WriteBatcher(config.writeBatchInterval);
@@ -93,11 +100,14 @@ export function startSluice(config: Config, log: Logger): Sluice {
         rtcp: parseAddress(config.rtcpAddress),
         batcher,
         tls: tlsListener(config, "rtsps"),
+        tunnelAddresses: config.rtspTunnelAddresses.map(parseAddress),
+        registrar: registrations,
       });
       ({ port: rtspPort, tlsPort: rtspsPort } = rtsp.start());
     }
     if (config.http) {
       const { hostname, port } = parseAddress(config.httpAddress);
+      const tunnelled = config.rtmpt ? rtmp : undefined;
       http = new HttpServer({
         hub,
         config,
@@ -105,6 +115,8 @@ export function startSluice(config: Config, log: Logger): Sluice {
         hostname,
         port,
         batcher,
+        // RTMPT sessions are RTMP sessions: they need the RTMP server.
+        rtmpt: tunnelled && ((conn) => tunnelled.runSession(conn)),
       });
       httpPort = http.start().port;
     }
@@ -117,15 +129,21 @@ export function startSluice(config: Config, log: Logger): Sluice {
     hub.close();
     throw e;
   }
+  const server = rtsp;
   const relays = new Relays({
     hub,
     paths: config.paths,
     log: log.child("relay"),
+    rtsp: server === undefined || rtspPort === undefined ? undefined : {
+      serve: (conn, path) => server.serve(conn, path),
+      port: rtspPort,
+    },
   });
   relays.start();
   let closing: Promise<void> | undefined;
   return {
     relays,
+    registrations,
     hub,
     rtmp,
     rtmpPort,
@@ -138,6 +156,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
     close() {
       closing ??= (async () => {
         relays.close();
+        registrations.close();
         await Promise.all([rtmp?.close(), rtsp?.close(), http?.close()]);
         batcher.close();
         hub.close();

@@ -13,6 +13,7 @@
  */
 import * as v from "valibot";
 import { LOG_LEVELS } from "../log.ts";
+import { rtspPath } from "../rtsp/url.ts";
 
 /** The parts of an address such as `"127.0.0.1:1935"` or `":1935"`. */
 export interface ListenAddress {
@@ -295,27 +296,29 @@ export const PATH_SETTINGS = {
   ),
   /**
    * Where the path's stream comes from instead of a publisher:
-   * `rtsp[s]://[user:pass@]host/…` or `rtmp[s]://host/app/name`.
+   * `rtsp[s]://[user:pass@]host/…`, `rtsph://…` / `rtspsh://…` (RTSP
+   * tunnelled in HTTP / HTTPS) or `rtmp[s]://host/app/name`.
    */
   source: v.optional(v.pipe(
     v.string(),
     v.regex(
-      /^(rtsps?|rtmps?):\/\/[^\s]+$/,
-      "expected an rtsp://, rtsps://, rtmp:// or rtmps:// URL",
+      /^(rtsps?h?|rtmps?):\/\/[^\s]+$/,
+      "expected an rtsp://, rtsps://, rtsph://, rtspsh://, rtmp:// or rtmps:// URL",
     ),
     v.description(
-      "pull the stream from this rtsp://, rtsps://, rtmp:// or rtmps:// URL",
+      "pull the stream from this rtsp://, rtsps://, rtsph://, rtspsh://, rtmp:// or rtmps:// URL",
     ),
   )),
   /**
    * PEM file of certificates trusted, besides the system's roots, for the
-   * TLS of this path's `rtsps://` and `rtmps://` source and push URLs: a
-   * private CA, or the other server's self-signed certificate itself.
+   * TLS of this path's `rtsps://`, `rtspsh://` and `rtmps://` source and
+   * push URLs: a private CA, or the other server's self-signed certificate
+   * itself.
    */
   tlsCA: v.optional(v.pipe(
     v.string(),
     v.description(
-      "PEM file of CAs or self-signed certificates trusted for rtsps:// and rtmps:// relays",
+      "PEM file of CAs or self-signed certificates trusted for rtsps://, rtspsh:// and rtmps:// relays",
     ),
   )),
   /** Pull only while someone reads the path. */
@@ -331,10 +334,13 @@ export const PATH_SETTINGS = {
       ),
     ),
   ),
-  /** How an RTSP source sends RTP: UDP, TCP, or UDP falling back to TCP. */
+  /**
+   * How an RTSP source sends RTP: UDP, TCP, UDP falling back to TCP, or
+   * multicast (the source's group, joined here).
+   */
   rtspTransport: v.optional(v.pipe(
-    v.picklist(["automatic", "udp", "tcp"]),
-    v.description("automatic, udp or tcp for an rtsp:// source"),
+    v.picklist(["automatic", "udp", "tcp", "multicast"]),
+    v.description("automatic, udp, tcp or multicast for an rtsp:// source"),
   )),
   /** Servers this path is republished to while it has a publisher. */
   push: v.optional(v.pipe(
@@ -351,11 +357,41 @@ export const PATH_SETTINGS = {
       "republish to these rtsp://, rtsps://, rtmp:// or rtmps:// URLs",
     ),
   )),
+  /**
+   * `rtsp://[user:pass@]host[:port][/name]`: while this path has a
+   * publisher, Sluice connects to that server, REGISTERs the path there
+   * (as `name`, else under its own name) with the credentials given, and
+   * serves it over that same connection: the way a Sluice behind NAT
+   * offers a stream to a central one.
+   */
+  register: v.optional(v.pipe(
+    v.string(),
+    v.check(
+      isRegisterUrl,
+      "expected rtsp://[user:pass@]host[:port][/name] with a valid name",
+    ),
+    v.description(
+      "REGISTER this path at that rtsp:// server, over our own connection",
+    ),
+  )),
   /** Password publishers of this path must give. */
   publishPass: v.optional(
     v.pipe(v.string(), v.description("password publishers must give")),
   ),
 } as const;
+
+/** Whether `text` is an `rtsp://` URL with a host whose path, if any, is a valid stream path. */
+function isRegisterUrl(text: string): boolean {
+  if (!/^rtsp:\/\/[^\s]+$/i.test(text)) return false;
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    return false;
+  }
+  // The path as written: URL would resolve `..` before it could be refused.
+  return u.hostname !== "" && rtspPath(text) !== undefined;
+}
 
 /** Settings of one path. */
 export const PathConfigSchema = Strict(PATH_SETTINGS);
@@ -561,6 +597,15 @@ export const SETTINGS = {
     IntRange(1, 65535),
     8003,
     "UDP port of multicast RTCP",
+  ),
+  /**
+   * Time to live of multicast RTP and RTCP: how many routers a packet may
+   * cross (1 keeps it on the local network), as SETUP answers `ttl=`.
+   */
+  multicastTTL: setting(
+    IntRange(1, 255),
+    16,
+    "time to live of multicast packets (routers they may cross)",
   ),
   /** Serve HTTP: HTTP-FLV at `/<path>.flv`. */
   http: setting(Bool, true, "serve HTTP (HTTP-FLV)"),

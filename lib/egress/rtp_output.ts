@@ -90,11 +90,16 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
   /**
    * Where a reader attached now would begin on each of `trackIds` (the GOP
    * cache's first packet, or the next packet), for RTP-Info: the sequence
-   * number of that packet, and every track's RTP time of one instant.
+   * number of that packet, and every track's RTP time of one instant. With
+   * `cached: false`, the next packet: a reader joining a multicast group
+   * that is already sent gets no GOP cache of its own.
    */
-  rtpStarts(trackIds: ReadonlySet<number>): RtpStart[] {
+  rtpStarts(
+    trackIds: ReadonlySet<number>,
+    options: { cached?: boolean } = {},
+  ): RtpStart[] {
     const starts = new Map<number, RtpStart>();
-    for (const p of this.#cached()) {
+    for (const p of options.cached === false ? [] : this.#cached()) {
       if (trackIds.has(p.trackId) && !starts.has(p.trackId)) {
         starts.set(p.trackId, {
           trackId: p.trackId,

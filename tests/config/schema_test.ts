@@ -43,6 +43,7 @@ const DEFAULTS: Config = {
   multicastIPRange: "224.1.0.0/16",
   multicastRTPPort: 8002,
   multicastRTCPPort: 8003,
+  multicastTTL: 16,
   http: true,
   httpAddress: ":8080",
   rtmpt: true,
@@ -371,5 +372,30 @@ Deno.test("parseConfig takes rtsps:// and rtmps:// sources and pushes with a pat
   assert.throws(
     () => parseConfig({ paths: { d: { push: ["https://h/d"] } } }),
     /expected an rtsp:\/\/, rtsps:\/\/, rtmp:\/\/ or rtmps:\/\/ URL/,
+  );
+});
+
+Deno.test("parseConfig takes rtsph:// (RTSP tunnelled in HTTP) as a path source", () => {
+  const c = parseConfig({
+    paths: { cam: { source: "rtsph://user:pw@10.0.0.2:8080/stream1" } },
+  });
+  assert.equal(c.paths["cam"]?.source, "rtsph://user:pw@10.0.0.2:8080/stream1");
+  assert.equal(
+    problemsOf({ paths: { cam: { source: "http://10.0.0.2/x" } } }).length,
+    1,
+  );
+});
+
+Deno.test("parseConfig takes rtspsh:// (RTSP tunnelled in HTTPS) as a path source with tlsCA", () => {
+  const c = parseConfig({
+    paths: {
+      cam: { source: "rtspsh://10.0.0.2:8322/stream1", tlsCA: "/ca.pem" },
+    },
+  });
+  assert.equal(c.paths["cam"]?.source, "rtspsh://10.0.0.2:8322/stream1");
+  assert.equal(c.paths["cam"]?.tlsCA, "/ca.pem");
+  assert.equal(
+    problemsOf({ paths: { cam: { source: "rtsphs://10.0.0.2/x" } } }).length,
+    1,
   );
 });

@@ -19,6 +19,7 @@ import {
 import type { Publisher } from "../../hub/hub.ts";
 import type { Stream } from "../../hub/stream.ts";
 import { RtpInput } from "../../ingest/rtp_input.ts";
+import type { StreamConn } from "../../net/tcp.ts";
 import { receiveDatagrams } from "../../net/udp.ts";
 import { decodeRtcp } from "../../rtp/rtcp.ts";
 import { parseMethodList } from "../../rtsp/headers/mod.ts";
@@ -34,12 +35,16 @@ import {
   receiverReport,
   type SetupTrack,
   setupTrack,
+  udpDestination,
 } from "./setup.ts";
 
 export { RtspClientError } from "./connection.ts";
 
-/** How RTP travels. `automatic` tries UDP and falls back to TCP. */
-export type RtspTransportChoice = "udp" | "tcp" | "automatic";
+/**
+ * How RTP travels. `automatic` tries UDP and falls back to TCP; `multicast`
+ * joins the groups the server chooses.
+ */
+export type RtspTransportChoice = "udp" | "tcp" | "automatic" | "multicast";
 
 /** Options of {@link RtspClient}. */
 export interface RtspClientOptions {
@@ -55,8 +60,10 @@ export interface RtspClientOptions {
   maxBodySize?: number;
   /** Bytes the client queues toward the server while pushing. @default {8388608} */
   writeQueueSize?: number;
-  /** `rtsps://`: PEM certificates trusted besides the system's roots (a private CA, a self-signed server). */
+  /** `rtsps://`, `rtspsh://`: PEM certificates trusted besides the system's roots (a private CA, a self-signed server). */
   caCerts?: string[];
+  /** A connection already open to the server, used instead of connecting (a reused REGISTER connection). */
+  conn?: StreamConn;
 }
 
 /** What DESCRIBE told. */
@@ -76,7 +83,7 @@ export interface RtspPlayOptions {
 
 /** One RTSP client session with one server. */
 export class RtspClient {
-  readonly #options: Required<RtspClientOptions>;
+  readonly #options: Required<Omit<RtspClientOptions, "conn">>;
   readonly #connection: RtspConnection;
   #public: string[] = [];
   #tracks = new Map<number, SetupTrack>();
@@ -91,7 +98,7 @@ export class RtspClient {
   #stream: Stream | undefined;
   readonly #ourSsrc = crypto.getRandomValues(new Uint32Array(1))[0]!;
   /** Transport used for RTP once set up. */
-  transport: "udp" | "tcp" | undefined;
+  transport: "udp" | "tcp" | "multicast" | undefined;
 
   private constructor(url: string, options: RtspClientOptions) {
     const transport = options.transport ?? "automatic";
@@ -110,6 +117,7 @@ export class RtspClient {
     };
     this.#connection = new RtspConnection(url, {
       ...this.#options,
+      conn: options.conn,
       onInterleaved: (channel, payload) => {
         const route = this.#channels.get(channel);
         if (route !== undefined) {
@@ -200,7 +208,8 @@ export class RtspClient {
     publisher: Pick<Publisher, "setTrack" | "setTracks" | "writeFrame">,
     options: RtspPlayOptions = {},
   ): Promise<void> {
-    const wanted = this.#options.transport;
+    // A tunnel has no UDP: RTP goes interleaved on it.
+    const wanted = this.#connection.tunnelled ? "tcp" : this.#options.transport;
     const usable = description.tracks
       .map((t, i) => ({ t, i }))
       .filter((x): x is { t: SdpTrack; i: number } => x.t !== undefined);
@@ -217,7 +226,7 @@ export class RtspClient {
         : resolveControl(description.base, control);
       udp = await this.#setup(url, i, udp, "play", wanted === "automatic");
     }
-    this.transport = udp ? "udp" : "tcp";
+    this.transport = wanted === "multicast" ? "multicast" : udp ? "udp" : "tcp";
     const inputs = new Map<number, { sdp: SdpTrack; udp: boolean }>();
     for (const { t, i } of usable) {
       if (this.#tracks.has(i)) inputs.set(i, { sdp: t, udp });
@@ -273,7 +282,7 @@ export class RtspClient {
         a.status,
       );
     }
-    const wanted = this.#options.transport;
+    const wanted = this.#connection.tunnelled ? "tcp" : this.#options.transport;
     let udp = wanted === "udp";
     const base = this.url.endsWith("/") ? this.url : `${this.url}/`;
     for (const f of formats) {
@@ -339,6 +348,7 @@ export class RtspClient {
         udp,
         mode,
         channel,
+        multicast: this.#options.transport === "multicast" && mode === "play",
       });
     } catch (e) {
       if (
@@ -451,15 +461,9 @@ export class RtspClient {
     const t = this.#tracks.get(trackId);
     if (t === undefined || this.#closed) return;
     if (t.udp !== undefined) {
-      const port = rtcp
-        ? t.transport.serverPort?.rtcp
-        : t.transport.serverPort?.rtp;
-      if (port === undefined) return;
-      (rtcp ? t.udp.rtcp : t.udp.rtp).send(packet.bytes, {
-        transport: "udp",
-        hostname: this.#connection.hostname,
-        port,
-      }).catch(() => {});
+      const to = udpDestination(t, this.#connection.hostname, rtcp);
+      if (to === undefined) return;
+      (rtcp ? t.udp.rtcp : t.udp.rtp).send(packet.bytes, to).catch(() => {});
       return;
     }
     const ch = t.channels;

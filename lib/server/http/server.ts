@@ -6,7 +6,9 @@
  * frame as it comes: the same FLV tag bytes for every player of the stream,
  * built once. Players that fall behind skip to the next keyframe and are
  * dropped if they stay behind, as RTMP players are. Browsers (mpegts.js,
- * flv.js) may fetch it from any origin.
+ * flv.js) may fetch it from any origin. RTMPT (RTMP in HTTP `POST`s, see
+ * {@link RtmptTunnels}) shares the port when an RTMP server runs its
+ * sessions.
  *
  * @module
  */
@@ -16,7 +18,7 @@ import { cors } from "hono/cors";
 import { type Hub, HubError } from "../../hub/hub.ts";
 import type { Stream } from "../../hub/stream.ts";
 import type { Logger } from "../../log.ts";
-import { listenError } from "../../net/tcp.ts";
+import { listenError, type StreamConn } from "../../net/tcp.ts";
 import { parseAuthorization } from "../../rtsp/headers/auth.ts";
 import {
   checkQueryCredentials,
@@ -30,6 +32,7 @@ import { requestPath } from "./request_path.ts";
 import { requireHost } from "./require_host.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
 import { FlvPlayer } from "./flv_player.ts";
+import { RtmptTunnels } from "./rtmpt.ts";
 
 /** Options of {@link HttpServer}. */
 export interface HttpServerOptions {
@@ -41,6 +44,8 @@ export interface HttpServerOptions {
   port: number;
   /** The shared tick of every reader; one of its own when left out. */
   batcher?: WriteBatcher;
+  /** Runs an RTMP session on an RTMPT tunnel; without it RTMPT is off. */
+  rtmpt?: (conn: StreamConn) => void;
 }
 
 /** Counters over all HTTP-FLV players. */
@@ -57,8 +62,10 @@ const REALM = "Sluice";
 export class HttpServer {
   readonly #options: HttpServerOptions;
   readonly #players = new Set<FlvPlayer>();
-  readonly #app: Hono;
+  readonly #app: Hono<{ Bindings: { remote: Deno.NetAddr } }>;
   readonly #batcher: WriteBatcher;
+  /** The RTMPT sessions, when RTMPT is on. */
+  readonly rtmpt: RtmptTunnels | undefined;
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
   #tick: ReturnType<typeof setInterval> | undefined;
   #nextId = 1;
@@ -68,7 +75,13 @@ export class HttpServer {
     this.#options = options;
     this.#batcher = options.batcher ??
       new WriteBatcher(options.config.writeBatchInterval);
-    const app = new Hono();
+    const rtmpt = options.rtmpt === undefined ? undefined : new RtmptTunnels({
+      run: options.rtmpt,
+      log: options.log.child("rtmpt"),
+      timeoutMs: options.config.readTimeout,
+    });
+    this.rtmpt = rtmpt;
+    const app = new Hono<{ Bindings: { remote: Deno.NetAddr } }>();
     app.use(
       "*",
       requireHost({
@@ -79,6 +92,10 @@ export class HttpServer {
       }),
     );
     app.use("*", cors({ origin: "*", allowMethods: ["GET", "OPTIONS"] }));
+    app.post("*", (c) => {
+      if (rtmpt === undefined) return text(404, "Not Found");
+      return rtmpt.handle(c.req.raw, requestPath(c.req.url), c.env.remote);
+    });
     app.get("*", (c) => {
       const url = new URL(c.req.url);
       // The target as sent: url.pathname has dot-segments resolved already.
@@ -111,6 +128,7 @@ export class HttpServer {
     this.#tick = setInterval(() => {
       const now = Date.now();
       for (const p of this.#players) p.tick(now);
+      this.rtmpt?.tick(now);
     }, TICK_MS);
     const addr = this.#server.addr;
     log.info("HTTP listening", { address: `${addr.hostname}:${addr.port}` });
@@ -126,6 +144,7 @@ export class HttpServer {
   async close(): Promise<void> {
     if (this.#tick !== undefined) clearInterval(this.#tick);
     for (const p of [...this.#players]) p.end("server shutting down");
+    this.rtmpt?.close();
     await this.#server?.shutdown();
   }
 

@@ -134,6 +134,14 @@ export class RtmpServer {
     return this.#sessions.size;
   }
 
+  /**
+   * Runs an RTMP session on any byte stream: an RTMPT tunnel or another
+   * listener's connection. It is ticked and closed with the others.
+   */
+  runSession(conn: StreamConn): void {
+    this.#accept(conn);
+  }
+
   #accept(conn: StreamConn): void {
     const id = this.#nextId++;
     this.stats.connections++;

@@ -1,6 +1,7 @@
 /**
  * Transport negotiation of SETUP (RFC 2326 §12.39): the client's own
  * spec, completed, is the answer (ffmpeg refuses a reply that differs).
+ * Multicast is the exception: the server chooses group, ports and TTL.
  *
  * @module
  */
@@ -10,6 +11,7 @@ import {
   parseTransport,
   type Transport,
 } from "../../rtsp/headers/transport.ts";
+import type { MulticastGroup } from "./multicast.ts";
 import { Refusal } from "./reply.ts";
 
 /** How a set-up track travels. */
@@ -21,9 +23,20 @@ export type TrackTransport =
     rtpPort: number;
     rtcpPort: number;
     reply: Transport;
+  }
+  | {
+    kind: "multicast";
+    group: string;
+    rtpPort: number;
+    rtcpPort: number;
+    ttl: number;
+    reply: Transport;
   };
 
-/** The first unicast transport the client offers; 461 when there is none. */
+/**
+ * The first transport the client offers that Sluice serves (unicast over
+ * UDP or TCP, multicast over UDP); 461 when there is none.
+ */
 export function requestedTransport(header: string | undefined): Transport {
   if (header === undefined) throw new Refusal(461, "no Transport header");
   let transports: Transport[];
@@ -33,9 +46,11 @@ export function requestedTransport(header: string | undefined): Transport {
     if (e instanceof RtspError) throw new Refusal(e.status ?? 461, e.message);
     throw e;
   }
-  const wanted = transports.find((t) => t.delivery !== "multicast");
+  const wanted = transports.find((t) =>
+    t.delivery !== "multicast" || t.lowerTransport === "UDP"
+  );
   if (wanted === undefined) {
-    throw new Refusal(461, "only unicast transports are served");
+    throw new Refusal(461, "multicast is served over UDP only");
   }
   return wanted;
 }
@@ -48,6 +63,8 @@ export interface TransportContext {
   remoteHostname: string;
   /** The server's RTP and RTCP ports. */
   serverPorts: { rtp: number; rtcp: number };
+  /** The group the server chose for the track; undefined when none is left. */
+  multicastGroup?: () => MulticastGroup | undefined;
 }
 
 /** The transport answered to `t`. */
@@ -55,6 +72,26 @@ export function negotiateTransport(
   t: Transport,
   ctx: TransportContext,
 ): TrackTransport {
+  if (t.delivery === "multicast") {
+    const m = ctx.multicastGroup?.();
+    if (m === undefined) {
+      throw new Refusal(461, "no multicast group is free");
+    }
+    return {
+      kind: "multicast",
+      ...m,
+      // The server's choice whatever the client named (destination, port,
+      // ttl): media never goes where a request says (DESIGN.md, bad input).
+      reply: {
+        lowerTransport: "UDP",
+        delivery: "multicast",
+        destination: m.group,
+        port: { rtp: m.rtpPort, rtcp: m.rtcpPort },
+        ttl: m.ttl,
+        ...(t.mode === undefined ? {} : { mode: t.mode }),
+      },
+    };
+  }
   if (t.lowerTransport === "TCP") {
     let rtp = t.interleaved?.rtp;
     if (rtp === undefined || rtp > 254) {
