@@ -9,6 +9,7 @@ import type { Config } from "./config/schema.ts";
 import { parseAddress } from "./config/schema.ts";
 import { Hub } from "./hub/hub.ts";
 import { WriteBatcher } from "./net/batch_writer.ts";
+import { readTlsKeyPair, type TlsListenAddress } from "./net/tls.ts";
 import type { Logger } from "./log.ts";
 import { HttpServer } from "./server/http/server.ts";
 import { RtmpServer } from "./server/rtmp/server.ts";
@@ -24,10 +25,14 @@ export interface Sluice {
   readonly rtmp: RtmpServer | undefined;
   /** The RTMP port actually bound (useful with port 0). */
   readonly rtmpPort: number | undefined;
+  /** The RTMPS port bound, when RTMP is on and a certificate is configured. */
+  readonly rtmpsPort: number | undefined;
   /** The RTSP server, when enabled. */
   readonly rtsp: RtspServer | undefined;
   /** The RTSP port actually bound. */
   readonly rtspPort: number | undefined;
+  /** The RTSPS port bound, when RTSP is on and a certificate is configured. */
+  readonly rtspsPort: number | undefined;
   /** The HTTP server (HTTP-FLV), when enabled. */
   readonly http: HttpServer | undefined;
   /** The HTTP port actually bound. */
@@ -70,8 +75,10 @@ export function startSluice(config: Config, log: Logger): Sluice {
   const batcher = new WriteBatcher(config.writeBatchInterval);
   let rtmp: RtmpServer | undefined;
   let rtmpPort: number | undefined;
+  let rtmpsPort: number | undefined;
   let rtsp: RtspServer | undefined;
   let rtspPort: number | undefined;
+  let rtspsPort: number | undefined;
   let http: HttpServer | undefined;
   let httpPort: number | undefined;
   try {
@@ -84,8 +91,9 @@ export function startSluice(config: Config, log: Logger): Sluice {
         hostname,
         port,
         batcher,
+        tls: tlsListener(config, "rtmps"),
       });
-      rtmpPort = rtmp.start().port;
+      ({ port: rtmpPort, tlsPort: rtmpsPort } = rtmp.start());
     }
     if (config.rtsp) {
       const { hostname, port } = parseAddress(config.rtspAddress);
@@ -98,10 +106,11 @@ export function startSluice(config: Config, log: Logger): Sluice {
         rtp: parseAddress(config.rtpAddress),
         rtcp: parseAddress(config.rtcpAddress),
         batcher,
+        tls: tlsListener(config, "rtsps"),
         tunnelAddresses: config.rtspTunnelAddresses.map(parseAddress),
         registrar: registrations,
       });
-      rtspPort = rtsp.start().port;
+      ({ port: rtspPort, tlsPort: rtspsPort } = rtsp.start());
     }
     if (config.http) {
       const { hostname, port } = parseAddress(config.httpAddress);
@@ -154,8 +163,10 @@ export function startSluice(config: Config, log: Logger): Sluice {
     hub,
     rtmp,
     rtmpPort,
+    rtmpsPort,
     rtsp,
     rtspPort,
+    rtspsPort,
     http,
     httpPort,
     close() {
@@ -169,5 +180,37 @@ export function startSluice(config: Config, log: Logger): Sluice {
       })();
       return closing;
     },
+  };
+}
+
+/**
+ * The TLS listener of RTSPS or RTMPS: its own certificate and key
+ * (`rtspsCert`/`rtspsKey`, `rtmpsCert`/`rtmpsKey`) or else `tlsCert` and
+ * `tlsKey`; none when neither is set. A handshake gets `readTimeout`.
+ *
+ * @throws {Error} when only one of a certificate and its key is set, or a
+ * file cannot be read
+ */
+function tlsListener(
+  config: Config,
+  kind: "rtsps" | "rtmps",
+): TlsListenAddress | undefined {
+  const own = kind === "rtsps"
+    ? { cert: config.rtspsCert, key: config.rtspsKey }
+    : { cert: config.rtmpsCert, key: config.rtmpsKey };
+  const pair = own.cert !== "" || own.key !== ""
+    ? { ...own, names: `${kind}Cert and ${kind}Key` }
+    : { cert: config.tlsCert, key: config.tlsKey, names: "tlsCert and tlsKey" };
+  if (pair.cert === "" && pair.key === "") return undefined;
+  if (pair.cert === "" || pair.key === "") {
+    throw new Error(
+      `Cannot start ${kind.toUpperCase()}: ${pair.names} must be set together`,
+    );
+  }
+  const address = kind === "rtsps" ? config.rtspsAddress : config.rtmpsAddress;
+  return {
+    ...parseAddress(address),
+    ...readTlsKeyPair(pair.cert, pair.key),
+    handshakeTimeoutMs: config.readTimeout,
   };
 }

@@ -330,16 +330,30 @@ export const PATH_SETTINGS = {
   ),
   /**
    * Where the path's stream comes from instead of a publisher:
-   * `rtsp://[user:pass@]host/…`, `rtsph://…` (RTSP tunnelled in HTTP) or
-   * `rtmp://host/app/name`.
+   * `rtsp[s]://[user:pass@]host/…`, `rtsph://…` / `rtspsh://…` (RTSP
+   * tunnelled in HTTP / HTTPS) or `rtmp[s]://host/app/name`.
    */
   source: v.optional(v.pipe(
     v.string(),
     v.regex(
-      /^(rtsps?|rtsph|rtmp):\/\/[^\s]+$/,
-      "expected an rtsp://, rtsph:// or rtmp:// URL",
+      /^(rtsps?h?|rtmps?):\/\/[^\s]+$/,
+      "expected an rtsp://, rtsps://, rtsph://, rtspsh://, rtmp:// or rtmps:// URL",
     ),
-    v.description("pull the stream from this rtsp://, rtsph:// or rtmp:// URL"),
+    v.description(
+      "pull the stream from this rtsp://, rtsps://, rtsph://, rtspsh://, rtmp:// or rtmps:// URL",
+    ),
+  )),
+  /**
+   * PEM file of certificates trusted, besides the system's roots, for the
+   * TLS of this path's `rtsps://`, `rtspsh://` and `rtmps://` source and
+   * push URLs: a private CA, or the other server's self-signed certificate
+   * itself.
+   */
+  tlsCA: v.optional(v.pipe(
+    v.string(),
+    v.description(
+      "PEM file of CAs or self-signed certificates trusted for rtsps://, rtspsh:// and rtmps:// relays",
+    ),
   )),
   /** Pull only while someone reads the path. */
   sourceOnDemand: v.optional(
@@ -368,12 +382,14 @@ export const PATH_SETTINGS = {
       v.pipe(
         v.string(),
         v.regex(
-          /^(rtsp|rtmp):\/\/[^\s]+$/,
-          "expected an rtsp:// or rtmp:// URL",
+          /^(rtsps?|rtmps?):\/\/[^\s]+$/,
+          "expected an rtsp://, rtsps://, rtmp:// or rtmps:// URL",
         ),
       ),
     ),
-    v.description("republish to these rtsp:// or rtmp:// URLs"),
+    v.description(
+      "republish to these rtsp://, rtsps://, rtmp:// or rtmps:// URLs",
+    ),
   )),
   /**
    * `rtsp://[user:pass@]host[:port][/name]`: while this path has a

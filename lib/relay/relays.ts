@@ -19,13 +19,14 @@ import type {
 import { redact, relayLoop } from "./_relay.ts";
 import { connectPull } from "./pull.ts";
 import { connectPush } from "./push.ts";
+import { readPemFile } from "../net/tls.ts";
 import { connectRegister, type RegisterServer } from "./register.ts";
 
 export type { RelayState, RelayStatus } from "./_relay.ts";
 
 /** The per-path keys relays read. */
 export interface RelayPathConfig {
-  /** The `rtsp://` or `rtmp://` URL the path's stream is pulled from. */
+  /** The `rtsp[s]://` or `rtmp[s]://` URL the path's stream is pulled from. */
   source?: string;
   /** Pull only while readers want the path. @default {false} */
   sourceOnDemand?: boolean;
@@ -35,6 +36,8 @@ export interface RelayPathConfig {
   rtspTransport?: RtspTransportChoice;
   /** URLs the path is republished to while it has a publisher. */
   push?: string[];
+  /** PEM file of certificates trusted for `rtsps://`, `rtspsh://` and `rtmps://` (read at each connect). */
+  tlsCA?: string;
   /**
    * `rtsp://[user:pass@]host[:port][/name]`: while the path has a
    * publisher, REGISTER it at that server over our own connection and
@@ -158,7 +161,9 @@ export class Relays {
       const live = this.#o.hub.hasPublisher(path);
       const running = this.#pushes.get(path);
       if (live && running === undefined) {
-        const started = cfg.push.map((url) => this.#startPush(path, url));
+        const started = cfg.push.map((url) =>
+          this.#startPush(path, url, cfg.tlsCA)
+        );
         this.#pushes.set(path, started);
       } else if (!live && running !== undefined) {
         for (const r of running) this.#stop(r);
@@ -258,16 +263,27 @@ export class Relays {
         log: this.#o.log,
         timeoutMs: this.#o.timeoutMs,
         rtspTransport: cfg.rtspTransport,
+        caCerts: trusted(cfg.tlsCA),
       }));
   }
 
-  #startPush(path: string, url: string): Relay {
+  #startPush(path: string, url: string, tlsCA: string | undefined): Relay {
     const r = this.#newRelay(path, "push", url);
     void this.#loop(r, () =>
       connectPush(r, url, {
         hub: this.#o.hub,
         timeoutMs: this.#o.timeoutMs,
+        caCerts: trusted(tlsCA),
       }));
     return r;
   }
+}
+
+/**
+ * The certificates a path's `tlsCA` file holds, read at each connect (so a
+ * renewed file is picked up); a file that cannot be read fails that
+ * connect, and the relay retries.
+ */
+function trusted(file: string | undefined): string[] | undefined {
+  return file === undefined ? undefined : [readPemFile(file, "tlsCA")];
 }

@@ -363,6 +363,26 @@ Deno.test("parseConfig reads address lists and multicast ranges", () => {
   assert.ok(problemsOf({ srtp: "maybe" }).length === 1);
 });
 
+Deno.test("parseConfig takes rtsps:// and rtmps:// sources and pushes with a path's tlsCA", () => {
+  const config = parseConfig({
+    paths: {
+      a: { source: "rtsps://cam:322/live", tlsCA: "/etc/sluice/ca.pem" },
+      b: { source: "rtmps://origin/live/b" },
+      c: { push: ["rtsps://h:8322/c", "rtmps://h:1936/live/c"] },
+    },
+  });
+  assert.equal(config.paths["a"]?.tlsCA, "/etc/sluice/ca.pem");
+  assert.equal(config.paths["b"]?.source, "rtmps://origin/live/b");
+  assert.deepEqual(config.paths["c"]?.push, [
+    "rtsps://h:8322/c",
+    "rtmps://h:1936/live/c",
+  ]);
+  assert.throws(
+    () => parseConfig({ paths: { d: { push: ["https://h/d"] } } }),
+    /expected an rtsp:\/\/, rtsps:\/\/, rtmp:\/\/ or rtmps:\/\/ URL/,
+  );
+});
+
 Deno.test("parseConfig takes rtsph:// (RTSP tunnelled in HTTP) as a path source", () => {
   const c = parseConfig({
     paths: { cam: { source: "rtsph://user:pw@10.0.0.2:8080/stream1" } },
@@ -370,6 +390,20 @@ Deno.test("parseConfig takes rtsph:// (RTSP tunnelled in HTTP) as a path source"
   assert.equal(c.paths["cam"]?.source, "rtsph://user:pw@10.0.0.2:8080/stream1");
   assert.equal(
     problemsOf({ paths: { cam: { source: "http://10.0.0.2/x" } } }).length,
+    1,
+  );
+});
+
+Deno.test("parseConfig takes rtspsh:// (RTSP tunnelled in HTTPS) as a path source with tlsCA", () => {
+  const c = parseConfig({
+    paths: {
+      cam: { source: "rtspsh://10.0.0.2:8322/stream1", tlsCA: "/ca.pem" },
+    },
+  });
+  assert.equal(c.paths["cam"]?.source, "rtspsh://10.0.0.2:8322/stream1");
+  assert.equal(c.paths["cam"]?.tlsCA, "/ca.pem");
+  assert.equal(
+    problemsOf({ paths: { cam: { source: "rtsphs://10.0.0.2/x" } } }).length,
     1,
   );
 });

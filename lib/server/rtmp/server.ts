@@ -12,6 +12,11 @@ import type { Hub } from "../../hub/hub.ts";
 import type { Logger } from "../../log.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
 import { listenTcp, type StreamConn, type TcpListener } from "../../net/tcp.ts";
+import {
+  listenTls,
+  type TlsListenAddress,
+  type TlsListener,
+} from "../../net/tls.ts";
 import type { RtmpServerConfig } from "./context.ts";
 import { RtmpSession } from "./session.ts";
 
@@ -27,6 +32,8 @@ export interface RtmpServerOptions {
   port: number;
   /** The shared tick of every reader; one of its own when left out. */
   batcher?: WriteBatcher;
+  /** RTMPS: a second listener whose connections are TLS sessions. */
+  tls?: TlsListenAddress;
 }
 
 const TICK_MS = 1000;
@@ -36,6 +43,8 @@ export interface RtmpServerStats {
   connections: number;
   protocolErrors: number;
   readersDropped: number;
+  /** TLS handshakes that failed or timed out on the RTMPS port. */
+  tlsHandshakeFailures: number;
 }
 
 /** The RTMP listener and its sessions. */
@@ -50,7 +59,9 @@ export class RtmpServer {
     connections: 0,
     protocolErrors: 0,
     readersDropped: 0,
+    tlsHandshakeFailures: 0,
   };
+  #tlsListener: TlsListener | undefined;
 
   constructor(options: RtmpServerOptions) {
     this.#options = options;
@@ -58,8 +69,8 @@ export class RtmpServer {
       new WriteBatcher(options.config.writeBatchInterval);
   }
 
-  /** Starts listening; returns the port (useful with port 0). */
-  start(): { hostname: string; port: number } {
+  /** Starts listening (and on TLS, when configured); returns the ports (useful with port 0). */
+  start(): { hostname: string; port: number; tlsPort: number | undefined } {
     const { hostname, port, log } = this.#options;
     this.#listener = listenTcp({
       hostname,
@@ -68,6 +79,12 @@ export class RtmpServer {
       onError: (e) =>
         log.warn("Cannot accept RTMP connection", { error: String(e) }),
     });
+    try {
+      this.#listenTls();
+    } catch (e) {
+      this.#listener.close();
+      throw e;
+    }
     this.#tick = setInterval(() => {
       const now = Date.now();
       for (const s of this.#sessions) s.tick(now);
@@ -75,7 +92,41 @@ export class RtmpServer {
     log.info("RTMP listening", {
       address: `${this.#listener.hostname}:${this.#listener.port}`,
     });
-    return { hostname: this.#listener.hostname, port: this.#listener.port };
+    return {
+      hostname: this.#listener.hostname,
+      port: this.#listener.port,
+      tlsPort: this.tlsPort,
+    };
+  }
+
+  /** The RTMPS port bound, when a certificate was given. */
+  get tlsPort(): number | undefined {
+    return this.#tlsListener?.port;
+  }
+
+  /** RTMPS: TLS sessions run the same handshake and commands as plain connections. */
+  #listenTls(): void {
+    const tls = this.#options.tls;
+    if (tls === undefined) return;
+    const { log } = this.#options;
+    this.#tlsListener = listenTls({
+      ...tls,
+      onConnection: (conn) => this.#accept(conn),
+      onHandshakeError: (e, remote) => {
+        this.stats.tlsHandshakeFailures++;
+        log.info("RTMPS connection closed", {
+          remote: `${remote.hostname}:${remote.port}`,
+          reason: e.message,
+        });
+      },
+      onError: (e) =>
+        log.warn("Cannot accept RTMPS connection", { error: String(e) }),
+    });
+    log.info("RTMPS listening", {
+      address: `${this.#tlsListener.hostname}:${this.#tlsListener.port}`,
+      // TCP_NODELAY and stalled-handshake shutdown need FFI (see net/tls.ts)
+      noDelay: this.#tlsListener.noDelay,
+    });
   }
 
   /** Open connections. */
@@ -110,6 +161,7 @@ export class RtmpServer {
   /** Stops listening and closes every connection. */
   async close(): Promise<void> {
     this.#listener?.close();
+    this.#tlsListener?.close();
     if (this.#tick !== undefined) clearInterval(this.#tick);
     await Promise.all(
       [...this.#sessions].map((s) => s.close("server shutting down")),

@@ -46,6 +46,7 @@ export class Connection implements ConnectionContext {
   readonly channels = new Map<number, UdpRoute>();
   announced: Announced | undefined;
   closed = false;
+  readonly secure: boolean;
   readonly registeredPath: string | undefined;
   readonly #server: ServerContext;
   readonly #stats: ConnectionStats;
@@ -69,15 +70,20 @@ export class Connection implements ConnectionContext {
       id: number;
       log: Logger;
       stats: ConnectionStats;
+      /** Whether the connection is a TLS session (RTSPS, or an HTTPS tunnel). */
+      secure?: boolean;
       /** Set on a link Sluice opened to REGISTER this path at another server. */
       registeredPath?: string;
     },
   ) {
     this.#server = server;
+    this.secure = options.secure ?? false;
     this.registeredPath = options.registeredPath;
     this.#conn = conn;
     this.#stats = options.stats;
-    this.log = options.log.child(`rtsp#${options.id} ${remoteOf(conn)}`);
+    this.log = options.log.child(
+      `${this.secure ? "rtsps" : "rtsp"}#${options.id} ${remoteOf(conn)}`,
+    );
     const { config } = server;
     this.queue = new ReaderQueue({
       maxBytes: config.writeQueueSize,
