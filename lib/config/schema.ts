@@ -601,6 +601,14 @@ export const SETTINGS = {
   ),
   /** RTMP tunnelled in HTTP (RTMPT: `/open`, `/send`, `/idle`, `/close`) on the HTTP port. */
   rtmpt: setting(Bool, true, "serve RTMPT (RTMP in HTTP) on the HTTP port"),
+  /** The REST API at `/api/v1` on the HTTP port; loopback clients only until users with the `api` permission exist. */
+  api: setting(Bool, true, "serve the REST API at /api/v1 (loopback only)"),
+  /** Prometheus metrics at `/metrics` on the HTTP port; loopback clients only until users with the `metrics` permission exist. */
+  metrics: setting(
+    Bool,
+    true,
+    "serve Prometheus metrics at /metrics (loopback only)",
+  ),
 } as const;
 
 /** The whole configuration file: {@link SETTINGS}, then `paths`. */

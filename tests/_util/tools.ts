@@ -11,7 +11,14 @@
  */
 
 /** A tool an interop test may need. */
-export type Tool = "ffmpeg" | "ffprobe" | "gst-launch-1.0" | "python3" | "cvlc";
+export type Tool =
+  | "ffmpeg"
+  | "ffprobe"
+  | "gst-launch-1.0"
+  | "python3"
+  | "cvlc"
+  | "prometheus"
+  | "promtool";
 
 interface ToolProbe {
   /** Commands to try in order; the first that answers is used. */
@@ -38,6 +45,16 @@ const PROBES: Record<Tool, ToolProbe> = {
     candidates: ["gst-launch-1.0"],
     args: ["--version"],
     install: "gstreamer1.0-tools",
+  },
+  prometheus: {
+    candidates: ["prometheus"],
+    args: ["--version"],
+    install: "prometheus",
+  },
+  promtool: {
+    candidates: ["promtool"],
+    args: ["--version"],
+    install: "prometheus",
   },
   cvlc: {
     candidates: ["cvlc"],

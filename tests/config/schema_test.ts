@@ -47,6 +47,8 @@ const DEFAULTS: Config = {
   http: true,
   httpAddress: ":8080",
   rtmpt: true,
+  api: true,
+  metrics: true,
   paths: {},
 };
 

@@ -33,6 +33,7 @@ import { requireHost } from "./require_host.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
 import { FlvPlayer } from "./flv_player.ts";
 import { RtmptTunnels } from "./rtmpt.ts";
+import type { SessionInfo, SessionSource } from "../session_info.ts";
 
 /** Options of {@link HttpServer}. */
 export interface HttpServerOptions {
@@ -46,6 +47,8 @@ export interface HttpServerOptions {
   batcher?: WriteBatcher;
   /** Runs an RTMP session on an RTMPT tunnel; without it RTMPT is off. */
   rtmpt?: (conn: StreamConn) => void;
+  /** More routes (the REST API, metrics), tried before HTTP-FLV. */
+  routes?: Hono<{ Bindings: { remote: Deno.NetAddr } }>;
 }
 
 /** Counters over all HTTP-FLV players. */
@@ -59,7 +62,7 @@ const TICK_MS = 1000;
 const REALM = "Sluice";
 
 /** The HTTP listener and its HTTP-FLV players. */
-export class HttpServer {
+export class HttpServer implements SessionSource {
   readonly #options: HttpServerOptions;
   readonly #players = new Set<FlvPlayer>();
   readonly #app: Hono<{ Bindings: { remote: Deno.NetAddr } }>;
@@ -92,6 +95,7 @@ export class HttpServer {
       }),
     );
     app.use("*", cors({ origin: "*", allowMethods: ["GET", "OPTIONS"] }));
+    if (options.routes !== undefined) app.route("/", options.routes);
     app.post("*", (c) => {
       if (rtmpt === undefined) return text(404, "Not Found");
       return rtmpt.handle(c.req.raw, requestPath(c.req.url), c.env.remote);
@@ -102,7 +106,7 @@ export class HttpServer {
       if (!requestPath(c.req.url).endsWith(".flv")) {
         return text(404, "Not Found");
       }
-      return this.#playFlv(c.req.raw, url);
+      return this.#playFlv(c.req.raw, url, c.env.remote);
     });
     this.#app = app;
   }
@@ -148,7 +152,26 @@ export class HttpServer {
     await this.#server?.shutdown();
   }
 
-  async #playFlv(req: Request, url: URL): Promise<Response> {
+  /** Every HTTP-FLV player now, for the API. */
+  sessionList(): SessionInfo[] {
+    return [...this.#players].map((p) => p.info());
+  }
+
+  /** Ends the player `id` (`flv-3`); false when there is none. */
+  kick(id: string): boolean {
+    for (const p of this.#players) {
+      if (p.info().id !== id) continue;
+      p.end("closed through the API");
+      return true;
+    }
+    return false;
+  }
+
+  async #playFlv(
+    req: Request,
+    url: URL,
+    remote: Deno.NetAddr,
+  ): Promise<Response> {
     const { hub, config, log } = this.#options;
     const path = httpPath(requestPath(req.url).slice(0, -".flv".length));
     if (path === undefined) return text(400, "Bad Request: invalid path");
@@ -182,6 +205,8 @@ export class HttpServer {
         hub.readerLeft(stream);
       },
       onDropped: () => this.stats.readersDropped++,
+      id: `flv-${id}`,
+      remoteAddress: `${remote.hostname}:${remote.port}`,
     });
     this.#players.add(player);
     this.stats.players++;

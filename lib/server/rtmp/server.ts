@@ -14,6 +14,7 @@ import { WriteBatcher } from "../../net/batch_writer.ts";
 import { listenTcp, type StreamConn, type TcpListener } from "../../net/tcp.ts";
 import type { RtmpServerConfig } from "./context.ts";
 import { RtmpSession } from "./session.ts";
+import type { SessionInfo, SessionSource } from "../session_info.ts";
 
 export type { RtmpServerConfig } from "./context.ts";
 
@@ -39,7 +40,7 @@ export interface RtmpServerStats {
 }
 
 /** The RTMP listener and its sessions. */
-export class RtmpServer {
+export class RtmpServer implements SessionSource {
   readonly #options: RtmpServerOptions;
   readonly #sessions = new Set<RtmpSession>();
   readonly #batcher: WriteBatcher;
@@ -81,6 +82,21 @@ export class RtmpServer {
   /** Open connections. */
   get sessions(): number {
     return this.#sessions.size;
+  }
+
+  /** Every open connection, for the API. */
+  sessionList(): SessionInfo[] {
+    return [...this.#sessions].map((s) => s.info());
+  }
+
+  /** Closes the connection `id` (`rtmp-3`); false when there is none. */
+  kick(id: string): boolean {
+    for (const s of this.#sessions) {
+      if (s.info().id !== id) continue;
+      void s.close("closed through the API", { flush: false });
+      return true;
+    }
+    return false;
   }
 
   /**

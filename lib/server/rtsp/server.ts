@@ -34,6 +34,7 @@ import { Multicast } from "./multicast.ts";
 import { SessionTable } from "./sessions.ts";
 import { Tunnels } from "./tunnel.ts";
 import { parseMulticastRange } from "../../config/schema.ts";
+import type { SessionInfo, SessionSource } from "../session_info.ts";
 
 export type { RtspServerConfig } from "./context.ts";
 
@@ -76,7 +77,7 @@ const TIMEOUT_MARGIN_MS = 5000;
 const TICK_MS = 1000;
 
 /** The RTSP listener, the UDP sockets and every session. */
-export class RtspServer {
+export class RtspServer implements SessionSource {
   readonly #o: RtspServerOptions;
   readonly #connections = new Set<Connection>();
   readonly #context: ServerContext;
@@ -230,6 +231,24 @@ export class RtspServer {
   /** Open sessions. */
   get sessions(): number {
     return this.#table.size;
+  }
+
+  /** Every open connection, for the API. */
+  sessionList(): SessionInfo[] {
+    return [...this.#connections].map((c) => c.info());
+  }
+
+  /** Ends the connection `id` (`rtsp-3`) and its sessions; false when there is none. */
+  kick(id: string): boolean {
+    for (const c of this.#connections) {
+      if (c.info().id !== id) continue;
+      for (const s of [...c.sessions]) {
+        this.#table.end(s, "closed through the API");
+      }
+      void c.close("closed through the API");
+      return true;
+    }
+    return false;
   }
 
   /** Stops listening, ends every session and connection. */
