@@ -126,8 +126,7 @@ export function createApi(options: ApiOptions): Api {
       rates.prune(new Set(names));
       return c.json(page(names, q, (n) => views.summary(n)));
     });
-    app.get("/api/v1/paths/:name{.+}/inspect", async (c) => {
-      const name = c.req.param("name");
+    const inspect = async (c: Context<Env>, name: string) => {
       const stream = options.hub.stream(name);
       if (stream === undefined) {
         return problem(404, `No stream on path "${name}"`);
@@ -148,9 +147,13 @@ export function createApi(options: ApiOptions): Api {
       return view === undefined
         ? problem(404, `No stream on path "${name}"`)
         : c.json(view);
-    });
+    };
+    // A path name spans slashes; `…/inspect` is the inspector of the rest.
     app.get("/api/v1/paths/:name{.+}", (c) => {
       const name = c.req.param("name");
+      if (name.endsWith("/inspect") && options.hub.stream(name) === undefined) {
+        return inspect(c, name.slice(0, -"/inspect".length));
+      }
       const view = new PathViews(options, rates).detail(name);
       return view === undefined
         ? problem(
