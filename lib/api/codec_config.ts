@@ -46,18 +46,20 @@ const AAC_PROFILES: Record<number, string> = {
   29: "HE-AACv2",
 };
 
-/** What a decoded parameter set holds, cached per buffer: SPS are parsed once. */
-const decoded = new WeakMap<Uint8Array, unknown>();
+/** What each parser made of a buffer: parameter sets are parsed once. */
+const decoded = new WeakMap<Uint8Array, Map<unknown, unknown>>();
 
 function once<T>(key: Uint8Array, parse: (b: Uint8Array) => T): T | undefined {
-  if (decoded.has(key)) return decoded.get(key) as T | undefined;
+  let byParser = decoded.get(key);
+  if (byParser === undefined) decoded.set(key, byParser = new Map());
+  if (byParser.has(parse)) return byParser.get(parse) as T | undefined;
   let out: T | undefined;
   try {
     out = parse(key);
   } catch {
     out = undefined; // a publisher's broken SPS shows as absent, never as a 500
   }
-  decoded.set(key, out);
+  byParser.set(parse, out);
   return out;
 }
 
