@@ -84,6 +84,9 @@ export function createApi(options: ApiOptions): Api {
       });
       if (verdict.allowed) {
         await next();
+        // HTTP-FLV lets any origin read it; the API and metrics do not, so a
+        // web page cannot read a loopback-only API through a local browser.
+        c.res.headers.delete("Access-Control-Allow-Origin");
         return;
       }
       metrics.countAuthFailure(action);

@@ -130,6 +130,13 @@ Deno.test(
       320,
       240,
     ]);
+    // any origin may read HTTP-FLV; no web page may read the API
+    const cross = await fetch(
+      `http://127.0.0.1:${s.sluice.httpPort}/api/v1/paths`,
+      { headers: { Origin: "http://attacker.example" } },
+    );
+    await cross.body?.cancel();
+    assert.equal(cross.headers.get("Access-Control-Allow-Origin"), null);
     const list = (await api.get("/api/v1/paths")).body;
     assert.equal(list.total, 1);
     assert.deepEqual(list.items[0].codecs, ["H264", "AAC"]);
