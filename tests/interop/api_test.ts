@@ -145,3 +145,50 @@ Deno.test(
     assert.equal(sessions.items[0].role, "publisher");
   },
 );
+
+Deno.test(
+  "API: a pull relay shows running with its publisher; metrics show its state",
+  opts,
+  async () => {
+    await using origin = startTestSluice();
+    await using _pub = publishTestSignal(origin.rtmpUrl("live/cam"), {
+      seconds: 20,
+    });
+    await origin.published("live/cam", { frames: 10 });
+    await using edge = startTestSluice({
+      paths: { mirror: { source: origin.rtmpUrl("live/cam") } },
+    });
+    await edge.published("mirror", { frames: 10 });
+    const api = new ApiClient(`http://127.0.0.1:${edge.sluice.httpPort}`);
+    const relays = (await api.get("/api/v1/relays")).body;
+    assert.equal(relays.total, 1);
+    assert.deepEqual(
+      [relays.items[0].path, relays.items[0].kind, relays.items[0].state],
+      ["mirror", "pull", "running"],
+    );
+    assert.equal(relays.items[0].lastError, null);
+    const path = (await api.get("/api/v1/paths/mirror")).body;
+    assert.equal(path.publisher.protocol, "pull");
+    assert.equal(path.publisher.remoteAddress, origin.rtmpUrl("live/cam"));
+    assert.deepEqual(
+      path.tracks.map((t: { codec: string }) => t.codec),
+      ["H264", "AAC"],
+    );
+    const metrics = await (await fetch(
+      `http://127.0.0.1:${edge.sluice.httpPort}/metrics`,
+    )).text();
+    assert.match(
+      metrics,
+      /sluice_relay_state\{path="mirror",kind="pull",state="running"\} 1/,
+    );
+    // the origin lists the relay's connection as an RTMP reader
+    const originApi = new ApiClient(
+      `http://127.0.0.1:${origin.sluice.httpPort}`,
+    );
+    const readers = (await originApi.get("/api/v1/paths/live/cam")).body
+      .readerSessions;
+    assert.equal(readers.length, 1);
+    assert.equal(readers[0].protocol, "rtmp");
+    assert.equal(readers[0].state, "playing");
+  },
+);
