@@ -33,7 +33,7 @@ export class Metrics {
   readonly #sources: MetricsSources;
   readonly #c;
   /** Bytes out already counted per live session. */
-  #sentSeen = new Map<string, number>();
+  #sentSeen = new Map<string, { bytes: number; packets: number }>();
   /** Label sets of `sluice_bytes_out_total`, removed when their path goes. */
   readonly #sentLabels = new Map<string, { path: string; protocol: string }>();
   /** Publishers per path whose time to first frame was observed. */
@@ -76,6 +76,11 @@ export class Metrics {
       bytesOut: counter(
         "sluice_bytes_out_total",
         "Bytes written to peers, per path and protocol",
+        ["path", "protocol"],
+      ),
+      packetsOut: counter(
+        "sluice_media_packets_out_total",
+        "Media packets queued to readers: one per frame for RTMP and HTTP-FLV, RTP packets for RTSP over TCP",
         ["path", "protocol"],
       ),
       framesDropped: counter(
@@ -175,16 +180,19 @@ export class Metrics {
       c.connections.inc({ protocol: k.protocol }, k.connections);
     }
     for (const g of [c.sessions, c.publishers, c.readers]) g.reset();
-    const sent = new Map<string, number>();
+    const sent = new Map<string, { bytes: number; packets: number }>();
     for (const x of allSessions(s)) {
       c.sessions.inc({ protocol: x.protocol, role: x.role });
       if (x.path === undefined) continue;
       const labels = { path: x.path, protocol: x.protocol };
       if (x.role === "publisher") c.publishers.inc(labels);
       if (x.role === "reader") c.readers.inc(labels);
-      const delta = x.bytesOut - (this.#sentSeen.get(x.id) ?? 0);
-      if (delta > 0) c.bytesOut.inc(labels, delta);
-      sent.set(x.id, x.bytesOut);
+      const seen = this.#sentSeen.get(x.id);
+      const bytes = x.bytesOut - (seen?.bytes ?? 0);
+      if (bytes > 0) c.bytesOut.inc(labels, bytes);
+      const packets = x.packetsOut - (seen?.packets ?? 0);
+      if (packets > 0) c.packetsOut.inc(labels, packets);
+      sent.set(x.id, { bytes: x.bytesOut, packets: x.packetsOut });
       this.#sentLabels.set(`${x.protocol} ${x.path}`, labels);
     }
     this.#sentSeen = sent;
@@ -192,6 +200,7 @@ export class Metrics {
     for (const [key, labels] of this.#sentLabels) {
       if (paths.has(labels.path)) continue;
       c.bytesOut.remove(labels);
+      c.packetsOut.remove(labels);
       this.#sentLabels.delete(key);
     }
     for (

@@ -41,6 +41,9 @@ export const SessionSchema = v.object({
   since: time("when it connected"),
   bytesIn: count("bytes received from the peer"),
   bytesOut: count("bytes written to the peer"),
+  packetsOut: count(
+    "media packets queued to the peer (frames for RTMP and HTTP-FLV, RTP packets for RTSP)",
+  ),
 });
 
 /** Who publishes a path: a session, or a relay pulling it. */

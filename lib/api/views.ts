@@ -71,6 +71,7 @@ export function sessionView(s: SessionInfo): SessionView {
     since: new Date(s.since).toISOString(),
     bytesIn: s.bytesIn,
     bytesOut: s.bytesOut,
+    packetsOut: s.packetsOut,
   };
 }
 

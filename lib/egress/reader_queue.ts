@@ -44,6 +44,8 @@ export class ReaderQueue {
   dropped = 0;
   /** Times the reader fell behind and had to skip to a keyframe. */
   skips = 0;
+  /** Media packets queued (control packets not counted). */
+  mediaPackets = 0;
 
   constructor(options: ReaderQueueOptions = {}) {
     this.#maxBytes = options.maxBytes ?? 8 * 1024 * 1024;
@@ -74,6 +76,7 @@ export class ReaderQueue {
         return false;
       }
     }
+    if (packet.kind !== PACKET_KIND.CONTROL) this.mediaPackets++;
     if (prefix !== undefined) this.#put(prefix);
     this.#put(packet.bytes);
     this.#bytes += size;

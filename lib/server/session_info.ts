@@ -29,6 +29,11 @@ export interface SessionInfo {
   bytesIn: number;
   /** Bytes written to the peer. */
   bytesOut: number;
+  /**
+   * Media packets queued to the peer: one per frame for RTMP and HTTP-FLV,
+   * RTP packets for RTSP over TCP.
+   */
+  packetsOut: number;
 }
 
 /** A server whose sessions can be listed and closed. */

@@ -144,6 +144,7 @@ Deno.test("API lists sessions and DELETE kicks one", async () => {
     since: Date.now(),
     bytesIn: 100,
     bytesOut: 10,
+    packetsOut: 1,
   });
   const list = await s.client.get("/api/v1/sessions");
   assert.equal(list.body.total, 1);

@@ -95,6 +95,16 @@ Deno.test(
     // the session list has both; DELETE ends the player early
     const sessions = (await api.get("/api/v1/sessions")).body;
     assert.equal(sessions.total, 2);
+    const player = sessions.items.find((x: { id: string }) =>
+      x.id === reader.id
+    );
+    assert.ok(player.bytesOut > 10_000, JSON.stringify(player));
+    assert.ok(player.packetsOut >= 100, JSON.stringify(player)); // 3 s of video and audio
+    assert.match(
+      await (await fetch(`http://127.0.0.1:${s.sluice.httpPort}/metrics`))
+        .text(),
+      /sluice_media_packets_out_total\{path="live\/cam",protocol="flv"\} [1-9]\d\d/,
+    );
     const del = await api.request("DELETE", `/api/v1/sessions/${reader.id}`);
     assert.equal(del.status, 204);
     const played = await playing;

@@ -57,6 +57,7 @@ Deno.test(
         "sluice_bytes_in_total",
         "sluice_frames_in_total",
         "sluice_bytes_out_total",
+        "sluice_media_packets_out_total",
         "sluice_time_to_first_frame_seconds",
         "sluice_event_loop_lag_seconds",
         "sluice_process_memory_bytes",

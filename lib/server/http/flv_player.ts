@@ -100,6 +100,7 @@ export class FlvPlayer implements FlvReader {
       since: this.#since,
       bytesIn: 0,
       bytesOut: this.#writer.bytesOut,
+      packetsOut: this.queue.mediaPackets,
     };
   }
 

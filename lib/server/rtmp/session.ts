@@ -128,6 +128,7 @@ export class RtmpSession implements CommandSession {
       since: this.#since,
       bytesIn: this.#demuxer.bytesIn,
       bytesOut: this.#writer.bytesOut,
+      packetsOut: this.queue.mediaPackets,
     };
   }
 

@@ -120,6 +120,7 @@ export class Connection implements ConnectionContext {
       since: this.#since,
       bytesIn: this.#bytesIn,
       bytesOut: this.writer.bytesOut,
+      packetsOut: this.queue.mediaPackets,
     };
   }
 
