@@ -8,6 +8,7 @@
 
 import client from "prom-client";
 import type { Inspectors } from "./inspector.ts";
+import type { SessionInfo } from "../server/session_info.ts";
 import { allSessions, type ApiSources } from "./views.ts";
 
 /** Totals a server keeps since it started. */
@@ -24,6 +25,14 @@ export interface MetricsSources extends ApiSources {
   inspectors?: Inspectors;
 }
 
+/** What a scrape already counted of a live session. */
+interface SentSeen {
+  bytes: number;
+  packets: number;
+  /** Its time to first frame was observed. */
+  firstFrame: boolean;
+}
+
 /** How often the event-loop lag is sampled (ms). */
 const LAG_SAMPLE_MS = 250;
 
@@ -33,7 +42,7 @@ export class Metrics {
   readonly #sources: MetricsSources;
   readonly #c;
   /** Bytes out already counted per live session. */
-  #sentSeen = new Map<string, { bytes: number; packets: number }>();
+  #sentSeen = new Map<string, SentSeen>();
   /** Label sets of `sluice_bytes_out_total`, removed when their path goes. */
   readonly #sentLabels = new Map<string, { path: string; protocol: string }>();
   /** Publishers per path whose time to first frame was observed. */
@@ -108,9 +117,18 @@ export class Metrics {
         "Requests refused for missing or wrong credentials",
         ["protocol"],
       ),
-      firstFrame: new client.Histogram({
+      readerFirstFrame: new client.Histogram({
         name: "sluice_time_to_first_frame_seconds",
-        help: "From a publisher's start to its first frame delivered",
+        help:
+          "From a reader's connection to its first media frame queued, per protocol",
+        labelNames: ["protocol"],
+        buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+        registers,
+      }),
+      firstFrame: new client.Histogram({
+        name: "sluice_publisher_first_frame_seconds",
+        help:
+          "From a publisher's start to its first frame delivered (a keyframe)",
         buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
         registers,
       }),
@@ -172,6 +190,53 @@ export class Metrics {
     clearInterval(this.#lagTimer);
   }
 
+  /**
+   * Sessions now and those closed since the last scrape: gauges, bytes and
+   * packets out since last seen, and each reader's time to first frame once.
+   */
+  #sessions(): void {
+    const c = this.#c;
+    for (const g of [c.sessions, c.publishers, c.readers]) g.reset();
+    const count = (x: SessionInfo) => {
+      if (x.path === undefined) return;
+      const labels = { path: x.path, protocol: x.protocol };
+      const seen = this.#sentSeen.get(x.id);
+      const bytes = x.bytesOut - (seen?.bytes ?? 0);
+      if (bytes > 0) c.bytesOut.inc(labels, bytes);
+      const packets = x.packetsOut - (seen?.packets ?? 0);
+      if (packets > 0) c.packetsOut.inc(labels, packets);
+      this.#sentLabels.set(`${x.protocol} ${x.path}`, labels);
+      if (x.firstFrameMs !== undefined && !seen?.firstFrame) {
+        c.readerFirstFrame.observe(
+          { protocol: x.protocol },
+          x.firstFrameMs / 1000,
+        );
+      }
+    };
+    for (const server of this.#sources.servers()) {
+      for (const x of server.drainClosed()) {
+        count(x);
+        this.#sentSeen.delete(x.id);
+      }
+    }
+    const sent = new Map<string, SentSeen>();
+    for (const x of allSessions(this.#sources)) {
+      c.sessions.inc({ protocol: x.protocol, role: x.role });
+      if (x.path !== undefined) {
+        const labels = { path: x.path, protocol: x.protocol };
+        if (x.role === "publisher") c.publishers.inc(labels);
+        if (x.role === "reader") c.readers.inc(labels);
+      }
+      count(x);
+      sent.set(x.id, {
+        bytes: x.bytesOut,
+        packets: x.packetsOut,
+        firstFrame: x.firstFrameMs !== undefined,
+      });
+    }
+    this.#sentSeen = sent;
+  }
+
   #update(): void {
     const c = this.#c;
     const s = this.#sources;
@@ -179,23 +244,7 @@ export class Metrics {
     for (const k of s.counters?.() ?? []) {
       c.connections.inc({ protocol: k.protocol }, k.connections);
     }
-    for (const g of [c.sessions, c.publishers, c.readers]) g.reset();
-    const sent = new Map<string, { bytes: number; packets: number }>();
-    for (const x of allSessions(s)) {
-      c.sessions.inc({ protocol: x.protocol, role: x.role });
-      if (x.path === undefined) continue;
-      const labels = { path: x.path, protocol: x.protocol };
-      if (x.role === "publisher") c.publishers.inc(labels);
-      if (x.role === "reader") c.readers.inc(labels);
-      const seen = this.#sentSeen.get(x.id);
-      const bytes = x.bytesOut - (seen?.bytes ?? 0);
-      if (bytes > 0) c.bytesOut.inc(labels, bytes);
-      const packets = x.packetsOut - (seen?.packets ?? 0);
-      if (packets > 0) c.packetsOut.inc(labels, packets);
-      sent.set(x.id, { bytes: x.bytesOut, packets: x.packetsOut });
-      this.#sentLabels.set(`${x.protocol} ${x.path}`, labels);
-    }
-    this.#sentSeen = sent;
+    this.#sessions();
     const paths = new Set(s.hub.streams().map((x) => x.path));
     for (const [key, labels] of this.#sentLabels) {
       if (paths.has(labels.path)) continue;

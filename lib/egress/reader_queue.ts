@@ -46,6 +46,8 @@ export class ReaderQueue {
   skips = 0;
   /** Media packets queued (control packets not counted). */
   mediaPackets = 0;
+  /** When the first media packet was queued (ms since the epoch). */
+  firstMediaMs: number | undefined;
 
   constructor(options: ReaderQueueOptions = {}) {
     this.#maxBytes = options.maxBytes ?? 8 * 1024 * 1024;
@@ -76,7 +78,9 @@ export class ReaderQueue {
         return false;
       }
     }
-    if (packet.kind !== PACKET_KIND.CONTROL) this.mediaPackets++;
+    if (packet.kind !== PACKET_KIND.CONTROL && this.mediaPackets++ === 0) {
+      this.firstMediaMs = Date.now();
+    }
     if (prefix !== undefined) this.#put(prefix);
     this.#put(packet.bytes);
     this.#bytes += size;

@@ -34,6 +34,8 @@ export interface SessionInfo {
    * RTP packets for RTSP over TCP.
    */
   packetsOut: number;
+  /** Milliseconds from connecting to the first media packet queued to a reader. */
+  firstFrameMs: number | undefined;
 }
 
 /** A server whose sessions can be listed and closed. */
@@ -42,4 +44,33 @@ export interface SessionSource {
   sessionList(): SessionInfo[];
   /** Closes the session `id`; false when it has none of that id. */
   kick(id: string): boolean;
+  /** Sessions closed since the last call, with their final counts (for metrics). */
+  drainClosed(): SessionInfo[];
+}
+
+/**
+ * The last state of sessions that closed, until the metrics take them:
+ * bounded, the oldest going first when nobody takes them.
+ */
+export class ClosedSessions {
+  #list: SessionInfo[] = [];
+  readonly #max: number;
+
+  /** Keeps at most `max` sessions. */
+  constructor(max = 4096) {
+    this.#max = max;
+  }
+
+  /** Keeps `info` of a session that just closed. */
+  add(info: SessionInfo): void {
+    if (this.#list.length >= this.#max) this.#list.shift();
+    this.#list.push(info);
+  }
+
+  /** Everything kept, emptied. */
+  drain(): SessionInfo[] {
+    const out = this.#list;
+    this.#list = [];
+    return out;
+  }
 }

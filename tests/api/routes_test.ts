@@ -44,6 +44,7 @@ function setup(options: {
         sessions.splice(i, 1);
         return true;
       },
+      drainClosed: () => [],
     }],
     relays: () => [],
     config: () => config,
@@ -145,6 +146,7 @@ Deno.test("API lists sessions and DELETE kicks one", async () => {
     bytesIn: 100,
     bytesOut: 10,
     packetsOut: 1,
+    firstFrameMs: undefined,
   });
   const list = await s.client.get("/api/v1/sessions");
   assert.equal(list.body.total, 1);

@@ -133,11 +133,22 @@ Deno.test(
         'sluice_connections_total{protocol="rtmp"}',
       );
       assert.ok(Number(conns[0]?.value[1]) >= 1, JSON.stringify(conns));
+      // the player that came and went before the first scrape was counted
       const ttff = await query(
         base,
-        "sluice_time_to_first_frame_seconds_count",
+        'sluice_time_to_first_frame_seconds_count{protocol="flv"}',
       );
       assert.equal(ttff[0]?.value[1], "1", JSON.stringify(ttff));
+      const out = await query(
+        base,
+        'sluice_bytes_out_total{path="live/cam",protocol="flv"}',
+      );
+      assert.ok(Number(out[0]?.value[1]) > 50_000, JSON.stringify(out));
+      const pub = await query(
+        base,
+        "sluice_publisher_first_frame_seconds_count",
+      );
+      assert.equal(pub[0]?.value[1], "1", JSON.stringify(pub));
     } finally {
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }

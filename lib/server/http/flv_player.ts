@@ -101,6 +101,9 @@ export class FlvPlayer implements FlvReader {
       bytesIn: 0,
       bytesOut: this.#writer.bytesOut,
       packetsOut: this.queue.mediaPackets,
+      firstFrameMs: this.queue.firstMediaMs === undefined
+        ? undefined
+        : this.queue.firstMediaMs - this.#since,
     };
   }
 

@@ -33,7 +33,11 @@ import { requireHost } from "./require_host.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
 import { FlvPlayer } from "./flv_player.ts";
 import { RtmptTunnels } from "./rtmpt.ts";
-import type { SessionInfo, SessionSource } from "../session_info.ts";
+import {
+  ClosedSessions,
+  type SessionInfo,
+  type SessionSource,
+} from "../session_info.ts";
 
 /** Options of {@link HttpServer}. */
 export interface HttpServerOptions {
@@ -65,6 +69,7 @@ const REALM = "Sluice";
 export class HttpServer implements SessionSource {
   readonly #options: HttpServerOptions;
   readonly #players = new Set<FlvPlayer>();
+  readonly #closed = new ClosedSessions();
   readonly #app: Hono<{ Bindings: { remote: Deno.NetAddr } }>;
   readonly #batcher: WriteBatcher;
   /** The RTMPT sessions, when RTMPT is on. */
@@ -157,6 +162,11 @@ export class HttpServer implements SessionSource {
     return [...this.#players].map((p) => p.info());
   }
 
+  /** Players gone since the last call. */
+  drainClosed(): SessionInfo[] {
+    return this.#closed.drain();
+  }
+
   /** Ends the player `id` (`flv-3`); false when there is none. */
   kick(id: string): boolean {
     for (const p of this.#players) {
@@ -202,6 +212,7 @@ export class HttpServer implements SessionSource {
       batcher: this.#batcher,
       onClosed: () => {
         this.#players.delete(player);
+        this.#closed.add(player.info());
         hub.readerLeft(stream);
       },
       onDropped: () => this.stats.readersDropped++,

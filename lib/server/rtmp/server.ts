@@ -14,7 +14,11 @@ import { WriteBatcher } from "../../net/batch_writer.ts";
 import { listenTcp, type StreamConn, type TcpListener } from "../../net/tcp.ts";
 import type { RtmpServerConfig } from "./context.ts";
 import { RtmpSession } from "./session.ts";
-import type { SessionInfo, SessionSource } from "../session_info.ts";
+import {
+  ClosedSessions,
+  type SessionInfo,
+  type SessionSource,
+} from "../session_info.ts";
 
 export type { RtmpServerConfig } from "./context.ts";
 
@@ -43,6 +47,7 @@ export interface RtmpServerStats {
 export class RtmpServer implements SessionSource {
   readonly #options: RtmpServerOptions;
   readonly #sessions = new Set<RtmpSession>();
+  readonly #closed = new ClosedSessions();
   readonly #batcher: WriteBatcher;
   #listener: TcpListener | undefined;
   #tick: ReturnType<typeof setInterval> | undefined;
@@ -89,6 +94,11 @@ export class RtmpServer implements SessionSource {
     return [...this.#sessions].map((s) => s.info());
   }
 
+  /** Connections closed since the last call. */
+  drainClosed(): SessionInfo[] {
+    return this.#closed.drain();
+  }
+
   /** Closes the connection `id` (`rtmp-3`); false when there is none. */
   kick(id: string): boolean {
     for (const s of this.#sessions) {
@@ -117,7 +127,10 @@ export class RtmpServer implements SessionSource {
       log,
       stats: this.stats,
       batcher: this.#batcher,
-      onClosed: () => this.#sessions.delete(session),
+      onClosed: () => {
+        this.#sessions.delete(session);
+        this.#closed.add(session.info());
+      },
     });
     this.#sessions.add(session);
     session.run();

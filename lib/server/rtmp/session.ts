@@ -129,6 +129,9 @@ export class RtmpSession implements CommandSession {
       bytesIn: this.#demuxer.bytesIn,
       bytesOut: this.#writer.bytesOut,
       packetsOut: this.queue.mediaPackets,
+      firstFrameMs: this.queue.firstMediaMs === undefined
+        ? undefined
+        : this.queue.firstMediaMs - this.#since,
     };
   }
 

@@ -121,6 +121,9 @@ export class Connection implements ConnectionContext {
       bytesIn: this.#bytesIn,
       bytesOut: this.writer.bytesOut,
       packetsOut: this.queue.mediaPackets,
+      firstFrameMs: this.queue.firstMediaMs === undefined
+        ? undefined
+        : this.queue.firstMediaMs - this.#since,
     };
   }
 

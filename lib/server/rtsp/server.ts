@@ -34,7 +34,11 @@ import { Multicast } from "./multicast.ts";
 import { SessionTable } from "./sessions.ts";
 import { Tunnels } from "./tunnel.ts";
 import { parseMulticastRange } from "../../config/schema.ts";
-import type { SessionInfo, SessionSource } from "../session_info.ts";
+import {
+  ClosedSessions,
+  type SessionInfo,
+  type SessionSource,
+} from "../session_info.ts";
 
 export type { RtspServerConfig } from "./context.ts";
 
@@ -80,6 +84,7 @@ const TICK_MS = 1000;
 export class RtspServer implements SessionSource {
   readonly #o: RtspServerOptions;
   readonly #connections = new Set<Connection>();
+  readonly #gone = new ClosedSessions();
   readonly #context: ServerContext;
   readonly #table: SessionTable;
   readonly #multicast: Multicast;
@@ -238,6 +243,16 @@ export class RtspServer implements SessionSource {
     return [...this.#connections].map((c) => c.info());
   }
 
+  /** Connections closed since the last call. */
+  drainClosed(): SessionInfo[] {
+    return this.#gone.drain();
+  }
+
+  #forget(c: Connection): void {
+    this.#connections.delete(c);
+    this.#gone.add(c.info());
+  }
+
   /** Ends the connection `id` (`rtsp-3`) and its sessions; false when there is none. */
   kick(id: string): boolean {
     for (const c of this.#connections) {
@@ -293,7 +308,7 @@ export class RtspServer implements SessionSource {
       registeredPath,
     });
     this.#connections.add(c);
-    return c.run().finally(() => this.#connections.delete(c));
+    return c.run().finally(() => this.#forget(c));
   }
 
   /**
@@ -338,7 +353,7 @@ export class RtspServer implements SessionSource {
       stats: this.#stats,
     });
     this.#connections.add(c);
-    c.run().finally(() => this.#connections.delete(c));
+    c.run().finally(() => this.#forget(c));
   }
 
   #udpLoop(socket: Deno.DatagramConn, rtcp: boolean): Promise<void> {
