@@ -3,9 +3,9 @@
  * by in-process publishers with H.264 + AAC tracks) and 1000 HTTP-FLV
  * players of the ffmpeg path in a load client process. Measures
  *
- * 1. what the players receive over `--seconds` without, then with, a
- *    scraper that GETs `/metrics` and `/api/v1/paths?limit=1000` every
- *    second (the delivered ratio must not change);
+ * 1. what the players receive over `--seconds` without, with, then again
+ *    without a scraper that GETs `/metrics` and `/api/v1/paths?limit=1000`
+ *    every second (the delivered ratio must not change);
  * 2. the latency of `GET /metrics`, `GET /api/v1/paths?limit=1000` and
  *    `GET /api/v1/paths/live/p0` (1000 readers listed), p50 and p99.
  *
@@ -161,6 +161,7 @@ const scrape = async () => {
 };
 const quiet = await delivered();
 const scraped = await delivered(scrape);
+const quietAgain = await delivered(); // the machine's own drift between phases
 
 async function latency(url: string): Promise<[number, number, number]> {
   const ms: number[] = [];
@@ -192,7 +193,8 @@ console.log(
 );
 console.log(
   `delivered: ${quiet.toFixed(1)} Mbit/s quiet, ${scraped.toFixed(1)} Mbit/s ` +
-    `with a scrape every second (ratio ${(scraped / quiet).toFixed(3)})`,
+    `with a scrape every second, ${quietAgain.toFixed(1)} Mbit/s quiet again ` +
+    `(scraped / mean quiet ${(2 * scraped / (quiet + quietAgain)).toFixed(3)})`,
 );
 for (const [name, [p50, p99, size]] of rows) {
   console.log(
