@@ -42,19 +42,45 @@ export function isLoopback(hostname: string): boolean {
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
 }
 
+/** Whether a `Host` header names this machine's loopback: `localhost` or a loopback address, any port. */
+export function isLoopbackHost(host: string | null): boolean {
+  if (host === null) return false;
+  const h = host.trim().toLowerCase();
+  const name = h.startsWith("[")
+    ? h.slice(1, h.indexOf("]"))
+    : h.replace(/:\d*$/, "");
+  return name === "localhost" || name.endsWith(".localhost") ||
+    isLoopback(name);
+}
+
 /**
  * The default when no user has the permission: loopback clients are
- * allowed, every other address gets 403.
+ * allowed, every other address gets 403. The `Host` must name the loopback
+ * too: a web page whose own name was re-pointed at 127.0.0.1 (DNS
+ * rebinding) would otherwise reach the API through a local browser.
  */
 export function loopbackOnly(): Authorize {
-  return function loopbackOnly({ remote, action }) {
-    if (isLoopback(remote.hostname)) return { allowed: true };
-    return {
-      allowed: false,
-      status: 403,
-      detail: `${
-        action === "api" ? "The API" : "Metrics"
-      } answer loopback clients only until users with the "${action}" permission are configured`,
-    };
+  return function loopbackOnly({ remote, action, request }) {
+    const what = action === "api" ? "The API" : "Metrics";
+    if (!isLoopback(remote.hostname)) {
+      return {
+        allowed: false,
+        status: 403,
+        detail:
+          `${what} answer loopback clients only until users with the "${action}" permission are configured`,
+      };
+    }
+    const host = request.headers.get("Host");
+    if (!isLoopbackHost(host)) {
+      return {
+        allowed: false,
+        status: 403,
+        detail:
+          `${what} answer requests for localhost or a loopback address only, not Host "${
+            (host ?? "").slice(0, 64)
+          }"`,
+      };
+    }
+    return { allowed: true };
   };
 }

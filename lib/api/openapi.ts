@@ -194,7 +194,7 @@ export function openApiDocument(version: string): JsonSchema {
           },
           responses: {
             "200": ok("Config", "the configuration now in effect"),
-            ...problems(400, 409, 415, 422, 501, ...denied),
+            ...problems(400, 409, 413, 415, 422, 501, ...denied),
           },
         },
       },

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { concat } from "@std/bytes";
 import { type Context, Hono } from "hono";
 import * as v from "valibot";
 import type { Config } from "../config/schema.ts";
@@ -126,7 +127,6 @@ export function createApi(options: ApiOptions): Api {
       if (q instanceof Response) return q;
       const views = new PathViews(options, rates);
       const names = views.names();
-      rates.prune(new Set(names));
       return c.json(page(names, q, (n) => views.summary(n)));
     });
     const inspect = async (c: Context<Env>, name: string) => {
@@ -212,9 +212,9 @@ export function createApi(options: ApiOptions): Api {
           },
         );
       }
-      const raw = await c.req.text();
-      if (raw.length > MAX_PATCH_BYTES) {
-        return problem(400, `The patch is over ${MAX_PATCH_BYTES} bytes`);
+      const raw = await readBounded(c.req.raw, MAX_PATCH_BYTES);
+      if (raw === undefined) {
+        return problem(413, `The patch is over ${MAX_PATCH_BYTES} bytes`);
       }
       let body: unknown;
       try {
@@ -269,6 +269,29 @@ export function createApi(options: ApiOptions): Api {
       metrics.close();
     },
   };
+}
+
+/** The body as text, or `undefined` past `max` bytes (read no further). */
+async function readBounded(
+  req: Request,
+  max: number,
+): Promise<string | undefined> {
+  if (Number(req.headers.get("Content-Length") ?? 0) > max) return undefined;
+  if (req.body === null) return "";
+  const reader = req.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > max) {
+      await reader.cancel();
+      return undefined;
+    }
+    parts.push(value);
+  }
+  return new TextDecoder().decode(concat(parts));
 }
 
 /** `offset` and `limit` of the query, or a 400 problem. */

@@ -115,6 +115,8 @@ export class PathViews {
   constructor(sources: ApiSources, rates: Rates, now = Date.now()) {
     this.#sources = sources;
     this.#rates = rates;
+    // one rate per live stream: those of streams that ended go
+    rates.prune(new Set(sources.hub.streams().map((s) => s.path)));
     this.#sessions = byPath(allSessions(sources));
     this.#now = now;
   }

@@ -57,9 +57,26 @@ function setup(options: {
   const remote = addr(options.remote ?? "127.0.0.1");
   const client = new ApiClient(
     "http://sluice.test",
-    (req) => api.routes.fetch(req, { remote }),
+    (req) => {
+      req.headers.set("Host", "localhost:8080");
+      return api.routes.fetch(req, { remote });
+    },
   );
-  return { hub, api, client, sessions, kicked, [Symbol.dispose]: api.close };
+  /** A request from `from` with a loopback `Host`, not validated. */
+  const raw = (path: string, from: string, host = "127.0.0.1:8080") =>
+    api.routes.fetch(
+      new Request(`http://x${path}`, { headers: { Host: host } }),
+      { remote: addr(from) },
+    );
+  return {
+    hub,
+    api,
+    client,
+    raw,
+    sessions,
+    kicked,
+    [Symbol.dispose]: api.close,
+  };
 }
 
 Deno.test("API answers loopback clients and refuses others with 403 problem+json", async () => {
@@ -72,13 +89,25 @@ Deno.test("API answers loopback clients and refuses others with 403 problem+json
   assert.equal(r.status, 403);
   assert.equal(r.headers.get("Content-Type"), "application/problem+json");
   assert.match(r.body.detail, /loopback/);
-  const m = await s.api.routes.fetch(new Request("http://x/metrics"), {
-    remote: addr("192.0.2.7"),
-  });
+  const m = await s.raw("/metrics", "192.0.2.7");
   assert.equal(m.status, 403);
   const text = await s.api.metrics.text();
   assert.match(text, /sluice_auth_failures_total\{protocol="api"\} 1/);
   assert.match(text, /sluice_auth_failures_total\{protocol="metrics"\} 1/);
+});
+
+Deno.test("API refuses a loopback request for another host name (DNS rebinding)", async () => {
+  using s = setup();
+  for (
+    const host of ["localhost", "127.0.0.1:8080", "[::1]:8080", "a.localhost"]
+  ) {
+    assert.equal((await s.raw("/api/v1/paths", "127.0.0.1", host)).status, 200);
+  }
+  for (const host of ["attacker.example:8080", "127.0.0.1.nip.io", "[::2]"]) {
+    const r = await s.raw("/api/v1/paths", "127.0.0.1", host);
+    assert.equal(r.status, 403, host);
+    assert.match((await r.json()).detail, /not Host/);
+  }
 });
 
 Deno.test("API lists live and configured paths with paging and a total", async () => {
@@ -125,10 +154,7 @@ Deno.test("API answers one path, 404 problem for an unknown one", async () => {
   assert.match(missing.body.detail, /No path "none"/);
   const inspect = await s.client.get("/api/v1/paths/none/inspect");
   assert.equal(inspect.status, 404);
-  const other = await s.api.routes.fetch(
-    new Request("http://x/api/v1/nothing"),
-    { remote: addr("127.0.0.1") },
-  );
+  const other = await s.raw("/api/v1/nothing", "127.0.0.1");
   assert.equal(other.status, 404);
   assert.equal(other.headers.get("Content-Type"), "application/problem+json");
 });
@@ -185,6 +211,8 @@ Deno.test("PATCH /api/v1/config validates with the config schema", async () => {
     });
   assert.equal((await patch("{}", "text/plain")).status, 415);
   assert.equal((await patch("{nope")).status, 400);
+  const big = await patch(`{"x":"${"a".repeat(2 << 20)}"}`);
+  assert.equal(big.status, 413);
   const bad = await patch(JSON.stringify({ readTimeout: "soon", rtmp: 3 }));
   assert.equal(bad.status, 422);
   assert.equal(bad.body.errors.length, 2);
@@ -228,23 +256,15 @@ Deno.test("PATCH /api/v1/config answers 501 without hot reload, 409 when reload 
 
 Deno.test("API serves its OpenAPI description and reference page without a CDN", async () => {
   using s = setup();
-  const r = await s.api.routes.fetch(
-    new Request("http://x/api/v1/openapi.json"),
-    { remote: addr("127.0.0.1") },
-  );
+  const r = await s.raw("/api/v1/openapi.json", "127.0.0.1");
   const doc = await r.json();
   assert.equal(doc.openapi, "3.1.0");
   assert.ok(doc.paths["/api/v1/paths/{name}/inspect"]);
-  const page = await s.api.routes.fetch(new Request("http://x/api/v1/docs"), {
-    remote: addr("127.0.0.1"),
-  });
+  const page = await s.raw("/api/v1/docs", "127.0.0.1");
   const html = await page.text();
   assert.match(html, /<script src="docs\/reference.js">/);
   assert.doesNotMatch(html, /https?:\/\//);
-  const js = await s.api.routes.fetch(
-    new Request("http://x/api/v1/docs/reference.js"),
-    { remote: addr("127.0.0.1") },
-  );
+  const js = await s.raw("/api/v1/docs/reference.js", "127.0.0.1");
   assert.equal(js.status, 200);
   assert.match(await js.text(), /openapi\.json/);
   assert.ok(validated.count > 0);
