@@ -18,7 +18,8 @@ export type Tool =
   | "python3"
   | "cvlc"
   | "prometheus"
-  | "promtool";
+  | "promtool"
+  | "chromium";
 
 interface ToolProbe {
   /** Commands to try in order; the first that answers is used. */
@@ -55,6 +56,11 @@ const PROBES: Record<Tool, ToolProbe> = {
     candidates: ["promtool"],
     args: ["--version"],
     install: "prometheus",
+  },
+  chromium: {
+    candidates: ["chromium"],
+    args: ["--headless", "--no-sandbox", "--version"],
+    install: "chromium",
   },
   cvlc: {
     candidates: ["cvlc"],
