@@ -202,3 +202,39 @@ Deno.test(
     assert.equal(readers[0].state, "playing");
   },
 );
+
+Deno.test(
+  "API: ffmpeg records H.265 over RTSP; the inspector decodes its VPS, SPS and PPS",
+  opts,
+  async () => {
+    await using s = startTestSluice();
+    const api = new ApiClient(`http://127.0.0.1:${s.sluice.httpPort}`);
+    await using _pub = publishTestSignal(s.rtspUrl("live/hevc"), {
+      seconds: 15,
+      video: "hevc",
+      audio: "none",
+      format: "rtsp",
+      rtspTransport: "tcp",
+    });
+    await s.published("live/hevc", { frames: 10 });
+    const path = (await api.get("/api/v1/paths/live/hevc")).body;
+    assert.deepEqual(
+      [
+        path.tracks[0].codec,
+        path.tracks[0].profile,
+        path.tracks[0].width,
+        path.tracks[0].height,
+      ],
+      ["H265", "Main", 320, 240],
+      JSON.stringify(path.tracks),
+    );
+    const ins = (await api.get("/api/v1/paths/live/hevc/inspect?wait=2000"))
+      .body;
+    const v = ins.tracks[0];
+    assert.equal(v.codecConfig.vps[0].maxSubLayers, 1, JSON.stringify(v));
+    assert.equal(v.codecConfig.sps[0].width, 320);
+    assert.equal(v.codecConfig.pps[0].ppsId, 0);
+    assert.ok(Math.abs(v.fpsReceived - 25) < 5, JSON.stringify(v));
+    assert.equal(ins.avOffsetMs, null);
+  },
+);
