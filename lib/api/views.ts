@@ -8,7 +8,7 @@
 import type { Config } from "../config/schema.ts";
 import type { Hub } from "../hub/hub.ts";
 import type { Stream } from "../hub/stream.ts";
-import type { RelayState } from "../relay/_relay.ts";
+import type { RelayState } from "../relay/relays.ts";
 import type { SessionInfo, SessionSource } from "../server/session_info.ts";
 import { trackView } from "./codec_config.ts";
 import type {
