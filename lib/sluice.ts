@@ -5,6 +5,7 @@
  * @module
  */
 
+import { type Api, type Authorize, createApi } from "./api/mod.ts";
 import type { Config } from "./config/schema.ts";
 import { parseAddress } from "./config/schema.ts";
 import { Hub } from "./hub/hub.ts";
@@ -45,12 +46,26 @@ export interface Sluice {
   readonly recorder: Recorder;
   /** Settles once the recordings index was built from the folder. */
   readonly recorderReady: Promise<void>;
+  /** The REST API and metrics on the HTTP port, when enabled. */
+  readonly api: Api | undefined;
   /** Closes listeners and sessions, ends every stream. */
   close(): Promise<void>;
 }
 
+/** Options of {@link startSluice} that other parts of Sluice plug in. */
+export interface SluiceOptions {
+  /** Who may use the API and metrics; loopback clients only when left out. */
+  authorize?: Authorize;
+  /** Applies a configuration changed through the API (hot reload). */
+  reload?: (config: Config) => Promise<void> | void;
+}
+
 /** Starts the hub and the servers `config` enables. */
-export function startSluice(config: Config, log: Logger): Sluice {
+export function startSluice(
+  config: Config,
+  log: Logger,
+  options: SluiceOptions = {},
+): Sluice {
   const recorder = new Recorder({ config, log: log.child("record") });
   const hub: Hub = new Hub({
     onPublish: (stream, options) => recorder.onPublish(stream, options.record),
@@ -81,6 +96,25 @@ export function startSluice(config: Config, log: Logger): Sluice {
   let rtspsPort: number | undefined;
   let http: HttpServer | undefined;
   let httpPort: number | undefined;
+  // Read lazily: the servers and relays start below.
+  const api = config.http && (config.api || config.metrics)
+    ? createApi({
+      api: config.api,
+      metrics: config.metrics,
+      authorize: options.authorize,
+      reload: options.reload,
+      log: log.child("api"),
+      hub,
+      servers: () => [rtmp, rtsp, http].filter((s) => s !== undefined),
+      relays: () => [...relays.states(), ...registrations.states()],
+      config: () => config,
+      counters: () => [
+        { protocol: "rtmp", connections: rtmp?.stats.connections ?? 0 },
+        { protocol: "rtsp", connections: rtsp?.stats.connections ?? 0 },
+        { protocol: "flv", connections: http?.stats.players ?? 0 },
+      ],
+    })
+    : undefined;
   try {
     if (config.rtmp) {
       const { hostname, port } = parseAddress(config.rtmpAddress);
@@ -125,6 +159,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
         // RTMPT sessions are RTMP sessions: they need the RTMP server.
         rtmpt: tunnelled && ((conn) => tunnelled.runSession(conn)),
         recordings: config.playback ? recorder : undefined,
+        routes: api?.routes,
       });
       httpPort = http.start().port;
     }
@@ -133,6 +168,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
     void rtmp?.close();
     void rtsp?.close();
     void http?.close();
+    api?.close();
     batcher.close();
     hub.close();
     void recorder.close();
@@ -160,6 +196,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
     recorderReady,
     relays,
     registrations,
+    api,
     hub,
     rtmp,
     rtmpPort,
@@ -174,6 +211,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
         relays.close();
         registrations.close();
         await Promise.all([rtmp?.close(), rtsp?.close(), http?.close()]);
+        api?.close();
         batcher.close();
         hub.close(); // ends every stream: open segments close
         await recorder.close();

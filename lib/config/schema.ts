@@ -704,6 +704,14 @@ export const SETTINGS = {
     true,
     "serve recordings at /playback/list and /playback/get",
   ),
+  /** The REST API at `/api/v1` on the HTTP port; loopback clients only until users with the `api` permission exist. */
+  api: setting(Bool, true, "serve the REST API at /api/v1 (loopback only)"),
+  /** Prometheus metrics at `/metrics` on the HTTP port; loopback clients only until users with the `metrics` permission exist. */
+  metrics: setting(
+    Bool,
+    true,
+    "serve Prometheus metrics at /metrics (loopback only)",
+  ),
 } as const;
 
 /** The whole configuration file: {@link SETTINGS}, then `paths`. */

@@ -18,7 +18,10 @@ export type Tool =
   | "gst-discoverer-1.0"
   | "python3"
   | "cvlc"
-  | "openssl";
+  | "openssl"
+  | "prometheus"
+  | "promtool"
+  | "chromium";
 
 interface ToolProbe {
   /** Commands to try in order; the first that answers is used. */
@@ -55,6 +58,21 @@ const PROBES: Record<Tool, ToolProbe> = {
     candidates: ["openssl"],
     args: ["version"],
     install: "openssl",
+  },
+  prometheus: {
+    candidates: ["prometheus"],
+    args: ["--version"],
+    install: "prometheus",
+  },
+  promtool: {
+    candidates: ["promtool"],
+    args: ["--version"],
+    install: "prometheus",
+  },
+  chromium: {
+    candidates: ["chromium"],
+    args: ["--headless", "--no-sandbox", "--version"],
+    install: "chromium",
   },
   cvlc: {
     candidates: ["cvlc"],

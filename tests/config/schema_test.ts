@@ -55,6 +55,8 @@ const DEFAULTS: Config = {
   recordDeleteAfter: 86_400_000,
   recordFsync: false,
   playback: true,
+  api: true,
+  metrics: true,
   paths: {},
 };
 

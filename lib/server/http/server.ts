@@ -34,6 +34,11 @@ import { WriteBatcher } from "../../net/batch_writer.ts";
 import { FlvPlayer } from "./flv_player.ts";
 import { RtmptTunnels } from "./rtmpt.ts";
 import { mountPlayback, type PlaybackOptions } from "./playback.ts";
+import {
+  ClosedSessions,
+  type SessionInfo,
+  type SessionSource,
+} from "../session_info.ts";
 
 /** Options of {@link HttpServer}. */
 export interface HttpServerOptions {
@@ -49,6 +54,8 @@ export interface HttpServerOptions {
   rtmpt?: (conn: StreamConn) => void;
   /** Recordings served at `/playback/…`; none when left out. */
   recordings?: PlaybackOptions["recordings"];
+  /** More routes (the REST API, metrics), tried before HTTP-FLV. */
+  routes?: Hono<{ Bindings: { remote: Deno.NetAddr } }>;
 }
 
 /** Counters over all HTTP-FLV players. */
@@ -62,9 +69,10 @@ const TICK_MS = 1000;
 const REALM = "Sluice";
 
 /** The HTTP listener and its HTTP-FLV players. */
-export class HttpServer {
+export class HttpServer implements SessionSource {
   readonly #options: HttpServerOptions;
   readonly #players = new Set<FlvPlayer>();
+  readonly #closed = new ClosedSessions();
   readonly #app: Hono<{ Bindings: { remote: Deno.NetAddr } }>;
   readonly #batcher: WriteBatcher;
   /** The RTMPT sessions, when RTMPT is on. */
@@ -95,6 +103,7 @@ export class HttpServer {
       }),
     );
     app.use("*", cors({ origin: "*", allowMethods: ["GET", "OPTIONS"] }));
+    if (options.routes !== undefined) app.route("/", options.routes);
     app.post("*", (c) => {
       if (rtmpt === undefined) return text(404, "Not Found");
       return rtmpt.handle(c.req.raw, requestPath(c.req.url), c.env.remote);
@@ -112,7 +121,7 @@ export class HttpServer {
       if (!requestPath(c.req.url).endsWith(".flv")) {
         return text(404, "Not Found");
       }
-      return this.#playFlv(c.req.raw, url);
+      return this.#playFlv(c.req.raw, url, c.env.remote);
     });
     this.#app = app;
   }
@@ -172,7 +181,31 @@ export class HttpServer {
     });
   }
 
-  async #playFlv(req: Request, url: URL): Promise<Response> {
+  /** Every HTTP-FLV player now, for the API. */
+  sessionList(): SessionInfo[] {
+    return [...this.#players].map((p) => p.info());
+  }
+
+  /** Players gone since the last call. */
+  drainClosed(): SessionInfo[] {
+    return this.#closed.drain();
+  }
+
+  /** Ends the player `id` (`flv-3`); false when there is none. */
+  kick(id: string): boolean {
+    for (const p of this.#players) {
+      if (p.info().id !== id) continue;
+      p.end("closed through the API");
+      return true;
+    }
+    return false;
+  }
+
+  async #playFlv(
+    req: Request,
+    url: URL,
+    remote: Deno.NetAddr,
+  ): Promise<Response> {
     const { hub, config, log } = this.#options;
     const path = httpPath(requestPath(req.url).slice(0, -".flv".length));
     if (path === undefined) return text(400, "Bad Request: invalid path");
@@ -203,9 +236,12 @@ export class HttpServer {
       batcher: this.#batcher,
       onClosed: () => {
         this.#players.delete(player);
+        this.#closed.add(player.info());
         hub.readerLeft(stream);
       },
       onDropped: () => this.stats.readersDropped++,
+      id: `flv-${id}`,
+      remoteAddress: `${remote.hostname}:${remote.port}`,
     });
     this.#players.add(player);
     this.stats.players++;

@@ -19,6 +19,11 @@ import {
 } from "../../net/tls.ts";
 import type { RtmpServerConfig } from "./context.ts";
 import { RtmpSession } from "./session.ts";
+import {
+  ClosedSessions,
+  type SessionInfo,
+  type SessionSource,
+} from "../session_info.ts";
 
 export type { RtmpServerConfig } from "./context.ts";
 
@@ -48,9 +53,10 @@ export interface RtmpServerStats {
 }
 
 /** The RTMP listener and its sessions. */
-export class RtmpServer {
+export class RtmpServer implements SessionSource {
   readonly #options: RtmpServerOptions;
   readonly #sessions = new Set<RtmpSession>();
+  readonly #closed = new ClosedSessions();
   readonly #batcher: WriteBatcher;
   #listener: TcpListener | undefined;
   #tick: ReturnType<typeof setInterval> | undefined;
@@ -134,6 +140,26 @@ export class RtmpServer {
     return this.#sessions.size;
   }
 
+  /** Every open connection, for the API. */
+  sessionList(): SessionInfo[] {
+    return [...this.#sessions].map((s) => s.info());
+  }
+
+  /** Connections closed since the last call. */
+  drainClosed(): SessionInfo[] {
+    return this.#closed.drain();
+  }
+
+  /** Closes the connection `id` (`rtmp-3`); false when there is none. */
+  kick(id: string): boolean {
+    for (const s of this.#sessions) {
+      if (s.info().id !== id) continue;
+      void s.close("closed through the API", { flush: false });
+      return true;
+    }
+    return false;
+  }
+
   /**
    * Runs an RTMP session on any byte stream: an RTMPT tunnel or another
    * listener's connection. It is ticked and closed with the others.
@@ -152,7 +178,10 @@ export class RtmpServer {
       log,
       stats: this.stats,
       batcher: this.#batcher,
-      onClosed: () => this.#sessions.delete(session),
+      onClosed: () => {
+        this.#sessions.delete(session);
+        this.#closed.add(session.info());
+      },
     });
     this.#sessions.add(session);
     session.run();

@@ -30,6 +30,7 @@ import type { ConnectionContext, ServerContext } from "./context.ts";
 import { dispatch } from "./methods.ts";
 import { answerOf, Refusal, type ReplyHeaders } from "./reply.ts";
 import type { Announced, Session, UdpRoute } from "./sessions.ts";
+import type { SessionInfo } from "../session_info.ts";
 
 /** Counters the connection adds to. */
 export interface ConnectionStats {
@@ -56,6 +57,9 @@ export class Connection implements ConnectionContext {
   readonly #abort = new AbortController();
   #chain: Promise<void> = Promise.resolve();
   #lastRead = Date.now();
+  readonly #id: number;
+  readonly #since = Date.now();
+  #bytesIn = 0;
   #closing: Promise<void> | undefined;
   /** REGISTERs read and not yet answered: reading waits for them (one may take the socket). */
   #registers = 0;
@@ -78,6 +82,7 @@ export class Connection implements ConnectionContext {
   ) {
     this.#server = server;
     this.secure = options.secure ?? false;
+    this.#id = options.id;
     this.registeredPath = options.registeredPath;
     this.#conn = conn;
     this.#stats = options.stats;
@@ -104,6 +109,30 @@ export class Connection implements ConnectionContext {
     return (this.#conn.remoteAddr as Deno.NetAddr).hostname;
   }
 
+  /** What the API shows of this connection: the path and mode of its first session. */
+  info(): SessionInfo {
+    const s = this.sessions.values().next().value;
+    return {
+      id: `rtsp-${this.#id}`,
+      protocol: "rtsp",
+      remoteAddress: remoteOf(this.#conn),
+      path: s?.path ?? this.announced?.path,
+      role: s === undefined
+        ? "none"
+        : s.mode === "record"
+        ? "publisher"
+        : "reader",
+      state: s?.state ?? "connected",
+      since: this.#since,
+      bytesIn: this.#bytesIn,
+      bytesOut: this.writer.bytesOut,
+      packetsOut: this.queue.mediaPackets,
+      firstFrameMs: this.queue.firstMediaMs === undefined
+        ? undefined
+        : this.queue.firstMediaMs - this.#since,
+    };
+  }
+
   get signal(): AbortSignal {
     return this.#abort.signal;
   }
@@ -123,6 +152,7 @@ export class Connection implements ConnectionContext {
       };
       const onData = (chunk: Uint8Array): boolean => {
         this.#lastRead = Date.now();
+        this.#bytesIn += chunk.length;
         this.#framer.push(chunk, sink);
         if (this.closed) return false;
         // No read may be pending when a REGISTER hands the socket over.

@@ -37,6 +37,11 @@ import { SessionTable } from "./sessions.ts";
 import { listenRtsps, listenTunnelPorts } from "./listeners.ts";
 import { Tunnels } from "./tunnel.ts";
 import { parseMulticastRange } from "../../config/schema.ts";
+import {
+  ClosedSessions,
+  type SessionInfo,
+  type SessionSource,
+} from "../session_info.ts";
 
 export type { RtspServerConfig } from "./context.ts";
 
@@ -83,9 +88,10 @@ const TIMEOUT_MARGIN_MS = 5000;
 const TICK_MS = 1000;
 
 /** The RTSP listener, the UDP sockets and every session. */
-export class RtspServer {
+export class RtspServer implements SessionSource {
   readonly #o: RtspServerOptions;
   readonly #connections = new Set<Connection>();
+  readonly #gone = new ClosedSessions();
   readonly #context: ServerContext;
   readonly #table: SessionTable;
   readonly #multicast: Multicast;
@@ -251,6 +257,34 @@ export class RtspServer {
     return this.#table.size;
   }
 
+  /** Every open connection, for the API. */
+  sessionList(): SessionInfo[] {
+    return [...this.#connections].map((c) => c.info());
+  }
+
+  /** Connections closed since the last call. */
+  drainClosed(): SessionInfo[] {
+    return this.#gone.drain();
+  }
+
+  #forget(c: Connection): void {
+    this.#connections.delete(c);
+    this.#gone.add(c.info());
+  }
+
+  /** Ends the connection `id` (`rtsp-3`) and its sessions; false when there is none. */
+  kick(id: string): boolean {
+    for (const c of this.#connections) {
+      if (c.info().id !== id) continue;
+      for (const s of [...c.sessions]) {
+        this.#table.end(s, "closed through the API");
+      }
+      void c.close("closed through the API");
+      return true;
+    }
+    return false;
+  }
+
   /** Stops listening, ends every session and connection. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -294,7 +328,7 @@ export class RtspServer {
       registeredPath,
     });
     this.#connections.add(c);
-    return c.run().finally(() => this.#connections.delete(c));
+    return c.run().finally(() => this.#forget(c));
   }
 
   /**
@@ -346,7 +380,7 @@ export class RtspServer {
       secure,
     });
     this.#connections.add(c);
-    c.run().finally(() => this.#connections.delete(c));
+    c.run().finally(() => this.#forget(c));
   }
 
   #udpLoop(socket: Deno.DatagramConn, rtcp: boolean): Promise<void> {
