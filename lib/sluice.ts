@@ -10,6 +10,12 @@ import { parseAddress } from "./config/schema.ts";
 import { Hub } from "./hub/hub.ts";
 import { WriteBatcher } from "./net/batch_writer.ts";
 import type { Logger } from "./log.ts";
+import {
+  isEmptyPlan,
+  LIVE_KEYS,
+  planReload,
+  type ReloadPlan,
+} from "./reload.ts";
 import { HttpServer } from "./server/http/server.ts";
 import { RtmpServer } from "./server/rtmp/server.ts";
 import { Registrations } from "./relay/registrations.ts";
@@ -35,12 +41,31 @@ export interface Sluice {
   readonly relays: Relays;
   /** Streams other sides REGISTERed here, each pulled into its path. */
   readonly registrations: Registrations;
+  /** The configuration in force (after the last reload). */
+  readonly config: Readonly<Config>;
+  /**
+   * Applies a new, already validated configuration without a restart (hot
+   * reload; SIGHUP, a changed file and `PATCH /api/v1/config` all come
+   * here). Paths whose settings are equal keep their publisher, readers and
+   * relays; a changed path restarts only its relays, and only when a relay
+   * key changed; credentials and other per-path keys hold for the next
+   * session (sessions already allowed keep playing or publishing). Keys
+   * that need a restart are listed in {@link ReloadResult.needsRestart}
+   * and keep their old value. Reloads run one after another.
+   */
+  reload(next: Config): Promise<ReloadResult>;
   /** Closes listeners and sessions, ends every stream. */
   close(): Promise<void>;
 }
 
+/** What a reload did; see {@link ReloadPlan}. */
+export type ReloadResult = ReloadPlan;
+
 /** Starts the hub and the servers `config` enables. */
-export function startSluice(config: Config, log: Logger): Sluice {
+export function startSluice(initial: Config, log: Logger): Sluice {
+  // The servers hold this object and read it per session: a reload changes
+  // its per-path settings and live keys in place (see reload.ts).
+  const config: Config = { ...initial };
   const hub: Hub = new Hub({
     // called only once readers wait, after `relays` exists
     onDemand: (path) => relays.onDemand(path),
@@ -132,6 +157,32 @@ export function startSluice(config: Config, log: Logger): Sluice {
   });
   relays.start();
   let closing: Promise<void> | undefined;
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reloadLog = log.child("reload");
+  const apply = (next: Config): ReloadResult => {
+    const plan = planReload(config, next);
+    if (isEmptyPlan(plan)) {
+      reloadLog.info("configuration unchanged");
+      return plan;
+    }
+    const writable = config as Record<LiveKeyOf, unknown>;
+    for (const key of LIVE_KEYS) writable[key] = next[key];
+    config.paths = next.paths;
+    relays.reconfigure(next.paths, plan.relaysRestarted);
+    reloadLog.info("configuration reloaded", {
+      added: list(plan.added),
+      removed: list(plan.removed),
+      changed: list(plan.changed),
+      relaysRestarted: list(plan.relaysRestarted),
+      applied: list(plan.applied),
+    });
+    if (plan.needsRestart.length > 0) {
+      reloadLog.warn("some keys take effect only after a restart", {
+        needsRestart: plan.needsRestart.join(","),
+      });
+    }
+    return plan;
+  };
   return {
     relays,
     registrations,
@@ -142,6 +193,19 @@ export function startSluice(config: Config, log: Logger): Sluice {
     rtspPort,
     http,
     httpPort,
+    get config() {
+      return config;
+    },
+    reload(next) {
+      const run = reloading.then(() => {
+        if (closing !== undefined) {
+          throw new Error("Cannot reload: Sluice is shutting down");
+        }
+        return apply(next);
+      });
+      reloading = run.catch(() => {});
+      return run;
+    },
     close() {
       closing ??= (async () => {
         relays.close();
@@ -153,4 +217,11 @@ export function startSluice(config: Config, log: Logger): Sluice {
       return closing;
     },
   };
+}
+
+type LiveKeyOf = typeof LIVE_KEYS[number];
+
+/** A list as one log field, or nothing when empty. */
+function list(items: readonly string[]): string | undefined {
+  return items.length === 0 ? undefined : items.join(",");
 }
