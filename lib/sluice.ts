@@ -17,6 +17,8 @@ import {
   type ReloadPlan,
 } from "./reload.ts";
 import { HttpServer } from "./server/http/server.ts";
+import { addDashboardRoutes } from "./server/http/dashboard.ts";
+import { DashboardSampler } from "./server/http/dashboard_data.ts";
 import { RtmpServer } from "./server/rtmp/server.ts";
 import { Registrations } from "./relay/registrations.ts";
 import { Relays } from "./relay/relays.ts";
@@ -41,6 +43,8 @@ export interface Sluice {
   readonly relays: Relays;
   /** Streams other sides REGISTERed here, each pulled into its path. */
   readonly registrations: Registrations;
+  /** What the dashboard at `GET /` shows; the API may serve the same snapshots. */
+  readonly dashboard: DashboardSampler;
   /** The configuration in force (after the last reload). */
   readonly config: Readonly<Config>;
   /**
@@ -92,6 +96,12 @@ export function startSluice(initial: Config, log: Logger): Sluice {
   let rtspPort: number | undefined;
   let http: HttpServer | undefined;
   let httpPort: number | undefined;
+  const dashboard = new DashboardSampler({
+    hub,
+    relays: { states: () => relays.states() },
+    paths: () => Object.keys(config.paths),
+    ports: () => ({ rtmp: rtmpPort, rtsp: rtspPort, http: httpPort }),
+  });
   try {
     if (config.rtmp) {
       const { hostname, port } = parseAddress(config.rtmpAddress);
@@ -133,6 +143,7 @@ export function startSluice(initial: Config, log: Logger): Sluice {
         batcher,
         // RTMPT sessions are RTMP sessions: they need the RTMP server.
         rtmpt: tunnelled && ((conn) => tunnelled.runSession(conn)),
+        routes: (app) => addDashboardRoutes(app, dashboard),
       });
       httpPort = http.start().port;
     }
@@ -193,6 +204,7 @@ export function startSluice(initial: Config, log: Logger): Sluice {
     rtspPort,
     http,
     httpPort,
+    dashboard,
     get config() {
       return config;
     },

@@ -17,7 +17,8 @@ export type Tool =
   | "gst-launch-1.0"
   | "gst-discoverer-1.0"
   | "python3"
-  | "cvlc";
+  | "cvlc"
+  | "chromium";
 
 interface ToolProbe {
   /** Commands to try in order; the first that answers is used. */
@@ -49,6 +50,11 @@ const PROBES: Record<Tool, ToolProbe> = {
     candidates: ["gst-discoverer-1.0"],
     args: ["--gst-version"],
     install: "gstreamer1.0-plugins-base-apps",
+  },
+  chromium: {
+    candidates: ["/usr/bin/chromium", "chromium"],
+    args: ["--version"],
+    install: "chromium",
   },
   cvlc: {
     candidates: ["cvlc"],

@@ -46,6 +46,12 @@ export interface HttpServerOptions {
   batcher?: WriteBatcher;
   /** Runs an RTMP session on an RTMPT tunnel; without it RTMPT is off. */
   rtmpt?: (conn: StreamConn) => void;
+  /**
+   * Adds routes before the HTTP-FLV catch-all (the dashboard, the API):
+   * what they do not match falls through to it.
+   */
+  // deno-lint-ignore no-explicit-any
+  routes?: (app: Hono<any>) => void;
 }
 
 /** Counters over all HTTP-FLV players. */
@@ -92,6 +98,7 @@ export class HttpServer {
       }),
     );
     app.use("*", cors({ origin: "*", allowMethods: ["GET", "OPTIONS"] }));
+    options.routes?.(app);
     app.post("*", (c) => {
       if (rtmpt === undefined) return text(404, "Not Found");
       return rtmpt.handle(c.req.raw, requestPath(c.req.url), c.env.remote);
