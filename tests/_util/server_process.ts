@@ -56,19 +56,26 @@ export const LOOPBACK_ARGS = [
  */
 export function startServerProcess(
   args: string[],
-  options: { executable?: string; env?: Record<string, string> } = {},
+  options: {
+    executable?: string;
+    env?: Record<string, string>;
+    /** Working folder of the process. @default this one */
+    cwd?: string;
+  } = {},
 ): ServerProcess {
   const server = new URL("../../server.ts", import.meta.url).pathname;
   const all = [...args, "--log-format", "json"];
   const command = options.executable === undefined
     ? new Deno.Command(Deno.execPath(), {
       args: ["run", ...START_FLAGS, server, ...all],
+      cwd: options.cwd,
       stdout: "null",
       stderr: "piped",
       env: { NO_COLOR: "1", ...options.env },
     })
     : new Deno.Command(options.executable, {
       args: all,
+      cwd: options.cwd,
       stdout: "null",
       stderr: "piped",
       env: { NO_COLOR: "1", ...options.env },
