@@ -10,7 +10,9 @@
  *   `overridePublisher`) take effect for the next session that asks.
  * - Top-level keys read when a session starts ({@link LIVE_KEYS}) take effect
  *   for new sessions; the others (listeners, the hub, the log) keep their old
- *   value until a restart and are reported in {@link ReloadPlan.needsRestart}.
+ *   value until a restart and are reported in {@link ReloadPlan.needsRestart},
+ *   except the listener addresses the instance can move
+ *   ({@link ReloadPlan.listenersMoved}).
  *
  * @module
  */
@@ -60,6 +62,13 @@ export interface ReloadPlan {
   /** Changed top-level keys now in force for new sessions. */
   applied: LiveKey[];
   /**
+   * Listener addresses moved without a restart (`rtmpAddress`,
+   * `rtspAddress`, `httpAddress`): the new address is bound, the old one
+   * closed, sessions of the old one go on. {@link planReload} leaves it
+   * empty; the instance fills it as it moves them.
+   */
+  listenersMoved: string[];
+  /**
    * Changed top-level keys that need a restart of Sluice (listener
    * addresses, TLS files, the hub's policies, the log): their old value
    * stays in force until then.
@@ -90,6 +99,7 @@ const LIVE = new Set<string>(LIVE_KEYS);
  *   changed: ["cam"],
  *   relaysRestarted: ["cam"],
  *   applied: ["readTimeout"],
+ *   listenersMoved: [],
  *   needsRestart: ["rtmpAddress"],
  * });
  * ```
@@ -101,6 +111,7 @@ export function planReload(old: Config, next: Config): ReloadPlan {
     changed: [],
     relaysRestarted: [],
     applied: [],
+    listenersMoved: [],
     needsRestart: [],
   };
   for (const key of Object.keys(next) as (keyof Config)[]) {

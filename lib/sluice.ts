@@ -6,7 +6,7 @@
  */
 
 import type { Config } from "./config/schema.ts";
-import { parseAddress } from "./config/schema.ts";
+import { type ListenAddress, parseAddress } from "./config/schema.ts";
 import { Hub } from "./hub/hub.ts";
 import { WriteBatcher } from "./net/batch_writer.ts";
 import type { Logger } from "./log.ts";
@@ -163,13 +163,51 @@ export function startSluice(initial: Config, log: Logger): Sluice {
     log: log.child("relay"),
     rtsp: server === undefined || rtspPort === undefined ? undefined : {
       serve: (conn, path) => server.serve(conn, path),
-      port: rtspPort,
+      // read at each registration: a reload may move the listener
+      get port() {
+        return rtspPort!;
+      },
     },
   });
   relays.start();
   let closing: Promise<void> | undefined;
   let reloading: Promise<unknown> = Promise.resolve();
   const reloadLog = log.child("reload");
+  // A listener whose address changed moves; its sessions stay on the old one.
+  const listeners = {
+    rtmpAddress: (a: ListenAddress) => {
+      if (rtmp === undefined) return false;
+      rtmpPort = rtmp.relisten(a.hostname, a.port).port;
+      return true;
+    },
+    rtspAddress: (a: ListenAddress) => {
+      if (rtsp === undefined) return false;
+      rtspPort = rtsp.relisten(a.hostname, a.port).port;
+      return true;
+    },
+    httpAddress: (a: ListenAddress) => {
+      if (http === undefined) return false;
+      httpPort = http.relisten(a.hostname, a.port).port;
+      return true;
+    },
+  };
+  const moveListeners = (plan: ReloadPlan, next: Config) => {
+    for (const key of Object.keys(listeners) as (keyof typeof listeners)[]) {
+      if (!plan.needsRestart.includes(key)) continue;
+      try {
+        if (!listeners[key](parseAddress(next[key]))) continue;
+      } catch (e) {
+        // A taken port: the old listener stays, and so does its key.
+        reloadLog.error(
+          `Cannot move ${key}: ${e instanceof Error ? e.message : e}`,
+        );
+        continue;
+      }
+      config[key] = next[key];
+      plan.needsRestart.splice(plan.needsRestart.indexOf(key), 1);
+      plan.listenersMoved.push(key);
+    }
+  };
   const apply = (next: Config): ReloadResult => {
     const plan = planReload(config, next);
     if (isEmptyPlan(plan)) {
@@ -180,12 +218,14 @@ export function startSluice(initial: Config, log: Logger): Sluice {
     for (const key of LIVE_KEYS) writable[key] = next[key];
     config.paths = next.paths;
     relays.reconfigure(next.paths, plan.relaysRestarted);
+    moveListeners(plan, next);
     reloadLog.info("configuration reloaded", {
       added: list(plan.added),
       removed: list(plan.removed),
       changed: list(plan.changed),
       relaysRestarted: list(plan.relaysRestarted),
       applied: list(plan.applied),
+      listenersMoved: list(plan.listenersMoved),
     });
     if (plan.needsRestart.length > 0) {
       reloadLog.warn("some keys take effect only after a restart", {
@@ -199,11 +239,17 @@ export function startSluice(initial: Config, log: Logger): Sluice {
     registrations,
     hub,
     rtmp,
-    rtmpPort,
+    get rtmpPort() {
+      return rtmpPort;
+    },
     rtsp,
-    rtspPort,
+    get rtspPort() {
+      return rtspPort;
+    },
     http,
-    httpPort,
+    get httpPort() {
+      return httpPort;
+    },
     dashboard,
     get config() {
       return config;

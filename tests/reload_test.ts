@@ -31,6 +31,7 @@ Deno.test("planReload restarts relays only when a relay key changed", () => {
     changed: ["creds", "pushed"],
     relaysRestarted: ["pushed", "gone"],
     applied: [],
+    listenersMoved: [],
     needsRestart: [],
   });
 });
@@ -75,4 +76,24 @@ Deno.test("Sluice.reload puts session keys and paths in force and keeps the list
     s.sluice.reload(s.sluice.config as never),
     /shutting down/,
   );
+});
+
+Deno.test("Sluice.reload keeps a listener whose new port is taken, and says it needs a restart", async () => {
+  await using s = startTestSluice();
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = s.sluice.rtmpPort;
+    const result = await s.sluice.reload(parseConfig({
+      ...s.sluice.config,
+      rtmpAddress: `127.0.0.1:${(taken.addr as Deno.NetAddr).port}`,
+    }));
+    assert.deepEqual(result.listenersMoved, []);
+    assert.deepEqual(result.needsRestart, ["rtmpAddress"]);
+    assert.equal(s.sluice.rtmpPort, port);
+    assert.equal(s.sluice.config.rtmpAddress, "127.0.0.1:0");
+    (await Deno.connect({ hostname: "127.0.0.1", port: port! })).close();
+    assert.ok(s.logs.some((l) => l.includes("Cannot move rtmpAddress")));
+  } finally {
+    taken.close();
+  }
 });

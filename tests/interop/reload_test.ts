@@ -6,7 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { parseConfig } from "../../lib/config/load.ts";
-import { publishTestSignal } from "../_util/ffmpeg.ts";
+import {
+  assertDecodedH264Aac,
+  playAndCount,
+  publishTestSignal,
+} from "../_util/ffmpeg.ts";
 import { spawn } from "../_util/process.ts";
 import { RawRtsp } from "../_util/rtsp_raw.ts";
 import { LOOPBACK_ARGS, startServerProcess } from "../_util/server_process.ts";
@@ -83,6 +87,7 @@ Deno.test(
       changed: ["live/relay"],
       relaysRestarted: ["live/relay"],
       applied: [],
+      listenersMoved: [],
       needsRestart: [],
     });
 
@@ -120,6 +125,59 @@ Deno.test(
     } finally {
       rtsp.close();
     }
+  },
+);
+
+/** A port nothing listens on now. */
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+Deno.test(
+  "Sluice.reload moves the RTMP and HTTP listeners while a player on the old RTMP listener keeps decoding",
+  opts,
+  async () => {
+    await using s = startTestSluice();
+    await using _cam = publishTestSignal(s.rtmpUrl("live/cam"), {
+      seconds: 20,
+    });
+    await s.published("live/cam", { frames: 10 });
+    const oldRtmp = s.sluice.rtmpPort!;
+    const player = livePlayer(s.rtmpUrl("live/cam"), 6);
+    await until(() => player.frames() >= 25, 10_000, () => why(s));
+    const [rtmpPort, httpPort] = [freePort(), freePort()];
+    const result = await s.sluice.reload(parseConfig({
+      ...s.sluice.config,
+      rtmpAddress: `127.0.0.1:${rtmpPort}`,
+      httpAddress: `127.0.0.1:${httpPort}`,
+    }));
+    assert.deepEqual(result.listenersMoved, ["rtmpAddress", "httpAddress"]);
+    assert.deepEqual(result.needsRestart, []);
+    assert.equal(s.sluice.rtmpPort, rtmpPort);
+    assert.equal(s.sluice.httpPort, httpPort);
+    // The old listener closes once its pending accept is cancelled.
+    await new Promise((r) => setTimeout(r, 200));
+    await assert.rejects(
+      Deno.connect({ hostname: "127.0.0.1", port: oldRtmp }),
+      Deno.errors.ConnectionRefused,
+    );
+    // New sessions come to the new addresses.
+    const fresh = await playAndCount(s.rtmpUrl("live/cam"), {
+      seconds: 2,
+      timeoutMs: 15_000,
+    });
+    assertDecodedH264Aac(fresh, { video: 40 });
+    const page = await fetch(`http://127.0.0.1:${httpPort}/`);
+    assert.equal(page.status, 200);
+    await page.body?.cancel();
+    // The sessions of the old listener went on: publisher and player.
+    const status = await player.run.status;
+    assert.equal(status.code, 0, player.run.stderr());
+    assert.ok(player.frames() >= 130, `decoded ${player.frames()} frames`);
+    assert.equal(s.sluice.hub.stream("live/cam")?.stats.publishers, 1);
   },
 );
 

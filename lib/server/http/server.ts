@@ -73,6 +73,8 @@ export class HttpServer {
   /** The RTMPT sessions, when RTMPT is on. */
   readonly rtmpt: RtmptTunnels | undefined;
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  /** Listeners left by {@link HttpServer.relisten}, finishing their requests. */
+  readonly #draining = new Set<Promise<void>>();
   #tick: ReturnType<typeof setInterval> | undefined;
   #nextId = 1;
   readonly stats: HttpServerStats = { players: 0, readersDropped: 0 };
@@ -116,9 +118,34 @@ export class HttpServer {
 
   /** Starts listening; returns the address bound (useful with port 0). */
   start(): { hostname: string; port: number } {
-    const { hostname, port, log } = this.#options;
+    const { hostname, port } = this.#options;
+    this.#server = this.#serve(hostname, port);
+    this.#tick = setInterval(() => {
+      const now = Date.now();
+      for (const p of this.#players) p.tick(now);
+      this.rtmpt?.tick(now);
+    }, TICK_MS);
+    return this.#server.addr;
+  }
+
+  /**
+   * Moves the listener to another address (a hot reload): the new one is
+   * bound first, so a taken port throws and the old one stays. The old one
+   * stops accepting; its players go on until they end.
+   */
+  relisten(hostname: string, port: number): { hostname: string; port: number } {
+    const next = this.#serve(hostname, port);
+    const old = this.#server;
+    this.#server = next;
+    if (old !== undefined) this.#draining.add(old.shutdown());
+    return next.addr;
+  }
+
+  #serve(hostname: string, port: number): Deno.HttpServer<Deno.NetAddr> {
+    const { log } = this.#options;
+    let server: Deno.HttpServer<Deno.NetAddr>;
     try {
-      this.#server = Deno.serve({
+      server = Deno.serve({
         hostname,
         port,
         onListen: () => {},
@@ -132,14 +159,9 @@ export class HttpServer {
     } catch (e) {
       throw listenError("TCP", hostname, port, e);
     }
-    this.#tick = setInterval(() => {
-      const now = Date.now();
-      for (const p of this.#players) p.tick(now);
-      this.rtmpt?.tick(now);
-    }, TICK_MS);
-    const addr = this.#server.addr;
+    const addr = server.addr;
     log.info("HTTP listening", { address: `${addr.hostname}:${addr.port}` });
-    return { hostname: addr.hostname, port: addr.port };
+    return server;
   }
 
   /** HTTP-FLV players now. */
@@ -152,7 +174,7 @@ export class HttpServer {
     if (this.#tick !== undefined) clearInterval(this.#tick);
     for (const p of [...this.#players]) p.end("server shutting down");
     this.rtmpt?.close();
-    await this.#server?.shutdown();
+    await Promise.all([this.#server?.shutdown(), ...this.#draining]);
   }
 
   async #playFlv(req: Request, url: URL): Promise<Response> {
