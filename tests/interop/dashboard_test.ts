@@ -74,6 +74,15 @@ Deno.test(
         const rate = await row.locator(".bitrate").textContent();
         return bytes !== first && rate !== "0 kb/s";
       }, "received bytes and bitrate change");
+      // An HTTP-FLV reader shows in the readers column.
+      const reader = await fetch(s.flvUrl("live/cam"));
+      const body = reader.body!.getReader();
+      await body.read();
+      await eventually(
+        async () => (await row.locator(".readers").textContent()) === "1",
+        "the reader shows",
+      );
+      await body.cancel();
       const fps = Number(await row.locator(".fps").textContent());
       assert.ok(fps > 10, `frames per second shown: ${fps}`);
       // Copy-ready URLs for each protocol.
