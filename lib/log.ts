@@ -89,7 +89,7 @@ const CONTROL = /\p{Cc}/gu;
  * ]);
  * ```
  */
-export function createLogger(options: LoggerOptions = {}): Logger {
+export function createLogger(options: LoggerOptions = {}): RootLogger {
   const level = options.level ?? "info";
   if (!Object.hasOwn(RANK, level)) {
     throw new RangeError(`Cannot create logger: unknown level "${level}"`);
@@ -99,7 +99,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     throw new RangeError(`Cannot create logger: unknown format "${format}"`);
   }
   return new LineLogger(
-    level,
+    { rank: RANK[level] },
     options.write ?? writeStderr,
     options.now ?? Date.now,
     options.context ?? "",
@@ -107,9 +107,19 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   );
 }
 
-class LineLogger implements Logger {
-  readonly level: LogLevel;
-  readonly #rank: number;
+/** The logger {@link createLogger} makes: its level can change while it runs. */
+export interface RootLogger extends Logger {
+  /** Changes the level of this logger and of every child it made (a hot reload). */
+  setLevel(level: LogLevel): void;
+}
+
+/** Shared by a root logger and its children, so one level change reaches all. */
+interface LevelState {
+  rank: number;
+}
+
+class LineLogger implements RootLogger {
+  readonly #state: LevelState;
   readonly #write: (line: string) => void;
   readonly #now: () => number;
   readonly #prefix: string;
@@ -117,23 +127,33 @@ class LineLogger implements Logger {
   readonly #json: boolean;
 
   constructor(
-    level: LogLevel,
+    state: LevelState,
     write: (line: string) => void,
     now: () => number,
     context: string,
     json: boolean,
   ) {
-    this.level = level;
+    this.#state = state;
     this.#json = json;
-    this.#rank = RANK[level];
     this.#write = write;
     this.#now = now;
     this.#context = context;
     this.#prefix = context === "" ? "" : ` [${escapeControl(context)}]`;
   }
 
+  get level(): LogLevel {
+    return LOG_LEVELS[this.#state.rank]!;
+  }
+
+  setLevel(level: LogLevel): void {
+    if (!Object.hasOwn(RANK, level)) {
+      throw new RangeError(`Cannot set log level: unknown level "${level}"`);
+    }
+    this.#state.rank = RANK[level];
+  }
+
   enabled(level: LogLevel): boolean {
-    return RANK[level] <= this.#rank;
+    return RANK[level] <= this.#state.rank;
   }
 
   child(context: string): Logger {
@@ -141,7 +161,7 @@ class LineLogger implements Logger {
       ? context
       : `${this.#context} ${context}`;
     return new LineLogger(
-      this.level,
+      this.#state,
       this.#write,
       this.#now,
       nested,
@@ -150,19 +170,19 @@ class LineLogger implements Logger {
   }
 
   error(message: string, fields?: LogFields): void {
-    if (this.#rank >= 0) this.#emit("error", message, fields);
+    if (this.#state.rank >= 0) this.#emit("error", message, fields);
   }
 
   warn(message: string, fields?: LogFields): void {
-    if (this.#rank >= 1) this.#emit("warn", message, fields);
+    if (this.#state.rank >= 1) this.#emit("warn", message, fields);
   }
 
   info(message: string, fields?: LogFields): void {
-    if (this.#rank >= 2) this.#emit("info", message, fields);
+    if (this.#state.rank >= 2) this.#emit("info", message, fields);
   }
 
   debug(message: string, fields?: LogFields): void {
-    if (this.#rank >= 3) this.#emit("debug", message, fields);
+    if (this.#state.rank >= 3) this.#emit("debug", message, fields);
   }
 
   #emit(level: LogLevel, message: string, fields: LogFields | undefined): void {

@@ -22,9 +22,11 @@ import type { Config, PathConfig } from "./config/schema.ts";
 /**
  * Top-level keys a reload applies at once: the servers read them when a
  * session or a request starts, so new sessions get the new value and
- * running ones keep theirs.
+ * running ones keep theirs; the log level changes for every line from then
+ * on.
  */
 export const LIVE_KEYS = [
+  "logLevel",
   "readTimeout",
   "writeTimeout",
   "writeQueueSize",

@@ -9,7 +9,7 @@ import type { Config } from "./config/schema.ts";
 import { type ListenAddress, parseAddress } from "./config/schema.ts";
 import { Hub } from "./hub/hub.ts";
 import { WriteBatcher } from "./net/batch_writer.ts";
-import type { Logger } from "./log.ts";
+import type { Logger, RootLogger } from "./log.ts";
 import {
   isEmptyPlan,
   LIVE_KEYS,
@@ -214,8 +214,17 @@ export function startSluice(initial: Config, log: Logger): Sluice {
       reloadLog.info("configuration unchanged");
       return plan;
     }
+    if (plan.applied.includes("logLevel")) {
+      const root = log as Partial<RootLogger>;
+      if (typeof root.setLevel === "function") root.setLevel(next.logLevel);
+      else {
+        // A logger of the embedder's own, whose level is not ours to change.
+        plan.applied.splice(plan.applied.indexOf("logLevel"), 1);
+        plan.needsRestart.push("logLevel");
+      }
+    }
     const writable = config as Record<LiveKeyOf, unknown>;
-    for (const key of LIVE_KEYS) writable[key] = next[key];
+    for (const key of plan.applied) writable[key] = next[key];
     config.paths = next.paths;
     relays.reconfigure(next.paths, plan.relaysRestarted);
     moveListeners(plan, next);

@@ -47,10 +47,14 @@ Deno.test("planReload applies session keys and lists listener and hub keys as ne
     logLevel: "debug",
   });
   const plan = planReload(old, next);
-  assert.deepEqual(plan.applied.sort(), ["readTimeout", "rtmpChunkSize"]);
+  assert.deepEqual(plan.applied.sort(), [
+    "logLevel",
+    "readTimeout",
+    "rtmpChunkSize",
+  ]);
   assert.deepEqual(
     plan.needsRestart.sort(),
-    ["gopCache", "httpAddress", "logLevel", "tlsCert"],
+    ["gopCache", "httpAddress", "tlsCert"],
   );
 });
 
@@ -96,4 +100,21 @@ Deno.test("Sluice.reload keeps a listener whose new port is taken, and says it n
   } finally {
     taken.close();
   }
+});
+
+Deno.test("Sluice.reload changes the log level of every logger at once", async () => {
+  await using s = startTestSluice();
+  const reload = (overrides: Record<string, unknown>) =>
+    s.sluice.reload(parseConfig({ ...s.sluice.config, ...overrides }));
+  const result = await reload({ logLevel: "warn" });
+  assert.deepEqual(result.applied, ["logLevel"]);
+  assert.equal(s.sluice.config.logLevel, "warn");
+  // "configuration reloaded" is an info line: not written at warn.
+  let before = s.logs.length;
+  await reload({ readTimeout: 4321 });
+  assert.deepEqual(s.logs.slice(before), []);
+  before = s.logs.length;
+  await reload({ logLevel: "info", readTimeout: 1234 });
+  assert.equal(s.logs.slice(before).length, 1);
+  assert.match(s.logs.at(-1)!, / INFO  \[reload\] configuration reloaded/);
 });
