@@ -40,6 +40,12 @@ export function addDashboardRoutes(
     "/dashboard.js",
     () => asset(DASHBOARD_JS, "text/javascript; charset=utf-8"),
   );
+  // Same-origin only: the page reads it, other sites may not (the HTTP-FLV
+  // routes allow any origin, for browser players).
+  app.use(DASHBOARD_DATA_PATH, async function sameOriginOnly(c, next) {
+    await next();
+    c.res.headers.delete("Access-Control-Allow-Origin");
+  });
   app.get(DASHBOARD_DATA_PATH, (c) => {
     const host = new URL(c.req.url).hostname;
     return new Response(JSON.stringify(sampler.snapshot(host)), {

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { Stream } from "../../../lib/hub/stream.ts";
+import { startTestSluice } from "../../_util/sluice.ts";
 import { addDashboardRoutes } from "../../../lib/server/http/dashboard.ts";
 import {
   DashboardSampler,
@@ -67,4 +68,17 @@ Deno.test("Dashboard routes serve the page with a strict CSP, its assets and the
   const data = await app.request("http://[::1]:8080/api/v1/dashboard");
   const json = await data.json();
   assert.equal(json.paths[0].urls.rtmp, "rtmp://[::1]:1935/configured/only");
+});
+
+Deno.test("Dashboard JSON is same-origin only, while HTTP-FLV stays open to any origin", async () => {
+  await using s = startTestSluice({ playWaitTimeout: "100ms" });
+  const base = `http://127.0.0.1:${s.sluice.httpPort}`;
+  const headers = { Origin: "http://elsewhere.example" };
+  const data = await fetch(`${base}/api/v1/dashboard`, { headers });
+  assert.equal(data.status, 200);
+  assert.equal(data.headers.get("Access-Control-Allow-Origin"), null);
+  await data.body?.cancel();
+  const flv = await fetch(`${base}/live/none.flv`, { headers });
+  assert.equal(flv.headers.get("Access-Control-Allow-Origin"), "*");
+  await flv.body?.cancel();
 });
