@@ -12,7 +12,7 @@
  * @module
  */
 import * as v from "valibot";
-import { LOG_LEVELS } from "../log.ts";
+import { LOG_FORMATS, LOG_LEVELS } from "../log.ts";
 import { rtspPath } from "../rtsp/url.ts";
 
 /** The parts of an address such as `"127.0.0.1:1935"` or `":1935"`. */
@@ -441,6 +441,12 @@ export const SETTINGS = {
     OneOf(LOG_LEVELS),
     "info",
     "least severe log level written",
+  ),
+  /** `text` lines for people, or `json`: one object per line for log collectors. */
+  logFormat: setting(
+    OneOf(LOG_FORMATS),
+    "text",
+    "log lines as text, or json (one object per line)",
   ),
   /** Milliseconds a connection may send nothing before it is closed. */
   readTimeout: setting(

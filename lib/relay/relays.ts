@@ -80,6 +80,8 @@ interface Relay extends RelayHandle {
 /** Runs every relay the configuration names. */
 export class Relays {
   readonly #o: RelaysOptions;
+  /** The paths in force: {@link Relays.reconfigure} replaces them. */
+  #paths: RelaysOptions["paths"];
   readonly #pulls = new Map<string, Relay>();
   readonly #pushes = new Map<string, Relay[]>();
   readonly #registers = new Map<string, Relay>();
@@ -89,11 +91,12 @@ export class Relays {
   /** Relays of `options.paths`; none runs before {@link Relays.start}. */
   constructor(options: RelaysOptions) {
     this.#o = options;
+    this.#paths = options.paths;
   }
 
   /** Starts the always-on pulls and the watch for publishers to push. */
   start(): void {
-    for (const [path, cfg] of Object.entries(this.#o.paths)) {
+    for (const [path, cfg] of Object.entries(this.#paths)) {
       if (cfg?.source !== undefined && cfg.sourceOnDemand !== true) {
         this.#startPull(path, cfg);
       }
@@ -101,9 +104,38 @@ export class Relays {
     this.#tick = setInterval(() => this.#onTick(Date.now()), TICK_MS);
   }
 
+  /**
+   * Takes new path settings (a reload): the relays of each path in `changed`
+   * stop, and its always-on source starts again from the new settings;
+   * pushes and registrations come back on the next tick while the path has
+   * a publisher, on-demand sources when a reader asks. Relays of other
+   * paths are left running.
+   */
+  reconfigure(
+    paths: RelaysOptions["paths"],
+    changed: Iterable<string>,
+  ): void {
+    this.#paths = paths;
+    if (this.#closed) return;
+    for (const path of changed) {
+      const pull = this.#pulls.get(path);
+      if (pull !== undefined) this.#stop(pull);
+      this.#pulls.delete(path);
+      for (const r of this.#pushes.get(path) ?? []) this.#stop(r);
+      this.#pushes.delete(path);
+      const register = this.#registers.get(path);
+      if (register !== undefined) this.#stop(register);
+      this.#registers.delete(path);
+      const cfg = paths[path];
+      if (cfg?.source !== undefined && cfg.sourceOnDemand !== true) {
+        this.#startPull(path, cfg);
+      }
+    }
+  }
+
   /** A reader waits for `path`: start its on-demand source, if it has one. */
   onDemand(path: string): void {
-    const cfg = this.#o.paths[path];
+    const cfg = this.#paths[path];
     if (
       this.#closed || cfg?.source === undefined ||
       cfg.sourceOnDemand !== true || this.#pulls.has(path)
@@ -137,7 +169,7 @@ export class Relays {
   #onTick(now: number): void {
     // On-demand pulls end once nobody has read them for a while.
     for (const [path, r] of this.#pulls) {
-      const cfg = this.#o.paths[path];
+      const cfg = this.#paths[path];
       if (cfg?.sourceOnDemand !== true) continue;
       const readers = this.#o.hub.stream(path)?.readers ?? 0;
       // Count from the first tick without readers, so the pull never stops early.
@@ -156,7 +188,7 @@ export class Relays {
       }
     }
     // Pushes run while their path has a publisher.
-    for (const [path, cfg] of Object.entries(this.#o.paths)) {
+    for (const [path, cfg] of Object.entries(this.#paths)) {
       if (cfg?.push === undefined || cfg.push.length === 0) continue;
       const live = this.#o.hub.hasPublisher(path);
       const running = this.#pushes.get(path);
@@ -176,7 +208,7 @@ export class Relays {
   /** Registrations run while their path has a publisher, like pushes. */
   #tickRegisters(): void {
     const server = this.#o.rtsp;
-    for (const [path, cfg] of Object.entries(this.#o.paths)) {
+    for (const [path, cfg] of Object.entries(this.#paths)) {
       if (cfg?.register === undefined) continue;
       const live = this.#o.hub.hasPublisher(path);
       const running = this.#registers.get(path);

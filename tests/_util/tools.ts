@@ -70,8 +70,8 @@ const PROBES: Record<Tool, ToolProbe> = {
     install: "prometheus",
   },
   chromium: {
-    candidates: ["chromium"],
-    args: ["--headless", "--no-sandbox", "--version"],
+    candidates: ["/usr/bin/chromium", "chromium"],
+    args: ["--version"],
     install: "chromium",
   },
   cvlc: {

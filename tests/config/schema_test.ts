@@ -11,6 +11,7 @@ import {
 
 const DEFAULTS: Config = {
   logLevel: "info",
+  logFormat: "text",
   readTimeout: 10_000,
   writeTimeout: 10_000,
   writeQueueSize: 8 * 1024 * 1024,

@@ -54,8 +54,12 @@ export interface HttpServerOptions {
   rtmpt?: (conn: StreamConn) => void;
   /** Recordings served at `/playback/…`; none when left out. */
   recordings?: PlaybackOptions["recordings"];
-  /** More routes (the REST API, metrics), tried before HTTP-FLV. */
-  routes?: Hono<{ Bindings: { remote: Deno.NetAddr } }>;
+  /**
+   * Adds routes before the HTTP-FLV catch-all (the dashboard, the API):
+   * what they do not match falls through to it.
+   */
+  // deno-lint-ignore no-explicit-any
+  routes?: (app: Hono<any>) => void;
 }
 
 /** Counters over all HTTP-FLV players. */
@@ -78,6 +82,8 @@ export class HttpServer implements SessionSource {
   /** The RTMPT sessions, when RTMPT is on. */
   readonly rtmpt: RtmptTunnels | undefined;
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  /** Listeners left by {@link HttpServer.relisten}, finishing their requests. */
+  readonly #draining = new Set<Promise<void>>();
   #tick: ReturnType<typeof setInterval> | undefined;
   #nextId = 1;
   readonly stats: HttpServerStats = { players: 0, readersDropped: 0 };
@@ -103,7 +109,7 @@ export class HttpServer implements SessionSource {
       }),
     );
     app.use("*", cors({ origin: "*", allowMethods: ["GET", "OPTIONS"] }));
-    if (options.routes !== undefined) app.route("/", options.routes);
+    options.routes?.(app);
     app.post("*", (c) => {
       if (rtmpt === undefined) return text(404, "Not Found");
       return rtmpt.handle(c.req.raw, requestPath(c.req.url), c.env.remote);
@@ -128,9 +134,34 @@ export class HttpServer implements SessionSource {
 
   /** Starts listening; returns the address bound (useful with port 0). */
   start(): { hostname: string; port: number } {
-    const { hostname, port, log } = this.#options;
+    const { hostname, port } = this.#options;
+    this.#server = this.#serve(hostname, port);
+    this.#tick = setInterval(() => {
+      const now = Date.now();
+      for (const p of this.#players) p.tick(now);
+      this.rtmpt?.tick(now);
+    }, TICK_MS);
+    return this.#server.addr;
+  }
+
+  /**
+   * Moves the listener to another address (a hot reload): the new one is
+   * bound first, so a taken port throws and the old one stays. The old one
+   * stops accepting; its players go on until they end.
+   */
+  relisten(hostname: string, port: number): { hostname: string; port: number } {
+    const next = this.#serve(hostname, port);
+    const old = this.#server;
+    this.#server = next;
+    if (old !== undefined) this.#draining.add(old.shutdown());
+    return next.addr;
+  }
+
+  #serve(hostname: string, port: number): Deno.HttpServer<Deno.NetAddr> {
+    const { log } = this.#options;
+    let server: Deno.HttpServer<Deno.NetAddr>;
     try {
-      this.#server = Deno.serve({
+      server = Deno.serve({
         hostname,
         port,
         onListen: () => {},
@@ -144,14 +175,9 @@ export class HttpServer implements SessionSource {
     } catch (e) {
       throw listenError("TCP", hostname, port, e);
     }
-    this.#tick = setInterval(() => {
-      const now = Date.now();
-      for (const p of this.#players) p.tick(now);
-      this.rtmpt?.tick(now);
-    }, TICK_MS);
-    const addr = this.#server.addr;
+    const addr = server.addr;
     log.info("HTTP listening", { address: `${addr.hostname}:${addr.port}` });
-    return { hostname: addr.hostname, port: addr.port };
+    return server;
   }
 
   /** HTTP-FLV players now. */
@@ -164,7 +190,7 @@ export class HttpServer implements SessionSource {
     if (this.#tick !== undefined) clearInterval(this.#tick);
     for (const p of [...this.#players]) p.end("server shutting down");
     this.rtmpt?.close();
-    await this.#server?.shutdown();
+    await Promise.all([this.#server?.shutdown(), ...this.#draining]);
   }
 
   /** A 401 when `path` asks for read credentials the request lacks. */

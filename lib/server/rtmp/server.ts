@@ -135,6 +135,26 @@ export class RtmpServer implements SessionSource {
     });
   }
 
+  /**
+   * Moves the listener to another address (a hot reload): the new one is
+   * bound first, so a taken port throws and the old one stays; sessions of
+   * the old listener go on.
+   */
+  relisten(hostname: string, port: number): { hostname: string; port: number } {
+    const { log } = this.#options;
+    const next = listenTcp({
+      hostname,
+      port,
+      onConnection: (conn) => this.#accept(conn),
+      onError: (e) =>
+        log.warn("Cannot accept RTMP connection", { error: String(e) }),
+    });
+    this.#listener?.close();
+    this.#listener = next;
+    log.info("RTMP listening", { address: `${next.hostname}:${next.port}` });
+    return { hostname: next.hostname, port: next.port };
+  }
+
   /** Open connections. */
   get sessions(): number {
     return this.#sessions.size;

@@ -228,6 +228,26 @@ export class RtspServer implements SessionSource {
     return this.#tlsListener?.port;
   }
 
+  /**
+   * Moves the RTSP TCP listener to another address (a hot reload): the new
+   * one is bound first, so a taken port throws and the old one stays;
+   * sessions, the UDP ports and the tunnel listeners are left as they are.
+   */
+  relisten(hostname: string, port: number): { hostname: string; port: number } {
+    const { log } = this.#o;
+    const next = listenTcp({
+      hostname,
+      port,
+      onConnection: (conn) => this.#accept(conn),
+      onError: (e) =>
+        log.warn("Cannot accept RTSP connection", { error: String(e) }),
+    });
+    this.#listener?.close();
+    this.#listener = next;
+    log.info("RTSP listening", { address: `${next.hostname}:${next.port}` });
+    return { hostname: next.hostname, port: next.port };
+  }
+
   /** The ports of the tunnel-only listeners, in the order configured. */
   get tunnelPorts(): number[] {
     return this.#tunnelListeners.map((l) => l.port);
