@@ -5,16 +5,27 @@
  * @module
  */
 
+import { type Api, type Authorize, createApi } from "./api/mod.ts";
 import type { Config } from "./config/schema.ts";
-import { parseAddress } from "./config/schema.ts";
+import { type ListenAddress, parseAddress } from "./config/schema.ts";
 import { Hub } from "./hub/hub.ts";
 import { WriteBatcher } from "./net/batch_writer.ts";
 import { readTlsKeyPair, type TlsListenAddress } from "./net/tls.ts";
-import type { Logger } from "./log.ts";
+import type { Logger, RootLogger } from "./log.ts";
+import {
+  isEmptyPlan,
+  LIVE_KEYS,
+  planReload,
+  type ReloadPlan,
+} from "./reload.ts";
 import { HttpServer } from "./server/http/server.ts";
+import { addDashboardRoutes } from "./server/http/dashboard.ts";
+import { DashboardSampler } from "./server/http/dashboard_data.ts";
 import { RtmpServer } from "./server/rtmp/server.ts";
+import { Registrations } from "./relay/registrations.ts";
 import { Relays } from "./relay/relays.ts";
 import { RtspServer } from "./server/rtsp/server.ts";
+import { Recorder } from "./record/recorder.ts";
 
 /** A running instance. */
 export interface Sluice {
@@ -37,13 +48,54 @@ export interface Sluice {
   readonly httpPort: number | undefined;
   /** Pulls and pushes of the configured paths. */
   readonly relays: Relays;
+  /** Streams other sides REGISTERed here, each pulled into its path. */
+  readonly registrations: Registrations;
+  /** Recordings of the paths that record, and their index. */
+  readonly recorder: Recorder;
+  /** Settles once the recordings index was built from the folder. */
+  readonly recorderReady: Promise<void>;
+  /** The REST API and metrics on the HTTP port, when enabled. */
+  readonly api: Api | undefined;
+  /** What the dashboard at `GET /` shows; the API may serve the same snapshots. */
+  readonly dashboard: DashboardSampler;
+  /** The configuration in force (after the last reload). */
+  readonly config: Readonly<Config>;
+  /**
+   * Applies a new, already validated configuration without a restart (hot
+   * reload; SIGHUP, a changed file and `PATCH /api/v1/config` all come
+   * here). Paths whose settings are equal keep their publisher, readers and
+   * relays; a changed path restarts only its relays, and only when a relay
+   * key changed; credentials and other per-path keys hold for the next
+   * session (sessions already allowed keep playing or publishing). Keys
+   * that need a restart are listed in {@link ReloadResult.needsRestart}
+   * and keep their old value. Reloads run one after another.
+   */
+  reload(next: Config): Promise<ReloadResult>;
   /** Closes listeners and sessions, ends every stream. */
   close(): Promise<void>;
 }
 
+/** Options of {@link startSluice} that other parts of Sluice plug in. */
+export interface SluiceOptions {
+  /** Who may use the API and metrics; loopback clients only when left out. */
+  authorize?: Authorize;
+}
+
+/** What a reload did; see {@link ReloadPlan}. */
+export type ReloadResult = ReloadPlan;
+
 /** Starts the hub and the servers `config` enables. */
-export function startSluice(config: Config, log: Logger): Sluice {
+export function startSluice(
+  initial: Config,
+  log: Logger,
+  options: SluiceOptions = {},
+): Sluice {
+  // The servers hold this object and read it per session: a reload changes
+  // its per-path settings and live keys in place (see reload.ts).
+  const config: Config = { ...initial };
+  const recorder = new Recorder({ config, log: log.child("record") });
   const hub: Hub = new Hub({
+    onPublish: (stream, options) => recorder.onPublish(stream, options.record),
     // called only once readers wait, after `relays` exists
     onDemand: (path) => relays.onDemand(path),
     overridePublisher: config.overridePublisher,
@@ -57,6 +109,10 @@ export function startSluice(config: Config, log: Logger): Sluice {
       config.rtmp || config.rtsp || config.paths[path]?.source !== undefined,
     gopCache: config.gopCache,
   });
+  const registrations = new Registrations({
+    hub,
+    log: log.child("register"),
+  });
   // One tick writes media to every reader of every protocol.
   const batcher = new WriteBatcher(config.writeBatchInterval);
   let rtmp: RtmpServer | undefined;
@@ -67,6 +123,34 @@ export function startSluice(config: Config, log: Logger): Sluice {
   let rtspsPort: number | undefined;
   let http: HttpServer | undefined;
   let httpPort: number | undefined;
+  // Read lazily: the servers and relays start below.
+  const api = config.http && (config.api || config.metrics)
+    ? createApi({
+      api: config.api,
+      metrics: config.metrics,
+      authorize: options.authorize,
+      // PATCH /api/v1/config: the instance below is built by then.
+      reload: async (next) => {
+        await instance.reload(next);
+      },
+      log: log.child("api"),
+      hub,
+      servers: () => [rtmp, rtsp, http].filter((s) => s !== undefined),
+      relays: () => [...relays.states(), ...registrations.states()],
+      config: () => config,
+      counters: () => [
+        { protocol: "rtmp", connections: rtmp?.stats.connections ?? 0 },
+        { protocol: "rtsp", connections: rtsp?.stats.connections ?? 0 },
+        { protocol: "flv", connections: http?.stats.players ?? 0 },
+      ],
+    })
+    : undefined;
+  const dashboard = new DashboardSampler({
+    hub,
+    relays: { states: () => relays.states() },
+    paths: () => Object.keys(config.paths),
+    ports: () => ({ rtmp: rtmpPort, rtsp: rtspPort, http: httpPort }),
+  });
   try {
     if (config.rtmp) {
       const { hostname, port } = parseAddress(config.rtmpAddress);
@@ -93,11 +177,14 @@ export function startSluice(config: Config, log: Logger): Sluice {
         rtcp: parseAddress(config.rtcpAddress),
         batcher,
         tls: tlsListener(config, "rtsps"),
+        tunnelAddresses: config.rtspTunnelAddresses.map(parseAddress),
+        registrar: registrations,
       });
       ({ port: rtspPort, tlsPort: rtspsPort } = rtsp.start());
     }
     if (config.http) {
       const { hostname, port } = parseAddress(config.httpAddress);
+      const tunnelled = config.rtmpt ? rtmp : undefined;
       http = new HttpServer({
         hub,
         config,
@@ -105,6 +192,13 @@ export function startSluice(config: Config, log: Logger): Sluice {
         hostname,
         port,
         batcher,
+        // RTMPT sessions are RTMP sessions: they need the RTMP server.
+        rtmpt: tunnelled && ((conn) => tunnelled.runSession(conn)),
+        recordings: config.playback ? recorder : undefined,
+        routes: (app) => {
+          addDashboardRoutes(app, dashboard);
+          if (api !== undefined) app.route("/", api.routes);
+        },
       });
       httpPort = http.start().port;
     }
@@ -113,38 +207,153 @@ export function startSluice(config: Config, log: Logger): Sluice {
     void rtmp?.close();
     void rtsp?.close();
     void http?.close();
+    api?.close();
     batcher.close();
     hub.close();
+    void recorder.close();
     throw e;
   }
+  const server = rtsp;
+  const recorderReady = recorder.start().catch((e) =>
+    log.error(
+      `Cannot index recordings: ${e instanceof Error ? e.message : e}`,
+    )
+  );
   const relays = new Relays({
     hub,
     paths: config.paths,
     log: log.child("relay"),
+    rtsp: server === undefined || rtspPort === undefined ? undefined : {
+      serve: (conn, path) => server.serve(conn, path),
+      // read at each registration: a reload may move the listener
+      get port() {
+        return rtspPort!;
+      },
+    },
   });
   relays.start();
   let closing: Promise<void> | undefined;
-  return {
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reloadLog = log.child("reload");
+  // A listener whose address changed moves; its sessions stay on the old one.
+  const listeners = {
+    rtmpAddress: (a: ListenAddress) => {
+      if (rtmp === undefined) return false;
+      rtmpPort = rtmp.relisten(a.hostname, a.port).port;
+      return true;
+    },
+    rtspAddress: (a: ListenAddress) => {
+      if (rtsp === undefined) return false;
+      rtspPort = rtsp.relisten(a.hostname, a.port).port;
+      return true;
+    },
+    httpAddress: (a: ListenAddress) => {
+      if (http === undefined) return false;
+      httpPort = http.relisten(a.hostname, a.port).port;
+      return true;
+    },
+  };
+  const moveListeners = (plan: ReloadPlan, next: Config) => {
+    for (const key of Object.keys(listeners) as (keyof typeof listeners)[]) {
+      if (!plan.needsRestart.includes(key)) continue;
+      try {
+        if (!listeners[key](parseAddress(next[key]))) continue;
+      } catch (e) {
+        // A taken port: the old listener stays, and so does its key.
+        reloadLog.error(
+          `Cannot move ${key}: ${e instanceof Error ? e.message : e}`,
+        );
+        continue;
+      }
+      config[key] = next[key];
+      plan.needsRestart.splice(plan.needsRestart.indexOf(key), 1);
+      plan.listenersMoved.push(key);
+    }
+  };
+  const apply = (next: Config): ReloadResult => {
+    const plan = planReload(config, next);
+    if (isEmptyPlan(plan)) {
+      reloadLog.info("configuration unchanged");
+      return plan;
+    }
+    if (plan.applied.includes("logLevel")) {
+      const root = log as Partial<RootLogger>;
+      if (typeof root.setLevel === "function") root.setLevel(next.logLevel);
+      else {
+        // A logger of the embedder's own, whose level is not ours to change.
+        plan.applied.splice(plan.applied.indexOf("logLevel"), 1);
+        plan.needsRestart.push("logLevel");
+      }
+    }
+    const writable = config as Record<LiveKeyOf, unknown>;
+    for (const key of plan.applied) writable[key] = next[key];
+    config.paths = next.paths;
+    relays.reconfigure(next.paths, plan.relaysRestarted);
+    moveListeners(plan, next);
+    reloadLog.info("configuration reloaded", {
+      added: list(plan.added),
+      removed: list(plan.removed),
+      changed: list(plan.changed),
+      relaysRestarted: list(plan.relaysRestarted),
+      applied: list(plan.applied),
+      listenersMoved: list(plan.listenersMoved),
+    });
+    if (plan.needsRestart.length > 0) {
+      reloadLog.warn("some keys take effect only after a restart", {
+        needsRestart: plan.needsRestart.join(","),
+      });
+    }
+    return plan;
+  };
+  const instance: Sluice = {
+    recorder,
+    recorderReady,
     relays,
+    registrations,
+    api,
     hub,
     rtmp,
-    rtmpPort,
+    get rtmpPort() {
+      return rtmpPort;
+    },
     rtmpsPort,
     rtsp,
-    rtspPort,
+    get rtspPort() {
+      return rtspPort;
+    },
     rtspsPort,
     http,
-    httpPort,
+    get httpPort() {
+      return httpPort;
+    },
+    dashboard,
+    get config() {
+      return config;
+    },
+    reload(next) {
+      const run = reloading.then(() => {
+        if (closing !== undefined) {
+          throw new Error("Cannot reload: Sluice is shutting down");
+        }
+        return apply(next);
+      });
+      reloading = run.catch(() => {});
+      return run;
+    },
     close() {
       closing ??= (async () => {
         relays.close();
+        registrations.close();
         await Promise.all([rtmp?.close(), rtsp?.close(), http?.close()]);
+        api?.close();
         batcher.close();
-        hub.close();
+        hub.close(); // ends every stream: open segments close
+        await recorder.close();
       })();
       return closing;
     },
   };
+  return instance;
 }
 
 /**
@@ -177,4 +386,11 @@ function tlsListener(
     ...readTlsKeyPair(pair.cert, pair.key),
     handshakeTimeoutMs: config.readTimeout,
   };
+}
+
+type LiveKeyOf = typeof LIVE_KEYS[number];
+
+/** A list as one log field, or nothing when empty. */
+function list(items: readonly string[]): string | undefined {
+  return items.length === 0 ? undefined : items.join(",");
 }

@@ -5,3 +5,4 @@
  */
 export * from "./rtmp.ts";
 export * from "./rtsp/client.ts";
+export * from "./rtsp/register.ts";

@@ -16,7 +16,7 @@ import type {
 } from "../hub/stream.ts";
 import type { Frame } from "../media/frame.ts";
 import type { Track } from "../media/track.ts";
-import { equals } from "@std/bytes";
+import { sameParameterSets } from "./parameter_sets.ts";
 import { encodeRtcp, msToNtp } from "../rtp/rtcp.ts";
 import type { SrtpMasterKey } from "../srtp/keys.ts";
 import {
@@ -136,11 +136,16 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
   /**
    * Where a reader attached now would begin on each of `trackIds` (the GOP
    * cache's first packet, or the next packet), for RTP-Info: the sequence
-   * number of that packet, and every track's RTP time of one instant.
+   * number of that packet, and every track's RTP time of one instant. With
+   * `cached: false`, the next packet: a reader joining a multicast group
+   * that is already sent gets no GOP cache of its own.
    */
-  rtpStarts(trackIds: ReadonlySet<number>): RtpStart[] {
+  rtpStarts(
+    trackIds: ReadonlySet<number>,
+    options: { cached?: boolean } = {},
+  ): RtpStart[] {
     const starts = new Map<number, RtpStart>();
-    for (const p of this.#cached()) {
+    for (const p of options.cached === false ? [] : this.#cached()) {
       if (trackIds.has(p.trackId) && !starts.has(p.trackId)) {
         starts.set(p.trackId, {
           trackId: p.trackId,
@@ -368,18 +373,6 @@ function startSeconds(t: TrackOut, lastPts: number, start: RtpStart): number {
   // A start is at most a GOP before the last frame: the signed step is exact across a wrap.
   const step = (start.rtptime - t.packetizer.rtpTimestamp(lastPts)) | 0;
   return (lastPts + step) / t.format.track.clockRate;
-}
-
-function sameParameterSets(a: Track, b: Track): boolean {
-  if (a.kind !== "video" || b.kind !== "video") return true;
-  const x = a.parameterSets;
-  const y = b.parameterSets;
-  if (x === y) return true;
-  if (x === undefined || y === undefined) return false;
-  const same = (p: Uint8Array[] | undefined, q: Uint8Array[] | undefined) =>
-    (p?.length ?? 0) === (q?.length ?? 0) &&
-    (p ?? []).every((u, i) => equals(u, q![i]!));
-  return same(x.vps, y.vps) && same(x.sps, y.sps) && same(x.pps, y.pps);
 }
 
 /**

@@ -58,6 +58,11 @@ export interface HubOptions extends StreamOptions {
    * on-demand source can start now, and the reader gets it when it arrives.
    */
   onDemand?: (path: string) => void;
+  /**
+   * Called when a publisher starts on `stream`, with its publish options:
+   * outputs that do not wait for readers (the recorder) attach here.
+   */
+  onPublish?: (stream: Stream, options: PublishOptions) => void;
 }
 
 /** Options of one {@link Hub.publish} call. */
@@ -72,6 +77,11 @@ export interface PublishOptions {
   authenticated?: boolean;
   /** Called when a newer publisher takes the path over; the caller closes its connection. */
   onTakenOver?: () => void;
+  /**
+   * The publisher asked to be recorded (RTMP `publish(name, "record")`
+   * starts a new recording, `"append"` continues one), and may be.
+   */
+  record?: "record" | "append";
 }
 
 /** Why a publish or read failed. */
@@ -227,6 +237,7 @@ export class Hub {
     );
     entry.publisher = handle;
     entry.stream.beginPublisher();
+    this.#options.onPublish?.(entry.stream, options);
     const waiters = this.#waiters.get(path);
     if (waiters !== undefined) {
       this.#waiters.delete(path);

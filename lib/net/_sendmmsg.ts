@@ -280,7 +280,10 @@ export function openBatch(
  * SO_REUSEADDR and SO_REUSEPORT holds its address alone, so the first match
  * is the one; with either, another may share it: -1.
  */
-function findSocket(libc: Libc, local: Sockaddr): number {
+export function findSocket(
+  libc: Pick<Libc, "getsockname" | "getsockopt" | "getdtablesize">,
+  local: Sockaddr,
+): number {
   const name = new Uint8Array(NAME_SIZE);
   const name32 = new Uint32Array(name.buffer);
   const length = new Uint8Array(4);

@@ -13,8 +13,13 @@ export type RelayStatus = "idle" | "connecting" | "running" | "retrying";
 export interface RelayState {
   /** The path the relay fills or republishes. */
   path: string;
-  /** A pull fills the path from `url`; a push sends the path to it. */
-  kind: "pull" | "push";
+  /**
+   * A pull fills the path from `url`; a push sends the path to it; a
+   * register offers the path to the server at `url` (REGISTER) over our
+   * own connection; a registered one fills the path from a stream another
+   * side REGISTERed here.
+   */
+  kind: "pull" | "push" | "register" | "registered";
   /** The remote URL, without credentials. */
   url: string;
   /** What the relay is doing now. */
@@ -56,4 +61,61 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
  */
 export function redact(text: string): string {
   return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^@/\s"']*@/gi, "$1");
+}
+
+/** A relay as {@link relayLoop} runs it. */
+export interface LoopRelay extends RelayHandle {
+  /** Set to end the loop. */
+  stopped: boolean;
+  /** Ends the backoff wait at once, so a stopped relay's loop returns. */
+  wake?: () => void;
+}
+
+/** Options of {@link relayLoop}. */
+export interface RelayLoopOptions {
+  /** First retry delay; it doubles up to `maxBackoffMs`. @default {1000} */
+  backoffMs?: number;
+  /** The longest retry delay. @default {30000} */
+  maxBackoffMs?: number;
+  /** Every status change (the caller logs it and keeps it in the state). */
+  set(status: RelayStatus, error?: unknown): void;
+}
+
+/**
+ * Runs `connect` again and again with backoff until `r` is stopped; the
+ * delay starts over once a connection ran.
+ */
+export async function relayLoop(
+  r: LoopRelay,
+  connect: () => Promise<Connected>,
+  o: RelayLoopOptions,
+): Promise<void> {
+  const first = o.backoffMs ?? 1000;
+  let backoff = first;
+  while (!r.stopped) {
+    r.state.attempts++;
+    o.set("connecting");
+    let failure: unknown;
+    try {
+      const { ended } = await connect();
+      if (r.stopped) break;
+      o.set("running");
+      backoff = first;
+      await ended;
+      failure = new Error("the remote side ended the stream");
+    } catch (e) {
+      failure = e;
+    }
+    r.closeCurrent?.();
+    if (r.stopped) break;
+    o.set("retrying", failure);
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, backoff);
+      r.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+    backoff = Math.min(backoff * 2, o.maxBackoffMs ?? 30_000);
+  }
 }

@@ -5,3 +5,4 @@
  * @module
  */
 export * from "./relays.ts";
+export * from "./registrations.ts";

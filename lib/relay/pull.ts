@@ -1,5 +1,6 @@
 /**
- * One pull: a source read over RTSP (UDP first, TCP when no RTP arrives) or
+ * One pull: a source read over RTSP (UDP first, TCP when no RTP arrives; TLS
+ * and HTTP(S) tunnels by the URL's scheme) or
  * RTMP, and published on the relay's path.
  *
  * @module
@@ -66,31 +67,9 @@ async function pullRtsp(
       timeoutMs,
       caCerts: o.caCerts,
     });
-    let pub: Publisher | undefined;
-    const ended = new Promise<void>((resolve) => {
-      r.closeCurrent = () => {
-        client.close();
-        pub?.close();
-        resolve();
-      };
-    });
     try {
-      const description = await client.describe();
-      pub = publisher(r, o.hub);
-      await client.play(description, pub, {
-        onEnd: (e) => {
-          pub?.close();
-          r.closeCurrent?.();
-          if (e) r.state.lastError = redact(e.message);
-        },
-      });
-      o.log.info("pulling", {
-        path: r.state.path,
-        transport: client.transport,
-      });
-      return { ended };
+      return await playInto(r, client, o);
     } catch (e) {
-      r.closeCurrent?.();
       // UDP blocked: no RTP within a few seconds means TCP, on a new connection
       // (some cameras need DESCRIBE again before switching transport).
       if (transport === "automatic" && client.transport === "udp") {
@@ -102,6 +81,44 @@ async function pullRtsp(
       }
       throw e;
     }
+  }
+}
+
+/**
+ * DESCRIBE, SETUP and PLAY on an open client, publishing on the relay's
+ * path; resolves once media flows. On failure the client is closed.
+ */
+export async function playInto(
+  r: RelayHandle,
+  client: RtspClient,
+  o: Pick<PullOptions, "hub" | "log">,
+): Promise<Connected> {
+  let pub: Publisher | undefined;
+  const ended = new Promise<void>((resolve) => {
+    r.closeCurrent = () => {
+      client.close();
+      pub?.close();
+      resolve();
+    };
+  });
+  try {
+    const description = await client.describe();
+    pub = publisher(r, o.hub);
+    await client.play(description, pub, {
+      onEnd: (e) => {
+        pub?.close();
+        r.closeCurrent?.();
+        if (e) r.state.lastError = redact(e.message);
+      },
+    });
+    o.log.info("pulling", {
+      path: r.state.path,
+      transport: client.transport,
+    });
+    return { ended };
+  } catch (e) {
+    r.closeCurrent?.();
+    throw e;
   }
 }
 

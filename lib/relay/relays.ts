@@ -16,10 +16,11 @@ import type {
   RelayState,
   RelayStatus,
 } from "./_relay.ts";
-import { redact } from "./_relay.ts";
+import { redact, relayLoop } from "./_relay.ts";
 import { connectPull } from "./pull.ts";
 import { connectPush } from "./push.ts";
 import { readPemFile } from "../net/tls.ts";
+import { connectRegister, type RegisterServer } from "./register.ts";
 
 export type { RelayState, RelayStatus } from "./_relay.ts";
 
@@ -35,8 +36,14 @@ export interface RelayPathConfig {
   rtspTransport?: RtspTransportChoice;
   /** URLs the path is republished to while it has a publisher. */
   push?: string[];
-  /** PEM file of certificates trusted for `rtsps://` and `rtmps://` (read at each connect). */
+  /** PEM file of certificates trusted for `rtsps://`, `rtspsh://` and `rtmps://` (read at each connect). */
   tlsCA?: string;
+  /**
+   * `rtsp://[user:pass@]host[:port][/name]`: while the path has a
+   * publisher, REGISTER it at that server over our own connection and
+   * serve it there (live555's REGISTER proxying, for a Sluice behind NAT).
+   */
+  register?: string;
 }
 
 /** Options of {@link Relays}. */
@@ -53,6 +60,8 @@ export interface RelaysOptions {
   backoffMs?: number;
   /** The longest retry delay. @default {30000} */
   maxBackoffMs?: number;
+  /** Our RTSP server, which serves registered paths; `register` keys need it. */
+  rtsp?: RegisterServer;
 }
 
 const TICK_MS = 1000;
@@ -71,19 +80,23 @@ interface Relay extends RelayHandle {
 /** Runs every relay the configuration names. */
 export class Relays {
   readonly #o: RelaysOptions;
+  /** The paths in force: {@link Relays.reconfigure} replaces them. */
+  #paths: RelaysOptions["paths"];
   readonly #pulls = new Map<string, Relay>();
   readonly #pushes = new Map<string, Relay[]>();
+  readonly #registers = new Map<string, Relay>();
   #tick: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
   /** Relays of `options.paths`; none runs before {@link Relays.start}. */
   constructor(options: RelaysOptions) {
     this.#o = options;
+    this.#paths = options.paths;
   }
 
   /** Starts the always-on pulls and the watch for publishers to push. */
   start(): void {
-    for (const [path, cfg] of Object.entries(this.#o.paths)) {
+    for (const [path, cfg] of Object.entries(this.#paths)) {
       if (cfg?.source !== undefined && cfg.sourceOnDemand !== true) {
         this.#startPull(path, cfg);
       }
@@ -91,9 +104,38 @@ export class Relays {
     this.#tick = setInterval(() => this.#onTick(Date.now()), TICK_MS);
   }
 
+  /**
+   * Takes new path settings (a reload): the relays of each path in `changed`
+   * stop, and its always-on source starts again from the new settings;
+   * pushes and registrations come back on the next tick while the path has
+   * a publisher, on-demand sources when a reader asks. Relays of other
+   * paths are left running.
+   */
+  reconfigure(
+    paths: RelaysOptions["paths"],
+    changed: Iterable<string>,
+  ): void {
+    this.#paths = paths;
+    if (this.#closed) return;
+    for (const path of changed) {
+      const pull = this.#pulls.get(path);
+      if (pull !== undefined) this.#stop(pull);
+      this.#pulls.delete(path);
+      for (const r of this.#pushes.get(path) ?? []) this.#stop(r);
+      this.#pushes.delete(path);
+      const register = this.#registers.get(path);
+      if (register !== undefined) this.#stop(register);
+      this.#registers.delete(path);
+      const cfg = paths[path];
+      if (cfg?.source !== undefined && cfg.sourceOnDemand !== true) {
+        this.#startPull(path, cfg);
+      }
+    }
+  }
+
   /** A reader waits for `path`: start its on-demand source, if it has one. */
   onDemand(path: string): void {
-    const cfg = this.#o.paths[path];
+    const cfg = this.#paths[path];
     if (
       this.#closed || cfg?.source === undefined ||
       cfg.sourceOnDemand !== true || this.#pulls.has(path)
@@ -104,7 +146,11 @@ export class Relays {
 
   /** Every relay's state. */
   states(): RelayState[] {
-    const all = [...this.#pulls.values(), ...[...this.#pushes.values()].flat()];
+    const all = [
+      ...this.#pulls.values(),
+      ...[...this.#pushes.values()].flat(),
+      ...this.#registers.values(),
+    ];
     return all.map((r) => ({ ...r.state }));
   }
 
@@ -114,14 +160,16 @@ export class Relays {
     if (this.#tick !== undefined) clearInterval(this.#tick);
     for (const r of this.#pulls.values()) this.#stop(r);
     for (const r of [...this.#pushes.values()].flat()) this.#stop(r);
+    for (const r of this.#registers.values()) this.#stop(r);
     this.#pulls.clear();
     this.#pushes.clear();
+    this.#registers.clear();
   }
 
   #onTick(now: number): void {
     // On-demand pulls end once nobody has read them for a while.
     for (const [path, r] of this.#pulls) {
-      const cfg = this.#o.paths[path];
+      const cfg = this.#paths[path];
       if (cfg?.sourceOnDemand !== true) continue;
       const readers = this.#o.hub.stream(path)?.readers ?? 0;
       // Count from the first tick without readers, so the pull never stops early.
@@ -140,7 +188,7 @@ export class Relays {
       }
     }
     // Pushes run while their path has a publisher.
-    for (const [path, cfg] of Object.entries(this.#o.paths)) {
+    for (const [path, cfg] of Object.entries(this.#paths)) {
       if (cfg?.push === undefined || cfg.push.length === 0) continue;
       const live = this.#o.hub.hasPublisher(path);
       const running = this.#pushes.get(path);
@@ -154,9 +202,38 @@ export class Relays {
         this.#pushes.delete(path);
       }
     }
+    this.#tickRegisters();
   }
 
-  #newRelay(path: string, kind: "pull" | "push", url: string): Relay {
+  /** Registrations run while their path has a publisher, like pushes. */
+  #tickRegisters(): void {
+    const server = this.#o.rtsp;
+    for (const [path, cfg] of Object.entries(this.#paths)) {
+      if (cfg?.register === undefined) continue;
+      const live = this.#o.hub.hasPublisher(path);
+      const running = this.#registers.get(path);
+      if (live && running === undefined) {
+        const r = this.#newRelay(path, "register", cfg.register);
+        this.#registers.set(path, r);
+        if (server === undefined) {
+          r.stopped = true;
+          this.#set(r, "idle", new Error("register needs the RTSP server on"));
+          continue;
+        }
+        const url = cfg.register;
+        void this.#loop(
+          r,
+          () =>
+            connectRegister(r, url, { server, timeoutMs: this.#o.timeoutMs }),
+        );
+      } else if (!live && running !== undefined) {
+        this.#stop(running);
+        this.#registers.delete(path);
+      }
+    }
+  }
+
+  #newRelay(path: string, kind: RelayState["kind"], url: string): Relay {
     return {
       state: {
         path,
@@ -200,34 +277,12 @@ export class Relays {
   }
 
   /** Runs `connect` again and again with backoff until the relay is stopped. */
-  async #loop(r: Relay, connect: () => Promise<Connected>): Promise<void> {
-    let backoff = this.#o.backoffMs ?? 1000;
-    while (!r.stopped) {
-      r.state.attempts++;
-      this.#set(r, "connecting");
-      let failure: unknown;
-      try {
-        const { ended } = await connect();
-        if (r.stopped) break;
-        this.#set(r, "running");
-        backoff = this.#o.backoffMs ?? 1000;
-        await ended;
-        failure = new Error("the remote side ended the stream");
-      } catch (e) {
-        failure = e;
-      }
-      r.closeCurrent?.();
-      if (r.stopped) break;
-      this.#set(r, "retrying", failure);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, backoff);
-        r.wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      backoff = Math.min(backoff * 2, this.#o.maxBackoffMs ?? 30_000);
-    }
+  #loop(r: Relay, connect: () => Promise<Connected>): Promise<void> {
+    return relayLoop(r, connect, {
+      backoffMs: this.#o.backoffMs,
+      maxBackoffMs: this.#o.maxBackoffMs,
+      set: (status, error) => this.#set(r, status, error),
+    });
   }
 
   #startPull(path: string, cfg: RelayPathConfig): void {

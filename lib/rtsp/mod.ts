@@ -39,6 +39,26 @@
  * assert.equal(reply, "RTSP/1.0 413 Request Entity Too Large\r\n\r\n");
  * ```
  *
+ * @example RTSP over HTTP tunnelling: a POST body of requests, each base64 on its own
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Base64Decoder, encodeBase64, encodeRequest, RtspFramer, type RtspFramed } from "./mod.ts";
+ *
+ * const body = [
+ *   encodeRequest({ method: "OPTIONS", url: "rtsp://127.0.0.1:8554/live", headers: { CSeq: 1 } }),
+ *   encodeRequest({ method: "DESCRIBE", url: "rtsp://127.0.0.1:8554/live", headers: { CSeq: 2 } }),
+ * ].map(encodeBase64);
+ * const decoder = new Base64Decoder();
+ * const framer = new RtspFramer();
+ * const got: RtspFramed[] = [];
+ * const sink = { enqueue: (m: RtspFramed) => got.push(m) };
+ * // "=" padding ends the first request mid-stream; TCP cuts anywhere.
+ * for (const piece of [body[0]!.subarray(0, 5), body[0]!.subarray(5), body[1]!]) {
+ *   decoder.push(piece, { enqueue: (bytes) => framer.push(bytes, sink) });
+ * }
+ * assert.deepEqual(got.map((m) => m.kind === "request" && m.method), ["OPTIONS", "DESCRIBE"]);
+ * ```
+ *
  * @module
  */
 export { RtspError, type RtspErrorOptions } from "./error.ts";
@@ -47,3 +67,5 @@ export * from "./framer.ts";
 export * from "./interleaved.ts";
 export * from "./url.ts";
 export * from "./headers/mod.ts";
+export * from "./base64.ts";
+export * from "./tunnel.ts";

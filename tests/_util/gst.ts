@@ -98,15 +98,21 @@ export function gstPlayAndCount(
 const RTSP_PLAYER = new URL("./gst_rtsp_play.py", import.meta.url).pathname;
 
 /**
- * Plays an RTSP URL with GStreamer's rtspsrc over TCP or UDP and counts
- * decoded I420 video frames (an `rtsps://` URL with
- * `tls-validation-flags=0`: a self-signed certificate is taken). A small GStreamer application (python3-gst)
+ * Plays an RTSP URL with GStreamer's rtspsrc over TCP, UDP or multicast and
+ * counts decoded I420 video frames (an `rtsps://` or `rtspsh://` URL with
+ * `tls-validation-flags=0`: a self-signed certificate is taken). A small
+ * GStreamer application (python3-gst)
  * links rtspsrc's pads: gst-launch's delayed linking races when audio and
  * video pads appear together and can leave video unlinked.
  */
 export function gstRtspPlayAndCount(
   url: string,
-  options: { transport: "tcp" | "udp"; frames: number; timeoutMs: number },
+  options: {
+    /** rtspsrc's `protocols`: `udp-mcast` asks for multicast. */
+    transport: "tcp" | "udp" | "udp-mcast";
+    frames: number;
+    timeoutMs: number;
+  },
 ): Promise<GstPlayResult> {
   return countFrames(
     "python3",

@@ -1,6 +1,11 @@
 /** A raw RTSP connection for tests: send exact bytes, read parsed responses. */
 import { RtspFramer } from "../../lib/rtsp/framer.ts";
-import type { RtspFramed, RtspResponse } from "../../lib/rtsp/message.ts";
+import {
+  encodeResponse,
+  type RtspFramed,
+  type RtspRequest,
+  type RtspResponse,
+} from "../../lib/rtsp/message.ts";
 
 /** One TCP connection to an RTSP server. */
 export class RawRtsp {
@@ -76,6 +81,40 @@ export class RawRtsp {
         setTimeout(r, 50);
       });
     }
+  }
+
+  /**
+   * The next request the server sends (after a REGISTER with
+   * `reuse_connection` the test plays the server side of the connection).
+   */
+  async nextRequest(timeoutMs = 10_000): Promise<RtspRequest> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const i = this.#items.findIndex((m) => m.kind === "request");
+      if (i >= 0) return this.#items.splice(i, 1)[0] as RtspRequest;
+      if (this.#ended) throw new Error("connection closed before a request");
+      if (Date.now() > end) {
+        throw new Error(`no request within ${timeoutMs} ms`);
+      }
+      await new Promise<void>((r) => {
+        this.#waiting = r;
+        setTimeout(r, 50);
+      });
+    }
+  }
+
+  /** Answers `req` (its CSeq echoed). */
+  async reply(
+    req: RtspRequest,
+    status: number,
+    headers: [string, string][] = [],
+    body?: string,
+  ): Promise<void> {
+    await this.sendRaw(encodeResponse({
+      status,
+      headers: [["CSeq", req.headers.get("CSeq") ?? "0"], ...headers],
+      body,
+    }));
   }
 
   /** Interleaved frames received so far (taken). */

@@ -15,9 +15,13 @@ export type Tool =
   | "ffmpeg"
   | "ffprobe"
   | "gst-launch-1.0"
+  | "gst-discoverer-1.0"
   | "python3"
   | "cvlc"
-  | "openssl";
+  | "openssl"
+  | "prometheus"
+  | "promtool"
+  | "chromium";
 
 interface ToolProbe {
   /** Commands to try in order; the first that answers is used. */
@@ -45,10 +49,30 @@ const PROBES: Record<Tool, ToolProbe> = {
     args: ["--version"],
     install: "gstreamer1.0-tools",
   },
+  "gst-discoverer-1.0": {
+    candidates: ["gst-discoverer-1.0"],
+    args: ["--gst-version"],
+    install: "gstreamer1.0-plugins-base-apps",
+  },
   openssl: {
     candidates: ["openssl"],
     args: ["version"],
     install: "openssl",
+  },
+  prometheus: {
+    candidates: ["prometheus"],
+    args: ["--version"],
+    install: "prometheus",
+  },
+  promtool: {
+    candidates: ["promtool"],
+    args: ["--version"],
+    install: "prometheus",
+  },
+  chromium: {
+    candidates: ["/usr/bin/chromium", "chromium"],
+    args: ["--version"],
+    install: "chromium",
   },
   cvlc: {
     candidates: ["cvlc"],

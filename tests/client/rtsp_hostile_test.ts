@@ -406,3 +406,66 @@ Deno.test(
     assert.match(error.message, /without Location/);
   },
 );
+
+// A multicast SETUP answered with anything but a multicast group and ports:
+// the client joins nothing and never listens where a reply says.
+for (
+  const answer of [
+    "RTP/AVP;unicast;client_port=5000-5001;server_port=6000-6001",
+    "RTP/AVP;multicast;destination=10.0.0.1;port=8002-8003;ttl=1",
+    "RTP/AVP;multicast;destination=224.1.0.1;ttl=1",
+    "RTP/AVP;multicast;destination=224.1.0.1;port=0-1",
+    "RTP/AVP;multicast;destination=;port=8002-8003",
+    "garbage",
+  ]
+) {
+  Deno.test(
+    `RtspClient.play with multicast refuses a SETUP answered "${answer}"`,
+    opts,
+    async () => {
+      await using server = new Hostile(async (c) => {
+        for (;;) {
+          const head = await c.request();
+          if (head === undefined) return;
+          const cseq = cseqOf(head);
+          if (head.startsWith("DESCRIBE")) {
+            const sdp = [
+              "v=0",
+              "o=- 0 0 IN IP4 127.0.0.1",
+              "s=x",
+              "t=0 0",
+              "m=video 0 RTP/AVP 96",
+              "a=rtpmap:96 H264/90000",
+              "a=control:trackID=0",
+              "",
+            ].join("\r\n");
+            await c.write(
+              `RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`,
+            );
+          } else if (head.startsWith("SETUP")) {
+            await c.write(
+              `RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\nSession: 1234\r\nTransport: ${answer}\r\n\r\n`,
+            );
+          } else {
+            await c.write(`RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\n\r\n`);
+          }
+        }
+      });
+      const client = await RtspClient.open(server.url(), {
+        transport: "multicast",
+        timeoutMs: 2000,
+      });
+      try {
+        const d = await client.describe();
+        const { error } = await rejection(
+          client.play(d, { setTrack() {}, setTracks() {}, writeFrame() {} }),
+        );
+        assert.ok(error instanceof RtspClientError, String(error));
+        assert.equal(error.step, "SETUP");
+        assert.equal(error.status, 461);
+      } finally {
+        client.close();
+      }
+    },
+  );
+}

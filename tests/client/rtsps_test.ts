@@ -1,6 +1,6 @@
 /**
  * The RTSP client over TLS against a hand-built RTSPS server: it never
- * follows a redirect out of TLS, and it refuses a certificate it was not
+ * follows a redirect out of TLS (to plain RTSP or a plain HTTP tunnel), and it refuses a certificate it was not
  * told to trust.
  */
 import assert from "node:assert/strict";
@@ -55,22 +55,24 @@ function redirecting(location: string) {
 }
 
 Deno.test(
-  "RtspClient refuses a redirect from rtsps:// to rtsp://",
+  "RtspClient refuses a redirect from rtsps:// to rtsp:// or to rtsph:// (a plain HTTP tunnel)",
   opts,
   async () => {
-    const server = redirecting("rtsp://127.0.0.1:9/x");
-    try {
-      await assert.rejects(
-        RtspClient.open(server.url, {
-          caCerts: [testCert().pem],
-          timeoutMs: 3000,
-        }),
-        (e: unknown) =>
-          e instanceof RtspClientError && e.step === "redirect" &&
-          /not rtsps:\/\//.test(e.message),
-      );
-    } finally {
-      server.close();
+    for (const location of ["rtsp://127.0.0.1:9/x", "rtsph://127.0.0.1:9/x"]) {
+      const server = redirecting(location);
+      try {
+        await assert.rejects(
+          RtspClient.open(server.url, {
+            caCerts: [testCert().pem],
+            timeoutMs: 3000,
+          }),
+          (e: unknown) =>
+            e instanceof RtspClientError && e.step === "redirect" &&
+            /not rtsps:\/\//.test(e.message),
+        );
+      } finally {
+        server.close();
+      }
     }
   },
 );

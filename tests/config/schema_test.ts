@@ -11,6 +11,7 @@ import {
 
 const DEFAULTS: Config = {
   logLevel: "info",
+  logFormat: "text",
   readTimeout: 10_000,
   writeTimeout: 10_000,
   writeQueueSize: 8 * 1024 * 1024,
@@ -43,9 +44,20 @@ const DEFAULTS: Config = {
   multicastIPRange: "224.1.0.0/16",
   multicastRTPPort: 8002,
   multicastRTCPPort: 8003,
+  multicastTTL: 16,
   http: true,
   httpAddress: ":8080",
   rtmpt: true,
+  record: false,
+  recordFormat: "fmp4",
+  recordPath: "./recordings/%path/%Y-%m-%d_%H-%M-%S-%f",
+  recordPartDuration: 1_000,
+  recordSegmentDuration: 3_600_000,
+  recordDeleteAfter: 86_400_000,
+  recordFsync: false,
+  playback: true,
+  api: true,
+  metrics: true,
   paths: {},
 };
 
@@ -272,9 +284,9 @@ const ERRORS: { name: string; input: unknown; problems: string[] }[] = [
   {
     name: "an unknown key inside a path",
     input: {
-      paths: { "live/cam1": { overridePublisher: true, record: true } },
+      paths: { "live/cam1": { overridePublisher: true, colour: true } },
     },
-    problems: ['Invalid config paths["live/cam1"].record: unknown key'],
+    problems: ['Invalid config paths["live/cam1"].colour: unknown key'],
   },
   {
     name: "a wrong value inside a path",
@@ -371,5 +383,30 @@ Deno.test("parseConfig takes rtsps:// and rtmps:// sources and pushes with a pat
   assert.throws(
     () => parseConfig({ paths: { d: { push: ["https://h/d"] } } }),
     /expected an rtsp:\/\/, rtsps:\/\/, rtmp:\/\/ or rtmps:\/\/ URL/,
+  );
+});
+
+Deno.test("parseConfig takes rtsph:// (RTSP tunnelled in HTTP) as a path source", () => {
+  const c = parseConfig({
+    paths: { cam: { source: "rtsph://user:pw@10.0.0.2:8080/stream1" } },
+  });
+  assert.equal(c.paths["cam"]?.source, "rtsph://user:pw@10.0.0.2:8080/stream1");
+  assert.equal(
+    problemsOf({ paths: { cam: { source: "http://10.0.0.2/x" } } }).length,
+    1,
+  );
+});
+
+Deno.test("parseConfig takes rtspsh:// (RTSP tunnelled in HTTPS) as a path source with tlsCA", () => {
+  const c = parseConfig({
+    paths: {
+      cam: { source: "rtspsh://10.0.0.2:8322/stream1", tlsCA: "/ca.pem" },
+    },
+  });
+  assert.equal(c.paths["cam"]?.source, "rtspsh://10.0.0.2:8322/stream1");
+  assert.equal(c.paths["cam"]?.tlsCA, "/ca.pem");
+  assert.equal(
+    problemsOf({ paths: { cam: { source: "rtsphs://10.0.0.2/x" } } }).length,
+    1,
   );
 });

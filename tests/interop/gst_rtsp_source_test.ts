@@ -192,6 +192,38 @@ Deno.test(
 );
 
 Deno.test(
+  "Relay pulls GStreamer's RTSP server through an HTTP tunnel (rtsph://) with Digest auth; ffmpeg plays it",
+  opts,
+  async () => {
+    await using server = await startGstServer({ auth: "digest" });
+    await using s = startTestSluice({
+      paths: {
+        [PATH]: {
+          source: server.url("cam:s3cret").replace(/^rtsp:/, "rtsph:"),
+        },
+      },
+    });
+    await until(
+      () => (s.sluice.hub.stream(PATH)?.stats.framesIn ?? 0) >= 10,
+      10_000,
+      () => why(s, server),
+    );
+    assert.ok(
+      s.logs.some((l) => l.includes("pulling") && l.includes("transport=tcp")),
+      why(s),
+    );
+    const r = await playAndCount(s.rtmpUrl(PATH), {
+      seconds: 2,
+      timeoutMs: 15_000,
+    });
+    assertDecodedH264Aac(r, { video: 35 });
+    // The GET and the POST: two connections, one RTSP client for the server.
+    assert.equal(server.count("connected"), 2, why(s, server));
+    assert.equal(relay(s)?.attempts, 1);
+  },
+);
+
+Deno.test(
   "On-demand relay: no connection until a reader comes, stops ~1 s after it left",
   opts,
   async () => {

@@ -31,6 +31,7 @@ import {
 import type { Publisher } from "../../hub/hub.ts";
 import type { Stream } from "../../hub/stream.ts";
 import { RtpInput } from "../../ingest/rtp_input.ts";
+import type { StreamConn } from "../../net/tcp.ts";
 import { receiveDatagrams } from "../../net/udp.ts";
 import { decodeRtcp } from "../../rtp/rtcp.ts";
 import { parseMethodList } from "../../rtsp/headers/mod.ts";
@@ -46,13 +47,17 @@ import {
   receiverReport,
   type SetupTrack,
   setupTrack,
+  udpDestination,
 } from "./setup.ts";
 
 export { RtspClientError } from "./connection.ts";
 export type { RtspSrtpChoice } from "./srtp.ts";
 
-/** How RTP travels. `automatic` tries UDP and falls back to TCP. */
-export type RtspTransportChoice = "udp" | "tcp" | "automatic";
+/**
+ * How RTP travels. `automatic` tries UDP and falls back to TCP; `multicast`
+ * joins the groups the server chooses.
+ */
+export type RtspTransportChoice = "udp" | "tcp" | "automatic" | "multicast";
 
 /** Options of {@link RtspClient}. */
 export interface RtspClientOptions {
@@ -71,11 +76,14 @@ export interface RtspClientOptions {
   /**
    * SRTP (RTP/SAVP): `automatic` pulls with it when the server's SDP gives
    * a key (`a=key-mgmt:mikey`, as RTSPS servers do) and pushes with it to
-   * `rtsps://`; `always` requires it; `never` sets up RTP/AVP. @default {"automatic"}
+   * `rtsps://` and `rtspsh://`; `always` requires it; `never` sets up RTP/AVP. Multicast
+   * pulls are plain RTP/AVP. @default {"automatic"}
    */
   srtp?: RtspSrtpChoice;
-  /** `rtsps://`: PEM certificates trusted besides the system's roots (a private CA, a self-signed server). */
+  /** `rtsps://`, `rtspsh://`: PEM certificates trusted besides the system's roots (a private CA, a self-signed server). */
   caCerts?: string[];
+  /** A connection already open to the server, used instead of connecting (a reused REGISTER connection). */
+  conn?: StreamConn;
 }
 
 /** What DESCRIBE told. */
@@ -95,7 +103,7 @@ export interface RtspPlayOptions {
 
 /** One RTSP client session with one server. */
 export class RtspClient {
-  readonly #options: Required<RtspClientOptions>;
+  readonly #options: Required<Omit<RtspClientOptions, "conn">>;
   readonly #connection: RtspConnection;
   #public: string[] = [];
   #tracks = new Map<number, SetupTrack>();
@@ -112,7 +120,7 @@ export class RtspClient {
   /** Pulled SRTP tracks: their RTP in, our receiver reports out. */
   #srtp = new Map<number, PullSrtp>();
   /** Transport used for RTP once set up. */
-  transport: "udp" | "tcp" | undefined;
+  transport: "udp" | "tcp" | "multicast" | undefined;
 
   private constructor(url: string, options: RtspClientOptions) {
     const transport = options.transport ?? "automatic";
@@ -132,6 +140,7 @@ export class RtspClient {
     };
     this.#connection = new RtspConnection(url, {
       ...this.#options,
+      conn: options.conn,
       onInterleaved: (channel, payload) => {
         const route = this.#channels.get(channel);
         if (route !== undefined) {
@@ -222,7 +231,8 @@ export class RtspClient {
     publisher: Pick<Publisher, "setTrack" | "setTracks" | "writeFrame">,
     options: RtspPlayOptions = {},
   ): Promise<void> {
-    const wanted = this.#options.transport;
+    // A tunnel has no UDP: RTP goes interleaved on it.
+    const wanted = this.#connection.tunnelled ? "tcp" : this.#options.transport;
     const usable = description.tracks
       .map((t, i) => ({ t, i }))
       .filter((x): x is { t: SdpTrack; i: number } => x.t !== undefined);
@@ -238,7 +248,8 @@ export class RtspClient {
       const url = control === "" || control === "*"
         ? description.base
         : resolveControl(description.base, control);
-      const key = choice === "never"
+      // Multicast groups carry plain RTP/AVP: Sluice's server answers 461 to RTP/SAVP there.
+      const key = choice === "never" || wanted === "multicast"
         ? undefined
         : mediaKey(description.sdp, i, choice === "always");
       if (key === undefined && choice === "always") {
@@ -250,7 +261,7 @@ export class RtspClient {
       if (key !== undefined) this.#srtp.set(i, pullSrtp(key));
       udp = await this.#setup(url, i, udp, "play", wanted === "automatic");
     }
-    this.transport = udp ? "udp" : "tcp";
+    this.transport = wanted === "multicast" ? "multicast" : udp ? "udp" : "tcp";
     const inputs = new Map<
       number,
       { sdp: SdpTrack; udp: boolean; srtp?: SrtpContext }
@@ -301,7 +312,7 @@ export class RtspClient {
     }
     const choice = this.#options.srtp;
     const srtp = choice === "always" ||
-      (choice === "automatic" && /^rtsps:/i.test(this.url));
+      (choice === "automatic" && /^rtspsh?:/i.test(this.url));
     // The stream's RTP output is made now so that its keys (the stream's)
     // go in the ANNOUNCE; our packets are then the ones every SRTP reader of
     // the stream shares, protected once.
@@ -320,7 +331,7 @@ export class RtspClient {
         a.status,
       );
     }
-    const wanted = this.#options.transport;
+    const wanted = this.#connection.tunnelled ? "tcp" : this.#options.transport;
     let udp = wanted === "udp";
     const base = this.url.endsWith("/") ? this.url : `${this.url}/`;
     for (const f of formats) {
@@ -393,6 +404,7 @@ export class RtspClient {
         mode,
         channel,
         srtp,
+        multicast: this.#options.transport === "multicast" && mode === "play",
       });
     } catch (e) {
       if (
@@ -511,15 +523,9 @@ export class RtspClient {
     const t = this.#tracks.get(trackId);
     if (t === undefined || this.#closed) return;
     if (t.udp !== undefined) {
-      const port = rtcp
-        ? t.transport.serverPort?.rtcp
-        : t.transport.serverPort?.rtp;
-      if (port === undefined) return;
-      (rtcp ? t.udp.rtcp : t.udp.rtp).send(packet.bytes, {
-        transport: "udp",
-        hostname: this.#connection.hostname,
-        port,
-      }).catch(() => {});
+      const to = udpDestination(t, this.#connection.hostname, rtcp);
+      if (to === undefined) return;
+      (rtcp ? t.udp.rtcp : t.udp.rtp).send(packet.bytes, to).catch(() => {});
       return;
     }
     const ch = t.channels;

@@ -22,7 +22,15 @@ import {
 import { parseSession } from "../../rtsp/headers/session.ts";
 import { encodeRequest, type RtspResponse } from "../../rtsp/message.ts";
 import { withTimeout } from "../_timeout.ts";
-import { dialRtsp, RTSP_SCHEMES, rtspEndpoint } from "./dial.ts";
+import {
+  dialRtsp,
+  isRtspScheme,
+  isSecure,
+  isTunnel,
+  rtspEndpoint,
+  type RtspScheme,
+  rtspScheme,
+} from "./dial.ts";
 
 /** A request the server refused or that could not finish. */
 export class RtspClientError extends Error {
@@ -54,6 +62,12 @@ export interface RtspConnectionOptions {
   onInterleaved(channel: number, payload: Uint8Array): void;
   /** The connection failed or the server closed it. */
   onClosed(error: Error): void;
+  /**
+   * A connection already open to the server, used instead of connecting
+   * (the one a REGISTER with `reuse_connection` came on); no redirect can
+   * leave it.
+   */
+  conn?: StreamConn;
 }
 
 interface Pending {
@@ -67,6 +81,8 @@ interface Pending {
 export class RtspConnection {
   readonly #o: RtspConnectionOptions;
   #url: string;
+  /** How the server is reached; requests name it with `rtsp://` (`rtsps://` in TLS) all the same. */
+  #scheme: RtspScheme;
   #user: string | undefined;
   #pass: string | undefined;
   #conn: StreamConn | undefined;
@@ -85,11 +101,13 @@ export class RtspConnection {
   /** `url` may carry credentials (`rtsp://user:pass@host/path`); they never go on the wire. */
   constructor(url: string, options: RtspConnectionOptions) {
     const u = new URL(url);
-    if (!RTSP_SCHEMES.includes(u.protocol)) {
+    if (!isRtspScheme(u.protocol)) {
       throw new TypeError(
-        `Cannot use URL "${url}": expected rtsp:// or rtsps://`,
+        `Cannot use URL "${url}": expected rtsp://, rtsps://, rtsph:// or rtspsh://`,
       );
     }
+    this.#scheme = u.protocol;
+    u.protocol = isSecure(u.protocol) ? "rtsps:" : "rtsp:";
     this.#user = u.username === "" ? undefined : decodeURIComponent(u.username);
     this.#pass = u.password === "" ? undefined : decodeURIComponent(u.password);
     u.username = "";
@@ -110,21 +128,29 @@ export class RtspConnection {
     return new URL(this.#url).hostname.replace(/^\[|\]$/g, "");
   }
 
+  /** Whether the connection is an HTTP tunnel: RTP goes interleaved on it. */
+  get tunnelled(): boolean {
+    return isTunnel(this.#scheme);
+  }
+
   /** Whether the server gave a session. */
   get hasSession(): boolean {
     return this.#session !== undefined;
   }
 
-  /** Connects to the URL's host and port: TCP, or TLS for `rtsps://` (see `dial.ts`). */
+  /** Connects to the URL's host and port over TCP, TLS or a tunnel in either (see `dial.ts`). */
   async connect(): Promise<void> {
+    const url = new URL(this.#url);
     try {
-      this.#conn = await withTimeout(
-        dialRtsp(this.#url, { caCerts: this.#o.caCerts }),
+      this.#conn = this.#o.conn ?? await withTimeout(
+        dialRtsp(this.#scheme, url, this.#o.timeoutMs, {
+          caCerts: this.#o.caCerts,
+        }),
         this.#o.timeoutMs,
         "connect",
       );
     } catch (e) {
-      const { hostname, port } = rtspEndpoint(this.#url);
+      const { hostname, port } = rtspEndpoint(this.#scheme, url);
       throw new RtspClientError(
         "connect",
         `${hostname}:${port}: ${e instanceof Error ? e.message : e}`,
@@ -337,16 +363,24 @@ export class RtspConnection {
 
   async #redirect(location: string): Promise<void> {
     const next = new URL(location, this.#url);
-    if (!RTSP_SCHEMES.includes(next.protocol)) {
+    if (this.#o.conn !== undefined) {
+      throw new RtspClientError("redirect", "on a reused connection");
+    }
+    if (!isRtspScheme(next.protocol)) {
       throw new RtspClientError(
         "redirect",
-        `to "${location}": not rtsp:// or rtsps://`,
+        `to "${location}": not rtsp://, rtsps://, rtsph:// or rtspsh://`,
       );
     }
     // A redirect never takes a session out of TLS.
-    if (rtspEndpoint(this.#url).secure && next.protocol !== "rtsps:") {
+    const secure = isSecure(next.protocol);
+    if (isSecure(this.#scheme) && !secure) {
       throw new RtspClientError("redirect", `to "${location}": not rtsps://`);
     }
+    // An rtsp:// Location from inside a tunnel names the same kind of server: keep tunnelling.
+    const tunnel = isTunnel(this.#scheme) || isTunnel(next.protocol);
+    this.#scheme = rtspScheme(secure, tunnel);
+    next.protocol = secure ? "rtsps:" : "rtsp:";
     if (next.username !== "") {
       this.#user = decodeURIComponent(next.username);
       this.#pass = decodeURIComponent(next.password);

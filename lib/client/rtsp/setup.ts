@@ -1,12 +1,14 @@
 /**
  * SETUP of one track from the client side: the Transport asked for (UDP
- * ports bound as an even/odd pair, or interleaved channels), and what the
- * server's answer leaves of it.
+ * ports bound as an even/odd pair, interleaved channels, or multicast),
+ * and what the server's answer leaves of it (for multicast, the group and
+ * ports the server chose, joined here).
  *
  * @module
  */
 
 import { closeQuietly } from "../../net/tcp.ts";
+import { isMulticastV4, joinMulticast } from "../../net/multicast.ts";
 import { listenUdpPair, type UdpPair } from "../../net/udp.ts";
 import { encodeRtcp } from "../../rtp/rtcp.ts";
 import {
@@ -45,8 +47,11 @@ export async function setupTrack(
     channel: number;
     /** Set up RTP/SAVP (SRTP). */
     srtp?: boolean;
+    /** Ask for multicast (the server chooses group and ports). */
+    multicast?: boolean;
   },
 ): Promise<SetupTrack> {
+  if (options.multicast) return await setupMulticast(connection, url, options);
   const pair = options.udp ? bindPair() : undefined;
   const request: Transport = pair !== undefined
     ? {
@@ -96,6 +101,79 @@ export async function setupTrack(
     track.channels = { rtp: ch.rtp, rtcp: ch.rtcp ?? ch.rtp + 1 };
   }
   return track;
+}
+
+/** SETUP of a multicast track: the server's group and ports, joined. */
+async function setupMulticast(
+  connection: RtspConnection,
+  url: string,
+  options: { trackId: number },
+): Promise<SetupTrack> {
+  const request: Transport = { lowerTransport: "UDP", delivery: "multicast" };
+  const r = await connection.request("SETUP", url, {
+    Transport: stringifyTransport(request),
+  });
+  if (r.status !== 200) {
+    throw new RtspClientError(
+      "SETUP",
+      `${url}: server answered ${r.status} ${r.reason}`,
+      r.status,
+    );
+  }
+  let reply: Transport | undefined;
+  try {
+    reply = parseTransport(r.headers.get("Transport") ?? "")[0];
+  } catch {
+    // refused below
+  }
+  const group = reply?.destination ?? "";
+  const port = reply?.port;
+  if (
+    reply?.delivery !== "multicast" || !isMulticastV4(group) ||
+    port === undefined || port.rtp === 0
+  ) {
+    throw new RtspClientError(
+      "SETUP",
+      `${url}: the server answered no multicast group and ports`,
+      461,
+    );
+  }
+  const rtcpPort = port.rtcp ?? port.rtp + 1;
+  const rtp = await joinMulticast(group, port.rtp);
+  let rtcp: Deno.DatagramConn;
+  try {
+    rtcp = await joinMulticast(group, rtcpPort);
+  } catch (e) {
+    closeQuietly(rtp);
+    throw e;
+  }
+  return {
+    trackId: options.trackId,
+    transport: reply,
+    udp: { rtp, rtcp, port: port.rtp },
+    cycles: 0,
+    packets: 0,
+  };
+}
+
+/**
+ * Where a UDP track's RTP or RTCP goes: the server's ports on its host, or
+ * for multicast the group (receiver reports go to every member, RFC 3550 §6).
+ */
+export function udpDestination(
+  track: SetupTrack,
+  serverHostname: string,
+  rtcp: boolean,
+): Deno.NetAddr | undefined {
+  const t = track.transport;
+  if (t.delivery === "multicast" && t.destination !== undefined) {
+    const port = rtcp ? t.port?.rtcp ?? (t.port?.rtp ?? 0) + 1 : t.port?.rtp;
+    if (port === undefined) return undefined;
+    return { transport: "udp", hostname: t.destination, port };
+  }
+  const port = rtcp ? t.serverPort?.rtcp : t.serverPort?.rtp;
+  if (port === undefined) return undefined;
+  return { transport: "udp", hostname: serverHostname, port };
 }
 
 /** Counts an RTP packet of `track` for receiver reports: its source and extended highest sequence. */

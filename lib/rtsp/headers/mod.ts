@@ -39,3 +39,4 @@ export * from "./range.ts";
 export * from "./rtp_info.ts";
 export * from "./auth.ts";
 export * from "./cseq.ts";
+export * from "./register.ts";

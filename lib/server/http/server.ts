@@ -6,7 +6,9 @@
  * frame as it comes: the same FLV tag bytes for every player of the stream,
  * built once. Players that fall behind skip to the next keyframe and are
  * dropped if they stay behind, as RTMP players are. Browsers (mpegts.js,
- * flv.js) may fetch it from any origin.
+ * flv.js) may fetch it from any origin. RTMPT (RTMP in HTTP `POST`s, see
+ * {@link RtmptTunnels}) shares the port when an RTMP server runs its
+ * sessions.
  *
  * @module
  */
@@ -16,7 +18,7 @@ import { cors } from "hono/cors";
 import { type Hub, HubError } from "../../hub/hub.ts";
 import type { Stream } from "../../hub/stream.ts";
 import type { Logger } from "../../log.ts";
-import { listenError } from "../../net/tcp.ts";
+import { listenError, type StreamConn } from "../../net/tcp.ts";
 import { parseAuthorization } from "../../rtsp/headers/auth.ts";
 import {
   checkQueryCredentials,
@@ -30,6 +32,13 @@ import { requestPath } from "./request_path.ts";
 import { requireHost } from "./require_host.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
 import { FlvPlayer } from "./flv_player.ts";
+import { RtmptTunnels } from "./rtmpt.ts";
+import { mountPlayback, type PlaybackOptions } from "./playback.ts";
+import {
+  ClosedSessions,
+  type SessionInfo,
+  type SessionSource,
+} from "../session_info.ts";
 
 /** Options of {@link HttpServer}. */
 export interface HttpServerOptions {
@@ -41,6 +50,16 @@ export interface HttpServerOptions {
   port: number;
   /** The shared tick of every reader; one of its own when left out. */
   batcher?: WriteBatcher;
+  /** Runs an RTMP session on an RTMPT tunnel; without it RTMPT is off. */
+  rtmpt?: (conn: StreamConn) => void;
+  /** Recordings served at `/playback/…`; none when left out. */
+  recordings?: PlaybackOptions["recordings"];
+  /**
+   * Adds routes before the HTTP-FLV catch-all (the dashboard, the API):
+   * what they do not match falls through to it.
+   */
+  // deno-lint-ignore no-explicit-any
+  routes?: (app: Hono<any>) => void;
 }
 
 /** Counters over all HTTP-FLV players. */
@@ -54,12 +73,17 @@ const TICK_MS = 1000;
 const REALM = "Sluice";
 
 /** The HTTP listener and its HTTP-FLV players. */
-export class HttpServer {
+export class HttpServer implements SessionSource {
   readonly #options: HttpServerOptions;
   readonly #players = new Set<FlvPlayer>();
-  readonly #app: Hono;
+  readonly #closed = new ClosedSessions();
+  readonly #app: Hono<{ Bindings: { remote: Deno.NetAddr } }>;
   readonly #batcher: WriteBatcher;
+  /** The RTMPT sessions, when RTMPT is on. */
+  readonly rtmpt: RtmptTunnels | undefined;
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  /** Listeners left by {@link HttpServer.relisten}, finishing their requests. */
+  readonly #draining = new Set<Promise<void>>();
   #tick: ReturnType<typeof setInterval> | undefined;
   #nextId = 1;
   readonly stats: HttpServerStats = { players: 0, readersDropped: 0 };
@@ -68,7 +92,13 @@ export class HttpServer {
     this.#options = options;
     this.#batcher = options.batcher ??
       new WriteBatcher(options.config.writeBatchInterval);
-    const app = new Hono();
+    const rtmpt = options.rtmpt === undefined ? undefined : new RtmptTunnels({
+      run: options.rtmpt,
+      log: options.log.child("rtmpt"),
+      timeoutMs: options.config.readTimeout,
+    });
+    this.rtmpt = rtmpt;
+    const app = new Hono<{ Bindings: { remote: Deno.NetAddr } }>();
     app.use(
       "*",
       requireHost({
@@ -79,22 +109,59 @@ export class HttpServer {
       }),
     );
     app.use("*", cors({ origin: "*", allowMethods: ["GET", "OPTIONS"] }));
+    options.routes?.(app);
+    app.post("*", (c) => {
+      if (rtmpt === undefined) return text(404, "Not Found");
+      return rtmpt.handle(c.req.raw, requestPath(c.req.url), c.env.remote);
+    });
+    if (options.recordings !== undefined) {
+      mountPlayback(app, {
+        recordings: options.recordings,
+        log: options.log.child("playback"),
+        authorize: (req, url, path) => this.#readRefusal(req, url, path),
+      });
+    }
     app.get("*", (c) => {
       const url = new URL(c.req.url);
       // The target as sent: url.pathname has dot-segments resolved already.
       if (!requestPath(c.req.url).endsWith(".flv")) {
         return text(404, "Not Found");
       }
-      return this.#playFlv(c.req.raw, url);
+      return this.#playFlv(c.req.raw, url, c.env.remote);
     });
     this.#app = app;
   }
 
   /** Starts listening; returns the address bound (useful with port 0). */
   start(): { hostname: string; port: number } {
-    const { hostname, port, log } = this.#options;
+    const { hostname, port } = this.#options;
+    this.#server = this.#serve(hostname, port);
+    this.#tick = setInterval(() => {
+      const now = Date.now();
+      for (const p of this.#players) p.tick(now);
+      this.rtmpt?.tick(now);
+    }, TICK_MS);
+    return this.#server.addr;
+  }
+
+  /**
+   * Moves the listener to another address (a hot reload): the new one is
+   * bound first, so a taken port throws and the old one stays. The old one
+   * stops accepting; its players go on until they end.
+   */
+  relisten(hostname: string, port: number): { hostname: string; port: number } {
+    const next = this.#serve(hostname, port);
+    const old = this.#server;
+    this.#server = next;
+    if (old !== undefined) this.#draining.add(old.shutdown());
+    return next.addr;
+  }
+
+  #serve(hostname: string, port: number): Deno.HttpServer<Deno.NetAddr> {
+    const { log } = this.#options;
+    let server: Deno.HttpServer<Deno.NetAddr>;
     try {
-      this.#server = Deno.serve({
+      server = Deno.serve({
         hostname,
         port,
         onListen: () => {},
@@ -108,13 +175,9 @@ export class HttpServer {
     } catch (e) {
       throw listenError("TCP", hostname, port, e);
     }
-    this.#tick = setInterval(() => {
-      const now = Date.now();
-      for (const p of this.#players) p.tick(now);
-    }, TICK_MS);
-    const addr = this.#server.addr;
+    const addr = server.addr;
     log.info("HTTP listening", { address: `${addr.hostname}:${addr.port}` });
-    return { hostname: addr.hostname, port: addr.port };
+    return server;
   }
 
   /** HTTP-FLV players now. */
@@ -126,10 +189,49 @@ export class HttpServer {
   async close(): Promise<void> {
     if (this.#tick !== undefined) clearInterval(this.#tick);
     for (const p of [...this.#players]) p.end("server shutting down");
-    await this.#server?.shutdown();
+    this.rtmpt?.close();
+    await Promise.all([this.#server?.shutdown(), ...this.#draining]);
   }
 
-  async #playFlv(req: Request, url: URL): Promise<Response> {
+  /** A 401 when `path` asks for read credentials the request lacks. */
+  #readRefusal(req: Request, url: URL, path: string): Response | undefined {
+    const required = requiredCredentials(
+      this.#options.config.paths,
+      path,
+      "read",
+    );
+    if (required === undefined || authorized(req, url, required)) return;
+    this.#options.log.info("playback refused: credentials", { path });
+    return text(401, "Unauthorized", {
+      "WWW-Authenticate": `Basic realm="${REALM}"`,
+    });
+  }
+
+  /** Every HTTP-FLV player now, for the API. */
+  sessionList(): SessionInfo[] {
+    return [...this.#players].map((p) => p.info());
+  }
+
+  /** Players gone since the last call. */
+  drainClosed(): SessionInfo[] {
+    return this.#closed.drain();
+  }
+
+  /** Ends the player `id` (`flv-3`); false when there is none. */
+  kick(id: string): boolean {
+    for (const p of this.#players) {
+      if (p.info().id !== id) continue;
+      p.end("closed through the API");
+      return true;
+    }
+    return false;
+  }
+
+  async #playFlv(
+    req: Request,
+    url: URL,
+    remote: Deno.NetAddr,
+  ): Promise<Response> {
     const { hub, config, log } = this.#options;
     const path = httpPath(requestPath(req.url).slice(0, -".flv".length));
     if (path === undefined) return text(400, "Bad Request: invalid path");
@@ -160,9 +262,12 @@ export class HttpServer {
       batcher: this.#batcher,
       onClosed: () => {
         this.#players.delete(player);
+        this.#closed.add(player.info());
         hub.readerLeft(stream);
       },
       onDropped: () => this.stats.readersDropped++,
+      id: `flv-${id}`,
+      remoteAddress: `${remote.hostname}:${remote.port}`,
     });
     this.#players.add(player);
     this.stats.players++;

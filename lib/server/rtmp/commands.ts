@@ -210,14 +210,24 @@ function publish(
   }
   const override = config.paths?.[path]?.overridePublisher ??
     config.overridePublisher;
+  // admit() checked them: a path with publish credentials only let it
+  // this far with them
+  const authenticated =
+    requiredCredentials(config.paths, path, "publish") !== undefined;
+  const type = String(cmd.args[1] ?? "live");
+  const record = recordRequest(type, authenticated);
+  if (record === undefined && (type === "record" || type === "append")) {
+    log.info(
+      "publish type ignored: recording on request needs publish credentials",
+      { path, type },
+    );
+  }
   let publisher: Publisher;
   try {
     publisher = session.hub.publish(path, {
       overridePublisher: override,
-      // admit() checked them: a path with publish credentials only let
-      // it this far with them
-      authenticated:
-        requiredCredentials(config.paths, path, "publish") !== undefined,
+      authenticated,
+      record,
       onTakenOver: () => {
         log.info("another publisher took the path over", { path });
         state.publisher = undefined;
@@ -249,7 +259,19 @@ function publish(
     NET_STATUS.PUBLISH_START,
     `${path} is now published`,
   ));
-  log.info("publishing", { path, type: String(cmd.args[1] ?? "live") });
+  log.info("publishing", { path, type });
+}
+
+/**
+ * `publish(name, "record" | "append")` records only for a publisher that
+ * gave the path's publish credentials: anyone else could fill the disk.
+ */
+function recordRequest(
+  type: string,
+  authenticated: boolean,
+): "record" | "append" | undefined {
+  if (type !== "record" && type !== "append") return undefined;
+  return authenticated ? type : undefined;
 }
 
 function stopPublishing(session: CommandSession): void {

@@ -19,6 +19,11 @@ import {
 } from "../../net/tls.ts";
 import type { RtmpServerConfig } from "./context.ts";
 import { RtmpSession } from "./session.ts";
+import {
+  ClosedSessions,
+  type SessionInfo,
+  type SessionSource,
+} from "../session_info.ts";
 
 export type { RtmpServerConfig } from "./context.ts";
 
@@ -48,9 +53,10 @@ export interface RtmpServerStats {
 }
 
 /** The RTMP listener and its sessions. */
-export class RtmpServer {
+export class RtmpServer implements SessionSource {
   readonly #options: RtmpServerOptions;
   readonly #sessions = new Set<RtmpSession>();
+  readonly #closed = new ClosedSessions();
   readonly #batcher: WriteBatcher;
   #listener: TcpListener | undefined;
   #tick: ReturnType<typeof setInterval> | undefined;
@@ -129,9 +135,57 @@ export class RtmpServer {
     });
   }
 
+  /**
+   * Moves the listener to another address (a hot reload): the new one is
+   * bound first, so a taken port throws and the old one stays; sessions of
+   * the old listener go on.
+   */
+  relisten(hostname: string, port: number): { hostname: string; port: number } {
+    const { log } = this.#options;
+    const next = listenTcp({
+      hostname,
+      port,
+      onConnection: (conn) => this.#accept(conn),
+      onError: (e) =>
+        log.warn("Cannot accept RTMP connection", { error: String(e) }),
+    });
+    this.#listener?.close();
+    this.#listener = next;
+    log.info("RTMP listening", { address: `${next.hostname}:${next.port}` });
+    return { hostname: next.hostname, port: next.port };
+  }
+
   /** Open connections. */
   get sessions(): number {
     return this.#sessions.size;
+  }
+
+  /** Every open connection, for the API. */
+  sessionList(): SessionInfo[] {
+    return [...this.#sessions].map((s) => s.info());
+  }
+
+  /** Connections closed since the last call. */
+  drainClosed(): SessionInfo[] {
+    return this.#closed.drain();
+  }
+
+  /** Closes the connection `id` (`rtmp-3`); false when there is none. */
+  kick(id: string): boolean {
+    for (const s of this.#sessions) {
+      if (s.info().id !== id) continue;
+      void s.close("closed through the API", { flush: false });
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Runs an RTMP session on any byte stream: an RTMPT tunnel or another
+   * listener's connection. It is ticked and closed with the others.
+   */
+  runSession(conn: StreamConn): void {
+    this.#accept(conn);
   }
 
   #accept(conn: StreamConn): void {
@@ -144,7 +198,10 @@ export class RtmpServer {
       log,
       stats: this.stats,
       batcher: this.#batcher,
-      onClosed: () => this.#sessions.delete(session),
+      onClosed: () => {
+        this.#sessions.delete(session);
+        this.#closed.add(session.info());
+      },
     });
     this.#sessions.add(session);
     session.run();

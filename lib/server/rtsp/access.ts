@@ -15,14 +15,23 @@ import { rtspPath } from "../../rtsp/url.ts";
 import type { ConnectionContext, ServerContext } from "./context.ts";
 import { Refusal } from "./reply.ts";
 
-/** 401 with challenges unless the request carries the credentials the path needs. */
+/**
+ * 401 with challenges unless the request carries the credentials the path
+ * needs. On a link Sluice opened to REGISTER a path at another server, that
+ * server reads the registered path without credentials (Sluice chose to
+ * send it there) and may do nothing else: 403.
+ */
 export function authorize(
   server: Pick<ServerContext, "config" | "auth">,
-  conn: Pick<ConnectionContext, "log">,
+  conn: Pick<ConnectionContext, "log" | "registeredPath">,
   req: RtspRequest,
   path: string,
   action: AuthAction,
 ): void {
+  if (conn.registeredPath !== undefined) {
+    if (action === "read" && path === conn.registeredPath) return;
+    throw new Refusal(403, `only ${conn.registeredPath} is read on this link`);
+  }
   const required = requiredCredentials(server.config.paths, path, action);
   if (required === undefined) return;
   const result = server.auth.check(req, required);

@@ -30,6 +30,7 @@ import type { ConnectionContext, ServerContext } from "./context.ts";
 import { dispatch } from "./methods.ts";
 import { answerOf, Refusal, type ReplyHeaders } from "./reply.ts";
 import type { Announced, Session, UdpRoute } from "./sessions.ts";
+import type { SessionInfo } from "../session_info.ts";
 
 /** Counters the connection adds to. */
 export interface ConnectionStats {
@@ -47,6 +48,7 @@ export class Connection implements ConnectionContext {
   announced: Announced | undefined;
   closed = false;
   readonly secure: boolean;
+  readonly registeredPath: string | undefined;
   readonly #server: ServerContext;
   readonly #stats: ConnectionStats;
   readonly #conn: StreamConn;
@@ -55,7 +57,15 @@ export class Connection implements ConnectionContext {
   readonly #abort = new AbortController();
   #chain: Promise<void> = Promise.resolve();
   #lastRead = Date.now();
+  readonly #id: number;
+  readonly #since = Date.now();
+  #bytesIn = 0;
   #closing: Promise<void> | undefined;
+  /** REGISTERs read and not yet answered: reading waits for them (one may take the socket). */
+  #registers = 0;
+  #readPaused = false;
+  #wake: (() => void) | undefined;
+  #handing: Promise<StreamConn> | undefined;
 
   constructor(
     server: ServerContext,
@@ -64,12 +74,16 @@ export class Connection implements ConnectionContext {
       id: number;
       log: Logger;
       stats: ConnectionStats;
-      /** Whether the connection is a TLS session (RTSPS). */
+      /** Whether the connection is a TLS session (RTSPS, or an HTTPS tunnel). */
       secure?: boolean;
+      /** Set on a link Sluice opened to REGISTER this path at another server. */
+      registeredPath?: string;
     },
   ) {
     this.#server = server;
     this.secure = options.secure ?? false;
+    this.#id = options.id;
+    this.registeredPath = options.registeredPath;
     this.#conn = conn;
     this.#stats = options.stats;
     this.log = options.log.child(
@@ -95,6 +109,30 @@ export class Connection implements ConnectionContext {
     return (this.#conn.remoteAddr as Deno.NetAddr).hostname;
   }
 
+  /** What the API shows of this connection: the path and mode of its first session. */
+  info(): SessionInfo {
+    const s = this.sessions.values().next().value;
+    return {
+      id: `rtsp-${this.#id}`,
+      protocol: "rtsp",
+      remoteAddress: remoteOf(this.#conn),
+      path: s?.path ?? this.announced?.path,
+      role: s === undefined
+        ? "none"
+        : s.mode === "record"
+        ? "publisher"
+        : "reader",
+      state: s?.state ?? "connected",
+      since: this.#since,
+      bytesIn: this.#bytesIn,
+      bytesOut: this.writer.bytesOut,
+      packetsOut: this.queue.mediaPackets,
+      firstFrameMs: this.queue.firstMediaMs === undefined
+        ? undefined
+        : this.queue.firstMediaMs - this.#since,
+    };
+  }
+
   get signal(): AbortSignal {
     return this.#abort.signal;
   }
@@ -104,19 +142,39 @@ export class Connection implements ConnectionContext {
     try {
       const sink = {
         enqueue: (m: RtspFramed) => {
-          if (m.kind === "request") this.#enqueueRequest(m);
-          else if (m.kind === "interleaved") {
+          if (m.kind === "request") {
+            if (m.method === "REGISTER") this.#registers++;
+            this.#enqueueRequest(m);
+          } else if (m.kind === "interleaved") {
             this.#interleaved(m.channel, m.payload);
           }
         },
       };
-      // One buffer per connection that grows for a recorder and stays small
-      // for a player: a pending read holds it while the peer is quiet.
-      await readLoop(this.#conn, (chunk) => {
+      const onData = (chunk: Uint8Array): boolean => {
         this.#lastRead = Date.now();
+        this.#bytesIn += chunk.length;
         this.#framer.push(chunk, sink);
-        return !this.closed;
-      });
+        if (this.closed) return false;
+        // No read may be pending when a REGISTER hands the socket over.
+        if (this.#registers > 0) this.#readPaused = true;
+        return !this.#readPaused;
+      };
+      for (;;) {
+        this.#readPaused = false;
+        // One buffer per connection that grows for a recorder and stays small
+        // for a player: a pending read holds it while the peer is quiet.
+        await readLoop(this.#conn, onData);
+        if (!this.#readPaused) break;
+        while (this.#registers > 0 && !this.closed && !this.#handing) {
+          await new Promise<void>((r) => (this.#wake = r));
+        }
+        if (this.#handing !== undefined) {
+          await this.#handing.catch(() => {});
+          return; // the socket is the REGISTER's now
+        }
+        if (this.closed) break;
+        this.#lastRead = Date.now(); // idle time counts from here again
+      }
     } catch (e) {
       const answer = answerOf(e);
       if (answer !== undefined) {
@@ -167,9 +225,10 @@ export class Connection implements ConnectionContext {
       }
       return;
     }
-    // A connection with sessions lives as long as they do; an idle one without goes.
+    // A connection with sessions lives as long as they do; an idle one without
+    // goes (reading waits while a REGISTER is answered: that is no idleness).
     if (
-      this.sessions.size === 0 &&
+      this.sessions.size === 0 && this.#registers === 0 &&
       now - this.#lastRead > this.#server.config.readTimeout
     ) {
       void this.close("read timeout");
@@ -184,8 +243,40 @@ export class Connection implements ConnectionContext {
     }
   }
 
+  /**
+   * After a REGISTER with `reuse_connection` was answered: lets go of the
+   * socket once the answer is written, and returns it. Nothing more is read
+   * or answered here; requests the peer sent after the REGISTER are dropped
+   * (it had to wait for the answer, after which roles reverse).
+   */
+  handOver(): Promise<StreamConn> {
+    if (this.#handing !== undefined) return this.#handing;
+    const wait = this.#server.config.writeTimeout;
+    this.#handing = (async () => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const drained = await Promise.race([
+        this.writer.drained().then(() => true),
+        new Promise<boolean>((r) => timer = setTimeout(() => r(false), wait)),
+      ]);
+      clearTimeout(timer);
+      if (!drained || this.#closing !== undefined) {
+        this.#handing = undefined;
+        await this.close("the REGISTER answer could not be written");
+        throw new Error("the connection closed before it was handed over");
+      }
+      this.closed = true;
+      this.#abort.abort(new Error("handed over to a REGISTER"));
+      this.queue.close();
+      this.log.debug("connection handed over to the REGISTER");
+      return this.#conn;
+    })();
+    this.#wake?.();
+    return this.#handing;
+  }
+
   /** Ends the connection's TCP sessions, flushes what is queued and closes. */
   close(reason: string): Promise<void> {
+    if (this.#handing !== undefined) return Promise.resolve();
     if (this.#closing !== undefined) return this.#closing;
     this.#closing = (async () => {
       this.log.debug("closing", { reason });
@@ -202,6 +293,7 @@ export class Connection implements ConnectionContext {
         new Promise((r) => setTimeout(r, 1000)),
       ]);
       this.closed = true;
+      this.#wake?.();
       this.queue.close();
       closeQuietly(this.#conn);
     })();
@@ -213,11 +305,15 @@ export class Connection implements ConnectionContext {
     this.#chain = this.#chain.then(() => this.#request(req)).catch((e) => {
       this.log.error(`request failed: ${e instanceof Error ? e.message : e}`);
       void this.close("internal error");
+    }).finally(() => {
+      if (req.method !== "REGISTER") return;
+      this.#registers--;
+      this.#wake?.();
     });
   }
 
   async #request(req: RtspRequest): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.#handing !== undefined) return;
     const header = req.headers.get("CSeq");
     const cseq = header?.trim() ?? "0";
     try {

@@ -22,6 +22,7 @@ import type { Sdp } from "../../sdp/types.ts";
 import { authorize, pathOf } from "./access.ts";
 import type { ConnectionContext, ServerContext } from "./context.ts";
 import { play, record } from "./play.ts";
+import { deregister, register } from "./register.ts";
 import { Refusal, type Reply, sessionHeader } from "./reply.ts";
 import type { Session } from "./sessions.ts";
 import { setup } from "./setup.ts";
@@ -31,7 +32,7 @@ import { withSrtpKeys } from "../../egress/rtp_srtp.ts";
 
 /** The methods Sluice answers, as OPTIONS lists them. */
 export const PUBLIC =
-  "OPTIONS, DESCRIBE, ANNOUNCE, SETUP, PLAY, RECORD, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER";
+  "OPTIONS, DESCRIBE, ANNOUNCE, SETUP, PLAY, RECORD, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER, REGISTER, DEREGISTER";
 /** How long DESCRIBE waits for a new publisher's codec configuration. */
 const TRACKS_WAIT_MS = 3000;
 
@@ -69,6 +70,10 @@ export function dispatch(
         throw new Refusal(451, "no parameter can be set");
       }
       return { status: 200, headers: sessionHeader(server, session) };
+    case "REGISTER":
+      return register(server, conn, req);
+    case "DEREGISTER":
+      return deregister(server, conn, req);
     default:
       throw new Refusal(
         501,

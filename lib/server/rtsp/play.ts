@@ -7,7 +7,7 @@
  */
 
 import { ReaderLag } from "../../egress/reader_lag.ts";
-import { rtspOutput } from "../../egress/rtp_output.ts";
+import { type RtpOutput, rtspOutput } from "../../egress/rtp_output.ts";
 import type { SdpTrack } from "../../format/tracks.ts";
 import { requiredCredentials } from "../../auth/credentials.ts";
 import { HubError } from "../../hub/hub.ts";
@@ -17,6 +17,7 @@ import { parseRange } from "../../rtsp/headers/range.ts";
 import { stringifyRtpInfo } from "../../rtsp/headers/rtp_info.ts";
 import type { RtspRequest } from "../../rtsp/message.ts";
 import type { ConnectionContext, ServerContext } from "./context.ts";
+import { MulticastReader } from "./multicast.ts";
 import { type PlayLink, TcpReader, UdpReader } from "./readers.ts";
 import { Refusal, type Reply, sessionHeader } from "./reply.ts";
 import type { Session } from "./sessions.ts";
@@ -64,6 +65,9 @@ export function play(
   // A session that set up the aggregate URL (-1) plays its first track there.
   const trackOf = (id: number) => id === -1 ? [...ids][0]! : id;
   const first = s.tracks.values().next().value!;
+  if (first.transport.kind === "multicast") {
+    return playMulticast(server, conn, s, { stream, output, trackOf, onEnd });
+  }
   let reader: TcpReader | UdpReader;
   if (first.transport.kind === "tcp") {
     const channels = new Map<number, { rtp: number; rtcp: number }>();
@@ -117,6 +121,74 @@ export function play(
     if (s.play !== link) return; // torn down in between
     reader.release();
     conn.writer.kick(true);
+  };
+  return reply;
+}
+
+/**
+ * PLAY of a multicast session: it joins each track's sender, which the
+ * first player starts (its GOP cache goes to the group after this answer)
+ * and later ones find running (their RTP begins with its next packet).
+ */
+function playMulticast(
+  server: ServerContext,
+  conn: ConnectionContext,
+  s: Session,
+  o: {
+    stream: PlayLink["stream"];
+    output: RtpOutput;
+    trackOf: (id: number) => number;
+    onEnd: () => void;
+  },
+): Reply {
+  const multicast = server.multicast;
+  if (multicast === undefined) throw new Refusal(461, "no multicast here");
+  const started: UdpReader[] = [];
+  const fresh = new Set<number>();
+  const running = new Set<number>();
+  const keys: number[] = [];
+  for (const id of s.tracks.keys()) {
+    const trackId = o.trackOf(id);
+    if (!o.output.formats.some((f) => f.track.id === trackId)) continue;
+    const r = multicast.join(s, id, trackId, {
+      output: o.output,
+      hostname: conn.remoteHostname,
+      onEnd: o.onEnd,
+    });
+    if (r === undefined) continue;
+    keys.push(id);
+    if (r === "running") running.add(trackId);
+    else {
+      started.push(r);
+      fresh.add(trackId);
+    }
+  }
+  if (keys.length === 0) {
+    throw new Refusal(404, `no track of ${s.path} to send`);
+  }
+  const reader = new MulticastReader(multicast, s, { keys, started });
+  const link: PlayLink = {
+    stream: o.stream,
+    output: o.output,
+    reader,
+    // One instant for every track (RTP-Info, RFC 2326 §12.33): the GOP
+    // cache's when a sender starts with it here, else the next packet's.
+    // Instants apart made ffmpeg step audio back at its first Sender Report.
+    starts: o.output.rtpStarts(
+      new Set([...fresh, ...running]),
+      { cached: fresh.size > 0 },
+    ),
+  };
+  s.play = link;
+  s.state = "playing";
+  conn.log.info("playing", {
+    path: s.path,
+    session: s.id,
+    transport: "multicast",
+  });
+  const reply = playReply(server, s);
+  reply.after = () => {
+    if (s.play === link) reader.release();
   };
   return reply;
 }

@@ -255,10 +255,24 @@ export class UdpReader extends HeldReader implements TickWriter {
   }
 }
 
+/**
+ * A multicast session while it plays: not a reader of the output itself,
+ * but a member of the senders of its tracks' groups.
+ */
+export interface GroupReader {
+  /** The senders this session started may send (the PLAY answer is queued). */
+  release(): void;
+  /** A TEARDOWN of one track: the session leaves its sender. */
+  removeTrack(trackId: number): void;
+  /** The session stops playing: it leaves every sender. */
+  leave(): void;
+}
+
 /** A PLAY session's link to its stream. */
 export interface PlayLink {
   stream: Stream;
   output: RtpOutput;
-  reader: TcpReader | UdpReader;
+  /** A multicast session's reader is not the output's: it joined the tracks' senders. */
+  reader: TcpReader | UdpReader | GroupReader;
   starts: RtpStart[];
 }

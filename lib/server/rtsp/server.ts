@@ -4,11 +4,12 @@
  * interleaved, sessions with timeouts, Basic and Digest auth; readers and
  * publishers meet RTMP's in the hub.
  *
- * This file is the listener: the TCP port, the two UDP ports, the once-a-
- * second tick that reaps sessions and drops readers that stay behind.
- * Connections (`connection.ts`) answer requests through the methods
- * (`methods.ts`, `setup.ts`, `play.ts`) against the session table
- * (`sessions.ts`).
+ * This file is the listener: the TCP port (and the RTSPS and tunnel-only
+ * ports, `listeners.ts`), whose first bytes tell HTTP(S) tunnels
+ * (`tunnel.ts`) from RTSP; the two UDP ports; the once-a-second tick that
+ * reaps sessions and drops readers that stay behind. Connections
+ * (`connection.ts`) answer requests through the methods (`methods.ts`,
+ * `setup.ts`, `play.ts`) against the session table (`sessions.ts`).
  *
  * @module
  */
@@ -17,16 +18,30 @@ import { RtspAuthenticator } from "../../auth/credentials.ts";
 import type { Logger } from "../../log.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
 import { DatagramWriter } from "../../net/datagram_writer.ts";
-import { listenTcp, type StreamConn, type TcpListener } from "../../net/tcp.ts";
+import { peek, PrefixedConn } from "../../net/prefixed.ts";
 import {
-  listenTls,
-  type TlsListenAddress,
-  type TlsListener,
-} from "../../net/tls.ts";
+  closeQuietly,
+  listenTcp,
+  remoteOf,
+  type StreamConn,
+  type TcpListener,
+  writeAll,
+} from "../../net/tcp.ts";
+import type { TlsListenAddress, TlsListener } from "../../net/tls.ts";
 import { listenUdp, receiveDatagrams } from "../../net/udp.ts";
+import { encodeTunnelRefusal, sniffTunnel } from "../../rtsp/tunnel.ts";
 import { Connection } from "./connection.ts";
 import type { RtspServerConfig, ServerContext } from "./context.ts";
+import { Multicast } from "./multicast.ts";
 import { SessionTable } from "./sessions.ts";
+import { listenRtsps, listenTunnelPorts } from "./listeners.ts";
+import { Tunnels } from "./tunnel.ts";
+import { parseMulticastRange } from "../../config/schema.ts";
+import {
+  ClosedSessions,
+  type SessionInfo,
+  type SessionSource,
+} from "../session_info.ts";
 
 export type { RtspServerConfig } from "./context.ts";
 
@@ -41,8 +56,12 @@ export interface RtspServerOptions {
   rtcp: { hostname: string; port: number };
   /** The shared tick of every reader; one of its own when left out. */
   batcher?: WriteBatcher;
-  /** RTSPS: a second listener whose connections are TLS sessions. */
+  /** RTSPS: a second listener whose connections are TLS sessions (HTTPS tunnels too). */
   tls?: TlsListenAddress;
+  /** Extra plain TCP listeners that accept only RTSP over HTTP tunnels. */
+  tunnelAddresses?: { hostname: string; port: number }[];
+  /** Pulls REGISTERed streams; without one REGISTER is answered 501. */
+  registrar?: ServerContext["registrar"];
 }
 
 /** Counters over all RTSP connections and sessions. */
@@ -57,6 +76,14 @@ export interface RtspServerStats {
   /** SRTP and SRTCP packets of recorders dropped: failed authentication, or replayed (counted as their sessions end). */
   srtpAuthFailures: number;
   srtpReplays: number;
+  /** RTSP over HTTP tunnels opened (over HTTPS on the RTSPS port too). */
+  tunnels: number;
+  /** Multicast senders running now (one per path and track with multicast players). */
+  multicastSenders: number;
+  /** Multicast SETUPs that named a destination or TTL of their own (the server's were answered). */
+  multicastOverridden: number;
+  /** Multicast datagrams handed to the kernel: one per packet, however many players. */
+  multicastDatagrams: number;
 }
 
 /** Sessions live this much past the timeout they announce: some clients keep alive exactly every N seconds. */
@@ -64,12 +91,14 @@ const TIMEOUT_MARGIN_MS = 5000;
 const TICK_MS = 1000;
 
 /** The RTSP listener, the UDP sockets and every session. */
-export class RtspServer {
+export class RtspServer implements SessionSource {
   readonly #o: RtspServerOptions;
   readonly #connections = new Set<Connection>();
+  readonly #gone = new ClosedSessions();
   readonly #context: ServerContext;
   readonly #table: SessionTable;
-  readonly stats: RtspServerStats = {
+  readonly #multicast: Multicast;
+  readonly #stats: RtspServerStats = {
     connections: 0,
     sessions: 0,
     protocolErrors: 0,
@@ -78,9 +107,18 @@ export class RtspServer {
     tlsHandshakeFailures: 0,
     srtpAuthFailures: 0,
     srtpReplays: 0,
+    tunnels: 0,
+    multicastSenders: 0,
+    multicastOverridden: 0,
+    multicastDatagrams: 0,
   };
   #listener: TcpListener | undefined;
   #tlsListener: TlsListener | undefined;
+  #tunnelListeners: TcpListener[] = [];
+  readonly #tunnels: Tunnels;
+  /** Accepted connections whose first bytes have not come yet. */
+  readonly #sniffing = new Set<StreamConn>();
+  #closed = false;
   #udp: { rtp: Deno.DatagramConn; rtcp: Deno.DatagramConn } | undefined;
   #writers: { rtp: DatagramWriter; rtcp: DatagramWriter } | undefined;
   #tick: ReturnType<typeof setInterval> | undefined;
@@ -93,32 +131,55 @@ export class RtspServer {
     this.#table = new SessionTable({
       hub: options.hub,
       log: options.log,
-      onCreate: () => this.stats.sessions++,
+      onCreate: () => this.#stats.sessions++,
       onSrtpDropped: (d) => {
-        this.stats.srtpAuthFailures += d.authFailures;
-        this.stats.srtpReplays += d.replays;
+        this.#stats.srtpAuthFailures += d.authFailures;
+        this.#stats.srtpReplays += d.replays;
       },
     });
     const ports = { rtp: 0, rtcp: 0 };
     this.#ports = ports;
+    const c = options.config;
+    const batcher = options.batcher ??
+      new WriteBatcher(options.config.writeBatchInterval);
+    this.#multicast = new Multicast({
+      range: parseMulticastRange(c.multicastIPRange ?? "224.1.0.0/16") ??
+        { base: 0xe0010000, size: 65536 },
+      rtpPort: c.multicastRTPPort ?? 8002,
+      rtcpPort: c.multicastRTCPPort ?? 8003,
+      ttl: c.multicastTTL ?? 16,
+      hostname: options.rtp.hostname === "" ? "0.0.0.0" : options.rtp.hostname,
+    }, {
+      log: options.log,
+      maxBytes: c.writeQueueSize,
+      batcher,
+    });
     this.#context = {
       hub: options.hub,
       config: options.config,
       auth: new RtspAuthenticator(),
       sessions: this.#table,
-      batcher: options.batcher ??
-        new WriteBatcher(options.config.writeBatchInterval),
+      batcher,
       udp: () => this.#writers!,
       serverPorts: ports,
+      registrar: options.registrar,
+      multicast: this.#multicast,
     };
+    this.#tunnels = new Tunnels({
+      log: options.log.child("tunnel"),
+      stats: this.#stats,
+      headTimeoutMs: options.config.readTimeout,
+      onTunnel: (conn, secure) => this.#run(conn, secure),
+    });
   }
 
-  /** Starts listening on TCP (and TLS, when configured) and the two UDP ports. */
+  /** Starts listening on TCP (and TLS, when configured), the two UDP ports and the tunnel-only ports. */
   start(): {
     port: number;
     rtpPort: number;
     rtcpPort: number;
     tlsPort: number | undefined;
+    tunnelPorts: number[];
   } {
     const { hostname, port, log } = this.#o;
     const rtp = listenUdp(this.#o.rtp.hostname, this.#o.rtp.port);
@@ -140,9 +201,18 @@ export class RtspServer {
         log.warn("Cannot accept RTSP connection", { error: String(e) }),
     });
     try {
-      this.#listenTls();
+      this.#tunnelListeners = listenTunnelPorts(this.#o.tunnelAddresses ?? [], {
+        log,
+        onConnection: (conn) => this.#accept(conn, { tunnelOnly: true }),
+      });
+      this.#tlsListener = listenRtsps(this.#o.tls, {
+        log,
+        stats: this.#stats,
+        onConnection: (conn) => this.#accept(conn, { secure: true }),
+      });
     } catch (e) {
       this.#listener.close();
+      for (const l of this.#tunnelListeners) l.close();
       throw e;
     }
     this.#tick = setInterval(() => this.#onTick(Date.now()), TICK_MS);
@@ -158,6 +228,7 @@ export class RtspServer {
       rtpPort: this.rtpPort,
       rtcpPort: this.rtcpPort,
       tlsPort: this.tlsPort,
+      tunnelPorts: this.tunnelPorts,
     };
   }
 
@@ -166,29 +237,29 @@ export class RtspServer {
     return this.#tlsListener?.port;
   }
 
-  /** RTSPS: TLS sessions go the same way as plain connections once their handshake is done. */
-  #listenTls(): void {
-    const tls = this.#o.tls;
-    if (tls === undefined) return;
+  /**
+   * Moves the RTSP TCP listener to another address (a hot reload): the new
+   * one is bound first, so a taken port throws and the old one stays;
+   * sessions, the UDP ports and the tunnel listeners are left as they are.
+   */
+  relisten(hostname: string, port: number): { hostname: string; port: number } {
     const { log } = this.#o;
-    this.#tlsListener = listenTls({
-      ...tls,
-      onConnection: (conn) => this.#accept(conn, true),
-      onHandshakeError: (e, remote) => {
-        this.stats.tlsHandshakeFailures++;
-        log.info("RTSPS connection closed", {
-          remote: `${remote.hostname}:${remote.port}`,
-          reason: e.message,
-        });
-      },
+    const next = listenTcp({
+      hostname,
+      port,
+      onConnection: (conn) => this.#accept(conn),
       onError: (e) =>
-        log.warn("Cannot accept RTSPS connection", { error: String(e) }),
+        log.warn("Cannot accept RTSP connection", { error: String(e) }),
     });
-    log.info("RTSPS listening", {
-      address: `${this.#tlsListener.hostname}:${this.#tlsListener.port}`,
-      // TCP_NODELAY and stalled-handshake shutdown need FFI (see net/tls.ts)
-      noDelay: this.#tlsListener.noDelay,
-    });
+    this.#listener?.close();
+    this.#listener = next;
+    log.info("RTSP listening", { address: `${next.hostname}:${next.port}` });
+    return { hostname: next.hostname, port: next.port };
+  }
+
+  /** The ports of the tunnel-only listeners, in the order configured. */
+  get tunnelPorts(): number[] {
+    return this.#tunnelListeners.map((l) => l.port);
   }
 
   /** The RTP port bound. */
@@ -201,15 +272,57 @@ export class RtspServer {
     return this.#ports.rtcp;
   }
 
+  /** Counters over all RTSP connections and sessions. */
+  get stats(): RtspServerStats {
+    const m = this.#multicast;
+    this.#stats.multicastSenders = m.stats.senders;
+    this.#stats.multicastOverridden = m.stats.overridden;
+    this.#stats.multicastDatagrams = m.datagrams;
+    return this.#stats;
+  }
+
   /** Open sessions. */
   get sessions(): number {
     return this.#table.size;
   }
 
+  /** Every open connection, for the API. */
+  sessionList(): SessionInfo[] {
+    return [...this.#connections].map((c) => c.info());
+  }
+
+  /** Connections closed since the last call. */
+  drainClosed(): SessionInfo[] {
+    return this.#gone.drain();
+  }
+
+  #forget(c: Connection): void {
+    this.#connections.delete(c);
+    this.#gone.add(c.info());
+  }
+
+  /** Ends the connection `id` (`rtsp-3`) and its sessions; false when there is none. */
+  kick(id: string): boolean {
+    for (const c of this.#connections) {
+      if (c.info().id !== id) continue;
+      for (const s of [...c.sessions]) {
+        this.#table.end(s, "closed through the API");
+      }
+      void c.close("closed through the API");
+      return true;
+    }
+    return false;
+  }
+
   /** Stops listening, ends every session and connection. */
   async close(): Promise<void> {
+    this.#closed = true;
     this.#listener?.close();
     this.#tlsListener?.close();
+    for (const l of this.#tunnelListeners) l.close();
+    for (const c of this.#sniffing) closeQuietly(c);
+    this.#sniffing.clear();
+    this.#tunnels.close();
     if (this.#tick !== undefined) clearInterval(this.#tick);
     for (const s of this.#table.values()) {
       this.#table.end(s, "server shutting down");
@@ -217,6 +330,7 @@ export class RtspServer {
     await Promise.all(
       [...this.#connections].map((c) => c.close("server shutting down")),
     );
+    this.#multicast.close();
     if (this.#o.batcher === undefined) this.#context.batcher.close();
     // A writer holds its own descriptor of the socket: the port stays bound until both close.
     this.#writers?.rtp.close();
@@ -229,17 +343,73 @@ export class RtspServer {
     }
   }
 
-  /** Every connection, plain or TLS (`secure`), starts here. */
-  #accept(conn: StreamConn, secure = false): void {
-    this.stats.connections++;
+  /**
+   * Serves RTSP on a connection Sluice opened itself: the link to a server
+   * where `registeredPath` was REGISTERed, which reads that path (and
+   * nothing else) over it. Resolves when the connection ends.
+   */
+  serve(conn: StreamConn, registeredPath: string): Promise<void> {
+    this.#stats.connections++;
     const c = new Connection(this.#context, conn, {
       id: this.#nextId++,
       log: this.#o.log,
-      stats: this.stats,
+      stats: this.#stats,
+      registeredPath,
+    });
+    this.#connections.add(c);
+    return c.run().finally(() => this.#forget(c));
+  }
+
+  /**
+   * Every accepted connection, plain or TLS (`secure`): its first bytes tell
+   * an HTTP(S) tunnel (`GET `, `POST `) from RTSP, which then reads them
+   * again. A tunnel-only listener refuses anything else.
+   */
+  #accept(
+    conn: StreamConn,
+    how: { secure?: boolean; tunnelOnly?: boolean } = {},
+  ): void {
+    const secure = how.secure ?? false;
+    this.#stats.connections++;
+    this.#sniffing.add(conn);
+    const { log, config } = this.#o;
+    peek(conn, {
+      decide: sniffTunnel,
+      maxBytes: 8,
+      timeoutMs: config.readTimeout,
+    })
+      .then(async (got) => {
+        this.#sniffing.delete(conn);
+        if (got === null || this.#closed) return closeQuietly(conn);
+        if (got.what === "http") {
+          return await this.#tunnels.handle(conn, got.bytes, secure);
+        }
+        if (!how.tunnelOnly) {
+          return this.#run(new PrefixedConn(conn, got.bytes), secure);
+        }
+        this.#stats.protocolErrors++;
+        log.warn(`closing ${remoteOf(conn)}: not an HTTP tunnel request`);
+        await writeAll(conn, encodeTunnelRefusal(400)).catch(() => {});
+        closeQuietly(conn);
+      })
+      .catch((e) => {
+        this.#sniffing.delete(conn);
+        log.debug(`connection ended: ${e instanceof Error ? e.message : e}`);
+        closeQuietly(conn);
+      });
+  }
+
+  /** Runs RTSP on a connection: a socket or a tunnel, over TLS when `secure`. */
+  #run(conn: StreamConn, secure: boolean): void {
+    if (this.#closed) return closeQuietly(conn);
+    const c = new Connection(this.#context, conn, {
+      id: this.#nextId++,
+      log: this.#o.log,
+      stats: this.#stats,
       secure,
     });
     this.#connections.add(c);
-    c.run().finally(() => this.#connections.delete(c));
+    c.run().finally(() => this.#forget(c));
   }
 
   #udpLoop(socket: Deno.DatagramConn, rtcp: boolean): Promise<void> {
@@ -264,7 +434,7 @@ export class RtspServer {
         continue;
       }
       if (now - s.lastSeen > limit) {
-        this.stats.sessionsTimedOut++;
+        this.#stats.sessionsTimedOut++;
         this.#o.log.info("session timed out", {
           session: s.id,
           path: s.path,
@@ -277,7 +447,7 @@ export class RtspServer {
       if (reader === undefined || s.udpLag === undefined || !s.play) continue;
       const v = s.udpLag.check(now, reader.stalledMs(), s.play.stream);
       if (!v.drop) continue;
-      this.stats.readersDropped++;
+      this.#stats.readersDropped++;
       this.#o.log.warn("dropping reader: it stayed behind", {
         session: s.id,
         path: s.path,
@@ -286,5 +456,6 @@ export class RtspServer {
       this.#table.end(s, "reader too slow");
     }
     for (const c of this.#connections) c.tick(now);
+    this.#multicast.sweep(this.#table.values());
   }
 }

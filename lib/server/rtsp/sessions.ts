@@ -210,7 +210,8 @@ export class SessionTable {
     const link = s.play;
     if (link === undefined) return;
     s.play = undefined;
-    link.output.removeReader(link.reader);
+    if ("leave" in link.reader) link.reader.leave(); // multicast: the senders it joined
+    else link.output.removeReader(link.reader);
     s.udpReader?.close();
     s.udpLag?.countDrops(link.stream);
     s.udpReader = undefined;

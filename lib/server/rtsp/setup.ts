@@ -6,7 +6,10 @@
  * @module
  */
 
-import { stringifyTransport } from "../../rtsp/headers/transport.ts";
+import {
+  stringifyTransport,
+  type Transport,
+} from "../../rtsp/headers/transport.ts";
 import type { RtspRequest } from "../../rtsp/message.ts";
 import { resolveControl, sameResource } from "../../rtsp/url.ts";
 import type { ConnectionContext, ServerContext } from "./context.ts";
@@ -19,17 +22,42 @@ import { negotiateTransport, requestedTransport } from "./transport.ts";
 /** Most sessions one connection may hold (each SETUP without a Session makes one). */
 const MAX_SESSIONS_PER_CONNECTION = 16;
 
-/** SETUP of one track, in `session` or in a new one. */
+/**
+ * SETUP of one track, in `session` or in a new one. The first multicast
+ * SETUP waits for the multicast senders' sockets to open.
+ */
 export function setup(
   server: ServerContext,
   conn: ConnectionContext,
   req: RtspRequest,
   session: Session | undefined,
-): Reply {
+): Reply | Promise<Reply> {
   const wanted = requestedTransport(
     req.headers.getOne("Transport"),
     conn.secure === true && server.config.srtp === "required",
   );
+  if (wanted.delivery !== "multicast") {
+    return setupTrack(server, conn, req, session, wanted);
+  }
+  const multicast = server.multicast;
+  if (multicast === undefined) {
+    throw new Refusal(461, "multicast is not served here");
+  }
+  return multicast.open().then(
+    () => setupTrack(server, conn, req, session, wanted),
+    (e) => {
+      throw new Refusal(461, `cannot send multicast: ${String(e)}`);
+    },
+  );
+}
+
+function setupTrack(
+  server: ServerContext,
+  conn: ConnectionContext,
+  req: RtspRequest,
+  session: Session | undefined,
+  wanted: Transport,
+): Reply {
   const srtp = wanted.profile === "SAVP";
   const match = matchAnnounced(conn, req.url);
   const record = wanted.mode === "record" || session?.mode === "record" ||
@@ -61,10 +89,32 @@ export function setup(
       throw new Refusal(455, "SETUP of another path in this session");
     }
   }
+  const multicast = wanted.delivery === "multicast";
+  if (multicast && server.multicast !== undefined) {
+    if (record) throw new Refusal(461, "multicast is for players only");
+    if (
+      wanted.destination !== undefined || wanted.ttl !== undefined ||
+      wanted.port !== undefined
+    ) {
+      // Never honoured: the server chooses where media goes (RFC 2326 §12.39
+      // lets it refuse; the server's choice is answered, as gst-rtsp-server does).
+      server.multicast.stats.overridden++;
+      conn.log.info("multicast SETUP named its own destination, port or TTL", {
+        destination: wanted.destination?.slice(0, 64),
+        port: wanted.port?.rtp,
+        ttl: wanted.ttl,
+      });
+    }
+  }
+  const first = session?.tracks.values().next().value;
+  if (
+    first !== undefined && (first.transport.kind === "multicast") !== multicast
+  ) {
+    throw new Refusal(461, "a session is either multicast or unicast");
+  }
   if (session !== undefined && session.tracks.has(trackId)) {
     throw new Refusal(455, `track ${trackId} is already set up`);
   }
-  const first = session?.tracks.values().next().value;
   if (
     first !== undefined && (first.transport.reply.profile === "SAVP") !== srtp
   ) {
@@ -83,6 +133,7 @@ export function setup(
     channelTaken: (ch) => conn.channels.has(ch),
     remoteHostname: conn.remoteHostname,
     serverPorts: server.serverPorts,
+    multicastGroup: () => server.multicast?.group(path, trackId),
   });
   const s = session ??
     server.sessions.create(conn, path, record ? "record" : "play");
@@ -105,7 +156,7 @@ export function setup(
       trackId,
       rtcp: true,
     });
-  } else {
+  } else if (transport.kind === "udp") {
     server.sessions.routeUdp(s, trackId, transport.hostname, {
       rtp: transport.rtpPort,
       rtcp: transport.rtcpPort,

@@ -1,6 +1,7 @@
 /**
  * Transport negotiation of SETUP (RFC 2326 §12.39): the client's own
  * spec, completed, is the answer (ffmpeg refuses a reply that differs).
+ * Multicast is the exception: the server chooses group, ports and TTL.
  *
  * @module
  */
@@ -10,6 +11,7 @@ import {
   parseTransport,
   type Transport,
 } from "../../rtsp/headers/transport.ts";
+import type { MulticastGroup } from "./multicast.ts";
 import { Refusal } from "./reply.ts";
 
 /** How a set-up track travels. */
@@ -21,11 +23,20 @@ export type TrackTransport =
     rtpPort: number;
     rtcpPort: number;
     reply: Transport;
+  }
+  | {
+    kind: "multicast";
+    group: string;
+    rtpPort: number;
+    rtcpPort: number;
+    ttl: number;
+    reply: Transport;
   };
 
 /**
- * The first unicast transport the client offers (the first RTP/SAVP one
- * when `srtpOnly`); 461 when there is none.
+ * The first transport the client offers that Sluice serves (unicast over
+ * UDP or TCP, plain RTP/AVP multicast over UDP; the first unicast RTP/SAVP
+ * one when `srtpOnly`); 461 when there is none.
  */
 export function requestedTransport(
   header: string | undefined,
@@ -39,17 +50,16 @@ export function requestedTransport(
     if (e instanceof RtspError) throw new Refusal(e.status ?? 461, e.message);
     throw e;
   }
-  const unicast = transports.filter((t) => t.delivery !== "multicast");
+  // A group's packets are the plain ones: RTP/SAVP multicast is not served (461).
+  const servable = transports.filter((t) =>
+    t.delivery !== "multicast" ||
+    (t.lowerTransport === "UDP" && t.profile !== "SAVP")
+  );
   const wanted = srtpOnly
-    ? unicast.find((t) => t.profile === "SAVP")
-    : unicast[0];
+    ? servable.find((t) => t.profile === "SAVP")
+    : servable[0];
   if (wanted === undefined) {
-    throw new Refusal(
-      461,
-      unicast.length > 0
-        ? "SRTP is required on RTSPS: set up RTP/SAVP"
-        : "only unicast transports are served",
-    );
+    throw new Refusal(461, refusalReason(transports, servable, srtpOnly));
   }
   return wanted;
 }
@@ -62,6 +72,8 @@ export interface TransportContext {
   remoteHostname: string;
   /** The server's RTP and RTCP ports. */
   serverPorts: { rtp: number; rtcp: number };
+  /** The group the server chose for the track; undefined when none is left. */
+  multicastGroup?: () => MulticastGroup | undefined;
 }
 
 /** The transport answered to `t`. */
@@ -69,6 +81,26 @@ export function negotiateTransport(
   t: Transport,
   ctx: TransportContext,
 ): TrackTransport {
+  if (t.delivery === "multicast") {
+    const m = ctx.multicastGroup?.();
+    if (m === undefined) {
+      throw new Refusal(461, "no multicast group is free");
+    }
+    return {
+      kind: "multicast",
+      ...m,
+      // The server's choice whatever the client named (destination, port,
+      // ttl): media never goes where a request says (DESIGN.md, bad input).
+      reply: {
+        lowerTransport: "UDP",
+        delivery: "multicast",
+        destination: m.group,
+        port: { rtp: m.rtpPort, rtcp: m.rtcpPort },
+        ttl: m.ttl,
+        ...(t.mode === undefined ? {} : { mode: t.mode }),
+      },
+    };
+  }
   if (t.lowerTransport === "TCP") {
     let rtp = t.interleaved?.rtp;
     if (rtp === undefined || rtp > 254) {
@@ -115,4 +147,19 @@ export function negotiateTransport(
       serverPort: ctx.serverPorts,
     },
   };
+}
+
+/** Why none of the offered transports is served. */
+function refusalReason(
+  offered: Transport[],
+  servable: Transport[],
+  srtpOnly: boolean,
+): string {
+  if (srtpOnly && servable.length > 0) {
+    return "SRTP is required on RTSPS: set up RTP/SAVP";
+  }
+  if (offered.some((t) => t.delivery === "multicast" && t.profile === "SAVP")) {
+    return "SRTP is not served over multicast";
+  }
+  return "multicast is served over UDP only";
 }

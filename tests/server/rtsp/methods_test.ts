@@ -154,7 +154,7 @@ const CASES: {
     status: 461,
   },
   {
-    name: "SETUP offering multicast only",
+    name: "SETUP offering multicast only, on a server without multicast",
     req: () =>
       request("SETUP", `${URL}/trackID=0`, [[
         "Transport",

@@ -283,7 +283,12 @@ Deno.test(
         461,
         "unsupported profile",
       ],
-      ["SETUP", { Transport: "RTP/AVP;multicast" }, 461, "multicast only"],
+      [
+        "SETUP",
+        { Transport: "RTP/AVP/TCP;multicast;interleaved=0-1" },
+        461,
+        "multicast over TCP",
+      ],
       [
         "SETUP",
         { Transport: "RTP/AVP;unicast;client_port=abc" },
