@@ -14,7 +14,7 @@ import { readTlsKeyPair, type TlsListenAddress } from "./net/tls.ts";
 import type { Logger, RootLogger } from "./log.ts";
 import {
   isEmptyPlan,
-  LIVE_KEYS,
+  type LIVE_KEYS,
   planReload,
   type ReloadPlan,
 } from "./reload.ts";

@@ -116,5 +116,5 @@ Deno.test("Sluice.reload changes the log level of every logger at once", async (
   before = s.logs.length;
   await reload({ logLevel: "info", readTimeout: 1234 });
   assert.equal(s.logs.slice(before).length, 1);
-  assert.match(s.logs.at(-1)!, / INFO  \[reload\] configuration reloaded/);
+  assert.match(s.logs.at(-1)!, / INFO {2}\[reload\] configuration reloaded/);
 });

@@ -58,7 +58,10 @@ for (const format of ["fmp4", "flv"] as const) {
       })();
       const ext = format === "flv" ? "flv" : "mp4";
       try {
-        await waitFor(async () => log.includes("RTMP listening"), 20_000);
+        await waitFor(
+          () => Promise.resolve(log.includes("RTMP listening")),
+          20_000,
+        );
         await using pub = publishTestSignal(
           `rtmp://127.0.0.1:${rtmpPort}/live/crash`,
           { seconds: 30, bFrames: 2 },
