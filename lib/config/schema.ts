@@ -272,6 +272,9 @@ function setting<
   return v.optional(v.pipe(schema, v.description(description)), defaultValue);
 }
 
+/** `lowLatency`, `fmp4` or `mpegts`. */
+const HlsVariant = OneOf(["lowLatency", "fmp4", "mpegts"] as const);
+
 /** The keys of one path's settings; unset keys inherit the top-level value. */
 export const PATH_SETTINGS = {
   /** When a new publisher takes over this path while it is busy: `"auto"`, `true` or `false`. */
@@ -340,6 +343,10 @@ export const PATH_SETTINGS = {
   /** Password publishers of this path must give. */
   publishPass: v.optional(
     v.pipe(v.string(), v.description("password publishers must give")),
+  ),
+  /** How HLS packages this path: `lowLatency`, `fmp4` or `mpegts`. */
+  hlsVariant: v.optional(
+    v.pipe(HlsVariant, v.description("HLS variant of this path")),
   ),
 } as const;
 
@@ -558,6 +565,36 @@ export const SETTINGS = {
   ),
   /** RTMP tunnelled in HTTP (RTMPT: `/open`, `/send`, `/idle`, `/close`) on the HTTP port. */
   rtmpt: setting(Bool, true, "serve RTMPT (RTMP in HTTP) on the HTTP port"),
+  /** HLS and Low-Latency HLS at `/<path>/index.m3u8` on the HTTP port. */
+  hls: setting(Bool, true, "serve HLS at /<path>/index.m3u8 on the HTTP port"),
+  /** How HLS packages media: `lowLatency` (fMP4 with parts), `fmp4` or `mpegts`. */
+  hlsVariant: setting(
+    HlsVariant,
+    "lowLatency",
+    "HLS variant: lowLatency, fmp4 or mpegts",
+  ),
+  /** Milliseconds a segment lasts at least (the GOP when longer). */
+  hlsSegmentDuration: setting(
+    Duration,
+    "1s",
+    "HLS segment duration (or the GOP when longer)",
+  ),
+  /** Milliseconds of a Low-Latency HLS part. */
+  hlsPartDuration: setting(Duration, "200ms", "Low-Latency HLS part duration"),
+  /** Complete segments in the sliding window of each path. */
+  hlsSegmentCount: setting(IntRange(1, 100), 7, "HLS segments kept per path"),
+  /** Write HLS for every path with a publisher, requested or not. */
+  hlsAlwaysRemux: setting(
+    Bool,
+    false,
+    "write HLS for every published path, not only on request",
+  ),
+  /** Milliseconds a path's HLS muxer goes on after its last request. */
+  hlsMuxerCloseAfter: setting(
+    Duration,
+    "60s",
+    "stop a path's HLS muxer this long after its last request",
+  ),
 } as const;
 
 /** The whole configuration file: {@link SETTINGS}, then `paths`. */

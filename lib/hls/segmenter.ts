@@ -297,6 +297,11 @@ export class HlsSegmenter {
     return this.#current?.parts.length ?? 0;
   }
 
+  /** Complete segments in the window. */
+  get completeSegments(): number {
+    return this.#segments.length;
+  }
+
   /** Whether anything can be played: at least one part exists. */
   get ready(): boolean {
     return this.#segments.length > 0 || this.currentParts > 0;

@@ -30,11 +30,14 @@ import { requestPath } from "./request_path.ts";
 import { requireHost } from "./require_host.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
 import { FlvPlayer } from "./flv_player.ts";
+import { HlsHandler } from "./hls.ts";
+import type { HlsConfig } from "./hls_muxers.ts";
 
 /** Options of {@link HttpServer}. */
 export interface HttpServerOptions {
-  hub: Pick<Hub, "waitForStream" | "readerLeft">;
-  config: ServerConfig;
+  hub: Pick<Hub, "waitForStream" | "readerLeft" | "stream" | "streams">;
+  /** With `hls` (default on) and the HLS keys, HLS is served too. */
+  config: ServerConfig & Partial<HlsConfig & { hls: boolean }>;
   log: Logger;
   hostname: string;
   /** 0 picks a free port. */
@@ -62,6 +65,7 @@ export class HttpServer {
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
   #tick: ReturnType<typeof setInterval> | undefined;
   #nextId = 1;
+  readonly #hls: HlsHandler | undefined;
   readonly stats: HttpServerStats = { players: 0, readersDropped: 0 };
 
   constructor(options: HttpServerOptions) {
@@ -79,7 +83,13 @@ export class HttpServer {
       }),
     );
     app.use("*", cors({ origin: "*", allowMethods: ["GET", "OPTIONS"] }));
+    this.#hls = hlsHandler(options);
     app.get("*", (c) => {
+      const target = requestPath(c.req.url);
+      if (this.#hls !== undefined && HlsHandler.matches(target)) {
+        const remote = (c.env as { remote?: Deno.NetAddr } | undefined)?.remote;
+        return this.#hls.handle(c.req.raw, target, remote?.hostname ?? "");
+      }
       const url = new URL(c.req.url);
       // The target as sent: url.pathname has dot-segments resolved already.
       if (!requestPath(c.req.url).endsWith(".flv")) {
@@ -111,6 +121,7 @@ export class HttpServer {
     this.#tick = setInterval(() => {
       const now = Date.now();
       for (const p of this.#players) p.tick(now);
+      this.#hls?.tick(now);
     }, TICK_MS);
     const addr = this.#server.addr;
     log.info("HTTP listening", { address: `${addr.hostname}:${addr.port}` });
@@ -125,6 +136,7 @@ export class HttpServer {
   /** Ends every player and stops listening. */
   async close(): Promise<void> {
     if (this.#tick !== undefined) clearInterval(this.#tick);
+    this.#hls?.close();
     for (const p of [...this.#players]) p.end("server shutting down");
     await this.#server?.shutdown();
   }
@@ -182,6 +194,17 @@ export class HttpServer {
  */
 export function httpPath(urlPath: string): string | undefined {
   return parsePath(urlPath);
+}
+
+/** The HLS handler when `hls` is on and its keys are set. */
+function hlsHandler(options: HttpServerOptions): HlsHandler | undefined {
+  const c = options.config;
+  if (c.hls === false || c.hlsVariant === undefined) return undefined;
+  return new HlsHandler({
+    hub: options.hub,
+    config: c as HttpServerOptions["config"] & HlsConfig,
+    log: options.log.child("hls"),
+  });
 }
 
 /** Basic credentials in `Authorization`, or `?user=&pass=` as RTMP takes them. */

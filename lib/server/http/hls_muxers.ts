@@ -1,0 +1,215 @@
+/**
+ * The HLS muxers of the HTTP server, one per path: started by the first
+ * request (or for every published path with `hlsAlwaysRemux`), attached to
+ * the path's stream whenever it has one, closed `hlsMuxerCloseAfter` after
+ * the last request. Requests that wait for a part or a segment wait here,
+ * each for a bounded time.
+ *
+ * @module
+ */
+
+import type { Hub } from "../../hub/hub.ts";
+import type { Stream } from "../../hub/stream.ts";
+import type { Logger } from "../../log.ts";
+import { HlsOutput } from "../../egress/hls_output.ts";
+import { HlsSegmenter } from "../../hls/segmenter.ts";
+import type { HlsVariant } from "../../hls/part_writer.ts";
+import type { Config } from "../../config/schema.ts";
+
+/** What the HLS muxers read of the configuration. */
+export type HlsConfig =
+  & Pick<
+    Config,
+    | "hlsVariant"
+    | "hlsSegmentDuration"
+    | "hlsPartDuration"
+    | "hlsSegmentCount"
+    | "hlsAlwaysRemux"
+    | "hlsMuxerCloseAfter"
+    | "playWaitTimeout"
+  >
+  & { paths?: Config["paths"] };
+
+/** Bytes of media one path's window may hold. */
+const MAX_BYTES_PER_PATH = 64 * 1024 * 1024;
+
+/** One path's muxer. */
+export interface HlsMuxer {
+  readonly path: string;
+  readonly segmenter: HlsSegmenter;
+  stream: Stream | undefined;
+  output: HlsOutput | undefined;
+  lastRequestMs: number;
+  waiters: Set<() => void>;
+}
+
+/** Options of {@link HlsMuxers}. */
+export interface HlsMuxersOptions {
+  hub: Pick<Hub, "waitForStream" | "readerLeft" | "stream" | "streams">;
+  config: HlsConfig;
+  log: Logger;
+}
+
+/** The muxers of every path that has HLS now. */
+export class HlsMuxers {
+  readonly #options: HlsMuxersOptions;
+  readonly #muxers = new Map<string, HlsMuxer>();
+
+  constructor(options: HlsMuxersOptions) {
+    this.#options = options;
+  }
+
+  /** Muxers now. */
+  get size(): number {
+    return this.#muxers.size;
+  }
+
+  /** The muxer of `path` if it runs. */
+  peek(path: string): HlsMuxer | undefined {
+    return this.#muxers.get(path);
+  }
+
+  /**
+   * The muxer of `path`, started when none runs; `undefined` when the path
+   * has no stream within `playWaitTimeout` and no muxer.
+   */
+  async get(path: string, signal: AbortSignal): Promise<HlsMuxer | undefined> {
+    const have = this.#muxers.get(path);
+    if (have !== undefined) {
+      have.lastRequestMs = Date.now();
+      this.#attach(have);
+      return have;
+    }
+    let stream: Stream;
+    try {
+      stream = await this.#options.hub.waitForStream(path, {
+        timeoutMs: this.#options.config.playWaitTimeout,
+        signal,
+      });
+    } catch {
+      return undefined;
+    }
+    const again = this.#muxers.get(path);
+    if (again !== undefined) return again;
+    return this.#start(path, stream);
+  }
+
+  #start(path: string, stream: Stream): HlsMuxer {
+    const { config, log } = this.#options;
+    const variant: HlsVariant = config.paths?.[path]?.hlsVariant ??
+      config.hlsVariant;
+    const muxer: HlsMuxer = {
+      path,
+      stream: undefined,
+      output: undefined,
+      lastRequestMs: Date.now(),
+      waiters: new Set(),
+      segmenter: new HlsSegmenter({
+        variant,
+        prefix: crypto.randomUUID().slice(0, 8),
+        segmentDurationMs: config.hlsSegmentDuration,
+        partDurationMs: config.hlsPartDuration,
+        segmentCount: config.hlsSegmentCount,
+        maxBytes: MAX_BYTES_PER_PATH,
+        onTrackLeftOut: (t) =>
+          log.warn("HLS leaves out a track it cannot carry", {
+            path,
+            track: t.id,
+            codec: t.codec,
+            variant,
+          }),
+        onChange: () => {
+          const waiters = [...muxer.waiters];
+          muxer.waiters.clear();
+          for (const w of waiters) w();
+        },
+      }),
+    };
+    this.#muxers.set(path, muxer);
+    log.info("HLS muxer started", { path, variant });
+    this.#attachTo(muxer, stream);
+    return muxer;
+  }
+
+  /** Attaches `muxer` to the path's stream when it has a new one. */
+  #attach(muxer: HlsMuxer): void {
+    if (muxer.output?.attached) return;
+    const stream = this.#options.hub.stream(muxer.path);
+    if (stream !== undefined && !stream.ended) this.#attachTo(muxer, stream);
+  }
+
+  #attachTo(muxer: HlsMuxer, stream: Stream): void {
+    if (muxer.stream !== undefined) {
+      // A later stream of the same path: the playlist goes on after a discontinuity.
+      muxer.segmenter.discontinuity();
+    }
+    muxer.stream = stream;
+    muxer.output = stream.output<HlsOutput>(
+      "hls",
+      () => new HlsOutput(muxer.segmenter),
+    );
+  }
+
+  /**
+   * Resolves `true` once `ready()` holds, `false` after `timeoutMs` or when
+   * `signal` aborts; checks again after every change of the muxer.
+   */
+  wait(
+    muxer: HlsMuxer,
+    ready: () => boolean,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    if (ready()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
+        muxer.waiters.delete(check);
+        resolve(ok);
+      };
+      const check = () => {
+        if (ready()) done(true);
+        else muxer.waiters.add(check);
+      };
+      const onAbort = () => done(false);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      signal.addEventListener("abort", onAbort, { once: true });
+      muxer.waiters.add(check);
+    });
+  }
+
+  /** Once a second: idle muxers close, new streams are attached (and started with `hlsAlwaysRemux`). */
+  tick(now: number): void {
+    const { config, hub, log } = this.#options;
+    if (config.hlsAlwaysRemux) {
+      for (const s of hub.streams()) {
+        if (!s.ended && !this.#muxers.has(s.path)) this.#start(s.path, s);
+      }
+    }
+    for (const m of this.#muxers.values()) {
+      if (
+        !config.hlsAlwaysRemux &&
+        now - m.lastRequestMs > config.hlsMuxerCloseAfter
+      ) {
+        this.#close(m);
+        log.info("HLS muxer closed: no requests", { path: m.path });
+        continue;
+      }
+      this.#attach(m);
+    }
+  }
+
+  #close(m: HlsMuxer): void {
+    this.#muxers.delete(m.path);
+    m.output?.detach();
+    if (m.stream !== undefined) this.#options.hub.readerLeft(m.stream);
+    for (const w of m.waiters) w();
+    m.waiters.clear();
+  }
+
+  /** Closes every muxer (shutdown). */
+  close(): void {
+    for (const m of [...this.#muxers.values()]) this.#close(m);
+  }
+}
