@@ -48,29 +48,120 @@ for (const variant of ["lowLatency", "fmp4", "mpegts"] as const) {
   }
 }
 
+for (const variant of ["mpegts", "lowLatency"] as const) {
+  Deno.test(
+    `HLS ${variant}: ffprobe reads packets across four segments with rising timestamps`,
+    opts,
+    async () => {
+      await using s = startTestSluice({ hlsVariant: variant });
+      await using _pub = publishTestSignal(s.rtmpUrl("live/p"), {
+        seconds: 20,
+      });
+      await s.published("live/p", { frames: 10 });
+      const probed = await probePackets(
+        hlsUrl(s.sluice.httpPort, "live/p"),
+        4,
+        30_000,
+      );
+      const video = probed.packets.filter((p) => p.codecType === "video");
+      assert.ok(
+        video.length >= 75,
+        `${video.length} packets\n${probed.stderr}`,
+      );
+      for (let i = 1; i < video.length; i++) {
+        assert.ok(
+          video[i]!.dts > video[i - 1]!.dts,
+          `DTS rises: ${video[i - 1]!.dts} then ${video[i]!.dts}`,
+        );
+      }
+      assert.doesNotMatch(
+        probed.stderr,
+        /non.monoton|discontinuity|invalid dts/i,
+      );
+    },
+  );
+}
+
 Deno.test(
-  "HLS: ffprobe reads packets across four segments with rising timestamps",
+  "HLS: a publisher that reconnects keeps the URLs; the playlist goes on after EXT-X-DISCONTINUITY and ffmpeg plays through",
   opts,
   async () => {
-    await using s = startTestSluice({ hlsVariant: "mpegts" });
-    await using _pub = publishTestSignal(s.rtmpUrl("live/p"), { seconds: 20 });
-    await s.published("live/p", { frames: 10 });
-    const probed = await probePackets(
-      hlsUrl(s.sluice.httpPort, "live/p"),
-      4,
-      30_000,
-    );
-    const video = probed.packets.filter((p) => p.codecType === "video");
-    assert.ok(video.length >= 75, `${video.length} packets\n${probed.stderr}`);
-    for (let i = 1; i < video.length; i++) {
-      assert.ok(
-        video[i]!.dts > video[i - 1]!.dts,
-        `DTS rises: ${video[i - 1]!.dts} then ${video[i]!.dts}`,
+    await using s = startTestSluice();
+    const pub1 = publishTestSignal(s.rtmpUrl("live/re"), { seconds: 5 });
+    await s.published("live/re", { frames: 10 });
+    const url = hlsUrl(s.sluice.httpPort, "live/re");
+    const playing = playAndCount(url, { seconds: 9, timeoutMs: 40_000 });
+    const before = await (await fetch(url.replace("index", "stream"))).text();
+    await pub1.status;
+    await using _pub2 = publishTestSignal(s.rtmpUrl("live/re"), {
+      seconds: 20,
+    });
+    await s.published("live/re", { frames: 10 });
+    await new Promise((r) => setTimeout(r, 3000));
+    const after = await (await fetch(url.replace("index", "stream"))).text();
+    const r = await playing;
+    assertDecodedH264Aac(r, { video: 150, audio: 150 });
+    assert.match(after, /#EXT-X-DISCONTINUITY\n/);
+    const lastMsn = (t: string) =>
+      Math.max(...[...t.matchAll(/_(\d+)\.mp4\n/g)].map((m) => Number(m[1])));
+    assert.ok(lastMsn(after) > lastMsn(before), `${before}\n${after}`);
+  },
+);
+
+for (
+  const c of [
+    { name: "H.265", video: "hevc", audio: "aac", codecs: ["hevc", "aac"] },
+    { name: "Opus", video: "h264", audio: "opus", codecs: ["h264", "opus"] },
+  ] as const
+) {
+  Deno.test(
+    `HLS: ${c.name} over RTSP makes fMP4 segments ffmpeg decodes`,
+    opts,
+    async () => {
+      await using s = startTestSluice();
+      await using _pub = publishTestSignal(s.rtspUrl("live/c"), {
+        seconds: 20,
+        format: "rtsp",
+        rtspTransport: "tcp",
+        video: c.video,
+        audio: c.audio,
+      });
+      await s.published("live/c", { frames: 10 });
+      const r = await playAndCount(hlsUrl(s.sluice.httpPort, "live/c"), {
+        seconds: 3,
+        timeoutMs: 30_000,
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(
+        [r.video?.codec, r.video?.width, r.video?.height, r.audio?.codec],
+        [c.codecs[0], 320, 240, c.codecs[1]],
+        r.stderr,
       );
-    }
-    assert.doesNotMatch(
-      probed.stderr,
-      /non.monoton|discontinuity|invalid dts/i,
-    );
+      assert.ok(r.video!.frames >= 60, `${r.video!.frames} frames`);
+      assert.ok(r.audio!.frames >= 50, `${r.audio!.frames} audio frames`);
+    },
+  );
+}
+
+Deno.test(
+  "HLS: G.711 audio is left out with one log line; the video plays",
+  opts,
+  async () => {
+    await using s = startTestSluice();
+    await using _pub = publishTestSignal(s.rtspUrl("live/g"), {
+      seconds: 20,
+      format: "rtsp",
+      rtspTransport: "tcp",
+      audio: "pcma",
+    });
+    await s.published("live/g", { frames: 10 });
+    const url = hlsUrl(s.sluice.httpPort, "live/g");
+    const r = await playAndCount(url, { seconds: 3, timeoutMs: 30_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual([r.video?.codec, r.audio], ["h264", undefined]);
+    assert.ok(r.video!.frames >= 60);
+    const lines = s.logs.filter((l) => l.includes("cannot carry"));
+    assert.equal(lines.length, 1, lines.join("\n"));
+    assert.match(lines[0]!, /PCMA/);
   },
 );
