@@ -89,9 +89,19 @@ class Fmp4PartWriter implements PartWriter {
   }
 
   push(frame: Frame, cut: Cut): Uint8Array | undefined {
-    // The frame gives the one before it its duration, then waits itself.
+    if (cut === "none") {
+      this.#fragmenter.push(frame);
+      return undefined;
+    }
+    // Every track's held frame goes into the closing part: the frame before
+    // this one ends where it starts, the other tracks' last frames last as
+    // long as the ones before. A segment whose audio stopped a frame short
+    // of its video would leave a hole at the end of the buffer, and hls.js
+    // loads that segment again and again.
+    const bytes = this.#fragmenter.end(new Map([[frame.trackId, frame.dts]]))
+      ?.bytes;
     this.#fragmenter.push(frame);
-    return cut === "none" ? undefined : this.#fragmenter.flush()?.bytes;
+    return bytes;
   }
 
   end(): Uint8Array | undefined {
@@ -131,4 +141,21 @@ class TsPartWriter implements PartWriter {
     this.#pending = [];
     return out;
   }
+}
+
+/** What makes a new init segment: codecs and their configuration. */
+export function trackSignature(tracks: readonly Track[]): string {
+  const hex = (b?: Uint8Array) =>
+    b === undefined ? "" : Array.from(b).join(",");
+  return tracks.map((t) =>
+    t.kind === "video"
+      ? [
+        t.id,
+        t.codec,
+        hex(t.record),
+        ...(t.parameterSets?.sps ?? []).map(hex),
+        ...(t.parameterSets?.pps ?? []).map(hex),
+      ].join("|")
+      : [t.id, t.codec, t.sampleRate, t.channels, hex(t.config)].join("|")
+  ).join(";");
 }

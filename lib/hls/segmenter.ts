@@ -17,6 +17,7 @@ import {
   type Cut,
   type HlsVariant,
   type PartWriter,
+  trackSignature,
 } from "./part_writer.ts";
 import type { MediaPlaylist, PlaylistSegment } from "./playlist.ts";
 import { codecString } from "./codecs.ts";
@@ -123,7 +124,7 @@ export class HlsSegmenter {
       this.#leftOut.add(key);
       this.#options.onTrackLeftOut?.(t);
     }
-    const signature = signatureOf(chosen);
+    const signature = trackSignature(chosen);
     if (signature === this.#signature) return;
     this.#signature = signature;
     this.#closeSegment();
@@ -391,21 +392,4 @@ export class HlsSegmenter {
   codecs(): string[] {
     return this.#tracks.map(codecString).filter((c) => c !== undefined);
   }
-}
-
-/** What makes a new init segment: codecs and their configuration. */
-function signatureOf(tracks: readonly Track[]): string {
-  const hex = (b?: Uint8Array) =>
-    b === undefined ? "" : Array.from(b).join(",");
-  return tracks.map((t) =>
-    t.kind === "video"
-      ? [
-        t.id,
-        t.codec,
-        hex(t.record),
-        ...(t.parameterSets?.sps ?? []).map(hex),
-        ...(t.parameterSets?.pps ?? []).map(hex),
-      ].join("|")
-      : [t.id, t.codec, t.sampleRate, t.channels, hex(t.config)].join("|")
-  ).join(";");
 }

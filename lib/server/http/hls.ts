@@ -24,6 +24,23 @@ import {
 import { type HlsConfig, type HlsMuxer, HlsMuxers } from "./hls_muxers.ts";
 import type { HlsMuxersOptions } from "./hls_muxers.ts";
 import { readAuthorized } from "./read_auth.ts";
+import {
+  CACHE,
+  media,
+  noStore,
+  notFound,
+  playlist,
+  text,
+  tooMany,
+} from "./hls_responses.ts";
+import {
+  HLS_JS_URL,
+  hlsJsResponse,
+  indexPage,
+  type PagePorts,
+  playerPage,
+} from "./hls_page.ts";
+import { type Config, parseAddress } from "../../config/schema.ts";
 
 /** Blocked requests one client (remote address) may have at once. */
 export const MAX_BLOCKED_PER_CLIENT = 64;
@@ -34,21 +51,14 @@ const MSN_AHEAD_LIMIT = 2;
 /** Parts past the last one a request may wait for. */
 const PART_AHEAD_LIMIT = 8;
 
-const CACHE = {
-  immutable: "public, max-age=31536000, immutable",
-  blocking: "public, max-age=60",
-  playlist: "public, max-age=1",
-  multivariant: "public, max-age=5",
-  notFound: "public, max-age=1",
-  none: "no-store",
-} as const;
-
 const FILE =
   /^([0-9a-f]{8})_(?:init(\d{1,9})\.mp4|(\d{1,15})(?:_(\d{1,6}))?\.(mp4|ts))$/;
 
 /** Options of {@link HlsHandler}. */
 export interface HlsHandlerOptions extends HlsMuxersOptions {
-  config: HlsConfig & { paths?: HlsConfig["paths"] };
+  config:
+    & HlsConfig
+    & Partial<Pick<Config, "rtmp" | "rtmpAddress" | "rtsp" | "rtspAddress">>;
   log: Logger;
 }
 
@@ -74,7 +84,21 @@ export class HlsHandler {
    * ending in `.m3u8`, `.mp4` or `.ts`.
    */
   static matches(target: string): boolean {
-    return /\/[^/]+\.(m3u8|mp4|ts)$/.test(target);
+    return /\/[^/]+\.(m3u8|mp4|ts)$/.test(target) || target.endsWith("/") ||
+      target === HLS_JS_URL;
+  }
+
+  /** The player page's ports of the other protocols. */
+  #ports(): PagePorts {
+    const c = this.#options.config;
+    const port = (on?: boolean, address?: string) =>
+      on === false || address === undefined
+        ? undefined
+        : parseAddress(address).port || undefined;
+    return {
+      rtmp: port(c.rtmp, c.rtmpAddress),
+      rtsp: port(c.rtsp, c.rtspAddress),
+    };
   }
 
   /** Answers an HLS request; `client` names the peer for the blocking limits. */
@@ -83,6 +107,10 @@ export class HlsHandler {
     target: string,
     client: string,
   ): Promise<Response> {
+    if (target === HLS_JS_URL) return hlsJsResponse();
+    if (target === "/") {
+      return indexPage(this.#options.hub.streams().map((s) => s.path).sort());
+    }
     const slash = target.lastIndexOf("/");
     const path = parsePath(target.slice(0, slash));
     const file = target.slice(slash + 1);
@@ -100,6 +128,7 @@ export class HlsHandler {
         "Cache-Control": CACHE.none,
       });
     }
+    if (file === "") return playerPage(path, this.#ports());
     const m = FILE.exec(file);
     if (file !== "index.m3u8" && file !== "stream.m3u8" && m === null) {
       return notFound();
@@ -320,55 +349,4 @@ function tooFarAhead(
   return msn === lastMsn
     ? part > currentParts + PART_AHEAD_LIMIT
     : part > PART_AHEAD_LIMIT;
-}
-
-function noStore(): Record<string, string> {
-  return { "Cache-Control": CACHE.none };
-}
-
-function playlist(body: string, cache: string): Response {
-  return new Response(body, {
-    headers: {
-      "Content-Type": "application/vnd.apple.mpegurl",
-      "Cache-Control": cache,
-    },
-  });
-}
-
-function media(bytes: Uint8Array, type: string): Response {
-  return new Response(bytes as Uint8Array<ArrayBuffer>, {
-    headers: {
-      "Content-Type": type,
-      "Content-Length": String(bytes.length),
-      "Cache-Control": CACHE.immutable,
-    },
-  });
-}
-
-function notFound(detail?: string): Response {
-  return text(
-    404,
-    detail === undefined ? "Not Found" : `Not Found: ${detail}`,
-    {
-      "Cache-Control": CACHE.notFound,
-    },
-  );
-}
-
-function tooMany(): Response {
-  return text(429, "Too Many Requests: too many blocked requests", {
-    "Cache-Control": CACHE.none,
-    "Retry-After": "1",
-  });
-}
-
-function text(
-  status: number,
-  body: string,
-  headers: Record<string, string> = {},
-): Response {
-  return new Response(`${body}\n`, {
-    status,
-    headers: { "Content-Type": "text/plain; charset=utf-8", ...headers },
-  });
 }
