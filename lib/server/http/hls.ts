@@ -68,6 +68,13 @@ export class HlsHandler {
   readonly #options: HlsHandlerOptions;
   readonly #blocked = new Map<string, number>();
   #blockedTotal = 0;
+  /** Requests answered, by what they asked for. */
+  readonly stats = {
+    playlists: 0,
+    blockingPlaylists: 0,
+    parts: 0,
+    segments: 0,
+  };
 
   constructor(options: HlsHandlerOptions) {
     this.#options = options;
@@ -167,6 +174,7 @@ export class HlsHandler {
       return text(503, "Service Unavailable: no media yet", noStore());
     }
     if (file === "index.m3u8") return this.#multivariant(muxer);
+    this.stats[blocking ? "blockingPlaylists" : "playlists"]++;
     return this.#playlist(req, url, muxer, client);
   }
 
@@ -249,6 +257,7 @@ export class HlsHandler {
     ext: string,
   ): Promise<Response> {
     const s = muxer.segmenter;
+    this.stats[partText === undefined ? "segments" : "parts"]++;
     const type = ext === "ts" ? "video/mp2t" : "video/mp4";
     if (ext !== (s.variant === "mpegts" ? "ts" : "mp4")) return notFound();
     if (partText === undefined) {

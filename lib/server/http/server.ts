@@ -128,6 +128,11 @@ export class HttpServer {
     return { hostname: addr.hostname, port: addr.port };
   }
 
+  /** The HLS routes, when `hls` is on. */
+  get hls(): HlsHandler | undefined {
+    return this.#hls;
+  }
+
   /** HTTP-FLV players now. */
   get players(): number {
     return this.#players.size;
