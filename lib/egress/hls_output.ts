@@ -17,6 +17,8 @@ export interface HlsOutputOptions {
   now?: () => number;
   /** The stream ended. */
   onEnd?: () => void;
+  /** Writing failed (a bug, or input no muxer can take): the output stops, the stream goes on. */
+  onError?: (error: unknown) => void;
 }
 
 /** Feeds a stream's tracks and frames to a segmenter while attached. */
@@ -24,12 +26,14 @@ export class HlsOutput implements StreamOutput<never> {
   readonly #segmenter: HlsSegmenter;
   readonly #now: () => number;
   readonly #onEnd: (() => void) | undefined;
+  readonly #onError: ((error: unknown) => void) | undefined;
   #attached = true;
 
   constructor(segmenter: HlsSegmenter, options: HlsOutputOptions = {}) {
     this.#segmenter = segmenter;
     this.#now = options.now ?? Date.now;
     this.#onEnd = options.onEnd;
+    this.#onError = options.onError;
   }
 
   /** One reader while attached: the stream keeps this output. */
@@ -48,19 +52,31 @@ export class HlsOutput implements StreamOutput<never> {
   }
 
   tracks(tracks: readonly Track[]): void {
-    if (this.#attached) this.#segmenter.setTracks(tracks);
+    if (this.#attached) this.#guard(() => this.#segmenter.setTracks(tracks));
   }
 
   metadata(_metadata: Metadata | undefined): void {}
 
   frame(frame: Frame): readonly never[] {
-    if (this.#attached) this.#segmenter.frame(frame, this.#now());
+    if (this.#attached) {
+      this.#guard(() => this.#segmenter.frame(frame, this.#now()));
+    }
     return [];
   }
 
   /** A new publisher took over the stream. */
   publisher(): void {
-    if (this.#attached) this.#segmenter.discontinuity();
+    if (this.#attached) this.#guard(() => this.#segmenter.discontinuity());
+  }
+
+  /** The publisher never sees an error of HLS. */
+  #guard(write: () => void): void {
+    try {
+      write();
+    } catch (e) {
+      this.#attached = false;
+      this.#onError?.(e);
+    }
   }
 
   end(): void {

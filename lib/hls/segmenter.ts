@@ -41,6 +41,8 @@ export interface HlsSegmenterOptions {
   prefix: string;
   /** A track HLS cannot carry was left out. */
   onTrackLeftOut?: (track: Track) => void;
+  /** The tracks cannot be written (yet): why. */
+  onUnwritable?: (reason: string) => void;
   /** A part or segment was added. */
   onChange?: () => void;
 }
@@ -129,9 +131,7 @@ export class HlsSegmenter {
     this.#signature = signature;
     this.#closeSegment();
     this.#tracks = chosen;
-    this.#writer = chosen.length === 0
-      ? undefined
-      : createPartWriter(this.variant, chosen);
+    this.#writer = this.#create(chosen);
     this.#initGen++;
     const init = this.#writer?.init;
     if (init !== undefined) this.#inits.set(this.#initGen, init);
@@ -142,7 +142,7 @@ export class HlsSegmenter {
   discontinuity(): void {
     this.#closeSegment();
     if (this.#writer !== undefined) {
-      this.#writer = createPartWriter(this.variant, this.#tracks);
+      this.#writer = this.#create(this.#tracks);
     }
     if (this.#segments.length > 0) this.#discontinuityNext = true;
   }
@@ -193,7 +193,22 @@ export class HlsSegmenter {
       // No keyframe for too long: drop what grew, wait for the next one.
       this.#current = undefined;
       this.#discontinuityNext = this.#segments.length > 0;
-      this.#writer = createPartWriter(this.variant, this.#tracks);
+      this.#writer = this.#create(this.#tracks);
+    }
+  }
+
+  /**
+   * A writer for `tracks`; none while a track cannot be described yet (H.264
+   * before its SPS and PPS): the next tracks update tries again.
+   */
+  #create(tracks: readonly Track[]): PartWriter | undefined {
+    if (tracks.length === 0) return undefined;
+    try {
+      return createPartWriter(this.variant, tracks);
+    } catch (e) {
+      this.#signature = "";
+      this.#options.onUnwritable?.(e instanceof Error ? e.message : String(e));
+      return undefined;
     }
   }
 

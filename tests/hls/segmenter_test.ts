@@ -173,3 +173,22 @@ Deno.test("HlsSegmenter bounds a segment that never sees a keyframe", () => {
   }
   assert.ok(s.bytes <= 60_000, `${s.bytes} bytes`);
 });
+
+Deno.test("HlsSegmenter waits for H.264 parameter sets instead of throwing", () => {
+  const reasons: string[] = [];
+  const s = new HlsSegmenter({
+    prefix: "p",
+    onUnwritable: (r) => reasons.push(r),
+  });
+  s.setTracks([{ ...VIDEO, parameterSets: undefined }]);
+  s.frame(
+    { trackId: 0, dts: 0, pts: 0, keyframe: true, units: [hex("65")] },
+    0,
+  );
+  assert.equal(s.ready, false);
+  assert.equal(reasons.length, 1);
+  s.setTracks([VIDEO, AUDIO]);
+  let now = 0;
+  for (const f of frames(1.1)) s.frame(f, now += 10);
+  assert.ok(s.segment(0) !== undefined);
+});

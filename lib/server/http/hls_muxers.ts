@@ -118,6 +118,8 @@ export class HlsMuxers {
             codec: t.codec,
             variant,
           }),
+        onUnwritable: (reason) =>
+          log.info("HLS waits for codec parameters", { path, reason }),
         onChange: () => {
           const waiters = [...muxer.waiters];
           muxer.waiters.clear();
@@ -146,7 +148,14 @@ export class HlsMuxers {
     muxer.stream = stream;
     muxer.output = stream.output<HlsOutput>(
       "hls",
-      () => new HlsOutput(muxer.segmenter),
+      () =>
+        new HlsOutput(muxer.segmenter, {
+          onError: (e) =>
+            this.#options.log.error("HLS muxer failed", {
+              path: muxer.path,
+              error: e instanceof Error ? e.message : String(e),
+            }),
+        }),
     );
   }
 
