@@ -197,10 +197,9 @@ export class HlsMuxers {
       }
     }
     for (const m of this.#muxers.values()) {
-      if (
-        !config.hlsAlwaysRemux &&
-        now - m.lastRequestMs > config.hlsMuxerCloseAfter
-      ) {
+      // With hlsAlwaysRemux a muxer lives as long as its path has a stream.
+      const kept = config.hlsAlwaysRemux && hub.stream(m.path) !== undefined;
+      if (!kept && now - m.lastRequestMs > config.hlsMuxerCloseAfter) {
         this.#close(m);
         log.info("HLS muxer closed: no requests", { path: m.path });
         continue;
