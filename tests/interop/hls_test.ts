@@ -165,3 +165,23 @@ Deno.test(
     assert.match(lines[0]!, /PCMA/);
   },
 );
+
+Deno.test(
+  "HLS: ?variant=ts gives MPEG-TS beside the path's LL-HLS; ffmpeg plays both at once",
+  opts,
+  async () => {
+    await using s = startTestSluice();
+    await using _pub = publishTestSignal(s.rtmpUrl("live/v"), { seconds: 20 });
+    await s.published("live/v", { frames: 10 });
+    const url = hlsUrl(s.sluice.httpPort, "live/v");
+    const [ts, ll] = await Promise.all([
+      playAndCount(`${url}?variant=ts`, { seconds: 3, timeoutMs: 30_000 }),
+      playAndCount(url, { seconds: 3, timeoutMs: 30_000 }),
+    ]);
+    assertDecodedH264Aac(ts, { video: 65, audio: 100 });
+    assertDecodedH264Aac(ll, { video: 65, audio: 100 });
+    assert.match(ts.stderr, /\.ts' for reading/);
+    assert.match(ll.stderr, /\.mp4' for reading/);
+    assert.equal(s.sluice.http!.hls!.muxers.size, 2);
+  },
+);

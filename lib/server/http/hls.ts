@@ -142,15 +142,21 @@ export class HlsHandler {
     }
     if (m !== null) {
       // A file of a muxer that is gone (or of an older server run) never comes back.
-      const muxer = this.muxers.peek(path);
-      if (muxer === undefined || muxer.segmenter.prefix !== m[1]) {
+      const muxer = this.muxers.byPrefix(path, m[1]!);
+      if (muxer === undefined) {
         return notFound();
       }
       muxer.lastRequestMs = Date.now();
       if (m[2] !== undefined) return this.#init(muxer, Number(m[2]));
       return this.#media(req, muxer, client, Number(m[3]), m[4], m[5]!);
     }
-    const muxer = await this.muxers.get(path, req.signal);
+    // `?variant=ts`: MPEG-TS for old players, whatever the path's variant.
+    const ts = url.searchParams.get("variant") === "ts";
+    const muxer = await this.muxers.get(
+      path,
+      req.signal,
+      ts ? "mpegts" : undefined,
+    );
     if (muxer === undefined) {
       if (req.signal.aborted) return text(499, "Client Closed Request");
       return notFound(`no stream ${path}`);
@@ -173,17 +179,17 @@ export class HlsHandler {
     if (!first) {
       return text(503, "Service Unavailable: no media yet", noStore());
     }
-    if (file === "index.m3u8") return this.#multivariant(muxer);
+    if (file === "index.m3u8") return this.#multivariant(muxer, ts);
     this.stats[blocking ? "blockingPlaylists" : "playlists"]++;
     return this.#playlist(req, url, muxer, client);
   }
 
-  #multivariant(muxer: HlsMuxer): Response {
+  #multivariant(muxer: HlsMuxer, ts: boolean): Response {
     const s = muxer.segmenter;
     const video = s.tracks.find((t) => t.kind === "video");
     const bw = s.bandwidth();
     const body = renderMultivariantPlaylist({
-      uri: "stream.m3u8",
+      uri: ts ? "stream.m3u8?variant=ts" : "stream.m3u8",
       bandwidth: bw.peak,
       averageBandwidth: bw.average,
       codecs: s.codecs(),

@@ -36,6 +36,7 @@ const MAX_BYTES_PER_PATH = 64 * 1024 * 1024;
 /** One path's muxer. */
 export interface HlsMuxer {
   readonly path: string;
+  readonly key: string;
   readonly segmenter: HlsSegmenter;
   stream: Stream | undefined;
   output: HlsOutput | undefined;
@@ -64,17 +65,37 @@ export class HlsMuxers {
     return this.#muxers.size;
   }
 
-  /** The muxer of `path` if it runs. */
-  peek(path: string): HlsMuxer | undefined {
-    return this.#muxers.get(path);
+  /** The variant `path` is configured with. */
+  variantOf(path: string): HlsVariant {
+    const { config } = this.#options;
+    return config.paths?.[path]?.hlsVariant ?? config.hlsVariant;
+  }
+
+  /** The muxer of `path` (of `variant`, or the path's own) if it runs. */
+  peek(path: string, variant?: HlsVariant): HlsMuxer | undefined {
+    return this.#muxers.get(keyOf(path, variant ?? this.variantOf(path)));
+  }
+
+  /** The muxer of `path` whose files are named `prefix`, if it runs. */
+  byPrefix(path: string, prefix: string): HlsMuxer | undefined {
+    for (const v of ["lowLatency", "fmp4", "mpegts"] as const) {
+      const m = this.#muxers.get(keyOf(path, v));
+      if (m?.segmenter.prefix === prefix) return m;
+    }
+    return undefined;
   }
 
   /**
    * The muxer of `path`, started when none runs; `undefined` when the path
    * has no stream within `playWaitTimeout` and no muxer.
    */
-  async get(path: string, signal: AbortSignal): Promise<HlsMuxer | undefined> {
-    const have = this.#muxers.get(path);
+  async get(
+    path: string,
+    signal: AbortSignal,
+    variant: HlsVariant = this.variantOf(path),
+  ): Promise<HlsMuxer | undefined> {
+    const key = keyOf(path, variant);
+    const have = this.#muxers.get(key);
     if (have !== undefined) {
       have.lastRequestMs = Date.now();
       this.#attach(have);
@@ -89,17 +110,16 @@ export class HlsMuxers {
     } catch {
       return undefined;
     }
-    const again = this.#muxers.get(path);
+    const again = this.#muxers.get(key);
     if (again !== undefined) return again;
-    return this.#start(path, stream);
+    return this.#start(path, stream, variant);
   }
 
-  #start(path: string, stream: Stream): HlsMuxer {
+  #start(path: string, stream: Stream, variant: HlsVariant): HlsMuxer {
     const { config, log } = this.#options;
-    const variant: HlsVariant = config.paths?.[path]?.hlsVariant ??
-      config.hlsVariant;
     const muxer: HlsMuxer = {
       path,
+      key: keyOf(path, variant),
       stream: undefined,
       output: undefined,
       lastRequestMs: Date.now(),
@@ -127,7 +147,7 @@ export class HlsMuxers {
         },
       }),
     };
-    this.#muxers.set(path, muxer);
+    this.#muxers.set(muxer.key, muxer);
     log.info("HLS muxer started", { path, variant });
     this.#attachTo(muxer, stream);
     return muxer;
@@ -147,7 +167,7 @@ export class HlsMuxers {
     }
     muxer.stream = stream;
     muxer.output = stream.output<HlsOutput>(
-      "hls",
+      `hls:${muxer.segmenter.variant}`,
       () =>
         new HlsOutput(muxer.segmenter, {
           onError: (e) =>
@@ -193,7 +213,10 @@ export class HlsMuxers {
     const { config, hub, log } = this.#options;
     if (config.hlsAlwaysRemux) {
       for (const s of hub.streams()) {
-        if (!s.ended && !this.#muxers.has(s.path)) this.#start(s.path, s);
+        const variant = this.variantOf(s.path);
+        if (!s.ended && !this.#muxers.has(keyOf(s.path, variant))) {
+          this.#start(s.path, s, variant);
+        }
       }
     }
     for (const m of this.#muxers.values()) {
@@ -209,7 +232,7 @@ export class HlsMuxers {
   }
 
   #close(m: HlsMuxer): void {
-    this.#muxers.delete(m.path);
+    this.#muxers.delete(m.key);
     m.output?.detach();
     if (m.stream !== undefined) this.#options.hub.readerLeft(m.stream);
     for (const w of m.waiters) w();
@@ -220,4 +243,9 @@ export class HlsMuxers {
   close(): void {
     for (const m of [...this.#muxers.values()]) this.#close(m);
   }
+}
+
+/** One muxer per path and variant. */
+function keyOf(path: string, variant: HlsVariant): string {
+  return `${variant}:${path}`;
 }
