@@ -30,6 +30,9 @@ export type HlsConfig =
   >
   & { paths?: Config["paths"] };
 
+/** How long a muxer outlives its path's stream (a publisher coming back within it continues the playlist). */
+const STREAMLESS_CLOSE_MS = 30_000;
+
 /** Bytes of media one path's window may hold. */
 const MAX_BYTES_PER_PATH = 64 * 1024 * 1024;
 
@@ -41,6 +44,8 @@ export interface HlsMuxer {
   stream: Stream | undefined;
   output: HlsOutput | undefined;
   lastRequestMs: number;
+  /** Since when the path has had no stream, if it has none. */
+  streamlessSinceMs?: number;
   waiters: Set<() => void>;
 }
 
@@ -221,7 +226,19 @@ export class HlsMuxers {
     }
     for (const m of this.#muxers.values()) {
       // With hlsAlwaysRemux a muxer lives as long as its path has a stream.
-      const kept = config.hlsAlwaysRemux && hub.stream(m.path) !== undefined;
+      const hasStream = hub.stream(m.path) !== undefined;
+      m.streamlessSinceMs = hasStream ? undefined : m.streamlessSinceMs ?? now;
+      // A path whose publisher is gone for good: players get 404, not a
+      // playlist that never moves again.
+      if (
+        m.streamlessSinceMs !== undefined &&
+        now - m.streamlessSinceMs > STREAMLESS_CLOSE_MS
+      ) {
+        this.#close(m);
+        log.info("HLS muxer closed: the path has no stream", { path: m.path });
+        continue;
+      }
+      const kept = config.hlsAlwaysRemux && hasStream;
       if (!kept && now - m.lastRequestMs > config.hlsMuxerCloseAfter) {
         this.#close(m);
         log.info("HLS muxer closed: no requests", { path: m.path });
