@@ -110,22 +110,59 @@ Deno.test(
 
 for (
   const c of [
-    { name: "H.265", video: "hevc", audio: "aac", codecs: ["hevc", "aac"] },
-    { name: "Opus", video: "h264", audio: "opus", codecs: ["h264", "opus"] },
+    {
+      name: "H.265",
+      video: "hevc",
+      audio: "aac",
+      codecs: ["hevc", "aac"],
+      variant: "lowLatency",
+    },
+    {
+      name: "Opus",
+      video: "h264",
+      audio: "opus",
+      codecs: ["h264", "opus"],
+      variant: "lowLatency",
+    },
+    {
+      name: "H.265",
+      video: "hevc",
+      audio: "aac",
+      codecs: ["hevc", "aac"],
+      variant: "mpegts",
+    },
+    {
+      name: "MP3 (from RTMP)",
+      video: "h264",
+      audio: "mp3",
+      codecs: ["h264", "mp3"],
+      variant: "mpegts",
+    },
+    {
+      name: "MP3 (from RTMP)",
+      video: "h264",
+      audio: "mp3",
+      codecs: ["h264", "mp3"],
+      variant: "lowLatency",
+    },
   ] as const
 ) {
   Deno.test(
-    `HLS: ${c.name} over RTSP makes fMP4 segments ffmpeg decodes`,
+    `HLS ${c.variant}: ${c.name} makes segments ffmpeg decodes`,
     opts,
     async () => {
-      await using s = startTestSluice();
-      await using _pub = publishTestSignal(s.rtspUrl("live/c"), {
-        seconds: 20,
-        format: "rtsp",
-        rtspTransport: "tcp",
-        video: c.video,
-        audio: c.audio,
-      });
+      await using s = startTestSluice({ hlsVariant: c.variant });
+      const rtmp = c.audio === "mp3"; // Sluice takes MP3 over RTMP, not RTP
+      await using _pub = publishTestSignal(
+        rtmp ? s.rtmpUrl("live/c") : s.rtspUrl("live/c"),
+        {
+          seconds: 20,
+          format: rtmp ? "flv" : "rtsp",
+          rtspTransport: "tcp",
+          video: c.video,
+          audio: c.audio,
+        },
+      );
       await s.published("live/c", { frames: 10 });
       const r = await playAndCount(hlsUrl(s.sluice.httpPort, "live/c"), {
         seconds: 3,
