@@ -116,7 +116,13 @@ export class HlsHandler {
   ): Promise<Response> {
     if (target === HLS_JS_URL) return hlsJsResponse();
     if (target === "/") {
-      return indexPage(this.#options.hub.streams().map((s) => s.path).sort());
+      // Paths that need read credentials are not listed to everyone.
+      const paths = this.#options.config.paths;
+      return indexPage(
+        this.#options.hub.streams().map((s) => s.path)
+          .filter((p) => requiredCredentials(paths, p, "read") === undefined)
+          .sort(),
+      );
     }
     const slash = target.lastIndexOf("/");
     const path = parsePath(target.slice(0, slash));

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { publishTestSignal } from "../../_util/ffmpeg.ts";
 import { startTestSluice } from "../../_util/sluice.ts";
 import { requireTool } from "../../_util/tools.ts";
+import { rawHttp } from "../../_util/http_raw.ts";
 
 const opts = {
   ignore: requireTool("ffmpeg"),
@@ -71,3 +72,40 @@ Deno.test("HLS: hls false leaves the routes out", opts, async () => {
   await r.text();
   assert.equal(r.status, 404);
 });
+
+Deno.test(
+  "HLS: / links the player page of every open path; /<path>/ and hls.js are served",
+  opts,
+  async () => {
+    await using s = startTestSluice({
+      paths: { "live/secret": { readUser: "u", readPass: "p" } },
+    });
+    await using _a = publishTestSignal(s.rtmpUrl("live/open"), { seconds: 20 });
+    await using _b = publishTestSignal(s.rtmpUrl("live/secret"), {
+      seconds: 20,
+    });
+    await s.published("live/open", { frames: 1 });
+    await s.published("live/secret", { frames: 1 });
+    const base = `http://127.0.0.1:${s.sluice.httpPort}`;
+    const index = await (await fetch(base + "/")).text();
+    assert.match(index, /href="\/live\/open\/"/);
+    assert.doesNotMatch(index, /secret/);
+    const page = await fetch(base + "/live/open/");
+    const html = await page.text();
+    assert.equal(page.status, 200);
+    assert.match(html, /<script src="\/_\/hls\.min\.js">/);
+    assert.match(html, /index\.m3u8/);
+    const js = await fetch(base + "/_/hls.min.js");
+    assert.equal(
+      js.headers.get("content-type"),
+      "text/javascript; charset=utf-8",
+    );
+    assert.ok((await js.arrayBuffer()).byteLength > 100_000);
+    // As sent (fetch would resolve the dots).
+    const bad = await rawHttp(
+      s.sluice.httpPort!,
+      "GET /live/%2e%2e/open/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert.equal(bad.status, 400);
+  },
+);
