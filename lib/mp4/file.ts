@@ -30,6 +30,7 @@ import {
   type Mp4Track,
   mp4Tracks,
   mvhd,
+  sizedFrom,
   trak,
 } from "./movie.ts";
 import { SampleFormat, writeParts } from "./sample.ts";
@@ -62,8 +63,6 @@ interface TrackState {
 
 /** Builds a progressive MP4 from two passes over the same frames. */
 export class Mp4FileWriter {
-  /** The tracks as written, track_ID 1, 2, … in the order given. */
-  readonly tracks: readonly Mp4Track[];
   readonly #states = new Map<number, TrackState>();
   #mdatSize = 0;
   #lastTrack: number | undefined;
@@ -71,9 +70,8 @@ export class Mp4FileWriter {
 
   /** Throws a `ProtocolError` (`protocol: "mp4"`) for a track it cannot describe. */
   constructor(tracks: readonly Track[], options: Mp4FileWriterOptions = {}) {
-    this.tracks = mp4Tracks(tracks);
     const maxMs = options.maxSampleDurationMs ?? 10000;
-    for (const mp4 of this.tracks) {
+    for (const mp4 of mp4Tracks(tracks)) {
       this.#states.set(mp4.track.id, {
         mp4,
         format: new SampleFormat(mp4.track),
@@ -87,6 +85,11 @@ export class Mp4FileWriter {
     }
   }
 
+  /** The tracks as written, track_ID 1, 2, … in the order given. */
+  get tracks(): Mp4Track[] {
+    return [...this.#states.values()].map((s) => s.mp4);
+  }
+
   /** Pass 1: indexes a frame (frames of other tracks are ignored). */
   add(frame: Frame): void {
     if (this.#finished) {
@@ -94,6 +97,7 @@ export class Mp4FileWriter {
     }
     const s = this.#states.get(frame.trackId);
     if (s === undefined) return;
+    s.mp4 = sizedFrom(s.mp4, frame);
     const size = s.format.parts(frame).size;
     s.index.add(
       size,

@@ -23,7 +23,7 @@ import {
   type RunSample,
 } from "./fragment.ts";
 import { encodeInitSegment } from "./init.ts";
-import { type Mp4Track, mp4Tracks } from "./movie.ts";
+import { type Mp4Track, mp4Tracks, sizedFrom } from "./movie.ts";
 import { sampleFlags, SampleFormat } from "./sample.ts";
 import { SampleTimeline, type TimedSample } from "./_timeline.ts";
 
@@ -33,6 +33,12 @@ export interface Mp4FragmenterOptions {
   maxSampleDurationMs?: number;
   /** `mfhd` sequence number of the first fragment. @default {1} */
   firstSequence?: number;
+  /**
+   * The init segment holds a `mehd` with the duration of all fragments (0
+   * until {@link Mp4Fragmenter.initSegment} is given one), for a file whose
+   * start is rewritten when it is complete. @default {false}
+   */
+  reserveDuration?: boolean;
 }
 
 /** One track's part of a fragment. */
@@ -68,19 +74,18 @@ interface TrackState {
 
 /** Writes an init segment and `moof`+`mdat` fragments for a fixed set of tracks. */
 export class Mp4Fragmenter {
-  /** The tracks as written, track_ID 1, 2, … in the order given. */
-  readonly tracks: readonly Mp4Track[];
   readonly #states = new Map<number, TrackState>();
   #sequence: number;
   #init: Uint8Array<ArrayBuffer> | undefined;
+  readonly #reserveDuration: boolean;
   #dropped = 0;
 
   /** Throws a `ProtocolError` (`protocol: "mp4"`) for a track it cannot describe. */
   constructor(tracks: readonly Track[], options: Mp4FragmenterOptions = {}) {
-    this.tracks = mp4Tracks(tracks);
     this.#sequence = options.firstSequence ?? 1;
+    this.#reserveDuration = options.reserveDuration ?? false;
     const maxMs = options.maxSampleDurationMs ?? 10000;
-    for (const mp4 of this.tracks) {
+    for (const mp4 of mp4Tracks(tracks)) {
       this.#states.set(mp4.track.id, {
         mp4,
         format: new SampleFormat(mp4.track),
@@ -93,9 +98,28 @@ export class Mp4Fragmenter {
     }
   }
 
-  /** `ftyp` + `moov`: the init segment every fragment needs first. */
+  /** The tracks as written, track_ID 1, 2, … in the order given. */
+  get tracks(): Mp4Track[] {
+    return [...this.#states.values()].map((s) => s.mp4);
+  }
+
+  /**
+   * `ftyp` + `moov`: the init segment every fragment needs first. A VP9
+   * track without a size takes it from a keyframe pushed before this is read.
+   */
   get init(): Uint8Array<ArrayBuffer> {
-    return this.#init ??= encodeInitSegment(this.tracks);
+    return this.#init ??= this.initSegment(0);
+  }
+
+  /**
+   * The init segment with `durationMs` in its `mehd` when the fragmenter
+   * reserves one (the same size as {@link init}: it overwrites it in place).
+   */
+  initSegment(durationMs: number): Uint8Array<ArrayBuffer> {
+    return encodeInitSegment(
+      this.tracks,
+      this.#reserveDuration ? { fragmentDurationMs: durationMs } : {},
+    );
   }
 
   /** Frames of tracks not given to the constructor, ignored. */
@@ -126,6 +150,7 @@ export class Mp4Fragmenter {
       this.#dropped++;
       return;
     }
+    if (this.#init === undefined) s.mp4 = sizedFrom(s.mp4, frame);
     const timed = s.timeline.push(frame);
     if (timed !== undefined) s.ready.push(timed);
   }
@@ -219,15 +244,15 @@ export class Mp4FragmenterCore implements StageCore<Frame, Uint8Array> {
   }
 
   push(frame: Frame, out: Sink<Uint8Array>): void {
-    if (!this.#started) {
-      this.#started = true;
-      out.enqueue(this.#fragmenter.init);
-    }
     const lead = this.#lead;
     // A keyframe of the lead video track closes what came before it.
     const cut = lead !== undefined && frame.trackId === lead.id &&
       (lead.kind === "audio" || frame.keyframe);
     this.#fragmenter.push(frame);
+    if (!this.#started) {
+      this.#started = true;
+      out.enqueue(this.#fragmenter.init); // after the first frame: it may give the size
+    }
     if (
       cut && lead !== undefined &&
       this.#fragmenter.readySeconds(lead.id) >= this.#seconds

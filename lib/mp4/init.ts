@@ -6,7 +6,7 @@
  * @module
  */
 
-import { box, fields, fileType, fullBox } from "./box.ts";
+import { box, fields, fileType, fullBox, writeU64 } from "./box.ts";
 import { emptySampleTables, type Mp4Track, mvhd, trak } from "./movie.ts";
 
 /**
@@ -28,16 +28,33 @@ function trex(trackId: number): Uint8Array {
   );
 }
 
+/** Options of {@link encodeInitSegment}. */
+export interface InitSegmentOptions {
+  /**
+   * Writes a `mehd` (§8.8.2, version 1) with this duration of all fragments,
+   * in milliseconds; 0 for "not known yet". The init segment has the same
+   * size whatever the value, so a recorder can write it with 0 first and
+   * overwrite it in place when the file is complete (GStreamer reads a
+   * fragmented file's duration from here). Without it, no `mehd`.
+   */
+  fragmentDurationMs?: number;
+}
+
 /** `ftyp` + `moov` for fragments of `tracks` (from {@link mp4Tracks}). */
 export function encodeInitSegment(
   tracks: readonly Mp4Track[],
+  options: InitSegmentOptions = {},
 ): Uint8Array<ArrayBuffer> {
   const ftyp = fileType("ftyp", INIT_BRANDS.major, 0, INIT_BRANDS.compatible);
+  const ms = options.fragmentDurationMs;
+  const mehd = ms === undefined
+    ? []
+    : [fullBox("mehd", 1, 0, fields(8, (w) => writeU64(w, Math.round(ms))))];
   const moov = box(
     "moov",
     mvhd(0, tracks.length + 1),
     ...tracks.map((t) => trak(t, emptySampleTables())),
-    box("mvex", ...tracks.map((t) => trex(t.id))),
+    box("mvex", ...mehd, ...tracks.map((t) => trex(t.id))),
   );
   const out = new Uint8Array(ftyp.length + moov.length);
   out.set(ftyp);

@@ -25,12 +25,17 @@
  *
  * @module
  */
-export * from "./box.ts";
-export * from "./sample.ts";
-export * from "./video_entry.ts";
-export * from "./audio_entry.ts";
-export * from "./movie.ts";
-export * from "./init.ts";
+export { box, fullBox } from "./box.ts";
+export { SAMPLE_FLAGS, sampleFlags } from "./sample.ts";
+export { avcc, videoSampleEntry } from "./video_entry.ts";
+export { audioSampleEntry, dops, esds, OBJECT_TYPE } from "./audio_entry.ts";
+export { MOVIE_TIMESCALE, type Mp4Track, mp4Tracks } from "./movie.ts";
+export {
+  encodeInitSegment,
+  INIT_BRANDS,
+  type InitSegmentOptions,
+} from "./init.ts";
+export { codecString } from "./codec_string.ts";
 export * from "./fragment.ts";
 export * from "./fragmenter.ts";
 export * from "./file.ts";

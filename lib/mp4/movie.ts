@@ -7,7 +7,10 @@
  * @module
  */
 
+import type { Frame } from "../media/frame.ts";
 import type { Track } from "../media/track.ts";
+import { ProtocolError } from "../errors.ts";
+import { parseVp9KeyframeSize } from "../codec/vp9/vpcc.ts";
 import { box, fields, fullBox, u32, UNITY_MATRIX, writeU64 } from "./box.ts";
 import { videoSampleEntry } from "./video_entry.ts";
 import { audioSampleEntry } from "./audio_entry.ts";
@@ -47,6 +50,29 @@ export function mp4Tracks(tracks: readonly Track[]): Mp4Track[] {
       height: 0,
     };
   });
+}
+
+/**
+ * `t` with the picture size of `frame` when the track has none and the frame
+ * gives one: FLV and RTP carry no VP9 size, a VP9 keyframe's uncompressed
+ * header does. Otherwise `t` itself.
+ */
+export function sizedFrom(t: Mp4Track, frame: Frame): Mp4Track {
+  const track = t.track;
+  if (
+    track.kind !== "video" || track.codec !== "VP9" || t.width > 0 ||
+    !frame.keyframe || frame.units[0] === undefined
+  ) return t;
+  let size;
+  try {
+    size = parseVp9KeyframeSize(frame.units[0]);
+  } catch (e) {
+    if (e instanceof ProtocolError) return t; // not readable: the size stays unknown
+    throw e;
+  }
+  if (size === undefined) return t;
+  const sized = { ...track, ...size };
+  return { ...t, track: sized, ...videoSampleEntry(sized) };
 }
 
 /** A version 1 box when a 32-bit duration does not hold `duration`. */

@@ -11,7 +11,13 @@
  */
 
 /** A tool an interop test may need. */
-export type Tool = "ffmpeg" | "ffprobe" | "gst-launch-1.0" | "python3" | "cvlc";
+export type Tool =
+  | "ffmpeg"
+  | "ffprobe"
+  | "gst-launch-1.0"
+  | "gst-discoverer-1.0"
+  | "python3"
+  | "cvlc";
 
 interface ToolProbe {
   /** Commands to try in order; the first that answers is used. */
@@ -38,6 +44,11 @@ const PROBES: Record<Tool, ToolProbe> = {
     candidates: ["gst-launch-1.0"],
     args: ["--version"],
     install: "gstreamer1.0-tools",
+  },
+  "gst-discoverer-1.0": {
+    candidates: ["gst-discoverer-1.0"],
+    args: ["--gst-version"],
+    install: "gstreamer1.0-plugins-base-apps",
   },
   cvlc: {
     candidates: ["cvlc"],

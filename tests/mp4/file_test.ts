@@ -137,6 +137,41 @@ Deno.test("Mp4FileWriter puts moov before mdat with sample tables that find ever
   );
 });
 
+// §8.7.5 co64, §4.2 largesize: past 4 GiB (frames here are views of one 100 MB buffer; only the index is built)
+Deno.test("Mp4FileWriter switches to co64 and a 64-bit mdat size past 4 GiB", () => {
+  const big = new Uint8Array(100_000_000);
+  const w = new Mp4FileWriter([AUDIO, aacTrack(2)]);
+  for (let i = 0; i < 25; i++) {
+    for (const trackId of [1, 2]) { // alternating tracks: a chunk per frame
+      w.add({
+        trackId,
+        dts: i * 1024,
+        pts: i * 1024,
+        keyframe: true,
+        units: [big],
+      });
+    }
+  }
+  const { header, size } = w.finish();
+  assert.equal(size, header.length + 50 * 100_000_000);
+  const boxes = parseBoxes(header.subarray(0, header.length - 16));
+  for (const [k, trak] of findAll(boxes, "moov/trak").entries()) {
+    const stbl = find(trak.children, "mdia/minf/stbl");
+    assert.ok(!stbl.children.some((b) => b.type === "stco"));
+    const co64 = viewOf(find(stbl.children, "co64"));
+    assert.equal(co64.getUint32(4), 25);
+    const last = co64.getUint32(8 + 24 * 8) * 2 ** 32 +
+      co64.getUint32(12 + 24 * 8);
+    assert.equal(last, header.length + (48 + k) * 100_000_000);
+  }
+  const mdat = new DataView(header.buffer, header.length - 16);
+  assert.equal(mdat.getUint32(0), 1, "largesize");
+  assert.equal(
+    mdat.getUint32(8) * 2 ** 32 + mdat.getUint32(12),
+    50 * 100_000_000 + 16,
+  );
+});
+
 Deno.test("Mp4FileWriter refuses a second pass that differs from the first", () => {
   const w = new Mp4FileWriter([VIDEO]);
   w.add(frame(0, 0, { nal: true, size: 50 }));

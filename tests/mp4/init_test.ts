@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  avcc,
-  encodeInitSegment,
-  esds,
-  fourCc,
-  mp4Tracks,
-} from "../../lib/mp4/mod.ts";
+import { avcc, encodeInitSegment, esds, mp4Tracks } from "../../lib/mp4/mod.ts";
+import { fourCc } from "../../lib/mp4/box.ts";
 import { parseHvcc } from "../../lib/codec/h265/hvcc.ts";
 import { parseAudioSpecificConfig } from "../../lib/codec/aac/asc.ts";
 import { ProtocolError } from "../../lib/errors.ts";
@@ -312,4 +307,22 @@ Deno.test("mp4Tracks refuses tracks it cannot describe with a ProtocolError", ()
       t.codec,
     );
   }
+});
+
+// ISO/IEC 14496-12 §8.8.2
+Deno.test("encodeInitSegment writes a mehd of fixed size when asked, so a complete file can overwrite its start", () => {
+  const tracks = mp4Tracks([h264Track(), aacTrack()]);
+  const plain = parseBoxes(encodeInitSegment(tracks));
+  assert.deepEqual(find(plain, "moov/mvex").children.map((b) => b.type), [
+    "trex",
+    "trex",
+  ]);
+  const empty = encodeInitSegment(tracks, { fragmentDurationMs: 0 });
+  const full = encodeInitSegment(tracks, { fragmentDurationMs: 7_200_000 });
+  assert.equal(empty.length, full.length);
+  const mvex = find(parseBoxes(full), "moov/mvex");
+  assert.deepEqual(mvex.children.map((b) => b.type), ["mehd", "trex", "trex"]);
+  const mehd = viewOf(mvex.children[0]!);
+  assert.equal(mehd.getUint8(0), 1, "version 1");
+  assert.equal(mehd.getUint32(4) * 2 ** 32 + mehd.getUint32(8), 7_200_000);
 });
