@@ -29,6 +29,5 @@
  * @module
  */
 export * from "./playlist.ts";
-export * from "./codecs.ts";
 export * from "./part_writer.ts";
 export * from "./segmenter.ts";

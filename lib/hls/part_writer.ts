@@ -11,6 +11,7 @@ import type { Track } from "../media/track.ts";
 import { Mp4Fragmenter } from "../mp4/fragmenter.ts";
 import { tsCarries, TsMuxer } from "../mpegts/muxer.ts";
 import { concat } from "@std/bytes";
+import { codecString } from "../mp4/codec_string.ts";
 
 /** How HLS packages a path: Low-Latency fMP4, plain fMP4 or MPEG-TS. */
 export type HlsVariant = "lowLatency" | "fmp4" | "mpegts";
@@ -158,4 +159,18 @@ export function trackSignature(tracks: readonly Track[]): string {
       ].join("|")
       : [t.id, t.codec, t.sampleRate, t.channels, hex(t.config)].join("|")
   ).join(";");
+}
+
+/** RFC 6381 codec strings of `tracks`, those that have one. */
+export function codecStrings(tracks: readonly Track[]): string[] {
+  const out: string[] = [];
+  for (const t of tracks) {
+    try {
+      const c = codecString(t);
+      if (c !== undefined) out.push(c);
+    } catch {
+      // A parameter set it cannot read: the playlist goes without it.
+    }
+  }
+  return out;
 }

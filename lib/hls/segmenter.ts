@@ -20,7 +20,7 @@ import {
   trackSignature,
 } from "./part_writer.ts";
 import type { MediaPlaylist, PlaylistSegment } from "./playlist.ts";
-import { codecString } from "./codecs.ts";
+import type { Segment } from "./_segment.ts";
 
 /** Seconds below which two times are the same (float sums of frame times). */
 const EPSILON = 1e-6;
@@ -45,27 +45,6 @@ export interface HlsSegmenterOptions {
   onUnwritable?: (reason: string) => void;
   /** A part or segment was added. */
   onChange?: () => void;
-}
-
-/** A part kept in memory. */
-interface Part {
-  bytes: Uint8Array;
-  duration: number;
-  independent: boolean;
-}
-
-/** A segment kept in memory. */
-interface Segment {
-  msn: number;
-  start: number;
-  duration: number;
-  pdtMs: number;
-  discontinuity: boolean;
-  initGen: number;
-  parts: Part[];
-  size: number;
-  /** The whole segment, once complete. */
-  bytes?: Uint8Array;
 }
 
 /** Cuts a stream's frames into the parts and segments of one HLS output. */
@@ -401,10 +380,5 @@ export class HlsSegmenter {
     }
     const average = seconds > 0 ? (bytes * 8) / seconds : 0;
     return { peak: peak || 1_000_000, average: average || 1_000_000 };
-  }
-
-  /** RFC 6381 strings of the tracks written. */
-  codecs(): string[] {
-    return this.#tracks.map(codecString).filter((c) => c !== undefined);
   }
 }

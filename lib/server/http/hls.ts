@@ -22,6 +22,7 @@ import {
   renderMultivariantPlaylist,
 } from "../../hls/playlist.ts";
 import { type HlsConfig, type HlsMuxer, HlsMuxers } from "./hls_muxers.ts";
+import { codecStrings } from "../../hls/part_writer.ts";
 import type { HlsMuxersOptions } from "./hls_muxers.ts";
 import { readAuthorized } from "./read_auth.ts";
 import {
@@ -198,7 +199,7 @@ export class HlsHandler {
       uri: ts ? "stream.m3u8?variant=ts" : "stream.m3u8",
       bandwidth: bw.peak,
       averageBandwidth: bw.average,
-      codecs: s.codecs(),
+      codecs: codecStrings(s.tracks),
       width: video?.kind === "video" ? video.width : undefined,
       height: video?.kind === "video" ? video.height : undefined,
     });

@@ -64,7 +64,7 @@ Deno.test(
     assert.equal(multi.headers.get("access-control-allow-origin"), "*");
     assert.match(
       multi.text,
-      /CODECS="avc1\.[0-9a-f]{6},mp4a\.40\.2",RESOLUTION=320x240\nstream\.m3u8\n/,
+      /CODECS="avc1\.[0-9a-fA-F]{6},mp4a\.40\.2",RESOLUTION=320x240\nstream\.m3u8\n/,
     );
 
     const media = await get(url + "stream.m3u8");
