@@ -307,6 +307,9 @@ function setting<
   return v.optional(v.pipe(schema, v.description(description)), defaultValue);
 }
 
+/** `lowLatency`, `fmp4` or `mpegts`. */
+const HlsVariant = OneOf(["lowLatency", "fmp4", "mpegts"] as const);
+
 /** The keys of one path's settings; unset keys inherit the top-level value. */
 export const PATH_SETTINGS = {
   /** When a new publisher takes over this path while it is busy: `"auto"`, `true` or `false`. */
@@ -415,6 +418,10 @@ export const PATH_SETTINGS = {
   /** Record this path (overrides the top-level `record`). */
   record: v.optional(
     v.pipe(Bool, v.description("record this path to recordPath")),
+  ),
+  /** How HLS packages this path: `lowLatency`, `fmp4` or `mpegts`. */
+  hlsVariant: v.optional(
+    v.pipe(HlsVariant, v.description("HLS variant of this path")),
   ),
 } as const;
 
@@ -717,6 +724,36 @@ export const SETTINGS = {
     Bool,
     true,
     "serve Prometheus metrics at /metrics (loopback only)",
+  ),
+  /** HLS and Low-Latency HLS at `/<path>/index.m3u8` on the HTTP port. */
+  hls: setting(Bool, true, "serve HLS at /<path>/index.m3u8 on the HTTP port"),
+  /** How HLS packages media: `lowLatency` (fMP4 with parts), `fmp4` or `mpegts`. */
+  hlsVariant: setting(
+    HlsVariant,
+    "lowLatency",
+    "HLS variant: lowLatency, fmp4 or mpegts",
+  ),
+  /** Milliseconds a segment lasts at least (the GOP when longer). */
+  hlsSegmentDuration: setting(
+    Duration,
+    "1s",
+    "HLS segment duration (or the GOP when longer)",
+  ),
+  /** Milliseconds of a Low-Latency HLS part. */
+  hlsPartDuration: setting(Duration, "200ms", "Low-Latency HLS part duration"),
+  /** Complete segments in the sliding window of each path. */
+  hlsSegmentCount: setting(IntRange(1, 100), 7, "HLS segments kept per path"),
+  /** Write HLS for every path with a publisher, requested or not. */
+  hlsAlwaysRemux: setting(
+    Bool,
+    false,
+    "write HLS for every published path, not only on request",
+  ),
+  /** Milliseconds a path's HLS muxer goes on after its last request. */
+  hlsMuxerCloseAfter: setting(
+    Duration,
+    "60s",
+    "stop a path's HLS muxer this long after its last request",
   ),
 } as const;
 

@@ -29,6 +29,8 @@ export interface StreamOutput<P = unknown> {
   frame(frame: Frame): readonly P[];
   /** The stream ended: no publisher came back within the grace period. */
   end(): void;
+  /** A new publisher took over the stream (outputs that mark discontinuities, such as HLS). */
+  publisher?(): void;
   /** Readers attached; an output with none is removed. */
   readonly readers: number;
 }
@@ -163,6 +165,7 @@ export class Stream {
     this.#waitingKeyframe = true;
     this.#publisherStartMs = Date.now();
     this.#gop?.clear();
+    for (const o of this.#outputs.values()) o.publisher?.();
   }
 
   /**

@@ -58,6 +58,13 @@ const DEFAULTS: Config = {
   playback: true,
   api: true,
   metrics: true,
+  hls: true,
+  hlsVariant: "lowLatency",
+  hlsSegmentDuration: 1_000,
+  hlsPartDuration: 200,
+  hlsSegmentCount: 7,
+  hlsAlwaysRemux: false,
+  hlsMuxerCloseAfter: 60_000,
   paths: {},
 };
 
@@ -409,4 +416,19 @@ Deno.test("parseConfig takes rtspsh:// (RTSP tunnelled in HTTPS) as a path sourc
     problemsOf({ paths: { cam: { source: "rtsphs://10.0.0.2/x" } } }).length,
     1,
   );
+});
+
+Deno.test("parseConfig reads the HLS keys, hlsVariant per path too", () => {
+  const c = parseConfig({
+    hlsVariant: "mpegts",
+    hlsPartDuration: "500ms",
+    hlsSegmentCount: "3",
+    paths: { "live/ll": { hlsVariant: "lowLatency" } },
+  });
+  assert.equal(c.hlsVariant, "mpegts");
+  assert.equal(c.hlsPartDuration, 500);
+  assert.equal(c.hlsSegmentCount, 3);
+  assert.equal(c.paths["live/ll"]?.hlsVariant, "lowLatency");
+  assert.equal(problemsOf({ hlsVariant: "dash" }).length, 1);
+  assert.equal(problemsOf({ hlsSegmentCount: 0 }).length, 1);
 });

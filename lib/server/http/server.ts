@@ -39,11 +39,14 @@ import {
   type SessionInfo,
   type SessionSource,
 } from "../session_info.ts";
+import { HlsHandler } from "./hls.ts";
+import type { HlsConfig } from "./hls_muxers.ts";
 
 /** Options of {@link HttpServer}. */
 export interface HttpServerOptions {
-  hub: Pick<Hub, "waitForStream" | "readerLeft">;
-  config: ServerConfig;
+  hub: Pick<Hub, "waitForStream" | "readerLeft" | "stream" | "streams">;
+  /** With `hls` (default on) and the HLS keys, HLS is served too. */
+  config: ServerConfig & Partial<HlsConfig & { hls: boolean }>;
   log: Logger;
   hostname: string;
   /** 0 picks a free port. */
@@ -86,6 +89,7 @@ export class HttpServer implements SessionSource {
   readonly #draining = new Set<Promise<void>>();
   #tick: ReturnType<typeof setInterval> | undefined;
   #nextId = 1;
+  readonly #hls: HlsHandler | undefined;
   readonly stats: HttpServerStats = { players: 0, readersDropped: 0 };
 
   constructor(options: HttpServerOptions) {
@@ -109,6 +113,7 @@ export class HttpServer implements SessionSource {
       }),
     );
     app.use("*", cors({ origin: "*", allowMethods: ["GET", "OPTIONS"] }));
+    this.#hls = hlsHandler(options);
     options.routes?.(app);
     app.post("*", (c) => {
       if (rtmpt === undefined) return text(404, "Not Found");
@@ -122,6 +127,11 @@ export class HttpServer implements SessionSource {
       });
     }
     app.get("*", (c) => {
+      const target = requestPath(c.req.url);
+      if (this.#hls !== undefined && HlsHandler.matches(target)) {
+        const remote = (c.env as { remote?: Deno.NetAddr } | undefined)?.remote;
+        return this.#hls.handle(c.req.raw, target, remote?.hostname ?? "");
+      }
       const url = new URL(c.req.url);
       // The target as sent: url.pathname has dot-segments resolved already.
       if (!requestPath(c.req.url).endsWith(".flv")) {
@@ -140,6 +150,7 @@ export class HttpServer implements SessionSource {
       const now = Date.now();
       for (const p of this.#players) p.tick(now);
       this.rtmpt?.tick(now);
+      this.#hls?.tick(now);
     }, TICK_MS);
     return this.#server.addr;
   }
@@ -180,6 +191,11 @@ export class HttpServer implements SessionSource {
     return server;
   }
 
+  /** The HLS routes, when `hls` is on. */
+  get hls(): HlsHandler | undefined {
+    return this.#hls;
+  }
+
   /** HTTP-FLV players now. */
   get players(): number {
     return this.#players.size;
@@ -188,6 +204,7 @@ export class HttpServer implements SessionSource {
   /** Ends every player and stops listening. */
   async close(): Promise<void> {
     if (this.#tick !== undefined) clearInterval(this.#tick);
+    this.#hls?.close();
     for (const p of [...this.#players]) p.end("server shutting down");
     this.rtmpt?.close();
     await Promise.all([this.#server?.shutdown(), ...this.#draining]);
@@ -287,6 +304,17 @@ export class HttpServer implements SessionSource {
  */
 export function httpPath(urlPath: string): string | undefined {
   return parsePath(urlPath);
+}
+
+/** The HLS handler when `hls` is on and its keys are set. */
+function hlsHandler(options: HttpServerOptions): HlsHandler | undefined {
+  const c = options.config;
+  if (c.hls === false || c.hlsVariant === undefined) return undefined;
+  return new HlsHandler({
+    hub: options.hub,
+    config: c as HttpServerOptions["config"] & HlsConfig,
+    log: options.log.child("hls"),
+  });
 }
 
 /** Basic credentials in `Authorization`, or `?user=&pass=` as RTMP takes them. */
