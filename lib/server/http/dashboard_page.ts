@@ -111,7 +111,8 @@ function copyButton(text) {
 function pathRows(p) {
   const state = el("span", { className: "badge " + (p.live ? "live" : "idle"), textContent: p.live ? "live" : "idle" });
   const row = el("tr", {},
-    el("td", { className: "name", textContent: p.name }),
+    el("td", { className: "name" },
+      el("a", { href: "/" + p.name.split("/").map(encodeURIComponent).join("/") + "/", textContent: p.name })),
     el("td", {}, state),
     el("td", { className: "tracks", textContent: p.tracks.map(track).join(" · ") || "—" }),
     el("td", { className: "num readers", textContent: String(p.readers) }),

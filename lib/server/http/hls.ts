@@ -37,7 +37,6 @@ import {
 import {
   HLS_JS_URL,
   hlsJsResponse,
-  indexPage,
   type PagePorts,
   playerPage,
 } from "./hls_page.ts";
@@ -92,8 +91,8 @@ export class HlsHandler {
    * ending in `.m3u8`, `.mp4` or `.ts`.
    */
   static matches(target: string): boolean {
-    return /\/[^/]+\.(m3u8|mp4|ts)$/.test(target) || target.endsWith("/") ||
-      target === HLS_JS_URL;
+    return /\/[^/]+\.(m3u8|mp4|ts)$/.test(target) ||
+      (target.endsWith("/") && target !== "/") || target === HLS_JS_URL;
   }
 
   /** The player page's ports of the other protocols. */
@@ -116,15 +115,6 @@ export class HlsHandler {
     client: string,
   ): Promise<Response> {
     if (target === HLS_JS_URL) return hlsJsResponse();
-    if (target === "/") {
-      // Paths that need read credentials are not listed to everyone.
-      const paths = this.#options.config.paths;
-      return indexPage(
-        this.#options.hub.streams().map((s) => s.path)
-          .filter((p) => requiredCredentials(paths, p, "read") === undefined)
-          .sort(),
-      );
-    }
     const slash = target.lastIndexOf("/");
     const path = parsePath(target.slice(0, slash));
     const file = target.slice(slash + 1);

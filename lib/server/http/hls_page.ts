@@ -141,23 +141,3 @@ setInterval(() => {
     },
   });
 }
-
-/** `GET /`: a link to the player page of every path with a stream. */
-export function indexPage(paths: readonly string[]): Response {
-  const items = paths.map((p) =>
-    `<li><a href="/${encodeURI(p)}/">${escape(p)}</a></li>`
-  ).join("\n");
-  const html = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sluice</title></head>
-<body style="font:15px system-ui,sans-serif"><h1>Sluice</h1>
-<p>Paths with a stream:</p><ul>
-${items || "<li>none yet</li>"}
-</ul></body></html>
-`;
-  return new Response(html, {
-    headers: {
-      "Content-Type": "text/html; charset=utf-8",
-      "Cache-Control": "no-cache",
-    },
-  });
-}
