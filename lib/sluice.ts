@@ -5,6 +5,7 @@
  * @module
  */
 
+import { Authenticator } from "./auth/authenticator.ts";
 import type { Config } from "./config/schema.ts";
 import { parseAddress } from "./config/schema.ts";
 import { Hub } from "./hub/hub.ts";
@@ -19,6 +20,8 @@ import { RtspServer } from "./server/rtsp/server.ts";
 /** A running instance. */
 export interface Sluice {
   readonly hub: Hub;
+  /** Decides every access of every protocol (the API and metrics call it too). */
+  readonly auth: Authenticator;
   /** The RTMP server, when enabled. */
   readonly rtmp: RtmpServer | undefined;
   /** The RTMP port actually bound (useful with port 0). */
@@ -55,6 +58,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
       config.rtmp || config.rtsp || config.paths[path]?.source !== undefined,
     gopCache: config.gopCache,
   });
+  const auth = new Authenticator(config, { log: log.child("auth") });
   const registrations = new Registrations({
     hub,
     log: log.child("register"),
@@ -77,6 +81,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
         hostname,
         port,
         batcher,
+        auth,
       });
       rtmpPort = rtmp.start().port;
     }
@@ -93,6 +98,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
         batcher,
         tunnelAddresses: config.rtspTunnelAddresses.map(parseAddress),
         registrar: registrations,
+        authenticator: auth,
       });
       rtspPort = rtsp.start().port;
     }
@@ -106,6 +112,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
         hostname,
         port,
         batcher,
+        auth,
         // RTMPT sessions are RTMP sessions: they need the RTMP server.
         rtmpt: tunnelled && ((conn) => tunnelled.runSession(conn)),
       });
@@ -133,6 +140,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
   relays.start();
   let closing: Promise<void> | undefined;
   return {
+    auth,
     relays,
     registrations,
     hub,

@@ -47,6 +47,10 @@ const DEFAULTS: Config = {
   http: true,
   httpAddress: ":8080",
   rtmpt: true,
+  authHTTPAddress: "",
+  authJWTJWKS: "",
+  logFormat: "text",
+  webhooks: [],
   paths: {},
 };
 

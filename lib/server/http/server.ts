@@ -19,13 +19,11 @@ import { type Hub, HubError } from "../../hub/hub.ts";
 import type { Stream } from "../../hub/stream.ts";
 import type { Logger } from "../../log.ts";
 import { listenError, type StreamConn } from "../../net/tcp.ts";
-import { parseAuthorization } from "../../rtsp/headers/auth.ts";
 import {
-  checkQueryCredentials,
-  type Credentials,
-  matchesCredentials,
-  requiredCredentials,
-} from "../../auth/credentials.ts";
+  type Authenticator,
+  authenticatorOf,
+} from "../../auth/authenticator.ts";
+import { authorizeRequest } from "../../auth/http.ts";
 import type { ServerConfig } from "../_config.ts";
 import { parsePath } from "../../path.ts";
 import { requestPath } from "./request_path.ts";
@@ -46,6 +44,8 @@ export interface HttpServerOptions {
   batcher?: WriteBatcher;
   /** Runs an RTMP session on an RTMPT tunnel; without it RTMPT is off. */
   rtmpt?: (conn: StreamConn) => void;
+  /** Who may play; one built from `config` when left out. */
+  auth?: Pick<Authenticator, "authorize">;
 }
 
 /** Counters over all HTTP-FLV players. */
@@ -56,7 +56,6 @@ export interface HttpServerStats {
 }
 
 const TICK_MS = 1000;
-const REALM = "Sluice";
 
 /** The HTTP listener and its HTTP-FLV players. */
 export class HttpServer {
@@ -102,7 +101,7 @@ export class HttpServer {
       if (!requestPath(c.req.url).endsWith(".flv")) {
         return text(404, "Not Found");
       }
-      return this.#playFlv(c.req.raw, url);
+      return this.#playFlv(c.req.raw, url, c.env.remote);
     });
     this.#app = app;
   }
@@ -148,16 +147,26 @@ export class HttpServer {
     await this.#server?.shutdown();
   }
 
-  async #playFlv(req: Request, url: URL): Promise<Response> {
+  async #playFlv(
+    req: Request,
+    _url: URL,
+    remote: Deno.NetAddr,
+  ): Promise<Response> {
     const { hub, config, log } = this.#options;
     const path = httpPath(requestPath(req.url).slice(0, -".flv".length));
     if (path === undefined) return text(400, "Bad Request: invalid path");
-    const required = requiredCredentials(config.paths, path, "read");
-    if (required !== undefined && !authorized(req, url, required)) {
-      log.info("HTTP-FLV refused: credentials", { path });
-      return text(401, "Unauthorized", {
-        "WWW-Authenticate": `Basic realm="${REALM}"`,
+    const auth = this.#options.auth ?? authenticatorOf(config);
+    const refused = await authorizeRequest(auth, req, {
+      action: "read",
+      path,
+      ip: remote.hostname,
+    });
+    if (refused !== undefined) {
+      log.info("HTTP-FLV refused: credentials", {
+        path,
+        status: refused.status,
       });
+      return refused;
     }
     let stream: Stream;
     try {
@@ -201,22 +210,6 @@ export class HttpServer {
  */
 export function httpPath(urlPath: string): string | undefined {
   return parsePath(urlPath);
-}
-
-/** Basic credentials in `Authorization`, or `?user=&pass=` as RTMP takes them. */
-function authorized(req: Request, url: URL, required: Credentials): boolean {
-  const header = req.headers.get("Authorization");
-  if (header !== null) {
-    try {
-      const creds = parseAuthorization(header);
-      if (creds.scheme === "Basic") {
-        return matchesCredentials(creds.username, creds.password, required);
-      }
-    } catch {
-      return false;
-    }
-  }
-  return checkQueryCredentials(url.search, required);
 }
 
 function text(

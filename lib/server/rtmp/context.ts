@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Authenticator } from "../../auth/authenticator.ts";
 import type { Config } from "../../config/schema.ts";
 import type { FlvOutput, FlvReader } from "../../egress/flv_output.ts";
 import type { ReaderQueue } from "../../egress/reader_queue.ts";
@@ -82,6 +83,12 @@ export interface CommandSource {
 
 /** One RTMP connection, as its commands use it. */
 export interface CommandSession {
+  /** Who may publish and play; one built from `config` when left out. */
+  readonly auth?: Pick<Authenticator, "authorize">;
+  /** The client's address, as the authenticator and webhooks see it. */
+  readonly remoteHostname?: string;
+  /** The connection's id in logs, webhooks and the API. */
+  readonly id?: string;
   readonly hub: Pick<Hub, "publish" | "waitForStream" | "readerLeft">;
   readonly config: RtmpServerConfig;
   readonly log: Logger;

@@ -37,8 +37,8 @@ export async function play(
     invalid: NET_STATUS.PLAY_STREAM_NOT_FOUND,
     denied: NET_STATUS.PLAY_FAILED,
   };
-  const path = admit(session, name, streamId, "read", codes);
-  if (path === undefined) return;
+  const path = (await admit(session, name, streamId, "read", codes))?.path;
+  if (path === undefined || session.closing) return;
   if (
     state.publisher !== undefined || state.reader !== undefined ||
     state.phase === "waiting"

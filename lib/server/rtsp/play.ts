@@ -9,7 +9,6 @@
 import { ReaderLag } from "../../egress/reader_lag.ts";
 import { RtpOutput } from "../../egress/rtp_output.ts";
 import type { SdpTrack } from "../../format/tracks.ts";
-import { requiredCredentials } from "../../auth/credentials.ts";
 import { HubError } from "../../hub/hub.ts";
 import { RtpInput } from "../../ingest/rtp_input.ts";
 import { RtspError } from "../../rtsp/error.ts";
@@ -230,10 +229,9 @@ export function record(
   try {
     publisher = server.hub.publish(s.path, {
       overridePublisher: override,
-      // ANNOUNCE was authorized on this connection: a path with publish
-      // credentials only let it this far with them
-      authenticated:
-        requiredCredentials(config.paths, s.path, "publish") !== undefined,
+      // ANNOUNCE was authorized on this connection: a named user (not
+      // `any`) gave credentials
+      authenticated: (s.announced?.user ?? "any") !== "any",
       onTakenOver: () => {
         conn.log.info("another publisher took the path over", {
           path: s.path,

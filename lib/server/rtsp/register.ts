@@ -48,7 +48,7 @@ export const MAX_REGISTRATIONS = 256;
 /** What the REGISTER methods need of the server. */
 export type RegisterServer = Pick<
   ServerContext,
-  "config" | "auth" | "registrar"
+  "config" | "auth" | "authenticator" | "registrar"
 >;
 
 const attempts = new WeakMap<object, number>();
@@ -70,15 +70,15 @@ export async function register(
 }
 
 /** DEREGISTER: stops the pull of a registered path and frees it. */
-export function deregister(
+export async function deregister(
   server: RegisterServer,
   conn: ConnectionContext,
   req: RtspRequest,
-): Reply {
+): Promise<Reply> {
   const flood = floodReply(server, conn);
   if (flood !== undefined) return flood;
   try {
-    const { registrar, path } = common(server, conn, req);
+    const { registrar, path } = await common(server, conn, req);
     if (!registrar.deregister(path)) {
       throw new Refusal(451, `${path} is not registered`);
     }
@@ -96,7 +96,11 @@ async function registerChecked(
   conn: ConnectionContext,
   req: RtspRequest,
 ): Promise<Reply> {
-  const { registrar, path, url, transport } = common(server, conn, req);
+  const { registrar, path, url, transport } = await common(
+    server,
+    conn,
+    req,
+  );
   if (registrar.has(path)) {
     throw new Refusal(451, `${path} is already registered`);
   }
@@ -155,16 +159,16 @@ async function registerChecked(
 }
 
 /** What both methods check first: the limit per connection, the URL, the path and the credentials. */
-function common(
+async function common(
   server: RegisterServer,
   conn: ConnectionContext,
   req: RtspRequest,
-): {
+): Promise<{
   registrar: Registrar;
   path: string;
   url: string;
   transport: ReturnType<typeof parseRegisterTransport>;
-} {
+}> {
   const registrar = server.registrar;
   if (registrar === undefined) {
     throw new Refusal(501, `${req.method} is not enabled`);
@@ -172,7 +176,7 @@ function common(
   const url = registeredUrl(req.url);
   const transport = parseRegisterTransport(req.headers.getOne("Transport"));
   const path = registeredPath(url, transport.proxyUrlSuffix);
-  authorize(server, conn, req, path, "publish");
+  await authorize(server, conn, req, path, "publish");
   return { registrar, path, url, transport };
 }
 

@@ -28,6 +28,8 @@ export interface SessionConnection {
 /** An ANNOUNCE remembered until SETUP. */
 export interface Announced {
   path: string;
+  /** Who ANNOUNCEd it (`any` when anyone may publish). */
+  user?: string;
   base: string;
   sdp: Sdp;
   tracks: (SdpTrack | undefined)[];
