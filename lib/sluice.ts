@@ -6,6 +6,7 @@
  */
 
 import { Authenticator } from "./auth/authenticator.ts";
+import { Webhooks } from "./webhooks/webhooks.ts";
 import type { Config } from "./config/schema.ts";
 import { parseAddress } from "./config/schema.ts";
 import { Hub } from "./hub/hub.ts";
@@ -22,6 +23,8 @@ export interface Sluice {
   readonly hub: Hub;
   /** Decides every access of every protocol (the API and metrics call it too). */
   readonly auth: Authenticator;
+  /** POSTs the hub's and the relays' events to the configured hooks. */
+  readonly webhooks: Webhooks;
   /** The RTMP server, when enabled. */
   readonly rtmp: RtmpServer | undefined;
   /** The RTMP port actually bound (useful with port 0). */
@@ -59,6 +62,10 @@ export function startSluice(config: Config, log: Logger): Sluice {
     gopCache: config.gopCache,
   });
   const auth = new Authenticator(config, { log: log.child("auth") });
+  const webhooks = new Webhooks(config.webhooks, {
+    log: log.child("webhook"),
+  });
+  webhooks.listen(hub.events);
   const registrations = new Registrations({
     hub,
     log: log.child("register"),
@@ -125,6 +132,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
     void http?.close();
     batcher.close();
     hub.close();
+    webhooks.close();
     throw e;
   }
   const server = rtsp;
@@ -132,6 +140,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
     hub,
     paths: config.paths,
     log: log.child("relay"),
+    events: hub.events,
     rtsp: server === undefined || rtspPort === undefined ? undefined : {
       serve: (conn, path) => server.serve(conn, path),
       port: rtspPort,
@@ -141,6 +150,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
   let closing: Promise<void> | undefined;
   return {
     auth,
+    webhooks,
     relays,
     registrations,
     hub,
@@ -157,6 +167,9 @@ export function startSluice(config: Config, log: Logger): Sluice {
         await Promise.all([rtmp?.close(), rtsp?.close(), http?.close()]);
         batcher.close();
         hub.close();
+        // The last stop events go out within a moment, then delivery stops.
+        await webhooks.flush(1000);
+        webhooks.close();
       })();
       return closing;
     },

@@ -99,10 +99,12 @@ export class Authenticator {
 
   /**
    * Whether RTSP may offer Digest: every credential is a plain password
-   * Sluice holds (not a hash, not an external endpoint's).
+   * Sluice holds (not a hash, not an external endpoint's, not a JWT given
+   * as the password).
    */
   get digestUsable(): boolean {
-    return this.#external === undefined && this.#users.digestUsable;
+    return this.#external === undefined && this.#jwt === undefined &&
+      this.#users.digestUsable;
   }
 
   /** Decides `req`; a failure with credentials counts toward the address's limit. */
@@ -135,8 +137,13 @@ export class Authenticator {
   async #decide(
     req: AuthRequest,
   ): Promise<{ ok: true; user: string } | { ok: false; reason: string }> {
-    if (req.token && this.#jwt !== undefined) {
-      const r = await this.#jwt.verify(req.token);
+    // A JWT may come as the password (RTSP and HTTP Basic, any user name).
+    const token = req.token ||
+      (this.#jwt !== undefined && JWT_SHAPE.test(req.pass ?? "")
+        ? req.pass
+        : undefined);
+    if (token && this.#jwt !== undefined) {
+      const r = await this.#jwt.verify(token);
       if (!r.ok) return r;
       let allowed: boolean;
       try {
@@ -217,6 +224,9 @@ export class Authenticator {
 const silent: Logger = new Proxy({} as Logger, {
   get: (_t, key) => key === "child" ? () => silent : () => {},
 });
+
+/** Three base64url parts, the first a JSON object (`eyJ` is `{"`). */
+const JWT_SHAPE = /^eyJ[\w-]*\.[\w-]+\.[\w-]+$/;
 
 const shared = new WeakMap<object, Authenticator>();
 

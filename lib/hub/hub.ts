@@ -6,6 +6,8 @@
  * @module
  */
 
+import { EventBus, type SessionInfo } from "../events/events.ts";
+import { SessionEvents } from "./_session_events.ts";
 import type { Frame } from "../media/frame.ts";
 import type { Track } from "../media/track.ts";
 import { type Metadata, Stream, type StreamOptions } from "./stream.ts";
@@ -58,6 +60,8 @@ export interface HubOptions extends StreamOptions {
    * on-demand source can start now, and the reader gets it when it arrives.
    */
   onDemand?: (path: string) => void;
+  /** Where publish and read events go. @default a bus of its own */
+  events?: EventBus;
 }
 
 /** Options of one {@link Hub.publish} call. */
@@ -72,6 +76,8 @@ export interface PublishOptions {
   authenticated?: boolean;
   /** Called when a newer publisher takes the path over; the caller closes its connection. */
   onTakenOver?: () => void;
+  /** Who publishes: with it, `publish.start` and `publish.stop` are emitted. */
+  session?: SessionInfo;
 }
 
 /** Why a publish or read failed. */
@@ -145,8 +151,16 @@ class PublisherHandle implements Publisher {
   get active(): boolean {
     return this.#active;
   }
+  /** Called once when this publisher stops, taken over or closed. */
+  onStop: (() => void) | undefined;
   deactivate(): void {
     this.#active = false;
+    this.#stopped();
+  }
+  #stopped(): void {
+    const hook = this.onStop;
+    this.onStop = undefined;
+    hook?.();
   }
   setTrack(track: Track): void {
     if (this.#active) this.stream.setTrack(track);
@@ -166,6 +180,7 @@ class PublisherHandle implements Publisher {
     if (!this.#active) return;
     this.#active = false;
     this.#release(this);
+    this.#stopped();
   }
 }
 
@@ -176,9 +191,14 @@ export class Hub {
   readonly #options: HubOptions;
   readonly #timers: HubTimers;
   readonly #now: () => number;
+  readonly #sessions: SessionEvents;
+  /** Publish and read events (webhooks listen). */
+  readonly events: EventBus;
 
   constructor(options: HubOptions = {}) {
     this.#options = options;
+    this.events = options.events ?? new EventBus();
+    this.#sessions = new SessionEvents(this.events);
     this.#timers = options.timers ?? {
       setTimeout: (fn, ms) => setTimeout(fn, ms),
       clearTimeout: (id) => clearTimeout(id),
@@ -227,6 +247,9 @@ export class Hub {
     );
     entry.publisher = handle;
     entry.stream.beginPublisher();
+    if (options.session !== undefined) {
+      handle.onStop = this.#sessions.published(path, options.session);
+    }
     const waiters = this.#waiters.get(path);
     if (waiters !== undefined) {
       this.#waiters.delete(path);
@@ -346,8 +369,20 @@ export class Hub {
     return [...this.#entries.values()].map((e) => e.stream);
   }
 
-  /** Called by readers when they leave: a stream without a publisher and readers ends now. */
-  readerLeft(stream: Stream): void {
+  /**
+   * A reader of `stream` started: `read.start` now, `read.stop` when
+   * {@link readerLeft} names the same session.
+   */
+  readerJoined(stream: Stream, session: SessionInfo): void {
+    this.#sessions.readerJoined(stream.path, session);
+  }
+
+  /**
+   * Called by readers when they leave: a stream without a publisher and
+   * readers ends now. With the session it joined with, `read.stop`.
+   */
+  readerLeft(stream: Stream, session?: SessionInfo): void {
+    if (session !== undefined) this.#sessions.readerLeft(stream.path, session);
     stream.pruneOutputs();
     const entry = this.#entries.get(stream.path);
     if (

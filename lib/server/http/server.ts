@@ -34,7 +34,9 @@ import { RtmptTunnels } from "./rtmpt.ts";
 
 /** Options of {@link HttpServer}. */
 export interface HttpServerOptions {
-  hub: Pick<Hub, "waitForStream" | "readerLeft">;
+  hub:
+    & Pick<Hub, "waitForStream" | "readerLeft">
+    & Partial<Pick<Hub, "readerJoined">>;
   config: ServerConfig;
   log: Logger;
   hostname: string;
@@ -181,6 +183,12 @@ export class HttpServer {
       return text(404, `Not Found: no stream ${path}`);
     }
     const id = this.#nextId++;
+    const session = {
+      id: `flv#${id}`,
+      protocol: "http",
+      remoteAddress: remote.hostname,
+      query: new URL(req.url).search.slice(1),
+    };
     const player = new FlvPlayer({
       stream,
       config,
@@ -188,12 +196,13 @@ export class HttpServer {
       batcher: this.#batcher,
       onClosed: () => {
         this.#players.delete(player);
-        hub.readerLeft(stream);
+        hub.readerLeft(stream, session);
       },
       onDropped: () => this.stats.readersDropped++,
     });
     this.#players.add(player);
     this.stats.players++;
+    hub.readerJoined?.(stream, session);
     return new Response(player.body, {
       headers: {
         "Content-Type": "video/x-flv",

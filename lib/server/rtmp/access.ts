@@ -7,6 +7,7 @@
  */
 
 import { authenticatorOf } from "../../auth/authenticator.ts";
+import type { SessionInfo } from "../../events/events.ts";
 import { ProtocolError } from "../../errors.ts";
 import { isValidPath } from "../../path.ts";
 import { statusMessage } from "../../rtmp/status.ts";
@@ -32,7 +33,7 @@ export async function admit(
   streamId: number,
   action: "read" | "publish",
   codes: RefusalCodes,
-): Promise<{ path: string; user: string } | undefined> {
+): Promise<{ path: string; user: string; session: SessionInfo } | undefined> {
   const path = rtmpPath(session.state.app, name);
   if (path === undefined || !isValidPath(path)) {
     refuse(
@@ -44,7 +45,10 @@ export async function admit(
     );
     return undefined;
   }
-  const user = await authorized(session, path, action, name);
+  const query = name.includes("?")
+    ? name.slice(name.indexOf("?") + 1)
+    : session.state.appQuery;
+  const user = await authorized(session, path, action, query);
   if (session.closing) return undefined;
   if (user === undefined) {
     refuse(
@@ -56,7 +60,16 @@ export async function admit(
     );
     return undefined;
   }
-  return { path, user };
+  return {
+    path,
+    user,
+    session: {
+      id: session.id ?? "",
+      protocol: "rtmp",
+      remoteAddress: session.remoteHostname ?? "",
+      query,
+    },
+  };
 }
 
 /** An error status for the stream; with `closeReason`, the connection ends after it. */
@@ -94,11 +107,8 @@ async function authorized(
   session: CommandSession,
   path: string,
   action: "read" | "publish",
-  name: string,
+  query: string,
 ): Promise<string | undefined> {
-  const query = name.includes("?")
-    ? name.slice(name.indexOf("?") + 1)
-    : session.state.appQuery;
   const params = new URLSearchParams(query);
   const auth = session.auth ?? authenticatorOf(session.config);
   const d = await auth.authorize({

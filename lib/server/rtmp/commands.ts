@@ -202,7 +202,7 @@ async function publish(
   };
   const admitted = await admit(session, name, streamId, "publish", codes);
   if (admitted === undefined || session.closing) return;
-  const { path, user } = admitted;
+  const { path, user, session: info } = admitted;
   if (state.publisher !== undefined || state.reader !== undefined) {
     return refuse(
       session,
@@ -219,6 +219,7 @@ async function publish(
       overridePublisher: override,
       // admit() checked them: only a named user (not `any`) gave any
       authenticated: user !== "any",
+      session: info,
       onTakenOver: () => {
         log.info("another publisher took the path over", { path });
         state.publisher = undefined;

@@ -43,9 +43,8 @@ export async function authorize(
     throw new Refusal(403, `only ${conn.registeredPath} is read on this link`);
   }
   const auth = server.authenticator ?? authenticatorOf(server.config);
-  const query = req.url.includes("?")
-    ? req.url.slice(req.url.indexOf("?") + 1)
-    : "";
+  const url = queryLast(req.url);
+  const query = url.includes("?") ? url.slice(url.indexOf("?") + 1) : "";
   const request: AuthRequest = {
     action,
     path,
@@ -75,7 +74,21 @@ export async function authorize(
     }
   }
   const d = await auth.authorize(request);
-  if (d.ok) return d.user;
+  if (d.ok) {
+    conn.log.debug("authorized", {
+      path,
+      action,
+      user: d.user,
+      scheme: request.digest !== undefined
+        ? "Digest"
+        : request.pass !== undefined
+        ? "Basic"
+        : request.token !== undefined
+        ? "Bearer"
+        : "none",
+    });
+    return d.user;
+  }
   conn.log.info("authentication failed", { path, action, reason: d.reason });
   const challenges = server.auth.challenges({
     digest: auth.digestUsable,
@@ -91,9 +104,23 @@ export async function authorize(
 /** The authenticator a server is given, as RTSP uses it. */
 export type RtspAccess = Pick<Authenticator, "authorize" | "digestUsable">;
 
+/**
+ * `rtsp://h/live/a?jwt=T/trackID=0` as `rtsp://h/live/a/trackID=0?jwt=T`:
+ * ffmpeg appends a track's relative control to a Content-Base that holds a
+ * query (`?jwt=`, `?user=`), so the track lands after the query.
+ */
+export function queryLast(url: string): string {
+  const q = url.indexOf("?");
+  if (q < 0) return url;
+  const slash = url.indexOf("/", q);
+  if (slash < 0) return url;
+  const rest = url.slice(slash);
+  return `${url.slice(0, q)}${rest === "/" ? "/" : rest}${url.slice(q, slash)}`;
+}
+
 /** The stream path a request URL names; 400 when it names none. */
 export function pathOf(url: string): string {
-  const path = rtspPath(url);
+  const path = rtspPath(queryLast(url));
   if (path === undefined || !isValidPath(path)) {
     throw new Refusal(400, `cannot read a path from the URL`);
   }

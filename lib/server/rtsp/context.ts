@@ -40,10 +40,9 @@ export type RtspServerConfig =
 
 /** The server, as the methods use it. */
 export interface ServerContext {
-  readonly hub: Pick<
-    Hub,
-    "publish" | "waitForStream" | "readerLeft" | "stream"
-  >;
+  readonly hub:
+    & Pick<Hub, "publish" | "waitForStream" | "readerLeft" | "stream">
+    & Partial<Pick<Hub, "readerJoined">>;
   readonly config: RtspServerConfig;
   /** Digest nonces and challenges. */
   readonly auth: Pick<RtspAuthenticator, "digest" | "challenges">;

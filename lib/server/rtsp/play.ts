@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { SessionInfo } from "../../events/events.ts";
+import { queryLast } from "./access.ts";
 import { ReaderLag } from "../../egress/reader_lag.ts";
 import { RtpOutput } from "../../egress/rtp_output.ts";
 import type { SdpTrack } from "../../format/tracks.ts";
@@ -105,9 +107,11 @@ export function play(
     output,
     reader,
     starts: output.rtpStarts(ids),
+    session: sessionInfo(conn, s),
   };
   s.play = link;
   s.state = "playing";
+  server.hub.readerJoined?.(stream, link.session!);
   conn.log.info("playing", {
     path: s.path,
     session: s.id,
@@ -176,9 +180,11 @@ function playMulticast(
       new Set([...fresh, ...running]),
       { cached: fresh.size > 0 },
     ),
+    session: sessionInfo(conn, s),
   };
   s.play = link;
   s.state = "playing";
+  server.hub.readerJoined?.(o.stream, link.session!);
   conn.log.info("playing", {
     path: s.path,
     session: s.id,
@@ -232,6 +238,7 @@ export function record(
       // ANNOUNCE was authorized on this connection: a named user (not
       // `any`) gave credentials
       authenticated: (s.announced?.user ?? "any") !== "any",
+      session: sessionInfo(conn, s),
       onTakenOver: () => {
         conn.log.info("another publisher took the path over", {
           path: s.path,
@@ -263,4 +270,19 @@ export function record(
   s.state = "recording";
   conn.log.info("recording", { path: s.path, session: s.id });
   return { status: 200, headers: sessionHeader(server, s) };
+}
+
+/** Who a session is, for publish and read events. */
+function sessionInfo(
+  conn: Pick<ConnectionContext, "remoteHostname">,
+  s: Session,
+): SessionInfo {
+  const url = s.tracks.values().next().value?.url ?? s.announced?.base ?? "";
+  const q = queryLast(url);
+  return {
+    id: s.id,
+    protocol: "rtsp",
+    remoteAddress: conn.remoteHostname,
+    query: q.includes("?") ? q.slice(q.indexOf("?") + 1) : "",
+  };
 }

@@ -192,6 +192,6 @@ export class SessionTable {
     s.udpLag?.countDrops(link.stream);
     s.udpReader = undefined;
     s.udpLag = undefined;
-    this.#hub.readerLeft(link.stream);
+    this.#hub.readerLeft(link.stream, link.session);
   }
 }
