@@ -84,7 +84,7 @@ Deno.test("Webhooks retries with backoff, keeps order and signs every body", asy
   }
 });
 
-Deno.test("Webhooks: a dead receiver costs the emitter nothing and its queue stays bounded", async () => {
+Deno.test("Webhooks: a dead receiver costs the emitter nothing and its queue stays bounded", () => {
   const bus = new EventBus();
   const hooks = new Webhooks(
     [{ url: "http://127.0.0.1:9/dead", events: ["publish.start"] }],
