@@ -26,7 +26,10 @@ if (import.meta.main) {
     console.error(e.message);
     Deno.exit(2);
   }
-  const log = createLogger({ level: config.logLevel });
+  const log = createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+  });
   // Nothing one connection does may stop the server for everyone: a promise
   // that fails with nobody listening is a bug to log, not a reason to exit.
   globalThis.addEventListener("unhandledrejection", (e) => {

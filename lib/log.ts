@@ -46,6 +46,11 @@ export interface LoggerOptions {
   context?: string;
   /** Clock in milliseconds since the epoch. @default {Date.now} */
   now?: () => number;
+  /**
+   * `text` lines as above, or `json`: one object per line (`time`, `level`,
+   * `context`, `msg`, then the fields) for log collectors. @default {"text"}
+   */
+  format?: "text" | "json";
 }
 
 const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
@@ -88,6 +93,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     options.write ?? writeStderr,
     options.now ?? Date.now,
     options.context ?? "",
+    options.format === "json",
   );
 }
 
@@ -98,19 +104,32 @@ class LineLogger implements Logger {
   readonly #now: () => number;
   readonly #prefix: string;
   readonly #context: string;
+  readonly #json: boolean;
 
   constructor(
     level: LogLevel,
     write: (line: string) => void,
     now: () => number,
     context: string,
+    json: boolean,
   ) {
     this.level = level;
+    this.#json = json;
     this.#rank = RANK[level];
     this.#write = write;
     this.#now = now;
     this.#context = context;
     this.#prefix = context === "" ? "" : ` [${escapeControl(context)}]`;
+  }
+
+  /** The context, for JSON lines. */
+  get context(): string {
+    return this.#context;
+  }
+
+  /** Now, by the logger's clock. */
+  nowMs(): number {
+    return this.#now();
   }
 
   enabled(level: LogLevel): boolean {
@@ -121,7 +140,13 @@ class LineLogger implements Logger {
     const nested = this.#context === ""
       ? context
       : `${this.#context} ${context}`;
-    return new LineLogger(this.level, this.#write, this.#now, nested);
+    return new LineLogger(
+      this.level,
+      this.#write,
+      this.#now,
+      nested,
+      this.#json,
+    );
   }
 
   error(message: string, fields?: LogFields): void {
@@ -141,6 +166,7 @@ class LineLogger implements Logger {
   }
 
   #emit(level: LogLevel, message: string, fields: LogFields | undefined): void {
+    if (this.#json) return this.#write(jsonLine(this, level, message, fields));
     let line = `${new Date(this.#now()).toISOString()} ${
       LABEL[level]
     }${this.#prefix} ${escapeControl(message)}`;
@@ -154,6 +180,33 @@ class LineLogger implements Logger {
     }
     this.#write(line);
   }
+}
+
+/** One event as a JSON object: `time`, `level`, `context`, `msg`, then the fields. */
+function jsonLine(
+  logger: LineLogger,
+  level: LogLevel,
+  message: string,
+  fields: LogFields | undefined,
+): string {
+  const out: Record<string, unknown> = {
+    time: new Date(logger.nowMs()).toISOString(),
+    level,
+  };
+  if (logger.context !== "") out.context = logger.context;
+  out.msg = message;
+  for (const key in fields) {
+    const v = fields[key];
+    if (v === undefined || key in out) continue;
+    out[key] = v instanceof Error
+      ? v.message
+      : v instanceof Uint8Array
+      ? `<${v.byteLength} bytes>`
+      : typeof v === "bigint"
+      ? String(v)
+      : v;
+  }
+  return safeJson(out);
 }
 
 /** Renders one field value: plain when unambiguous, JSON-quoted otherwise. */
