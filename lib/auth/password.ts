@@ -10,14 +10,34 @@
 import { argon2id, argon2Verify, sha256 } from "hash-wasm";
 import { constantTimeEqual } from "./credentials.ts";
 
-/** Whether `password` is the one `hash` was made from; a malformed hash is false. */
+/** Verified pairs remembered (as a SHA-256 of hash and password). */
+const MAX_VERIFIED = 1000;
+/** An idle worker ends after this long (it then keeps no process alive). */
+const WORKER_IDLE_MS = 2000;
+const verified = new Set<string>();
+
+/**
+ * Whether `password` is the one `hash` was made from; a malformed hash is
+ * false. argon2id runs in a worker (it costs tens of milliseconds of CPU
+ * by design) and a pair once verified is remembered, so an RTSP client's
+ * DESCRIBE and SETUPs cost one check.
+ */
 export async function verifyPasswordHash(
   password: string,
   hash: string,
 ): Promise<boolean> {
   try {
     if (hash.startsWith("$argon2id$")) {
-      return await argon2Verify({ password, hash });
+      const key = await sha256(`${hash}\0${password}`);
+      if (verified.has(key)) return true;
+      const ok = await argon2Worker.verify(password, hash);
+      if (ok) {
+        if (verified.size >= MAX_VERIFIED) {
+          verified.delete(verified.values().next().value!);
+        }
+        verified.add(key);
+      }
+      return ok;
     }
     const m = /^sha256:([^:]+):([0-9a-f]{64})$/.exec(hash);
     if (m === null) return false;
@@ -26,6 +46,63 @@ export async function verifyPasswordHash(
     return false;
   }
 }
+
+/**
+ * One worker for argon2id checks, one check at a time: started on the
+ * first, ended when idle. Starting a worker costs the main thread some 30
+ * ms; a running one costs it nothing.
+ */
+class Argon2Worker {
+  #worker: Worker | undefined;
+  #idle: ReturnType<typeof setTimeout> | undefined;
+  #tail: Promise<unknown> = Promise.resolve();
+
+  verify(password: string, hash: string): Promise<boolean> {
+    const run = this.#tail.then(() => this.#verify(password, hash));
+    this.#tail = run.catch(() => {});
+    return run;
+  }
+
+  /** Ends the worker now (tests; it also ends itself when idle). */
+  close(): void {
+    if (this.#idle !== undefined) clearTimeout(this.#idle);
+    this.#idle = undefined;
+    this.#worker?.terminate();
+    this.#worker = undefined;
+  }
+
+  async #verify(password: string, hash: string): Promise<boolean> {
+    if (this.#idle !== undefined) clearTimeout(this.#idle);
+    this.#idle = undefined;
+    try {
+      this.#worker ??= new Worker(
+        new URL("./_argon2_worker.ts", import.meta.url),
+        { type: "module" },
+      );
+    } catch {
+      return await argon2Verify({ password, hash }); // no workers here
+    }
+    const worker = this.#worker;
+    try {
+      return await new Promise<boolean>((resolve) => {
+        worker.onmessage = (e) => resolve(e.data === true);
+        worker.onerror = (e) => {
+          e.preventDefault();
+          this.close();
+          resolve(false);
+        };
+        worker.postMessage({ password, hash });
+      });
+    } finally {
+      if (this.#worker !== undefined) {
+        this.#idle = setTimeout(() => this.close(), WORKER_IDLE_MS);
+      }
+    }
+  }
+}
+
+/** The process's argon2id worker. */
+export const argon2Worker: Argon2Worker = new Argon2Worker();
 
 /** Options of {@link hashPassword}. */
 export interface HashPasswordOptions {

@@ -4,7 +4,11 @@ import {
   Authenticator,
   type AuthRequest,
 } from "../../lib/auth/authenticator.ts";
-import { hashPassword, verifyPasswordHash } from "../../lib/auth/password.ts";
+import {
+  argon2Worker,
+  hashPassword,
+  verifyPasswordHash,
+} from "../../lib/auth/password.ts";
 import { parseConfig } from "../../lib/config/mod.ts";
 import { createLogger } from "../../lib/log.ts";
 
@@ -308,5 +312,34 @@ Deno.test("Authenticator verifies JWTs against a JWKS URL and reads sluice_permi
     assert.ok(await allowed(auth, {}));
   } finally {
     await server.shutdown();
+  }
+});
+
+Deno.test("argon2id checks run off the main thread and a verified pair is remembered", async () => {
+  const hash = await hashPassword("pw");
+  await verifyPasswordHash("warm-up", hash); // starts the worker
+  let maxLagMs = 0;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    maxLagMs = Math.max(maxLagMs, now - last - 5);
+    last = now;
+  }, 5);
+  try {
+    const t0 = performance.now();
+    const results = await Promise.all(
+      ["pw", "no", "nope", "x"].map((p) => verifyPasswordHash(p, hash)),
+    );
+    const took = performance.now() - t0;
+    assert.deepEqual(results, [true, false, false, false]);
+    // Four checks on the main thread would block it for ~4 × 50 ms.
+    assert.ok(took > 100, `four checks took ${took} ms`);
+    assert.ok(maxLagMs < took / 2, `event loop lag ${maxLagMs} ms of ${took}`);
+    const t1 = performance.now();
+    assert.ok(await verifyPasswordHash("pw", hash));
+    assert.ok(performance.now() - t1 < 20, "the verified pair is remembered");
+  } finally {
+    clearInterval(timer);
+    argon2Worker.close();
   }
 });
