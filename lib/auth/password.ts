@@ -56,6 +56,7 @@ class Argon2Worker {
   #worker: Worker | undefined;
   #idle: ReturnType<typeof setTimeout> | undefined;
   #tail: Promise<unknown> = Promise.resolve();
+  #broken = false;
 
   verify(password: string, hash: string): Promise<boolean> {
     const run = this.#tail.then(() => this.#verify(password, hash));
@@ -74,6 +75,7 @@ class Argon2Worker {
   async #verify(password: string, hash: string): Promise<boolean> {
     if (this.#idle !== undefined) clearTimeout(this.#idle);
     this.#idle = undefined;
+    if (this.#broken) return await argon2Verify({ password, hash });
     try {
       this.#worker ??= new Worker(
         new URL("./_argon2_worker.ts", import.meta.url),
@@ -87,9 +89,12 @@ class Argon2Worker {
       return await new Promise<boolean>((resolve) => {
         worker.onmessage = (e) => resolve(e.data === true);
         worker.onerror = (e) => {
+          // The worker's module cannot load (a binary built without it):
+          // check here, on the main thread, from now on.
           e.preventDefault();
           this.close();
-          resolve(false);
+          this.#broken = true;
+          resolve(argon2Verify({ password, hash }).catch(() => false));
         };
         worker.postMessage({ password, hash });
       });
