@@ -10,7 +10,10 @@ import { EventBus, type SessionInfo } from "../events/events.ts";
 import { SessionEvents } from "./_session_events.ts";
 import type { Frame } from "../media/frame.ts";
 import type { Track } from "../media/track.ts";
+import { HubError } from "./hub_error.ts";
 import { type Metadata, Stream, type StreamOptions } from "./stream.ts";
+
+export { HubError, type HubErrorCode } from "./hub_error.ts";
 
 /** Timers the hub uses; tests pass their own clock. */
 export interface HubTimers {
@@ -80,21 +83,6 @@ export interface PublishOptions {
   session?: SessionInfo;
 }
 
-/** Why a publish or read failed. */
-export type HubErrorCode = "busy" | "not-found";
-
-/** A publish refused because the path is busy, or a read of a path nobody publishes. */
-export class HubError extends Error {
-  readonly code: HubErrorCode;
-  readonly path: string;
-  constructor(message: string, code: HubErrorCode, path: string) {
-    super(message);
-    this.name = "HubError";
-    this.code = code;
-    this.path = path;
-  }
-}
-
 /** A publisher's handle on its stream. */
 export interface Publisher {
   readonly path: string;
@@ -155,12 +143,8 @@ class PublisherHandle implements Publisher {
   onStop: (() => void) | undefined;
   deactivate(): void {
     this.#active = false;
-    this.#stopped();
-  }
-  #stopped(): void {
-    const hook = this.onStop;
+    this.onStop?.();
     this.onStop = undefined;
-    hook?.();
   }
   setTrack(track: Track): void {
     if (this.#active) this.stream.setTrack(track);
@@ -180,7 +164,8 @@ class PublisherHandle implements Publisher {
     if (!this.#active) return;
     this.#active = false;
     this.#release(this);
-    this.#stopped();
+    this.onStop?.();
+    this.onStop = undefined;
   }
 }
 
@@ -369,20 +354,14 @@ export class Hub {
     return [...this.#entries.values()].map((e) => e.stream);
   }
 
-  /**
-   * A reader of `stream` started: `read.start` now, `read.stop` when
-   * {@link readerLeft} names the same session.
-   */
+  /** A reader started: `read.start`, and `read.stop` when it leaves. */
   readerJoined(stream: Stream, session: SessionInfo): void {
     this.#sessions.readerJoined(stream.path, session);
   }
 
-  /**
-   * Called by readers when they leave: a stream without a publisher and
-   * readers ends now. With the session it joined with, `read.stop`.
-   */
+  /** Called by readers when they leave: a stream without a publisher and readers ends now. */
   readerLeft(stream: Stream, session?: SessionInfo): void {
-    if (session !== undefined) this.#sessions.readerLeft(stream.path, session);
+    if (session) this.#sessions.readerLeft(stream.path, session);
     stream.pruneOutputs();
     const entry = this.#entries.get(stream.path);
     if (
