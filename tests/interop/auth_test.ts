@@ -73,6 +73,19 @@ Deno.test(
       SIGNAL,
     );
     await s.published("live/cam", { frames: 10 });
+    // RTSP ANNOUNCE/RECORD goes through the same users.
+    await using _rtspPub = publishTestSignal(
+      `rtsp://cam:campw@${rtsp}/live/cam2`,
+      { ...SIGNAL, format: "rtsp", rtspTransport: "tcp" },
+    );
+    await s.published("live/cam2", { frames: 10 });
+    const wrongPub = publishTestSignal(`rtsp://cam:nope@${rtsp}/live/cam3`, {
+      ...SIGNAL,
+      format: "rtsp",
+      rtspTransport: "tcp",
+    });
+    assert.notEqual((await wrongPub.status).code, 0, "RTSP wrong password");
+    assert.match(wrongPub.stderr(), /401|Unauthorized/);
     // A hashed password: RTSP offers Basic only, and ffmpeg answers it.
     await assertPlays(`rtsp://viewer:v!ew@${rtsp}/live/cam`, "RTSP Basic");
     await assertPlays(`http://viewer:v!ew@${http}/live/cam.flv`, "HTTP-FLV");

@@ -121,3 +121,63 @@ Deno.test(
 function protocolOf(e: SluiceEvent): string {
   return "protocol" in e.data ? String(e.data.protocol) : "";
 }
+
+Deno.test(
+  "Webhooks: a pull relay reports its states and publishes as protocol relay",
+  opts,
+  async () => {
+    const got: SluiceEvent[] = [];
+    const receiver = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      async (r) => {
+        got.push(await r.json());
+        return new Response(null, { status: 200 });
+      },
+    );
+    try {
+      await using upstream = startTestSluice();
+      await using _pub = publishTestSignal(upstream.rtmpUrl("live/src"), {
+        seconds: 20,
+        width: 160,
+        height: 128,
+      });
+      await upstream.published("live/src", { frames: 10 });
+      await using s = startTestSluice({
+        webhooks: [{
+          url: `http://127.0.0.1:${receiver.addr.port}/`,
+          events: ["relay.state", "publish.start"],
+        }],
+        paths: { "live/copy": { source: upstream.rtspUrl("live/src") } },
+      });
+      await s.published("live/copy", { frames: 10 });
+      const r = await playAndCount(s.rtmpUrl("live/copy"), {
+        seconds: 1.5,
+        timeoutMs: 20_000,
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.video!.frames >= 30, `${r.video?.frames} frames`);
+      const end = Date.now() + 5000;
+      while (got.length < 3 && Date.now() < end) {
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      const seq = got.map((e) =>
+        e.type === "relay.state"
+          ? `relay.state ${e.data.status}`
+          : `${e.type} ${"protocol" in e.data ? e.data.protocol : ""}`
+      );
+      assert.deepEqual(seq.slice(0, 3), [
+        "relay.state connecting",
+        "publish.start relay",
+        "relay.state running",
+      ], seq.join("\n"));
+      const state = got.find((e) => e.type === "relay.state")!;
+      assert.equal(state.data.path, "live/copy");
+      assert.ok(
+        seq.every((x) => !x.startsWith("read.")),
+        "only the events asked for",
+      );
+    } finally {
+      await receiver.shutdown();
+    }
+  },
+);
