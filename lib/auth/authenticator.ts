@@ -9,7 +9,7 @@
  * @module
  */
 import type { AuthAction, UserConfig } from "../config/auth_schema.ts";
-import type { Logger } from "../log.ts";
+import { createLogger, type Logger } from "../log.ts";
 import {
   constantTimeEqual,
   type PathCredentials,
@@ -79,7 +79,7 @@ export class Authenticator {
   readonly #regex = new Map<string, RegExp>();
   /** Failed logins per address. */
   readonly limiter: FailureLimiter;
-  /** Accesses refused, by action (metrics read it). */
+  /** Accesses refused, by action (`/metrics` reports them). */
   readonly failures: Record<string, number> = {};
 
   constructor(config: AuthConfig, options: AuthenticatorOptions = {}) {
@@ -221,9 +221,7 @@ export class Authenticator {
   }
 }
 
-const silent: Logger = new Proxy({} as Logger, {
-  get: (_t, key) => key === "child" ? () => silent : () => {},
-});
+const silent: Logger = createLogger({ level: "error", write: () => {} });
 
 /** Three base64url parts, the first a JSON object (`eyJ` is `{"`). */
 const JWT_SHAPE = /^eyJ[\w-]*\.[\w-]+\.[\w-]+$/;

@@ -119,6 +119,7 @@ export const AUTH_SETTINGS = {
   authHTTPAddress: v.optional(
     v.pipe(
       v.string(),
+      v.check((s) => s === "" || httpUrl(s), "expected an http(s) URL"),
       v.description(
         "URL asked by POST whether an access is allowed (empty: off)",
       ),
@@ -129,6 +130,10 @@ export const AUTH_SETTINGS = {
   authJWTJWKS: v.optional(
     v.pipe(
       v.string(),
+      v.check(
+        (s) => s === "" || httpUrl(s) || jwksJson(s),
+        'expected an http(s) URL or a JWKS such as {"keys": […]}',
+      ),
       v.description(
         "JWKS URL or JSON that JWT bearer tokens are verified against",
       ),
@@ -160,3 +165,20 @@ export const AUTH_LISTS = {
 export type UserConfig = v.InferOutput<typeof UserSchema>;
 /** A webhook as parsed. */
 export type WebhookConfig = v.InferOutput<typeof WebhookSchema>;
+
+function httpUrl(s: string): boolean {
+  try {
+    return ["http:", "https:"].includes(new URL(s).protocol);
+  } catch {
+    return false;
+  }
+}
+
+function jwksJson(s: string): boolean {
+  try {
+    const v = JSON.parse(s);
+    return typeof v === "object" && v !== null && Array.isArray(v.keys);
+  } catch {
+    return false;
+  }
+}
