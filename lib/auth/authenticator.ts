@@ -71,10 +71,11 @@ export interface AuthenticatorOptions {
 
 /** Decides every access of every protocol. */
 export class Authenticator {
-  readonly #users: UserTable;
-  readonly #paths: AuthConfig["paths"];
-  readonly #external: ExternalAuth | undefined;
-  readonly #jwt: JwtVerifier | undefined;
+  #users!: UserTable;
+  #paths: AuthConfig["paths"];
+  #external: ExternalAuth | undefined;
+  #jwt: JwtVerifier | undefined;
+  readonly #options: AuthenticatorOptions;
   readonly #log: Logger | undefined;
   readonly #regex = new Map<string, RegExp>();
   /** Failed logins per address. */
@@ -83,18 +84,32 @@ export class Authenticator {
   readonly failures: Record<string, number> = {};
 
   constructor(config: AuthConfig, options: AuthenticatorOptions = {}) {
-    this.#users = new UserTable(config.users);
-    this.#paths = config.paths;
+    this.#options = options;
     this.#log = options.log;
     this.limiter = new FailureLimiter(options.limiter);
-    if (config.authHTTPAddress) {
-      this.#external = new ExternalAuth({
-        log: options.log ?? silent,
-        ...options.external,
-        url: config.authHTTPAddress,
+    this.configure(config);
+  }
+
+  /**
+   * Takes a new configuration (a hot reload): the next decision uses its
+   * users, paths, endpoint and keys; the failure counts stay, and so do
+   * the endpoint's cached answers when its URL did not change.
+   */
+  configure(config: AuthConfig): void {
+    this.#users = new UserTable(config.users);
+    this.#paths = config.paths;
+    const url = config.authHTTPAddress || undefined;
+    if (url !== this.#external?.url) {
+      this.#external = url === undefined ? undefined : new ExternalAuth({
+        log: this.#options.log ?? silent,
+        ...this.#options.external,
+        url,
       });
     }
-    if (config.authJWTJWKS) this.#jwt = new JwtVerifier(config.authJWTJWKS);
+    const jwks = config.authJWTJWKS || undefined;
+    if (jwks !== this.#jwt?.source) {
+      this.#jwt = jwks === undefined ? undefined : new JwtVerifier(jwks);
+    }
   }
 
   /**

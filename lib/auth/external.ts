@@ -64,6 +64,11 @@ export class ExternalAuth {
     };
   }
 
+  /** The endpoint asked. */
+  get url(): string {
+    return this.#o.url;
+  }
+
   /** Requests waiting for an answer now. */
   get inFlight(): number {
     return this.#inFlight.size;

@@ -31,9 +31,12 @@ export type JwtResult =
 /** Verifies tokens against one JWKS. */
 export class JwtVerifier {
   readonly #keys: JWTVerifyGetKey;
+  /** The URL or JSON the keys come from. */
+  readonly source: string;
 
   /** @throws {SyntaxError} when `jwks` is neither a URL nor JWKS JSON */
   constructor(jwks: string, options: { timeoutMs?: number } = {}) {
+    this.source = jwks;
     const text = jwks.trim();
     this.#keys = text.startsWith("{")
       ? createLocalJWKSet(JSON.parse(text) as JSONWebKeySet)

@@ -67,7 +67,7 @@ class Hook {
 
 /** The configured hooks, listening to an {@link EventBus}. */
 export class Webhooks {
-  readonly #hooks: Hook[];
+  #hooks: Hook[];
   readonly #o: Required<WebhooksOptions>;
   readonly #abort = new AbortController();
   #unlisten: (() => void) | undefined;
@@ -90,8 +90,26 @@ export class Webhooks {
 
   /** Starts delivering what `bus` emits. */
   listen(bus: Pick<EventBus, "listen">): void {
-    if (this.#hooks.length === 0) return;
-    this.#unlisten = bus.listen((e) => this.enqueue(e));
+    this.#unlisten = bus.listen((e) => {
+      if (this.#hooks.length > 0) this.enqueue(e);
+    });
+  }
+
+  /**
+   * Takes a new list of hooks (a hot reload): a hook with the same URL,
+   * secret and events keeps its queue and counters; the others start empty,
+   * and what removed hooks still had queued is dropped.
+   */
+  configure(hooks: readonly WebhookConfig[]): void {
+    const old = this.#hooks;
+    const key = (h: WebhookConfig) =>
+      JSON.stringify([h.url, h.secret ?? "", h.events ?? null]);
+    this.#hooks = hooks.map((h) =>
+      old.find((o) => key(o.config) === key(h)) ?? new Hook(h)
+    );
+    for (const o of old) {
+      if (!this.#hooks.includes(o)) o.queue.length = 0;
+    }
   }
 
   /** Queues `event` for every hook that wants it; never waits. */

@@ -343,3 +343,23 @@ Deno.test("argon2id checks run off the main thread and a verified pair is rememb
     argon2Worker.close();
   }
 });
+
+Deno.test("Authenticator.configure applies new users at once and keeps the failure counts", async () => {
+  const auth = new Authenticator(
+    parseConfig({
+      users: [{ user: "a", pass: "1", permissions: [{ action: "read" }] }],
+    }),
+    { limiter: { maxFailures: 3 } },
+  );
+  assert.ok(await allowed(auth, { user: "a", pass: "1" }));
+  assert.ok(!await allowed(auth, { user: "a", pass: "x", ip: "10.9.9.9" }));
+  assert.ok(!await allowed(auth, { user: "a", pass: "x", ip: "10.9.9.9" }));
+  auth.configure(parseConfig({
+    users: [{ user: "b", pass: "2", permissions: [{ action: "read" }] }],
+  }));
+  assert.ok(!await allowed(auth, { user: "a", pass: "1" }), "a is gone");
+  assert.ok(await allowed(auth, { user: "b", pass: "2" }));
+  assert.ok(!await allowed(auth, { user: "b", pass: "x", ip: "10.9.9.9" }));
+  const d = await auth.authorize(req({ user: "b", pass: "2", ip: "10.9.9.9" }));
+  assert.ok(!d.ok && d.limited, "the third failure across the reload blocks");
+});

@@ -130,3 +130,30 @@ Deno.test("verifySignature refuses another secret, another body and a malformed 
     await r.server.shutdown();
   }
 });
+
+Deno.test("Webhooks.configure adds and removes hooks, keeping an unchanged one's counters", async () => {
+  const r = receiver();
+  const bus = new EventBus();
+  const hooks = new Webhooks([], { log });
+  hooks.listen(bus);
+  try {
+    bus.emit("read.start", { ...SESSION, path: "before" }); // no hook yet
+    hooks.configure([{ url: r.url, secret: "k" }]);
+    bus.emit("read.start", { ...SESSION, path: "one" });
+    await until(() => r.got.length === 1);
+    hooks.configure([{ url: r.url, secret: "k" }, {
+      url: "http://127.0.0.1:9/",
+    }]);
+    assert.equal(hooks.stats[0]!.delivered, 1, "kept its counters");
+    hooks.configure([]);
+    bus.emit("read.start", { ...SESSION, path: "after" });
+    await new Promise((res) => setTimeout(res, 100));
+    assert.deepEqual(
+      r.got.map((g) => g.event.type === "read.start" && g.event.data.path),
+      ["one"],
+    );
+  } finally {
+    hooks.close();
+    await r.server.shutdown();
+  }
+});
