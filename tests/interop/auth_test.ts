@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { hashPassword } from "../../lib/auth/password.ts";
 import { playAndCount, publishTestSignal } from "../_util/ffmpeg.ts";
+import { gstRtspPlayAndCount } from "../_util/gst.ts";
 import { startTestSluice } from "../_util/sluice.ts";
 import { requireTool } from "../_util/tools.ts";
 
@@ -276,6 +277,42 @@ Deno.test(
       );
     } finally {
       await jwks.shutdown();
+    }
+  },
+);
+
+Deno.test(
+  "Auth: GStreamer's rtspsrc answers Digest for a user and Basic for a hashed one",
+  {
+    ...opts,
+    ignore: ignore || requireTool("gst-launch-1.0") || requireTool("python3"),
+  },
+  async () => {
+    const viewer = (secret: { pass: string } | { passHash: string }) => [
+      { user: "any", permissions: [{ action: "publish" as const }] },
+      { user: "viewer", ...secret, permissions: [{ action: "read" as const }] },
+    ];
+    const cases = [
+      ["Digest", viewer({ pass: "pa55" })],
+      ["Basic", viewer({ passHash: await hashPassword("pa55") })],
+    ] as const;
+    for (const [scheme, list] of cases) {
+      await using s = startTestSluice({ users: list }, "debug");
+      await using _pub = publishTestSignal(s.rtmpUrl("live/g"), SIGNAL);
+      await s.published("live/g", { frames: 10 });
+      const rtsp = `127.0.0.1:${s.sluice.rtspPort}`;
+      const r = await gstRtspPlayAndCount(`rtsp://viewer:pa55@${rtsp}/live/g`, {
+        transport: "tcp",
+        frames: 25,
+        timeoutMs: 20_000,
+      });
+      assert.ok(r.frames >= 25, `${scheme}: ${r.frames} frames\n${r.stderr}`);
+      assert.ok(r.sizes.has(160 * 128 * 1.5), `${scheme}: 160x128 I420`);
+      const used = s.logs.filter((l) => l.includes(" authorized "));
+      assert.ok(
+        used.length > 0 && used.every((l) => l.includes(`scheme=${scheme}`)),
+        used.join("\n"),
+      );
     }
   },
 );
