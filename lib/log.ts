@@ -19,6 +19,15 @@ export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
 /** One of {@link LOG_LEVELS}. */
 export type LogLevel = typeof LOG_LEVELS[number];
 
+/**
+ * How lines look: `text` for people, `json` for log collectors (one object
+ * per line: `time`, `level`, `msg`, `scope`, `fields`).
+ */
+export const LOG_FORMATS = ["text", "json"] as const;
+
+/** One of {@link LOG_FORMATS}. */
+export type LogFormat = typeof LOG_FORMATS[number];
+
 /** Extra `key=value` pairs of an event; `undefined` values are left out. */
 export type LogFields = Record<string, unknown>;
 
@@ -40,17 +49,14 @@ export interface Logger {
 export interface LoggerOptions {
   /** The least severe level written. @default {"info"} */
   level?: LogLevel;
+  /** How each line is written. @default {"text"} */
+  format?: LogFormat;
   /** Receives each line without its newline. @default writes the line to stderr */
   write?: (line: string) => void;
   /** Context of the root logger, shown in brackets. @default {""} (none) */
   context?: string;
   /** Clock in milliseconds since the epoch. @default {Date.now} */
   now?: () => number;
-  /**
-   * `text` lines as above, or `json`: one object per line (`time`, `level`,
-   * `context`, `msg`, then the fields) for log collectors. @default {"text"}
-   */
-  format?: "text" | "json";
 }
 
 const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
@@ -83,23 +89,37 @@ const CONTROL = /\p{Cc}/gu;
  * ]);
  * ```
  */
-export function createLogger(options: LoggerOptions = {}): Logger {
+export function createLogger(options: LoggerOptions = {}): RootLogger {
   const level = options.level ?? "info";
   if (!Object.hasOwn(RANK, level)) {
     throw new RangeError(`Cannot create logger: unknown level "${level}"`);
   }
+  const format = options.format ?? "text";
+  if (!LOG_FORMATS.includes(format)) {
+    throw new RangeError(`Cannot create logger: unknown format "${format}"`);
+  }
   return new LineLogger(
-    level,
+    { rank: RANK[level] },
     options.write ?? writeStderr,
     options.now ?? Date.now,
     options.context ?? "",
-    options.format === "json",
+    format === "json",
   );
 }
 
-class LineLogger implements Logger {
-  readonly level: LogLevel;
-  readonly #rank: number;
+/** The logger {@link createLogger} makes: its level can change while it runs. */
+export interface RootLogger extends Logger {
+  /** Changes the level of this logger and of every child it made (a hot reload). */
+  setLevel(level: LogLevel): void;
+}
+
+/** Shared by a root logger and its children, so one level change reaches all. */
+interface LevelState {
+  rank: number;
+}
+
+class LineLogger implements RootLogger {
+  readonly #state: LevelState;
   readonly #write: (line: string) => void;
   readonly #now: () => number;
   readonly #prefix: string;
@@ -107,33 +127,33 @@ class LineLogger implements Logger {
   readonly #json: boolean;
 
   constructor(
-    level: LogLevel,
+    state: LevelState,
     write: (line: string) => void,
     now: () => number,
     context: string,
     json: boolean,
   ) {
-    this.level = level;
+    this.#state = state;
     this.#json = json;
-    this.#rank = RANK[level];
     this.#write = write;
     this.#now = now;
     this.#context = context;
     this.#prefix = context === "" ? "" : ` [${escapeControl(context)}]`;
   }
 
-  /** The context, for JSON lines. */
-  get context(): string {
-    return this.#context;
+  get level(): LogLevel {
+    return LOG_LEVELS[this.#state.rank]!;
   }
 
-  /** Now, by the logger's clock. */
-  nowMs(): number {
-    return this.#now();
+  setLevel(level: LogLevel): void {
+    if (!Object.hasOwn(RANK, level)) {
+      throw new RangeError(`Cannot set log level: unknown level "${level}"`);
+    }
+    this.#state.rank = RANK[level];
   }
 
   enabled(level: LogLevel): boolean {
-    return RANK[level] <= this.#rank;
+    return RANK[level] <= this.#state.rank;
   }
 
   child(context: string): Logger {
@@ -141,7 +161,7 @@ class LineLogger implements Logger {
       ? context
       : `${this.#context} ${context}`;
     return new LineLogger(
-      this.level,
+      this.#state,
       this.#write,
       this.#now,
       nested,
@@ -150,23 +170,26 @@ class LineLogger implements Logger {
   }
 
   error(message: string, fields?: LogFields): void {
-    if (this.#rank >= 0) this.#emit("error", message, fields);
+    if (this.#state.rank >= 0) this.#emit("error", message, fields);
   }
 
   warn(message: string, fields?: LogFields): void {
-    if (this.#rank >= 1) this.#emit("warn", message, fields);
+    if (this.#state.rank >= 1) this.#emit("warn", message, fields);
   }
 
   info(message: string, fields?: LogFields): void {
-    if (this.#rank >= 2) this.#emit("info", message, fields);
+    if (this.#state.rank >= 2) this.#emit("info", message, fields);
   }
 
   debug(message: string, fields?: LogFields): void {
-    if (this.#rank >= 3) this.#emit("debug", message, fields);
+    if (this.#state.rank >= 3) this.#emit("debug", message, fields);
   }
 
   #emit(level: LogLevel, message: string, fields: LogFields | undefined): void {
-    if (this.#json) return this.#write(jsonLine(this, level, message, fields));
+    if (this.#json) {
+      this.#write(jsonLine(this.#now(), level, this.#context, message, fields));
+      return;
+    }
     let line = `${new Date(this.#now()).toISOString()} ${
       LABEL[level]
     }${this.#prefix} ${escapeControl(message)}`;
@@ -182,31 +205,51 @@ class LineLogger implements Logger {
   }
 }
 
-/** One event as a JSON object: `time`, `level`, `context`, `msg`, then the fields. */
+/**
+ * One JSON object: JSON.stringify escapes every control character, so a
+ * peer-sent name can no more split a JSON line than a text one.
+ */
 function jsonLine(
-  logger: LineLogger,
+  nowMs: number,
   level: LogLevel,
-  message: string,
+  scope: string,
+  msg: string,
   fields: LogFields | undefined,
 ): string {
-  const out: Record<string, unknown> = {
-    time: new Date(logger.nowMs()).toISOString(),
-    level,
-  };
-  if (logger.context !== "") out.context = logger.context;
-  out.msg = message;
-  for (const key in fields) {
-    const v = fields[key];
-    if (v === undefined || key in out) continue;
-    out[key] = v instanceof Error
-      ? v.message
-      : v instanceof Uint8Array
-      ? `<${v.byteLength} bytes>`
-      : typeof v === "bigint"
-      ? String(v)
-      : v;
+  const out: Record<string, unknown> = {};
+  if (fields !== undefined) {
+    for (const key in fields) {
+      const value = fields[key];
+      if (value !== undefined) out[key] = jsonValue(value);
+    }
   }
-  return safeJson(out);
+  const time = new Date(nowMs).toISOString();
+  const replacer = (_: string, v: unknown) =>
+    typeof v === "bigint" ? String(v) : v;
+  try {
+    return JSON.stringify({ time, level, msg, scope, fields: out }, replacer);
+  } catch {
+    // A field with a cycle: every field as its text form, still one object.
+    const flat: Record<string, string> = {};
+    for (const key in out) flat[key] = formatValue(out[key]);
+    return JSON.stringify({ time, level, msg, scope, fields: flat });
+  }
+}
+
+/** A field value as JSON can carry it: errors as their message, bytes as their size. */
+function jsonValue(value: unknown): unknown {
+  switch (typeof value) {
+    case "bigint":
+    case "symbol":
+    case "function":
+      return String(value);
+    case "object":
+      if (value instanceof Error) return value.message;
+      if (value instanceof Uint8Array) return `<${value.byteLength} bytes>`;
+      return value;
+    default:
+      return value;
+  }
 }
 
 /** Renders one field value: plain when unambiguous, JSON-quoted otherwise. */

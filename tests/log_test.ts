@@ -167,12 +167,14 @@ Deno.test("createLogger with format json writes one parseable object per line", 
   assert.deepEqual(JSON.parse(lines[0]!), {
     time: "1970-01-01T00:00:00.000Z",
     level: "info",
-    context: "rtmp#1",
     msg: "publishing\nnow",
-    path: "live/a",
-    n: 3,
-    big: "5",
-    err: "boom",
-    bytes: "<4 bytes>",
+    scope: "rtmp#1",
+    fields: {
+      path: "live/a",
+      n: 3,
+      big: "5",
+      err: "boom",
+      bytes: "<4 bytes>",
+    },
   });
 });

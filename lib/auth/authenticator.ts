@@ -67,6 +67,8 @@ export interface AuthenticatorOptions {
   log?: Logger;
   limiter?: FailureLimiterOptions;
   external?: Partial<ExternalAuthOptions>;
+  /** Called for every refusal (Sluice counts them in `/metrics`). */
+  onRefused?: (req: AuthRequest) => void;
 }
 
 /** Decides every access of every protocol. */
@@ -120,6 +122,16 @@ export class Authenticator {
   get digestUsable(): boolean {
     return this.#external === undefined && this.#jwt === undefined &&
       this.#users.digestUsable;
+  }
+
+  /**
+   * Whether nothing but the loopback rule can allow `action` (`api`,
+   * `metrics`): no user has the permission and neither an external
+   * endpoint nor JWTs could grant it.
+   */
+  loopbackOnly(action: AuthAction): boolean {
+    return this.#external === undefined && this.#jwt === undefined &&
+      !this.#users.grants(action);
   }
 
   /** Decides `req`; a failure with credentials counts toward the address's limit. */
@@ -196,8 +208,14 @@ export class Authenticator {
       pass: req.pass ?? "",
       digest: req.digest,
     };
-    const own = req.action === "read" || req.action === "publish"
-      ? requiredCredentials(this.#paths, req.path, req.action)
+    // Playback asks for a path's read credentials, as reading does.
+    const own = req.action === "read" || req.action === "publish" ||
+        req.action === "playback"
+      ? requiredCredentials(
+        this.#paths,
+        req.path,
+        req.action === "publish" ? "publish" : "read",
+      )
       : undefined;
     if (own !== undefined) {
       // The path's own readUser/publishUser, as before users existed.
@@ -232,6 +250,7 @@ export class Authenticator {
 
   #refused(req: AuthRequest, reason: string, limited: boolean): AuthDecision {
     this.failures[req.action] = (this.failures[req.action] ?? 0) + 1;
+    this.#options.onRefused?.(req);
     return { ok: false, reason, limited };
   }
 }

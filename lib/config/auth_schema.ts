@@ -140,14 +140,6 @@ export const AUTH_SETTINGS = {
     ),
     "",
   ),
-  /** Log lines as text or as one JSON object each. */
-  logFormat: v.optional(
-    v.pipe(
-      v.picklist(["text", "json"] as const, 'expected "text" or "json"'),
-      v.description("log lines as text or JSON"),
-    ),
-    "text",
-  ),
 } as const;
 
 /** The list keys. */

@@ -41,7 +41,7 @@ export interface RelayStateEvent {
   lastError?: string;
 }
 
-/** A recording segment was completed (emitted by the recorder once there is one). */
+/** A recording segment was completed (the recorder emits it). */
 export interface SegmentCompleteEvent {
   path: string;
   /** The file written, as the recorder names it. */

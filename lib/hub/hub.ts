@@ -8,12 +8,12 @@
 
 import { EventBus, type SessionInfo } from "../events/events.ts";
 import { SessionEvents } from "./_session_events.ts";
-import type { Frame } from "../media/frame.ts";
-import type { Track } from "../media/track.ts";
 import { HubError } from "./hub_error.ts";
-import { type Metadata, Stream, type StreamOptions } from "./stream.ts";
+import { Stream, type StreamOptions } from "./stream.ts";
+import { type Publisher, PublisherHandle } from "./publisher.ts";
 
 export { HubError, type HubErrorCode } from "./hub_error.ts";
+export type { Publisher } from "./publisher.ts";
 
 /** Timers the hub uses; tests pass their own clock. */
 export interface HubTimers {
@@ -65,6 +65,11 @@ export interface HubOptions extends StreamOptions {
   onDemand?: (path: string) => void;
   /** Where publish and read events go. @default a bus of its own */
   events?: EventBus;
+  /**
+   * Called when a publisher starts on `stream`, with its publish options:
+   * outputs that do not wait for readers (the recorder) attach here.
+   */
+  onPublish?: (stream: Stream, options: PublishOptions) => void;
 }
 
 /** Options of one {@link Hub.publish} call. */
@@ -81,20 +86,11 @@ export interface PublishOptions {
   onTakenOver?: () => void;
   /** Who publishes: with it, `publish.start` and `publish.stop` are emitted. */
   session?: SessionInfo;
-}
-
-/** A publisher's handle on its stream. */
-export interface Publisher {
-  readonly path: string;
-  readonly stream: Stream;
-  /** Whether this publisher still owns the path. */
-  readonly active: boolean;
-  setTrack(track: Track): void;
-  setTracks(tracks: readonly Track[]): void;
-  setMetadata(metadata: Metadata | undefined): void;
-  writeFrame(frame: Frame): void;
-  /** The publisher is gone: readers wait for the grace period, then the stream ends. */
-  close(): void;
+  /**
+   * The publisher asked to be recorded (RTMP `publish(name, "record")`
+   * starts a new recording, `"append"` continues one), and may be.
+   */
+  record?: "record" | "append";
 }
 
 interface Entry {
@@ -107,66 +103,6 @@ interface Waiter {
   resolve(stream: Stream): void;
   reject(error: Error): void;
   timer: TimerHandle;
-}
-
-class PublisherHandle implements Publisher {
-  readonly path: string;
-  readonly stream: Stream;
-  readonly onTakenOver: (() => void) | undefined;
-  #active = true;
-  readonly #release: (p: PublisherHandle) => void;
-  readonly #now: () => number;
-  /** When this publisher last wrote a frame, or started: what tells a half-open one. */
-  #lastFrameMs: number;
-
-  constructor(
-    stream: Stream,
-    onTakenOver: (() => void) | undefined,
-    release: (p: PublisherHandle) => void,
-    now: () => number,
-  ) {
-    this.path = stream.path;
-    this.stream = stream;
-    this.onTakenOver = onTakenOver;
-    this.#release = release;
-    this.#now = now;
-    this.#lastFrameMs = now();
-  }
-  /** Milliseconds since this publisher last wrote a frame (or started). */
-  idleMs(): number {
-    return this.#now() - this.#lastFrameMs;
-  }
-  get active(): boolean {
-    return this.#active;
-  }
-  /** Called once when this publisher stops, taken over or closed. */
-  onStop: (() => void) | undefined;
-  deactivate(): void {
-    this.#active = false;
-    this.onStop?.();
-    this.onStop = undefined;
-  }
-  setTrack(track: Track): void {
-    if (this.#active) this.stream.setTrack(track);
-  }
-  setTracks(tracks: readonly Track[]): void {
-    if (this.#active) this.stream.setTracks(tracks);
-  }
-  setMetadata(metadata: Metadata | undefined): void {
-    if (this.#active) this.stream.setMetadata(metadata);
-  }
-  writeFrame(frame: Frame): void {
-    if (!this.#active) return;
-    this.#lastFrameMs = this.#now();
-    this.stream.writeFrame(frame);
-  }
-  close(): void {
-    if (!this.#active) return;
-    this.#active = false;
-    this.#release(this);
-    this.onStop?.();
-    this.onStop = undefined;
-  }
 }
 
 /** Paths to streams; knows frames, never protocols. */
@@ -235,6 +171,7 @@ export class Hub {
     if (options.session !== undefined) {
       handle.onStop = this.#sessions.published(path, options.session);
     }
+    this.#options.onPublish?.(entry.stream, options);
     const waiters = this.#waiters.get(path);
     if (waiters !== undefined) {
       this.#waiters.delete(path);

@@ -45,9 +45,9 @@ Deno.test("parseConfig names every wrong user, webhook and auth field", () => {
       logFormat: "xml",
     }),
     [
+      'Invalid config logFormat "xml": expected one of "text", "json"',
       'Invalid config authHTTPAddress "ftp://x": expected an http(s) URL',
       'Invalid config authJWTJWKS "{bad": expected an http(s) URL or a JWKS such as {"keys": […]}',
-      'Invalid config logFormat "xml": expected "text" or "json"',
       'Invalid config users["0"].user "": expected a user name',
       'Invalid config users["0"].passHash "md5:x": expected "$argon2id$v=19$m=…,t=…,p=…$salt$hash" or "sha256:<salt>:<64 hex digits>"',
       'Invalid config users["0"].ips["0"] "10.0.0.0/33": expected an IP address or CIDR range',

@@ -11,6 +11,7 @@ import {
 
 const DEFAULTS: Config = {
   logLevel: "info",
+  logFormat: "text",
   readTimeout: 10_000,
   writeTimeout: 10_000,
   writeQueueSize: 8 * 1024 * 1024,
@@ -47,9 +48,18 @@ const DEFAULTS: Config = {
   http: true,
   httpAddress: ":8080",
   rtmpt: true,
+  record: false,
+  recordFormat: "fmp4",
+  recordPath: "./recordings/%path/%Y-%m-%d_%H-%M-%S-%f",
+  recordPartDuration: 1_000,
+  recordSegmentDuration: 3_600_000,
+  recordDeleteAfter: 86_400_000,
+  recordFsync: false,
+  playback: true,
+  api: true,
+  metrics: true,
   authHTTPAddress: "",
   authJWTJWKS: "",
-  logFormat: "text",
   webhooks: [],
   paths: {},
 };
@@ -277,9 +287,9 @@ const ERRORS: { name: string; input: unknown; problems: string[] }[] = [
   {
     name: "an unknown key inside a path",
     input: {
-      paths: { "live/cam1": { overridePublisher: true, record: true } },
+      paths: { "live/cam1": { overridePublisher: true, colour: true } },
     },
-    problems: ['Invalid config paths["live/cam1"].record: unknown key'],
+    problems: ['Invalid config paths["live/cam1"].colour: unknown key'],
   },
   {
     name: "a wrong value inside a path",
@@ -359,6 +369,26 @@ Deno.test("parseConfig reads address lists and multicast ranges", () => {
   assert.ok(problemsOf({ srtp: "maybe" }).length === 1);
 });
 
+Deno.test("parseConfig takes rtsps:// and rtmps:// sources and pushes with a path's tlsCA", () => {
+  const config = parseConfig({
+    paths: {
+      a: { source: "rtsps://cam:322/live", tlsCA: "/etc/sluice/ca.pem" },
+      b: { source: "rtmps://origin/live/b" },
+      c: { push: ["rtsps://h:8322/c", "rtmps://h:1936/live/c"] },
+    },
+  });
+  assert.equal(config.paths["a"]?.tlsCA, "/etc/sluice/ca.pem");
+  assert.equal(config.paths["b"]?.source, "rtmps://origin/live/b");
+  assert.deepEqual(config.paths["c"]?.push, [
+    "rtsps://h:8322/c",
+    "rtmps://h:1936/live/c",
+  ]);
+  assert.throws(
+    () => parseConfig({ paths: { d: { push: ["https://h/d"] } } }),
+    /expected an rtsp:\/\/, rtsps:\/\/, rtmp:\/\/ or rtmps:\/\/ URL/,
+  );
+});
+
 Deno.test("parseConfig takes rtsph:// (RTSP tunnelled in HTTP) as a path source", () => {
   const c = parseConfig({
     paths: { cam: { source: "rtsph://user:pw@10.0.0.2:8080/stream1" } },
@@ -366,6 +396,20 @@ Deno.test("parseConfig takes rtsph:// (RTSP tunnelled in HTTP) as a path source"
   assert.equal(c.paths["cam"]?.source, "rtsph://user:pw@10.0.0.2:8080/stream1");
   assert.equal(
     problemsOf({ paths: { cam: { source: "http://10.0.0.2/x" } } }).length,
+    1,
+  );
+});
+
+Deno.test("parseConfig takes rtspsh:// (RTSP tunnelled in HTTPS) as a path source with tlsCA", () => {
+  const c = parseConfig({
+    paths: {
+      cam: { source: "rtspsh://10.0.0.2:8322/stream1", tlsCA: "/ca.pem" },
+    },
+  });
+  assert.equal(c.paths["cam"]?.source, "rtspsh://10.0.0.2:8322/stream1");
+  assert.equal(c.paths["cam"]?.tlsCA, "/ca.pem");
+  assert.equal(
+    problemsOf({ paths: { cam: { source: "rtsphs://10.0.0.2/x" } } }).length,
     1,
   );
 });

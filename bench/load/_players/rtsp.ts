@@ -1,7 +1,8 @@
 /**
  * The RTSP benchmark player, over TCP interleaved or over UDP.
  *
- * It connects (TCP_NODELAY) and sends OPTIONS, DESCRIBE (the SDP's
+ * It connects (TCP_NODELAY; `rtsps-tcp`: a TLS session, RTP interleaved
+ * inside it) and sends OPTIONS, DESCRIBE (the SDP's
  * `a=control` lines resolved against Content-Base), SETUP of every audio and
  * video track, then PLAY of the aggregate URL, each waiting for its reply
  * within a step timeout. PLAY carries no Range: a shared, non-live
@@ -40,6 +41,7 @@ import {
 import { baseUrl, resolveControl } from "../../../lib/rtsp/url.ts";
 import { parseSdp } from "../../../lib/sdp/parse.ts";
 import {
+  connectPlayer,
   countReads,
   emptyResult,
   errorText,
@@ -49,6 +51,7 @@ import {
   type PlayerResult,
   type PlayerTarget,
   SETUP_READ_SIZE,
+  TLS_READ_SIZE,
 } from "./player.ts";
 import { openUdpCounter, type UdpCounter } from "./udp_count.ts";
 
@@ -99,7 +102,8 @@ export class RtspPlayer implements Player {
   readonly #readTickMs: number;
   readonly #keepAliveMs: number;
   readonly #framer = new RtspFramer();
-  #conn: Deno.TcpConn | undefined;
+  #conn: Deno.Conn | undefined;
+  readonly #caCerts: string[] | undefined;
   #closed = false;
   #closedSignal: () => void = () => {};
   readonly #closedPromise: Promise<void>;
@@ -129,8 +133,10 @@ export class RtspPlayer implements Player {
     target: PlayerTarget,
     transport: "tcp" | "udp",
     options: PlayerOptions = {},
+    tls = false,
   ) {
     this.#target = target;
+    this.#caCerts = tls ? options.caCerts ?? [] : undefined;
     this.#transport = transport;
     this.#firstFrameTimeoutMs = options.firstFrameTimeoutMs ?? 20_000;
     this.#stepTimeoutMs = options.stepTimeoutMs ?? 10_000;
@@ -155,16 +161,12 @@ export class RtspPlayer implements Player {
       (e) => this.#fail(e),
     );
     try {
-      const connecting = Deno.connect({
-        hostname: this.#target.hostname,
-        port: this.#target.port,
-      });
+      const connecting = connectPlayer(this.#target, this.#caCerts);
       // A connect that ends after the timeout must not leak its socket.
       connecting.then((c) => this.#closed && c.close(), () => {});
       const conn = await this.#bounded(connecting, "connect");
       this.#conn = conn;
       if (this.#closed) throw new Error("closed while connecting");
-      conn.setNoDelay(true);
       this.#loops.push(this.#read(conn));
       await this.#handshake();
       // Reads go on until stop() or an error.
@@ -294,7 +296,8 @@ export class RtspPlayer implements Player {
 
   async #handshake(): Promise<void> {
     const { hostname, port, path } = this.#target;
-    const url = `rtsp://${hostname}:${port}/${path}`;
+    const scheme = this.#caCerts === undefined ? "rtsp" : "rtsps";
+    const url = `${scheme}://${hostname}:${port}/${path}`;
     await this.#request("OPTIONS", url);
     const described = await this.#request("DESCRIBE", url, [[
       "Accept",
@@ -358,7 +361,7 @@ export class RtspPlayer implements Player {
   }
 
   /** The RTSP connection: replies (and over TCP, media) until closed. */
-  async #read(conn: Deno.TcpConn): Promise<void> {
+  async #read(conn: Deno.Conn): Promise<void> {
     const buf = new Uint8Array(SETUP_READ_SIZE);
     const sink = { enqueue: (m: RtspFramed) => this.#framed(m) };
     try {
@@ -375,7 +378,7 @@ export class RtspPlayer implements Player {
         ended = await countReads(conn, this.#readTickMs, (n) => {
           this.result.bytes += n;
           return !this.#closed;
-        });
+        }, this.#caCerts === undefined ? undefined : TLS_READ_SIZE);
       }
       if (ended) this.#fail("server closed the connection");
     } catch (e) {

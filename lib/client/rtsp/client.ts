@@ -48,7 +48,7 @@ export type RtspTransportChoice = "udp" | "tcp" | "automatic" | "multicast";
 
 /** Options of {@link RtspClient}. */
 export interface RtspClientOptions {
-  /** @default {"automatic"} */
+  /** @default {"automatic"}: UDP falling back to TCP; TCP for `rtsps://` */
   transport?: RtspTransportChoice;
   /** Every request (and TCP connect) must be answered within this. @default {10000} */
   timeoutMs?: number;
@@ -60,6 +60,8 @@ export interface RtspClientOptions {
   maxBodySize?: number;
   /** Bytes the client queues toward the server while pushing. @default {8388608} */
   writeQueueSize?: number;
+  /** `rtsps://`, `rtspsh://`: PEM certificates trusted besides the system's roots (a private CA, a self-signed server). */
+  caCerts?: string[];
   /** A connection already open to the server, used instead of connecting (a reused REGISTER connection). */
   conn?: StreamConn;
 }
@@ -99,8 +101,14 @@ export class RtspClient {
   transport: "udp" | "tcp" | "multicast" | undefined;
 
   private constructor(url: string, options: RtspClientOptions) {
+    const transport = options.transport ?? "automatic";
     this.#options = {
-      transport: options.transport ?? "automatic",
+      // RTSPS: RTP stays inside the TLS session, interleaved (as ffmpeg does);
+      // plain RTP over UDP would leave it in the clear.
+      transport: transport === "automatic" && /^rtsps:/i.test(url)
+        ? "tcp"
+        : transport,
+      caCerts: options.caCerts ?? [],
       timeoutMs: options.timeoutMs ?? 10_000,
       udpTimeoutMs: options.udpTimeoutMs ?? 3000,
       maxRedirects: options.maxRedirects ?? 5,

@@ -31,6 +31,12 @@ import { requireHost } from "./require_host.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
 import { FlvPlayer } from "./flv_player.ts";
 import { RtmptTunnels } from "./rtmpt.ts";
+import { mountPlayback, type PlaybackOptions } from "./playback.ts";
+import {
+  ClosedSessions,
+  type SessionInfo,
+  type SessionSource,
+} from "../session_info.ts";
 
 /** Options of {@link HttpServer}. */
 export interface HttpServerOptions {
@@ -46,8 +52,16 @@ export interface HttpServerOptions {
   batcher?: WriteBatcher;
   /** Runs an RTMP session on an RTMPT tunnel; without it RTMPT is off. */
   rtmpt?: (conn: StreamConn) => void;
-  /** Who may play; one built from `config` when left out. */
+  /** Who may play and play back; one built from `config` when left out. */
   auth?: Pick<Authenticator, "authorize">;
+  /** Recordings served at `/playback/…`; none when left out. */
+  recordings?: PlaybackOptions["recordings"];
+  /**
+   * Adds routes before the HTTP-FLV catch-all (the dashboard, the API):
+   * what they do not match falls through to it.
+   */
+  // deno-lint-ignore no-explicit-any
+  routes?: (app: Hono<any>) => void;
 }
 
 /** Counters over all HTTP-FLV players. */
@@ -60,14 +74,17 @@ export interface HttpServerStats {
 const TICK_MS = 1000;
 
 /** The HTTP listener and its HTTP-FLV players. */
-export class HttpServer {
+export class HttpServer implements SessionSource {
   readonly #options: HttpServerOptions;
   readonly #players = new Set<FlvPlayer>();
+  readonly #closed = new ClosedSessions();
   readonly #app: Hono<{ Bindings: { remote: Deno.NetAddr } }>;
   readonly #batcher: WriteBatcher;
   /** The RTMPT sessions, when RTMPT is on. */
   readonly rtmpt: RtmptTunnels | undefined;
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  /** Listeners left by {@link HttpServer.relisten}, finishing their requests. */
+  readonly #draining = new Set<Promise<void>>();
   #tick: ReturnType<typeof setInterval> | undefined;
   #nextId = 1;
   readonly stats: HttpServerStats = { players: 0, readersDropped: 0 };
@@ -93,26 +110,59 @@ export class HttpServer {
       }),
     );
     app.use("*", cors({ origin: "*", allowMethods: ["GET", "OPTIONS"] }));
+    options.routes?.(app);
     app.post("*", (c) => {
       if (rtmpt === undefined) return text(404, "Not Found");
       return rtmpt.handle(c.req.raw, requestPath(c.req.url), c.env.remote);
     });
+    if (options.recordings !== undefined) {
+      mountPlayback(app, {
+        recordings: options.recordings,
+        log: options.log.child("playback"),
+        authorize: (req, path, remote) =>
+          this.#playbackRefusal(req, path, remote),
+      });
+    }
     app.get("*", (c) => {
-      const url = new URL(c.req.url);
       // The target as sent: url.pathname has dot-segments resolved already.
       if (!requestPath(c.req.url).endsWith(".flv")) {
         return text(404, "Not Found");
       }
-      return this.#playFlv(c.req.raw, url, c.env.remote);
+      return this.#playFlv(c.req.raw, c.env.remote);
     });
     this.#app = app;
   }
 
   /** Starts listening; returns the address bound (useful with port 0). */
   start(): { hostname: string; port: number } {
-    const { hostname, port, log } = this.#options;
+    const { hostname, port } = this.#options;
+    this.#server = this.#serve(hostname, port);
+    this.#tick = setInterval(() => {
+      const now = Date.now();
+      for (const p of this.#players) p.tick(now);
+      this.rtmpt?.tick(now);
+    }, TICK_MS);
+    return this.#server.addr;
+  }
+
+  /**
+   * Moves the listener to another address (a hot reload): the new one is
+   * bound first, so a taken port throws and the old one stays. The old one
+   * stops accepting; its players go on until they end.
+   */
+  relisten(hostname: string, port: number): { hostname: string; port: number } {
+    const next = this.#serve(hostname, port);
+    const old = this.#server;
+    this.#server = next;
+    if (old !== undefined) this.#draining.add(old.shutdown());
+    return next.addr;
+  }
+
+  #serve(hostname: string, port: number): Deno.HttpServer<Deno.NetAddr> {
+    const { log } = this.#options;
+    let server: Deno.HttpServer<Deno.NetAddr>;
     try {
-      this.#server = Deno.serve({
+      server = Deno.serve({
         hostname,
         port,
         onListen: () => {},
@@ -126,14 +176,9 @@ export class HttpServer {
     } catch (e) {
       throw listenError("TCP", hostname, port, e);
     }
-    this.#tick = setInterval(() => {
-      const now = Date.now();
-      for (const p of this.#players) p.tick(now);
-      this.rtmpt?.tick(now);
-    }, TICK_MS);
-    const addr = this.#server.addr;
+    const addr = server.addr;
     log.info("HTTP listening", { address: `${addr.hostname}:${addr.port}` });
-    return { hostname: addr.hostname, port: addr.port };
+    return server;
   }
 
   /** HTTP-FLV players now. */
@@ -146,12 +191,53 @@ export class HttpServer {
     if (this.#tick !== undefined) clearInterval(this.#tick);
     for (const p of [...this.#players]) p.end("server shutting down");
     this.rtmpt?.close();
-    await this.#server?.shutdown();
+    await Promise.all([this.#server?.shutdown(), ...this.#draining]);
+  }
+
+  /** The refusal of a playback request for `path`, or `undefined` when it may. */
+  async #playbackRefusal(
+    req: Request,
+    path: string,
+    remote: Deno.NetAddr,
+  ): Promise<Response | undefined> {
+    const { config, log } = this.#options;
+    const auth = this.#options.auth ?? authenticatorOf(config);
+    const refused = await authorizeRequest(auth, req, {
+      action: "playback",
+      path,
+      ip: remote.hostname,
+    });
+    if (refused !== undefined) {
+      log.info("playback refused: credentials", {
+        path,
+        status: refused.status,
+      });
+    }
+    return refused;
+  }
+
+  /** Every HTTP-FLV player now, for the API. */
+  sessionList(): SessionInfo[] {
+    return [...this.#players].map((p) => p.info());
+  }
+
+  /** Players gone since the last call. */
+  drainClosed(): SessionInfo[] {
+    return this.#closed.drain();
+  }
+
+  /** Ends the player `id` (`flv-3`); false when there is none. */
+  kick(id: string): boolean {
+    for (const p of this.#players) {
+      if (p.info().id !== id) continue;
+      p.end("closed through the API");
+      return true;
+    }
+    return false;
   }
 
   async #playFlv(
     req: Request,
-    _url: URL,
     remote: Deno.NetAddr,
   ): Promise<Response> {
     const { hub, config, log } = this.#options;
@@ -196,9 +282,12 @@ export class HttpServer {
       batcher: this.#batcher,
       onClosed: () => {
         this.#players.delete(player);
+        this.#closed.add(player.info());
         hub.readerLeft(stream, session);
       },
       onDropped: () => this.stats.readersDropped++,
+      id: `flv-${id}`,
+      remoteAddress: `${remote.hostname}:${remote.port}`,
     });
     this.#players.add(player);
     this.stats.players++;

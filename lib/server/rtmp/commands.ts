@@ -213,13 +213,23 @@ async function publish(
   }
   const override = config.paths?.[path]?.overridePublisher ??
     config.overridePublisher;
+  // admit() checked them: only a named user (not `any`) gave any
+  const authenticated = user !== "any";
+  const type = String(cmd.args[1] ?? "live");
+  const record = recordRequest(type, authenticated);
+  if (record === undefined && (type === "record" || type === "append")) {
+    log.info(
+      "publish type ignored: recording on request needs publish credentials",
+      { path, type },
+    );
+  }
   let publisher: Publisher;
   try {
     publisher = session.hub.publish(path, {
       overridePublisher: override,
-      // admit() checked them: only a named user (not `any`) gave any
-      authenticated: user !== "any",
+      authenticated,
       session: info,
+      record,
       onTakenOver: () => {
         log.info("another publisher took the path over", { path });
         state.publisher = undefined;
@@ -251,7 +261,19 @@ async function publish(
     NET_STATUS.PUBLISH_START,
     `${path} is now published`,
   ));
-  log.info("publishing", { path, type: String(cmd.args[1] ?? "live") });
+  log.info("publishing", { path, type });
+}
+
+/**
+ * `publish(name, "record" | "append")` records only for a publisher that
+ * gave the path's publish credentials: anyone else could fill the disk.
+ */
+function recordRequest(
+  type: string,
+  authenticated: boolean,
+): "record" | "append" | undefined {
+  if (type !== "record" && type !== "append") return undefined;
+  return authenticated ? type : undefined;
 }
 
 function stopPublishing(session: CommandSession): void {

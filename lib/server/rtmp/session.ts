@@ -36,6 +36,7 @@ import {
   type RtmpServerConfig,
 } from "./context.ts";
 import { stopPlaying } from "./play.ts";
+import type { SessionInfo } from "../session_info.ts";
 
 /** Counters the session adds to. */
 export interface RtmpSessionStats {
@@ -81,6 +82,8 @@ export class RtmpSession implements CommandSession {
   readonly #peer = new PeerControl();
   readonly #lag: ReaderLag;
   #lastReadMs = Date.now();
+  readonly #id: number;
+  readonly #since = Date.now();
   #closing: Promise<void> | undefined;
   #closed = false;
   /** The command being answered, until its answer is sent. */
@@ -88,6 +91,7 @@ export class RtmpSession implements CommandSession {
 
   constructor(id: number, conn: StreamConn, options: RtmpSessionOptions) {
     this.#conn = conn;
+    this.#id = id;
     this.hub = options.hub;
     this.auth = options.auth;
     this.id = `rtmp#${id}`;
@@ -114,6 +118,30 @@ export class RtmpSession implements CommandSession {
       // room for a whole message on the video and the audio chunk stream at once
       maxPendingBytes: 2 * this.config.rtmpMaxMessageSize,
     });
+  }
+
+  /** What the API shows of this connection. */
+  info(): SessionInfo {
+    const { phase, path } = this.state;
+    return {
+      id: `rtmp-${this.#id}`,
+      protocol: "rtmp",
+      remoteAddress: remoteOf(this.#conn),
+      path: path === "" ? undefined : path,
+      role: phase === "publishing"
+        ? "publisher"
+        : phase === "playing" || phase === "waiting"
+        ? "reader"
+        : "none",
+      state: phase,
+      since: this.#since,
+      bytesIn: this.#demuxer.bytesIn,
+      bytesOut: this.#writer.bytesOut,
+      packetsOut: this.queue.mediaPackets,
+      firstFrameMs: this.queue.firstMediaMs === undefined
+        ? undefined
+        : this.queue.firstMediaMs - this.#since,
+    };
   }
 
   get signal(): AbortSignal {

@@ -101,6 +101,8 @@ export interface Registrar {
 /** The connection a request came on, as the methods use it. */
 export interface ConnectionContext extends SessionConnection, SessionOwner {
   readonly log: Logger;
+  /** Whether the connection is a TLS session (RTSPS): URLs Sluice writes say `rtsps://`. */
+  readonly secure?: boolean;
   /** The client's address: UDP media goes there and nowhere else. */
   readonly remoteHostname: string;
   /** Aborted when the connection closes (a DESCRIBE waiting for a publisher stops). */

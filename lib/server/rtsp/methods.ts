@@ -99,12 +99,22 @@ async function describe(
   if (formats.length === 0) {
     throw new Refusal(415, `no track of ${path} can be sent over RTP`);
   }
-  const base = req.url.endsWith("/") ? req.url : `${req.url}/`;
+  const base = contentBase(req.url, conn.secure === true);
   return {
     status: 200,
     headers: { "Content-Base": base, "Content-Type": "application/sdp" },
     body: stringifySdp(describeSession(formats)),
   };
+}
+
+/**
+ * The Content-Base of a DESCRIBE answer: the request URL with a trailing
+ * slash, and on RTSPS with the `rtsps` scheme even when the client wrote
+ * `rtsp://`, so the URLs it builds from it name the secure port's scheme.
+ */
+export function contentBase(url: string, secure: boolean): string {
+  const base = url.endsWith("/") ? url : `${url}/`;
+  return secure ? base.replace(/^rtsp:\/\//i, "rtsps://") : base;
 }
 
 async function waitStream(

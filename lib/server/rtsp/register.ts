@@ -31,7 +31,6 @@
  * @module
  */
 
-import { requiredCredentials } from "../../auth/credentials.ts";
 import { parsePath } from "../../path.ts";
 import { parseRegisterTransport } from "../../rtsp/headers/register.ts";
 import type { RtspRequest } from "../../rtsp/message.ts";
@@ -96,7 +95,7 @@ async function registerChecked(
   conn: ConnectionContext,
   req: RtspRequest,
 ): Promise<Reply> {
-  const { registrar, path, url, transport } = await common(
+  const { registrar, path, url, transport, user } = await common(
     server,
     conn,
     req,
@@ -133,7 +132,9 @@ async function registerChecked(
     done(server, conn, path, url, true);
     return { status: 200, after: () => give(handOver()) };
   }
-  if (requiredCredentials(server.config.paths, path, "publish") === undefined) {
+  // Anonymous publishers may not make Sluice connect out: a named user
+  // (or the path's publishUser) must have allowed it.
+  if (user === "any") {
     throw new Refusal(
       403,
       `connecting out for ${path} needs publish credentials on the path`,
@@ -168,6 +169,8 @@ async function common(
   path: string;
   url: string;
   transport: ReturnType<typeof parseRegisterTransport>;
+  /** Who was allowed to publish: `any` when nobody logged in. */
+  user: string;
 }> {
   const registrar = server.registrar;
   if (registrar === undefined) {
@@ -176,8 +179,8 @@ async function common(
   const url = registeredUrl(req.url);
   const transport = parseRegisterTransport(req.headers.getOne("Transport"));
   const path = registeredPath(url, transport.proxyUrlSuffix);
-  await authorize(server, conn, req, path, "publish");
-  return { registrar, path, url, transport };
+  const user = await authorize(server, conn, req, path, "publish");
+  return { registrar, path, url, transport, user };
 }
 
 /** 400 and the end of the connection for one REGISTER too many. */
