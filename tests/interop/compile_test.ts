@@ -108,6 +108,8 @@ Deno.test(
       assert.ok(find(":root { color-scheme: light dark;"), "dashboard style");
       assert.ok(find("--max-semi-space-size=4"), "V8 flags");
       assert.ok(find("export function startSluice("), "lib/sluice.ts");
+      // Only `new Worker` loads it: --include brings it in.
+      assert.ok(find("self.postMessage(ok)"), "lib/auth/_argon2_worker.ts");
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
