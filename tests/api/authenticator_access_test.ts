@@ -107,3 +107,25 @@ Deno.test("playback asks for the playback permission, or the path's read credent
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("an address with repeated failed API logins gets 429 as a problem", async () => {
+  await using s = startTestSluice({
+    users: [{
+      user: "admin",
+      pass: "s3cret",
+      permissions: [{ action: "api" }],
+    }],
+  });
+  const port = s.sluice.httpPort;
+  const statuses: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    statuses.push(
+      (await get(port, "/api/v1/paths", basic("admin", "wrong"))).status,
+    );
+  }
+  assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429]);
+  // Blocked: even the right password waits.
+  const blocked = await get(port, "/api/v1/paths", basic("admin", "s3cret"));
+  assert.equal(blocked.status, 429);
+  assert.match(JSON.parse(blocked.body).detail, /Too many failed logins/);
+});
