@@ -23,7 +23,8 @@ import type { Config, PathConfig } from "./config/schema.ts";
  * Top-level keys a reload applies at once: the servers read them when a
  * session or a request starts, so new sessions get the new value and
  * running ones keep theirs; the log level changes for every line from then
- * on.
+ * on; users, the auth endpoint, the JWKS and the webhooks go to the
+ * authenticator and the hooks at once.
  */
 export const LIVE_KEYS = [
   "logLevel",
@@ -36,6 +37,10 @@ export const LIVE_KEYS = [
   "rtmpMaxMessageSize",
   "rtmpMaxChunkSize",
   "rtspSessionTimeout",
+  "users",
+  "authHTTPAddress",
+  "authJWTJWKS",
+  "webhooks",
 ] as const satisfies readonly (keyof Config)[];
 
 /** A top-level key a reload applies at once. */
@@ -116,7 +121,9 @@ export function planReload(old: Config, next: Config): ReloadPlan {
     listenersMoved: [],
     needsRestart: [],
   };
-  for (const key of Object.keys(next) as (keyof Config)[]) {
+  // Both sides' keys: an optional key (`users`) may be absent from one.
+  const keys = new Set([...Object.keys(old), ...Object.keys(next)]);
+  for (const key of keys as Set<keyof Config>) {
     if (key === "paths" || equal(old[key], next[key])) continue;
     if (LIVE.has(key)) plan.applied.push(key as LiveKey);
     else plan.needsRestart.push(key);

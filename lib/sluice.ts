@@ -6,18 +6,17 @@
  */
 
 import { type Api, type Authorize, createApi } from "./api/mod.ts";
+import { Authenticator } from "./auth/authenticator.ts";
+import { Webhooks } from "./webhooks/webhooks.ts";
 import type { Config } from "./config/schema.ts";
-import { type ListenAddress, parseAddress } from "./config/schema.ts";
+import { parseAddress } from "./config/schema.ts";
 import { Hub } from "./hub/hub.ts";
 import { WriteBatcher } from "./net/batch_writer.ts";
 import { readTlsKeyPair, type TlsListenAddress } from "./net/tls.ts";
-import type { Logger, RootLogger } from "./log.ts";
-import {
-  isEmptyPlan,
-  type LIVE_KEYS,
-  planReload,
-  type ReloadPlan,
-} from "./reload.ts";
+import type { Logger } from "./log.ts";
+import type { ReloadPlan } from "./reload.ts";
+import { applyReload } from "./sluice_reload.ts";
+import { authenticatorAccess } from "./sluice_access.ts";
 import { HttpServer } from "./server/http/server.ts";
 import { addDashboardRoutes } from "./server/http/dashboard.ts";
 import { DashboardSampler } from "./server/http/dashboard_data.ts";
@@ -30,6 +29,10 @@ import { Recorder } from "./record/recorder.ts";
 /** A running instance. */
 export interface Sluice {
   readonly hub: Hub;
+  /** Decides every access of every protocol (the API and metrics call it too). */
+  readonly auth: Authenticator;
+  /** POSTs the hub's and the relays' events to the configured hooks. */
+  readonly webhooks: Webhooks;
   /** The RTMP server, when enabled. */
   readonly rtmp: RtmpServer | undefined;
   /** The RTMP port actually bound (useful with port 0). */
@@ -77,7 +80,10 @@ export interface Sluice {
 
 /** Options of {@link startSluice} that other parts of Sluice plug in. */
 export interface SluiceOptions {
-  /** Who may use the API and metrics; loopback clients only when left out. */
+  /**
+   * Who may use the API and metrics; when left out, the authenticator:
+   * users with the `api`/`metrics` permission, else loopback clients only.
+   */
   authorize?: Authorize;
 }
 
@@ -93,7 +99,12 @@ export function startSluice(
   // The servers hold this object and read it per session: a reload changes
   // its per-path settings and live keys in place (see reload.ts).
   const config: Config = { ...initial };
-  const recorder = new Recorder({ config, log: log.child("record") });
+  const recorder = new Recorder({
+    config,
+    log: log.child("record"),
+    onSegmentComplete: (segment) =>
+      hub.events.emit("segment.complete", segment),
+  });
   const hub: Hub = new Hub({
     onPublish: (stream, options) => recorder.onPublish(stream, options.record),
     // called only once readers wait, after `relays` exists
@@ -109,6 +120,18 @@ export function startSluice(
       config.rtmp || config.rtsp || config.paths[path]?.source !== undefined,
     gopCache: config.gopCache,
   });
+  const auth = new Authenticator(config, {
+    log: log.child("auth"),
+    // The API counts its own refusals; these are the streaming protocols'.
+    onRefused: (req) => {
+      if (req.action === "api" || req.action === "metrics") return;
+      api?.metrics.countAuthFailure(req.protocol);
+    },
+  });
+  const webhooks = new Webhooks(config.webhooks, {
+    log: log.child("webhook"),
+  });
+  webhooks.listen(hub.events);
   const registrations = new Registrations({
     hub,
     log: log.child("register"),
@@ -128,7 +151,7 @@ export function startSluice(
     ? createApi({
       api: config.api,
       metrics: config.metrics,
-      authorize: options.authorize,
+      authorize: options.authorize ?? authenticatorAccess(auth),
       // PATCH /api/v1/config: the instance below is built by then.
       reload: async (next) => {
         await instance.reload(next);
@@ -161,6 +184,7 @@ export function startSluice(
         hostname,
         port,
         batcher,
+        auth,
         tls: tlsListener(config, "rtmps"),
       });
       ({ port: rtmpPort, tlsPort: rtmpsPort } = rtmp.start());
@@ -179,6 +203,7 @@ export function startSluice(
         tls: tlsListener(config, "rtsps"),
         tunnelAddresses: config.rtspTunnelAddresses.map(parseAddress),
         registrar: registrations,
+        authenticator: auth,
       });
       ({ port: rtspPort, tlsPort: rtspsPort } = rtsp.start());
     }
@@ -192,6 +217,7 @@ export function startSluice(
         hostname,
         port,
         batcher,
+        auth,
         // RTMPT sessions are RTMP sessions: they need the RTMP server.
         rtmpt: tunnelled && ((conn) => tunnelled.runSession(conn)),
         recordings: config.playback ? recorder : undefined,
@@ -211,6 +237,7 @@ export function startSluice(
     batcher.close();
     hub.close();
     void recorder.close();
+    webhooks.close();
     throw e;
   }
   const server = rtsp;
@@ -223,6 +250,7 @@ export function startSluice(
     hub,
     paths: config.paths,
     log: log.child("relay"),
+    events: hub.events,
     rtsp: server === undefined || rtspPort === undefined ? undefined : {
       serve: (conn, path) => server.serve(conn, path),
       // read at each registration: a reload may move the listener
@@ -234,78 +262,34 @@ export function startSluice(
   relays.start();
   let closing: Promise<void> | undefined;
   let reloading: Promise<unknown> = Promise.resolve();
-  const reloadLog = log.child("reload");
-  // A listener whose address changed moves; its sessions stay on the old one.
-  const listeners = {
-    rtmpAddress: (a: ListenAddress) => {
-      if (rtmp === undefined) return false;
-      rtmpPort = rtmp.relisten(a.hostname, a.port).port;
-      return true;
+  const reloadTargets = {
+    config,
+    log,
+    reloadLog: log.child("reload"),
+    relays,
+    auth,
+    webhooks,
+    listeners: {
+      rtmpAddress: (a: { hostname: string; port: number }) => {
+        if (rtmp === undefined) return false;
+        rtmpPort = rtmp.relisten(a.hostname, a.port).port;
+        return true;
+      },
+      rtspAddress: (a: { hostname: string; port: number }) => {
+        if (rtsp === undefined) return false;
+        rtspPort = rtsp.relisten(a.hostname, a.port).port;
+        return true;
+      },
+      httpAddress: (a: { hostname: string; port: number }) => {
+        if (http === undefined) return false;
+        httpPort = http.relisten(a.hostname, a.port).port;
+        return true;
+      },
     },
-    rtspAddress: (a: ListenAddress) => {
-      if (rtsp === undefined) return false;
-      rtspPort = rtsp.relisten(a.hostname, a.port).port;
-      return true;
-    },
-    httpAddress: (a: ListenAddress) => {
-      if (http === undefined) return false;
-      httpPort = http.relisten(a.hostname, a.port).port;
-      return true;
-    },
-  };
-  const moveListeners = (plan: ReloadPlan, next: Config) => {
-    for (const key of Object.keys(listeners) as (keyof typeof listeners)[]) {
-      if (!plan.needsRestart.includes(key)) continue;
-      try {
-        if (!listeners[key](parseAddress(next[key]))) continue;
-      } catch (e) {
-        // A taken port: the old listener stays, and so does its key.
-        reloadLog.error(
-          `Cannot move ${key}: ${e instanceof Error ? e.message : e}`,
-        );
-        continue;
-      }
-      config[key] = next[key];
-      plan.needsRestart.splice(plan.needsRestart.indexOf(key), 1);
-      plan.listenersMoved.push(key);
-    }
-  };
-  const apply = (next: Config): ReloadResult => {
-    const plan = planReload(config, next);
-    if (isEmptyPlan(plan)) {
-      reloadLog.info("configuration unchanged");
-      return plan;
-    }
-    if (plan.applied.includes("logLevel")) {
-      const root = log as Partial<RootLogger>;
-      if (typeof root.setLevel === "function") root.setLevel(next.logLevel);
-      else {
-        // A logger of the embedder's own, whose level is not ours to change.
-        plan.applied.splice(plan.applied.indexOf("logLevel"), 1);
-        plan.needsRestart.push("logLevel");
-      }
-    }
-    const writable = config as Record<LiveKeyOf, unknown>;
-    for (const key of plan.applied) writable[key] = next[key];
-    config.paths = next.paths;
-    relays.reconfigure(next.paths, plan.relaysRestarted);
-    moveListeners(plan, next);
-    reloadLog.info("configuration reloaded", {
-      added: list(plan.added),
-      removed: list(plan.removed),
-      changed: list(plan.changed),
-      relaysRestarted: list(plan.relaysRestarted),
-      applied: list(plan.applied),
-      listenersMoved: list(plan.listenersMoved),
-    });
-    if (plan.needsRestart.length > 0) {
-      reloadLog.warn("some keys take effect only after a restart", {
-        needsRestart: plan.needsRestart.join(","),
-      });
-    }
-    return plan;
   };
   const instance: Sluice = {
+    auth,
+    webhooks,
     recorder,
     recorderReady,
     relays,
@@ -335,7 +319,7 @@ export function startSluice(
         if (closing !== undefined) {
           throw new Error("Cannot reload: Sluice is shutting down");
         }
-        return apply(next);
+        return applyReload(reloadTargets, next);
       });
       reloading = run.catch(() => {});
       return run;
@@ -349,6 +333,9 @@ export function startSluice(
         batcher.close();
         hub.close(); // ends every stream: open segments close
         await recorder.close();
+        // The last stop events go out within a moment, then delivery stops.
+        await webhooks.flush(1000);
+        webhooks.close();
       })();
       return closing;
     },
@@ -386,11 +373,4 @@ function tlsListener(
     ...readTlsKeyPair(pair.cert, pair.key),
     handshakeTimeoutMs: config.readTimeout,
   };
-}
-
-type LiveKeyOf = typeof LIVE_KEYS[number];
-
-/** A list as one log field, or nothing when empty. */
-function list(items: readonly string[]): string | undefined {
-  return items.length === 0 ? undefined : items.join(",");
 }

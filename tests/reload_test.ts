@@ -82,6 +82,42 @@ Deno.test("Sluice.reload puts session keys and paths in force and keeps the list
   );
 });
 
+Deno.test("Sluice.reload puts new users and webhooks in force for the next session", async () => {
+  await using s = startTestSluice({ paths: { cam: {} } });
+  const ask = (user: string, pass: string) =>
+    s.sluice.auth.authorize({
+      action: "read",
+      path: "cam",
+      protocol: "rtsp",
+      ip: "127.0.0.1",
+      user,
+      pass,
+    });
+  // Without users anyone may read.
+  assert.equal((await ask("", "")).ok, true);
+  const result = await s.sluice.reload(parseConfig({
+    ...s.sluice.config,
+    users: [{
+      user: "viewer",
+      pass: "secret",
+      permissions: [{ action: "read" }],
+    }],
+    webhooks: [{ url: "http://127.0.0.1:9/hook", events: ["publish.start"] }],
+  }));
+  assert.deepEqual(result.applied.sort(), ["users", "webhooks"]);
+  assert.deepEqual(result.needsRestart, []);
+  assert.equal((await ask("", "")).ok, false);
+  assert.equal((await ask("viewer", "wrong")).ok, false);
+  assert.equal((await ask("viewer", "secret")).ok, true);
+  assert.equal(s.sluice.webhooks.stats.length, 1);
+  // Taking users away again lets anyone read.
+  const { users: _, ...rest } = s.sluice.config;
+  const back = await s.sluice.reload(parseConfig({ ...rest, webhooks: [] }));
+  assert.deepEqual(back.applied.sort(), ["users", "webhooks"]);
+  assert.equal((await ask("", "")).ok, true);
+  assert.equal(s.sluice.webhooks.stats.length, 0);
+});
+
 Deno.test("Sluice.reload keeps a listener whose new port is taken, and says it needs a restart", async () => {
   await using s = startTestSluice();
   const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -18,12 +18,12 @@ export interface AccessRequest {
   remote: Deno.NetAddr;
 }
 
-/** The answer: allowed, or refused with 401 (credentials wanted) or 403. */
+/** The answer: allowed, or refused with 401 (credentials wanted), 403, or 429 (too many failures). */
 export type AccessVerdict =
   | { allowed: true; user?: string }
   | {
     allowed: false;
-    status: 401 | 403;
+    status: 401 | 403 | 429;
     detail: string;
     /** `WWW-Authenticate` to send with a 401. */
     challenge?: string;

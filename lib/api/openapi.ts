@@ -86,7 +86,8 @@ const ID_PARAM = {
 
 /** Builds the description; `version` is Sluice's. */
 export function openApiDocument(version: string): JsonSchema {
-  const denied = [401, 403];
+  // 429: an address blocked after repeated failed logins
+  const denied = [401, 403, 429];
   return {
     openapi: "3.1.0",
     info: {

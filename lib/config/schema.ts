@@ -14,6 +14,7 @@
 import * as v from "valibot";
 import { LOG_FORMATS, LOG_LEVELS } from "../log.ts";
 import { rtspPath } from "../rtsp/url.ts";
+import { AUTH_LISTS, AUTH_SETTINGS } from "./auth_schema.ts";
 
 /** The parts of an address such as `"127.0.0.1:1935"` or `":1935"`. */
 export interface ListenAddress {
@@ -755,11 +756,13 @@ export const SETTINGS = {
     "60s",
     "stop a path's HLS muxer this long after its last request",
   ),
+  ...AUTH_SETTINGS,
 } as const;
 
 /** The whole configuration file: {@link SETTINGS}, then `paths`. */
 export const ConfigSchema = Strict({
   ...SETTINGS,
+  ...AUTH_LISTS,
   /** Per-path settings by path name (`live/cam1`); an empty entry is allowed. */
   paths: v.optional(
     v.pipe(

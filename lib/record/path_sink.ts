@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { SegmentCompleteEvent } from "../events/events.ts";
 import type { Logger } from "../log.ts";
 import type { RecordPathPattern } from "./path_pattern.ts";
 import type { RecordIndex, SegmentEntry } from "./record_index.ts";
@@ -39,6 +40,8 @@ export interface PathSinkOptions {
   /** File closes still running: shutdown waits for them. */
   closing: Set<Promise<void>>;
   onEnded(): void;
+  /** Called when a segment file is complete (the `segment.complete` event). */
+  onSegmentComplete?: (segment: SegmentCompleteEvent) => void;
 }
 
 /** Segment files of one path. */
@@ -126,6 +129,13 @@ export class PathSink implements SegmentSink {
         file: entry.file,
         start: new Date(entry.startMs).toISOString(),
         duration: durationMs / 1000,
+      });
+      o.onSegmentComplete?.({
+        path: entry.path,
+        file: entry.file,
+        start: new Date(entry.startMs).toISOString(),
+        durationMs,
+        bytes: file.written,
       });
     });
     o.closing.add(done);

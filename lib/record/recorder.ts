@@ -8,6 +8,7 @@
  */
 
 import type { Config } from "../config/schema.ts";
+import type { SegmentCompleteEvent } from "../events/events.ts";
 import type { Stream } from "../hub/stream.ts";
 import type { Logger } from "../log.ts";
 import { FlvSegmentMuxer } from "./flv_segment.ts";
@@ -47,6 +48,8 @@ export interface RecorderOptions {
   muxer?: (format: "fmp4" | "flv") => SegmentMuxer;
   /** Wall clock, ms. @default {Date.now} */
   now?: () => number;
+  /** Called when a segment file is complete (Sluice emits `segment.complete`). */
+  onSegmentComplete?: (segment: SegmentCompleteEvent) => void;
 }
 
 /** Counters of the recorder, for logs, metrics and tests. */
@@ -149,6 +152,7 @@ export class Recorder {
       now: this.#now,
       closing: this.#closing,
       onEnded: () => this.#sinks.delete(sink),
+      onSegmentComplete: this.#options.onSegmentComplete,
     });
     this.#sinks.add(sink);
     return new RecordOutput({

@@ -51,6 +51,12 @@ function publisher(r: RelayHandle, hub: PullOptions["hub"]): Publisher {
   return hub.publish(r.state.path, {
     overridePublisher: true,
     onTakenOver: () => r.closeCurrent?.(),
+    session: {
+      id: `${r.state.kind}:${r.state.path}`,
+      protocol: "relay",
+      remoteAddress: r.state.url,
+      query: "",
+    },
   });
 }
 

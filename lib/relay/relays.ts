@@ -8,6 +8,7 @@
  */
 
 import type { RtspTransportChoice } from "../client/rtsp/client.ts";
+import type { EventBus } from "../events/events.ts";
 import type { Hub } from "../hub/hub.ts";
 import type { Logger } from "../log.ts";
 import type {
@@ -54,6 +55,8 @@ export interface RelaysOptions {
   paths: Readonly<Record<string, RelayPathConfig | null | undefined>>;
   /** Every state change is one line here. */
   log: Logger;
+  /** Every state change is a `relay.state` event here too. */
+  events?: Pick<EventBus, "emit">;
   /** Every step of a relay's connection must finish within this. @default {10000} */
   timeoutMs?: number;
   /** First retry delay; it doubles up to {@link RelaysOptions.maxBackoffMs}. @default {1000} */
@@ -267,6 +270,13 @@ export class Relays {
     if (status === "retrying") {
       this.#o.log.warn(`${r.state.kind} relay failed`, fields);
     } else this.#o.log.info(`${r.state.kind} relay ${status}`, fields);
+    this.#o.events?.emit("relay.state", {
+      path: r.state.path,
+      kind: r.state.kind,
+      url: r.state.url,
+      status,
+      ...(error ? { lastError: r.state.lastError } : {}),
+    });
   }
 
   #stop(r: Relay): void {

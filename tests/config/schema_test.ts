@@ -65,6 +65,9 @@ const DEFAULTS: Config = {
   hlsSegmentCount: 7,
   hlsAlwaysRemux: false,
   hlsMuxerCloseAfter: 60_000,
+  authHTTPAddress: "",
+  authJWTJWKS: "",
+  webhooks: [],
   paths: {},
 };
 

@@ -78,14 +78,17 @@ Deno.test("deno task compile runs server.ts with exactly the start task's flags"
   assert.deepEqual(start.slice(0, 2), ["deno", "run"]);
   assert.deepEqual(build.slice(0, 2), ["deno", "compile"]);
   // --exclude leaves prom-client's bintrees tests (2 MB of deeply nested
-  // samples that overflow deno compile's stack) out of the executable.
+  // samples that overflow deno compile's stack) out of the executable;
+  // --include brings in the argon2 worker, which only `new Worker` loads.
   const flags = (words: string[]) =>
     words.filter((w) =>
-      w.startsWith("--") && w !== "--output" && !w.startsWith("--exclude=")
+      w.startsWith("--") && w !== "--output" &&
+      !w.startsWith("--exclude=") && !w.startsWith("--include=")
     ).sort();
   assert.deepEqual(flags(build), flags(start));
   assert.ok(build.includes("--v8-flags=--max-semi-space-size=4"));
   assert.ok(build.includes("--allow-ffi"));
+  assert.ok(build.includes("--include=lib/auth/_argon2_worker.ts"));
   assert.deepEqual(build.slice(-3), ["--output", "sluice", "server.ts"]);
 });
 
@@ -105,6 +108,8 @@ Deno.test(
       assert.ok(find(":root { color-scheme: light dark;"), "dashboard style");
       assert.ok(find("--max-semi-space-size=4"), "V8 flags");
       assert.ok(find("export function startSluice("), "lib/sluice.ts");
+      // Only `new Worker` loads it: --include brings it in.
+      assert.ok(find("self.postMessage(ok)"), "lib/auth/_argon2_worker.ts");
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -5,6 +5,7 @@ import { createLogger } from "../../lib/log.ts";
 import { Hub } from "../../lib/hub/hub.ts";
 import { readFmp4 } from "../../lib/record/fmp4_read.ts";
 import { aacTrack, h264Track } from "../mp4/_tracks.ts";
+import type { SegmentCompleteEvent } from "../../lib/events/events.ts";
 
 const HOUR = 3_600_000;
 
@@ -12,6 +13,7 @@ const HOUR = 3_600_000;
 async function setup(overrides: Record<string, unknown> = {}) {
   const dir = await Deno.makeTempDir();
   const lines: string[] = [];
+  const completed: SegmentCompleteEvent[] = [];
   let now = Date.UTC(2026, 11, 4, 12);
   const recorder = new Recorder({
     config: parseConfig({
@@ -23,11 +25,13 @@ async function setup(overrides: Record<string, unknown> = {}) {
     }),
     log: createLogger({ write: (l) => void lines.push(l) }),
     now: () => now,
+    onSegmentComplete: (segment) => void completed.push(segment),
   });
   return {
     dir,
     recorder,
     lines,
+    completed,
     setNow: (ms: number) => void (now = ms),
     now: () => now,
     [Symbol.asyncDispose]: async () => {
@@ -74,6 +78,15 @@ Deno.test("Recorder writes segments, logs each one complete, and a new start ind
   assert.equal(t.lines.filter((l) => l.includes("segment complete")).length, 3);
   assert.deepEqual(written.map((s) => s.durationMs), [2000, 2000, 1000]);
   assert.equal(t.recorder.stats.segmentsCompleted, 3);
+  // Each closed segment is a segment.complete event with its file and size.
+  assert.deepEqual(
+    t.completed.map((e) => [e.path, e.file, e.durationMs]).sort(),
+    written.map((s) => ["live/a", s.file, s.durationMs]).sort(),
+  );
+  for (const e of t.completed) {
+    assert.equal(e.bytes, (await Deno.stat(e.file)).size);
+    assert.equal(Date.parse(e.start) > 0, true);
+  }
 
   const again = new Recorder({
     config: parseConfig({

@@ -15,7 +15,6 @@
  */
 
 import type { Logger } from "../../log.ts";
-import { requiredCredentials } from "../../auth/credentials.ts";
 import { parsePath } from "../../path.ts";
 import {
   renderMediaPlaylist,
@@ -24,7 +23,6 @@ import {
 import { type HlsConfig, type HlsMuxer, HlsMuxers } from "./hls_muxers.ts";
 import { codecStrings } from "../../hls/part_writer.ts";
 import type { HlsMuxersOptions } from "./hls_muxers.ts";
-import { readAuthorized } from "./read_auth.ts";
 import {
   CACHE,
   media,
@@ -60,6 +58,15 @@ export interface HlsHandlerOptions extends HlsMuxersOptions {
     & HlsConfig
     & Partial<Pick<Config, "rtmp" | "rtmpAddress" | "rtsp" | "rtspAddress">>;
   log: Logger;
+  /**
+   * The refusal of a read of `path` by the client at `ip`, or `undefined`
+   * when it may read: the server's one authenticator decides.
+   */
+  authorize(
+    req: Request,
+    path: string,
+    ip: string,
+  ): Promise<Response | undefined>;
 }
 
 /** Answers the HLS requests of the HTTP server. */
@@ -119,19 +126,13 @@ export class HlsHandler {
     const path = parsePath(target.slice(0, slash));
     const file = target.slice(slash + 1);
     if (path === undefined) return text(400, "Bad Request: invalid path");
-    const url = new URL(req.url);
-    const required = requiredCredentials(
-      this.#options.config.paths,
-      path,
-      "read",
-    );
-    if (required !== undefined && !readAuthorized(req, url, required)) {
-      this.#options.log.info("HLS refused: credentials", { path });
-      return text(401, "Unauthorized", {
-        "WWW-Authenticate": 'Basic realm="Sluice"',
-        "Cache-Control": CACHE.none,
-      });
+    const refused = await this.#options.authorize(req, path, client);
+    if (refused !== undefined) {
+      // A refusal is for this viewer only: no cache may keep it.
+      refused.headers.set("Cache-Control", CACHE.none);
+      return refused;
     }
+    const url = new URL(req.url);
     if (file === "") return playerPage(path, this.#ports());
     const m = FILE.exec(file);
     if (file !== "index.m3u8" && file !== "stream.m3u8" && m === null) {

@@ -10,13 +10,13 @@
  *   progressive file with `Accept-Ranges` and 206 answers.
  *
  * `start` and `end` are RFC 3339 times or seconds since the epoch;
- * `duration` is seconds. Readers give the path's read credentials, as for
- * HTTP-FLV.
+ * `duration` is seconds. The authenticator decides with action `playback`:
+ * a user with that permission, or the path's read credentials.
  *
  * @module
  */
 
-import type { Env, Hono } from "hono";
+import type { Hono } from "hono";
 import type { Logger } from "../../log.ts";
 import { isValidPath } from "../../path.ts";
 import type { RecordIndex } from "../../record/record_index.ts";
@@ -26,8 +26,16 @@ import { playbackFile } from "./playback_get.ts";
 export interface PlaybackOptions {
   recordings: { readonly index: RecordIndex };
   log: Logger;
-  /** Whether the request may read `path` (the path's read credentials); a refusal answer when not. */
-  authorize(req: Request, url: URL, path: string): Response | undefined;
+  /**
+   * Whether the request from `remote` may play back `path` (a user with the
+   * `playback` permission, or the path's read credentials); a refusal
+   * answer when not.
+   */
+  authorize(
+    req: Request,
+    path: string,
+    remote: Deno.NetAddr,
+  ): Promise<Response | undefined>;
 }
 
 /** Longest stretch one `/playback/get` serves, seconds. */
@@ -40,17 +48,17 @@ export const MAX_GET_SECONDS = 24 * 3600;
 export const MAX_GETS = 16;
 
 /** Adds `/playback/list` and `/playback/get` to `app`. */
-export function mountPlayback<E extends Env>(
-  app: Hono<E>,
+export function mountPlayback(
+  app: Hono<{ Bindings: { remote: Deno.NetAddr } }>,
   options: PlaybackOptions,
 ): void {
   let gets = 0;
-  app.get("/playback/list", (c) => {
+  app.get("/playback/list", async (c) => {
     const url = new URL(c.req.url);
     const q = url.searchParams;
     const path = q.get("path") ?? "";
     if (!isValidPath(path)) return text(400, "Bad Request: invalid path");
-    const refused = options.authorize(c.req.raw, url, path);
+    const refused = await options.authorize(c.req.raw, path, c.env.remote);
     if (refused !== undefined) return refused;
     const start = q.has("start") ? parseTime(q.get("start")!) : -Infinity;
     const end = q.has("end") ? parseTime(q.get("end")!) : Infinity;
@@ -73,7 +81,7 @@ export function mountPlayback<E extends Env>(
     const q = url.searchParams;
     const path = q.get("path") ?? "";
     if (!isValidPath(path)) return text(400, "Bad Request: invalid path");
-    const refused = options.authorize(c.req.raw, url, path);
+    const refused = await options.authorize(c.req.raw, path, c.env.remote);
     if (refused !== undefined) return refused;
     const start = parseTime(q.get("start") ?? "");
     const duration = Number(q.get("duration") ?? "");

@@ -19,13 +19,11 @@ import { type Hub, HubError } from "../../hub/hub.ts";
 import type { Stream } from "../../hub/stream.ts";
 import type { Logger } from "../../log.ts";
 import { listenError, type StreamConn } from "../../net/tcp.ts";
-import { parseAuthorization } from "../../rtsp/headers/auth.ts";
 import {
-  checkQueryCredentials,
-  type Credentials,
-  matchesCredentials,
-  requiredCredentials,
-} from "../../auth/credentials.ts";
+  type Authenticator,
+  authenticatorOf,
+} from "../../auth/authenticator.ts";
+import { authorizeRequest } from "../../auth/http.ts";
 import type { ServerConfig } from "../_config.ts";
 import { parsePath } from "../../path.ts";
 import { requestPath } from "./request_path.ts";
@@ -39,12 +37,14 @@ import {
   type SessionInfo,
   type SessionSource,
 } from "../session_info.ts";
-import { HlsHandler } from "./hls.ts";
+import { HlsHandler, type HlsHandlerOptions } from "./hls.ts";
 import type { HlsConfig } from "./hls_muxers.ts";
 
 /** Options of {@link HttpServer}. */
 export interface HttpServerOptions {
-  hub: Pick<Hub, "waitForStream" | "readerLeft" | "stream" | "streams">;
+  hub:
+    & Pick<Hub, "waitForStream" | "readerLeft" | "stream" | "streams">
+    & Partial<Pick<Hub, "readerJoined">>;
   /** With `hls` (default on) and the HLS keys, HLS is served too. */
   config: ServerConfig & Partial<HlsConfig & { hls: boolean }>;
   log: Logger;
@@ -55,6 +55,8 @@ export interface HttpServerOptions {
   batcher?: WriteBatcher;
   /** Runs an RTMP session on an RTMPT tunnel; without it RTMPT is off. */
   rtmpt?: (conn: StreamConn) => void;
+  /** Who may play and play back; one built from `config` when left out. */
+  auth?: Pick<Authenticator, "authorize">;
   /** Recordings served at `/playback/…`; none when left out. */
   recordings?: PlaybackOptions["recordings"];
   /**
@@ -73,7 +75,6 @@ export interface HttpServerStats {
 }
 
 const TICK_MS = 1000;
-const REALM = "Sluice";
 
 /** The HTTP listener and its HTTP-FLV players. */
 export class HttpServer implements SessionSource {
@@ -113,7 +114,10 @@ export class HttpServer implements SessionSource {
       }),
     );
     app.use("*", cors({ origin: "*", allowMethods: ["GET", "OPTIONS"] }));
-    this.#hls = hlsHandler(options);
+    this.#hls = hlsHandler(
+      options,
+      (req, path, ip) => this.#refusal(req, "read", path, ip, "HLS"),
+    );
     options.routes?.(app);
     app.post("*", (c) => {
       if (rtmpt === undefined) return text(404, "Not Found");
@@ -123,21 +127,20 @@ export class HttpServer implements SessionSource {
       mountPlayback(app, {
         recordings: options.recordings,
         log: options.log.child("playback"),
-        authorize: (req, url, path) => this.#readRefusal(req, url, path),
+        authorize: (req, path, remote) =>
+          this.#refusal(req, "playback", path, remote.hostname, "playback"),
       });
     }
     app.get("*", (c) => {
       const target = requestPath(c.req.url);
       if (this.#hls !== undefined && HlsHandler.matches(target)) {
-        const remote = (c.env as { remote?: Deno.NetAddr } | undefined)?.remote;
-        return this.#hls.handle(c.req.raw, target, remote?.hostname ?? "");
+        return this.#hls.handle(c.req.raw, target, c.env.remote.hostname);
       }
-      const url = new URL(c.req.url);
       // The target as sent: url.pathname has dot-segments resolved already.
       if (!requestPath(c.req.url).endsWith(".flv")) {
         return text(404, "Not Found");
       }
-      return this.#playFlv(c.req.raw, url, c.env.remote);
+      return this.#playFlv(c.req.raw, c.env.remote);
     });
     this.#app = app;
   }
@@ -210,18 +213,28 @@ export class HttpServer implements SessionSource {
     await Promise.all([this.#server?.shutdown(), ...this.#draining]);
   }
 
-  /** A 401 when `path` asks for read credentials the request lacks. */
-  #readRefusal(req: Request, url: URL, path: string): Response | undefined {
-    const required = requiredCredentials(
-      this.#options.config.paths,
-      path,
-      "read",
-    );
-    if (required === undefined || authorized(req, url, required)) return;
-    this.#options.log.info("playback refused: credentials", { path });
-    return text(401, "Unauthorized", {
-      "WWW-Authenticate": `Basic realm="${REALM}"`,
-    });
+  /**
+   * The refusal of a request to `action` (`read` for HTTP-FLV and HLS,
+   * `playback` for recordings) on `path`, or `undefined` when it may: the
+   * one authenticator decides, as for every protocol.
+   */
+  async #refusal(
+    req: Request,
+    action: "read" | "playback",
+    path: string,
+    ip: string,
+    what: string,
+  ): Promise<Response | undefined> {
+    const { config, log } = this.#options;
+    const auth = this.#options.auth ?? authenticatorOf(config);
+    const refused = await authorizeRequest(auth, req, { action, path, ip });
+    if (refused !== undefined) {
+      log.info(`${what} refused: credentials`, {
+        path,
+        status: refused.status,
+      });
+    }
+    return refused;
   }
 
   /** Every HTTP-FLV player now, for the API. */
@@ -246,19 +259,19 @@ export class HttpServer implements SessionSource {
 
   async #playFlv(
     req: Request,
-    url: URL,
     remote: Deno.NetAddr,
   ): Promise<Response> {
     const { hub, config, log } = this.#options;
     const path = httpPath(requestPath(req.url).slice(0, -".flv".length));
     if (path === undefined) return text(400, "Bad Request: invalid path");
-    const required = requiredCredentials(config.paths, path, "read");
-    if (required !== undefined && !authorized(req, url, required)) {
-      log.info("HTTP-FLV refused: credentials", { path });
-      return text(401, "Unauthorized", {
-        "WWW-Authenticate": `Basic realm="${REALM}"`,
-      });
-    }
+    const refused = await this.#refusal(
+      req,
+      "read",
+      path,
+      remote.hostname,
+      "HTTP-FLV",
+    );
+    if (refused !== undefined) return refused;
     let stream: Stream;
     try {
       stream = await hub.waitForStream(path, {
@@ -272,6 +285,12 @@ export class HttpServer implements SessionSource {
       return text(404, `Not Found: no stream ${path}`);
     }
     const id = this.#nextId++;
+    const session = {
+      id: `flv#${id}`,
+      protocol: "http",
+      remoteAddress: remote.hostname,
+      query: new URL(req.url).search.slice(1),
+    };
     const player = new FlvPlayer({
       stream,
       config,
@@ -280,7 +299,7 @@ export class HttpServer implements SessionSource {
       onClosed: () => {
         this.#players.delete(player);
         this.#closed.add(player.info());
-        hub.readerLeft(stream);
+        hub.readerLeft(stream, session);
       },
       onDropped: () => this.stats.readersDropped++,
       id: `flv-${id}`,
@@ -288,6 +307,7 @@ export class HttpServer implements SessionSource {
     });
     this.#players.add(player);
     this.stats.players++;
+    hub.readerJoined?.(stream, session);
     return new Response(player.body, {
       headers: {
         "Content-Type": "video/x-flv",
@@ -307,30 +327,18 @@ export function httpPath(urlPath: string): string | undefined {
 }
 
 /** The HLS handler when `hls` is on and its keys are set. */
-function hlsHandler(options: HttpServerOptions): HlsHandler | undefined {
+function hlsHandler(
+  options: HttpServerOptions,
+  authorize: HlsHandlerOptions["authorize"],
+): HlsHandler | undefined {
   const c = options.config;
   if (c.hls === false || c.hlsVariant === undefined) return undefined;
   return new HlsHandler({
+    authorize,
     hub: options.hub,
     config: c as HttpServerOptions["config"] & HlsConfig,
     log: options.log.child("hls"),
   });
-}
-
-/** Basic credentials in `Authorization`, or `?user=&pass=` as RTMP takes them. */
-function authorized(req: Request, url: URL, required: Credentials): boolean {
-  const header = req.headers.get("Authorization");
-  if (header !== null) {
-    try {
-      const creds = parseAuthorization(header);
-      if (creds.scheme === "Basic") {
-        return matchesCredentials(creds.username, creds.password, required);
-      }
-    } catch {
-      return false;
-    }
-  }
-  return checkQueryCredentials(url.search, required);
 }
 
 function text(

@@ -8,7 +8,6 @@
  * @module
  */
 
-import { requiredCredentials } from "../../auth/credentials.ts";
 import { ProtocolError } from "../../errors.ts";
 import { HubError, type Publisher } from "../../hub/hub.ts";
 import { RtmpInput } from "../../ingest/rtmp_input.ts";
@@ -75,7 +74,11 @@ export function dispatch(
     case "FCUnpublish":
       return;
     case "publish":
-      return publish(session, cmd, streamId);
+      requireConnected(session);
+      publish(session, cmd, streamId).catch((e) =>
+        session.fail(e, { cmd, streamId })
+      );
+      return;
     case "play":
       play(session, String(cmd.args[0] ?? ""), streamId).catch((e) =>
         session.fail(e, { cmd, streamId })
@@ -186,20 +189,20 @@ function connect(session: CommandSession, cmd: RtmpCommand): void {
   });
 }
 
-function publish(
+async function publish(
   session: CommandSession,
   cmd: RtmpCommand,
   streamId: number,
-): void {
+): Promise<void> {
   const { state, config, log } = session;
-  requireConnected(session);
   const name = String(cmd.args[0] ?? "");
   const codes = {
     invalid: NET_STATUS.PUBLISH_BAD_NAME,
     denied: NET_STATUS.PUBLISH_BAD_NAME,
   };
-  const path = admit(session, name, streamId, "publish", codes);
-  if (path === undefined) return;
+  const admitted = await admit(session, name, streamId, "publish", codes);
+  if (admitted === undefined || session.closing) return;
+  const { path, user, session: info } = admitted;
   if (state.publisher !== undefined || state.reader !== undefined) {
     return refuse(
       session,
@@ -210,10 +213,8 @@ function publish(
   }
   const override = config.paths?.[path]?.overridePublisher ??
     config.overridePublisher;
-  // admit() checked them: a path with publish credentials only let it
-  // this far with them
-  const authenticated =
-    requiredCredentials(config.paths, path, "publish") !== undefined;
+  // admit() checked them: only a named user (not `any`) gave any
+  const authenticated = user !== "any";
   const type = String(cmd.args[1] ?? "live");
   const record = recordRequest(type, authenticated);
   if (record === undefined && (type === "record" || type === "append")) {
@@ -227,6 +228,7 @@ function publish(
     publisher = session.hub.publish(path, {
       overridePublisher: override,
       authenticated,
+      session: info,
       record,
       onTakenOver: () => {
         log.info("another publisher took the path over", { path });

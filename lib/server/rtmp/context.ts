@@ -6,7 +6,9 @@
  * @module
  */
 
+import type { Authenticator } from "../../auth/authenticator.ts";
 import type { Config } from "../../config/schema.ts";
+import type { SessionInfo } from "../../events/events.ts";
 import type { FlvOutput, FlvReader } from "../../egress/flv_output.ts";
 import type { ReaderQueue } from "../../egress/reader_queue.ts";
 import type { Hub, Publisher } from "../../hub/hub.ts";
@@ -52,6 +54,8 @@ export interface CommandState {
   output: FlvOutput | undefined;
   reader: FlvReader | undefined;
   playStreamId: number;
+  /** Who plays, for the read events (set while playing). */
+  readSession?: SessionInfo;
 }
 
 /** The state of a connection whose handshake just ended. */
@@ -82,7 +86,15 @@ export interface CommandSource {
 
 /** One RTMP connection, as its commands use it. */
 export interface CommandSession {
-  readonly hub: Pick<Hub, "publish" | "waitForStream" | "readerLeft">;
+  /** Who may publish and play; one built from `config` when left out. */
+  readonly auth?: Pick<Authenticator, "authorize">;
+  /** The client's address, as the authenticator and webhooks see it. */
+  readonly remoteHostname?: string;
+  /** The connection's id in logs, webhooks and the API. */
+  readonly id?: string;
+  readonly hub:
+    & Pick<Hub, "publish" | "waitForStream" | "readerLeft">
+    & Partial<Pick<Hub, "readerJoined">>;
   readonly config: RtmpServerConfig;
   readonly log: Logger;
   readonly state: CommandState;

@@ -37,8 +37,9 @@ export async function play(
     invalid: NET_STATUS.PLAY_STREAM_NOT_FOUND,
     denied: NET_STATUS.PLAY_FAILED,
   };
-  const path = admit(session, name, streamId, "read", codes);
-  if (path === undefined) return;
+  const admitted = await admit(session, name, streamId, "read", codes);
+  if (admitted === undefined || session.closing) return;
+  const path = admitted.path;
   if (
     state.publisher !== undefined || state.reader !== undefined ||
     state.phase === "waiting"
@@ -76,6 +77,8 @@ export async function play(
   if (session.closing) return;
   state.stream = stream;
   state.phase = "playing";
+  state.readSession = admitted.session;
+  session.hub.readerJoined?.(stream, admitted.session);
   session.send(streamBegin(streamId));
   session.send(statusMessage(
     streamId,
@@ -144,7 +147,10 @@ export function stopPlaying(session: CommandSession): void {
   session.countDrops();
   state.reader = undefined;
   state.output = undefined;
-  if (state.stream !== undefined) session.hub.readerLeft(state.stream);
+  if (state.stream !== undefined) {
+    session.hub.readerLeft(state.stream, state.readSession);
+  }
+  state.readSession = undefined;
   state.stream = undefined;
   state.phase = "connected";
 }
@@ -152,6 +158,11 @@ export function stopPlaying(session: CommandSession): void {
 function streamEnded(session: CommandSession): void {
   const { state } = session;
   if (state.phase !== "playing") return;
+  if (state.stream !== undefined && state.readSession !== undefined) {
+    // The stream is gone: only the read event is left to end.
+    session.hub.readerLeft(state.stream, state.readSession);
+    state.readSession = undefined;
+  }
   state.reader = undefined;
   state.output = undefined;
   session.send(streamEof(state.playStreamId));

@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { Authenticator } from "../../auth/authenticator.ts";
 import type { Hub } from "../../hub/hub.ts";
 import type { Logger } from "../../log.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
@@ -37,6 +38,8 @@ export interface RtmpServerOptions {
   port: number;
   /** The shared tick of every reader; one of its own when left out. */
   batcher?: WriteBatcher;
+  /** Who may publish and play; one built from `config` when left out. */
+  auth?: Pick<Authenticator, "authorize">;
   /** RTMPS: a second listener whose connections are TLS sessions. */
   tls?: TlsListenAddress;
 }
@@ -191,9 +194,10 @@ export class RtmpServer implements SessionSource {
   #accept(conn: StreamConn): void {
     const id = this.#nextId++;
     this.stats.connections++;
-    const { hub, config, log } = this.#options;
+    const { hub, config, log, auth } = this.#options;
     const session = new RtmpSession(id, conn, {
       hub,
+      auth,
       config,
       log,
       stats: this.stats,

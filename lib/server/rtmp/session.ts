@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Authenticator } from "../../auth/authenticator.ts";
 import { PACKET_KIND } from "../../egress/packet.ts";
 import { ReaderLag } from "../../egress/reader_lag.ts";
 import { ReaderQueue } from "../../egress/reader_queue.ts";
@@ -54,6 +55,8 @@ export interface RtmpSessionOptions {
   batcher: WriteBatcher;
   /** Called once the socket is closed. */
   onClosed: () => void;
+  /** Who may publish and play; one built from `config` when left out. */
+  auth?: Pick<Authenticator, "authorize">;
 }
 
 /** How long a closing connection may take to flush its last replies. */
@@ -62,6 +65,9 @@ const FLUSH_MS = 2000;
 /** One RTMP connection, from the handshake to its close. */
 export class RtmpSession implements CommandSession {
   readonly hub: RtmpSessionOptions["hub"];
+  readonly auth: RtmpSessionOptions["auth"];
+  readonly remoteHostname: string;
+  readonly id: string;
   readonly config: RtmpServerConfig;
   readonly log: Logger;
   readonly state: CommandState = initialState();
@@ -87,6 +93,9 @@ export class RtmpSession implements CommandSession {
     this.#conn = conn;
     this.#id = id;
     this.hub = options.hub;
+    this.auth = options.auth;
+    this.id = `rtmp#${id}`;
+    this.remoteHostname = (conn.remoteAddr as Deno.NetAddr).hostname ?? "";
     this.config = options.config;
     this.#stats = options.stats;
     this.#onClosed = options.onClosed;

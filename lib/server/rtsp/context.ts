@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Authenticator } from "../../auth/authenticator.ts";
 import type { RtspAuthenticator } from "../../auth/credentials.ts";
 import type { Config } from "../../config/schema.ts";
 import type { Hub } from "../../hub/hub.ts";
@@ -40,12 +41,14 @@ export type RtspServerConfig =
 
 /** The server, as the methods use it. */
 export interface ServerContext {
-  readonly hub: Pick<
-    Hub,
-    "publish" | "waitForStream" | "readerLeft" | "stream"
-  >;
+  readonly hub:
+    & Pick<Hub, "publish" | "waitForStream" | "readerLeft" | "stream">
+    & Partial<Pick<Hub, "readerJoined">>;
   readonly config: RtspServerConfig;
-  readonly auth: Pick<RtspAuthenticator, "check">;
+  /** Digest nonces and challenges. */
+  readonly auth: Pick<RtspAuthenticator, "digest" | "challenges">;
+  /** Who may do what; one built from `config` when left out. */
+  readonly authenticator?: Pick<Authenticator, "authorize" | "digestUsable">;
   readonly sessions: SessionTable;
   /** The shared tick of every reader. */
   readonly batcher: WriteBatcher;

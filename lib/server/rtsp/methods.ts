@@ -96,7 +96,7 @@ async function describe(
   req: RtspRequest,
 ): Promise<Reply> {
   const path = pathOf(req.url);
-  authorize(server, conn, req, path, "read");
+  await authorize(server, conn, req, path, "read");
   const stream = await waitStream(server, conn, path);
   const formats = await waitFormats(stream, conn);
   if (formats.length === 0) {
@@ -177,13 +177,13 @@ async function waitFormats(
   }
 }
 
-function announce(
+async function announce(
   server: ServerContext,
   conn: ConnectionContext,
   req: RtspRequest,
-): Reply {
+): Promise<Reply> {
   const path = pathOf(req.url);
-  authorize(server, conn, req, path, "publish");
+  const user = await authorize(server, conn, req, path, "publish");
   let sdp: Sdp;
   try {
     sdp = parseSdp(req.body);
@@ -198,7 +198,14 @@ function announce(
     throw new Refusal(415, "no track Sluice can read");
   }
   const base = req.url.endsWith("/") ? req.url : `${req.url}/`;
-  conn.announced = { path, base, sdp, tracks, keys: announcedKeys(sdp) };
+  conn.announced = {
+    path,
+    base,
+    sdp,
+    tracks,
+    keys: announcedKeys(sdp),
+    user,
+  };
   conn.log.info("announced", {
     path,
     tracks: tracks.map((t) => t?.track.codec ?? "-").join(","),

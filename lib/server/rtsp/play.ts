@@ -6,10 +6,11 @@
  * @module
  */
 
+import type { SessionInfo } from "../../events/events.ts";
+import { queryLast } from "./access.ts";
 import { ReaderLag } from "../../egress/reader_lag.ts";
 import { type RtpOutput, rtspOutput } from "../../egress/rtp_output.ts";
 import type { SdpTrack } from "../../format/tracks.ts";
-import { requiredCredentials } from "../../auth/credentials.ts";
 import { HubError } from "../../hub/hub.ts";
 import { RtpInput } from "../../ingest/rtp_input.ts";
 import { RtspError } from "../../rtsp/error.ts";
@@ -106,9 +107,11 @@ export function play(
     output,
     reader,
     starts: output.rtpStarts(ids),
+    session: sessionInfo(conn, s),
   };
   s.play = link;
   s.state = "playing";
+  server.hub.readerJoined?.(stream, link.session!);
   conn.log.info("playing", {
     path: s.path,
     session: s.id,
@@ -178,9 +181,11 @@ function playMulticast(
       new Set([...fresh, ...running]),
       { cached: fresh.size > 0 },
     ),
+    session: sessionInfo(conn, s),
   };
   s.play = link;
   s.state = "playing";
+  server.hub.readerJoined?.(o.stream, link.session!);
   conn.log.info("playing", {
     path: s.path,
     session: s.id,
@@ -231,10 +236,10 @@ export function record(
   try {
     publisher = server.hub.publish(s.path, {
       overridePublisher: override,
-      // ANNOUNCE was authorized on this connection: a path with publish
-      // credentials only let it this far with them
-      authenticated:
-        requiredCredentials(config.paths, s.path, "publish") !== undefined,
+      // ANNOUNCE was authorized on this connection: a named user (not
+      // `any`) gave credentials
+      authenticated: (s.announced?.user ?? "any") !== "any",
+      session: sessionInfo(conn, s),
       onTakenOver: () => {
         conn.log.info("another publisher took the path over", {
           path: s.path,
@@ -273,4 +278,19 @@ export function record(
     srtp: [...s.tracks.values()].some((t) => t.srtp !== undefined),
   });
   return { status: 200, headers: sessionHeader(server, s) };
+}
+
+/** Who a session is, for publish and read events. */
+function sessionInfo(
+  conn: Pick<ConnectionContext, "remoteHostname">,
+  s: Session,
+): SessionInfo {
+  const url = s.tracks.values().next().value?.url ?? s.announced?.base ?? "";
+  const q = queryLast(url);
+  return {
+    id: s.id,
+    protocol: "rtsp",
+    remoteAddress: conn.remoteHostname,
+    query: q.includes("?") ? q.slice(q.indexOf("?") + 1) : "",
+  };
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { SessionInfo } from "../../events/events.ts";
 import type { Packet } from "../../egress/packet.ts";
 import { ReaderQueue } from "../../egress/reader_queue.ts";
 import type { Stream } from "../../hub/stream.ts";
@@ -271,6 +272,8 @@ export interface GroupReader {
 /** A PLAY session's link to its stream. */
 export interface PlayLink {
   stream: Stream;
+  /** Who reads, for the read events. */
+  session?: SessionInfo;
   output: RtpOutput;
   /** A multicast session's reader is not the output's: it joined the tracks' senders. */
   reader: TcpReader | UdpReader | GroupReader;

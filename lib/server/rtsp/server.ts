@@ -62,6 +62,8 @@ export interface RtspServerOptions {
   tunnelAddresses?: { hostname: string; port: number }[];
   /** Pulls REGISTERed streams; without one REGISTER is answered 501. */
   registrar?: ServerContext["registrar"];
+  /** Who may do what; one built from `config` when left out. */
+  authenticator?: ServerContext["authenticator"];
 }
 
 /** Counters over all RTSP connections and sessions. */
@@ -158,6 +160,7 @@ export class RtspServer implements SessionSource {
       hub: options.hub,
       config: options.config,
       auth: new RtspAuthenticator(),
+      authenticator: options.authenticator,
       sessions: this.#table,
       batcher,
       udp: () => this.#writers!,

@@ -30,6 +30,8 @@ export interface SessionConnection {
 /** An ANNOUNCE remembered until SETUP. */
 export interface Announced {
   path: string;
+  /** Who ANNOUNCEd it (`any` when anyone may publish). */
+  user?: string;
   base: string;
   sdp: Sdp;
   tracks: (SdpTrack | undefined)[];
@@ -216,6 +218,6 @@ export class SessionTable {
     s.udpLag?.countDrops(link.stream);
     s.udpReader = undefined;
     s.udpLag = undefined;
-    this.#hub.readerLeft(link.stream);
+    this.#hub.readerLeft(link.stream, link.session);
   }
 }

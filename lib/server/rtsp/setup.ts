@@ -51,13 +51,13 @@ export function setup(
   );
 }
 
-function setupTrack(
+async function setupTrack(
   server: ServerContext,
   conn: ConnectionContext,
   req: RtspRequest,
   session: Session | undefined,
   wanted: Transport,
-): Reply {
+): Promise<Reply> {
   const srtp = wanted.profile === "SAVP";
   const match = matchAnnounced(conn, req.url);
   const record = wanted.mode === "record" || session?.mode === "record" ||
@@ -81,7 +81,7 @@ function setupTrack(
     const control = /(?:^|\/)trackID=(\d+)$/.exec(path);
     if (control !== null) path = path.slice(0, control.index);
     trackId = control === null ? -1 : Number(control[1]);
-    authorize(server, conn, req, path, "read");
+    await authorize(server, conn, req, path, "read");
     if (
       session !== undefined &&
       (session.mode !== "play" || session.path !== path)
