@@ -16,8 +16,6 @@ import {
 import { connectTls } from "../net/tls.ts";
 import { ChunkDemuxer } from "../rtmp/chunk_demuxer.ts";
 import { encodeMessage } from "../rtmp/chunk_muxer.ts";
-import { decodeCommand, type RtmpCommand } from "../rtmp/command.ts";
-import { commandMessage, infoOf } from "../rtmp/status.ts";
 import {
   setBufferLength,
   setChunkSize,
@@ -35,6 +33,9 @@ import {
   MESSAGE_TYPE,
   type RtmpMessage,
 } from "../rtmp/message.ts";
+import { RtmpCommands, statusError } from "./rtmp/commands.ts";
+
+export { RtmpStatusError } from "./rtmp/commands.ts";
 
 /** Options of {@link RtmpClient.connect}. */
 export interface RtmpClientOptions {
@@ -50,21 +51,6 @@ export interface RtmpClientOptions {
   caCerts?: string[];
 }
 
-/** A server's `_error` answer or error `onStatus`. */
-export class RtmpStatusError extends Error {
-  readonly code: string;
-  constructor(message: string, code: string) {
-    super(message);
-    this.name = "RtmpStatusError";
-    this.code = code;
-  }
-}
-
-interface Pending {
-  resolve(cmd: RtmpCommand): void;
-  reject(e: Error): void;
-}
-
 /** One RTMP connection from the client side. */
 export class RtmpClient {
   readonly url: RtmpUrl;
@@ -73,21 +59,17 @@ export class RtmpClient {
   readonly #chunkSize: number;
   readonly #maxQueued: number;
   readonly #demuxer = new ChunkDemuxer();
-  readonly #pending = new Map<number, Pending>();
-  #statusWaiters: ((info: Record<string, unknown> | Error) => void)[] = [];
+  readonly #commands: RtmpCommands;
   readonly #out: ReaderQueue;
   readonly #writer: BatchWriter;
   #queue: RtmpMessage[] = [];
   #wake: (() => void) | undefined;
   #room: (() => void) | undefined;
-  #nextTxn = 1;
   #streamId = 0;
   readonly #peer = new PeerControl();
   #closed = false;
   #error: Error | undefined;
   #outChunkSize = 128;
-  /** Statuses received (codes), oldest first. */
-  readonly statuses: string[] = [];
 
   private constructor(
     url: RtmpUrl,
@@ -99,6 +81,7 @@ export class RtmpClient {
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#chunkSize = options.chunkSize ?? 4096;
     this.#maxQueued = options.maxQueued ?? 256;
+    this.#commands = new RtmpCommands((m) => this.#send(m), this.#timeoutMs);
     this.#out = new ReaderQueue({
       maxBytes: options.writeQueueSize ?? 8 * 1024 * 1024,
       onReady: () => this.#writer.kick(true),
@@ -115,6 +98,11 @@ export class RtmpClient {
    */
   get queue(): ReaderQueue {
     return this.#out;
+  }
+
+  /** Statuses received (codes), oldest first. */
+  get statuses(): string[] {
+    return this.#commands.statuses;
   }
 
   /** The chunk size the server was told. */
@@ -147,7 +135,7 @@ export class RtmpClient {
       client.#readLoop();
       client.#send(setChunkSize(client.#chunkSize));
       client.#outChunkSize = client.#chunkSize;
-      const reply = await client.#call("connect", {
+      const reply = await client.#commands.call("connect", {
         app: u.app,
         flashVer: "FMLE/3.0 (compatible; Sluice)",
         tcUrl: u.tcUrl,
@@ -158,7 +146,7 @@ export class RtmpClient {
         videoCodecs: 252,
         videoFunction: 1,
       });
-      if (reply.name !== "_result") throw client.#statusError("connect", reply);
+      if (reply.name !== "_result") throw statusError("connect", reply);
       client.#send(windowAckSize(2_500_000));
       return client;
     } catch (e) {
@@ -169,28 +157,31 @@ export class RtmpClient {
 
   /** Plays `name` (default: the URL's); resolves on NetStream.Play.Start. */
   async play(name = this.url.name): Promise<void> {
-    this.#streamId = await this.#createStream();
-    const started = this.#waitStatus((code) => code === "NetStream.Play.Start");
+    this.#streamId = await this.#commands.createStream();
+    const started = this.#commands.waitStatus((code) =>
+      code === "NetStream.Play.Start"
+    );
     this.#send(setBufferLength(this.#streamId, 1000));
-    this.#invoke("play", this.#streamId, 0, null, name, -1000);
+    this.#commands.invoke("play", this.#streamId, 0, null, name, -1000);
     await started;
   }
 
   /** Publishes `name` (default: the URL's) live; resolves on NetStream.Publish.Start. */
   async publish(name = this.url.name): Promise<void> {
-    this.#invoke("releaseStream", 0, this.#nextTxn++, null, name);
-    this.#invoke("FCPublish", 0, this.#nextTxn++, null, name);
-    this.#streamId = await this.#createStream();
-    const started = this.#waitStatus((code) =>
+    const commands = this.#commands;
+    commands.invoke("releaseStream", 0, commands.nextTransaction(), null, name);
+    commands.invoke("FCPublish", 0, commands.nextTransaction(), null, name);
+    this.#streamId = await this.#commands.createStream();
+    const started = this.#commands.waitStatus((code) =>
       code === "NetStream.Publish.Start"
     );
-    this.#invoke("publish", this.#streamId, 0, null, name, "live");
+    this.#commands.invoke("publish", this.#streamId, 0, null, name, "live");
     await started;
   }
 
   /** Sends a command on the stream being played or published (`receiveVideo`, `pause` …); no answer is awaited. */
   command(name: string, ...args: unknown[]): void {
-    this.#invoke(name, this.#streamId, 0, null, ...args);
+    this.#commands.invoke(name, this.#streamId, 0, null, ...args);
   }
 
   /**
@@ -309,26 +300,8 @@ export class RtmpClient {
   #message(m: RtmpMessage): void {
     switch (m.typeId) {
       case MESSAGE_TYPE.COMMAND_AMF0:
-      case MESSAGE_TYPE.COMMAND_AMF3: {
-        const cmd = decodeCommand(
-          m.payload,
-          m.typeId === MESSAGE_TYPE.COMMAND_AMF3,
-        );
-        if (cmd.name === "onStatus") {
-          const info = infoOf(cmd);
-          this.statuses.push(String(info.code));
-          for (const w of this.#statusWaiters) w(info);
-          return;
-        }
-        const p = this.#pending.get(cmd.transactionId);
-        if (
-          p !== undefined && (cmd.name === "_result" || cmd.name === "_error")
-        ) {
-          this.#pending.delete(cmd.transactionId);
-          p.resolve(cmd);
-        }
-        return;
-      }
+      case MESSAGE_TYPE.COMMAND_AMF3:
+        return this.#commands.handle(m);
       case MESSAGE_TYPE.USER_CONTROL:
       case MESSAGE_TYPE.WINDOW_ACK_SIZE: {
         const answer = this.#peer.handle(m);
@@ -348,67 +321,6 @@ export class RtmpClient {
     }
   }
 
-  async #createStream(): Promise<number> {
-    const reply = await this.#call("createStream", null);
-    const id = reply.args[0];
-    if (reply.name !== "_result" || typeof id !== "number") {
-      throw this.#statusError("createStream", reply);
-    }
-    return id;
-  }
-
-  #call(
-    name: string,
-    commandObject: unknown,
-    ...args: unknown[]
-  ): Promise<RtmpCommand> {
-    const txn = this.#nextTxn++;
-    const reply = new Promise<RtmpCommand>((resolve, reject) =>
-      this.#pending.set(txn, { resolve, reject })
-    );
-    this.#invoke(name, 0, txn, commandObject, ...args);
-    return withTimeout(reply, this.#timeoutMs, name);
-  }
-
-  #invoke(
-    name: string,
-    streamId: number,
-    transactionId: number,
-    commandObject: unknown,
-    ...args: unknown[]
-  ): void {
-    this.#send(
-      commandMessage(streamId, { name, transactionId, commandObject, args }),
-    );
-  }
-
-  /** Resolves when a status matching `ok` arrives; rejects on an error-level status. */
-  #waitStatus(ok: (code: string) => boolean): Promise<void> {
-    const waiting = new Promise<void>((resolve, reject) => {
-      const w = (info: Record<string, unknown> | Error) => {
-        if (info instanceof Error) reject(info);
-        else if (ok(String(info.code))) resolve();
-        else if (info.level === "error") {
-          const code = String(info.code);
-          reject(
-            new RtmpStatusError(
-              `Server answered ${code}: ${String(info.description ?? "")}`,
-              code,
-            ),
-          );
-        } else return;
-        this.#statusWaiters = this.#statusWaiters.filter((x) => x !== w);
-      };
-      this.#statusWaiters.push(w);
-    });
-    return withTimeout(waiting, this.#timeoutMs, "status");
-  }
-
-  #statusError(step: string, reply: RtmpCommand): RtmpStatusError {
-    const code = String(infoOf(reply).code ?? reply.name);
-    return new RtmpStatusError(`Cannot ${step}: server answered ${code}`, code);
-  }
-
   #send(message: RtmpMessage): void {
     if (this.#closed) return;
     this.#out.offer({
@@ -424,9 +336,7 @@ export class RtmpClient {
     closeQuietly(this.#conn);
     this.#out.close();
     const reason = error ?? new Error("Connection closed");
-    for (const p of this.#pending.values()) p.reject(reason);
-    this.#pending.clear();
-    for (const w of this.#statusWaiters) w(reason);
+    this.#commands.fail(reason);
     this.#wake?.();
     this.#room?.();
   }

@@ -18,8 +18,9 @@ import {
   errnoName,
   type MessageBatch,
   openBatch,
-  type Sockaddr,
 } from "./_sendmmsg.ts";
+import { CallbackQueue, COMPACT_AT } from "./_callback_queue.ts";
+import { DatagramPacer, newTarget, type Target } from "./_datagram_pacer.ts";
 
 /** Options of {@link DatagramWriter}. */
 export interface DatagramWriterOptions {
@@ -76,22 +77,6 @@ const MAX_SEGMENTS = 64;
 const MAX_GSO_BYTES = 65000;
 /** Errors of a GSO message that mean this route cannot segment. */
 const GSO_REFUSED = new Set([ERRNO.EIO, ERRNO.EINVAL, ERRNO.EMSGSIZE]);
-/** Sent entries a queue that never runs empty keeps before it is compacted. */
-const COMPACT_AT = 16384;
-
-/** A destination and its `sockaddr` (undefined: a name that only `send()` resolves). */
-interface Target {
-  addr: Deno.NetAddr;
-  sockaddr: Sockaddr | undefined;
-  /** The pacing interval that `used` counts in. */
-  interval: number;
-  /** Bytes let through in `interval`. */
-  used: number;
-  /** Datagrams held for a later interval, in order, from `heldHead` on. */
-  held: Uint8Array[];
-  heldHead: number;
-}
-
 /**
  * Sends datagrams from one UDP socket, batched per turn of the event loop.
  * `send()` only queues; what a turn queued goes to the kernel at its end, in
@@ -111,13 +96,7 @@ export class DatagramWriter {
   readonly #sliceMs: number;
   readonly #highWaterMark: number;
   readonly #maxQueuedBytes: number;
-  readonly #burstBytes: number;
-  readonly #burstIntervalMs: number;
-  #interval = 0;
-  /** Destinations with datagrams over their burst, their bytes, and the timer that lets them go. */
-  #heldTargets: Target[] = [];
-  #heldBytes = 0;
-  #heldTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #pacer: DatagramPacer;
   #segmentation: boolean;
   #targets = new WeakMap<Deno.NetAddr, Target>();
   #bytes: Uint8Array[] = [];
@@ -128,10 +107,8 @@ export class DatagramWriter {
   #flushing = false;
   #closed = false;
   #idle: (() => void)[] = [];
-  /** Readers waiting for {@link whenReady}, oldest first from `#waitingHead`. */
-  #waiting: (() => void)[] = [];
-  #waitingHead = 0;
-  #waking = false;
+  /** Readers waiting for {@link whenReady}, oldest first. */
+  readonly #waiting = new CallbackQueue();
   /** Datagrams handed to the kernel. */
   sent = 0;
   /** Datagrams the kernel refused (see {@link lastError}). */
@@ -152,8 +129,23 @@ export class DatagramWriter {
     this.#sliceMs = options.sliceMs ?? 4;
     this.#highWaterMark = options.highWaterMark ?? 4 * 1024 * 1024;
     this.#maxQueuedBytes = options.maxQueuedBytes ?? 64 * 1024 * 1024;
-    this.#burstBytes = options.burstBytes ?? 65536;
-    this.#burstIntervalMs = Math.max(1, options.burstIntervalMs ?? 1);
+    this.#pacer = new DatagramPacer({
+      burstBytes: options.burstBytes ?? 65536,
+      burstIntervalMs: Math.max(1, options.burstIntervalMs ?? 1),
+      pass: (bytes, to) => {
+        this.#bytes.push(bytes);
+        this.#to.push(to);
+      },
+      released: () => {
+        if (
+          this.#head < this.#bytes.length && !this.#scheduled &&
+          !this.#flushing
+        ) {
+          this.#scheduled = true;
+          queueMicrotask(() => this.#flush());
+        }
+      },
+    });
     this.#segmentation = options.segmentation ?? true;
     if ((options.mode ?? "auto") === "auto") {
       this.#batch = openBatch(
@@ -177,7 +169,7 @@ export class DatagramWriter {
    * pacing never stops the others.
    */
   get backlogged(): boolean {
-    return this.#queued - this.#heldBytes >= this.#highWaterMark;
+    return this.#queued - this.#pacer.heldBytes >= this.#highWaterMark;
   }
 
   /** Whether runs of datagrams go as UDP GSO messages. */
@@ -199,19 +191,12 @@ export class DatagramWriter {
     }
     let target = this.#targets.get(to);
     if (target === undefined) {
-      target = {
-        addr: to,
-        sockaddr: encodeSockaddr(to.hostname, to.port),
-        interval: 0,
-        used: 0,
-        held: [],
-        heldHead: 0,
-      };
+      target = newTarget(to, encodeSockaddr(to.hostname, to.port));
       this.#targets.set(to, target);
     }
     this.#queued += bytes.length;
     if (!this.#scheduled && !this.#flushing) {
-      this.#tickInterval(); // once per turn: sends of one turn share an interval
+      this.#pacer.tickInterval(); // once per turn: sends of one turn share an interval
       this.#scheduled = true;
       queueMicrotask(() => this.#flush());
     }
@@ -221,84 +206,9 @@ export class DatagramWriter {
 
   /** Queues a datagram for the kernel, or holds it while its destination is over its burst. */
   #admit(bytes: Uint8Array, to: Target): void {
-    if (this.#burstBytes !== Infinity) {
-      if (to.interval !== this.#interval) {
-        to.interval = this.#interval;
-        to.used = 0;
-      }
-      if (
-        to.heldHead < to.held.length ||
-        (to.used > 0 && to.used + bytes.length > this.#burstBytes)
-      ) {
-        if (to.heldHead === to.held.length) this.#heldTargets.push(to);
-        to.held.push(bytes);
-        this.#heldBytes += bytes.length;
-        this.#heldTimer ??= setTimeout(
-          () => this.#release(),
-          this.#burstIntervalMs,
-        );
-        return;
-      }
-      to.used += bytes.length;
-    }
+    if (!this.#pacer.admit(bytes, to)) return;
     this.#bytes.push(bytes);
     this.#to.push(to);
-  }
-
-  /**
-   * A new interval: each destination's held datagrams go out, in order, as
-   * far as its burst allows; only destinations that hold some are visited.
-   */
-  #release(): void {
-    this.#heldTimer = undefined;
-    this.#interval++;
-    this.#tickInterval();
-    const targets = this.#heldTargets;
-    this.#heldTargets = [];
-    for (const to of targets) {
-      to.interval = this.#interval;
-      to.used = 0;
-      const held = to.held;
-      let k = to.heldHead;
-      for (; k < held.length; k++) {
-        const bytes = held[k]!;
-        if (to.used > 0 && to.used + bytes.length > this.#burstBytes) break;
-        to.used += bytes.length;
-        this.#heldBytes -= bytes.length;
-        this.#bytes.push(bytes);
-        this.#to.push(to);
-      }
-      if (k === held.length) {
-        to.held = [];
-        to.heldHead = 0;
-        continue;
-      }
-      if (k >= COMPACT_AT) {
-        to.held = held.slice(k);
-        k = 0;
-      }
-      to.heldHead = k;
-      this.#heldTargets.push(to);
-    }
-    if (this.#heldTargets.length > 0) {
-      this.#heldTimer = setTimeout(
-        () => this.#release(),
-        this.#burstIntervalMs,
-      );
-    }
-    if (
-      this.#head < this.#bytes.length && !this.#scheduled && !this.#flushing
-    ) {
-      this.#scheduled = true;
-      queueMicrotask(() => this.#flush());
-    }
-  }
-
-  #tickInterval(): void {
-    this.#interval = Math.max(
-      this.#interval,
-      Math.floor(performance.now() / this.#burstIntervalMs),
-    );
   }
 
   /**
@@ -328,7 +238,7 @@ export class DatagramWriter {
   drained(): Promise<void> {
     if (
       this.#head === this.#bytes.length && !this.#flushing &&
-      this.#heldTargets.length === 0
+      !this.#pacer.holding
     ) {
       return Promise.resolve();
     }
@@ -340,15 +250,7 @@ export class DatagramWriter {
     if (this.#closed) return;
     this.#closed = true;
     this.dropped += this.#bytes.length - this.#head;
-    for (const to of this.#heldTargets) {
-      this.dropped += to.held.length - to.heldHead;
-      to.held = [];
-      to.heldHead = 0;
-    }
-    if (this.#heldTimer !== undefined) clearTimeout(this.#heldTimer);
-    this.#heldTimer = undefined;
-    this.#heldTargets = [];
-    this.#heldBytes = 0;
+    this.dropped += this.#pacer.close();
     this.#reset();
     this.#queued = 0;
     this.#batch?.close();
@@ -461,8 +363,8 @@ export class DatagramWriter {
     }
     this.#head += datagrams;
     if (
-      this.#waitingHead < this.#waiting.length &&
-      this.#queued - this.#heldBytes < this.#highWaterMark / 2
+      this.#waiting.waiting &&
+      this.#queued - this.#pacer.heldBytes < this.#highWaterMark / 2
     ) this.#wakeWaiting();
   }
 
@@ -482,28 +384,12 @@ export class DatagramWriter {
 
   /** Lets waiting readers go, oldest first, one at a time while the queue has room. */
   #wakeWaiting(): void {
-    if (this.#waking) return; // a reader sends from here: no second loop
-    this.#waking = true;
-    try {
-      while (
-        this.#waitingHead < this.#waiting.length &&
-        (this.#closed || !this.backlogged)
-      ) this.#waiting[this.#waitingHead++]!();
-    } finally {
-      this.#waking = false;
-      if (this.#waitingHead === this.#waiting.length) {
-        this.#waiting = [];
-        this.#waitingHead = 0;
-      } else if (this.#waitingHead >= COMPACT_AT) {
-        this.#waiting = this.#waiting.slice(this.#waitingHead);
-        this.#waitingHead = 0;
-      }
-    }
+    this.#waiting.run(() => this.#closed || !this.backlogged);
   }
 
   #wake(): void {
     if (!this.backlogged || this.#closed) this.#wakeWaiting();
-    if (this.#heldTargets.length > 0 && !this.#closed) return; // not drained yet
+    if (this.#pacer.holding && !this.#closed) return; // not drained yet
     const idle = this.#idle;
     this.#idle = [];
     for (const resolve of idle) resolve();

@@ -1,6 +1,6 @@
 /**
  * The RTSP client's connection to one server: TCP connect, requests matched
- * to responses by CSeq, answers to 401 (Basic, Digest with stale nonces),
+ * to responses by CSeq, answers to 401 (by `auth.ts`),
  * redirects, the session id the server gave, and interleaved frames handed
  * on. What is played or recorded is the client's business.
  *
@@ -13,12 +13,6 @@ import { ProtocolError } from "../../errors.ts";
 import { BatchWriter } from "../../net/batch_writer.ts";
 import { closeQuietly, type StreamConn } from "../../net/tcp.ts";
 import { RtspFramer } from "../../rtsp/framer.ts";
-import {
-  type AuthChallenge,
-  digestAuthorization,
-  parseWwwAuthenticate,
-  stringifyAuthorization,
-} from "../../rtsp/headers/auth.ts";
 import { parseSession } from "../../rtsp/headers/session.ts";
 import { encodeRequest, type RtspResponse } from "../../rtsp/message.ts";
 import { withTimeout } from "../_timeout.ts";
@@ -31,20 +25,10 @@ import {
   type RtspScheme,
   rtspScheme,
 } from "./dial.ts";
+import { RtspClientAuth } from "./auth.ts";
+import { RtspClientError } from "./error.ts";
 
-/** A request the server refused or that could not finish. */
-export class RtspClientError extends Error {
-  /** The step that failed: "connect", "OPTIONS", "DESCRIBE", "SETUP", "PLAY", … */
-  readonly step: string;
-  /** The server's status, when it answered. */
-  readonly status: number | undefined;
-  constructor(step: string, message: string, status?: number) {
-    super(`Cannot ${step}: ${message}`);
-    this.name = "RtspClientError";
-    this.step = step;
-    this.status = status;
-  }
-}
+export { RtspClientError } from "./error.ts";
 
 /** Options of {@link RtspConnection}. */
 export interface RtspConnectionOptions {
@@ -83,16 +67,13 @@ export class RtspConnection {
   #url: string;
   /** How the server is reached; requests name it with `rtsp://` (`rtsps://` in TLS) all the same. */
   #scheme: RtspScheme;
-  #user: string | undefined;
-  #pass: string | undefined;
+  readonly #auth = new RtspClientAuth();
   #conn: StreamConn | undefined;
   #queue: ReaderQueue;
   #writer: BatchWriter | undefined;
   #framer: RtspFramer;
   #cseq = 0;
   readonly #pending = new Map<number, Pending>();
-  #challenge: AuthChallenge | undefined;
-  #nonceCount = 0;
   #session: string | undefined;
   #closed = false;
   /** The session timeout the server announced, seconds. */
@@ -108,10 +89,7 @@ export class RtspConnection {
     }
     this.#scheme = u.protocol;
     u.protocol = isSecure(u.protocol) ? "rtsps:" : "rtsp:";
-    this.#user = u.username === "" ? undefined : decodeURIComponent(u.username);
-    this.#pass = u.password === "" ? undefined : decodeURIComponent(u.password);
-    u.username = "";
-    u.password = "";
+    this.#auth.takeCredentials(u);
     this.#url = u.toString();
     this.#o = options;
     this.#queue = this.#newQueue();
@@ -179,7 +157,7 @@ export class RtspConnection {
     for (;;) {
       const r = await this.#exchange(method, url, headers, body);
       if (r.status === 401) {
-        this.#answer401(method, r, authTries++);
+        this.#auth.answer401(method, r, authTries++);
         continue;
       }
       if (redirectable && [301, 302, 303, 307].includes(r.status)) {
@@ -220,7 +198,7 @@ export class RtspConnection {
       ["User-Agent", "Sluice"],
     ];
     if (this.#session !== undefined) all.push(["Session", this.#session]);
-    const auth = this.#authorization(method, url);
+    const auth = this.#auth.authorization(method, url);
     if (auth !== undefined) all.push(["Authorization", auth]);
     all.push(...Object.entries(headers));
     this.#queue.offer({
@@ -314,38 +292,6 @@ export class RtspConnection {
     p.resolve(r);
   }
 
-  /** Takes the challenge of a 401 to answer with, or throws when there is none to answer. */
-  #answer401(method: string, r: RtspResponse, tries: number): void {
-    if (this.#user === undefined) {
-      throw new RtspClientError(method, "credentials required", 401);
-    }
-    if (tries >= 2) {
-      throw new RtspClientError(method, "wrong user name or password", 401);
-    }
-    const challenges = r.headers.getAll("WWW-Authenticate").flatMap((v) => {
-      try {
-        return parseWwwAuthenticate(v);
-      } catch {
-        return [];
-      }
-    });
-    const digest = challenges.find((c) => c.scheme === "Digest");
-    const next = digest ?? challenges.find((c) => c.scheme === "Basic");
-    if (next === undefined) {
-      throw new RtspClientError(
-        method,
-        "401 without a challenge Sluice can answer",
-        401,
-      );
-    }
-    const stale = next.scheme === "Digest" && next.stale === true;
-    if (tries > 0 && !stale) {
-      throw new RtspClientError(method, "wrong user name or password", 401);
-    }
-    this.#challenge = next;
-    this.#nonceCount = 0;
-  }
-
   #takeSession(r: RtspResponse): void {
     if (this.#session !== undefined) return;
     const s = r.headers.get("Session");
@@ -381,12 +327,7 @@ export class RtspConnection {
     const tunnel = isTunnel(this.#scheme) || isTunnel(next.protocol);
     this.#scheme = rtspScheme(secure, tunnel);
     next.protocol = secure ? "rtsps:" : "rtsp:";
-    if (next.username !== "") {
-      this.#user = decodeURIComponent(next.username);
-      this.#pass = decodeURIComponent(next.password);
-      next.username = "";
-      next.password = "";
-    }
+    if (next.username !== "") this.#auth.takeCredentials(next);
     if (this.#conn !== undefined) closeQuietly(this.#conn);
     this.#conn = undefined;
     this.#queue.close();
@@ -420,32 +361,5 @@ export class RtspConnection {
       }, this.#o.timeoutMs);
       this.#pending.set(cseq, { method, resolve, reject, timer });
     });
-  }
-
-  /** Digest is recomputed for every method and URI; Basic is the same each time. */
-  #authorization(method: string, uri: string): string | undefined {
-    const c = this.#challenge;
-    if (c === undefined || this.#user === undefined) return undefined;
-    if (c.scheme === "Basic") {
-      return stringifyAuthorization({
-        scheme: "Basic",
-        username: this.#user,
-        password: this.#pass ?? "",
-      });
-    }
-    const cnonce = Array.from(
-      crypto.getRandomValues(new Uint8Array(8)),
-      (b) => b.toString(16).padStart(2, "0"),
-    ).join("");
-    return stringifyAuthorization(
-      digestAuthorization(c, {
-        username: this.#user,
-        password: this.#pass ?? "",
-        method,
-        uri,
-        cnonce,
-        count: ++this.#nonceCount,
-      }),
-    );
   }
 }

@@ -37,7 +37,7 @@ import {
 import { stringifyRegisterTransport } from "../../rtsp/headers/register.ts";
 import { encodeRequest, type RtspResponse } from "../../rtsp/message.ts";
 import { withTimeout } from "../_timeout.ts";
-import { RtspClientError } from "./connection.ts";
+import { RtspClientError } from "./error.ts";
 
 /** Options of {@link registerStream}. */
 export interface RegisterStreamOptions {

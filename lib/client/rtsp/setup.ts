@@ -16,7 +16,8 @@ import {
   stringifyTransport,
   type Transport,
 } from "../../rtsp/headers/transport.ts";
-import { RtspClientError, type RtspConnection } from "./connection.ts";
+import type { RtspConnection } from "./connection.ts";
+import { RtspClientError } from "./error.ts";
 
 /** A set-up track: how its RTP travels and what the server answered. */
 export interface SetupTrack {

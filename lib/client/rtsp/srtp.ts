@@ -10,7 +10,7 @@ import type { Sdp } from "../../sdp/types.ts";
 import { MikeyError, type MikeyMessage } from "../../srtp/mikey.ts";
 import { parseKeyMgmt } from "../../srtp/mikey_decode.ts";
 import { SrtpContext } from "../../srtp/context.ts";
-import { RtspClientError } from "./connection.ts";
+import { RtspClientError } from "./error.ts";
 
 /**
  * When the client uses SRTP: `automatic` pulls with SRTP when the server's
