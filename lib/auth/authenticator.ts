@@ -16,7 +16,7 @@ import {
   requiredCredentials,
 } from "./credentials.ts";
 import { ExternalAuth, type ExternalAuthOptions } from "./external.ts";
-import { isLoopback } from "./ip.ts";
+import { isLoopback } from "../net/ip_range.ts";
 import { JwtVerifier } from "./jwt.ts";
 import { FailureLimiter, type FailureLimiterOptions } from "./rate_limit.ts";
 import { type GivenCredentials, permits, UserTable } from "./users.ts";

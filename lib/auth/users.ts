@@ -7,7 +7,7 @@
  */
 import type { AuthAction, UserConfig } from "../config/auth_schema.ts";
 import { constantTimeEqual } from "./credentials.ts";
-import { ipInRange, type IpRange, parseIpRange } from "./ip.ts";
+import { ipInRange, type IpRange, parseIpRange } from "../net/ip_range.ts";
 import { verifyPasswordHash } from "./password.ts";
 
 /** A permission as written: an action and an optional path pattern. */

@@ -5,7 +5,7 @@
  * @module
  */
 import * as v from "valibot";
-import { parseIpRange } from "../auth/ip.ts";
+import { parseIpRange } from "../net/ip_range.ts";
 
 /** What a permission allows. */
 export const AUTH_ACTIONS = [

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { readFull } from "./scan.ts";
+import { readFull } from "./_read.ts";
 
 /** One track of a recording. */
 export interface Fmp4Track {

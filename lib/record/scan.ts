@@ -10,6 +10,7 @@
 import type { RecordPathPattern } from "./path_pattern.ts";
 import type { SegmentEntry } from "./record_index.ts";
 import { fmp4Duration } from "./fmp4_read.ts";
+import { readFull } from "./_read.ts";
 
 /** Deepest folder level walked below the root. */
 const MAX_DEPTH = 16;
@@ -68,18 +69,4 @@ export async function flvDuration(f: Deno.FsFile): Promise<number> {
     pos = end;
   }
   return last;
-}
-
-/** Fills `buf` from the file; false at the end of it. */
-export async function readFull(
-  f: Deno.FsFile,
-  buf: Uint8Array,
-): Promise<boolean> {
-  let done = 0;
-  while (done < buf.length) {
-    const n = await f.read(buf.subarray(done));
-    if (n === null) return false;
-    done += n;
-  }
-  return true;
 }

@@ -21,6 +21,9 @@ import { joinMulticast, multicastSender } from "../../net/multicast.ts";
 import { receiveDatagrams } from "../../net/udp.ts";
 import { type GroupReader, UdpReader, type UdpSockets } from "./readers.ts";
 import type { Session } from "./sessions.ts";
+import type { MulticastGroup } from "./transport.ts";
+
+export type { MulticastGroup } from "./transport.ts";
 
 /** What multicast delivery reads of the configuration. */
 export interface MulticastConfig {
@@ -41,14 +44,6 @@ export interface MulticastStats {
   overridden: number;
   /** SETUPs refused because every group of the range was in use. */
   exhausted: number;
-}
-
-/** A group chosen for a set-up track, as SETUP answers it. */
-export interface MulticastGroup {
-  group: string;
-  rtpPort: number;
-  rtcpPort: number;
-  ttl: number;
 }
 
 interface Sender {

@@ -11,8 +11,15 @@ import {
   parseTransport,
   type Transport,
 } from "../../rtsp/headers/transport.ts";
-import type { MulticastGroup } from "./multicast.ts";
 import { Refusal } from "./reply.ts";
+
+/** A group chosen for a set-up track, as SETUP answers it. */
+export interface MulticastGroup {
+  group: string;
+  rtpPort: number;
+  rtcpPort: number;
+  ttl: number;
+}
 
 /** How a set-up track travels. */
 export type TrackTransport =

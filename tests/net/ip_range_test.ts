@@ -5,7 +5,7 @@ import {
   isLoopback,
   parseIp,
   parseIpRange,
-} from "../../lib/auth/ip.ts";
+} from "../../lib/net/ip_range.ts";
 
 const CASES: [string, string, boolean][] = [
   ["10.1.2.3", "10.0.0.0/8", true],
