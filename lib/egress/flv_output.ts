@@ -58,7 +58,11 @@ export interface FlvOutputOptions {
   metadataCommand?: "onMetaData" | "@setDataFrame";
 }
 
-const CODEC_IDS: Record<string, number | string> = {
+/**
+ * FLV codec id of each track codec: a number for the legacy ids, a FourCC
+ * for Enhanced RTMP.
+ */
+export const FLV_CODEC_IDS: Record<string, number | string> = {
   H264: 7,
   H265: "hvc1",
   AV1: "av01",
@@ -227,11 +231,11 @@ export class FlvOutput implements StreamOutput<MediaPacket> {
     if (v !== undefined) {
       if (v.width !== undefined) meta.width = v.width;
       if (v.height !== undefined) meta.height = v.height;
-      meta.videocodecid = CODEC_IDS[v.codec];
+      meta.videocodecid = FLV_CODEC_IDS[v.codec];
     }
     const a = this.#audio;
     if (a !== undefined) {
-      meta.audiocodecid = CODEC_IDS[a.codec];
+      meta.audiocodecid = FLV_CODEC_IDS[a.codec];
       meta.audiosamplerate = a.sampleRate;
       meta.audiochannels = a.channels;
       meta.stereo = a.channels > 1;

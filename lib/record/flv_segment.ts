@@ -24,6 +24,7 @@ import {
   videoTagBody,
 } from "../flv/tag_muxer.ts";
 import type { FilePatch, SegmentMuxer } from "./segment_muxer.ts";
+import { FLV_CODEC_IDS } from "../egress/flv_output.ts";
 
 /** Options of {@link FlvSegmentMuxer}. */
 export interface FlvSegmentMuxerOptions {
@@ -34,17 +35,6 @@ export interface FlvSegmentMuxerOptions {
 const HEADER_SIZE = 13; // header + PreviousTagSize0
 /** Bytes per index entry: one AMF0 number in `times`, one in `filepositions`. */
 const ENTRY_SIZE = 18;
-const CODEC_IDS: Record<string, number | string> = {
-  H264: 7,
-  H265: "hvc1",
-  AV1: "av01",
-  VP9: "vp09",
-  AAC: 10,
-  MP3: 2,
-  PCMA: 7,
-  PCMU: 8,
-  OPUS: "Opus",
-};
 
 /** Writes FLV segments with an `onMetaData` keyframes index. */
 export class FlvSegmentMuxer implements SegmentMuxer {
@@ -166,10 +156,10 @@ function baseMetadata(
   if (video !== undefined) {
     if (video.width !== undefined) meta.width = video.width;
     if (video.height !== undefined) meta.height = video.height;
-    meta.videocodecid = CODEC_IDS[video.codec];
+    meta.videocodecid = FLV_CODEC_IDS[video.codec];
   }
   if (audio !== undefined) {
-    meta.audiocodecid = CODEC_IDS[audio.codec];
+    meta.audiocodecid = FLV_CODEC_IDS[audio.codec];
     meta.audiosamplerate = audio.sampleRate;
     meta.audiochannels = audio.channels;
     meta.stereo = audio.channels > 1;
