@@ -15,6 +15,7 @@ import { RtmpServer } from "./server/rtmp/server.ts";
 import { Registrations } from "./relay/registrations.ts";
 import { Relays } from "./relay/relays.ts";
 import { RtspServer } from "./server/rtsp/server.ts";
+import { Vod } from "./vod/vod.ts";
 
 /** A running instance. */
 export interface Sluice {
@@ -35,6 +36,8 @@ export interface Sluice {
   readonly relays: Relays;
   /** Streams other sides REGISTERed here, each pulled into its path. */
   readonly registrations: Registrations;
+  /** The VOD folder, when `vodPath` is set. */
+  readonly vod: Vod | undefined;
   /** Closes listeners and sessions, ends every stream. */
   close(): Promise<void>;
 }
@@ -61,6 +64,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
   });
   // One tick writes media to every reader of every protocol.
   const batcher = new WriteBatcher(config.writeBatchInterval);
+  const vod = config.vodPath === "" ? undefined : new Vod(config.vodPath);
   let rtmp: RtmpServer | undefined;
   let rtmpPort: number | undefined;
   let rtsp: RtspServer | undefined;
@@ -77,6 +81,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
         hostname,
         port,
         batcher,
+        vod,
       });
       rtmpPort = rtmp.start().port;
     }
@@ -93,6 +98,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
         batcher,
         tunnelAddresses: config.rtspTunnelAddresses.map(parseAddress),
         registrar: registrations,
+        vod,
       });
       rtspPort = rtsp.start().port;
     }
@@ -106,6 +112,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
         hostname,
         port,
         batcher,
+        vod,
         // RTMPT sessions are RTMP sessions: they need the RTMP server.
         rtmpt: tunnelled && ((conn) => tunnelled.runSession(conn)),
       });
@@ -117,6 +124,7 @@ export function startSluice(config: Config, log: Logger): Sluice {
     void rtsp?.close();
     void http?.close();
     batcher.close();
+    vod?.close();
     hub.close();
     throw e;
   }
@@ -142,12 +150,14 @@ export function startSluice(config: Config, log: Logger): Sluice {
     rtspPort,
     http,
     httpPort,
+    vod,
     close() {
       closing ??= (async () => {
         relays.close();
         registrations.close();
         await Promise.all([rtmp?.close(), rtsp?.close(), http?.close()]);
         batcher.close();
+        vod?.close();
         hub.close();
       })();
       return closing;

@@ -32,6 +32,8 @@ import { requestPath } from "./request_path.ts";
 import { requireHost } from "./require_host.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
 import { FlvPlayer } from "./flv_player.ts";
+import { isVodPath, VOD_PREFIX, VodError } from "../../vod/folder.ts";
+import type { Vod, VodStream } from "../../vod/vod.ts";
 import { RtmptTunnels } from "./rtmpt.ts";
 
 /** Options of {@link HttpServer}. */
@@ -44,6 +46,8 @@ export interface HttpServerOptions {
   port: number;
   /** The shared tick of every reader; one of its own when left out. */
   batcher?: WriteBatcher;
+  /** The VOD folder: `/vod/<file>.flv` plays its files. */
+  vod?: Vod;
   /** Runs an RTMP session on an RTMPT tunnel; without it RTMPT is off. */
   rtmpt?: (conn: StreamConn) => void;
 }
@@ -159,6 +163,9 @@ export class HttpServer {
         "WWW-Authenticate": `Basic realm="${REALM}"`,
       });
     }
+    if (isVodPath(path) && this.#options.vod !== undefined) {
+      return await this.#playVod(path, url);
+    }
     let stream: Stream;
     try {
       stream = await hub.waitForStream(path, {
@@ -185,6 +192,50 @@ export class HttpServer {
     });
     this.#players.add(player);
     this.stats.players++;
+    return new Response(player.body, {
+      headers: {
+        "Content-Type": "video/x-flv",
+        "Cache-Control": "no-cache, no-store",
+        "Access-Control-Allow-Origin": "*",
+      },
+    });
+  }
+
+  /** `/vod/<file>.flv[?start=<seconds>]`: the file from there, in real time. */
+  async #playVod(path: string, url: URL): Promise<Response> {
+    const { config, log } = this.#options;
+    const start = Number(url.searchParams.get("start") ?? "0");
+    if (!Number.isFinite(start) || start < 0) {
+      return text(400, "Bad Request: start is seconds from the file's start");
+    }
+    let vod: VodStream;
+    try {
+      vod = await this.#options.vod!.open(path.slice(VOD_PREFIX.length));
+    } catch (e) {
+      if (!(e instanceof VodError)) throw e;
+      log.info("HTTP-FLV VOD refused", { path, reason: e.message });
+      return e.code === "not-media"
+        ? text(415, `Unsupported Media Type: ${e.message}`)
+        : text(404, `Not Found: ${e.message}`);
+    }
+    const id = this.#nextId++;
+    const player = new FlvPlayer({
+      stream: vod.stream,
+      config,
+      log: log.child(`flv#${id}`),
+      batcher: this.#batcher,
+      onClosed: () => {
+        this.#players.delete(player);
+        vod.close();
+      },
+      onDropped: () => this.stats.readersDropped++,
+    });
+    this.#players.add(player);
+    this.stats.players++;
+    vod.player.play(start).catch((e) => {
+      log.info("VOD read failed", { path, reason: String(e) });
+      player.end("file cannot be read");
+    });
     return new Response(player.body, {
       headers: {
         "Content-Type": "video/x-flv",

@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { Vod } from "../../vod/vod.ts";
 import type { Hub } from "../../hub/hub.ts";
 import type { Logger } from "../../log.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
@@ -19,6 +20,8 @@ export type { RtmpServerConfig } from "./context.ts";
 
 /** Options of {@link RtmpServer}. */
 export interface RtmpServerOptions {
+  /** The VOD folder: paths under `vod/` play its files. */
+  vod?: Vod;
   hub: Pick<Hub, "publish" | "waitForStream" | "readerLeft">;
   config: RtmpServerConfig;
   log: Logger;

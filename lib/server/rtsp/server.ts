@@ -13,6 +13,7 @@
  * @module
  */
 
+import type { Vod } from "../../vod/vod.ts";
 import { RtspAuthenticator } from "../../auth/credentials.ts";
 import type { Logger } from "../../log.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
@@ -39,6 +40,8 @@ export type { RtspServerConfig } from "./context.ts";
 
 /** Options of {@link RtspServer}. */
 export interface RtspServerOptions {
+  /** The VOD folder: paths under `vod/` play its files. */
+  vod?: Vod;
   hub: ServerContext["hub"];
   config: RtspServerConfig;
   log: Logger;
