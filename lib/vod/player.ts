@@ -111,13 +111,13 @@ export class VodPlayer implements WheelTask {
   /**
    * Starts (or restarts) at `seconds` (the current position when
    * `undefined`), at `scale` (1 normal; above 1 or below 0 keyframes only),
-   * until `stopSeconds`. Resolves with where it really starts: the
+   * until `stopSeconds`; with `hold`, frames wait for {@link begin}. Resolves with where it really starts: the
    * keyframe at or before the position, and the output time that instant
    * gets.
    */
   async play(
     seconds: number | undefined,
-    options: { scale?: number; stopSeconds?: number } = {},
+    options: { scale?: number; stopSeconds?: number; hold?: boolean } = {},
   ): Promise<{ startSeconds: number; outputSeconds: number }> {
     const scale = options.scale ?? 1;
     if (!Number.isFinite(scale) || scale === 0) {
@@ -157,8 +157,17 @@ export class VodPlayer implements WheelTask {
     };
     this.#playing = true;
     await this.#fill(gen);
-    if (gen === this.#generation && this.#playing) this.wake(this.#wheel.now());
+    if (gen === this.#generation && this.#playing && options.hold !== true) {
+      this.begin();
+    }
     return { startSeconds: cursor.startSeconds, outputSeconds: this.#base };
+  }
+
+  /** Starts the flow of a `play` that held it (after the protocol's answer went out). */
+  begin(): void {
+    if (!this.#playing || this.#closed) return;
+    this.#anchor.wallMs = this.#wheel.now();
+    this.wake(this.#anchor.wallMs);
   }
 
   /** Stops the flow; the position stays for a later `play(undefined)`. */

@@ -8,12 +8,15 @@
  */
 
 import { Stream } from "../hub/stream.ts";
+import type { Frame } from "../media/frame.ts";
 import { type VodFile, VodFolder } from "./folder.ts";
 import { VodPlayer, type VodPlayerOptions } from "./player.ts";
 import { VodWheel } from "./wheel.ts";
 
 /** Options of {@link Vod.open}. */
 export interface VodOpenOptions extends VodPlayerOptions {
+  /** Where frames go; the private stream when left out. */
+  onFrame?: (frame: Frame) => void;
   /** Called at the end of the file; the private stream ends when left out. */
   onEnd?: (vod: VodStream) => void;
 }
@@ -59,7 +62,7 @@ export class VodStream {
     this.player = new VodPlayer(
       file.source,
       {
-        frame: (f) => this.#stream.writeFrame(f),
+        frame: options.onFrame ?? ((f) => this.#stream.writeFrame(f)),
         end: () => onEnd(this),
       },
       vod.wheel,

@@ -28,3 +28,62 @@ for (const ext of VOD_CONTAINERS) {
     assert.ok(Date.now() - t0 > 8_000, "paced in real time");
   });
 }
+
+Deno.test("VOD RTSP: ffmpeg plays clip.mp4 whole over TCP", opts, async () => {
+  await using s = startTestSluice({ vodPath: await media() });
+  const r = await playAndCount(s.rtspUrl("vod/clip.mp4"), {
+    timeoutMs: 30_000,
+    inputArgs: ["-rtsp_transport", "tcp"],
+  });
+  assertDecodedH264Aac(r, { video: 245, audio: 400 });
+});
+
+Deno.test(
+  "VOD RTSP: ffmpeg -ss 5 starts within one GOP of 5 s",
+  opts,
+  async () => {
+    await using s = startTestSluice({ vodPath: await media() });
+    const r = await firstVideoPts(s.rtspUrl("vod/clip.mkv"), 5, [
+      "-rtsp_transport",
+      "tcp",
+    ]);
+    assert.ok(r >= 4 && r <= 5.05, `first frame at ${r} s`);
+  },
+);
+
+/** ffmpeg's first decoded video frame's time (with `-copyts`) after `-ss`. */
+async function firstVideoPts(
+  url: string,
+  ss: number,
+  inputArgs: string[],
+): Promise<number> {
+  const cmd = new Deno.Command("ffmpeg", {
+    args: [
+      "-hide_banner",
+      "-copyts",
+      "-noaccurate_seek",
+      "-ss",
+      String(ss),
+      ...inputArgs,
+      "-i",
+      url,
+      "-map",
+      "0:v:0",
+      "-frames:v",
+      "3",
+      "-f",
+      "framecrc",
+      "-",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const out = await cmd.output();
+  const text = new TextDecoder().decode(out.stdout);
+  const line = text.split("\n").find((l) => /^0,/.test(l));
+  assert.ok(line !== undefined, new TextDecoder().decode(out.stderr));
+  const tb = /#tb 0: (\d+)\/(\d+)/.exec(text);
+  const [num, den] = tb === null ? [1, 90000] : [Number(tb[1]), Number(tb[2])];
+  const pts = Number(line.split(",")[2]!.trim());
+  return (pts * num) / den;
+}

@@ -143,6 +143,7 @@ export class RtspServer {
       serverPorts: ports,
       registrar: options.registrar,
       multicast: this.#multicast,
+      vod: options.vod,
     };
     this.#tunnels = new Tunnels({
       log: options.log.child("tunnel"),
