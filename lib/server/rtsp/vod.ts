@@ -67,7 +67,7 @@ export async function describeVod(
     }
     const sdp = describeSession(formats);
     sdp.attributes = [
-      ...(sdp.attributes ?? []),
+      ...(sdp.attributes ?? []).filter((a) => a.name !== "range"),
       { name: "range", value: `npt=0-${vod.durationSeconds.toFixed(3)}` },
     ];
     const base = req.url.endsWith("/") ? req.url : `${req.url}/`;
