@@ -89,3 +89,26 @@ async function firstVideoPts(
   const pts = Number(line.split(",")[2]!.trim());
   return (pts * num) / den - 2 / 25;
 }
+
+Deno.test(
+  "VOD RTMP: ffmpeg plays clip.mp4 whole to Play.Complete",
+  opts,
+  async () => {
+    await using s = startTestSluice({ vodPath: await media() });
+    const r = await playAndCount(s.rtmpUrl("vod/clip.mp4"), {
+      timeoutMs: 30_000,
+    });
+    assertDecodedH264Aac(r, { video: 245, audio: 400 });
+    assert.equal(r.timedOut, false, "the file's end ends the play");
+  },
+);
+
+Deno.test(
+  "VOD RTMP: ffmpeg -ss 6 seeks to within one GOP of 6 s",
+  opts,
+  async () => {
+    await using s = startTestSluice({ vodPath: await media() });
+    const r = await firstVideoPts(s.rtmpUrl("vod/clip.flv"), 6, []);
+    assert.ok(r >= 4.9 && r <= 6.1, `first frame at ${r} s`);
+  },
+);

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Vod, VodStream } from "../../vod/vod.ts";
 import type { Config } from "../../config/schema.ts";
 import type { FlvOutput, FlvReader } from "../../egress/flv_output.ts";
 import type { ReaderQueue } from "../../egress/reader_queue.ts";
@@ -52,6 +53,8 @@ export interface CommandState {
   output: FlvOutput | undefined;
   reader: FlvReader | undefined;
   playStreamId: number;
+  /** The file played, for a path of the VOD folder. */
+  vod?: VodStream;
 }
 
 /** The state of a connection whose handshake just ended. */
@@ -105,4 +108,6 @@ export interface CommandSession {
   fail(e: unknown, source?: CommandSource): Promise<void>;
   /** Counts what a leaving player's queue dropped into its stream. */
   countDrops(): void;
+  /** The VOD folder: paths under `vod/` play its files. */
+  readonly vod?: Vod;
 }

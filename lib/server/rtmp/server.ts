@@ -105,6 +105,7 @@ export class RtmpServer {
       stats: this.stats,
       batcher: this.#batcher,
       onClosed: () => this.#sessions.delete(session),
+      vod: this.#options.vod,
     });
     this.#sessions.add(session);
     session.run();

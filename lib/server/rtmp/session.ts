@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Vod } from "../../vod/vod.ts";
 import { PACKET_KIND } from "../../egress/packet.ts";
 import { ReaderLag } from "../../egress/reader_lag.ts";
 import { ReaderQueue } from "../../egress/reader_queue.ts";
@@ -53,6 +54,8 @@ export interface RtmpSessionOptions {
   batcher: WriteBatcher;
   /** Called once the socket is closed. */
   onClosed: () => void;
+  /** The VOD folder: paths under `vod/` play its files. */
+  vod?: Vod;
 }
 
 /** How long a closing connection may take to flush its last replies. */
@@ -63,6 +66,7 @@ export class RtmpSession implements CommandSession {
   readonly hub: RtmpSessionOptions["hub"];
   readonly config: RtmpServerConfig;
   readonly log: Logger;
+  readonly vod: Vod | undefined;
   readonly state: CommandState = initialState();
   readonly queue: ReaderQueue;
   readonly #conn: StreamConn;
@@ -83,6 +87,7 @@ export class RtmpSession implements CommandSession {
   constructor(id: number, conn: StreamConn, options: RtmpSessionOptions) {
     this.#conn = conn;
     this.hub = options.hub;
+    this.vod = options.vod;
     this.config = options.config;
     this.#stats = options.stats;
     this.#onClosed = options.onClosed;
