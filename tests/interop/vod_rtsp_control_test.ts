@@ -23,6 +23,24 @@ async function session(c: RawRtsp, url: string): Promise<string> {
   return r.headers.getOne("Session")!.split(";")[0]!;
 }
 
+/** H.264 NAL unit types in the video RTP packets (channel 0) (RFC 6184 §5.2). */
+function nalTypes(
+  frames: { channel: number; payload: Uint8Array }[],
+): Set<number> {
+  const types = new Set<number>();
+  for (const f of frames) {
+    if (f.channel !== 0 || f.payload.length < 14) continue;
+    const cc = f.payload[0]! & 0x0f;
+    const at = 12 + 4 * cc;
+    const type = f.payload[at]! & 0x1f;
+    if (type === 28) {
+      if (f.payload[at + 1]! & 0x80) types.add(f.payload[at + 1]! & 0x1f);
+    } else if (type === 24) types.add(f.payload[at + 3]! & 0x1f);
+    else types.add(type);
+  }
+  return types;
+}
+
 function rtpInfo(v: string | undefined): { seq: number; rtptime: number } {
   const m = /seq=(\d+);rtptime=(\d+)/.exec(v ?? "");
   assert.ok(m !== null, `RTP-Info ${v}`);
@@ -62,9 +80,10 @@ Deno.test(
         ((i2.rtptime - i1.rtptime) >>> 0) < 90000 * 10,
         "rtptime continues",
       );
-      const frames = c.frames().filter((f) => f.channel === 0);
-      assert.ok(frames.length > 20, `${frames.length} RTP packets`);
-      // Scale 2 and -1 answer with their Scale echoed
+      await new Promise((r) => setTimeout(r, 1000));
+      const normal = nalTypes(c.frames());
+      assert.ok(normal.has(1), "at 1x, frames between keyframes come too");
+      // Scale 2 and -1: keyframes only, with the Scale echoed
       for (const scale of ["2", "-1"]) {
         const p = await c.request("PLAY", url, {
           Session: id,
@@ -73,6 +92,15 @@ Deno.test(
         });
         assert.equal(p.status, 200);
         assert.equal(p.headers.getOne("Scale"), scale);
+        c.frames(); // what the answer overtook
+        await new Promise((r) => setTimeout(r, 1500));
+        const types = nalTypes(c.frames());
+        assert.ok(types.has(5), `Scale ${scale}: keyframes come`);
+        assert.deepEqual(
+          [...types].filter((t) => t !== 5 && t !== 6 && t !== 7 && t !== 8),
+          [],
+          `Scale ${scale}: nothing but keyframes (${[...types]})`,
+        );
       }
     } finally {
       c.close();
