@@ -47,6 +47,7 @@ const DEFAULTS: Config = {
   http: true,
   httpAddress: ":8080",
   rtmpt: true,
+  vodPath: "",
   paths: {},
 };
 
