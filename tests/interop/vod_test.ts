@@ -144,3 +144,39 @@ Deno.test("VOD RTSP: GStreamer rtspsrc plays clip.mp4 and seeks to 7 s", {
     `frame at ${last} s after seeking to 7 s\n${lines.join("\n")}`,
   );
 });
+
+Deno.test(
+  "VOD HTTP-FLV and RTMP: traversal, non-media and bad start get clear answers",
+  opts,
+  async () => {
+    const dir = await media();
+    await Deno.writeTextFile(`${dir}/notes.txt`, "not media\n".repeat(100));
+    await using s = startTestSluice({ vodPath: dir });
+    const base = `http://127.0.0.1:${s.sluice.httpPort}`;
+    const cases: [string, number[]][] = [
+      ["/vod/%2e%2e/%2e%2e/etc/passwd.flv", [400, 404]],
+      ["/vod/..%2f..%2fetc%2fpasswd.flv", [400, 404]],
+      ["/vod/nothere.mp4.flv", [404]],
+      ["/vod/notes.txt.flv", [415]],
+      ["/vod/clip.mp4.flv?start=-3", [400]],
+      ["/vod/clip.mp4.flv?start=abc", [400]],
+    ];
+    for (const [path, want] of cases) {
+      const r = await fetch(`${base}${path}`);
+      await r.body?.cancel();
+      assert.ok(want.includes(r.status), `${path}: ${r.status}`);
+    }
+    // RTMP: a player of a file that is not media hears so and plays nothing
+    const r = await playAndCount(s.rtmpUrl("vod/notes.txt"), {
+      timeoutMs: 10_000,
+    });
+    assert.equal(r.video, undefined);
+    assert.notEqual(r.code, 0);
+    // and the folder still serves a good file at once
+    const ok = await playAndCount(s.flvUrl("vod/clip.ts"), {
+      timeoutMs: 20_000,
+      frames: 25,
+    });
+    assertDecodedH264Aac(ok, { video: 25 });
+  },
+);
