@@ -180,3 +180,20 @@ Deno.test(
     assertDecodedH264Aac(ok, { video: 25 });
   },
 );
+
+Deno.test(
+  "VOD RTSP and RTMP: ffmpeg plays clip.ts over RTSP (UDP) and clip.mkv over RTMP",
+  opts,
+  async () => {
+    await using s = startTestSluice({ vodPath: await media() });
+    const [rtsp, rtmp] = await Promise.all([
+      playAndCount(s.rtspUrl("vod/clip.ts"), {
+        timeoutMs: 30_000,
+        inputArgs: ["-rtsp_transport", "udp"],
+      }),
+      playAndCount(s.rtmpUrl("vod/clip.mkv"), { timeoutMs: 30_000 }),
+    ]);
+    assertDecodedH264Aac(rtsp, { video: 240, audio: 400 });
+    assertDecodedH264Aac(rtmp, { video: 245, audio: 400 });
+  },
+);
