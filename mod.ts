@@ -47,5 +47,7 @@ export * from "./lib/flv/mod.ts";
 export * from "./lib/sdp/mod.ts";
 export * from "./lib/rtp/mod.ts";
 export * from "./lib/rtsp/mod.ts";
+export * from "./lib/srtp/mod.ts";
+export * from "./lib/mp4/mod.ts";
 export * from "./lib/hub/mod.ts";
 export * from "./lib/client/mod.ts";

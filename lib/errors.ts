@@ -15,7 +15,16 @@ export type ProtocolErrorCode =
 
 /** Options of {@link ProtocolError}. */
 export interface ProtocolErrorOptions extends ErrorOptions {
-  protocol: "rtmp" | "rtsp" | "rtp" | "sdp" | "amf" | "flv" | "codec" | "http";
+  protocol:
+    | "rtmp"
+    | "rtsp"
+    | "rtp"
+    | "sdp"
+    | "amf"
+    | "flv"
+    | "codec"
+    | "http"
+    | "mp4";
   code: ProtocolErrorCode;
 }
 

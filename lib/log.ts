@@ -19,6 +19,15 @@ export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
 /** One of {@link LOG_LEVELS}. */
 export type LogLevel = typeof LOG_LEVELS[number];
 
+/**
+ * How lines look: `text` for people, `json` for log collectors (one object
+ * per line: `time`, `level`, `msg`, `scope`, `fields`).
+ */
+export const LOG_FORMATS = ["text", "json"] as const;
+
+/** One of {@link LOG_FORMATS}. */
+export type LogFormat = typeof LOG_FORMATS[number];
+
 /** Extra `key=value` pairs of an event; `undefined` values are left out. */
 export type LogFields = Record<string, unknown>;
 
@@ -40,6 +49,8 @@ export interface Logger {
 export interface LoggerOptions {
   /** The least severe level written. @default {"info"} */
   level?: LogLevel;
+  /** How each line is written. @default {"text"} */
+  format?: LogFormat;
   /** Receives each line without its newline. @default writes the line to stderr */
   write?: (line: string) => void;
   /** Context of the root logger, shown in brackets. @default {""} (none) */
@@ -78,69 +89,107 @@ const CONTROL = /\p{Cc}/gu;
  * ]);
  * ```
  */
-export function createLogger(options: LoggerOptions = {}): Logger {
+export function createLogger(options: LoggerOptions = {}): RootLogger {
   const level = options.level ?? "info";
   if (!Object.hasOwn(RANK, level)) {
     throw new RangeError(`Cannot create logger: unknown level "${level}"`);
   }
+  const format = options.format ?? "text";
+  if (!LOG_FORMATS.includes(format)) {
+    throw new RangeError(`Cannot create logger: unknown format "${format}"`);
+  }
   return new LineLogger(
-    level,
+    { rank: RANK[level] },
     options.write ?? writeStderr,
     options.now ?? Date.now,
     options.context ?? "",
+    format === "json",
   );
 }
 
-class LineLogger implements Logger {
-  readonly level: LogLevel;
-  readonly #rank: number;
+/** The logger {@link createLogger} makes: its level can change while it runs. */
+export interface RootLogger extends Logger {
+  /** Changes the level of this logger and of every child it made (a hot reload). */
+  setLevel(level: LogLevel): void;
+}
+
+/** Shared by a root logger and its children, so one level change reaches all. */
+interface LevelState {
+  rank: number;
+}
+
+class LineLogger implements RootLogger {
+  readonly #state: LevelState;
   readonly #write: (line: string) => void;
   readonly #now: () => number;
   readonly #prefix: string;
   readonly #context: string;
+  readonly #json: boolean;
 
   constructor(
-    level: LogLevel,
+    state: LevelState,
     write: (line: string) => void,
     now: () => number,
     context: string,
+    json: boolean,
   ) {
-    this.level = level;
-    this.#rank = RANK[level];
+    this.#state = state;
+    this.#json = json;
     this.#write = write;
     this.#now = now;
     this.#context = context;
     this.#prefix = context === "" ? "" : ` [${escapeControl(context)}]`;
   }
 
+  get level(): LogLevel {
+    return LOG_LEVELS[this.#state.rank]!;
+  }
+
+  setLevel(level: LogLevel): void {
+    if (!Object.hasOwn(RANK, level)) {
+      throw new RangeError(`Cannot set log level: unknown level "${level}"`);
+    }
+    this.#state.rank = RANK[level];
+  }
+
   enabled(level: LogLevel): boolean {
-    return RANK[level] <= this.#rank;
+    return RANK[level] <= this.#state.rank;
   }
 
   child(context: string): Logger {
     const nested = this.#context === ""
       ? context
       : `${this.#context} ${context}`;
-    return new LineLogger(this.level, this.#write, this.#now, nested);
+    return new LineLogger(
+      this.#state,
+      this.#write,
+      this.#now,
+      nested,
+      this.#json,
+    );
   }
 
   error(message: string, fields?: LogFields): void {
-    if (this.#rank >= 0) this.#emit("error", message, fields);
+    if (this.#state.rank >= 0) this.#emit("error", message, fields);
   }
 
   warn(message: string, fields?: LogFields): void {
-    if (this.#rank >= 1) this.#emit("warn", message, fields);
+    if (this.#state.rank >= 1) this.#emit("warn", message, fields);
   }
 
   info(message: string, fields?: LogFields): void {
-    if (this.#rank >= 2) this.#emit("info", message, fields);
+    if (this.#state.rank >= 2) this.#emit("info", message, fields);
   }
 
   debug(message: string, fields?: LogFields): void {
-    if (this.#rank >= 3) this.#emit("debug", message, fields);
+    if (this.#state.rank >= 3) this.#emit("debug", message, fields);
   }
 
   #emit(level: LogLevel, message: string, fields: LogFields | undefined): void {
+    if (this.#json) {
+      this.#write(jsonLine(this.#now(), level, this.#context, message, fields));
+      return;
+    }
     let line = `${new Date(this.#now()).toISOString()} ${
       LABEL[level]
     }${this.#prefix} ${escapeControl(message)}`;
@@ -153,6 +202,53 @@ class LineLogger implements Logger {
       }
     }
     this.#write(line);
+  }
+}
+
+/**
+ * One JSON object: JSON.stringify escapes every control character, so a
+ * peer-sent name can no more split a JSON line than a text one.
+ */
+function jsonLine(
+  nowMs: number,
+  level: LogLevel,
+  scope: string,
+  msg: string,
+  fields: LogFields | undefined,
+): string {
+  const out: Record<string, unknown> = {};
+  if (fields !== undefined) {
+    for (const key in fields) {
+      const value = fields[key];
+      if (value !== undefined) out[key] = jsonValue(value);
+    }
+  }
+  const time = new Date(nowMs).toISOString();
+  const replacer = (_: string, v: unknown) =>
+    typeof v === "bigint" ? String(v) : v;
+  try {
+    return JSON.stringify({ time, level, msg, scope, fields: out }, replacer);
+  } catch {
+    // A field with a cycle: every field as its text form, still one object.
+    const flat: Record<string, string> = {};
+    for (const key in out) flat[key] = formatValue(out[key]);
+    return JSON.stringify({ time, level, msg, scope, fields: flat });
+  }
+}
+
+/** A field value as JSON can carry it: errors as their message, bytes as their size. */
+function jsonValue(value: unknown): unknown {
+  switch (typeof value) {
+    case "bigint":
+    case "symbol":
+    case "function":
+      return String(value);
+    case "object":
+      if (value instanceof Error) return value.message;
+      if (value instanceof Uint8Array) return `<${value.byteLength} bytes>`;
+      return value;
+    default:
+      return value;
   }
 }
 

@@ -146,3 +146,35 @@ Deno.test("createLogger writes to stderr by default", async () => {
     /^\d{4}-\d\d-\d\dT[\d:.]+Z ERROR \[test\] to stderr n=1\n$/,
   );
 });
+
+Deno.test("createLogger with format json writes one parseable object per line", () => {
+  const lines: string[] = [];
+  const log = createLogger({
+    format: "json",
+    write: (l) => lines.push(l),
+    now: () => 0,
+  }).child("rtmp#1");
+  log.info("publishing\nnow", {
+    path: "live/a",
+    n: 3,
+    big: 5n,
+    err: new Error("boom"),
+    bytes: new Uint8Array(4),
+    skip: undefined,
+  });
+  log.debug("not written");
+  assert.equal(lines.length, 1);
+  assert.deepEqual(JSON.parse(lines[0]!), {
+    time: "1970-01-01T00:00:00.000Z",
+    level: "info",
+    msg: "publishing\nnow",
+    scope: "rtmp#1",
+    fields: {
+      path: "live/a",
+      n: 3,
+      big: "5",
+      err: "boom",
+      bytes: "<4 bytes>",
+    },
+  });
+});

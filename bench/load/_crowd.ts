@@ -3,7 +3,8 @@
  * started in waves, driven over stdin and stdout.
  *
  * ```
- * deno run -A bench/load/_crowd.ts --protocol rtmp|rtsp-tcp|rtsp-udp|flv --port P --n N
+ * deno run -A bench/load/_crowd.ts --protocol rtmp|rtmps|rtsp-tcp|rtsps-tcp|rtsp-udp|rtsp-srtp|flv --port P --n N
+ *   [--ca-file cert.pem]
  *   [--host 127.0.0.1] [--path live/bench] [--wave-size 50] [--wave-ms 100] [--read-tick-ms 50]
  *   [--first-frame-timeout-ms 15000] [--step-timeout-ms 10000] [--keepalive-ms 20000] [--max-seconds 300]
  * ```
@@ -19,7 +20,7 @@
  */
 
 import { Flags } from "./_flags.ts";
-import { createPlayer, type Player, PROTOCOLS } from "./_players/mod.ts";
+import { createPlayer, isTls, type Player, PROTOCOLS } from "./_players/mod.ts";
 
 /** One JSON line of a load client: every player's counters at `atMs`. */
 export interface ClientLine {
@@ -155,6 +156,10 @@ if (import.meta.main) {
     ),
     stepTimeoutMs: flags.number("step-timeout-ms", 10_000, 1, 60_000),
     keepAliveMs: flags.number("keepalive-ms", 20_000, 0, 60_000),
+    // TLS protocols: the server's self-signed certificate, trusted.
+    caCerts: isTls(protocol)
+      ? [Deno.readTextFileSync(flags.string("ca-file"))]
+      : undefined,
   };
   const n = flags.number("n", 1, 1, 5000);
   const crowdOptions = {

@@ -38,8 +38,14 @@ export type ServerKind = typeof SERVER_KINDS[number];
  */
 export const SERVERS_OF: Readonly<Record<Protocol, readonly ServerKind[]>> = {
   rtmp: ["sluice", "nginx", "nms"],
+  // Neither nginx-rtmp (Debian's) nor Node-Media-Server 4 serves RTMPS, and
+  // the gst-rtsp-server peer runs without TLS: Sluice alone, beside its plain protocol.
+  rtmps: ["sluice"],
   "rtsp-tcp": ["sluice", "gst"],
+  "rtsps-tcp": ["sluice"],
   "rtsp-udp": ["sluice", "gst"],
+  // SRTP: Sluice alone, beside its plain RTP/AVP over UDP (rtsp-udp).
+  "rtsp-srtp": ["sluice"],
   flv: ["sluice", "nms"],
 };
 
@@ -77,6 +83,8 @@ export interface StartContext {
   input: Input;
   /** Called with every process as soon as it is spawned (for cleanup on errors and signals). */
   track(proc: Running): void;
+  /** The certificate and key files of the TLS protocols. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 /**
@@ -96,11 +104,26 @@ export async function startServer(
   switch (kind) {
     case "sluice": {
       const flags = ["--rtmp-address", `127.0.0.1:${rtmpPort}`];
-      if (protocol === "rtsp-tcp" || protocol === "rtsp-udp") {
+      const rtsps = protocol === "rtsps-tcp" || protocol === "rtsp-srtp";
+      if (protocol === "rtmps" || rtsps) {
+        if (ctx.tls === undefined) {
+          throw new TypeError(`Cannot start ${protocol}: no certificate`);
+        }
         port = freePort();
         flags.push(
-          "--rtsp-address",
+          ...["--tls-cert", ctx.tls.certFile, "--tls-key", ctx.tls.keyFile],
+          protocol === "rtmps" ? "--rtmps-address" : "--rtsps-address",
           `127.0.0.1:${port}`,
+          // The other TLS listener starts too: any free port.
+          protocol === "rtmps" ? "--rtsps-address" : "--rtmps-address",
+          "127.0.0.1:0",
+        );
+      }
+      if (protocol.startsWith("rtsp")) {
+        if (!rtsps) port = freePort();
+        flags.push(
+          "--rtsp-address",
+          `127.0.0.1:${rtsps ? freePort() : port}`,
           "--rtp-address",
           `127.0.0.1:${freePort("udp")}`,
           "--rtcp-address",

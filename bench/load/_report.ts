@@ -88,13 +88,13 @@ function columns(expectedMbps: number) {
 }
 
 /**
- * The results table's columns for `protocol`: RTSP adds the probe's rate
+ * The results table's columns for `protocol`: RTSP (and RTSPS) adds the probe's rate
  * and the keyframe time (its first frame is any video packet), UDP shows
  * datagrams where TCP shows segments.
  */
 export function columnsOf(protocol: Protocol, expectedMbps: number): Column[] {
   const c = columns(expectedMbps);
-  const rtsp = protocol === "rtsp-tcp" || protocol === "rtsp-udp";
+  const rtsp = protocol.startsWith("rtsp");
   return [
     c.got,
     c.cpu,
@@ -110,7 +110,7 @@ export function columnsOf(protocol: Protocol, expectedMbps: number): Column[] {
     ...(rtsp ? [c.keyframePlay] : []),
     c.clientCpu,
     c.machineBusy,
-    protocol === "rtsp-udp" ? c.udp : c.tcpSegments,
+    protocol === "rtsp-udp" || protocol === "rtsp-srtp" ? c.udp : c.tcpSegments,
   ];
 }
 

@@ -2,13 +2,15 @@
  * The fan-out load benchmark: one ~2.5 Mbit/s H.264+AAC stream to N players
  * of one protocol, from Sluice and from its peers in the same run (RTMP:
  * nginx-rtmp and Node-Media-Server; RTSP over TCP or UDP: gst-rtsp-server;
- * HTTP-FLV: Node-Media-Server). Reports server CPU with its kernel share,
+ * HTTP-FLV: Node-Media-Server); RTMPS and RTSPS over TCP (Sluice alone, on
+ * a self-signed certificate made with openssl) beside their plain protocol
+ * when several are named. Reports server CPU with its kernel share,
  * RSS, delivered Mbit/s against the input's bit rate, Mbit delivered per
  * CPU-second, memory per player, time to first frame and keyframe, and the
  * ratios Sluice/peer.
  *
  * ```
- * deno run -A bench/load/fanout.ts --protocol rtmp|rtsp-tcp|rtsp-udp|flv
+ * deno run -A bench/load/fanout.ts --protocol rtmp|rtmps|rtsp-tcp|rtsps-tcp|rtsp-udp|rtsp-srtp|flv[,…]
  *   [--n 10,100,500,1000] [--seconds 20] [--servers sluice,nginx,nms,gst] [--warmup 3]
  *   [--client-procs 1] [--read-tick-ms 50] [--wave-size 50] [--wave-ms 100]
  *   [--run-timeout 0] [--keepalive 20]
@@ -37,11 +39,14 @@ import {
 } from "./_peers.ts";
 import {
   createPlayer,
+  isTls,
   type Player,
   type Protocol,
   PROTOCOLS,
 } from "./_players/mod.ts";
 import { sleep } from "./_proc.ts";
+import { PROTOCOL_RUNS } from "./_protocols.ts";
+import { makeCert, tlsCostTable, type TlsFiles } from "./_tls.ts";
 import {
   columnsOf,
   f2,
@@ -59,84 +64,25 @@ import {
   type Measured,
   runEach,
   type RunnerOptions,
+  type RunResult,
   stopAll,
   stopAllOnSignals,
 } from "./_runner.ts";
 
 interface Options extends RunnerOptions {
-  protocol: Protocol;
+  /** One or more, run interleaved per N (plain and TLS side by side). */
+  protocols: Protocol[];
   servers: ServerKind[];
   /** RTSP: seconds between GET_PARAMETERs. */
   keepAliveSeconds: number;
 }
 
-/** How one protocol runs and reports. */
-interface ProtocolRun {
-  title: string;
-  /** What players play, for the conditions. */
-  players: string;
-  /** Players give up without a keyframe this long after connecting. */
-  firstFrameTimeoutMs: number;
-  /** After `stop`, how long the players may take to close (RTSP: TEARDOWNs, bounded by 5 + 5 s). */
-  closeMs: number;
-  /** How long the clients may take to stop and answer `final`. */
-  finalMs: number;
-  /** The hard limit of one run beyond warm-up, window and waves (without `--run-timeout`). */
-  slackSeconds: number;
-  /**
-   * The probe player stays for the whole run: it keeps gst-rtsp-server's
-   * shared media prepared (torn down when its last client leaves) and
-   * measures what one player gets.
-   */
-  probeStays: boolean;
-}
-
-const RTSP_RUN = {
-  firstFrameTimeoutMs: 20_000,
-  closeMs: 12_000,
-  finalMs: 20_000,
-  slackSeconds: 80,
-  probeStays: true,
-} as const;
-
-const PROTOCOL_RUNS: Record<Protocol, ProtocolRun> = {
-  rtmp: {
-    title: "RTMP fan-out",
-    players: "RTMP players of rtmp://127.0.0.1:PORT/live/bench",
-    firstFrameTimeoutMs: 15_000,
-    closeMs: 5_000,
-    finalMs: 15_000,
-    slackSeconds: 60,
-    probeStays: false,
-  },
-  "rtsp-tcp": {
-    ...RTSP_RUN,
-    title: "RTSP fan-out over TCP (interleaved)",
-    players:
-      "RTSP players of rtsp://127.0.0.1:PORT/live/bench, RTP/AVP/TCP interleaved",
-  },
-  "rtsp-udp": {
-    ...RTSP_RUN,
-    title: "RTSP fan-out over UDP",
-    players:
-      "RTSP players of rtsp://127.0.0.1:PORT/live/bench, RTP/AVP over UDP",
-  },
-  flv: {
-    title: "HTTP-FLV fan-out",
-    players:
-      "HTTP-FLV players of http://127.0.0.1:PORT/live/bench.flv (HTTP/1.1, chunked)",
-    firstFrameTimeoutMs: 15_000,
-    closeMs: 5_000,
-    finalMs: 15_000,
-    slackSeconds: 60,
-    probeStays: false,
-  },
-};
-
 function parseOptions(argv: string[]): Options {
   const flags = new Flags(argv);
-  const protocol = flags.oneOf("protocol", PROTOCOLS);
-  const known = SERVERS_OF[protocol];
+  const protocols = flags.list("protocol", PROTOCOLS, []);
+  if (protocols.length === 0) throw new Error("Cannot run without --protocol");
+  // Every server of any protocol named; each plays the protocols it serves.
+  const known = [...new Set(protocols.flatMap((p) => SERVERS_OF[p]))];
   const ns = flags.string("n", "10,100,500,1000").split(",").map(Number);
   for (const n of ns) {
     if (!Number.isInteger(n) || n < 1 || n > 5000) {
@@ -144,7 +90,7 @@ function parseOptions(argv: string[]): Options {
     }
   }
   const opts: Options = {
-    protocol,
+    protocols,
     servers: flags.list("servers", known),
     ns,
     seconds: flags.number("seconds", 20, 1, 600),
@@ -184,6 +130,7 @@ async function probe(
   port: number,
   stay: boolean,
   readTickMs: number,
+  caCerts: string[] | undefined,
 ): Promise<HeldProbe | undefined> {
   const until = performance.now() + 20_000;
   let last = "";
@@ -191,7 +138,11 @@ async function probe(
     const p = createPlayer(
       protocol,
       { hostname: "127.0.0.1", port, path: STREAM_PATH },
-      { firstFrameTimeoutMs: 8000, readTickMs: stay ? readTickMs : 0 },
+      {
+        firstFrameTimeoutMs: 8000,
+        readTickMs: stay ? readTickMs : 0,
+        caCerts,
+      },
     );
     let keyframe!: () => void;
     const framed = new Promise<void>((r) => keyframe = r);
@@ -210,11 +161,12 @@ async function probe(
 async function runOne(
   kind: ServerKind,
   n: number,
+  protocol: Protocol,
   opts: Options,
   paths: PeerPaths,
   input: Input,
+  tls: TlsFiles,
 ): Promise<Measured> {
-  const { protocol } = opts;
   const run = PROTOCOL_RUNS[protocol];
   const dir = await Deno.makeTempDir({
     prefix: `sluice-load-${protocol}-${kind}-`,
@@ -226,8 +178,16 @@ async function runOne(
       dir,
       input,
       track: (p) => live.add(p),
+      tls,
     });
-    held = await probe(protocol, server.port, run.probeStays, opts.readTickMs);
+    const caCerts = isTls(protocol) ? [tls.pem] : undefined;
+    held = await probe(
+      protocol,
+      server.port,
+      run.probeStays,
+      opts.readTickMs,
+      caCerts,
+    );
     const player = held?.player;
     // measure() lets the server settle, then reads its memory without players (or with only the probe).
     return await measure({
@@ -243,6 +203,7 @@ async function runOne(
         flags: [
           `--first-frame-timeout-ms=${run.firstFrameTimeoutMs}`,
           `--keepalive-ms=${opts.keepAliveSeconds * 1000}`,
+          ...(isTls(protocol) ? [`--ca-file=${tls.certFile}`] : []),
         ],
         closeMs: run.closeMs,
       },
@@ -264,13 +225,15 @@ async function runOne(
 // ---- report ----
 
 async function conditions(
+  protocol: Protocol,
   opts: Options,
   paths: PeerPaths,
   input: Input,
 ): Promise<string> {
-  const run = PROTOCOL_RUNS[opts.protocol];
+  const run = PROTOCOL_RUNS[protocol];
+  const servers = serversOf(protocol, opts);
   const name = (p: string) => p.split("/").pop();
-  const published = opts.servers.filter((k) => k !== "gst");
+  const published = servers.filter((k) => k !== "gst");
   const feeds = [
     ...(published.length > 0
       ? [
@@ -279,7 +242,7 @@ async function conditions(
         }: ffmpeg -re -stream_loop -1 -c copy publishes it over RTMP`,
       ]
       : []),
-    ...(opts.servers.includes("gst")
+    ...(servers.includes("gst")
       ? [
         `gst: filesrc ! flvdemux of ${
           name(input.longPath ?? "")
@@ -287,10 +250,10 @@ async function conditions(
       ]
       : []),
   ];
-  const rtsp = opts.protocol === "rtsp-tcp" || opts.protocol === "rtsp-udp";
+  const rtsp = protocol.startsWith("rtsp");
   return [
     machineLine(),
-    `- ${await versions(opts.servers, paths)}`,
+    `- ${await versions(servers, paths)}`,
     `- input: ${name(input.path)}, ${
       f2(input.bitsPerSecond / 1e6)
     } Mbit/s measured (file size × 8 / duration). ${feeds.join("; ")}`,
@@ -298,8 +261,17 @@ async function conditions(
       rtsp ? `, GET_PARAMETER every ${opts.keepAliveSeconds} s` : ""
     }${
       run.probeStays ? "; one probe player on top of N for the whole run" : ""
-    }; everything on 127.0.0.1`,
+    }; everything on 127.0.0.1${
+      isTls(protocol)
+        ? "; TLS with a self-signed ECDSA P-256 certificate (rustls in Deno on both sides)"
+        : ""
+    }`,
   ].join("\n");
+}
+
+/** The servers of `opts` that play `protocol`. */
+function serversOf(protocol: Protocol, opts: Options): ServerKind[] {
+  return opts.servers.filter((k) => SERVERS_OF[protocol].includes(k));
 }
 
 // ---- main ----
@@ -330,38 +302,59 @@ if (import.meta.main) {
       ? await ensureLongInput(path, longSeconds)
       : undefined,
   };
-  const cond = await conditions(opts, paths, input);
-  console.error(cond);
+  const certDir = await Deno.makeTempDir({ prefix: "sluice-load-tls-" });
+  const tls = await makeCert(certDir);
+  const conds = new Map<Protocol, string>();
+  for (const protocol of opts.protocols) {
+    const cond = await conditions(protocol, opts, paths, input);
+    conds.set(protocol, cond);
+    console.error(cond);
+  }
 
-  // Servers interleaved per N, so drifting background load hits all of them alike.
-  const cases = opts.ns.flatMap((n) =>
-    opts.servers.map((kind) => ({ kind, n }))
-  );
-  const results = await runEach(cases, opts, {
-    name: (c) => `${c.kind} ${opts.protocol} N=${c.n}`,
-    slackSeconds: PROTOCOL_RUNS[opts.protocol].slackSeconds,
-    run: (kind, n) => runOne(kind, n, opts, paths, input),
-    onResult: (r) => console.error(progressLine(r)),
-  });
+  // Servers and protocols interleaved per N, so drifting background load hits all of them alike.
+  const results = new Map<Protocol, RunResult[]>();
+  for (const n of opts.ns) {
+    for (const protocol of opts.protocols) {
+      const cases = serversOf(protocol, opts).map((kind) => ({ kind, n }));
+      const got = await runEach(cases, opts, {
+        name: (c) => `${c.kind} ${protocol} N=${c.n}`,
+        slackSeconds: PROTOCOL_RUNS[protocol].slackSeconds,
+        run: (kind, n) => runOne(kind, n, protocol, opts, paths, input, tls),
+        onResult: (r) => console.error(progressLine(r)),
+      });
+      results.set(protocol, [...results.get(protocol) ?? [], ...got]);
+    }
+  }
+  await Deno.remove(certDir, { recursive: true }).catch(() => {});
 
-  const run = PROTOCOL_RUNS[opts.protocol];
-  const peers = opts.servers.filter((k) => k !== "sluice");
-  writeReport(paths.repo, `${opts.protocol}-`, {
-    title: run.title,
-    conditions: cond,
-    results: resultsTable(
-      results,
-      columnsOf(opts.protocol, input.bitsPerSecond / 1e6),
-    ),
-    ratios: opts.servers.includes("sluice") && peers.length > 0
-      ? ratioTable(results, peers, opts.ns)
-      : undefined,
-    slope: opts.ns.length > 1
-      ? slopeTable(results, opts.servers, opts.ns)
-      : undefined,
-    notes: results.flatMap((r) =>
-      r.error === undefined ? notesOf(`${r.kind} N=${r.n}`, r) : []
-    ),
-  });
+  const tlsCost = tlsCostTable(results, opts.ns);
+  for (const protocol of opts.protocols) {
+    const run = PROTOCOL_RUNS[protocol];
+    const servers = serversOf(protocol, opts);
+    const peers = servers.filter((k) => k !== "sluice");
+    const rs = results.get(protocol) ?? [];
+    writeReport(paths.repo, `${protocol}-`, {
+      title: run.title,
+      conditions: conds.get(protocol)!,
+      results: resultsTable(rs, columnsOf(protocol, input.bitsPerSecond / 1e6)),
+      ratios: servers.includes("sluice") && peers.length > 0
+        ? ratioTable(rs, peers, opts.ns)
+        : undefined,
+      slope: opts.ns.length > 1 ? slopeTable(rs, servers, opts.ns) : undefined,
+      notes: [
+        ...(isTls(protocol) && tlsCost !== undefined
+          ? [
+            "What TLS (rtsp-srtp: TLS requests and SRTP media) costs Sluice in this run (plain / TLS):",
+            "",
+            tlsCost,
+            "",
+          ]
+          : []),
+        ...rs.flatMap((r) =>
+          r.error === undefined ? notesOf(`${r.kind} N=${r.n}`, r) : []
+        ),
+      ],
+    });
+  }
   Deno.exit(0);
 }

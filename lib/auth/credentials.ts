@@ -9,13 +9,14 @@
 import type { RtspHeaders } from "../rtsp/message.ts";
 import {
   type AuthCredentials,
+  type DigestCredentials,
   parseAuthorization,
   stringifyWwwAuthenticate,
   verifyDigest,
 } from "../rtsp/headers/auth.ts";
 import { sameResource } from "../rtsp/url.ts";
 
-/** What a client wants to do with a path. */
+/** What a client wants to do with a path, as the per-path credentials name it. */
 export type AuthAction = "read" | "publish";
 
 /** A user name and password. */
@@ -150,6 +151,58 @@ export class RtspAuthenticator {
       return this.#deny("stale nonce", true);
     }
     return { ok: true };
+  }
+
+  /**
+   * Whether a Digest answer is to this server's challenge (realm, a nonce
+   * it issued and still remembers, the requested resource), and then a
+   * check of the answer against a candidate password. `stale` when the
+   * nonce is too old: the client may answer a fresh one without asking its
+   * user.
+   */
+  digest(
+    request: { method: string; url: string },
+    creds: DigestCredentials,
+  ):
+    | { ok: true; verify: (pass: string) => boolean }
+    | { ok: false; reason: string; stale: boolean } {
+    const issued = this.#nonces.get(creds.nonce);
+    if (creds.realm !== this.#realm || issued === undefined) {
+      return { ok: false, reason: "unknown nonce", stale: false };
+    }
+    if (!sameResource(creds.uri, request.url) && creds.uri !== request.url) {
+      return {
+        ok: false,
+        reason: "uri does not name the requested resource",
+        stale: false,
+      };
+    }
+    if (this.#now() - issued > this.#ttl) {
+      return { ok: false, reason: "stale nonce", stale: true };
+    }
+    return {
+      ok: true,
+      verify: (password) =>
+        verifyDigest(creds, { password, method: request.method }),
+    };
+  }
+
+  /** The `WWW-Authenticate` values of a 401: Digest (when `digest`) with a fresh nonce, then Basic. */
+  challenges(options: { digest: boolean; stale?: boolean }): string[] {
+    const basic = stringifyWwwAuthenticate({
+      scheme: "Basic",
+      realm: this.#realm,
+    });
+    if (!options.digest) return [basic];
+    return [
+      stringifyWwwAuthenticate({
+        scheme: "Digest",
+        realm: this.#realm,
+        nonce: this.#nonce(),
+        ...(options.stale ? { stale: true } : {}),
+      }),
+      basic,
+    ];
   }
 
   #deny(reason: string, stale = false): AuthResult {

@@ -1,6 +1,7 @@
 /**
- * An RTMP client: connects to a server, then plays (pulls) or publishes
- * (pushes) one stream. Relays, tests and the load benchmark use it.
+ * An RTMP client: connects to a server (`rtmp://`, or `rtmps://` in TLS),
+ * then plays (pulls) or publishes (pushes) one stream. Relays, tests and the
+ * load benchmark use it.
  *
  * @module
  */
@@ -12,6 +13,7 @@ import {
   type StreamConn,
   writeAll,
 } from "../net/tcp.ts";
+import { connectTls } from "../net/tls.ts";
 import { ChunkDemuxer } from "../rtmp/chunk_demuxer.ts";
 import { encodeMessage } from "../rtmp/chunk_muxer.ts";
 import { decodeCommand, type RtmpCommand } from "../rtmp/command.ts";
@@ -44,6 +46,8 @@ export interface RtmpClientOptions {
   maxQueued?: number;
   /** Bytes queued toward the server before media is dropped to the next keyframe. @default {8388608} */
   writeQueueSize?: number;
+  /** `rtmps://`: PEM certificates trusted besides the system's roots (a private CA, a self-signed server). */
+  caCerts?: string[];
 }
 
 /** A server's `_error` answer or error `onStatus`. */
@@ -130,10 +134,12 @@ export class RtmpClient {
   ): Promise<RtmpClient> {
     const u = parseRtmpUrl(url);
     const timeoutMs = options.timeoutMs ?? 10_000;
-    const conn = await withTimeout(
-      connectTcp(u.hostname, u.port),
+    const conn = await withTimeout<StreamConn>(
+      u.secure
+        ? connectTls(u.hostname, u.port, { caCerts: options.caCerts })
+        : connectTcp(u.hostname, u.port),
       timeoutMs,
-      "TCP connect",
+      u.secure ? "TLS connect" : "TCP connect",
     );
     const client = new RtmpClient(u, conn, options);
     try {

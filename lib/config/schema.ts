@@ -12,8 +12,9 @@
  * @module
  */
 import * as v from "valibot";
-import { LOG_LEVELS } from "../log.ts";
+import { LOG_FORMATS, LOG_LEVELS } from "../log.ts";
 import { rtspPath } from "../rtsp/url.ts";
+import { AUTH_LISTS, AUTH_SETTINGS } from "./auth_schema.ts";
 
 /** The parts of an address such as `"127.0.0.1:1935"` or `":1935"`. */
 export interface ListenAddress {
@@ -219,6 +220,40 @@ export function parseMulticastRange(
   return { base, size };
 }
 
+/**
+ * A recording path pattern: it names `%path` and every time field from
+ * `%Y` to `%S` (so segments of one path never collide and the index can
+ * read a segment's start from its name) and has no `..` segment.
+ */
+const RecordPath = scalar(
+  "expected a pattern with %path, %Y, %m, %d, %H, %M and %S and no .. segment",
+  (input) => {
+    if (typeof input !== "string") return undefined;
+    const text = input.trim();
+    const fields = ["%path", "%Y", "%m", "%d", "%H", "%M", "%S"];
+    if (!fields.every((f) => text.includes(f))) return undefined;
+    // deno-lint-ignore no-control-regex
+    if (/[\x00-\x1f\\]/.test(text)) return undefined;
+    if (text.split("/").some((s) => s === "..")) return undefined;
+    return text;
+  },
+);
+
+/** `false`, `"part"` or a count of parts between fsyncs. */
+const Fsync = scalar<false | "part" | number>(
+  'expected false, "part" or a number of parts',
+  (input) => {
+    if (input === "part") return "part";
+    const n = typeof input === "string" && /^\s*\d+\s*$/.test(input)
+      ? Number(input)
+      : input;
+    if (typeof n === "number" && Number.isInteger(n) && n >= 1) {
+      return n === 1 ? "part" : n;
+    }
+    return parseBool(input) === false || n === 0 ? false : undefined;
+  },
+);
+
 /** An integer in `min..max`, also as a string of digits. */
 function IntRange(min: number, max: number) {
   return scalar(`expected an integer from ${min} to ${max}`, (input) => {
@@ -273,6 +308,9 @@ function setting<
   return v.optional(v.pipe(schema, v.description(description)), defaultValue);
 }
 
+/** `lowLatency`, `fmp4` or `mpegts`. */
+const HlsVariant = OneOf(["lowLatency", "fmp4", "mpegts"] as const);
+
 /** The keys of one path's settings; unset keys inherit the top-level value. */
 export const PATH_SETTINGS = {
   /** When a new publisher takes over this path while it is busy: `"auto"`, `true` or `false`. */
@@ -296,16 +334,30 @@ export const PATH_SETTINGS = {
   ),
   /**
    * Where the path's stream comes from instead of a publisher:
-   * `rtsp://[user:pass@]host/…`, `rtsph://…` (RTSP tunnelled in HTTP) or
-   * `rtmp://host/app/name`.
+   * `rtsp[s]://[user:pass@]host/…`, `rtsph://…` / `rtspsh://…` (RTSP
+   * tunnelled in HTTP / HTTPS) or `rtmp[s]://host/app/name`.
    */
   source: v.optional(v.pipe(
     v.string(),
     v.regex(
-      /^(rtsps?|rtsph|rtmp):\/\/[^\s]+$/,
-      "expected an rtsp://, rtsph:// or rtmp:// URL",
+      /^(rtsps?h?|rtmps?):\/\/[^\s]+$/,
+      "expected an rtsp://, rtsps://, rtsph://, rtspsh://, rtmp:// or rtmps:// URL",
     ),
-    v.description("pull the stream from this rtsp://, rtsph:// or rtmp:// URL"),
+    v.description(
+      "pull the stream from this rtsp://, rtsps://, rtsph://, rtspsh://, rtmp:// or rtmps:// URL",
+    ),
+  )),
+  /**
+   * PEM file of certificates trusted, besides the system's roots, for the
+   * TLS of this path's `rtsps://`, `rtspsh://` and `rtmps://` source and
+   * push URLs: a private CA, or the other server's self-signed certificate
+   * itself.
+   */
+  tlsCA: v.optional(v.pipe(
+    v.string(),
+    v.description(
+      "PEM file of CAs or self-signed certificates trusted for rtsps://, rtspsh:// and rtmps:// relays",
+    ),
   )),
   /** Pull only while someone reads the path. */
   sourceOnDemand: v.optional(
@@ -334,12 +386,14 @@ export const PATH_SETTINGS = {
       v.pipe(
         v.string(),
         v.regex(
-          /^(rtsp|rtmp):\/\/[^\s]+$/,
-          "expected an rtsp:// or rtmp:// URL",
+          /^(rtsps?|rtmps?):\/\/[^\s]+$/,
+          "expected an rtsp://, rtsps://, rtmp:// or rtmps:// URL",
         ),
       ),
     ),
-    v.description("republish to these rtsp:// or rtmp:// URLs"),
+    v.description(
+      "republish to these rtsp://, rtsps://, rtmp:// or rtmps:// URLs",
+    ),
   )),
   /**
    * `rtsp://[user:pass@]host[:port][/name]`: while this path has a
@@ -361,6 +415,14 @@ export const PATH_SETTINGS = {
   /** Password publishers of this path must give. */
   publishPass: v.optional(
     v.pipe(v.string(), v.description("password publishers must give")),
+  ),
+  /** Record this path (overrides the top-level `record`). */
+  record: v.optional(
+    v.pipe(Bool, v.description("record this path to recordPath")),
+  ),
+  /** How HLS packages this path: `lowLatency`, `fmp4` or `mpegts`. */
+  hlsVariant: v.optional(
+    v.pipe(HlsVariant, v.description("HLS variant of this path")),
   ),
 } as const;
 
@@ -387,6 +449,12 @@ export const SETTINGS = {
     OneOf(LOG_LEVELS),
     "info",
     "least severe log level written",
+  ),
+  /** `text` lines for people, or `json`: one object per line for log collectors. */
+  logFormat: setting(
+    OneOf(LOG_FORMATS),
+    "text",
+    "log lines as text, or json (one object per line)",
   ),
   /** Milliseconds a connection may send nothing before it is closed. */
   readTimeout: setting(
@@ -611,11 +679,100 @@ export const SETTINGS = {
   ),
   /** RTMP tunnelled in HTTP (RTMPT: `/open`, `/send`, `/idle`, `/close`) on the HTTP port. */
   rtmpt: setting(Bool, true, "serve RTMPT (RTMP in HTTP) on the HTTP port"),
+  /** Record every path (a path's own `record` wins). */
+  record: setting(Bool, false, "record every path (paths may set their own)"),
+  /** Container of recordings: fragmented MP4 (CMAF) or FLV. */
+  recordFormat: setting(
+    OneOf(["fmp4", "flv"] as const),
+    "fmp4",
+    "container of recordings: fmp4 or flv",
+  ),
+  /**
+   * Where segments go: `%path` and the time fields `%Y %m %d %H %M %S %f`
+   * (UTC; `%f` microseconds) are filled in, the extension is added. The
+   * folders before the first field are the recordings root, which no
+   * segment ever leaves.
+   */
+  recordPath: setting(
+    RecordPath,
+    "./recordings/%path/%Y-%m-%d_%H-%M-%S-%f",
+    "segment file pattern: %path and %Y %m %d %H %M %S %f (UTC)",
+  ),
+  /** Media written at once: one fragment (fMP4) or one write (FLV). */
+  recordPartDuration: setting(
+    Duration,
+    "1s",
+    "media written at once (one fMP4 fragment)",
+  ),
+  /** Length of a segment file; the cut waits for a keyframe. */
+  recordSegmentDuration: setting(
+    Duration,
+    "1h",
+    "length of a segment file, cut on a keyframe",
+  ),
+  /** Segments older than this are deleted; 0 keeps them. */
+  recordDeleteAfter: setting(
+    Duration,
+    "24h",
+    "delete segments older than this (0 keeps them)",
+  ),
+  /** `false`, `"part"` (fsync every part) or N (fsync every N parts). */
+  recordFsync: setting(
+    Fsync,
+    false,
+    'fsync recordings: false, "part" or every N parts',
+  ),
+  /** Serve recordings at `/playback/list` and `/playback/get` on the HTTP port. */
+  playback: setting(
+    Bool,
+    true,
+    "serve recordings at /playback/list and /playback/get",
+  ),
+  /** The REST API at `/api/v1` on the HTTP port; loopback clients only until users with the `api` permission exist. */
+  api: setting(Bool, true, "serve the REST API at /api/v1 (loopback only)"),
+  /** Prometheus metrics at `/metrics` on the HTTP port; loopback clients only until users with the `metrics` permission exist. */
+  metrics: setting(
+    Bool,
+    true,
+    "serve Prometheus metrics at /metrics (loopback only)",
+  ),
+  /** HLS and Low-Latency HLS at `/<path>/index.m3u8` on the HTTP port. */
+  hls: setting(Bool, true, "serve HLS at /<path>/index.m3u8 on the HTTP port"),
+  /** How HLS packages media: `lowLatency` (fMP4 with parts), `fmp4` or `mpegts`. */
+  hlsVariant: setting(
+    HlsVariant,
+    "lowLatency",
+    "HLS variant: lowLatency, fmp4 or mpegts",
+  ),
+  /** Milliseconds a segment lasts at least (the GOP when longer). */
+  hlsSegmentDuration: setting(
+    Duration,
+    "1s",
+    "HLS segment duration (or the GOP when longer)",
+  ),
+  /** Milliseconds of a Low-Latency HLS part. */
+  hlsPartDuration: setting(Duration, "200ms", "Low-Latency HLS part duration"),
+  /** Complete segments in the sliding window of each path. */
+  hlsSegmentCount: setting(IntRange(1, 100), 7, "HLS segments kept per path"),
+  /** Write HLS for every path with a publisher, requested or not. */
+  hlsAlwaysRemux: setting(
+    Bool,
+    false,
+    "write HLS for every published path, not only on request",
+  ),
+  /** Milliseconds a path's HLS muxer goes on after its last request. */
+  hlsMuxerCloseAfter: setting(
+    Duration,
+    "60s",
+    "stop a path's HLS muxer this long after its last request",
+  ),
+  ...AUTH_SETTINGS,
 } as const;
 
 /** The whole configuration file: {@link SETTINGS}, then `paths`. */
 export const ConfigSchema = Strict({
   ...SETTINGS,
+  ...AUTH_LISTS,
   /** Per-path settings by path name (`live/cam1`); an empty entry is allowed. */
   paths: v.optional(
     v.pipe(

@@ -9,3 +9,5 @@ export * from "./reader_queue.ts";
 export * from "./reader_lag.ts";
 export * from "./flv_output.ts";
 export * from "./rtp_output.ts";
+export * from "./rtp_srtp.ts";
+export * from "./hls_output.ts";

@@ -44,6 +44,10 @@ export class ReaderQueue {
   dropped = 0;
   /** Times the reader fell behind and had to skip to a keyframe. */
   skips = 0;
+  /** Media packets queued (control packets not counted). */
+  mediaPackets = 0;
+  /** When the first media packet was queued (ms since the epoch). */
+  firstMediaMs: number | undefined;
 
   constructor(options: ReaderQueueOptions = {}) {
     this.#maxBytes = options.maxBytes ?? 8 * 1024 * 1024;
@@ -73,6 +77,9 @@ export class ReaderQueue {
         this.dropped++;
         return false;
       }
+    }
+    if (packet.kind !== PACKET_KIND.CONTROL && this.mediaPackets++ === 0) {
+      this.firstMediaMs = Date.now();
     }
     if (prefix !== undefined) this.#put(prefix);
     this.#put(packet.bytes);

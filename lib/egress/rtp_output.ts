@@ -8,11 +8,23 @@
  */
 
 import { type Packet, PACKET_KIND, type PacketKind } from "./packet.ts";
-import type { CachedPackets, Metadata, StreamOutput } from "../hub/stream.ts";
+import type {
+  CachedPackets,
+  Metadata,
+  Stream,
+  StreamOutput,
+} from "../hub/stream.ts";
 import type { Frame } from "../media/frame.ts";
 import type { Track } from "../media/track.ts";
-import { equals } from "@std/bytes";
+import { sameParameterSets } from "./parameter_sets.ts";
 import { encodeRtcp, msToNtp } from "../rtp/rtcp.ts";
+import type { SrtpMasterKey } from "../srtp/keys.ts";
+import {
+  type SrtpOffer,
+  SrtpSender,
+  type SrtpSource,
+  streamSrtpKey,
+} from "./rtp_srtp.ts";
 import {
   createPacketizer,
   describeTracks,
@@ -22,6 +34,8 @@ import {
 
 /** One RTSP reader of an {@link RtpOutput}. */
 export interface RtpReader {
+  /** The reader set up RTP/SAVP: it gets SRTP and SRTCP, protected once for all such readers. */
+  readonly srtp?: boolean;
   /** Takes an RTP (or, with `rtcp`, an RTCP) packet of a track; shared bytes, do not modify. */
   offer(trackId: number, packet: Packet, rtcp: boolean): void;
   /** Called when the stream ends (no publisher within the grace period). */
@@ -42,13 +56,24 @@ interface TrackOut {
   lastPts: number | undefined;
   packets: number;
   octets: number;
+  /** Roll-over counter of the packetizer's sequence numbers (SRTP's index). */
+  roc: number;
+  lastSeq: number;
 }
 
 /** An RTP packet with where it sits in its track's RTP stream. */
-export interface RtpPacketOut extends Packet {
+export interface RtpPacketOut extends SrtpSource {
   trackId: number;
   seq: number;
   rtptime: number;
+}
+
+/** Options of {@link RtpOutput}. */
+export interface RtpOutputOptions {
+  /** @default {Date.now} */
+  now?: () => number;
+  /** The SRTP master key of a track. @default {a random key per output and track} */
+  srtpKey?: (trackId: number) => SrtpMasterKey;
 }
 
 /** How often a track's Sender Report goes out. */
@@ -59,6 +84,7 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
   readonly #readers = new Set<RtpReader>();
   readonly #cached: CachedPackets<RtpPacketOut>;
   readonly #now: () => number;
+  readonly #srtp: SrtpSender;
   #tracks = new Map<number, TrackOut>();
   #hasVideo = false;
   #lastSr = 0;
@@ -72,10 +98,30 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
   /** `cached` hands out this output's packets of the stream's GOP cache. */
   constructor(
     cached: CachedPackets<RtpPacketOut>,
-    options: { now?: () => number } = {},
+    options: RtpOutputOptions = {},
   ) {
     this.#cached = cached;
     this.#now = options.now ?? Date.now;
+    this.#srtp = new SrtpSender(
+      options.srtpKey ?? ((id) => streamSrtpKey(this, id)),
+    );
+  }
+
+  /**
+   * What MIKEY gives an SRTP reader of `trackId` (RFC 4567): the track's
+   * master key, its SSRC, and the roll-over counter of the first packet a
+   * reader joining now gets (the GOP cache's first, which may lie before a
+   * sequence wrap), from which the reader's own estimate carries on.
+   */
+  srtpOffer(trackId: number): SrtpOffer | undefined {
+    const t = this.#tracks.get(trackId);
+    if (t === undefined) return undefined;
+    const first = this.#cached().find((p) => p.trackId === trackId);
+    return {
+      master: this.#srtp.key(trackId),
+      ssrc: t.packetizer.ssrc,
+      roc: first?.roc ?? t.roc,
+    };
   }
 
   get readers(): number {
@@ -183,7 +229,12 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
   addReader(reader: RtpReader, trackIds: ReadonlySet<number>): void {
     this.#readers.add(reader);
     for (const p of this.#cached()) {
-      if (trackIds.has(p.trackId)) reader.offer(p.trackId, p, false);
+      if (!trackIds.has(p.trackId)) continue;
+      reader.offer(
+        p.trackId,
+        reader.srtp ? this.#srtp.rtp(p.trackId, p) : p,
+        false,
+      );
     }
   }
 
@@ -224,6 +275,8 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
         lastPts: undefined,
         packets: 0,
         octets: 0,
+        roc: 0,
+        lastSeq: 0,
       });
     }
     this.#tracks = next;
@@ -246,15 +299,26 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
           ? PACKET_KIND.KEY
           : PACKET_KIND.DELTA;
         const seq = (bytes[2]! << 8) | bytes[3]!;
+        if (t.packets > 0 && seq < t.lastSeq && t.lastSeq - seq > 0x8000) {
+          t.roc = (t.roc + 1) >>> 0;
+        }
+        t.lastSeq = seq;
         const p: RtpPacketOut = {
           bytes,
           kind,
           trackId: frame.trackId,
           seq,
           rtptime,
+          roc: t.roc,
         };
         out.push(p);
-        for (const r of this.#readers) r.offer(frame.trackId, p, false);
+        for (const r of this.#readers) {
+          r.offer(
+            frame.trackId,
+            r.srtp ? this.#srtp.rtp(frame.trackId, p) : p,
+            false,
+          );
+        }
         t.packets++;
         t.octets += bytes.length - 12;
         first = false;
@@ -296,8 +360,16 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
         octetCount: t.octets >>> 0,
         reports: [],
       }]);
-      const p: Packet = { bytes, kind: PACKET_KIND.CONTROL };
-      for (const r of this.#readers) r.offer(id, p, true);
+      this.#offerRtcp(this.#readers, id, { bytes, kind: PACKET_KIND.CONTROL });
+    }
+  }
+
+  /** An RTCP packet of `trackId` to `readers`: SRTCP to SRTP readers, protected once. */
+  #offerRtcp(readers: Iterable<RtpReader>, trackId: number, p: Packet): void {
+    let secure: Packet | undefined;
+    for (const r of readers) {
+      if (!r.srtp) r.offer(trackId, p, true);
+      else r.offer(trackId, secure ??= this.#srtp.rtcp(trackId, p), true);
     }
   }
 
@@ -311,9 +383,7 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
         ssrcs: [t.packetizer.ssrc],
         reason: "stream ended",
       }]);
-      for (const r of readers) {
-        r.offer(id, { bytes, kind: PACKET_KIND.CONTROL }, true);
-      }
+      this.#offerRtcp(readers, id, { bytes, kind: PACKET_KIND.CONTROL });
     }
     for (const r of readers) r.onEnd();
   }
@@ -326,14 +396,15 @@ function startSeconds(t: TrackOut, lastPts: number, start: RtpStart): number {
   return (lastPts + step) / t.format.track.clockRate;
 }
 
-function sameParameterSets(a: Track, b: Track): boolean {
-  if (a.kind !== "video" || b.kind !== "video") return true;
-  const x = a.parameterSets;
-  const y = b.parameterSets;
-  if (x === y) return true;
-  if (x === undefined || y === undefined) return false;
-  const same = (p: Uint8Array[] | undefined, q: Uint8Array[] | undefined) =>
-    (p?.length ?? 0) === (q?.length ?? 0) &&
-    (p ?? []).every((u, i) => equals(u, q![i]!));
-  return same(x.vps, y.vps) && same(x.sps, y.sps) && same(x.pps, y.pps);
+/**
+ * The RTSP output of `stream`, made on first use. Its SRTP keys are the
+ * stream's own ({@link streamSrtpKey}), so the key a DESCRIBE gave out
+ * still holds at PLAY even if the output was dropped and made again.
+ */
+export function rtspOutput(stream: Pick<Stream, "output">): RtpOutput {
+  return stream.output<RtpOutput>(
+    "rtsp",
+    (cached) =>
+      new RtpOutput(cached, { srtpKey: (id) => streamSrtpKey(stream, id) }),
+  );
 }

@@ -6,9 +6,14 @@
  * @module
  */
 
-import type { Frame } from "../media/frame.ts";
-import type { Track } from "../media/track.ts";
-import { type Metadata, Stream, type StreamOptions } from "./stream.ts";
+import { EventBus, type SessionInfo } from "../events/events.ts";
+import { SessionEvents } from "./_session_events.ts";
+import { HubError } from "./hub_error.ts";
+import { Stream, type StreamOptions } from "./stream.ts";
+import { type Publisher, PublisherHandle } from "./publisher.ts";
+
+export { HubError, type HubErrorCode } from "./hub_error.ts";
+export type { Publisher } from "./publisher.ts";
 
 /** Timers the hub uses; tests pass their own clock. */
 export interface HubTimers {
@@ -58,6 +63,13 @@ export interface HubOptions extends StreamOptions {
    * on-demand source can start now, and the reader gets it when it arrives.
    */
   onDemand?: (path: string) => void;
+  /** Where publish and read events go. @default a bus of its own */
+  events?: EventBus;
+  /**
+   * Called when a publisher starts on `stream`, with its publish options:
+   * outputs that do not wait for readers (the recorder) attach here.
+   */
+  onPublish?: (stream: Stream, options: PublishOptions) => void;
 }
 
 /** Options of one {@link Hub.publish} call. */
@@ -72,35 +84,13 @@ export interface PublishOptions {
   authenticated?: boolean;
   /** Called when a newer publisher takes the path over; the caller closes its connection. */
   onTakenOver?: () => void;
-}
-
-/** Why a publish or read failed. */
-export type HubErrorCode = "busy" | "not-found";
-
-/** A publish refused because the path is busy, or a read of a path nobody publishes. */
-export class HubError extends Error {
-  readonly code: HubErrorCode;
-  readonly path: string;
-  constructor(message: string, code: HubErrorCode, path: string) {
-    super(message);
-    this.name = "HubError";
-    this.code = code;
-    this.path = path;
-  }
-}
-
-/** A publisher's handle on its stream. */
-export interface Publisher {
-  readonly path: string;
-  readonly stream: Stream;
-  /** Whether this publisher still owns the path. */
-  readonly active: boolean;
-  setTrack(track: Track): void;
-  setTracks(tracks: readonly Track[]): void;
-  setMetadata(metadata: Metadata | undefined): void;
-  writeFrame(frame: Frame): void;
-  /** The publisher is gone: readers wait for the grace period, then the stream ends. */
-  close(): void;
+  /** Who publishes: with it, `publish.start` and `publish.stop` are emitted. */
+  session?: SessionInfo;
+  /**
+   * The publisher asked to be recorded (RTMP `publish(name, "record")`
+   * starts a new recording, `"append"` continues one), and may be.
+   */
+  record?: "record" | "append";
 }
 
 interface Entry {
@@ -115,60 +105,6 @@ interface Waiter {
   timer: TimerHandle;
 }
 
-class PublisherHandle implements Publisher {
-  readonly path: string;
-  readonly stream: Stream;
-  readonly onTakenOver: (() => void) | undefined;
-  #active = true;
-  readonly #release: (p: PublisherHandle) => void;
-  readonly #now: () => number;
-  /** When this publisher last wrote a frame, or started: what tells a half-open one. */
-  #lastFrameMs: number;
-
-  constructor(
-    stream: Stream,
-    onTakenOver: (() => void) | undefined,
-    release: (p: PublisherHandle) => void,
-    now: () => number,
-  ) {
-    this.path = stream.path;
-    this.stream = stream;
-    this.onTakenOver = onTakenOver;
-    this.#release = release;
-    this.#now = now;
-    this.#lastFrameMs = now();
-  }
-  /** Milliseconds since this publisher last wrote a frame (or started). */
-  idleMs(): number {
-    return this.#now() - this.#lastFrameMs;
-  }
-  get active(): boolean {
-    return this.#active;
-  }
-  deactivate(): void {
-    this.#active = false;
-  }
-  setTrack(track: Track): void {
-    if (this.#active) this.stream.setTrack(track);
-  }
-  setTracks(tracks: readonly Track[]): void {
-    if (this.#active) this.stream.setTracks(tracks);
-  }
-  setMetadata(metadata: Metadata | undefined): void {
-    if (this.#active) this.stream.setMetadata(metadata);
-  }
-  writeFrame(frame: Frame): void {
-    if (!this.#active) return;
-    this.#lastFrameMs = this.#now();
-    this.stream.writeFrame(frame);
-  }
-  close(): void {
-    if (!this.#active) return;
-    this.#active = false;
-    this.#release(this);
-  }
-}
-
 /** Paths to streams; knows frames, never protocols. */
 export class Hub {
   readonly #entries = new Map<string, Entry>();
@@ -176,9 +112,14 @@ export class Hub {
   readonly #options: HubOptions;
   readonly #timers: HubTimers;
   readonly #now: () => number;
+  readonly #sessions: SessionEvents;
+  /** Publish and read events (webhooks listen). */
+  readonly events: EventBus;
 
   constructor(options: HubOptions = {}) {
     this.#options = options;
+    this.events = options.events ?? new EventBus();
+    this.#sessions = new SessionEvents(this.events);
     this.#timers = options.timers ?? {
       setTimeout: (fn, ms) => setTimeout(fn, ms),
       clearTimeout: (id) => clearTimeout(id),
@@ -227,6 +168,10 @@ export class Hub {
     );
     entry.publisher = handle;
     entry.stream.beginPublisher();
+    if (options.session !== undefined) {
+      handle.onStop = this.#sessions.published(path, options.session);
+    }
+    this.#options.onPublish?.(entry.stream, options);
     const waiters = this.#waiters.get(path);
     if (waiters !== undefined) {
       this.#waiters.delete(path);
@@ -346,8 +291,14 @@ export class Hub {
     return [...this.#entries.values()].map((e) => e.stream);
   }
 
+  /** A reader started: `read.start`, and `read.stop` when it leaves. */
+  readerJoined(stream: Stream, session: SessionInfo): void {
+    this.#sessions.readerJoined(stream.path, session);
+  }
+
   /** Called by readers when they leave: a stream without a publisher and readers ends now. */
-  readerLeft(stream: Stream): void {
+  readerLeft(stream: Stream, session?: SessionInfo): void {
+    if (session) this.#sessions.readerLeft(stream.path, session);
     stream.pruneOutputs();
     const entry = this.#entries.get(stream.path);
     if (

@@ -29,6 +29,8 @@ export interface StreamOutput<P = unknown> {
   frame(frame: Frame): readonly P[];
   /** The stream ended: no publisher came back within the grace period. */
   end(): void;
+  /** A new publisher took over the stream (outputs that mark discontinuities, such as HLS). */
+  publisher?(): void;
   /** Readers attached; an output with none is removed. */
   readonly readers: number;
 }
@@ -63,7 +65,12 @@ export interface StreamStats {
   readersDropped: number;
   /** The same two, per protocol the readers played with (`rtmp`, `rtsp`, `flv` …). */
   byProtocol: Record<string, { readerDrops: number; readersDropped: number }>;
+  /** Milliseconds from the last publisher's start to its first frame delivered. */
+  firstFrameMs: number | undefined;
 }
+
+/** Sees every frame delivered, with its track (the stream inspector). */
+export type FrameTap = (frame: Frame, track: Track) => void;
 
 /** Options of {@link Stream}. */
 export interface StreamOptions {
@@ -85,6 +92,7 @@ export class Stream {
     readerDrops: 0,
     readersDropped: 0,
     byProtocol: {},
+    firstFrameMs: undefined,
   };
   #tracks: Track[] = [];
   #metadata: Metadata | undefined;
@@ -98,6 +106,9 @@ export class Stream {
   #rebasePending = false;
   #waitingKeyframe = false;
   #ended = false;
+  readonly #taps = new Set<FrameTap>();
+  /** When the current publisher began (ms), until its first frame. */
+  #publisherStartMs: number | undefined;
 
   constructor(path: string, options: StreamOptions = {}) {
     this.path = path;
@@ -152,7 +163,18 @@ export class Stream {
     this.stats.publishers++;
     this.#rebasePending = this.#lastSeconds !== undefined;
     this.#waitingKeyframe = true;
+    this.#publisherStartMs = Date.now();
     this.#gop?.clear();
+    for (const o of this.#outputs.values()) o.publisher?.();
+  }
+
+  /**
+   * Calls `tap` with every frame delivered from now on, until the function
+   * returned is called. Nothing is spent on a stream nobody taps.
+   */
+  tap(tap: FrameTap): () => void {
+    this.#taps.add(tap);
+    return () => this.#taps.delete(tap);
   }
 
   /** Sets or replaces a track (matched by id). */
@@ -198,6 +220,10 @@ export class Stream {
         return;
       }
       this.#waitingKeyframe = false;
+      if (this.#publisherStartMs !== undefined) {
+        this.stats.firstFrameMs = Date.now() - this.#publisherStartMs;
+        this.#publisherStartMs = undefined;
+      }
     }
     const size = frameSize(frame);
     this.stats.framesIn++;
@@ -227,6 +253,7 @@ export class Stream {
     const entry: GopEntry = { frame: out, packets: new Map() };
     this.#gop?.push(entry, key && track.kind === "video", size);
     for (const [k, o] of this.#outputs) entry.packets.set(k, o.frame(out));
+    if (this.#taps.size > 0) { for (const t of this.#taps) t(out, track); }
   }
 
   /**

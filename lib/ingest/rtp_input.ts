@@ -21,6 +21,15 @@ import { ReorderBuffer } from "../rtp/reorder.ts";
 import { SrSync } from "../rtp/timing.ts";
 import { type SdpTrack, videoTrack } from "../format/tracks.ts";
 import type { StageCore } from "../stage.ts";
+import { type SrtpContext, SrtpError } from "../srtp/context.ts";
+
+/** SRTP packets an {@link RtpInput} dropped (RFC 3711 §3.3): they never reach a depacketizer. */
+export interface SrtpInputStats {
+  /** Failed authentication (a wrong key, a forged or damaged packet) or could not be read. */
+  authFailures: number;
+  /** Seen before, or older than the replay window. */
+  replays: number;
+}
 
 /** Counters of an {@link RtpInput}. */
 export interface RecordStats {
@@ -109,6 +118,9 @@ class TrackInput {
 /** The tracks of an RTSP source (a RECORD session or a pulled camera) feeding a publisher. */
 export class RtpInput {
   readonly stats: RecordStats = { packets: 0, frames: 0, dropped: 0 };
+  readonly srtpStats: SrtpInputStats = { authFailures: 0, replays: 0 };
+  /** Tracks that arrive as SRTP, with the context that reads them. */
+  readonly #srtp = new Map<number, SrtpContext>();
   readonly #inputs = new Map<number, TrackInput>();
   readonly #sync = new SrSync();
   readonly #publisher: Pick<Publisher, "setTrack" | "setTracks" | "writeFrame">;
@@ -116,14 +128,18 @@ export class RtpInput {
 
   constructor(
     publisher: Pick<Publisher, "setTrack" | "setTracks" | "writeFrame">,
-    tracks: ReadonlyMap<number, { sdp: SdpTrack; udp: boolean }>,
+    tracks: ReadonlyMap<
+      number,
+      { sdp: SdpTrack; udp: boolean; srtp?: SrtpContext }
+    >,
     now: () => number = Date.now,
   ) {
     this.#publisher = publisher;
     this.#now = now;
     const known: Track[] = [];
-    for (const [id, { sdp, udp }] of tracks) {
+    for (const [id, { sdp, udp, srtp }] of tracks) {
       known.push(sdp.track);
+      if (srtp !== undefined) this.#srtp.set(id, srtp);
       this.#sync.addTrack(id, sdp.track.clockRate);
       this.#inputs.set(
         id,
@@ -139,18 +155,41 @@ export class RtpInput {
     publisher.setTracks(known);
   }
 
-  /** An RTP packet of track `trackId`. */
+  /** An RTP packet of track `trackId` (SRTP for a track set up with a key). */
   rtp(trackId: number, bytes: Uint8Array): void {
-    this.#inputs.get(trackId)?.push(bytes, this.#now());
+    const input = this.#inputs.get(trackId);
+    if (input === undefined) return;
+    const srtp = this.#srtp.get(trackId);
+    const plain = srtp === undefined
+      ? bytes
+      : this.#unprotect(() => srtp.unprotectRtp(bytes));
+    if (plain !== undefined) input.push(plain, this.#now());
+  }
+
+  /** The packet SRTP gives, or undefined (counted) for one that fails authentication or replays. */
+  #unprotect(f: () => Uint8Array): Uint8Array | undefined {
+    try {
+      return f();
+    } catch (e) {
+      if (!(e instanceof SrtpError)) throw e;
+      if (e.reason === "replay") this.srtpStats.replays++;
+      else this.srtpStats.authFailures++;
+      return undefined;
+    }
   }
 
   /** An RTCP packet of track `trackId`: Sender Reports tie its clock to the others'. */
   rtcp(trackId: number, bytes: Uint8Array): void {
     // RTCP of a track Sluice does not read (ffmpeg sends it for every stream) is nobody's.
     if (!this.#inputs.has(trackId)) return;
+    const srtp = this.#srtp.get(trackId);
+    const plain = srtp === undefined
+      ? bytes
+      : this.#unprotect(() => srtp.unprotectRtcp(bytes));
+    if (plain === undefined) return;
     let packets;
     try {
-      packets = decodeRtcp(bytes);
+      packets = decodeRtcp(plain);
     } catch {
       return;
     }

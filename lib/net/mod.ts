@@ -1,9 +1,10 @@
 /**
- * Sockets: TCP listen/connect and batched writers.
+ * Sockets: TCP and TLS listen/connect and batched writers.
  *
  * @module
  */
 export * from "./tcp.ts";
+export * from "./tls.ts";
 export * from "./batch_writer.ts";
 export * from "./udp.ts";
 export * from "./datagram_writer.ts";

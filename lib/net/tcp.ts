@@ -138,7 +138,7 @@ export function isConnectionEnd(e: unknown): boolean {
 
 /** The error for a socket that cannot be bound: it names the address. */
 export function listenError(
-  transport: "TCP" | "UDP",
+  transport: "TCP" | "UDP" | "TLS",
   hostname: string,
   port: number,
   cause: unknown,

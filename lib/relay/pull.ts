@@ -1,5 +1,6 @@
 /**
- * One pull: a source read over RTSP (UDP first, TCP when no RTP arrives) or
+ * One pull: a source read over RTSP (UDP first, TCP when no RTP arrives; TLS
+ * and HTTP(S) tunnels by the URL's scheme) or
  * RTMP, and published on the relay's path.
  *
  * @module
@@ -27,10 +28,12 @@ export interface PullOptions {
   timeoutMs?: number;
   /** How an RTSP source sends its media. @default {"automatic"} */
   rtspTransport?: RtspTransportChoice;
+  /** `rtsps://` and `rtmps://`: PEM certificates trusted besides the system's roots. */
+  caCerts?: string[];
 }
 
 /**
- * Connects `relay` to the source at `url` (`rtmp://` or else RTSP) and feeds
+ * Connects `relay` to the source at `url` (`rtmp[s]://` or else RTSP) and feeds
  * its path's publisher; resolves once media flows.
  */
 export function connectPull(
@@ -38,7 +41,7 @@ export function connectPull(
   url: string,
   options: PullOptions,
 ): Promise<Connected> {
-  return url.startsWith("rtmp://")
+  return /^rtmps?:\/\//.test(url)
     ? pullRtmp(relay, url, options)
     : pullRtsp(relay, url, options);
 }
@@ -48,6 +51,12 @@ function publisher(r: RelayHandle, hub: PullOptions["hub"]): Publisher {
   return hub.publish(r.state.path, {
     overridePublisher: true,
     onTakenOver: () => r.closeCurrent?.(),
+    session: {
+      id: `${r.state.kind}:${r.state.path}`,
+      protocol: "relay",
+      remoteAddress: r.state.url,
+      query: "",
+    },
   });
 }
 
@@ -59,7 +68,11 @@ async function pullRtsp(
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let transport = o.rtspTransport ?? "automatic";
   for (;;) {
-    const client = await RtspClient.open(url, { transport, timeoutMs });
+    const client = await RtspClient.open(url, {
+      transport,
+      timeoutMs,
+      caCerts: o.caCerts,
+    });
     try {
       return await playInto(r, client, o);
     } catch (e) {
@@ -122,6 +135,7 @@ async function pullRtmp(
 ): Promise<Connected> {
   const client = await RtmpClient.connect(url, {
     timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    caCerts: o.caCerts,
   });
   r.closeCurrent = () => client.close();
   await client.play();

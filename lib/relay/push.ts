@@ -23,10 +23,12 @@ export interface PushOptions {
   hub: Pick<Hub, "stream">;
   /** Every step of the connection must finish within this. @default {10000} */
   timeoutMs?: number;
+  /** `rtsps://` and `rtmps://`: PEM certificates trusted besides the system's roots. */
+  caCerts?: string[];
 }
 
 /**
- * Connects `relay` to the server at `url` (`rtmp://` or else RTSP) and sends
+ * Connects `relay` to the server at `url` (`rtmp[s]://` or else RTSP) and sends
  * its path's stream; resolves once the server takes it.
  */
 export function connectPush(
@@ -34,7 +36,7 @@ export function connectPush(
   url: string,
   options: PushOptions,
 ): Promise<Connected> {
-  return url.startsWith("rtmp://")
+  return /^rtmps?:\/\//.test(url)
     ? pushRtmp(relay, url, options)
     : pushRtsp(relay, url, options);
 }
@@ -54,6 +56,7 @@ async function pushRtsp(
   const client = await RtspClient.open(url, {
     transport: "automatic",
     timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    caCerts: o.caCerts,
   });
   const ended = new Promise<void>((resolve) => {
     r.closeCurrent = () => {
@@ -78,6 +81,7 @@ async function pushRtmp(
   const stream = streamOf(r, o.hub);
   const client = await RtmpClient.connect(url, {
     timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    caCerts: o.caCerts,
   });
   r.closeCurrent = () => client.close();
   await client.publish();

@@ -8,6 +8,7 @@
  */
 
 import type { RtspTransportChoice } from "../client/rtsp/client.ts";
+import type { EventBus } from "../events/events.ts";
 import type { Hub } from "../hub/hub.ts";
 import type { Logger } from "../log.ts";
 import type {
@@ -19,13 +20,14 @@ import type {
 import { redact, relayLoop } from "./_relay.ts";
 import { connectPull } from "./pull.ts";
 import { connectPush } from "./push.ts";
+import { readPemFile } from "../net/tls.ts";
 import { connectRegister, type RegisterServer } from "./register.ts";
 
 export type { RelayState, RelayStatus } from "./_relay.ts";
 
 /** The per-path keys relays read. */
 export interface RelayPathConfig {
-  /** The `rtsp://` or `rtmp://` URL the path's stream is pulled from. */
+  /** The `rtsp[s]://` or `rtmp[s]://` URL the path's stream is pulled from. */
   source?: string;
   /** Pull only while readers want the path. @default {false} */
   sourceOnDemand?: boolean;
@@ -35,6 +37,8 @@ export interface RelayPathConfig {
   rtspTransport?: RtspTransportChoice;
   /** URLs the path is republished to while it has a publisher. */
   push?: string[];
+  /** PEM file of certificates trusted for `rtsps://`, `rtspsh://` and `rtmps://` (read at each connect). */
+  tlsCA?: string;
   /**
    * `rtsp://[user:pass@]host[:port][/name]`: while the path has a
    * publisher, REGISTER it at that server over our own connection and
@@ -51,6 +55,8 @@ export interface RelaysOptions {
   paths: Readonly<Record<string, RelayPathConfig | null | undefined>>;
   /** Every state change is one line here. */
   log: Logger;
+  /** Every state change is a `relay.state` event here too. */
+  events?: Pick<EventBus, "emit">;
   /** Every step of a relay's connection must finish within this. @default {10000} */
   timeoutMs?: number;
   /** First retry delay; it doubles up to {@link RelaysOptions.maxBackoffMs}. @default {1000} */
@@ -77,6 +83,8 @@ interface Relay extends RelayHandle {
 /** Runs every relay the configuration names. */
 export class Relays {
   readonly #o: RelaysOptions;
+  /** The paths in force: {@link Relays.reconfigure} replaces them. */
+  #paths: RelaysOptions["paths"];
   readonly #pulls = new Map<string, Relay>();
   readonly #pushes = new Map<string, Relay[]>();
   readonly #registers = new Map<string, Relay>();
@@ -86,11 +94,12 @@ export class Relays {
   /** Relays of `options.paths`; none runs before {@link Relays.start}. */
   constructor(options: RelaysOptions) {
     this.#o = options;
+    this.#paths = options.paths;
   }
 
   /** Starts the always-on pulls and the watch for publishers to push. */
   start(): void {
-    for (const [path, cfg] of Object.entries(this.#o.paths)) {
+    for (const [path, cfg] of Object.entries(this.#paths)) {
       if (cfg?.source !== undefined && cfg.sourceOnDemand !== true) {
         this.#startPull(path, cfg);
       }
@@ -98,9 +107,38 @@ export class Relays {
     this.#tick = setInterval(() => this.#onTick(Date.now()), TICK_MS);
   }
 
+  /**
+   * Takes new path settings (a reload): the relays of each path in `changed`
+   * stop, and its always-on source starts again from the new settings;
+   * pushes and registrations come back on the next tick while the path has
+   * a publisher, on-demand sources when a reader asks. Relays of other
+   * paths are left running.
+   */
+  reconfigure(
+    paths: RelaysOptions["paths"],
+    changed: Iterable<string>,
+  ): void {
+    this.#paths = paths;
+    if (this.#closed) return;
+    for (const path of changed) {
+      const pull = this.#pulls.get(path);
+      if (pull !== undefined) this.#stop(pull);
+      this.#pulls.delete(path);
+      for (const r of this.#pushes.get(path) ?? []) this.#stop(r);
+      this.#pushes.delete(path);
+      const register = this.#registers.get(path);
+      if (register !== undefined) this.#stop(register);
+      this.#registers.delete(path);
+      const cfg = paths[path];
+      if (cfg?.source !== undefined && cfg.sourceOnDemand !== true) {
+        this.#startPull(path, cfg);
+      }
+    }
+  }
+
   /** A reader waits for `path`: start its on-demand source, if it has one. */
   onDemand(path: string): void {
-    const cfg = this.#o.paths[path];
+    const cfg = this.#paths[path];
     if (
       this.#closed || cfg?.source === undefined ||
       cfg.sourceOnDemand !== true || this.#pulls.has(path)
@@ -134,7 +172,7 @@ export class Relays {
   #onTick(now: number): void {
     // On-demand pulls end once nobody has read them for a while.
     for (const [path, r] of this.#pulls) {
-      const cfg = this.#o.paths[path];
+      const cfg = this.#paths[path];
       if (cfg?.sourceOnDemand !== true) continue;
       const readers = this.#o.hub.stream(path)?.readers ?? 0;
       // Count from the first tick without readers, so the pull never stops early.
@@ -153,12 +191,14 @@ export class Relays {
       }
     }
     // Pushes run while their path has a publisher.
-    for (const [path, cfg] of Object.entries(this.#o.paths)) {
+    for (const [path, cfg] of Object.entries(this.#paths)) {
       if (cfg?.push === undefined || cfg.push.length === 0) continue;
       const live = this.#o.hub.hasPublisher(path);
       const running = this.#pushes.get(path);
       if (live && running === undefined) {
-        const started = cfg.push.map((url) => this.#startPush(path, url));
+        const started = cfg.push.map((url) =>
+          this.#startPush(path, url, cfg.tlsCA)
+        );
         this.#pushes.set(path, started);
       } else if (!live && running !== undefined) {
         for (const r of running) this.#stop(r);
@@ -171,7 +211,7 @@ export class Relays {
   /** Registrations run while their path has a publisher, like pushes. */
   #tickRegisters(): void {
     const server = this.#o.rtsp;
-    for (const [path, cfg] of Object.entries(this.#o.paths)) {
+    for (const [path, cfg] of Object.entries(this.#paths)) {
       if (cfg?.register === undefined) continue;
       const live = this.#o.hub.hasPublisher(path);
       const running = this.#registers.get(path);
@@ -230,6 +270,13 @@ export class Relays {
     if (status === "retrying") {
       this.#o.log.warn(`${r.state.kind} relay failed`, fields);
     } else this.#o.log.info(`${r.state.kind} relay ${status}`, fields);
+    this.#o.events?.emit("relay.state", {
+      path: r.state.path,
+      kind: r.state.kind,
+      url: r.state.url,
+      status,
+      ...(error ? { lastError: r.state.lastError } : {}),
+    });
   }
 
   #stop(r: Relay): void {
@@ -258,16 +305,27 @@ export class Relays {
         log: this.#o.log,
         timeoutMs: this.#o.timeoutMs,
         rtspTransport: cfg.rtspTransport,
+        caCerts: trusted(cfg.tlsCA),
       }));
   }
 
-  #startPush(path: string, url: string): Relay {
+  #startPush(path: string, url: string, tlsCA: string | undefined): Relay {
     const r = this.#newRelay(path, "push", url);
     void this.#loop(r, () =>
       connectPush(r, url, {
         hub: this.#o.hub,
         timeoutMs: this.#o.timeoutMs,
+        caCerts: trusted(tlsCA),
       }));
     return r;
   }
+}
+
+/**
+ * The certificates a path's `tlsCA` file holds, read at each connect (so a
+ * renewed file is picked up); a file that cannot be read fails that
+ * connect, and the relay retries.
+ */
+function trusted(file: string | undefined): string[] | undefined {
+  return file === undefined ? undefined : [readPemFile(file, "tlsCA")];
 }

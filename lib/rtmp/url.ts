@@ -1,6 +1,6 @@
 /**
- * RTMP URLs: `rtmp://host[:port]/app[/instance]/name[?query]`, and the path
- * an app and a stream name stand for.
+ * RTMP URLs: `rtmp://host[:port]/app[/instance]/name[?query]` (and
+ * `rtmps://`, RTMP in TLS), and the path an app and a stream name stand for.
  *
  * @module
  */
@@ -9,34 +9,45 @@
 // so this stage still needs nothing of the hub's (LAYOUT.md).
 import { parsePath } from "../path.ts";
 
-/** Where an RTMP URL points: `rtmp://host[:port]/app[/instance]/name[?query]`. */
+/** Where an RTMP URL points: `rtmp[s]://host[:port]/app[/instance]/name[?query]`. */
 export interface RtmpUrl {
   hostname: string;
+  /** 1935 unless given; 443 for `rtmps://`, as ffmpeg and GStreamer assume. */
   port: number;
+  /** `rtmps://`: the connection is a TLS session. */
+  secure: boolean;
   app: string;
   /** The stream name (with its query, as servers expect it). */
   name: string;
   tcUrl: string;
 }
 
+/** The port of an `rtmps://` URL without one (ffmpeg's and GStreamer's default). */
+export const RTMPS_DEFAULT_PORT = 443;
+/** The port of an `rtmp://` URL without one. */
+export const RTMP_DEFAULT_PORT = 1935;
+
 /** Splits an RTMP URL: the first path segment is the app, the rest the stream name. */
 export function parseRtmpUrl(url: string): RtmpUrl {
-  const m = /^rtmp:\/\/([^/:?#]+|\[[^\]]+\])(?::(\d+))?\/([^/?#]+)\/?([^#]*)$/
-    .exec(url);
-  if (m === null) {
+  const m =
+    /^(rtmps?):\/\/([^/:?#]+|\[[^\]]+\])(?::(\d+))?\/([^/?#]+)\/?([^#]*)$/
+      .exec(url);
+  const port = m?.[3] === undefined ? undefined : Number(m[3]);
+  if (m === null || (port !== undefined && (port < 1 || port > 0xffff))) {
     throw new TypeError(
-      `Cannot parse RTMP URL "${url}": expected rtmp://host[:port]/app/name`,
+      `Cannot parse RTMP URL "${url}": expected rtmp[s]://host[:port]/app/name`,
     );
   }
-  const hostname = m[1]!.replace(/^\[|\]$/g, "");
-  const port = m[2] === undefined ? 1935 : Number(m[2]);
-  const app = m[3]!;
+  const scheme = m[1]!;
+  const secure = scheme === "rtmps";
+  const app = m[4]!;
   return {
-    hostname,
-    port,
+    hostname: m[2]!.replace(/^\[|\]$/g, ""),
+    port: port ?? (secure ? RTMPS_DEFAULT_PORT : RTMP_DEFAULT_PORT),
+    secure,
     app,
-    name: m[4]!,
-    tcUrl: `rtmp://${m[1]}${m[2] ? `:${m[2]}` : ""}/${app}`,
+    name: m[5]!,
+    tcUrl: `${scheme}://${m[2]}${m[3] ? `:${m[3]}` : ""}/${app}`,
   };
 }
 

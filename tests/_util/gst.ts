@@ -12,6 +12,8 @@ export interface GstPublishOptions {
   width?: number;
   height?: number;
   fps?: number;
+  /** More properties of the sink, such as `tls-validation-flags=0` for rtmps://. */
+  sinkProperties?: string[];
 }
 
 /** Publishes H.264 + AAC test video to an RTMP URL with GStreamer. */
@@ -39,6 +41,7 @@ export function gstPublish(url: string, options: GstPublishOptions): Spawned {
       "!",
       options.sink,
       `location=${url}`,
+      ...options.sinkProperties ?? [],
     ],
     ...[
       "audiotestsrc",
@@ -70,12 +73,15 @@ export function gstPlayAndCount(
     source: "rtmp2src" | "rtmpsrc" | "souphttpsrc";
     frames: number;
     timeoutMs: number;
+    /** More properties of the source, such as `tls-validation-flags=0` for rtmps://. */
+    sourceProperties?: string[];
   },
 ): Promise<GstPlayResult> {
   return countDecoded([
     ...[
       options.source,
       `location=${url}`,
+      ...options.sourceProperties ?? [],
       "!",
       "flvdemux",
       "name=d",
@@ -92,8 +98,10 @@ export function gstPlayAndCount(
 const RTSP_PLAYER = new URL("./gst_rtsp_play.py", import.meta.url).pathname;
 
 /**
- * Plays an RTSP URL with GStreamer's rtspsrc over TCP, UDP or multicast and counts
- * decoded I420 video frames. A small GStreamer application (python3-gst)
+ * Plays an RTSP URL with GStreamer's rtspsrc over TCP, UDP or multicast and
+ * counts decoded I420 video frames (an `rtsps://` or `rtspsh://` URL with
+ * `tls-validation-flags=0`: a self-signed certificate is taken). A small
+ * GStreamer application (python3-gst)
  * links rtspsrc's pads: gst-launch's delayed linking races when audio and
  * video pads appear together and can leave video unlinked.
  */

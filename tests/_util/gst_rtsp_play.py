@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """A GStreamer RTSP player for the interop tests (tests/_util/gst.ts).
 
-rtspsrc (over TCP or UDP, as GStreamer players use it) -> rtph264depay ->
+rtspsrc (over TCP or UDP, as GStreamer players use it; rtsps:// and rtspsh:// with
+tls-validation-flags=0) -> rtph264depay ->
 h264parse -> avdec_h264 -> videoconvert -> I420 -> fakesink; the audio pad
 goes to a fakesink of its own. The pads are linked here by their media type
 when rtspsrc adds them, as a GStreamer application links them: gst-launch's
@@ -41,6 +42,9 @@ def main():
     pipeline = Gst.Pipeline.new("player")
 
     source = make("rtspsrc", location=url, protocols=transport)
+    if url.startswith(("rtsps://", "rtspsh://")):
+        # The tests' certificate is self-signed: take it as ffmpeg does.
+        source.set_property("tls-validation-flags", 0)
     video = [
         make("rtph264depay"),
         make("h264parse"),

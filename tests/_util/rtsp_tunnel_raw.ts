@@ -1,7 +1,8 @@
 /**
  * Raw RTSP over HTTP tunnelling for tests: a GET half that reads the HTTP
  * answer, then RTSP responses and `$` frames; a POST half that sends exact
- * bytes or requests base64-encoded one by one.
+ * bytes or requests base64-encoded one by one. Either half goes over TLS
+ * (an HTTPS tunnel on the RTSPS port) when given the certificates to trust.
  */
 import { concat } from "@std/bytes";
 import { encodeBase64 } from "../../lib/rtsp/base64.ts";
@@ -14,15 +15,28 @@ import { until } from "./wait.ts";
 
 const enc = new TextEncoder();
 
-/** One TCP connection of a raw tunnel half: what the server sent, and whether it closed. */
+/** Where a raw half connects: plain TCP, or TLS trusting `caCerts`. */
+export interface RawTunnelTls {
+  caCerts: string[];
+}
+
+/** Connects to 127.0.0.1:`port`, in TLS when `tls` is given. */
+function dial(port: number, tls?: RawTunnelTls): Promise<Deno.Conn> {
+  const hostname = "127.0.0.1";
+  return tls === undefined
+    ? Deno.connect({ hostname, port })
+    : Deno.connectTls({ hostname, port, caCerts: tls.caCerts });
+}
+
+/** One connection of a raw tunnel half: what the server sent, and whether it closed. */
 class RawHalf {
-  readonly conn: Deno.TcpConn;
+  readonly conn: Deno.Conn;
   /** Bytes received before the end of the HTTP head (all of them on a POST). */
   text = "";
   ended = false;
   protected body: ((chunk: Uint8Array) => void) | undefined;
 
-  constructor(conn: Deno.TcpConn) {
+  constructor(conn: Deno.Conn) {
     this.conn = conn;
     this.#read();
   }
@@ -104,7 +118,7 @@ export class RawTunnelGet extends RawHalf {
   readonly #framer = new RtspFramer({ maxBodySize: 1 << 20 });
   readonly items: RtspFramed[] = [];
 
-  private constructor(conn: Deno.TcpConn) {
+  private constructor(conn: Deno.Conn) {
     super(conn);
     this.onHead = () => {
       this.body = (chunk) =>
@@ -117,10 +131,9 @@ export class RawTunnelGet extends RawHalf {
     port: number,
     cookie: string | undefined,
     extra = "",
+    tls?: RawTunnelTls,
   ): Promise<RawTunnelGet> {
-    const g = new RawTunnelGet(
-      await Deno.connect({ hostname: "127.0.0.1", port }),
-    );
+    const g = new RawTunnelGet(await dial(port, tls));
     const lines = ["GET /live/x HTTP/1.0"];
     if (cookie !== undefined) lines.push(`x-sessioncookie: ${cookie}`);
     lines.push("Accept: application/x-rtsp-tunnelled");
@@ -150,10 +163,9 @@ export class RawTunnelPost extends RawHalf {
     port: number,
     cookie: string | undefined,
     body = "",
+    tls?: RawTunnelTls,
   ): Promise<RawTunnelPost> {
-    const p = new RawTunnelPost(
-      await Deno.connect({ hostname: "127.0.0.1", port }),
-    );
+    const p = new RawTunnelPost(await dial(port, tls));
     const lines = ["POST /live/x HTTP/1.0"];
     if (cookie !== undefined) lines.push(`x-sessioncookie: ${cookie}`);
     lines.push(

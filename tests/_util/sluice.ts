@@ -11,6 +11,10 @@ export interface TestSluice extends AsyncDisposable {
   rtmpUrl(path: string): string;
   /** rtsp://127.0.0.1:<port>/<path> */
   rtspUrl(path: string): string;
+  /** rtmps://127.0.0.1:<port>/<path> (with a certificate configured) */
+  rtmpsUrl(path: string): string;
+  /** rtsps://127.0.0.1:<port>/<path> (with a certificate configured) */
+  rtspsUrl(path: string): string;
   /** http://127.0.0.1:<port>/<path>.flv */
   flvUrl(path: string): string;
   /** Log lines written so far. */
@@ -34,6 +38,8 @@ export function startTestSluice(
     rtpAddress: "127.0.0.1:0",
     rtcpAddress: "127.0.0.1:0",
     httpAddress: "127.0.0.1:0",
+    rtspsAddress: "127.0.0.1:0",
+    rtmpsAddress: "127.0.0.1:0",
     ...overrides,
   });
   const logs: string[] = [];
@@ -51,6 +57,10 @@ export function startTestSluice(
     logs,
     rtmpUrl: (path) => `rtmp://127.0.0.1:${sluice.rtmpPort}/${path}`,
     rtspUrl: (path) => `rtsp://127.0.0.1:${sluice.rtspPort}/${path}`,
+    rtmpsUrl: (path) =>
+      `rtmps://127.0.0.1:${tlsPort(sluice.rtmpsPort)}/${path}`,
+    rtspsUrl: (path) =>
+      `rtsps://127.0.0.1:${tlsPort(sluice.rtspsPort)}/${path}`,
     flvUrl: (path) => `http://127.0.0.1:${sluice.httpPort}/${path}.flv`,
     published: async (path, { frames = 0, timeoutMs = 10_000 } = {}) => {
       const end = Date.now() + timeoutMs;
@@ -71,4 +81,13 @@ export function startTestSluice(
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+function tlsPort(port: number | undefined): number {
+  if (port === undefined) {
+    throw new Error(
+      "No TLS listener: start with tlsConfig() (tests/_util/tls.ts)",
+    );
+  }
+  return port;
 }

@@ -11,7 +11,17 @@
  */
 
 /** A tool an interop test may need. */
-export type Tool = "ffmpeg" | "ffprobe" | "gst-launch-1.0" | "python3" | "cvlc";
+export type Tool =
+  | "ffmpeg"
+  | "ffprobe"
+  | "gst-launch-1.0"
+  | "gst-discoverer-1.0"
+  | "python3"
+  | "cvlc"
+  | "openssl"
+  | "prometheus"
+  | "promtool"
+  | "chromium";
 
 interface ToolProbe {
   /** Commands to try in order; the first that answers is used. */
@@ -38,6 +48,31 @@ const PROBES: Record<Tool, ToolProbe> = {
     candidates: ["gst-launch-1.0"],
     args: ["--version"],
     install: "gstreamer1.0-tools",
+  },
+  "gst-discoverer-1.0": {
+    candidates: ["gst-discoverer-1.0"],
+    args: ["--gst-version"],
+    install: "gstreamer1.0-plugins-base-apps",
+  },
+  openssl: {
+    candidates: ["openssl"],
+    args: ["version"],
+    install: "openssl",
+  },
+  prometheus: {
+    candidates: ["prometheus"],
+    args: ["--version"],
+    install: "prometheus",
+  },
+  promtool: {
+    candidates: ["promtool"],
+    args: ["--version"],
+    install: "prometheus",
+  },
+  chromium: {
+    candidates: ["/usr/bin/chromium", "chromium"],
+    args: ["--version"],
+    install: "chromium",
   },
   cvlc: {
     candidates: ["cvlc"],

@@ -164,13 +164,18 @@ Deno.test("parseSps reads an SPS cut inside its VUI as far as it goes", () => {
   // The fields before the VUI end in the first 11 bytes, max_num_reorder_frames in the
   // first 26, max_dec_frame_buffering in all 27 (bit offsets from ffmpeg's trace_headers)
   const sps = spsOf("h264_1920x1080.h264");
-  const { maxNumReorderFrames, maxDecFrameBuffering, ...rest } = parseSps(sps);
+  // timing_info (25 fps, as ffprobe's r_frame_rate says) ends between byte 20 and 25
+  const { maxNumReorderFrames, maxDecFrameBuffering, frameRate, ...rest } =
+    parseSps(sps);
   assert.deepEqual([maxNumReorderFrames, maxDecFrameBuffering], [2, 4]);
+  assert.equal(frameRate, 25);
   assert.deepEqual(parseSps(sps.subarray(0, 26)), {
     ...rest,
+    frameRate: 25,
     maxNumReorderFrames: 2,
   });
-  for (const end of [25, 20, 11]) {
+  assert.deepEqual(parseSps(sps.subarray(0, 25)), { ...rest, frameRate: 25 });
+  for (const end of [20, 11]) {
     assert.deepEqual(parseSps(sps.subarray(0, end)), rest, `${end} bytes`);
   }
   assert.throws(() => parseSps(sps.subarray(0, 10)), {

@@ -11,6 +11,7 @@ import {
 
 const DEFAULTS: Config = {
   logLevel: "info",
+  logFormat: "text",
   readTimeout: 10_000,
   writeTimeout: 10_000,
   writeQueueSize: 8 * 1024 * 1024,
@@ -48,6 +49,26 @@ const DEFAULTS: Config = {
   httpAddress: ":8080",
   rtmpt: true,
   vodPath: "",
+  record: false,
+  recordFormat: "fmp4",
+  recordPath: "./recordings/%path/%Y-%m-%d_%H-%M-%S-%f",
+  recordPartDuration: 1_000,
+  recordSegmentDuration: 3_600_000,
+  recordDeleteAfter: 86_400_000,
+  recordFsync: false,
+  playback: true,
+  api: true,
+  metrics: true,
+  hls: true,
+  hlsVariant: "lowLatency",
+  hlsSegmentDuration: 1_000,
+  hlsPartDuration: 200,
+  hlsSegmentCount: 7,
+  hlsAlwaysRemux: false,
+  hlsMuxerCloseAfter: 60_000,
+  authHTTPAddress: "",
+  authJWTJWKS: "",
+  webhooks: [],
   paths: {},
 };
 
@@ -274,9 +295,9 @@ const ERRORS: { name: string; input: unknown; problems: string[] }[] = [
   {
     name: "an unknown key inside a path",
     input: {
-      paths: { "live/cam1": { overridePublisher: true, record: true } },
+      paths: { "live/cam1": { overridePublisher: true, colour: true } },
     },
-    problems: ['Invalid config paths["live/cam1"].record: unknown key'],
+    problems: ['Invalid config paths["live/cam1"].colour: unknown key'],
   },
   {
     name: "a wrong value inside a path",
@@ -356,6 +377,26 @@ Deno.test("parseConfig reads address lists and multicast ranges", () => {
   assert.ok(problemsOf({ srtp: "maybe" }).length === 1);
 });
 
+Deno.test("parseConfig takes rtsps:// and rtmps:// sources and pushes with a path's tlsCA", () => {
+  const config = parseConfig({
+    paths: {
+      a: { source: "rtsps://cam:322/live", tlsCA: "/etc/sluice/ca.pem" },
+      b: { source: "rtmps://origin/live/b" },
+      c: { push: ["rtsps://h:8322/c", "rtmps://h:1936/live/c"] },
+    },
+  });
+  assert.equal(config.paths["a"]?.tlsCA, "/etc/sluice/ca.pem");
+  assert.equal(config.paths["b"]?.source, "rtmps://origin/live/b");
+  assert.deepEqual(config.paths["c"]?.push, [
+    "rtsps://h:8322/c",
+    "rtmps://h:1936/live/c",
+  ]);
+  assert.throws(
+    () => parseConfig({ paths: { d: { push: ["https://h/d"] } } }),
+    /expected an rtsp:\/\/, rtsps:\/\/, rtmp:\/\/ or rtmps:\/\/ URL/,
+  );
+});
+
 Deno.test("parseConfig takes rtsph:// (RTSP tunnelled in HTTP) as a path source", () => {
   const c = parseConfig({
     paths: { cam: { source: "rtsph://user:pw@10.0.0.2:8080/stream1" } },
@@ -365,4 +406,33 @@ Deno.test("parseConfig takes rtsph:// (RTSP tunnelled in HTTP) as a path source"
     problemsOf({ paths: { cam: { source: "http://10.0.0.2/x" } } }).length,
     1,
   );
+});
+
+Deno.test("parseConfig takes rtspsh:// (RTSP tunnelled in HTTPS) as a path source with tlsCA", () => {
+  const c = parseConfig({
+    paths: {
+      cam: { source: "rtspsh://10.0.0.2:8322/stream1", tlsCA: "/ca.pem" },
+    },
+  });
+  assert.equal(c.paths["cam"]?.source, "rtspsh://10.0.0.2:8322/stream1");
+  assert.equal(c.paths["cam"]?.tlsCA, "/ca.pem");
+  assert.equal(
+    problemsOf({ paths: { cam: { source: "rtsphs://10.0.0.2/x" } } }).length,
+    1,
+  );
+});
+
+Deno.test("parseConfig reads the HLS keys, hlsVariant per path too", () => {
+  const c = parseConfig({
+    hlsVariant: "mpegts",
+    hlsPartDuration: "500ms",
+    hlsSegmentCount: "3",
+    paths: { "live/ll": { hlsVariant: "lowLatency" } },
+  });
+  assert.equal(c.hlsVariant, "mpegts");
+  assert.equal(c.hlsPartDuration, 500);
+  assert.equal(c.hlsSegmentCount, 3);
+  assert.equal(c.paths["live/ll"]?.hlsVariant, "lowLatency");
+  assert.equal(problemsOf({ hlsVariant: "dash" }).length, 1);
+  assert.equal(problemsOf({ hlsSegmentCount: 0 }).length, 1);
 });

@@ -132,3 +132,22 @@ Deno.test("Stream without GOP cache primes nothing", () => {
   s.writeFrame(video(0, true));
   assert.equal(s.output("test", () => new RecordingOutput()).frames.length, 0);
 });
+
+Deno.test("Stream tells outputs that mark discontinuities when a new publisher takes over", () => {
+  const s = new Stream("live/p");
+  s.beginPublisher();
+  s.setTrack(H264);
+  let publishers = 0;
+  const out = Object.assign(new RecordingOutput(), {
+    publisher: () => publishers++,
+  });
+  s.output("hls", () => out);
+  s.writeFrame(video(0, true));
+  s.beginPublisher();
+  s.setTrack(H264);
+  s.writeFrame(video(0, true));
+  assert.equal(publishers, 1);
+  // The new publisher's frames continue the timeline.
+  const frames = out.events.filter((e) => e.startsWith("frame"));
+  assert.equal(frames.length, 2);
+});

@@ -95,13 +95,30 @@ const CASES: { name: string; value: string; transports: Transport[] }[] = [
     }],
   },
   {
-    name: "RTP/SAVP skipped for the RTP/AVP that follows",
+    name: "RTP/SAVPF skipped for the RTP/AVP that follows",
     value:
-      "RTP/SAVP;unicast;client_port=1000-1001,RTP/AVP;unicast;client_port=2000-2001",
+      "RTP/SAVPF;unicast;client_port=1000-1001,RTP/AVP;unicast;client_port=2000-2001",
     transports: [{
       lowerTransport: "UDP",
       delivery: "unicast",
       clientPort: { rtp: 2000, rtcp: 2001 },
+    }],
+  },
+  {
+    // GStreamer rtspsrc on an SDP that says RTP/SAVP (RFC 3711 over RTSP)
+    name: "RTP/SAVP over UDP and RTP/SAVP/TCP, with their profile",
+    value:
+      "RTP/SAVP;unicast;client_port=5000-5001,RTP/SAVP/TCP;unicast;interleaved=0-1",
+    transports: [{
+      lowerTransport: "UDP",
+      profile: "SAVP",
+      delivery: "unicast",
+      clientPort: { rtp: 5000, rtcp: 5001 },
+    }, {
+      lowerTransport: "TCP",
+      profile: "SAVP",
+      delivery: "unicast",
+      interleaved: { rtp: 0, rtcp: 1 },
     }],
   },
 ];
@@ -141,7 +158,7 @@ Deno.test("stringifyTransport writes specs as servers answer them", () => {
 });
 
 const ERRORS: [string, string, number][] = [
-  ["only RTP/SAVP", "RTP/SAVP;unicast;client_port=1-2", 461],
+  ["only RTP/SAVPF", "RTP/SAVPF;unicast;client_port=1-2", 461],
   ["RTP/AVPF", "RTP/AVPF;unicast", 461],
   ["an empty value", "", 461],
   ["mode=TEARDOWN", "RTP/AVP;unicast;mode=TEARDOWN", 461],

@@ -17,6 +17,7 @@ import { RtmpPlayer } from "./rtmp.ts";
 import { RtspPlayer } from "./rtsp.ts";
 
 export {
+  isTls,
   type Player,
   type PlayerOptions,
   type PlayerResult,
@@ -34,10 +35,16 @@ export function createPlayer(
   switch (protocol) {
     case "rtmp":
       return new RtmpPlayer(target, options);
+    case "rtmps":
+      return new RtmpPlayer(target, options, true);
     case "rtsp-tcp":
       return new RtspPlayer(target, "tcp", options);
+    case "rtsps-tcp":
+      return new RtspPlayer(target, "tcp", options, true);
     case "rtsp-udp":
       return new RtspPlayer(target, "udp", options);
+    case "rtsp-srtp":
+      return new RtspPlayer(target, "udp", { ...options, srtp: true }, true);
     case "flv":
       return new FlvPlayer(target, options);
   }

@@ -21,8 +21,19 @@ import {
   FLV_VIDEO_CODEC_ID,
 } from "../../../lib/flv/tag.ts";
 
-/** The protocols the fan-out runner plays. */
-export const PROTOCOLS = ["rtmp", "rtsp-tcp", "rtsp-udp", "flv"] as const;
+/**
+ * The protocols the fan-out runner plays (`rtmps`, `rtsps-tcp`: the same in
+ * TLS; `rtsp-srtp`: RTSPS, then RTP/SAVP over UDP).
+ */
+export const PROTOCOLS = [
+  "rtmp",
+  "rtmps",
+  "rtsp-tcp",
+  "rtsps-tcp",
+  "rtsp-udp",
+  "rtsp-srtp",
+  "flv",
+] as const;
 /** One of {@link PROTOCOLS}. */
 export type Protocol = typeof PROTOCOLS[number];
 
@@ -44,6 +55,41 @@ export interface PlayerOptions {
   stepTimeoutMs?: number;
   /** RTSP: GET_PARAMETER this often while playing; 0 never. @default {20000} */
   keepAliveMs?: number;
+  /** TLS (RTMPS, RTSPS): PEM certificates trusted, the server's self-signed one. */
+  caCerts?: string[];
+  /** RTSP over UDP: set up RTP/SAVP with the DESCRIBE's keys (SRTP). @default {false} */
+  srtp?: boolean;
+}
+
+/** Whether `protocol` runs in TLS. */
+export function isTls(protocol: Protocol): boolean {
+  return protocol === "rtmps" || protocol === "rtsps-tcp" ||
+    protocol === "rtsp-srtp";
+}
+
+/**
+ * Connects to `target`, in TLS when `caCerts` is given (the handshake done
+ * before it resolves); plain TCP sockets get TCP_NODELAY here (TLS sockets
+ * cannot: Deno.TlsConn has no setNoDelay).
+ */
+export async function connectPlayer(
+  target: PlayerTarget,
+  caCerts: string[] | undefined,
+): Promise<Deno.Conn> {
+  const { hostname, port } = target;
+  if (caCerts !== undefined) {
+    const conn = await Deno.connectTls({ hostname, port, caCerts });
+    try {
+      await conn.handshake();
+    } catch (e) {
+      conn.close();
+      throw e;
+    }
+    return conn;
+  }
+  const conn = await Deno.connect({ hostname, port });
+  conn.setNoDelay(true);
+  return conn;
 }
 
 /** What one player measured; times in ms, `undefined` until they happen. */
@@ -113,15 +159,23 @@ function stopTick(): void {
 }
 
 /**
+ * The most a TLS read gives: Deno hands over one record's plaintext per
+ * read (16 KiB, RFC 8446 §5.1), however much is buffered.
+ */
+export const TLS_READ_SIZE = 16 * 1024;
+
+/**
  * Reads `conn` into the shared buffer, calling `onRead` with each read's
  * size, until `onRead` returns false or the server closes (then returns
- * true). A read that did not fill the buffer waits for the shared tick of
- * `tickMs` (0: no tick).
+ * true). A read shorter than `fullRead` (the buffer, or for TLS
+ * {@link TLS_READ_SIZE}) drained what was there, and the next one waits for
+ * the shared tick of `tickMs` (0: no tick).
  */
 export async function countReads(
   conn: Deno.Conn,
   tickMs: number,
   onRead: (n: number) => boolean | Promise<boolean>,
+  fullRead: number = SHARED.length,
 ): Promise<boolean> {
   startTick(tickMs);
   try {
@@ -129,7 +183,7 @@ export async function countReads(
       const n = await conn.read(SHARED);
       if (n === null) return true;
       if (!await onRead(n)) return false;
-      if (n < SHARED.length && tickMs > 0) await tickPromise;
+      if (n < fullRead && tickMs > 0) await tickPromise;
     }
   } finally {
     stopTick();

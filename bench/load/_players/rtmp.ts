@@ -1,7 +1,7 @@
 /**
  * The RTMP benchmark player.
  *
- * It connects (TCP_NODELAY), runs the plain handshake, sends `connect`, then
+ * It connects (TCP_NODELAY; for RTMPS a TLS session), runs the plain handshake, sends `connect`, then
  * Window Ack Size + `createStream`, then `play` + Set Buffer Length (each
  * one write at chunk size 128), answers ping requests and acknowledges as
  * the server's window asks, and demuxes chunks only until the first video
@@ -36,6 +36,7 @@ import {
   type RtmpMessage,
 } from "../../../lib/rtmp/message.ts";
 import {
+  connectPlayer,
   countReads,
   emptyResult,
   errorText,
@@ -46,6 +47,7 @@ import {
   type PlayerResult,
   type PlayerTarget,
   SETUP_READ_SIZE,
+  TLS_READ_SIZE,
 } from "./player.ts";
 
 /** The Window Acknowledgement Size the player announces to the server. */
@@ -60,7 +62,9 @@ export class RtmpPlayer implements Player {
   readonly #stream: string;
   readonly #firstFrameTimeoutMs: number;
   readonly #readTickMs: number;
-  #conn: Deno.TcpConn | undefined;
+  #conn: Deno.Conn | undefined;
+  readonly #caCerts: string[] | undefined;
+  readonly #scheme: "rtmp" | "rtmps";
   #closed = false;
   #startMs = 0;
   #playMs = 0;
@@ -71,8 +75,11 @@ export class RtmpPlayer implements Player {
   #onKeyframe: (() => void) | undefined;
   readonly result: PlayerResult = emptyResult();
 
-  constructor(target: PlayerTarget, options: PlayerOptions = {}) {
+  /** With `tls`, RTMPS: the connection is a TLS session trusting `options.caCerts`. */
+  constructor(target: PlayerTarget, options: PlayerOptions = {}, tls = false) {
     this.#target = target;
+    this.#caCerts = tls ? options.caCerts ?? [] : undefined;
+    this.#scheme = tls ? "rtmps" : "rtmp";
     const slash = target.path.indexOf("/");
     this.#app = slash < 0 ? target.path : target.path.slice(0, slash);
     this.#stream = slash < 0 ? "" : target.path.slice(slash + 1);
@@ -93,13 +100,9 @@ export class RtmpPlayer implements Player {
       (e) => this.#fail(e),
     );
     try {
-      const conn = await Deno.connect({
-        hostname: this.#target.hostname,
-        port: this.#target.port,
-      });
+      const conn = await connectPlayer(this.#target, this.#caCerts);
       this.#conn = conn;
       if (this.#closed) throw new Error("closed while connecting");
-      conn.setNoDelay(true);
       const rest = await this.#handshake(conn);
       await this.#demux(conn, rest);
       clearTimeout(timer);
@@ -108,7 +111,7 @@ export class RtmpPlayer implements Player {
         this.result.bytes += n;
         await this.#maybeAck(conn);
         return !this.#closed;
-      });
+      }, this.#caCerts === undefined ? undefined : TLS_READ_SIZE);
       if (ended) this.#fail("server closed the connection");
     } catch (e) {
       this.#fail(errorText(e));
@@ -137,7 +140,7 @@ export class RtmpPlayer implements Player {
     this.#close();
   }
 
-  async #handshake(conn: Deno.TcpConn): Promise<Uint8Array> {
+  async #handshake(conn: Deno.Conn): Promise<Uint8Array> {
     const hs = new HandshakeClient();
     await writeAll(conn, hs.start());
     while (!hs.done) {
@@ -157,7 +160,7 @@ export class RtmpPlayer implements Player {
         commandObject: {
           app: this.#app,
           flashVer: "LNX 9,0,124,2",
-          tcUrl: `rtmp://${hostname}:${port}/${this.#app}`,
+          tcUrl: `${this.#scheme}://${hostname}:${port}/${this.#app}`,
           fpad: false,
           capabilities: 15,
           audioCodecs: 4071,
@@ -170,7 +173,7 @@ export class RtmpPlayer implements Player {
     return hs.rest;
   }
 
-  async #demux(conn: Deno.TcpConn, first: Uint8Array): Promise<void> {
+  async #demux(conn: Deno.Conn, first: Uint8Array): Promise<void> {
     const demuxer = new ChunkDemuxer();
     const pending: Uint8Array[] = [];
     const sink = { enqueue: (m: RtmpMessage) => this.#message(m, pending) };
@@ -277,7 +280,7 @@ export class RtmpPlayer implements Player {
     }
   }
 
-  async #maybeAck(conn: Deno.TcpConn): Promise<void> {
+  async #maybeAck(conn: Deno.Conn): Promise<void> {
     const bytes = this.result.bytes;
     if (this.#serverWindow > 0 && bytes - this.#lastAck >= this.#serverWindow) {
       this.#lastAck = bytes;

@@ -1,7 +1,8 @@
 /**
  * The RTSP benchmark player, over TCP interleaved or over UDP.
  *
- * It connects (TCP_NODELAY) and sends OPTIONS, DESCRIBE (the SDP's
+ * It connects (TCP_NODELAY; `rtsps-tcp`: a TLS session, RTP interleaved
+ * inside it) and sends OPTIONS, DESCRIBE (the SDP's
  * `a=control` lines resolved against Content-Base), SETUP of every audio and
  * video track, then PLAY of the aggregate URL, each waiting for its reply
  * within a step timeout. PLAY carries no Range: a shared, non-live
@@ -15,6 +16,11 @@
  *   127.0.0.1 (an even/odd pair, as servers expect). Bytes are the datagrams' sizes on
  *   the RTP and RTCP sockets; one `receive()` per datagram, as Deno has no
  *   batch receive.
+ *
+ * - SRTP (`rtsp-srtp`): over RTSPS, the SDP gives each track's key
+ *   (`a=key-mgmt:mikey`), SETUP asks for `RTP/SAVP;unicast;client_port=A-B`,
+ *   and video packets are unprotected with the track's key until the first
+ *   keyframe; then, as over UDP, only bytes are counted.
  *
  * Time to first frame is measured to the first video RTP packet, and the
  * keyframe time to the first packet that starts an H.264 IDR slice, from
@@ -39,7 +45,10 @@ import {
 } from "../../../lib/rtsp/message.ts";
 import { baseUrl, resolveControl } from "../../../lib/rtsp/url.ts";
 import { parseSdp } from "../../../lib/sdp/parse.ts";
+import { SrtpContext } from "../../../lib/srtp/context.ts";
+import { parseKeyMgmt } from "../../../lib/srtp/mikey_decode.ts";
 import {
+  connectPlayer,
   countReads,
   emptyResult,
   errorText,
@@ -49,6 +58,7 @@ import {
   type PlayerResult,
   type PlayerTarget,
   SETUP_READ_SIZE,
+  TLS_READ_SIZE,
 } from "./player.ts";
 import { openUdpCounter, type UdpCounter } from "./udp_count.ts";
 
@@ -99,7 +109,11 @@ export class RtspPlayer implements Player {
   readonly #readTickMs: number;
   readonly #keepAliveMs: number;
   readonly #framer = new RtspFramer();
-  #conn: Deno.TcpConn | undefined;
+  #conn: Deno.Conn | undefined;
+  readonly #caCerts: string[] | undefined;
+  /** `rtsp-srtp`: RTP/SAVP; the video track's SRTP once described. */
+  readonly #srtp: boolean;
+  #videoSrtp: SrtpContext | undefined;
   #closed = false;
   #closedSignal: () => void = () => {};
   readonly #closedPromise: Promise<void>;
@@ -129,8 +143,11 @@ export class RtspPlayer implements Player {
     target: PlayerTarget,
     transport: "tcp" | "udp",
     options: PlayerOptions = {},
+    tls = false,
   ) {
     this.#target = target;
+    this.#caCerts = tls ? options.caCerts ?? [] : undefined;
+    this.#srtp = options.srtp === true;
     this.#transport = transport;
     this.#firstFrameTimeoutMs = options.firstFrameTimeoutMs ?? 20_000;
     this.#stepTimeoutMs = options.stepTimeoutMs ?? 10_000;
@@ -155,16 +172,12 @@ export class RtspPlayer implements Player {
       (e) => this.#fail(e),
     );
     try {
-      const connecting = Deno.connect({
-        hostname: this.#target.hostname,
-        port: this.#target.port,
-      });
+      const connecting = connectPlayer(this.#target, this.#caCerts);
       // A connect that ends after the timeout must not leak its socket.
       connecting.then((c) => this.#closed && c.close(), () => {});
       const conn = await this.#bounded(connecting, "connect");
       this.#conn = conn;
       if (this.#closed) throw new Error("closed while connecting");
-      conn.setNoDelay(true);
       this.#loops.push(this.#read(conn));
       await this.#handshake();
       // Reads go on until stop() or an error.
@@ -294,7 +307,8 @@ export class RtspPlayer implements Player {
 
   async #handshake(): Promise<void> {
     const { hostname, port, path } = this.#target;
-    const url = `rtsp://${hostname}:${port}/${path}`;
+    const scheme = this.#caCerts === undefined ? "rtsp" : "rtsps";
+    const url = `${scheme}://${hostname}:${port}/${path}`;
     await this.#request("OPTIONS", url);
     const described = await this.#request("DESCRIBE", url, [[
       "Accept",
@@ -306,6 +320,13 @@ export class RtspPlayer implements Player {
     for (const m of sdp.media) {
       if (m.type !== "video" && m.type !== "audio") continue;
       this.#tracks.push({ kind: m.type, url: resolveControl(base, m.control) });
+      if (!this.#srtp || m.type !== "video") continue;
+      const keyMgmt = m.attributes.find((a) => a.name === "key-mgmt")?.value;
+      const key = keyMgmt === undefined ? undefined : parseKeyMgmt(keyMgmt);
+      if (key === undefined) throw new Error("DESCRIBE: no SRTP key");
+      this.#videoSrtp ??= new SrtpContext(key.master, {
+        rocs: new Map(key.sessions.map((c) => [c.ssrc, c.roc])),
+      });
     }
     if (!this.#tracks.some((t) => t.kind === "video")) {
       throw new Error("DESCRIBE: no video track");
@@ -319,7 +340,8 @@ export class RtspPlayer implements Player {
         const pair = listenUdpPair("127.0.0.1");
         if (pair === undefined) throw new Error("no free UDP port pair");
         t.sockets = { rtp: pair.rtp, rtcp: pair.rtcp };
-        spec = `RTP/AVP;unicast;client_port=${pair.port}-${pair.port + 1}`;
+        const profile = this.#srtp ? "RTP/SAVP" : "RTP/AVP";
+        spec = `${profile};unicast;client_port=${pair.port}-${pair.port + 1}`;
       }
       const res = await this.#request("SETUP", t.url, [["Transport", spec]]);
       const session = res.headers.get("Session");
@@ -358,7 +380,7 @@ export class RtspPlayer implements Player {
   }
 
   /** The RTSP connection: replies (and over TCP, media) until closed. */
-  async #read(conn: Deno.TcpConn): Promise<void> {
+  async #read(conn: Deno.Conn): Promise<void> {
     const buf = new Uint8Array(SETUP_READ_SIZE);
     const sink = { enqueue: (m: RtspFramed) => this.#framed(m) };
     try {
@@ -375,7 +397,7 @@ export class RtspPlayer implements Player {
         ended = await countReads(conn, this.#readTickMs, (n) => {
           this.result.bytes += n;
           return !this.#closed;
-        });
+        }, this.#caCerts === undefined ? undefined : TLS_READ_SIZE);
       }
       if (ended) this.#fail("server closed the connection");
     } catch (e) {
@@ -407,7 +429,8 @@ export class RtspPlayer implements Player {
     if (this.result.keyframePlayMs !== undefined) return true;
     let payload: Uint8Array;
     try {
-      payload = decodeRtpPacket(packet).payload;
+      const rtp = this.#videoSrtp?.unprotectRtp(packet) ?? packet;
+      payload = decodeRtpPacket(rtp).payload;
     } catch {
       return false;
     }

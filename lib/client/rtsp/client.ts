@@ -9,7 +9,19 @@
  */
 
 import { type Packet, PACKET_KIND } from "../../egress/packet.ts";
-import { RtpOutput, type RtpReader } from "../../egress/rtp_output.ts";
+import {
+  type RtpOutput,
+  type RtpReader,
+  rtspOutput,
+} from "../../egress/rtp_output.ts";
+import { withSrtpKeys } from "../../egress/rtp_srtp.ts";
+import type { SrtpContext } from "../../srtp/context.ts";
+import {
+  mediaKey,
+  type PullSrtp,
+  pullSrtp,
+  type RtspSrtpChoice,
+} from "./srtp.ts";
 import {
   describeSession,
   describeTracks,
@@ -39,6 +51,7 @@ import {
 } from "./setup.ts";
 
 export { RtspClientError } from "./connection.ts";
+export type { RtspSrtpChoice } from "./srtp.ts";
 
 /**
  * How RTP travels. `automatic` tries UDP and falls back to TCP; `multicast`
@@ -48,7 +61,7 @@ export type RtspTransportChoice = "udp" | "tcp" | "automatic" | "multicast";
 
 /** Options of {@link RtspClient}. */
 export interface RtspClientOptions {
-  /** @default {"automatic"} */
+  /** @default {"automatic"}: UDP falling back to TCP; TCP for `rtsps://` */
   transport?: RtspTransportChoice;
   /** Every request (and TCP connect) must be answered within this. @default {10000} */
   timeoutMs?: number;
@@ -60,6 +73,15 @@ export interface RtspClientOptions {
   maxBodySize?: number;
   /** Bytes the client queues toward the server while pushing. @default {8388608} */
   writeQueueSize?: number;
+  /**
+   * SRTP (RTP/SAVP): `automatic` pulls with it when the server's SDP gives
+   * a key (`a=key-mgmt:mikey`, as RTSPS servers do) and pushes with it to
+   * `rtsps://` and `rtspsh://`; `always` requires it; `never` sets up RTP/AVP. Multicast
+   * pulls are plain RTP/AVP. @default {"automatic"}
+   */
+  srtp?: RtspSrtpChoice;
+  /** `rtsps://`, `rtspsh://`: PEM certificates trusted besides the system's roots (a private CA, a self-signed server). */
+  caCerts?: string[];
   /** A connection already open to the server, used instead of connecting (a reused REGISTER connection). */
   conn?: StreamConn;
 }
@@ -95,17 +117,26 @@ export class RtspClient {
   #reader: RtpReader | undefined;
   #stream: Stream | undefined;
   readonly #ourSsrc = crypto.getRandomValues(new Uint32Array(1))[0]!;
+  /** Pulled SRTP tracks: their RTP in, our receiver reports out. */
+  #srtp = new Map<number, PullSrtp>();
   /** Transport used for RTP once set up. */
   transport: "udp" | "tcp" | "multicast" | undefined;
 
   private constructor(url: string, options: RtspClientOptions) {
+    const transport = options.transport ?? "automatic";
     this.#options = {
-      transport: options.transport ?? "automatic",
+      // RTSPS: RTP stays inside the TLS session, interleaved (as ffmpeg does);
+      // plain RTP over UDP would leave it in the clear.
+      transport: transport === "automatic" && /^rtsps:/i.test(url)
+        ? "tcp"
+        : transport,
+      caCerts: options.caCerts ?? [],
       timeoutMs: options.timeoutMs ?? 10_000,
       udpTimeoutMs: options.udpTimeoutMs ?? 3000,
       maxRedirects: options.maxRedirects ?? 5,
       maxBodySize: options.maxBodySize ?? 1024 * 1024,
       writeQueueSize: options.writeQueueSize ?? 8 * 1024 * 1024,
+      srtp: options.srtp ?? "automatic",
     };
     this.#connection = new RtspConnection(url, {
       ...this.#options,
@@ -209,6 +240,7 @@ export class RtspClient {
       throw new RtspClientError("SETUP", "no track Sluice can read");
     }
     let udp = wanted !== "tcp";
+    const choice = this.#options.srtp;
     for (const { i } of usable) {
       const media = description.sdp.media[i]!;
       const control = media.control ?? "";
@@ -216,12 +248,27 @@ export class RtspClient {
       const url = control === "" || control === "*"
         ? description.base
         : resolveControl(description.base, control);
+      // Multicast groups carry plain RTP/AVP: Sluice's server answers 461 to RTP/SAVP there.
+      const key = choice === "never" || wanted === "multicast"
+        ? undefined
+        : mediaKey(description.sdp, i, choice === "always");
+      if (key === undefined && choice === "always") {
+        throw new RtspClientError(
+          "SETUP",
+          "the server's SDP gives no SRTP key",
+        );
+      }
+      if (key !== undefined) this.#srtp.set(i, pullSrtp(key));
       udp = await this.#setup(url, i, udp, "play", wanted === "automatic");
     }
     this.transport = wanted === "multicast" ? "multicast" : udp ? "udp" : "tcp";
-    const inputs = new Map<number, { sdp: SdpTrack; udp: boolean }>();
+    const inputs = new Map<
+      number,
+      { sdp: SdpTrack; udp: boolean; srtp?: SrtpContext }
+    >();
     for (const { t, i } of usable) {
-      if (this.#tracks.has(i)) inputs.set(i, { sdp: t, udp });
+      if (!this.#tracks.has(i)) continue;
+      inputs.set(i, { sdp: t, udp, srtp: this.#srtp.get(i)?.input });
     }
     this.#input = new RtpInput(publisher, inputs);
     this.#onEnd = options.onEnd;
@@ -263,7 +310,17 @@ export class RtspClient {
         "the stream has no track RTP can carry",
       );
     }
-    const sdp = stringifySdp(describeSession(formats));
+    const choice = this.#options.srtp;
+    const srtp = choice === "always" ||
+      (choice === "automatic" && /^rtspsh?:/i.test(this.url));
+    // The stream's RTP output is made now so that its keys (the stream's)
+    // go in the ANNOUNCE; our packets are then the ones every SRTP reader of
+    // the stream shares, protected once.
+    const output = rtspOutput(stream);
+    const described = srtp
+      ? withSrtpKeys(formats, (id) => output.srtpOffer(id))
+      : formats;
+    const sdp = stringifySdp(describeSession(described));
     const a = await this.#connection.request("ANNOUNCE", this.url, {
       "Content-Type": "application/sdp",
     }, sdp);
@@ -279,7 +336,14 @@ export class RtspClient {
     const base = this.url.endsWith("/") ? this.url : `${this.url}/`;
     for (const f of formats) {
       const url = resolveControl(base, f.control);
-      udp = await this.#setup(url, f.track.id, udp, "record", wanted !== "udp");
+      udp = await this.#setup(
+        url,
+        f.track.id,
+        udp,
+        "record",
+        wanted !== "udp",
+        srtp,
+      );
     }
     this.transport = udp ? "udp" : "tcp";
     const r = await this.#connection.request("RECORD", this.url, {
@@ -295,11 +359,9 @@ export class RtspClient {
     this.#onEnd = options.onEnd;
     this.#startKeepAlive();
     this.#stream = stream;
-    this.#output = stream.output<RtpOutput>(
-      "rtsp",
-      (cached) => new RtpOutput(cached),
-    );
+    this.#output = rtspOutput(stream);
     this.#reader = {
+      srtp,
       offer: (trackId, packet, rtcp) => this.#sendMedia(trackId, packet, rtcp),
       onEnd: () => this.#end(new Error("the stream ended")),
     };
@@ -331,6 +393,7 @@ export class RtspClient {
     udp: boolean,
     mode: "play" | "record",
     fallback: boolean,
+    srtp = this.#srtp.has(trackId),
   ): Promise<boolean> {
     const channel = this.#tracks.size * 2;
     let track: SetupTrack;
@@ -340,6 +403,7 @@ export class RtspClient {
         udp,
         mode,
         channel,
+        srtp,
         multicast: this.#options.transport === "multicast" && mode === "play",
       });
     } catch (e) {
@@ -353,6 +417,7 @@ export class RtspClient {
         udp,
         mode,
         channel,
+        srtp,
       });
     }
     this.#tracks.set(trackId, track);
@@ -395,6 +460,7 @@ export class RtspClient {
       return input.rtcp(trackId, data);
     }
     const t = this.#tracks.get(trackId);
+    // The header of SRTP is RTP's: counted as it comes, checked by the input.
     if (t !== undefined) countRtp(t, data);
     this.#lastRtp = Date.now();
     input.rtp(trackId, data.slice());
@@ -442,8 +508,12 @@ export class RtspClient {
 
   #receiverReports(): void {
     for (const t of this.#tracks.values()) {
-      const bytes = receiverReport(t, this.#ourSsrc);
-      if (bytes === undefined) continue;
+      const report = receiverReport(t, this.#ourSsrc);
+      if (report === undefined) continue;
+      const srtp = this.#srtp.get(t.trackId);
+      const bytes = srtp === undefined
+        ? report
+        : srtp.reports.protectRtcp(report);
       this.#sendMedia(t.trackId, { bytes, kind: PACKET_KIND.CONTROL }, true);
     }
   }

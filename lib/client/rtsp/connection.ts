@@ -22,7 +22,15 @@ import {
 import { parseSession } from "../../rtsp/headers/session.ts";
 import { encodeRequest, type RtspResponse } from "../../rtsp/message.ts";
 import { withTimeout } from "../_timeout.ts";
-import { dialRtsp, isRtspScheme, isTunnel, type RtspScheme } from "./dial.ts";
+import {
+  dialRtsp,
+  isRtspScheme,
+  isSecure,
+  isTunnel,
+  rtspEndpoint,
+  type RtspScheme,
+  rtspScheme,
+} from "./dial.ts";
 
 /** A request the server refused or that could not finish. */
 export class RtspClientError extends Error {
@@ -48,6 +56,8 @@ export interface RtspConnectionOptions {
   maxBodySize: number;
   /** Bytes queued toward the server (requests and interleaved media). */
   writeQueueSize: number;
+  /** `rtsps://`: PEM certificates trusted besides the system's roots. */
+  caCerts?: string[];
   /** An interleaved frame from the server (`$`, RFC 2326 §10.12). */
   onInterleaved(channel: number, payload: Uint8Array): void;
   /** The connection failed or the server closed it. */
@@ -71,7 +81,7 @@ interface Pending {
 export class RtspConnection {
   readonly #o: RtspConnectionOptions;
   #url: string;
-  /** How the server is reached; requests name it with `rtsp://` all the same. */
+  /** How the server is reached; requests name it with `rtsp://` (`rtsps://` in TLS) all the same. */
   #scheme: RtspScheme;
   #user: string | undefined;
   #pass: string | undefined;
@@ -93,11 +103,11 @@ export class RtspConnection {
     const u = new URL(url);
     if (!isRtspScheme(u.protocol)) {
       throw new TypeError(
-        `Cannot use URL "${url}": expected rtsp:// or rtsph://`,
+        `Cannot use URL "${url}": expected rtsp://, rtsps://, rtsph:// or rtspsh://`,
       );
     }
     this.#scheme = u.protocol;
-    u.protocol = "rtsp:";
+    u.protocol = isSecure(u.protocol) ? "rtsps:" : "rtsp:";
     this.#user = u.username === "" ? undefined : decodeURIComponent(u.username);
     this.#pass = u.password === "" ? undefined : decodeURIComponent(u.password);
     u.username = "";
@@ -128,19 +138,22 @@ export class RtspConnection {
     return this.#session !== undefined;
   }
 
-  /** Connects to the URL's host and port (554 by default), over TCP or a tunnel. */
+  /** Connects to the URL's host and port over TCP, TLS or a tunnel in either (see `dial.ts`). */
   async connect(): Promise<void> {
     const url = new URL(this.#url);
     try {
       this.#conn = this.#o.conn ?? await withTimeout(
-        dialRtsp(this.#scheme, url, this.#o.timeoutMs),
+        dialRtsp(this.#scheme, url, this.#o.timeoutMs, {
+          caCerts: this.#o.caCerts,
+        }),
         this.#o.timeoutMs,
         "connect",
       );
     } catch (e) {
+      const { hostname, port } = rtspEndpoint(this.#scheme, url);
       throw new RtspClientError(
         "connect",
-        `${url.host}: ${e instanceof Error ? e.message : e}`,
+        `${hostname}:${port}: ${e instanceof Error ? e.message : e}`,
       );
     }
     const conn = this.#conn;
@@ -354,11 +367,20 @@ export class RtspConnection {
       throw new RtspClientError("redirect", "on a reused connection");
     }
     if (!isRtspScheme(next.protocol)) {
-      throw new RtspClientError("redirect", `to "${location}": not rtsp://`);
+      throw new RtspClientError(
+        "redirect",
+        `to "${location}": not rtsp://, rtsps://, rtsph:// or rtspsh://`,
+      );
+    }
+    // A redirect never takes a session out of TLS.
+    const secure = isSecure(next.protocol);
+    if (isSecure(this.#scheme) && !secure) {
+      throw new RtspClientError("redirect", `to "${location}": not rtsps://`);
     }
     // An rtsp:// Location from inside a tunnel names the same kind of server: keep tunnelling.
-    if (next.protocol === "rtsph:") this.#scheme = next.protocol;
-    next.protocol = "rtsp:";
+    const tunnel = isTunnel(this.#scheme) || isTunnel(next.protocol);
+    this.#scheme = rtspScheme(secure, tunnel);
+    next.protocol = secure ? "rtsps:" : "rtsp:";
     if (next.username !== "") {
       this.#user = decodeURIComponent(next.username);
       this.#pass = decodeURIComponent(next.password);

@@ -45,6 +45,8 @@ export async function setupTrack(
     udp: boolean;
     mode: "play" | "record";
     channel: number;
+    /** Set up RTP/SAVP (SRTP). */
+    srtp?: boolean;
     /** Ask for multicast (the server chooses group and ports). */
     multicast?: boolean;
   },
@@ -64,6 +66,7 @@ export async function setupTrack(
     };
   // No mode=play: some servers refuse it (INTEROP.md); mode=record where it is needed.
   if (options.mode === "record") request.mode = "record";
+  if (options.srtp === true) request.profile = "SAVP";
   let reply: Transport = request;
   try {
     const r = await connection.request("SETUP", url, {

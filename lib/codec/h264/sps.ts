@@ -53,6 +53,11 @@ export interface H264Sps {
    * that is, or when the VUI ends before it.
    */
   maxDecFrameBuffering?: number;
+  /**
+   * Frames per second from the VUI's timing_info (time_scale ÷ 2 ×
+   * num_units_in_tick, §E.2.1); undefined without timing info.
+   */
+  frameRate?: number;
 }
 
 /** profile_idc values that carry chroma_format_idc and bit depths (§7.3.2.1.1). */
@@ -204,7 +209,10 @@ export function parseSps(nal: Uint8Array): H264Sps {
   };
 }
 
-type VuiFields = Pick<H264Sps, "maxNumReorderFrames" | "maxDecFrameBuffering">;
+type VuiFields = Pick<
+  H264Sps,
+  "maxNumReorderFrames" | "maxDecFrameBuffering" | "frameRate"
+>;
 
 /**
  * vui_parameters_present_flag and vui_parameters(), §E.1.1, up to the
@@ -236,7 +244,15 @@ function readVuiFields(r: BitReader, vui: VuiFields): void {
     r.ue(); // chroma_sample_loc_type_top_field
     r.ue(); // chroma_sample_loc_type_bottom_field
   }
-  if (r.bit()) r.skip(65); // timing_info_present_flag: num_units_in_tick, time_scale, fixed_frame_rate_flag
+  if (r.bit()) { // timing_info_present_flag
+    const unitsInTick = r.bits(32); // num_units_in_tick
+    const timeScale = r.bits(32); // time_scale
+    r.skip(1); // fixed_frame_rate_flag
+    // a field pair ticks twice per frame (§E.2.1, equation E-1 for frames)
+    if (unitsInTick > 0 && timeScale > 0) {
+      vui.frameRate = timeScale / (2 * unitsInTick);
+    }
+  }
   const nalHrd = r.bit() === 1;
   if (nalHrd) skipHrd(r);
   const vclHrd = r.bit() === 1;

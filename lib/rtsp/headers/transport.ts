@@ -8,9 +8,9 @@
  * Transport: RTP/AVP;multicast;destination=224.2.0.1;port=3456-3457;ttl=16
  * ```
  *
- * Only RTP/AVP is carried, over UDP (`RTP/AVP`, `RTP/AVP/UDP`) or TCP
- * (`RTP/AVP/TCP`); other profiles (RTP/SAVP, RTP/AVPF, RAW/RAW/UDP) are
- * skipped, and a header offering nothing else is a 461 Unsupported
+ * RTP/AVP and RTP/SAVP (SRTP, RFC 3711) are carried, over UDP (`RTP/AVP`,
+ * `RTP/AVP/UDP`, `RTP/SAVP` …) or TCP (`RTP/AVP/TCP`, `RTP/SAVP/TCP`);
+ * other profiles (RTP/AVPF, RTP/SAVPF, RAW/RAW/UDP) are skipped, and a header offering nothing else is a 461 Unsupported
  * Transport. A malformed header (Kodi has sent such) is a 400; so is a
  * parameter given twice, which could otherwise be read one way here and
  * another way elsewhere.
@@ -37,6 +37,8 @@ export interface RtpPair {
 export interface Transport {
   /** UDP for `RTP/AVP` and `RTP/AVP/UDP`, TCP for `RTP/AVP/TCP` (interleaved). */
   lowerTransport: "UDP" | "TCP";
+  /** `SAVP` for SRTP (`RTP/SAVP…`); plain RTP/AVP when absent. */
+  profile?: "SAVP";
   /** `unicast` or `multicast` as written; RFC 2326 makes multicast the default, real clients always say. */
   delivery?: "unicast" | "multicast";
   /** Where to send; a server must check it is the client's own address. */
@@ -99,7 +101,12 @@ export function parseTransport(value: string): Transport[] {
     if (parsed !== undefined) out.push(parsed);
   }
   if (out.length === 0) {
-    throw fail(value, "unsupported", "no RTP/AVP spec over UDP or TCP", 461);
+    throw fail(
+      value,
+      "unsupported",
+      "no RTP/AVP or RTP/SAVP spec over UDP or TCP",
+      461,
+    );
   }
   return out;
 }
@@ -116,15 +123,15 @@ function parseSpec(spec: string, value: string): Transport | undefined {
     );
   }
   const upper = protocol.toUpperCase();
-  let lowerTransport: "UDP" | "TCP";
-  if (upper === "RTP/AVP" || upper === "RTP/AVP/UDP") lowerTransport = "UDP";
-  else if (upper === "RTP/AVP/TCP") lowerTransport = "TCP";
-  else return undefined; // RTP/SAVP, RTP/AVPF …: another spec may fit
+  const m = /^RTP\/(S?)AVP(?:\/(UDP|TCP))?$/.exec(upper);
+  if (m === null) return undefined; // RTP/AVPF, RTP/SAVPF …: another spec may fit
+  const lowerTransport = m[2] === "TCP" ? "TCP" : "UDP";
   const params = splitParams(semi < 0 ? "" : spec.slice(semi + 1));
   if (params === undefined) {
     throw fail(value, "malformed", "a quote is left open", 400);
   }
   const transport: Transport = { lowerTransport };
+  if (m[1] === "S") transport.profile = "SAVP";
   const seen = new Set<string>();
   for (const { name, key, value: raw } of params) {
     if (!PARAM_NAME.test(name)) {
@@ -279,7 +286,8 @@ export function stringifyTransport(
 }
 
 function stringifySpec(t: Transport): string {
-  const parts = [t.lowerTransport === "TCP" ? "RTP/AVP/TCP" : "RTP/AVP"];
+  const profile = t.profile === "SAVP" ? "RTP/SAVP" : "RTP/AVP";
+  const parts = [t.lowerTransport === "TCP" ? `${profile}/TCP` : profile];
   if (t.delivery !== undefined) parts.push(t.delivery);
   if (t.destination !== undefined) {
     parts.push(`destination=${address(t.destination)}`);

@@ -16,6 +16,7 @@ import type { Logger } from "../../log.ts";
 import { BatchWriter, type WriteBatcher } from "../../net/batch_writer.ts";
 import { BodySink } from "../../net/body_sink.ts";
 import type { ServerConfig } from "../_config.ts";
+import type { SessionInfo } from "../session_info.ts";
 
 /** Options of {@link FlvPlayer}. */
 export interface FlvPlayerOptions {
@@ -28,6 +29,10 @@ export interface FlvPlayerOptions {
   onClosed: () => void;
   /** Called when the player is dropped for staying behind. */
   onDropped: () => void;
+  /** Its id among the server's sessions (`flv-3`). @default {"flv"} */
+  id?: string;
+  /** `host:port` of the player. @default {""} */
+  remoteAddress?: string;
 }
 
 /** A reader of the stream's FLV output, written to an HTTP response body. */
@@ -42,10 +47,15 @@ export class FlvPlayer implements FlvReader {
   readonly #onClosed: () => void;
   readonly #onDropped: () => void;
   #closed = false;
+  readonly #id: string;
+  readonly #remote: string;
+  readonly #since = Date.now();
 
   constructor(options: FlvPlayerOptions) {
     const { stream, config } = options;
     this.#stream = stream;
+    this.#id = options.id ?? "flv";
+    this.#remote = options.remoteAddress ?? "";
     this.#log = options.log;
     this.#onClosed = options.onClosed;
     this.#onDropped = options.onDropped;
@@ -76,6 +86,25 @@ export class FlvPlayer implements FlvReader {
     });
     this.#output.addReader(this);
     this.#log.info("playing", { path: stream.path });
+  }
+
+  /** What the API shows of this player. */
+  info(): SessionInfo {
+    return {
+      id: this.#id,
+      protocol: "flv",
+      remoteAddress: this.#remote,
+      path: this.#stream.path,
+      role: "reader",
+      state: this.#closed ? "closed" : "playing",
+      since: this.#since,
+      bytesIn: 0,
+      bytesOut: this.#writer.bytesOut,
+      packetsOut: this.queue.mediaPackets,
+      firstFrameMs: this.queue.firstMediaMs === undefined
+        ? undefined
+        : this.queue.firstMediaMs - this.#since,
+    };
   }
 
   /** The response body. */

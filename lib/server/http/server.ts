@@ -19,27 +19,37 @@ import { type Hub, HubError } from "../../hub/hub.ts";
 import type { Stream } from "../../hub/stream.ts";
 import type { Logger } from "../../log.ts";
 import { listenError, type StreamConn } from "../../net/tcp.ts";
-import { parseAuthorization } from "../../rtsp/headers/auth.ts";
 import {
-  checkQueryCredentials,
-  type Credentials,
-  matchesCredentials,
-  requiredCredentials,
-} from "../../auth/credentials.ts";
+  type Authenticator,
+  authenticatorOf,
+} from "../../auth/authenticator.ts";
+import { authorizeRequest } from "../../auth/http.ts";
 import type { ServerConfig } from "../_config.ts";
 import { parsePath } from "../../path.ts";
 import { requestPath } from "./request_path.ts";
 import { requireHost } from "./require_host.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
 import { FlvPlayer } from "./flv_player.ts";
-import { isVodPath, VOD_PREFIX, VodError } from "../../vod/folder.ts";
-import type { Vod, VodStream } from "../../vod/vod.ts";
+import { isVodPath } from "../../vod/folder.ts";
+import type { Vod } from "../../vod/vod.ts";
+import { openVodFlv, startVodFlv } from "./vod_flv.ts";
 import { RtmptTunnels } from "./rtmpt.ts";
+import { mountPlayback, type PlaybackOptions } from "./playback.ts";
+import {
+  ClosedSessions,
+  type SessionInfo,
+  type SessionSource,
+} from "../session_info.ts";
+import { HlsHandler, type HlsHandlerOptions } from "./hls.ts";
+import type { HlsConfig } from "./hls_muxers.ts";
 
 /** Options of {@link HttpServer}. */
 export interface HttpServerOptions {
-  hub: Pick<Hub, "waitForStream" | "readerLeft">;
-  config: ServerConfig;
+  hub:
+    & Pick<Hub, "waitForStream" | "readerLeft" | "stream" | "streams">
+    & Partial<Pick<Hub, "readerJoined">>;
+  /** With `hls` (default on) and the HLS keys, HLS is served too. */
+  config: ServerConfig & Partial<HlsConfig & { hls: boolean }>;
   log: Logger;
   hostname: string;
   /** 0 picks a free port. */
@@ -50,6 +60,16 @@ export interface HttpServerOptions {
   vod?: Vod;
   /** Runs an RTMP session on an RTMPT tunnel; without it RTMPT is off. */
   rtmpt?: (conn: StreamConn) => void;
+  /** Who may play and play back; one built from `config` when left out. */
+  auth?: Pick<Authenticator, "authorize">;
+  /** Recordings served at `/playback/…`; none when left out. */
+  recordings?: PlaybackOptions["recordings"];
+  /**
+   * Adds routes before the HTTP-FLV catch-all (the dashboard, the API):
+   * what they do not match falls through to it.
+   */
+  // deno-lint-ignore no-explicit-any
+  routes?: (app: Hono<any>) => void;
 }
 
 /** Counters over all HTTP-FLV players. */
@@ -60,19 +80,22 @@ export interface HttpServerStats {
 }
 
 const TICK_MS = 1000;
-const REALM = "Sluice";
 
 /** The HTTP listener and its HTTP-FLV players. */
-export class HttpServer {
+export class HttpServer implements SessionSource {
   readonly #options: HttpServerOptions;
   readonly #players = new Set<FlvPlayer>();
+  readonly #closed = new ClosedSessions();
   readonly #app: Hono<{ Bindings: { remote: Deno.NetAddr } }>;
   readonly #batcher: WriteBatcher;
   /** The RTMPT sessions, when RTMPT is on. */
   readonly rtmpt: RtmptTunnels | undefined;
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  /** Listeners left by {@link HttpServer.relisten}, finishing their requests. */
+  readonly #draining = new Set<Promise<void>>();
   #tick: ReturnType<typeof setInterval> | undefined;
   #nextId = 1;
+  readonly #hls: HlsHandler | undefined;
   readonly stats: HttpServerStats = { players: 0, readersDropped: 0 };
 
   constructor(options: HttpServerOptions) {
@@ -96,26 +119,68 @@ export class HttpServer {
       }),
     );
     app.use("*", cors({ origin: "*", allowMethods: ["GET", "OPTIONS"] }));
+    this.#hls = hlsHandler(
+      options,
+      (req, path, ip) => this.#refusal(req, "read", path, ip, "HLS"),
+    );
+    options.routes?.(app);
     app.post("*", (c) => {
       if (rtmpt === undefined) return text(404, "Not Found");
       return rtmpt.handle(c.req.raw, requestPath(c.req.url), c.env.remote);
     });
+    if (options.recordings !== undefined) {
+      mountPlayback(app, {
+        recordings: options.recordings,
+        log: options.log.child("playback"),
+        authorize: (req, path, remote) =>
+          this.#refusal(req, "playback", path, remote.hostname, "playback"),
+      });
+    }
     app.get("*", (c) => {
-      const url = new URL(c.req.url);
+      const target = requestPath(c.req.url);
+      if (this.#hls !== undefined && HlsHandler.matches(target)) {
+        return this.#hls.handle(c.req.raw, target, c.env.remote.hostname);
+      }
       // The target as sent: url.pathname has dot-segments resolved already.
       if (!requestPath(c.req.url).endsWith(".flv")) {
         return text(404, "Not Found");
       }
-      return this.#playFlv(c.req.raw, url);
+      return this.#playFlv(c.req.raw, c.env.remote);
     });
     this.#app = app;
   }
 
   /** Starts listening; returns the address bound (useful with port 0). */
   start(): { hostname: string; port: number } {
-    const { hostname, port, log } = this.#options;
+    const { hostname, port } = this.#options;
+    this.#server = this.#serve(hostname, port);
+    this.#tick = setInterval(() => {
+      const now = Date.now();
+      for (const p of this.#players) p.tick(now);
+      this.rtmpt?.tick(now);
+      this.#hls?.tick(now);
+    }, TICK_MS);
+    return this.#server.addr;
+  }
+
+  /**
+   * Moves the listener to another address (a hot reload): the new one is
+   * bound first, so a taken port throws and the old one stays. The old one
+   * stops accepting; its players go on until they end.
+   */
+  relisten(hostname: string, port: number): { hostname: string; port: number } {
+    const next = this.#serve(hostname, port);
+    const old = this.#server;
+    this.#server = next;
+    if (old !== undefined) this.#draining.add(old.shutdown());
+    return next.addr;
+  }
+
+  #serve(hostname: string, port: number): Deno.HttpServer<Deno.NetAddr> {
+    const { log } = this.#options;
+    let server: Deno.HttpServer<Deno.NetAddr>;
     try {
-      this.#server = Deno.serve({
+      server = Deno.serve({
         hostname,
         port,
         onListen: () => {},
@@ -129,14 +194,14 @@ export class HttpServer {
     } catch (e) {
       throw listenError("TCP", hostname, port, e);
     }
-    this.#tick = setInterval(() => {
-      const now = Date.now();
-      for (const p of this.#players) p.tick(now);
-      this.rtmpt?.tick(now);
-    }, TICK_MS);
-    const addr = this.#server.addr;
+    const addr = server.addr;
     log.info("HTTP listening", { address: `${addr.hostname}:${addr.port}` });
-    return { hostname: addr.hostname, port: addr.port };
+    return server;
+  }
+
+  /** The HLS routes, when `hls` is on. */
+  get hls(): HlsHandler | undefined {
+    return this.#hls;
   }
 
   /** HTTP-FLV players now. */
@@ -147,24 +212,87 @@ export class HttpServer {
   /** Ends every player and stops listening. */
   async close(): Promise<void> {
     if (this.#tick !== undefined) clearInterval(this.#tick);
+    this.#hls?.close();
     for (const p of [...this.#players]) p.end("server shutting down");
     this.rtmpt?.close();
-    await this.#server?.shutdown();
+    await Promise.all([this.#server?.shutdown(), ...this.#draining]);
   }
 
-  async #playFlv(req: Request, url: URL): Promise<Response> {
+  /**
+   * The refusal of a request to `action` (`read` for HTTP-FLV and HLS,
+   * `playback` for recordings) on `path`, or `undefined` when it may: the
+   * one authenticator decides, as for every protocol.
+   */
+  async #refusal(
+    req: Request,
+    action: "read" | "playback",
+    path: string,
+    ip: string,
+    what: string,
+  ): Promise<Response | undefined> {
+    const { config, log } = this.#options;
+    const auth = this.#options.auth ?? authenticatorOf(config);
+    const refused = await authorizeRequest(auth, req, { action, path, ip });
+    if (refused !== undefined) {
+      log.info(`${what} refused: credentials`, {
+        path,
+        status: refused.status,
+      });
+    }
+    return refused;
+  }
+
+  /** Every HTTP-FLV player now, for the API. */
+  sessionList(): SessionInfo[] {
+    return [...this.#players].map((p) => p.info());
+  }
+
+  /** Players gone since the last call. */
+  drainClosed(): SessionInfo[] {
+    return this.#closed.drain();
+  }
+
+  /** Ends the player `id` (`flv-3`); false when there is none. */
+  kick(id: string): boolean {
+    for (const p of this.#players) {
+      if (p.info().id !== id) continue;
+      p.end("closed through the API");
+      return true;
+    }
+    return false;
+  }
+
+  async #playFlv(
+    req: Request,
+    remote: Deno.NetAddr,
+  ): Promise<Response> {
     const { hub, config, log } = this.#options;
     const path = httpPath(requestPath(req.url).slice(0, -".flv".length));
     if (path === undefined) return text(400, "Bad Request: invalid path");
-    const required = requiredCredentials(config.paths, path, "read");
-    if (required !== undefined && !authorized(req, url, required)) {
-      log.info("HTTP-FLV refused: credentials", { path });
-      return text(401, "Unauthorized", {
-        "WWW-Authenticate": `Basic realm="${REALM}"`,
-      });
-    }
+    const refused = await this.#refusal(
+      req,
+      "read",
+      path,
+      remote.hostname,
+      "HTTP-FLV",
+    );
+    if (refused !== undefined) return refused;
     if (isVodPath(path) && this.#options.vod !== undefined) {
-      return await this.#playVod(path, url);
+      const v = await openVodFlv(
+        this.#options.vod,
+        path,
+        new URL(req.url),
+        log,
+      );
+      if (v instanceof Response) return v;
+      const { player, response } = this.#startPlayer(
+        v.vod.stream,
+        req,
+        remote,
+        () => v.vod.close(),
+      );
+      startVodFlv(v, player, path, log);
+      return response;
     }
     let stream: Stream;
     try {
@@ -178,7 +306,27 @@ export class HttpServer {
       log.info("HTTP-FLV: stream not found", { path });
       return text(404, `Not Found: no stream ${path}`);
     }
+    return this.#startPlayer(stream, req, remote).response;
+  }
+
+  /**
+   * A new HTTP-FLV player of `stream` (live or a file's own), counted and
+   * listed with the others, and the answer that carries its body.
+   */
+  #startPlayer(
+    stream: Stream,
+    req: Request,
+    remote: Deno.NetAddr,
+    onGone?: () => void,
+  ): { player: FlvPlayer; response: Response } {
+    const { hub, config, log } = this.#options;
     const id = this.#nextId++;
+    const session = {
+      id: `flv#${id}`,
+      protocol: "http",
+      remoteAddress: remote.hostname,
+      query: new URL(req.url).search.slice(1),
+    };
     const player = new FlvPlayer({
       stream,
       config,
@@ -186,63 +334,25 @@ export class HttpServer {
       batcher: this.#batcher,
       onClosed: () => {
         this.#players.delete(player);
-        hub.readerLeft(stream);
+        this.#closed.add(player.info());
+        hub.readerLeft(stream, session);
+        onGone?.();
       },
       onDropped: () => this.stats.readersDropped++,
+      id: `flv-${id}`,
+      remoteAddress: `${remote.hostname}:${remote.port}`,
     });
     this.#players.add(player);
     this.stats.players++;
-    return new Response(player.body, {
+    hub.readerJoined?.(stream, session);
+    const response = new Response(player.body, {
       headers: {
         "Content-Type": "video/x-flv",
         "Cache-Control": "no-cache, no-store",
         "Access-Control-Allow-Origin": "*",
       },
     });
-  }
-
-  /** `/vod/<file>.flv[?start=<seconds>]`: the file from there, in real time. */
-  async #playVod(path: string, url: URL): Promise<Response> {
-    const { config, log } = this.#options;
-    const start = Number(url.searchParams.get("start") ?? "0");
-    if (!Number.isFinite(start) || start < 0) {
-      return text(400, "Bad Request: start is seconds from the file's start");
-    }
-    let vod: VodStream;
-    try {
-      vod = await this.#options.vod!.open(path.slice(VOD_PREFIX.length));
-    } catch (e) {
-      if (!(e instanceof VodError)) throw e;
-      log.info("HTTP-FLV VOD refused", { path, reason: e.message });
-      return e.code === "not-media"
-        ? text(415, `Unsupported Media Type: ${e.message}`)
-        : text(404, `Not Found: ${e.message}`);
-    }
-    const id = this.#nextId++;
-    const player = new FlvPlayer({
-      stream: vod.stream,
-      config,
-      log: log.child(`flv#${id}`),
-      batcher: this.#batcher,
-      onClosed: () => {
-        this.#players.delete(player);
-        vod.close();
-      },
-      onDropped: () => this.stats.readersDropped++,
-    });
-    this.#players.add(player);
-    this.stats.players++;
-    vod.player.play(start).catch((e) => {
-      log.info("VOD read failed", { path, reason: String(e) });
-      player.end("file cannot be read");
-    });
-    return new Response(player.body, {
-      headers: {
-        "Content-Type": "video/x-flv",
-        "Cache-Control": "no-cache, no-store",
-        "Access-Control-Allow-Origin": "*",
-      },
-    });
+    return { player, response };
   }
 }
 
@@ -254,20 +364,19 @@ export function httpPath(urlPath: string): string | undefined {
   return parsePath(urlPath);
 }
 
-/** Basic credentials in `Authorization`, or `?user=&pass=` as RTMP takes them. */
-function authorized(req: Request, url: URL, required: Credentials): boolean {
-  const header = req.headers.get("Authorization");
-  if (header !== null) {
-    try {
-      const creds = parseAuthorization(header);
-      if (creds.scheme === "Basic") {
-        return matchesCredentials(creds.username, creds.password, required);
-      }
-    } catch {
-      return false;
-    }
-  }
-  return checkQueryCredentials(url.search, required);
+/** The HLS handler when `hls` is on and its keys are set. */
+function hlsHandler(
+  options: HttpServerOptions,
+  authorize: HlsHandlerOptions["authorize"],
+): HlsHandler | undefined {
+  const c = options.config;
+  if (c.hls === false || c.hlsVariant === undefined) return undefined;
+  return new HlsHandler({
+    authorize,
+    hub: options.hub,
+    config: c as HttpServerOptions["config"] & HlsConfig,
+    log: options.log.child("hls"),
+  });
 }
 
 function text(

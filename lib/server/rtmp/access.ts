@@ -6,10 +6,8 @@
  * @module
  */
 
-import {
-  checkQueryCredentials,
-  requiredCredentials,
-} from "../../auth/credentials.ts";
+import { authenticatorOf } from "../../auth/authenticator.ts";
+import type { SessionInfo } from "../../events/events.ts";
 import { ProtocolError } from "../../errors.ts";
 import { isValidPath } from "../../path.ts";
 import { statusMessage } from "../../rtmp/status.ts";
@@ -25,16 +23,17 @@ export interface RefusalCodes {
 }
 
 /**
- * The path `name` names when it is valid and the client may `action` it;
- * otherwise the client gets the error status and the connection closes.
+ * The path `name` names and the user who may `action` it (`any` when
+ * anyone may); otherwise the client gets the error status and the
+ * connection closes.
  */
-export function admit(
+export async function admit(
   session: CommandSession,
   name: string,
   streamId: number,
   action: "read" | "publish",
   codes: RefusalCodes,
-): string | undefined {
+): Promise<{ path: string; user: string; session: SessionInfo } | undefined> {
   const path = rtmpPath(session.state.app, name);
   if (path === undefined || !isValidPath(path)) {
     refuse(
@@ -46,7 +45,12 @@ export function admit(
     );
     return undefined;
   }
-  if (!authorized(session, path, action, name)) {
+  const query = name.includes("?")
+    ? name.slice(name.indexOf("?") + 1)
+    : session.state.appQuery;
+  const user = await authorized(session, path, action, query);
+  if (session.closing) return undefined;
+  if (user === undefined) {
     refuse(
       session,
       streamId,
@@ -56,7 +60,16 @@ export function admit(
     );
     return undefined;
   }
-  return path;
+  return {
+    path,
+    user,
+    session: {
+      id: session.id ?? "",
+      protocol: "rtmp",
+      remoteAddress: session.remoteHostname ?? "",
+      query,
+    },
+  };
 }
 
 /** An error status for the stream; with `closeReason`, the connection ends after it. */
@@ -86,22 +99,35 @@ export function requireConnected(session: CommandSession): void {
 }
 
 /**
- * Whether the stream name's query (`cam1?user=u&pass=p`), or the app's
- * (`live?user=u&pass=p`, from the tcUrl), carries the credentials the path
- * needs for `action`.
+ * Whether the authenticator lets the client `action` the path, with the
+ * credentials in the stream name's query (`cam1?user=u&pass=p` or
+ * `cam1?jwt=…`) or else the app's (`live?user=u&pass=p`, from the tcUrl).
  */
-function authorized(
+async function authorized(
   session: CommandSession,
   path: string,
   action: "read" | "publish",
-  name: string,
-): boolean {
-  const required = requiredCredentials(session.config.paths, path, action);
-  if (required === undefined) return true;
-  const query = name.includes("?")
-    ? name.slice(name.indexOf("?") + 1)
-    : session.state.appQuery;
-  const ok = checkQueryCredentials(query, required);
-  if (!ok) session.log.info("authentication failed", { path, action });
-  return ok;
+  query: string,
+): Promise<string | undefined> {
+  const params = new URLSearchParams(query);
+  const auth = session.auth ?? authenticatorOf(session.config);
+  const d = await auth.authorize({
+    action,
+    path,
+    protocol: "rtmp",
+    ip: session.remoteHostname ?? "",
+    user: params.get("user") ?? undefined,
+    pass: params.get("pass") ?? undefined,
+    token: params.get("jwt") ?? undefined,
+    query,
+    id: session.id,
+  });
+  if (!d.ok) {
+    session.log.info("authentication failed", {
+      path,
+      action,
+      reason: d.reason,
+    });
+  }
+  return d.ok ? d.user : undefined;
 }

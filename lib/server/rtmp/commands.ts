@@ -9,7 +9,6 @@
  */
 
 import { pauseVod, seekVod } from "./vod_play.ts";
-import { requiredCredentials } from "../../auth/credentials.ts";
 import { ProtocolError } from "../../errors.ts";
 import { HubError, type Publisher } from "../../hub/hub.ts";
 import { RtmpInput } from "../../ingest/rtmp_input.ts";
@@ -76,7 +75,11 @@ export function dispatch(
     case "FCUnpublish":
       return;
     case "publish":
-      return publish(session, cmd, streamId);
+      requireConnected(session);
+      publish(session, cmd, streamId).catch((e) =>
+        session.fail(e, { cmd, streamId })
+      );
+      return;
     case "play":
       play(
         session,
@@ -201,20 +204,20 @@ function connect(session: CommandSession, cmd: RtmpCommand): void {
   });
 }
 
-function publish(
+async function publish(
   session: CommandSession,
   cmd: RtmpCommand,
   streamId: number,
-): void {
+): Promise<void> {
   const { state, config, log } = session;
-  requireConnected(session);
   const name = String(cmd.args[0] ?? "");
   const codes = {
     invalid: NET_STATUS.PUBLISH_BAD_NAME,
     denied: NET_STATUS.PUBLISH_BAD_NAME,
   };
-  const path = admit(session, name, streamId, "publish", codes);
-  if (path === undefined) return;
+  const admitted = await admit(session, name, streamId, "publish", codes);
+  if (admitted === undefined || session.closing) return;
+  const { path, user, session: info } = admitted;
   if (state.publisher !== undefined || state.reader !== undefined) {
     return refuse(
       session,
@@ -225,14 +228,23 @@ function publish(
   }
   const override = config.paths?.[path]?.overridePublisher ??
     config.overridePublisher;
+  // admit() checked them: only a named user (not `any`) gave any
+  const authenticated = user !== "any";
+  const type = String(cmd.args[1] ?? "live");
+  const record = recordRequest(type, authenticated);
+  if (record === undefined && (type === "record" || type === "append")) {
+    log.info(
+      "publish type ignored: recording on request needs publish credentials",
+      { path, type },
+    );
+  }
   let publisher: Publisher;
   try {
     publisher = session.hub.publish(path, {
       overridePublisher: override,
-      // admit() checked them: a path with publish credentials only let
-      // it this far with them
-      authenticated:
-        requiredCredentials(config.paths, path, "publish") !== undefined,
+      authenticated,
+      session: info,
+      record,
       onTakenOver: () => {
         log.info("another publisher took the path over", { path });
         state.publisher = undefined;
@@ -264,7 +276,19 @@ function publish(
     NET_STATUS.PUBLISH_START,
     `${path} is now published`,
   ));
-  log.info("publishing", { path, type: String(cmd.args[1] ?? "live") });
+  log.info("publishing", { path, type });
+}
+
+/**
+ * `publish(name, "record" | "append")` records only for a publisher that
+ * gave the path's publish credentials: anyone else could fill the disk.
+ */
+function recordRequest(
+  type: string,
+  authenticated: boolean,
+): "record" | "append" | undefined {
+  if (type !== "record" && type !== "append") return undefined;
+  return authenticated ? type : undefined;
 }
 
 function stopPublishing(session: CommandSession): void {

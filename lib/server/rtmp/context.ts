@@ -7,7 +7,9 @@
  */
 
 import type { Vod, VodStream } from "../../vod/vod.ts";
+import type { Authenticator } from "../../auth/authenticator.ts";
 import type { Config } from "../../config/schema.ts";
+import type { SessionInfo } from "../../events/events.ts";
 import type { FlvOutput, FlvReader } from "../../egress/flv_output.ts";
 import type { ReaderQueue } from "../../egress/reader_queue.ts";
 import type { Hub, Publisher } from "../../hub/hub.ts";
@@ -55,6 +57,8 @@ export interface CommandState {
   playStreamId: number;
   /** The file played, for a path of the VOD folder. */
   vod?: VodStream;
+  /** Who plays, for the read events (set while playing). */
+  readSession?: SessionInfo;
 }
 
 /** The state of a connection whose handshake just ended. */
@@ -85,7 +89,15 @@ export interface CommandSource {
 
 /** One RTMP connection, as its commands use it. */
 export interface CommandSession {
-  readonly hub: Pick<Hub, "publish" | "waitForStream" | "readerLeft">;
+  /** Who may publish and play; one built from `config` when left out. */
+  readonly auth?: Pick<Authenticator, "authorize">;
+  /** The client's address, as the authenticator and webhooks see it. */
+  readonly remoteHostname?: string;
+  /** The connection's id in logs, webhooks and the API. */
+  readonly id?: string;
+  readonly hub:
+    & Pick<Hub, "publish" | "waitForStream" | "readerLeft">
+    & Partial<Pick<Hub, "readerJoined">>;
   readonly config: RtmpServerConfig;
   readonly log: Logger;
   readonly state: CommandState;

@@ -40,8 +40,9 @@ export async function play(
     invalid: NET_STATUS.PLAY_STREAM_NOT_FOUND,
     denied: NET_STATUS.PLAY_FAILED,
   };
-  const path = admit(session, name, streamId, "read", codes);
-  if (path === undefined) return;
+  const admitted = await admit(session, name, streamId, "read", codes);
+  if (admitted === undefined || session.closing) return;
+  const path = admitted.path;
   if (
     state.publisher !== undefined || state.reader !== undefined ||
     state.phase === "waiting"
@@ -54,7 +55,7 @@ export async function play(
     );
   }
   if (session.vod !== undefined && isVodPath(path)) {
-    return playVod(session, path, streamId, startMs);
+    return playVod(session, path, streamId, startMs, admitted.session);
   }
   state.path = path;
   state.playStreamId = streamId;
@@ -82,6 +83,8 @@ export async function play(
   if (session.closing) return;
   state.stream = stream;
   state.phase = "playing";
+  state.readSession = admitted.session;
+  session.hub.readerJoined?.(stream, admitted.session);
   session.send(streamBegin(streamId));
   session.send(statusMessage(
     streamId,
@@ -152,7 +155,10 @@ export function stopPlaying(session: CommandSession): void {
   state.vod = undefined;
   state.reader = undefined;
   state.output = undefined;
-  if (state.stream !== undefined) session.hub.readerLeft(state.stream);
+  if (state.stream !== undefined) {
+    session.hub.readerLeft(state.stream, state.readSession);
+  }
+  state.readSession = undefined;
   state.stream = undefined;
   state.phase = "connected";
 }
@@ -160,6 +166,11 @@ export function stopPlaying(session: CommandSession): void {
 function streamEnded(session: CommandSession): void {
   const { state } = session;
   if (state.phase !== "playing") return;
+  if (state.stream !== undefined && state.readSession !== undefined) {
+    // The stream is gone: only the read event is left to end.
+    session.hub.readerLeft(state.stream, state.readSession);
+    state.readSession = undefined;
+  }
   state.reader = undefined;
   state.output = undefined;
   session.send(streamEof(state.playStreamId));

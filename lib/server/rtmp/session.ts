@@ -7,6 +7,7 @@
  */
 
 import type { Vod } from "../../vod/vod.ts";
+import type { Authenticator } from "../../auth/authenticator.ts";
 import { PACKET_KIND } from "../../egress/packet.ts";
 import { ReaderLag } from "../../egress/reader_lag.ts";
 import { ReaderQueue } from "../../egress/reader_queue.ts";
@@ -36,6 +37,7 @@ import {
   type RtmpServerConfig,
 } from "./context.ts";
 import { stopPlaying } from "./play.ts";
+import type { SessionInfo } from "../session_info.ts";
 
 /** Counters the session adds to. */
 export interface RtmpSessionStats {
@@ -56,6 +58,8 @@ export interface RtmpSessionOptions {
   onClosed: () => void;
   /** The VOD folder: paths under `vod/` play its files. */
   vod?: Vod;
+  /** Who may publish and play; one built from `config` when left out. */
+  auth?: Pick<Authenticator, "authorize">;
 }
 
 /** How long a closing connection may take to flush its last replies. */
@@ -64,6 +68,9 @@ const FLUSH_MS = 2000;
 /** One RTMP connection, from the handshake to its close. */
 export class RtmpSession implements CommandSession {
   readonly hub: RtmpSessionOptions["hub"];
+  readonly auth: RtmpSessionOptions["auth"];
+  readonly remoteHostname: string;
+  readonly id: string;
   readonly config: RtmpServerConfig;
   readonly log: Logger;
   readonly vod: Vod | undefined;
@@ -79,6 +86,8 @@ export class RtmpSession implements CommandSession {
   readonly #peer = new PeerControl();
   readonly #lag: ReaderLag;
   #lastReadMs = Date.now();
+  readonly #id: number;
+  readonly #since = Date.now();
   #closing: Promise<void> | undefined;
   #closed = false;
   /** The command being answered, until its answer is sent. */
@@ -86,8 +95,12 @@ export class RtmpSession implements CommandSession {
 
   constructor(id: number, conn: StreamConn, options: RtmpSessionOptions) {
     this.#conn = conn;
+    this.#id = id;
     this.hub = options.hub;
     this.vod = options.vod;
+    this.auth = options.auth;
+    this.id = `rtmp#${id}`;
+    this.remoteHostname = (conn.remoteAddr as Deno.NetAddr).hostname ?? "";
     this.config = options.config;
     this.#stats = options.stats;
     this.#onClosed = options.onClosed;
@@ -110,6 +123,30 @@ export class RtmpSession implements CommandSession {
       // room for a whole message on the video and the audio chunk stream at once
       maxPendingBytes: 2 * this.config.rtmpMaxMessageSize,
     });
+  }
+
+  /** What the API shows of this connection. */
+  info(): SessionInfo {
+    const { phase, path } = this.state;
+    return {
+      id: `rtmp-${this.#id}`,
+      protocol: "rtmp",
+      remoteAddress: remoteOf(this.#conn),
+      path: path === "" ? undefined : path,
+      role: phase === "publishing"
+        ? "publisher"
+        : phase === "playing" || phase === "waiting"
+        ? "reader"
+        : "none",
+      state: phase,
+      since: this.#since,
+      bytesIn: this.#demuxer.bytesIn,
+      bytesOut: this.#writer.bytesOut,
+      packetsOut: this.queue.mediaPackets,
+      firstFrameMs: this.queue.firstMediaMs === undefined
+        ? undefined
+        : this.queue.firstMediaMs - this.#since,
+    };
   }
 
   get signal(): AbortSignal {

@@ -21,14 +21,19 @@ import {
 import { statusMessage } from "../../rtmp/status.ts";
 import { VOD_PREFIX, VodError } from "../../vod/folder.ts";
 import type { VodStream } from "../../vod/vod.ts";
+import type { SessionInfo } from "../../events/events.ts";
 import type { CommandSession } from "./context.ts";
 
-/** `play` of a file; `startMs` as the command gave it. */
+/**
+ * `play` of a file; `startMs` as the command gave it; `reader` is who
+ * plays, for the read events.
+ */
 export async function playVod(
   session: CommandSession,
   path: string,
   streamId: number,
   startMs: number,
+  reader?: SessionInfo,
 ): Promise<void> {
   const { state, log } = session;
   if (startMs === -1 || !Number.isFinite(startMs)) {
@@ -73,6 +78,10 @@ export async function playVod(
   state.vod = vod;
   state.stream = vod.stream;
   state.phase = "playing";
+  if (reader !== undefined) {
+    state.readSession = reader;
+    session.hub.readerJoined?.(vod.stream, reader);
+  }
   session.send(streamBegin(streamId));
   session.send(statusMessage(
     streamId,

@@ -30,6 +30,7 @@ import type { ConnectionContext, ServerContext } from "./context.ts";
 import { dispatch } from "./methods.ts";
 import { answerOf, Refusal, type ReplyHeaders } from "./reply.ts";
 import type { Announced, Session, UdpRoute } from "./sessions.ts";
+import type { SessionInfo } from "../session_info.ts";
 
 /** Counters the connection adds to. */
 export interface ConnectionStats {
@@ -46,6 +47,7 @@ export class Connection implements ConnectionContext {
   readonly channels = new Map<number, UdpRoute>();
   announced: Announced | undefined;
   closed = false;
+  readonly secure: boolean;
   readonly registeredPath: string | undefined;
   readonly #server: ServerContext;
   readonly #stats: ConnectionStats;
@@ -55,6 +57,9 @@ export class Connection implements ConnectionContext {
   readonly #abort = new AbortController();
   #chain: Promise<void> = Promise.resolve();
   #lastRead = Date.now();
+  readonly #id: number;
+  readonly #since = Date.now();
+  #bytesIn = 0;
   #closing: Promise<void> | undefined;
   /** REGISTERs read and not yet answered: reading waits for them (one may take the socket). */
   #registers = 0;
@@ -69,15 +74,21 @@ export class Connection implements ConnectionContext {
       id: number;
       log: Logger;
       stats: ConnectionStats;
+      /** Whether the connection is a TLS session (RTSPS, or an HTTPS tunnel). */
+      secure?: boolean;
       /** Set on a link Sluice opened to REGISTER this path at another server. */
       registeredPath?: string;
     },
   ) {
     this.#server = server;
+    this.secure = options.secure ?? false;
+    this.#id = options.id;
     this.registeredPath = options.registeredPath;
     this.#conn = conn;
     this.#stats = options.stats;
-    this.log = options.log.child(`rtsp#${options.id} ${remoteOf(conn)}`);
+    this.log = options.log.child(
+      `${this.secure ? "rtsps" : "rtsp"}#${options.id} ${remoteOf(conn)}`,
+    );
     const { config } = server;
     this.queue = new ReaderQueue({
       maxBytes: config.writeQueueSize,
@@ -96,6 +107,30 @@ export class Connection implements ConnectionContext {
 
   get remoteHostname(): string {
     return (this.#conn.remoteAddr as Deno.NetAddr).hostname;
+  }
+
+  /** What the API shows of this connection: the path and mode of its first session. */
+  info(): SessionInfo {
+    const s = this.sessions.values().next().value;
+    return {
+      id: `rtsp-${this.#id}`,
+      protocol: "rtsp",
+      remoteAddress: remoteOf(this.#conn),
+      path: s?.path ?? this.announced?.path,
+      role: s === undefined
+        ? "none"
+        : s.mode === "record"
+        ? "publisher"
+        : "reader",
+      state: s?.state ?? "connected",
+      since: this.#since,
+      bytesIn: this.#bytesIn,
+      bytesOut: this.writer.bytesOut,
+      packetsOut: this.queue.mediaPackets,
+      firstFrameMs: this.queue.firstMediaMs === undefined
+        ? undefined
+        : this.queue.firstMediaMs - this.#since,
+    };
   }
 
   get signal(): AbortSignal {
@@ -117,6 +152,7 @@ export class Connection implements ConnectionContext {
       };
       const onData = (chunk: Uint8Array): boolean => {
         this.#lastRead = Date.now();
+        this.#bytesIn += chunk.length;
         this.#framer.push(chunk, sink);
         if (this.closed) return false;
         // No read may be pending when a REGISTER hands the socket over.

@@ -7,6 +7,7 @@
  */
 
 import type { Vod } from "../../vod/vod.ts";
+import type { Authenticator } from "../../auth/authenticator.ts";
 import type { RtspAuthenticator } from "../../auth/credentials.ts";
 import type { Config } from "../../config/schema.ts";
 import type { Hub } from "../../hub/hub.ts";
@@ -31,6 +32,7 @@ export type RtspServerConfig =
   & Partial<
     Pick<
       Config,
+      | "srtp"
       | "multicastIPRange"
       | "multicastRTPPort"
       | "multicastRTCPPort"
@@ -40,12 +42,14 @@ export type RtspServerConfig =
 
 /** The server, as the methods use it. */
 export interface ServerContext {
-  readonly hub: Pick<
-    Hub,
-    "publish" | "waitForStream" | "readerLeft" | "stream"
-  >;
+  readonly hub:
+    & Pick<Hub, "publish" | "waitForStream" | "readerLeft" | "stream">
+    & Partial<Pick<Hub, "readerJoined">>;
   readonly config: RtspServerConfig;
-  readonly auth: Pick<RtspAuthenticator, "check">;
+  /** Digest nonces and challenges. */
+  readonly auth: Pick<RtspAuthenticator, "digest" | "challenges">;
+  /** Who may do what; one built from `config` when left out. */
+  readonly authenticator?: Pick<Authenticator, "authorize" | "digestUsable">;
   readonly sessions: SessionTable;
   /** The shared tick of every reader. */
   readonly batcher: WriteBatcher;
@@ -101,6 +105,8 @@ export interface Registrar {
 /** The connection a request came on, as the methods use it. */
 export interface ConnectionContext extends SessionConnection, SessionOwner {
   readonly log: Logger;
+  /** Whether the connection is a TLS session (RTSPS): URLs Sluice writes say `rtsps://`. */
+  readonly secure?: boolean;
   /** The client's address: UDP media goes there and nowhere else. */
   readonly remoteHostname: string;
   /** Aborted when the connection closes (a DESCRIBE waiting for a publisher stops). */

@@ -28,6 +28,9 @@ import type { Session } from "./sessions.ts";
 import { setup } from "./setup.ts";
 import { describeVod, pauseVod, playVod } from "./vod.ts";
 import { isVodPath } from "../../vod/folder.ts";
+import { announcedKeys } from "./srtp.ts";
+import { rtspOutput } from "../../egress/rtp_output.ts";
+import { withSrtpKeys } from "../../egress/rtp_srtp.ts";
 
 /** The methods Sluice answers, as OPTIONS lists them. */
 export const PUBLIC =
@@ -99,7 +102,7 @@ async function describe(
   req: RtspRequest,
 ): Promise<Reply> {
   const path = pathOf(req.url);
-  authorize(server, conn, req, path, "read");
+  await authorize(server, conn, req, path, "read");
   if (server.vod !== undefined && isVodPath(path)) {
     return describeVod(server, req, path);
   }
@@ -108,12 +111,41 @@ async function describe(
   if (formats.length === 0) {
     throw new Refusal(415, `no track of ${path} can be sent over RTP`);
   }
-  const base = req.url.endsWith("/") ? req.url : `${req.url}/`;
+  const base = contentBase(req.url, conn.secure === true);
+  // On RTSPS each track is RTP/SAVP with its key: GStreamer's rtspsrc then
+  // sets up SRTP, ffmpeg reads on with RTP/AVP inside TLS. Keys travel only
+  // inside TLS: on plain RTSP, SRTP would protect nothing from whoever reads
+  // the connection (live555 likewise offers SRTP only with RTSP over TLS).
+  const described = conn.secure ? keyed(stream, formats) : formats;
   return {
     status: 200,
     headers: { "Content-Base": base, "Content-Type": "application/sdp" },
-    body: stringifySdp(describeSession(formats)),
+    body: stringifySdp(describeSession(described)),
   };
+}
+
+/**
+ * The Content-Base of a DESCRIBE answer: the request URL with a trailing
+ * slash, and on RTSPS with the `rtsps` scheme even when the client wrote
+ * `rtsp://`, so the URLs it builds from it name the secure port's scheme.
+ */
+export function contentBase(url: string, secure: boolean): string {
+  const base = url.endsWith("/") ? url : `${url}/`;
+  return secure ? base.replace(/^rtsp:\/\//i, "rtsps://") : base;
+}
+
+/**
+ * `formats` with each track's SRTP key, SSRC and roll-over counter. An RTP
+ * output made just for this (no reader yet) is not kept: it would packetize
+ * every frame for nobody until a reader came and went. The PLAY after makes
+ * it again with a new SSRC starting at ROC 0, which is what a receiver
+ * assumes of an SSRC its MIKEY does not name; the keys are the stream's.
+ */
+function keyed(stream: Stream, formats: TrackFormat[]): TrackFormat[] {
+  const output = rtspOutput(stream);
+  const out = withSrtpKeys(formats, (id) => output.srtpOffer(id));
+  if (output.readers === 0) stream.pruneOutputs();
+  return out;
 }
 
 async function waitStream(
@@ -154,13 +186,13 @@ async function waitFormats(
   }
 }
 
-function announce(
+async function announce(
   server: ServerContext,
   conn: ConnectionContext,
   req: RtspRequest,
-): Reply {
+): Promise<Reply> {
   const path = pathOf(req.url);
-  authorize(server, conn, req, path, "publish");
+  const user = await authorize(server, conn, req, path, "publish");
   let sdp: Sdp;
   try {
     sdp = parseSdp(req.body);
@@ -175,7 +207,14 @@ function announce(
     throw new Refusal(415, "no track Sluice can read");
   }
   const base = req.url.endsWith("/") ? req.url : `${req.url}/`;
-  conn.announced = { path, base, sdp, tracks };
+  conn.announced = {
+    path,
+    base,
+    sdp,
+    tracks,
+    keys: announcedKeys(sdp),
+    user,
+  };
   conn.log.info("announced", {
     path,
     tracks: tracks.map((t) => t?.track.codec ?? "-").join(","),

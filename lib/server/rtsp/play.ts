@@ -6,10 +6,11 @@
  * @module
  */
 
+import type { SessionInfo } from "../../events/events.ts";
+import { queryLast } from "./access.ts";
 import { ReaderLag } from "../../egress/reader_lag.ts";
-import { RtpOutput } from "../../egress/rtp_output.ts";
+import { type RtpOutput, rtspOutput } from "../../egress/rtp_output.ts";
 import type { SdpTrack } from "../../format/tracks.ts";
-import { requiredCredentials } from "../../auth/credentials.ts";
 import { HubError } from "../../hub/hub.ts";
 import { RtpInput } from "../../ingest/rtp_input.ts";
 import { RtspError } from "../../rtsp/error.ts";
@@ -21,6 +22,7 @@ import { MulticastReader } from "./multicast.ts";
 import { type PlayLink, TcpReader, UdpReader } from "./readers.ts";
 import { Refusal, type Reply, sessionHeader } from "./reply.ts";
 import type { Session } from "./sessions.ts";
+import type { SrtpContext } from "../../srtp/context.ts";
 
 /** PLAY: the session's tracks start from the GOP cache, after the answer. */
 export function play(
@@ -47,10 +49,7 @@ export function play(
   if (s.tracks.size === 0) throw new Refusal(455, "PLAY before SETUP");
   const stream = server.hub.stream(s.path);
   if (stream === undefined) throw new Refusal(404, `no stream ${s.path}`);
-  const output = stream.output<RtpOutput>(
-    "rtsp",
-    (cached) => new RtpOutput(cached),
-  );
+  const output = rtspOutput(stream);
   const ids = new Set<number>();
   for (const id of s.tracks.keys()) {
     if (id === -1) { for (const f of output.formats) ids.add(f.track.id); }
@@ -137,18 +136,23 @@ export function attachReader(
     });
     reader = udp;
   }
+  // RTP/SAVP: this reader gets the packets every SRTP reader shares.
+  reader.srtp = first.transport.reply.profile === "SAVP";
   const link: PlayLink = {
     stream: o.stream,
     output: o.output,
     reader,
     starts: o.starts ?? o.output.rtpStarts(o.ids),
+    session: sessionInfo(conn, s),
   };
   s.play = link;
   s.state = "playing";
+  server.hub.readerJoined?.(o.stream, link.session!);
   conn.log.info("playing", {
     path: s.path,
     session: s.id,
     transport: first.transport.kind,
+    srtp: reader.srtp,
   });
   o.output.addReader(reader, o.ids);
   return link;
@@ -207,9 +211,11 @@ function playMulticast(
       new Set([...fresh, ...running]),
       { cached: fresh.size > 0 },
     ),
+    session: sessionInfo(conn, s),
   };
   s.play = link;
   s.state = "playing";
+  server.hub.readerJoined?.(o.stream, link.session!);
   conn.log.info("playing", {
     path: s.path,
     session: s.id,
@@ -260,10 +266,10 @@ export function record(
   try {
     publisher = server.hub.publish(s.path, {
       overridePublisher: override,
-      // ANNOUNCE was authorized on this connection: a path with publish
-      // credentials only let it this far with them
-      authenticated:
-        requiredCredentials(config.paths, s.path, "publish") !== undefined,
+      // ANNOUNCE was authorized on this connection: a named user (not
+      // `any`) gave credentials
+      authenticated: (s.announced?.user ?? "any") !== "any",
+      session: sessionInfo(conn, s),
       onTakenOver: () => {
         conn.log.info("another publisher took the path over", {
           path: s.path,
@@ -283,16 +289,38 @@ export function record(
     }
     throw e;
   }
-  const tracks = new Map<number, { sdp: SdpTrack; udp: boolean }>();
+  const tracks = new Map<
+    number,
+    { sdp: SdpTrack; udp: boolean; srtp?: SrtpContext }
+  >();
   for (const [id, t] of s.tracks) {
     const sdp = a.tracks[id];
     if (sdp !== undefined) {
-      tracks.set(id, { sdp, udp: t.transport.kind === "udp" });
+      tracks.set(id, { sdp, udp: t.transport.kind === "udp", srtp: t.srtp });
     }
   }
   s.publisher = publisher;
   s.record = new RtpInput(publisher, tracks);
   s.state = "recording";
-  conn.log.info("recording", { path: s.path, session: s.id });
+  conn.log.info("recording", {
+    path: s.path,
+    session: s.id,
+    srtp: [...s.tracks.values()].some((t) => t.srtp !== undefined),
+  });
   return { status: 200, headers: sessionHeader(server, s) };
+}
+
+/** Who a session is, for publish and read events. */
+function sessionInfo(
+  conn: Pick<ConnectionContext, "remoteHostname">,
+  s: Session,
+): SessionInfo {
+  const url = s.tracks.values().next().value?.url ?? s.announced?.base ?? "";
+  const q = queryLast(url);
+  return {
+    id: s.id,
+    protocol: "rtsp",
+    remoteAddress: conn.remoteHostname,
+    query: q.includes("?") ? q.slice(q.indexOf("?") + 1) : "",
+  };
 }

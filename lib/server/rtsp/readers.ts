@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { SessionInfo } from "../../events/events.ts";
 import type { Packet } from "../../egress/packet.ts";
 import { ReaderQueue } from "../../egress/reader_queue.ts";
 import type { Stream } from "../../hub/stream.ts";
@@ -64,6 +65,8 @@ function sharedHeader(channel: number, length: number): Uint8Array {
  * before it (ffmpeg drops media that comes first).
  */
 abstract class HeldReader implements RtpReader {
+  /** Set up RTP/SAVP: the output hands this reader SRTP and SRTCP. */
+  srtp = false;
   #held: [number, Packet, boolean][] | undefined = [];
 
   offer(trackId: number, packet: Packet, rtcp: boolean): void {
@@ -269,6 +272,8 @@ export interface GroupReader {
 /** A PLAY session's link to its stream. */
 export interface PlayLink {
   stream: Stream;
+  /** Who reads, for the read events. */
+  session?: SessionInfo;
   output: RtpOutput;
   /** A multicast session's reader is not the output's: it joined the tracks' senders. */
   reader: TcpReader | UdpReader | GroupReader;

@@ -31,7 +31,6 @@
  * @module
  */
 
-import { requiredCredentials } from "../../auth/credentials.ts";
 import { parsePath } from "../../path.ts";
 import { parseRegisterTransport } from "../../rtsp/headers/register.ts";
 import type { RtspRequest } from "../../rtsp/message.ts";
@@ -48,7 +47,7 @@ export const MAX_REGISTRATIONS = 256;
 /** What the REGISTER methods need of the server. */
 export type RegisterServer = Pick<
   ServerContext,
-  "config" | "auth" | "registrar"
+  "config" | "auth" | "authenticator" | "registrar"
 >;
 
 const attempts = new WeakMap<object, number>();
@@ -70,15 +69,15 @@ export async function register(
 }
 
 /** DEREGISTER: stops the pull of a registered path and frees it. */
-export function deregister(
+export async function deregister(
   server: RegisterServer,
   conn: ConnectionContext,
   req: RtspRequest,
-): Reply {
+): Promise<Reply> {
   const flood = floodReply(server, conn);
   if (flood !== undefined) return flood;
   try {
-    const { registrar, path } = common(server, conn, req);
+    const { registrar, path } = await common(server, conn, req);
     if (!registrar.deregister(path)) {
       throw new Refusal(451, `${path} is not registered`);
     }
@@ -96,7 +95,11 @@ async function registerChecked(
   conn: ConnectionContext,
   req: RtspRequest,
 ): Promise<Reply> {
-  const { registrar, path, url, transport } = common(server, conn, req);
+  const { registrar, path, url, transport, user } = await common(
+    server,
+    conn,
+    req,
+  );
   if (registrar.has(path)) {
     throw new Refusal(451, `${path} is already registered`);
   }
@@ -129,7 +132,9 @@ async function registerChecked(
     done(server, conn, path, url, true);
     return { status: 200, after: () => give(handOver()) };
   }
-  if (requiredCredentials(server.config.paths, path, "publish") === undefined) {
+  // Anonymous publishers may not make Sluice connect out: a named user
+  // (or the path's publishUser) must have allowed it.
+  if (user === "any") {
     throw new Refusal(
       403,
       `connecting out for ${path} needs publish credentials on the path`,
@@ -155,16 +160,18 @@ async function registerChecked(
 }
 
 /** What both methods check first: the limit per connection, the URL, the path and the credentials. */
-function common(
+async function common(
   server: RegisterServer,
   conn: ConnectionContext,
   req: RtspRequest,
-): {
+): Promise<{
   registrar: Registrar;
   path: string;
   url: string;
   transport: ReturnType<typeof parseRegisterTransport>;
-} {
+  /** Who was allowed to publish: `any` when nobody logged in. */
+  user: string;
+}> {
   const registrar = server.registrar;
   if (registrar === undefined) {
     throw new Refusal(501, `${req.method} is not enabled`);
@@ -172,8 +179,8 @@ function common(
   const url = registeredUrl(req.url);
   const transport = parseRegisterTransport(req.headers.getOne("Transport"));
   const path = registeredPath(url, transport.proxyUrlSuffix);
-  authorize(server, conn, req, path, "publish");
-  return { registrar, path, url, transport };
+  const user = await authorize(server, conn, req, path, "publish");
+  return { registrar, path, url, transport, user };
 }
 
 /** 400 and the end of the connection for one REGISTER too many. */

@@ -4,11 +4,12 @@
  * interleaved, sessions with timeouts, Basic and Digest auth; readers and
  * publishers meet RTMP's in the hub.
  *
- * This file is the listener: the TCP port, the two UDP ports, the once-a-
- * second tick that reaps sessions and drops readers that stay behind.
- * Connections (`connection.ts`) answer requests through the methods
- * (`methods.ts`, `setup.ts`, `play.ts`) against the session table
- * (`sessions.ts`).
+ * This file is the listener: the TCP port (and the RTSPS and tunnel-only
+ * ports, `listeners.ts`), whose first bytes tell HTTP(S) tunnels
+ * (`tunnel.ts`) from RTSP; the two UDP ports; the once-a-second tick that
+ * reaps sessions and drops readers that stay behind. Connections
+ * (`connection.ts`) answer requests through the methods (`methods.ts`,
+ * `setup.ts`, `play.ts`) against the session table (`sessions.ts`).
  *
  * @module
  */
@@ -27,14 +28,21 @@ import {
   type TcpListener,
   writeAll,
 } from "../../net/tcp.ts";
+import type { TlsListenAddress, TlsListener } from "../../net/tls.ts";
 import { listenUdp, receiveDatagrams } from "../../net/udp.ts";
 import { encodeTunnelRefusal, sniffTunnel } from "../../rtsp/tunnel.ts";
 import { Connection } from "./connection.ts";
 import type { RtspServerConfig, ServerContext } from "./context.ts";
 import { Multicast } from "./multicast.ts";
 import { SessionTable } from "./sessions.ts";
+import { listenRtsps, listenTunnelPorts } from "./listeners.ts";
 import { Tunnels } from "./tunnel.ts";
 import { parseMulticastRange } from "../../config/schema.ts";
+import {
+  ClosedSessions,
+  type SessionInfo,
+  type SessionSource,
+} from "../session_info.ts";
 
 export type { RtspServerConfig } from "./context.ts";
 
@@ -51,10 +59,14 @@ export interface RtspServerOptions {
   rtcp: { hostname: string; port: number };
   /** The shared tick of every reader; one of its own when left out. */
   batcher?: WriteBatcher;
+  /** RTSPS: a second listener whose connections are TLS sessions (HTTPS tunnels too). */
+  tls?: TlsListenAddress;
   /** Extra plain TCP listeners that accept only RTSP over HTTP tunnels. */
   tunnelAddresses?: { hostname: string; port: number }[];
   /** Pulls REGISTERed streams; without one REGISTER is answered 501. */
   registrar?: ServerContext["registrar"];
+  /** Who may do what; one built from `config` when left out. */
+  authenticator?: ServerContext["authenticator"];
 }
 
 /** Counters over all RTSP connections and sessions. */
@@ -64,7 +76,12 @@ export interface RtspServerStats {
   protocolErrors: number;
   readersDropped: number;
   sessionsTimedOut: number;
-  /** RTSP over HTTP tunnels opened. */
+  /** TLS handshakes that failed or timed out on the RTSPS port. */
+  tlsHandshakeFailures: number;
+  /** SRTP and SRTCP packets of recorders dropped: failed authentication, or replayed (counted as their sessions end). */
+  srtpAuthFailures: number;
+  srtpReplays: number;
+  /** RTSP over HTTP tunnels opened (over HTTPS on the RTSPS port too). */
   tunnels: number;
   /** Multicast senders running now (one per path and track with multicast players). */
   multicastSenders: number;
@@ -79,9 +96,10 @@ const TIMEOUT_MARGIN_MS = 5000;
 const TICK_MS = 1000;
 
 /** The RTSP listener, the UDP sockets and every session. */
-export class RtspServer {
+export class RtspServer implements SessionSource {
   readonly #o: RtspServerOptions;
   readonly #connections = new Set<Connection>();
+  readonly #gone = new ClosedSessions();
   readonly #context: ServerContext;
   readonly #table: SessionTable;
   readonly #multicast: Multicast;
@@ -91,12 +109,16 @@ export class RtspServer {
     protocolErrors: 0,
     readersDropped: 0,
     sessionsTimedOut: 0,
+    tlsHandshakeFailures: 0,
+    srtpAuthFailures: 0,
+    srtpReplays: 0,
     tunnels: 0,
     multicastSenders: 0,
     multicastOverridden: 0,
     multicastDatagrams: 0,
   };
   #listener: TcpListener | undefined;
+  #tlsListener: TlsListener | undefined;
   #tunnelListeners: TcpListener[] = [];
   readonly #tunnels: Tunnels;
   /** Accepted connections whose first bytes have not come yet. */
@@ -115,6 +137,10 @@ export class RtspServer {
       hub: options.hub,
       log: options.log,
       onCreate: () => this.#stats.sessions++,
+      onSrtpDropped: (d) => {
+        this.#stats.srtpAuthFailures += d.authFailures;
+        this.#stats.srtpReplays += d.replays;
+      },
     });
     const ports = { rtp: 0, rtcp: 0 };
     this.#ports = ports;
@@ -137,6 +163,7 @@ export class RtspServer {
       hub: options.hub,
       config: options.config,
       auth: new RtspAuthenticator(),
+      authenticator: options.authenticator,
       sessions: this.#table,
       batcher,
       udp: () => this.#writers!,
@@ -149,15 +176,16 @@ export class RtspServer {
       log: options.log.child("tunnel"),
       stats: this.#stats,
       headTimeoutMs: options.config.readTimeout,
-      onTunnel: (conn) => this.#run(conn),
+      onTunnel: (conn, secure) => this.#run(conn, secure),
     });
   }
 
-  /** Starts listening on TCP, the two UDP ports and the tunnel-only ports. */
+  /** Starts listening on TCP (and TLS, when configured), the two UDP ports and the tunnel-only ports. */
   start(): {
     port: number;
     rtpPort: number;
     rtcpPort: number;
+    tlsPort: number | undefined;
     tunnelPorts: number[];
   } {
     const { hostname, port, log } = this.#o;
@@ -179,17 +207,20 @@ export class RtspServer {
       onError: (e) =>
         log.warn("Cannot accept RTSP connection", { error: String(e) }),
     });
-    for (const a of this.#o.tunnelAddresses ?? []) {
-      const l = listenTcp({
-        ...a,
-        onConnection: (conn) => this.#accept(conn, true),
-        onError: (e) =>
-          log.warn("Cannot accept tunnel connection", { error: String(e) }),
+    try {
+      this.#tunnelListeners = listenTunnelPorts(this.#o.tunnelAddresses ?? [], {
+        log,
+        onConnection: (conn) => this.#accept(conn, { tunnelOnly: true }),
       });
-      this.#tunnelListeners.push(l);
-      log.info("RTSP over HTTP tunnels listening", {
-        address: `${l.hostname}:${l.port}`,
+      this.#tlsListener = listenRtsps(this.#o.tls, {
+        log,
+        stats: this.#stats,
+        onConnection: (conn) => this.#accept(conn, { secure: true }),
       });
+    } catch (e) {
+      this.#listener.close();
+      for (const l of this.#tunnelListeners) l.close();
+      throw e;
     }
     this.#tick = setInterval(() => this.#onTick(Date.now()), TICK_MS);
     log.info("RTSP listening", {
@@ -203,8 +234,34 @@ export class RtspServer {
       port: this.#listener.port,
       rtpPort: this.rtpPort,
       rtcpPort: this.rtcpPort,
+      tlsPort: this.tlsPort,
       tunnelPorts: this.tunnelPorts,
     };
+  }
+
+  /** The RTSPS port bound, when a certificate was given. */
+  get tlsPort(): number | undefined {
+    return this.#tlsListener?.port;
+  }
+
+  /**
+   * Moves the RTSP TCP listener to another address (a hot reload): the new
+   * one is bound first, so a taken port throws and the old one stays;
+   * sessions, the UDP ports and the tunnel listeners are left as they are.
+   */
+  relisten(hostname: string, port: number): { hostname: string; port: number } {
+    const { log } = this.#o;
+    const next = listenTcp({
+      hostname,
+      port,
+      onConnection: (conn) => this.#accept(conn),
+      onError: (e) =>
+        log.warn("Cannot accept RTSP connection", { error: String(e) }),
+    });
+    this.#listener?.close();
+    this.#listener = next;
+    log.info("RTSP listening", { address: `${next.hostname}:${next.port}` });
+    return { hostname: next.hostname, port: next.port };
   }
 
   /** The ports of the tunnel-only listeners, in the order configured. */
@@ -236,10 +293,39 @@ export class RtspServer {
     return this.#table.size;
   }
 
+  /** Every open connection, for the API. */
+  sessionList(): SessionInfo[] {
+    return [...this.#connections].map((c) => c.info());
+  }
+
+  /** Connections closed since the last call. */
+  drainClosed(): SessionInfo[] {
+    return this.#gone.drain();
+  }
+
+  #forget(c: Connection): void {
+    this.#connections.delete(c);
+    this.#gone.add(c.info());
+  }
+
+  /** Ends the connection `id` (`rtsp-3`) and its sessions; false when there is none. */
+  kick(id: string): boolean {
+    for (const c of this.#connections) {
+      if (c.info().id !== id) continue;
+      for (const s of [...c.sessions]) {
+        this.#table.end(s, "closed through the API");
+      }
+      void c.close("closed through the API");
+      return true;
+    }
+    return false;
+  }
+
   /** Stops listening, ends every session and connection. */
   async close(): Promise<void> {
     this.#closed = true;
     this.#listener?.close();
+    this.#tlsListener?.close();
     for (const l of this.#tunnelListeners) l.close();
     for (const c of this.#sniffing) closeQuietly(c);
     this.#sniffing.clear();
@@ -278,15 +364,19 @@ export class RtspServer {
       registeredPath,
     });
     this.#connections.add(c);
-    return c.run().finally(() => this.#connections.delete(c));
+    return c.run().finally(() => this.#forget(c));
   }
 
   /**
-   * Every accepted connection, plain or TLS: its first bytes tell an HTTP
-   * tunnel (`GET `, `POST `) from RTSP, which then reads them again. A
-   * tunnel-only listener refuses anything else.
+   * Every accepted connection, plain or TLS (`secure`): its first bytes tell
+   * an HTTP(S) tunnel (`GET `, `POST `) from RTSP, which then reads them
+   * again. A tunnel-only listener refuses anything else.
    */
-  #accept(conn: StreamConn, tunnelOnly = false): void {
+  #accept(
+    conn: StreamConn,
+    how: { secure?: boolean; tunnelOnly?: boolean } = {},
+  ): void {
+    const secure = how.secure ?? false;
     this.#stats.connections++;
     this.#sniffing.add(conn);
     const { log, config } = this.#o;
@@ -299,9 +389,11 @@ export class RtspServer {
         this.#sniffing.delete(conn);
         if (got === null || this.#closed) return closeQuietly(conn);
         if (got.what === "http") {
-          return await this.#tunnels.handle(conn, got.bytes);
+          return await this.#tunnels.handle(conn, got.bytes, secure);
         }
-        if (!tunnelOnly) return this.#run(new PrefixedConn(conn, got.bytes));
+        if (!how.tunnelOnly) {
+          return this.#run(new PrefixedConn(conn, got.bytes), secure);
+        }
         this.#stats.protocolErrors++;
         log.warn(`closing ${remoteOf(conn)}: not an HTTP tunnel request`);
         await writeAll(conn, encodeTunnelRefusal(400)).catch(() => {});
@@ -314,16 +406,17 @@ export class RtspServer {
       });
   }
 
-  /** Runs RTSP on a connection: a socket or a tunnel. */
-  #run(conn: StreamConn): void {
+  /** Runs RTSP on a connection: a socket or a tunnel, over TLS when `secure`. */
+  #run(conn: StreamConn, secure: boolean): void {
     if (this.#closed) return closeQuietly(conn);
     const c = new Connection(this.#context, conn, {
       id: this.#nextId++,
       log: this.#o.log,
       stats: this.#stats,
+      secure,
     });
     this.#connections.add(c);
-    c.run().finally(() => this.#connections.delete(c));
+    c.run().finally(() => this.#forget(c));
   }
 
   #udpLoop(socket: Deno.DatagramConn, rtcp: boolean): Promise<void> {

@@ -10,10 +10,12 @@ import type { SessionVod } from "./vod.ts";
 import type { ReaderLag } from "../../egress/reader_lag.ts";
 import type { SdpTrack } from "../../format/tracks.ts";
 import type { Hub } from "../../hub/hub.ts";
-import type { RtpInput } from "../../ingest/rtp_input.ts";
+import type { RtpInput, SrtpInputStats } from "../../ingest/rtp_input.ts";
 import type { Logger } from "../../log.ts";
 import { parseSession } from "../../rtsp/headers/session.ts";
 import type { Sdp } from "../../sdp/types.ts";
+import type { SrtpContext } from "../../srtp/context.ts";
+import type { MikeyError, MikeyMessage } from "../../srtp/mikey.ts";
 import type { PlayLink, UdpReader } from "./readers.ts";
 import { Refusal } from "./reply.ts";
 import type { TrackTransport } from "./transport.ts";
@@ -29,9 +31,13 @@ export interface SessionConnection {
 /** An ANNOUNCE remembered until SETUP. */
 export interface Announced {
   path: string;
+  /** Who ANNOUNCEd it (`any` when anyone may publish). */
+  user?: string;
   base: string;
   sdp: Sdp;
   tracks: (SdpTrack | undefined)[];
+  /** Each media's SRTP key (`a=key-mgmt:mikey`), or why it cannot be used. */
+  keys: (MikeyMessage | MikeyError | undefined)[];
 }
 
 /** An RTSP session: its tracks, its state, and what it plays or records. */
@@ -42,7 +48,15 @@ export interface Session {
   mode: "play" | "record";
   state: "ready" | "playing" | "recording";
   /** Set-up tracks by track id, with the URL the client set them up with. */
-  tracks: Map<number, { transport: TrackTransport; url: string }>;
+  tracks: Map<
+    number,
+    {
+      transport: TrackTransport;
+      url: string;
+      /** RTP/SAVP of a RECORD: reads the client's SRTP with its key. */
+      srtp?: SrtpContext;
+    }
+  >;
   lastSeen: number;
   play?: PlayLink;
   udpReader?: UdpReader;
@@ -71,17 +85,21 @@ export class SessionTable {
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #onCreate: (() => void) | undefined;
+  readonly #onSrtpDropped: ((d: SrtpInputStats) => void) | undefined;
 
   constructor(options: {
     hub: Pick<Hub, "readerLeft">;
     log: Logger;
     /** Called for every session made (the server counts them). */
     onCreate?: () => void;
+    /** Called as a recording session ends with the SRTP packets it dropped. */
+    onSrtpDropped?: (dropped: SrtpInputStats) => void;
     now?: () => number;
   }) {
     this.#hub = options.hub;
     this.#log = options.log;
     this.#onCreate = options.onCreate;
+    this.#onSrtpDropped = options.onSrtpDropped;
     this.#now = options.now ?? Date.now;
   }
 
@@ -175,6 +193,16 @@ export class SessionTable {
       if (route.session === s) this.#udpRoutes.delete(key);
     }
     this.stopPlaying(s);
+    const dropped = s.record?.srtpStats;
+    if (dropped !== undefined && dropped.authFailures + dropped.replays > 0) {
+      this.#onSrtpDropped?.(dropped);
+      this.#log.warn("SRTP packets dropped", {
+        session: s.id,
+        path: s.path,
+        authFailures: dropped.authFailures,
+        replays: dropped.replays,
+      });
+    }
     s.publisher?.close();
     s.publisher = undefined;
     s.vod?.close();
@@ -195,6 +223,6 @@ export class SessionTable {
     s.udpLag?.countDrops(link.stream);
     s.udpReader = undefined;
     s.udpLag = undefined;
-    this.#hub.readerLeft(link.stream);
+    this.#hub.readerLeft(link.stream, link.session);
   }
 }

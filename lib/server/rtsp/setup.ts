@@ -16,6 +16,7 @@ import type { ConnectionContext, ServerContext } from "./context.ts";
 import { authorize, pathOf } from "./access.ts";
 import { Refusal, type Reply, sessionHeader } from "./reply.ts";
 import type { Session } from "./sessions.ts";
+import { SrtpContext } from "../../srtp/context.ts";
 import { negotiateTransport, requestedTransport } from "./transport.ts";
 
 /** Most sessions one connection may hold (each SETUP without a Session makes one). */
@@ -31,7 +32,10 @@ export function setup(
   req: RtspRequest,
   session: Session | undefined,
 ): Reply | Promise<Reply> {
-  const wanted = requestedTransport(req.headers.getOne("Transport"));
+  const wanted = requestedTransport(
+    req.headers.getOne("Transport"),
+    conn.secure === true && server.config.srtp === "required",
+  );
   if (wanted.delivery !== "multicast") {
     return setupTrack(server, conn, req, session, wanted);
   }
@@ -47,13 +51,14 @@ export function setup(
   );
 }
 
-function setupTrack(
+async function setupTrack(
   server: ServerContext,
   conn: ConnectionContext,
   req: RtspRequest,
   session: Session | undefined,
   wanted: Transport,
-): Reply {
+): Promise<Reply> {
+  const srtp = wanted.profile === "SAVP";
   const match = matchAnnounced(conn, req.url);
   const record = wanted.mode === "record" || session?.mode === "record" ||
     (match !== undefined && wanted.mode !== "play");
@@ -76,7 +81,7 @@ function setupTrack(
     const control = /(?:^|\/)trackID=(\d+)$/.exec(path);
     if (control !== null) path = path.slice(0, control.index);
     trackId = control === null ? -1 : Number(control[1]);
-    authorize(server, conn, req, path, "read");
+    await authorize(server, conn, req, path, "read");
     if (
       session !== undefined &&
       (session.mode !== "play" || session.path !== path)
@@ -111,6 +116,15 @@ function setupTrack(
     throw new Refusal(455, `track ${trackId} is already set up`);
   }
   if (
+    first !== undefined && (first.transport.reply.profile === "SAVP") !== srtp
+  ) {
+    throw new Refusal(
+      461,
+      "the tracks of a session use one profile, RTP/AVP or RTP/SAVP",
+    );
+  }
+  const reader = record && srtp ? recordSrtp(conn, trackId) : undefined;
+  if (
     session === undefined && conn.sessions.size >= MAX_SESSIONS_PER_CONNECTION
   ) {
     throw new Refusal(453, "too many sessions on this connection");
@@ -127,7 +141,7 @@ function setupTrack(
     conn.sessions.add(s);
     if (record) s.announced = conn.announced;
   }
-  s.tracks.set(trackId, { transport, url: req.url });
+  s.tracks.set(trackId, { transport, url: req.url, srtp: reader });
   if (transport.kind === "tcp") {
     // A recorder's RTP comes in on its channel; a player's RTCP, on the one after.
     if (record) {
@@ -155,6 +169,28 @@ function setupTrack(
       ...sessionHeader(server, s),
     },
   };
+}
+
+/**
+ * The SRTP context that reads an announced track (RFC 4567: the client's
+ * key in its ANNOUNCE); 461 when the track came without a usable key.
+ */
+function recordSrtp(
+  conn: Pick<ConnectionContext, "announced">,
+  trackId: number,
+): SrtpContext {
+  const key = conn.announced?.keys[trackId];
+  if (key === undefined) {
+    throw new Refusal(
+      461,
+      "RTP/SAVP of a track announced without a=key-mgmt:mikey",
+    );
+  }
+  if (key instanceof Error) throw new Refusal(461, key.message);
+  return new SrtpContext(key.master, {
+    rocs: new Map(key.sessions.map((c) => [c.ssrc, c.roc])),
+    maxSsrcs: 4,
+  });
 }
 
 /** The announced track whose control URL `url` names. */

@@ -35,9 +35,13 @@ export type TrackTransport =
 
 /**
  * The first transport the client offers that Sluice serves (unicast over
- * UDP or TCP, multicast over UDP); 461 when there is none.
+ * UDP or TCP, plain RTP/AVP multicast over UDP; the first unicast RTP/SAVP
+ * one when `srtpOnly`); 461 when there is none.
  */
-export function requestedTransport(header: string | undefined): Transport {
+export function requestedTransport(
+  header: string | undefined,
+  srtpOnly = false,
+): Transport {
   if (header === undefined) throw new Refusal(461, "no Transport header");
   let transports: Transport[];
   try {
@@ -46,11 +50,16 @@ export function requestedTransport(header: string | undefined): Transport {
     if (e instanceof RtspError) throw new Refusal(e.status ?? 461, e.message);
     throw e;
   }
-  const wanted = transports.find((t) =>
-    t.delivery !== "multicast" || t.lowerTransport === "UDP"
+  // A group's packets are the plain ones: RTP/SAVP multicast is not served (461).
+  const servable = transports.filter((t) =>
+    t.delivery !== "multicast" ||
+    (t.lowerTransport === "UDP" && t.profile !== "SAVP")
   );
+  const wanted = srtpOnly
+    ? servable.find((t) => t.profile === "SAVP")
+    : servable[0];
   if (wanted === undefined) {
-    throw new Refusal(461, "multicast is served over UDP only");
+    throw new Refusal(461, refusalReason(transports, servable, srtpOnly));
   }
   return wanted;
 }
@@ -138,4 +147,19 @@ export function negotiateTransport(
       serverPort: ctx.serverPorts,
     },
   };
+}
+
+/** Why none of the offered transports is served. */
+function refusalReason(
+  offered: Transport[],
+  servable: Transport[],
+  srtpOnly: boolean,
+): string {
+  if (srtpOnly && servable.length > 0) {
+    return "SRTP is required on RTSPS: set up RTP/SAVP";
+  }
+  if (offered.some((t) => t.delivery === "multicast" && t.profile === "SAVP")) {
+    return "SRTP is not served over multicast";
+  }
+  return "multicast is served over UDP only";
 }

@@ -45,8 +45,8 @@ export interface TunnelsOptions {
   stats: TunnelStats;
   /** Time an HTTP head has to arrive whole. */
   headTimeoutMs: number;
-  /** A GET opened a tunnel: run RTSP over it. */
-  onTunnel(conn: TunnelConn): void;
+  /** A GET opened a tunnel (over TLS when `secure`): run RTSP over it. */
+  onTunnel(conn: TunnelConn, secure: boolean): void;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -71,9 +71,14 @@ export class Tunnels {
 
   /**
    * Serves a connection that began with `GET ` or `POST `; `first` holds
-   * the bytes already read of it. Resolves once it is a tunnel half or closed.
+   * the bytes already read of it; `secure` when it came over TLS (HTTPS).
+   * Resolves once it is a tunnel half or closed.
    */
-  async handle(conn: StreamConn, first: Uint8Array): Promise<void> {
+  async handle(
+    conn: StreamConn,
+    first: Uint8Array,
+    secure = false,
+  ): Promise<void> {
     const { log, stats } = this.#o;
     if (this.#closed) return closeQuietly(conn);
     let got: { head: HttpHead; rest: Uint8Array } | undefined;
@@ -81,8 +86,9 @@ export class Tunnels {
       got = await this.#readHead(conn, first);
       if (got === undefined) return closeQuietly(conn);
       const req = parseTunnelRequest(got.head);
-      if (req.method === "GET") await this.#openGet(conn, req.cookie, got.rest);
-      else this.#attachPost(conn, req.cookie, got.rest);
+      if (req.method === "GET") {
+        await this.#openGet(conn, req.cookie, got.rest, secure);
+      } else this.#attachPost(conn, req.cookie, got.rest, secure);
     } catch (e) {
       if (!(e instanceof TunnelError)) {
         log.debug(
@@ -150,6 +156,7 @@ export class Tunnels {
     conn: StreamConn,
     cookie: string,
     rest: Uint8Array,
+    secure: boolean,
   ): Promise<void> {
     // Requests on the GET connection itself: live555's CVE-2019-6256 came
     // from a GET and a POST with one cookie on one TCP connection.
@@ -168,6 +175,7 @@ export class Tunnels {
       );
     }
     const tunnel = new TunnelConn(conn, {
+      secure,
       log: this.#o.log,
       stats: this.#o.stats,
       onClose: () => {
@@ -185,12 +193,18 @@ export class Tunnels {
     if (this.#closed) return tunnel.close();
     this.#o.stats.tunnels++;
     this.#o.log.debug("tunnel opened", { from: remoteOf(conn) });
-    this.#o.onTunnel(tunnel);
+    this.#o.onTunnel(tunnel, secure);
   }
 
-  #attachPost(conn: StreamConn, cookie: string, rest: Uint8Array): void {
+  #attachPost(
+    conn: StreamConn,
+    cookie: string,
+    rest: Uint8Array,
+    secure: boolean,
+  ): void {
     const tunnel = this.#byCookie.get(cookie);
-    if (tunnel === undefined) {
+    // An HTTPS tunnel takes its requests over TLS only, and a plain one over plain TCP.
+    if (tunnel === undefined || tunnel.secure !== secure) {
       throw new TunnelError(
         "Cannot attach POST: no open tunnel has its x-sessioncookie",
         "sequence",
@@ -214,6 +228,8 @@ interface Post {
  * (`null`) once the GET closed.
  */
 export class TunnelConn implements StreamConn {
+  /** Whether its GET (and so every POST it takes) came over TLS. */
+  readonly secure: boolean;
   readonly #get: StreamConn;
   readonly #log: Logger;
   readonly #stats: TunnelStats;
@@ -226,8 +242,14 @@ export class TunnelConn implements StreamConn {
 
   constructor(
     get: StreamConn,
-    options: { log: Logger; stats: TunnelStats; onClose(): void },
+    options: {
+      secure?: boolean;
+      log: Logger;
+      stats: TunnelStats;
+      onClose(): void;
+    },
   ) {
+    this.secure = options.secure ?? false;
     this.#get = get;
     this.#log = options.log;
     this.#stats = options.stats;

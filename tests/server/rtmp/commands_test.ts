@@ -594,3 +594,37 @@ Deno.test("RTMP commands: a paused player gets no frames until it unpauses", asy
   ]);
   hub.close();
 });
+
+Deno.test('RTMP commands: publish(name, "record"|"append") asks the hub to record only with the path\'s publish credentials', async () => {
+  const config: RtmpServerConfig = {
+    ...CONFIG,
+    paths: { "live/rec": { publishUser: "enc", publishPass: "pw" } },
+  };
+  const cases: [string, string, string | undefined][] = [
+    ["rec?user=enc&pass=pw", "record", "record"],
+    ["rec?user=enc&pass=pw", "append", "append"],
+    ["rec?user=enc&pass=pw", "live", undefined],
+    ["open", "record", undefined], // anyone may publish here: nobody may fill the disk
+  ];
+  for (const [name, type, want] of cases) {
+    const asked: (string | undefined)[] = [];
+    const hub = new Hub({
+      playWaitTimeoutMs: 0,
+      onPublish: (_s, o) => void asked.push(o.record),
+    });
+    const f = fakeSession(hub, config);
+    for (
+      const step of [
+        CONNECT,
+        call("createStream", 2),
+        onStream(1, "publish", name, type),
+      ]
+    ) {
+      dispatch(f.session, step.cmd, step.on);
+      await settle();
+    }
+    assert.deepEqual(asked, [want], `${name} ${type}`);
+    assert.equal(f.session.state.phase, "publishing");
+    hub.close();
+  }
+});

@@ -71,6 +71,7 @@ function fixture() {
   const conn: ConnectionContext = {
     log,
     remoteHostname: "127.0.0.1",
+    secure: false,
     signal: new AbortController().signal,
     announced: undefined,
     channels: new Map(),

@@ -244,6 +244,19 @@ Deno.test("RTSP multicast SETUP refuses what it cannot serve with 461", async ()
   }
 });
 
+Deno.test("RTSP multicast SETUP of RTP/SAVP is 461; an RTP/AVP alternative is taken", async () => {
+  const f = fixture();
+  try {
+    assert.equal((await setup(f, "RTP/SAVP;multicast")).status, 461);
+    assert.equal(f.sessions.size, 0, "no session for a refused SETUP");
+    const r = await setup(f, "RTP/SAVP;multicast,RTP/AVP;multicast");
+    assert.equal(r.status, 200);
+    assert.match(r.transport ?? "", /^RTP\/AVP;multicast;destination=224\.1\./);
+  } finally {
+    f.multicast.close();
+  }
+});
+
 Deno.test("RTSP multicast SETUP of an announced (recording) track is 461", async () => {
   const f = fixture();
   try {

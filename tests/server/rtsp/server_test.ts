@@ -279,7 +279,7 @@ Deno.test(
     const cases: [string, Record<string, string>, number, string][] = [
       [
         "SETUP",
-        { Transport: "RTP/SAVP;unicast;client_port=1-2" },
+        { Transport: "RTP/SAVPF;unicast;client_port=1-2" },
         461,
         "unsupported profile",
       ],
