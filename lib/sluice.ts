@@ -25,6 +25,7 @@ import { Registrations } from "./relay/registrations.ts";
 import { Relays } from "./relay/relays.ts";
 import { RtspServer } from "./server/rtsp/server.ts";
 import { Recorder } from "./record/recorder.ts";
+import { Vod } from "./vod/vod.ts";
 
 /** A running instance. */
 export interface Sluice {
@@ -53,6 +54,8 @@ export interface Sluice {
   readonly relays: Relays;
   /** Streams other sides REGISTERed here, each pulled into its path. */
   readonly registrations: Registrations;
+  /** The VOD folder, when `vodPath` is set. */
+  readonly vod: Vod | undefined;
   /** Recordings of the paths that record, and their index. */
   readonly recorder: Recorder;
   /** Settles once the recordings index was built from the folder. */
@@ -138,6 +141,7 @@ export function startSluice(
   });
   // One tick writes media to every reader of every protocol.
   const batcher = new WriteBatcher(config.writeBatchInterval);
+  const vod = config.vodPath === "" ? undefined : new Vod(config.vodPath);
   let rtmp: RtmpServer | undefined;
   let rtmpPort: number | undefined;
   let rtmpsPort: number | undefined;
@@ -186,6 +190,7 @@ export function startSluice(
         batcher,
         auth,
         tls: tlsListener(config, "rtmps"),
+        vod,
       });
       ({ port: rtmpPort, tlsPort: rtmpsPort } = rtmp.start());
     }
@@ -204,6 +209,7 @@ export function startSluice(
         tunnelAddresses: config.rtspTunnelAddresses.map(parseAddress),
         registrar: registrations,
         authenticator: auth,
+        vod,
       });
       ({ port: rtspPort, tlsPort: rtspsPort } = rtsp.start());
     }
@@ -218,6 +224,7 @@ export function startSluice(
         port,
         batcher,
         auth,
+        vod,
         // RTMPT sessions are RTMP sessions: they need the RTMP server.
         rtmpt: tunnelled && ((conn) => tunnelled.runSession(conn)),
         recordings: config.playback ? recorder : undefined,
@@ -235,6 +242,7 @@ export function startSluice(
     void http?.close();
     api?.close();
     batcher.close();
+    vod?.close();
     hub.close();
     void recorder.close();
     webhooks.close();
@@ -307,6 +315,7 @@ export function startSluice(
     },
     rtspsPort,
     http,
+    vod,
     get httpPort() {
       return httpPort;
     },
@@ -331,6 +340,7 @@ export function startSluice(
         await Promise.all([rtmp?.close(), rtsp?.close(), http?.close()]);
         api?.close();
         batcher.close();
+        vod?.close();
         hub.close(); // ends every stream: open segments close
         await recorder.close();
         // The last stop events go out within a moment, then delivery stops.

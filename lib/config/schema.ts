@@ -667,6 +667,16 @@ export const SETTINGS = {
     ":8080",
     "HTTP listen address (host:port or :port)",
   ),
+  /**
+   * Folder of media files served on demand under the `vod/` path prefix
+   * (`rtsp://host:8554/vod/<file>`, `rtmp://host/vod/<file>`,
+   * `http://host:8080/vod/<file>.flv`); empty: no VOD.
+   */
+  vodPath: setting(
+    v.string(),
+    "",
+    "folder of media files served on demand under vod/ (empty: off)",
+  ),
   /** RTMP tunnelled in HTTP (RTMPT: `/open`, `/send`, `/idle`, `/close`) on the HTTP port. */
   rtmpt: setting(Bool, true, "serve RTMPT (RTMP in HTTP) on the HTTP port"),
   /** Record every path (a path's own `record` wins). */

@@ -204,6 +204,27 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
     });
   }
 
+  /**
+   * Where each of `trackIds` begins when its next frame is the instant
+   * `seconds` of the stream's timeline (a file played on demand knows it
+   * before the frame is sent): the next sequence number, and that
+   * instant's RTP time.
+   */
+  rtpStartsAt(trackIds: ReadonlySet<number>, seconds: number): RtpStart[] {
+    const starts: RtpStart[] = [];
+    for (const id of trackIds) {
+      const t = this.#tracks.get(id);
+      if (t === undefined) continue;
+      const ticks = Math.round(seconds * t.format.track.clockRate);
+      starts.push({
+        trackId: id,
+        seq: t.packetizer.sequenceNumber,
+        rtptime: t.packetizer.rtpTimestamp(ticks),
+      });
+    }
+    return starts;
+  }
+
   /** Attaches a reader of `trackIds`: it gets the GOP cache at once, then every new packet. */
   addReader(reader: RtpReader, trackIds: ReadonlySet<number>): void {
     this.#readers.add(reader);

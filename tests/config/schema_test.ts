@@ -48,6 +48,7 @@ const DEFAULTS: Config = {
   http: true,
   httpAddress: ":8080",
   rtmpt: true,
+  vodPath: "",
   record: false,
   recordFormat: "fmp4",
   recordPath: "./recordings/%path/%Y-%m-%d_%H-%M-%S-%f",

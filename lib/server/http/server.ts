@@ -30,6 +30,9 @@ import { requestPath } from "./request_path.ts";
 import { requireHost } from "./require_host.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
 import { FlvPlayer } from "./flv_player.ts";
+import { isVodPath } from "../../vod/folder.ts";
+import type { Vod } from "../../vod/vod.ts";
+import { openVodFlv, startVodFlv } from "./vod_flv.ts";
 import { RtmptTunnels } from "./rtmpt.ts";
 import { mountPlayback, type PlaybackOptions } from "./playback.ts";
 import {
@@ -53,6 +56,8 @@ export interface HttpServerOptions {
   port: number;
   /** The shared tick of every reader; one of its own when left out. */
   batcher?: WriteBatcher;
+  /** The VOD folder: `/vod/<file>.flv` plays its files. */
+  vod?: Vod;
   /** Runs an RTMP session on an RTMPT tunnel; without it RTMPT is off. */
   rtmpt?: (conn: StreamConn) => void;
   /** Who may play and play back; one built from `config` when left out. */
@@ -272,6 +277,23 @@ export class HttpServer implements SessionSource {
       "HTTP-FLV",
     );
     if (refused !== undefined) return refused;
+    if (isVodPath(path) && this.#options.vod !== undefined) {
+      const v = await openVodFlv(
+        this.#options.vod,
+        path,
+        new URL(req.url),
+        log,
+      );
+      if (v instanceof Response) return v;
+      const { player, response } = this.#startPlayer(
+        v.vod.stream,
+        req,
+        remote,
+        () => v.vod.close(),
+      );
+      startVodFlv(v, player, path, log);
+      return response;
+    }
     let stream: Stream;
     try {
       stream = await hub.waitForStream(path, {
@@ -284,6 +306,20 @@ export class HttpServer implements SessionSource {
       log.info("HTTP-FLV: stream not found", { path });
       return text(404, `Not Found: no stream ${path}`);
     }
+    return this.#startPlayer(stream, req, remote).response;
+  }
+
+  /**
+   * A new HTTP-FLV player of `stream` (live or a file's own), counted and
+   * listed with the others, and the answer that carries its body.
+   */
+  #startPlayer(
+    stream: Stream,
+    req: Request,
+    remote: Deno.NetAddr,
+    onGone?: () => void,
+  ): { player: FlvPlayer; response: Response } {
+    const { hub, config, log } = this.#options;
     const id = this.#nextId++;
     const session = {
       id: `flv#${id}`,
@@ -300,6 +336,7 @@ export class HttpServer implements SessionSource {
         this.#players.delete(player);
         this.#closed.add(player.info());
         hub.readerLeft(stream, session);
+        onGone?.();
       },
       onDropped: () => this.stats.readersDropped++,
       id: `flv-${id}`,
@@ -308,13 +345,14 @@ export class HttpServer implements SessionSource {
     this.#players.add(player);
     this.stats.players++;
     hub.readerJoined?.(stream, session);
-    return new Response(player.body, {
+    const response = new Response(player.body, {
       headers: {
         "Content-Type": "video/x-flv",
         "Cache-Control": "no-cache, no-store",
         "Access-Control-Allow-Origin": "*",
       },
     });
+    return { player, response };
   }
 }
 

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { pauseVod, seekVod } from "./vod_play.ts";
 import { ProtocolError } from "../../errors.ts";
 import { HubError, type Publisher } from "../../hub/hub.ts";
 import { RtmpInput } from "../../ingest/rtmp_input.ts";
@@ -80,9 +81,12 @@ export function dispatch(
       );
       return;
     case "play":
-      play(session, String(cmd.args[0] ?? ""), streamId).catch((e) =>
-        session.fail(e, { cmd, streamId })
-      );
+      play(
+        session,
+        String(cmd.args[0] ?? ""),
+        streamId,
+        typeof cmd.args[1] === "number" ? cmd.args[1] : -2,
+      ).catch((e) => session.fail(e, { cmd, streamId }));
       return;
     case "play2": {
       const params = cmd.args[0] as
@@ -112,7 +116,18 @@ export function dispatch(
       return;
     }
     case "pause":
+      if (state.vod !== undefined) {
+        pauseVod(session, cmd.args[0] === true, Number(cmd.args[1])).catch(
+          (e) => session.fail(e, { cmd, streamId }),
+        );
+        return;
+      }
       return pause(session, cmd.args[0] === true);
+    case "seek":
+      seekVod(session, Number(cmd.args[0])).catch((e) =>
+        session.fail(e, { cmd, streamId })
+      );
+      return;
     case "receiveAudio":
     case "receiveVideo": {
       // Takes effect from the next frame: the shared packets are filtered per player.

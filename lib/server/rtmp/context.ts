@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Vod, VodStream } from "../../vod/vod.ts";
 import type { Authenticator } from "../../auth/authenticator.ts";
 import type { Config } from "../../config/schema.ts";
 import type { SessionInfo } from "../../events/events.ts";
@@ -54,6 +55,8 @@ export interface CommandState {
   output: FlvOutput | undefined;
   reader: FlvReader | undefined;
   playStreamId: number;
+  /** The file played, for a path of the VOD folder. */
+  vod?: VodStream;
   /** Who plays, for the read events (set while playing). */
   readSession?: SessionInfo;
 }
@@ -117,4 +120,6 @@ export interface CommandSession {
   fail(e: unknown, source?: CommandSource): Promise<void>;
   /** Counts what a leaving player's queue dropped into its stream. */
   countDrops(): void;
+  /** The VOD folder: paths under `vod/` play its files. */
+  readonly vod?: Vod;
 }

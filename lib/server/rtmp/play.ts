@@ -7,6 +7,8 @@
  * @module
  */
 
+import { isVodPath } from "../../vod/folder.ts";
+import { playVod } from "./vod_play.ts";
 import { FlvOutput, type FlvReader } from "../../egress/flv_output.ts";
 import { HubError } from "../../hub/hub.ts";
 import type { Stream } from "../../hub/stream.ts";
@@ -30,6 +32,7 @@ export async function play(
   session: CommandSession,
   name: string,
   streamId: number,
+  startMs = -2,
 ): Promise<void> {
   const { state, log } = session;
   requireConnected(session);
@@ -50,6 +53,9 @@ export async function play(
       NET_STATUS.PLAY_FAILED,
       "This connection already publishes or plays",
     );
+  }
+  if (session.vod !== undefined && isVodPath(path)) {
+    return playVod(session, path, streamId, startMs, admitted.session);
   }
   state.path = path;
   state.playStreamId = streamId;
@@ -145,6 +151,8 @@ export function stopPlaying(session: CommandSession): void {
   if (state.reader === undefined) return;
   state.output?.removeReader(state.reader);
   session.countDrops();
+  state.vod?.close();
+  state.vod = undefined;
   state.reader = undefined;
   state.output = undefined;
   if (state.stream !== undefined) {

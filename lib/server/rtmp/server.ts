@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { Vod } from "../../vod/vod.ts";
 import type { Authenticator } from "../../auth/authenticator.ts";
 import type { Hub } from "../../hub/hub.ts";
 import type { Logger } from "../../log.ts";
@@ -30,6 +31,8 @@ export type { RtmpServerConfig } from "./context.ts";
 
 /** Options of {@link RtmpServer}. */
 export interface RtmpServerOptions {
+  /** The VOD folder: paths under `vod/` play its files. */
+  vod?: Vod;
   hub: Pick<Hub, "publish" | "waitForStream" | "readerLeft">;
   config: RtmpServerConfig;
   log: Logger;
@@ -206,6 +209,7 @@ export class RtmpServer implements SessionSource {
         this.#sessions.delete(session);
         this.#closed.add(session.info());
       },
+      vod: this.#options.vod,
     });
     this.#sessions.add(session);
     session.run();

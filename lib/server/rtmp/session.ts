@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Vod } from "../../vod/vod.ts";
 import type { Authenticator } from "../../auth/authenticator.ts";
 import { PACKET_KIND } from "../../egress/packet.ts";
 import { ReaderLag } from "../../egress/reader_lag.ts";
@@ -55,6 +56,8 @@ export interface RtmpSessionOptions {
   batcher: WriteBatcher;
   /** Called once the socket is closed. */
   onClosed: () => void;
+  /** The VOD folder: paths under `vod/` play its files. */
+  vod?: Vod;
   /** Who may publish and play; one built from `config` when left out. */
   auth?: Pick<Authenticator, "authorize">;
 }
@@ -70,6 +73,7 @@ export class RtmpSession implements CommandSession {
   readonly id: string;
   readonly config: RtmpServerConfig;
   readonly log: Logger;
+  readonly vod: Vod | undefined;
   readonly state: CommandState = initialState();
   readonly queue: ReaderQueue;
   readonly #conn: StreamConn;
@@ -93,6 +97,7 @@ export class RtmpSession implements CommandSession {
     this.#conn = conn;
     this.#id = id;
     this.hub = options.hub;
+    this.vod = options.vod;
     this.auth = options.auth;
     this.id = `rtmp#${id}`;
     this.remoteHostname = (conn.remoteAddr as Deno.NetAddr).hostname ?? "";

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Vod } from "../../vod/vod.ts";
 import type { Authenticator } from "../../auth/authenticator.ts";
 import type { RtspAuthenticator } from "../../auth/credentials.ts";
 import type { Config } from "../../config/schema.ts";
@@ -59,6 +60,8 @@ export interface ServerContext {
   readonly multicast?: Multicast;
   /** Who pulls REGISTERed streams; without one REGISTER is a 501. */
   readonly registrar?: Registrar;
+  /** The VOD folder: paths under `vod/` play its files. */
+  readonly vod?: Vod;
 }
 
 /** A REGISTER the server accepted: what to pull, into which path, and how. */

@@ -26,6 +26,8 @@ import { deregister, register } from "./register.ts";
 import { Refusal, type Reply, sessionHeader } from "./reply.ts";
 import type { Session } from "./sessions.ts";
 import { setup } from "./setup.ts";
+import { describeVod, pauseVod, playVod } from "./vod.ts";
+import { isVodPath } from "../../vod/folder.ts";
 import { announcedKeys } from "./srtp.ts";
 import { rtspOutput } from "../../egress/rtp_output.ts";
 import { withSrtpKeys } from "../../egress/rtp_srtp.ts";
@@ -56,10 +58,14 @@ export function dispatch(
     case "SETUP":
       return setup(server, conn, req, session);
     case "PLAY":
+      if (server.vod !== undefined && isVodPath(need(session).path)) {
+        return playVod(server, conn, req, session!);
+      }
       return play(server, conn, req, need(session));
     case "RECORD":
       return record(server, conn, need(session));
     case "PAUSE":
+      if (need(session).vod !== undefined) return pauseVod(server, session!);
       return pause(server, need(session));
     case "TEARDOWN":
       return teardown(server, conn, req, need(session));
@@ -97,6 +103,9 @@ async function describe(
 ): Promise<Reply> {
   const path = pathOf(req.url);
   await authorize(server, conn, req, path, "read");
+  if (server.vod !== undefined && isVodPath(path)) {
+    return describeVod(server, req, path);
+  }
   const stream = await waitStream(server, conn, path);
   const formats = await waitFormats(stream, conn);
   if (formats.length === 0) {

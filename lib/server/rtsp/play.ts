@@ -69,28 +69,64 @@ export function play(
   if (first.transport.kind === "multicast") {
     return playMulticast(server, conn, s, { stream, output, trackOf, onEnd });
   }
+  const link = attachReader(server, conn, s, {
+    stream,
+    output,
+    ids,
+    trackOf,
+    onEnd,
+  });
+  const reply = playReply(server, s);
+  const reader = link.reader as TcpReader | UdpReader;
+  reply.after = () => {
+    if (s.play !== link) return; // torn down in between
+    reader.release();
+    conn.writer.kick(true);
+  };
+  return reply;
+}
+
+/**
+ * Joins a session (over TCP or UDP) to `output` as a held reader, which
+ * the caller releases once the PLAY answer went out; the session is
+ * playing from now.
+ */
+export function attachReader(
+  server: ServerContext,
+  conn: ConnectionContext,
+  s: Session,
+  o: {
+    stream: PlayLink["stream"];
+    output: RtpOutput;
+    ids: ReadonlySet<number>;
+    trackOf: (id: number) => number;
+    onEnd: () => void;
+    starts?: PlayLink["starts"];
+  },
+): PlayLink {
+  const first = s.tracks.values().next().value!;
   let reader: TcpReader | UdpReader;
   if (first.transport.kind === "tcp") {
     const channels = new Map<number, { rtp: number; rtcp: number }>();
     for (const [id, t] of s.tracks) {
       if (t.transport.kind !== "tcp") continue;
-      channels.set(trackOf(id), {
+      channels.set(o.trackOf(id), {
         rtp: t.transport.rtpChannel,
         rtcp: t.transport.rtcpChannel,
       });
     }
-    reader = new TcpReader(conn, channels, onEnd);
+    reader = new TcpReader(conn, channels, o.onEnd);
   } else {
     const ports = new Map<
       number,
       { hostname: string; rtpPort: number; rtcpPort: number }
     >();
     for (const [id, t] of s.tracks) {
-      if (t.transport.kind === "udp") ports.set(trackOf(id), t.transport);
+      if (t.transport.kind === "udp") ports.set(o.trackOf(id), t.transport);
     }
     const udp = new UdpReader(server.udp(), ports, {
       maxBytes: server.config.writeQueueSize,
-      onEnd,
+      onEnd: o.onEnd,
       batcher: server.batcher,
     });
     s.udpReader = udp;
@@ -103,29 +139,23 @@ export function play(
   // RTP/SAVP: this reader gets the packets every SRTP reader shares.
   reader.srtp = first.transport.reply.profile === "SAVP";
   const link: PlayLink = {
-    stream,
-    output,
+    stream: o.stream,
+    output: o.output,
     reader,
-    starts: output.rtpStarts(ids),
+    starts: o.starts ?? o.output.rtpStarts(o.ids),
     session: sessionInfo(conn, s),
   };
   s.play = link;
   s.state = "playing";
-  server.hub.readerJoined?.(stream, link.session!);
+  server.hub.readerJoined?.(o.stream, link.session!);
   conn.log.info("playing", {
     path: s.path,
     session: s.id,
     transport: first.transport.kind,
     srtp: reader.srtp,
   });
-  output.addReader(reader, ids);
-  const reply = playReply(server, s);
-  reply.after = () => {
-    if (s.play !== link) return; // torn down in between
-    reader.release();
-    conn.writer.kick(true);
-  };
-  return reply;
+  o.output.addReader(reader, o.ids);
+  return link;
 }
 
 /**

@@ -14,6 +14,7 @@
  * @module
  */
 
+import type { Vod } from "../../vod/vod.ts";
 import { RtspAuthenticator } from "../../auth/credentials.ts";
 import type { Logger } from "../../log.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
@@ -47,6 +48,8 @@ export type { RtspServerConfig } from "./context.ts";
 
 /** Options of {@link RtspServer}. */
 export interface RtspServerOptions {
+  /** The VOD folder: paths under `vod/` play its files. */
+  vod?: Vod;
   hub: ServerContext["hub"];
   config: RtspServerConfig;
   log: Logger;
@@ -167,6 +170,7 @@ export class RtspServer implements SessionSource {
       serverPorts: ports,
       registrar: options.registrar,
       multicast: this.#multicast,
+      vod: options.vod,
     };
     this.#tunnels = new Tunnels({
       log: options.log.child("tunnel"),

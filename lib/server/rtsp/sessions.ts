@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { SessionVod } from "./vod.ts";
 import type { ReaderLag } from "../../egress/reader_lag.ts";
 import type { SdpTrack } from "../../format/tracks.ts";
 import type { Hub } from "../../hub/hub.ts";
@@ -64,6 +65,8 @@ export interface Session {
   record?: RtpInput;
   announced?: Announced;
   publisher?: { close(): void };
+  /** A file of the VOD folder this session plays. */
+  vod?: SessionVod;
 }
 
 /** Where a UDP datagram from a client's address goes. */
@@ -202,6 +205,8 @@ export class SessionTable {
     }
     s.publisher?.close();
     s.publisher = undefined;
+    s.vod?.close();
+    s.vod = undefined;
     s.record = undefined;
     s.tracks.clear();
     s.conn.sessionEnded(s);

@@ -1,0 +1,16 @@
+/**
+ * Files on demand: a confined media folder, file sources (mediabunny for
+ * MP4/MOV, fMP4, Matroska/WebM, MPEG-TS, ADTS, MP3; Sluice's own FLV
+ * reader), per-reader players paced by one timer wheel, and the private
+ * streams the servers serve them through.
+ *
+ * @module
+ */
+
+export * from "./source.ts";
+export * from "./folder.ts";
+export * from "./player.ts";
+export * from "./wheel.ts";
+export * from "./vod.ts";
+export { openFlv } from "./flv_source.ts";
+export { openMediabunny } from "./mediabunny_source.ts";
