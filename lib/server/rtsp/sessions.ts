@@ -6,7 +6,8 @@
  * @module
  */
 
-import type { SessionVod } from "./vod.ts";
+import type { RtpOutput } from "../../egress/rtp_output.ts";
+import type { VodStream } from "../../vod/vod.ts";
 import type { ReaderLag } from "../../egress/reader_lag.ts";
 import type { SdpTrack } from "../../format/tracks.ts";
 import type { Hub } from "../../hub/hub.ts";
@@ -19,6 +20,13 @@ import type { MikeyError, MikeyMessage } from "../../srtp/mikey.ts";
 import type { PlayLink, UdpReader } from "./readers.ts";
 import { Refusal } from "./reply.ts";
 import type { TrackTransport } from "./transport.ts";
+
+/** A session's file: its player and its own RTP streams. */
+export interface SessionVod {
+  vod: VodStream;
+  output: RtpOutput;
+  close(): void;
+}
 
 /** What a session needs of the connection that made it. */
 export interface SessionConnection {

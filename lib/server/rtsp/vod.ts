@@ -23,17 +23,12 @@ import type { ConnectionContext, ServerContext } from "./context.ts";
 import { attachReader } from "./play.ts";
 import type { TcpReader, UdpReader } from "./readers.ts";
 import { Refusal, type Reply, sessionHeader } from "./reply.ts";
-import type { Session } from "./sessions.ts";
+import type { Session, SessionVod } from "./sessions.ts";
+
+export type { SessionVod } from "./sessions.ts";
 
 /** Fastest `Scale` either way: beyond it a player asks for nonsense. */
 const MAX_SCALE = 64;
-
-/** A session's file: its player and its own RTP streams. */
-export interface SessionVod {
-  vod: VodStream;
-  output: RtpOutput;
-  close(): void;
-}
 
 async function openVod(
   server: ServerContext,
