@@ -91,7 +91,13 @@ Deno.test({
                 frames.filter((f) => f.trackId === t.id).length,
                 `packets of stream ${i}`,
               );
-              for (const p of mine) {
+              for (const [k, p] of mine.entries()) {
+                // ffprobe 5.1 gives the first AAC packet of this file no
+                // duration ("N/A") even with no timestamp touched and one
+                // fragment for all: the trun holds 1014 ticks for it.
+                if (k === 0 && t.codec === "AAC" && Number.isNaN(p[1])) {
+                  continue;
+                }
                 assert.ok(
                   p[1]! <= MAX_SAMPLE_MS / 1000,
                   `a packet lasts ${p[1]} s`,
