@@ -29,10 +29,17 @@
  * @module
  */
 import { type Sink, type StageCore, StageStream } from "../stage.ts";
-import type { ProtocolErrorCode } from "../errors.ts";
-import { quote, RtspError, rtspError } from "./error.ts";
+import {
+  checkHeadBytes,
+  fail,
+  parseContentLength,
+  parseHeaderLine,
+  parseStartLine,
+  type StartLine,
+} from "./_head.ts";
 import { INTERLEAVED_MAGIC, MAX_INTERLEAVED_PAYLOAD } from "./interleaved.ts";
-import { type RtspFramed, RtspHeaders, TOKEN } from "./message.ts";
+import { RtspError } from "./error.ts";
+import { type RtspFramed, RtspHeaders } from "./message.ts";
 
 /** Options of {@link RtspFramer}. */
 export interface RtspFramerOptions {
@@ -70,18 +77,6 @@ const HEAD = 1; // inside start line and headers
 const BODY = 2; // reading Content-Length bytes
 const FRAME_HEADER = 3; // a '$' header split across reads
 const FRAME = 4; // reading a frame's payload
-
-// RFC 2326 §7.1.1 (RFC 7826 §8.1.1): the first digit is the class, 1 to 5
-// (a 6xx to 9xx extension code is let through, as encodeResponse writes one).
-const RESPONSE_LINE = /^(RTSP\/\d\.\d)[ \t]+([1-9]\d{2})(?:[ \t]+(.*))?$/;
-const REQUEST_LINE = /^(\S+)[ \t]+(\S+)[ \t]+(\S+)$/;
-const SUPPORTED_VERSION = /^RTSP\/[12]\.0$/;
-const ANY_VERSION = /^[A-Za-z]+\/\d+\.\d+$/;
-const DIGITS = /^\d+$/;
-
-type StartLine =
-  | { kind: "request"; method: string; url: string; version: string }
-  | { kind: "response"; version: string; status: number; reason: string };
 
 /**
  * The RTSP connection framer: bytes in, {@link RtspFramed} out. Frame
@@ -349,16 +344,7 @@ export class RtspFramer implements StageCore<Uint8Array, RtspFramed> {
   }
 
   #onLine(bytes: Uint8Array, out: Sink<RtspFramed>): void {
-    for (let i = 0; i < bytes.length; i++) {
-      const b = bytes[i]!;
-      if ((b < SP && b !== HT) || b === 0x7f) {
-        throw fail(
-          "malformed",
-          `control byte 0x${b.toString(16).padStart(2, "0")} in a message head`,
-          400,
-        );
-      }
-    }
+    checkHeadBytes(bytes);
     if (this.#start === undefined) {
       this.#start = parseStartLine(this.#decoder.decode(bytes));
       return;
@@ -387,18 +373,10 @@ export class RtspFramer implements StageCore<Uint8Array, RtspFramed> {
       return;
     }
     this.#commit();
-    const colon = text.indexOf(":");
-    if (colon < 0) {
-      throw fail("malformed", `header line ${quote(text)} has no colon`, 400);
-    }
-    const name = text.slice(0, colon).trimEnd();
-    if (!TOKEN.test(name)) {
-      throw fail("malformed", `header name ${quote(name)}`, 400);
-    }
+    const { name, value } = parseHeaderLine(text);
     if (++this.#headerCount > this.#maxHeaderCount) {
       throw fail("limit", `more than ${this.#maxHeaderCount} headers`, 400);
     }
-    const value = text.slice(colon + 1).trim();
     if (name.length === 14 && name.toLowerCase() === "content-length") {
       // Checked now, not when the next line shows no continuation: the limit
       // must hold before anything more is awaited.
@@ -419,27 +397,11 @@ export class RtspFramer implements StageCore<Uint8Array, RtspFramed> {
 
   /** RFC 2326 §12.14: digits; a repeat must agree; more than maxBodySize is a 413. */
   #checkContentLength(value: string): void {
-    if (!DIGITS.test(value)) {
-      throw fail("malformed", `Content-Length ${quote(value)}`, 400);
-    }
-    const length = value.length > 15 ? Infinity : Number(value);
-    if (this.#contentLength !== undefined && this.#contentLength !== length) {
-      throw fail(
-        "malformed",
-        `Content-Length repeated with ${this.#contentLength} and ${
-          quote(value)
-        }`,
-        400,
-      );
-    }
-    if (length > this.#maxBody) {
-      throw fail(
-        "limit",
-        `Content-Length ${quote(value)} exceeds ${this.#maxBody}`,
-        413,
-      );
-    }
-    this.#contentLength = length;
+    this.#contentLength = parseContentLength(
+      value,
+      this.#contentLength,
+      this.#maxBody,
+    );
   }
 
   #endHead(out: Sink<RtspFramed>): void {
@@ -514,48 +476,4 @@ export class RtspFramerStream extends StageStream<Uint8Array, RtspFramed> {
   constructor(options?: RtspFramerOptions) {
     super(new RtspFramer(options));
   }
-}
-
-function parseStartLine(text: string): StartLine {
-  const line = text.trimEnd();
-  if (line.startsWith("RTSP/")) {
-    const m = RESPONSE_LINE.exec(line);
-    if (m === null) throw fail("malformed", `status line ${quote(line)}`);
-    const version = m[1]!;
-    if (!SUPPORTED_VERSION.test(version)) {
-      throw fail("unsupported", `version ${quote(version)}`);
-    }
-    return {
-      kind: "response",
-      version,
-      status: Number(m[2]),
-      reason: m[3] ?? "",
-    };
-  }
-  const m = REQUEST_LINE.exec(line);
-  if (m === null) throw fail("malformed", `request line ${quote(line)}`, 400);
-  const [, method, url, version] = m as unknown as [
-    string,
-    string,
-    string,
-    string,
-  ];
-  if (!TOKEN.test(method)) {
-    throw fail("malformed", `method ${quote(method)}`, 400);
-  }
-  if (!SUPPORTED_VERSION.test(version)) {
-    if (ANY_VERSION.test(version)) {
-      throw fail("unsupported", `version ${quote(version)}`, 505);
-    }
-    throw fail("malformed", `request line ${quote(line)}`, 400);
-  }
-  return { kind: "request", method, url, version };
-}
-
-function fail(
-  code: ProtocolErrorCode,
-  detail: string,
-  status?: number,
-): RtspError {
-  return rtspError("read RTSP message", code, detail, status);
 }

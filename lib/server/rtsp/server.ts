@@ -6,8 +6,8 @@
  *
  * This file is the listener: the TCP port (and the RTSPS and tunnel-only
  * ports, `listeners.ts`), whose first bytes tell HTTP(S) tunnels
- * (`tunnel.ts`) from RTSP; the two UDP ports; the once-a-second tick that
- * reaps sessions and drops readers that stay behind. Connections
+ * (`tunnel.ts`) from RTSP; the two UDP ports and the once-a-second tick
+ * (`upkeep.ts`) that reaps sessions and drops readers that stay behind. Connections
  * (`connection.ts`) answer requests through the methods (`methods.ts`,
  * `setup.ts`, `play.ts`) against the session table (`sessions.ts`).
  *
@@ -29,7 +29,7 @@ import {
   writeAll,
 } from "../../net/tcp.ts";
 import type { TlsListenAddress, TlsListener } from "../../net/tls.ts";
-import { listenUdp, receiveDatagrams } from "../../net/udp.ts";
+import { listenUdp } from "../../net/udp.ts";
 import { encodeTunnelRefusal, sniffTunnel } from "../../rtsp/tunnel.ts";
 import { Connection } from "./connection.ts";
 import type { RtspServerConfig, ServerContext } from "./context.ts";
@@ -44,7 +44,11 @@ import {
   type SessionSource,
 } from "../session_info.ts";
 
+import { emptyStats, type RtspServerStats } from "./stats.ts";
+import { receiveMedia, TICK_MS, tickSessions } from "./upkeep.ts";
+
 export type { RtspServerConfig } from "./context.ts";
+export type { RtspServerStats } from "./stats.ts";
 
 /** Options of {@link RtspServer}. */
 export interface RtspServerOptions {
@@ -69,32 +73,6 @@ export interface RtspServerOptions {
   authenticator?: ServerContext["authenticator"];
 }
 
-/** Counters over all RTSP connections and sessions. */
-export interface RtspServerStats {
-  connections: number;
-  sessions: number;
-  protocolErrors: number;
-  readersDropped: number;
-  sessionsTimedOut: number;
-  /** TLS handshakes that failed or timed out on the RTSPS port. */
-  tlsHandshakeFailures: number;
-  /** SRTP and SRTCP packets of recorders dropped: failed authentication, or replayed (counted as their sessions end). */
-  srtpAuthFailures: number;
-  srtpReplays: number;
-  /** RTSP over HTTP tunnels opened (over HTTPS on the RTSPS port too). */
-  tunnels: number;
-  /** Multicast senders running now (one per path and track with multicast players). */
-  multicastSenders: number;
-  /** Multicast SETUPs that named a destination or TTL of their own (the server's were answered). */
-  multicastOverridden: number;
-  /** Multicast datagrams handed to the kernel: one per packet, however many players. */
-  multicastDatagrams: number;
-}
-
-/** Sessions live this much past the timeout they announce: some clients keep alive exactly every N seconds. */
-const TIMEOUT_MARGIN_MS = 5000;
-const TICK_MS = 1000;
-
 /** The RTSP listener, the UDP sockets and every session. */
 export class RtspServer implements SessionSource {
   readonly #o: RtspServerOptions;
@@ -103,20 +81,7 @@ export class RtspServer implements SessionSource {
   readonly #context: ServerContext;
   readonly #table: SessionTable;
   readonly #multicast: Multicast;
-  readonly #stats: RtspServerStats = {
-    connections: 0,
-    sessions: 0,
-    protocolErrors: 0,
-    readersDropped: 0,
-    sessionsTimedOut: 0,
-    tlsHandshakeFailures: 0,
-    srtpAuthFailures: 0,
-    srtpReplays: 0,
-    tunnels: 0,
-    multicastSenders: 0,
-    multicastOverridden: 0,
-    multicastDatagrams: 0,
-  };
+  readonly #stats: RtspServerStats = emptyStats();
   #listener: TcpListener | undefined;
   #tlsListener: TlsListener | undefined;
   #tunnelListeners: TcpListener[] = [];
@@ -198,8 +163,8 @@ export class RtspServer implements SessionSource {
     };
     this.#ports.rtp = (rtp.addr as Deno.NetAddr).port;
     this.#ports.rtcp = (rtcp.addr as Deno.NetAddr).port;
-    this.#udpLoop(rtp, false);
-    this.#udpLoop(rtcp, true);
+    receiveMedia(rtp, this.#table, false);
+    receiveMedia(rtcp, this.#table, true);
     this.#listener = listenTcp({
       hostname,
       port,
@@ -222,7 +187,15 @@ export class RtspServer implements SessionSource {
       for (const l of this.#tunnelListeners) l.close();
       throw e;
     }
-    this.#tick = setInterval(() => this.#onTick(Date.now()), TICK_MS);
+    const tick = {
+      table: this.#table,
+      sessionTimeoutMs: this.#o.config.rtspSessionTimeout,
+      stats: this.#stats,
+      log,
+      connections: this.#connections,
+      multicast: this.#multicast,
+    };
+    this.#tick = setInterval(() => tickSessions(Date.now(), tick), TICK_MS);
     log.info("RTSP listening", {
       address: `${this.#listener.hostname}:${this.#listener.port}`,
       rtp: this.rtpPort,
@@ -417,52 +390,5 @@ export class RtspServer implements SessionSource {
     });
     this.#connections.add(c);
     c.run().finally(() => this.#forget(c));
-  }
-
-  #udpLoop(socket: Deno.DatagramConn, rtcp: boolean): Promise<void> {
-    return receiveDatagrams(socket, (data, from) => {
-      // Media is accepted only from the address that set the session up.
-      const route = this.#table.udpRoute(from);
-      if (route === undefined || route.rtcp !== rtcp) return;
-      const s = route.session;
-      s.lastSeen = Date.now();
-      if (s.record === undefined) return; // a player's receiver report: liveness only
-      if (rtcp) s.record.rtcp(route.trackId, data);
-      else s.record.rtp(route.trackId, data);
-    });
-  }
-
-  /** Reaps sessions that went quiet, drops UDP readers that stay behind, ticks connections. */
-  #onTick(now: number): void {
-    const limit = this.#o.config.rtspSessionTimeout + TIMEOUT_MARGIN_MS;
-    for (const s of this.#table.values()) {
-      if (s.conn.closed && s.tracks.size === 0) {
-        this.#table.end(s, "connection closed");
-        continue;
-      }
-      if (now - s.lastSeen > limit) {
-        this.#stats.sessionsTimedOut++;
-        this.#o.log.info("session timed out", {
-          session: s.id,
-          path: s.path,
-          idleMs: now - s.lastSeen,
-        });
-        this.#table.end(s, "timeout");
-        continue;
-      }
-      const reader = s.udpReader;
-      if (reader === undefined || s.udpLag === undefined || !s.play) continue;
-      const v = s.udpLag.check(now, reader.stalledMs(), s.play.stream);
-      if (!v.drop) continue;
-      this.#stats.readersDropped++;
-      this.#o.log.warn("dropping reader: it stayed behind", {
-        session: s.id,
-        path: s.path,
-        behindMs: v.behindMs,
-      });
-      this.#table.end(s, "reader too slow");
-    }
-    for (const c of this.#connections) c.tick(now);
-    this.#multicast.sweep(this.#table.values());
   }
 }

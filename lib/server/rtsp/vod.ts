@@ -23,7 +23,7 @@ import type { ConnectionContext, ServerContext } from "./context.ts";
 import { attachReader } from "./play.ts";
 import type { TcpReader, UdpReader } from "./readers.ts";
 import { Refusal, type Reply, sessionHeader } from "./reply.ts";
-import type { Session, SessionVod } from "./sessions.ts";
+import type { Session } from "./sessions.ts";
 
 export type { SessionVod } from "./sessions.ts";
 
