@@ -6,6 +6,10 @@
  * @module
  */
 
+import { text } from "./text.ts";
+
+export { text } from "./text.ts";
+
 /** Cache-Control by object. */
 export const CACHE = {
   /** Segments, parts, init segments: names unique per muxer run. */
@@ -59,17 +63,5 @@ export function tooMany(): Response {
   return text(429, "Too Many Requests: too many blocked requests", {
     "Cache-Control": CACHE.none,
     "Retry-After": "1",
-  });
-}
-
-/** A plain-text answer. */
-export function text(
-  status: number,
-  body: string,
-  headers: Record<string, string> = {},
-): Response {
-  return new Response(`${body}\n`, {
-    status,
-    headers: { "Content-Type": "text/plain; charset=utf-8", ...headers },
   });
 }

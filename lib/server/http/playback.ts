@@ -21,6 +21,7 @@ import type { Logger } from "../../log.ts";
 import { isValidPath } from "../../path.ts";
 import type { RecordIndex } from "../../record/record_index.ts";
 import { playbackFile } from "./playback_get.ts";
+import { text } from "./text.ts";
 
 /** What playback needs. */
 export interface PlaybackOptions {
@@ -161,11 +162,4 @@ export function parseTime(value: string): number | undefined {
   }
   const ms = Date.parse(text);
   return Number.isFinite(ms) ? ms : undefined;
-}
-
-function text(status: number, body: string): Response {
-  return new Response(`${body}\n`, {
-    status,
-    headers: { "Content-Type": "text/plain; charset=utf-8" },
-  });
 }

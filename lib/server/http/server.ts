@@ -42,6 +42,7 @@ import {
 } from "../session_info.ts";
 import { HlsHandler, type HlsHandlerOptions } from "./hls.ts";
 import type { HlsConfig } from "./hls_muxers.ts";
+import { text } from "./text.ts";
 
 /** Options of {@link HttpServer}. */
 export interface HttpServerOptions {
@@ -376,16 +377,5 @@ function hlsHandler(
     hub: options.hub,
     config: c as HttpServerOptions["config"] & HlsConfig,
     log: options.log.child("hls"),
-  });
-}
-
-function text(
-  status: number,
-  body: string,
-  headers: Record<string, string> = {},
-): Response {
-  return new Response(`${body}\n`, {
-    status,
-    headers: { "Content-Type": "text/plain; charset=utf-8", ...headers },
   });
 }
