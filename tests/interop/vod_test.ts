@@ -7,7 +7,11 @@ import assert from "node:assert/strict";
 import { assertDecodedH264Aac, playAndCount } from "../_util/ffmpeg.ts";
 import { startTestSluice } from "../_util/sluice.ts";
 import { requireTool } from "../_util/tools.ts";
-import { makeVodFolder, VOD_CONTAINERS } from "../_util/vod_media.ts";
+import {
+  firstVideoPts,
+  makeVodFolder,
+  VOD_CONTAINERS,
+} from "../_util/vod_media.ts";
 
 const ignore = requireTool("ffmpeg") || requireTool("ffprobe");
 const opts = { ignore, sanitizeOps: false, sanitizeResources: false };
@@ -50,45 +54,6 @@ Deno.test(
     assert.ok(r >= 4 && r <= 5.05, `first frame at ${r} s`);
   },
 );
-
-/** ffmpeg's first decoded video frame's time (with `-copyts`) after `-ss`, from its third. */
-async function firstVideoPts(
-  url: string,
-  ss: number,
-  inputArgs: string[],
-): Promise<number> {
-  const cmd = new Deno.Command("ffmpeg", {
-    args: [
-      "-hide_banner",
-      "-copyts",
-      "-noaccurate_seek",
-      "-ss",
-      String(ss),
-      ...inputArgs,
-      "-i",
-      url,
-      "-map",
-      "0:v:0",
-      "-frames:v",
-      "3",
-      "-f",
-      "framecrc",
-      "-",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  });
-  const out = await cmd.output();
-  const text = new TextDecoder().decode(out.stdout);
-  // ffmpeg's RTSP demuxer stamps the very first frame 0 before it has a
-  // timing reference; the third frame is placed by RTP-Info and Range
-  const line = text.split("\n").filter((l) => /^0,/.test(l))[2];
-  assert.ok(line !== undefined, new TextDecoder().decode(out.stderr));
-  const tb = /#tb 0: (\d+)\/(\d+)/.exec(text);
-  const [num, den] = tb === null ? [1, 90000] : [Number(tb[1]), Number(tb[2])];
-  const pts = Number(line.split(",")[2]!.trim());
-  return (pts * num) / den - 2 / 25;
-}
 
 Deno.test(
   "VOD RTMP: ffmpeg plays clip.mp4 whole to Play.Complete",
