@@ -136,103 +136,117 @@ function annexB(
   return { bytes: concat(units), firstTimestamp };
 }
 
-Deno.test(
-  "VOD RTSP of an fMP4 recording: PLAY with Range: clock= starts at that wall-clock time, echoes clock=, and ffmpeg decodes from there",
-  opts,
-  async () => {
-    const root = await Deno.makeTempDir({ prefix: "sluice-vodclock-" });
-    const { s, name } = await recordIntoVod(root, "fmp4");
-    await using _ = s;
-    const other = await makeVodFolder(2, ["mp4"]);
-    await Deno.copyFile(`${other}/clip.mp4`, `${root}/clip.mp4`);
-    const segment = s.sluice.recorder.index.segments("live/cam")[0]!;
-    const port = s.sluice.rtspPort!;
-    const url = `rtsp://127.0.0.1:${port}/${name}`;
-    const c = await RawRtsp.connect(port);
-    try {
-      const d = await c.request("DESCRIBE", url, { Accept: "application/sdp" });
-      assert.equal(d.status, 200);
-      const setup = await c.request("SETUP", `${url}/trackID=0`, {
-        Transport: "RTP/AVP/TCP;unicast;interleaved=0-1",
-      });
-      assert.equal(setup.status, 200);
-      const id = setup.headers.getOne("Session")!.split(";")[0]!;
-      // 3.25–4.25 s into the recording, with a fraction (RFC 2326 §3.7)
-      const askedMs = Math.floor((segment.startMs + 4000) / 1000) * 1000 + 250;
-      const asked = stringifyRange({ unit: "clock", startMs: askedMs });
-      assert.match(asked, /^clock=\d{8}T\d{6}\.250Z-$/);
-      const p = await c.request("PLAY", url, { Session: id, Range: asked });
-      assert.equal(p.status, 200, p.headers.getOne("Range"));
-      const echo = parsePlayRange(p.headers.getOne("Range")!);
-      assert.equal(echo.unit, "clock", "the answer says clock= too");
-      const startMs = (echo as ClockRange).startMs!;
-      // the keyframe at or before the time asked: within one GOP (1 s)
-      assert.ok(
-        startMs <= askedMs && startMs >= askedMs - 1100,
-        `started at ${startMs - segment.startMs} ms, asked ${
-          askedMs - segment.startMs
-        }`,
-      );
-      const info = /rtptime=(\d+)/.exec(p.headers.getOne("RTP-Info") ?? "");
-      assert.ok(info !== null, p.headers.getOne("RTP-Info"));
-      await new Promise((r) => setTimeout(r, 2500));
-      const { bytes, firstTimestamp } = annexB(c.frames());
-      assert.equal(firstTimestamp, Number(info[1]), "RTP-Info names the first");
-      const file = `${root}/from_clock.h264`;
-      await Deno.writeFile(file, bytes);
-      const r = await playAndCount(file, { timeoutMs: 20_000 });
-      assert.equal(r.code, 0, r.stderr);
-      assert.deepEqual(
-        [r.video?.codec, r.video?.width, r.video?.height],
-        ["h264", 320, 240],
-        r.stderr,
-      );
-      // 2.5 s of pictures at 25 fps, paced in real time, from the keyframe on
-      assert.ok(
-        r.video!.frames >= 40 && r.video!.frames <= 100,
-        `${r.video!.frames} frames`,
-      );
-      // before the recording: from its start; after its end: 457
-      const early = await c.request("PLAY", url, {
-        Session: id,
-        Range: stringifyRange({ unit: "clock", startMs: askedMs - 3_600_000 }),
-      });
-      assert.equal(early.status, 200);
-      const from =
-        (parsePlayRange(early.headers.getOne("Range")!) as ClockRange)
-          .startMs!;
-      assert.ok(
-        Math.abs(from - segment.startMs) < 200,
-        `from ${from - segment.startMs} ms`,
-      );
-      const late = await c.request("PLAY", url, {
-        Session: id,
-        Range: stringifyRange({ unit: "clock", startMs: askedMs + 3_600_000 }),
-      });
-      assert.equal(late.status, 457);
-    } finally {
-      c.close();
-    }
-    // a file that is no recording has no wall clock: 457 Invalid Range
-    const c2 = await RawRtsp.connect(port);
-    try {
-      const clip = `rtsp://127.0.0.1:${port}/vod/clip.mp4`;
-      const setup = await c2.request("SETUP", `${clip}/trackID=0`, {
-        Transport: "RTP/AVP/TCP;unicast;interleaved=0-1",
-      });
-      const id = setup.headers.getOne("Session")!.split(";")[0]!;
-      const p = await c2.request("PLAY", clip, {
-        Session: id,
-        Range: "clock=20261204T101500Z-",
-      });
-      assert.equal(p.status, 457);
-      const ok = await c2.request("PLAY", clip, {
-        Session: id,
-        Range: "npt=0-",
-      });
-      assert.equal(ok.status, 200, "npt still plays it");
-    } finally {
-      c2.close();
-    }
-  },
-);
+for (const format of ["fmp4", "flv"] as const) {
+  Deno.test(
+    `VOD RTSP of a ${format} recording: PLAY with Range: clock= starts at that wall-clock time, echoes clock=, and ffmpeg decodes from there`,
+    opts,
+    async () => {
+      const root = await Deno.makeTempDir({ prefix: "sluice-vodclock-" });
+      const { s, name } = await recordIntoVod(root, format);
+      await using _ = s;
+      const other = await makeVodFolder(2, ["mp4"]);
+      await Deno.copyFile(`${other}/clip.mp4`, `${root}/clip.mp4`);
+      const segment = s.sluice.recorder.index.segments("live/cam")[0]!;
+      const port = s.sluice.rtspPort!;
+      const url = `rtsp://127.0.0.1:${port}/${name}`;
+      const c = await RawRtsp.connect(port);
+      try {
+        const d = await c.request("DESCRIBE", url, {
+          Accept: "application/sdp",
+        });
+        assert.equal(d.status, 200);
+        const setup = await c.request("SETUP", `${url}/trackID=0`, {
+          Transport: "RTP/AVP/TCP;unicast;interleaved=0-1",
+        });
+        assert.equal(setup.status, 200);
+        const id = setup.headers.getOne("Session")!.split(";")[0]!;
+        // 3.25–4.25 s into the recording, with a fraction (RFC 2326 §3.7)
+        const askedMs = Math.floor((segment.startMs + 4000) / 1000) * 1000 +
+          250;
+        const asked = stringifyRange({ unit: "clock", startMs: askedMs });
+        assert.match(asked, /^clock=\d{8}T\d{6}\.250Z-$/);
+        const p = await c.request("PLAY", url, { Session: id, Range: asked });
+        assert.equal(p.status, 200, p.headers.getOne("Range"));
+        const echo = parsePlayRange(p.headers.getOne("Range")!);
+        assert.equal(echo.unit, "clock", "the answer says clock= too");
+        const startMs = (echo as ClockRange).startMs!;
+        // the keyframe at or before the time asked: within one GOP (1 s)
+        assert.ok(
+          startMs <= askedMs && startMs >= askedMs - 1100,
+          `started at ${startMs - segment.startMs} ms, asked ${
+            askedMs - segment.startMs
+          }`,
+        );
+        const info = /rtptime=(\d+)/.exec(p.headers.getOne("RTP-Info") ?? "");
+        assert.ok(info !== null, p.headers.getOne("RTP-Info"));
+        await new Promise((r) => setTimeout(r, 2500));
+        const { bytes, firstTimestamp } = annexB(c.frames());
+        // the first picture is presented at the start Range and RTP-Info
+        // name, or its B-frame delay (2 frames) after it (FLV: decode times)
+        const after = (firstTimestamp! - Number(info[1])) >>> 0;
+        assert.ok(after <= 7200, `first picture ${after} ticks after rtptime`);
+        const file = `${root}/from_clock.h264`;
+        await Deno.writeFile(file, bytes);
+        const r = await playAndCount(file, { timeoutMs: 20_000 });
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(
+          [r.video?.codec, r.video?.width, r.video?.height],
+          ["h264", 320, 240],
+          r.stderr,
+        );
+        // 2.5 s of pictures at 25 fps, paced in real time, from the keyframe on
+        assert.ok(
+          r.video!.frames >= 40 && r.video!.frames <= 100,
+          `${r.video!.frames} frames`,
+        );
+        // before the recording: from its start; after its end: 457
+        const early = await c.request("PLAY", url, {
+          Session: id,
+          Range: stringifyRange({
+            unit: "clock",
+            startMs: askedMs - 3_600_000,
+          }),
+        });
+        assert.equal(early.status, 200);
+        const from =
+          (parsePlayRange(early.headers.getOne("Range")!) as ClockRange)
+            .startMs!;
+        assert.ok(
+          Math.abs(from - segment.startMs) < 200,
+          `from ${from - segment.startMs} ms`,
+        );
+        const late = await c.request("PLAY", url, {
+          Session: id,
+          Range: stringifyRange({
+            unit: "clock",
+            startMs: askedMs + 3_600_000,
+          }),
+        });
+        assert.equal(late.status, 457);
+      } finally {
+        c.close();
+      }
+      // a file that is no recording has no wall clock: 457 Invalid Range
+      const c2 = await RawRtsp.connect(port);
+      try {
+        const clip = `rtsp://127.0.0.1:${port}/vod/clip.mp4`;
+        const setup = await c2.request("SETUP", `${clip}/trackID=0`, {
+          Transport: "RTP/AVP/TCP;unicast;interleaved=0-1",
+        });
+        const id = setup.headers.getOne("Session")!.split(";")[0]!;
+        const p = await c2.request("PLAY", clip, {
+          Session: id,
+          Range: "clock=20261204T101500Z-",
+        });
+        assert.equal(p.status, 457);
+        const ok = await c2.request("PLAY", clip, {
+          Session: id,
+          Range: "npt=0-",
+        });
+        assert.equal(ok.status, 200, "npt still plays it");
+      } finally {
+        c2.close();
+      }
+    },
+  );
+}
