@@ -6,7 +6,7 @@
  * moved out of the recordings folder still tells when it was recorded.
  *
  * ```
- * prft  version 1, flags 0 | reference_track_ID (32)
+ * prft  version 1, flags 24 | reference_track_ID (32)
  *       | ntp_timestamp (64: seconds since 1900 | fraction) | media_time (64)
  * ```
  *
@@ -38,7 +38,14 @@ export interface ProducerTime {
   mediaTime: number;
 }
 
-/** A `prft` box (version 1, flags 0, as ffmpeg's MP4 muxer writes it). */
+/**
+ * flags 24 (8 | 16): the UTC times of all `prft` boxes of the track follow
+ * one clock, with a small, steady offset from when the media happened — as
+ * ffmpeg writes them with `-write_prft wallclock`.
+ */
+const PRFT_FLAGS = 24;
+
+/** A `prft` box (version 1, flags 24, as ffmpeg's MP4 muxer writes it). */
 export function encodePrft(t: ProducerTime): Uint8Array<ArrayBuffer> {
   const ntp = t.utcMs / 1000 + NTP_UNIX_OFFSET_SECONDS;
   const seconds = Math.floor(ntp);
@@ -46,7 +53,7 @@ export function encodePrft(t: ProducerTime): Uint8Array<ArrayBuffer> {
   return fullBox(
     "prft",
     1,
-    0,
+    PRFT_FLAGS,
     fields(PRFT_SIZE - 12, (w) => {
       w.u32(t.referenceTrackId).u32(seconds >>> 0).u32(fraction >>> 0);
       writeU64(w, t.mediaTime);

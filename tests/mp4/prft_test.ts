@@ -8,14 +8,14 @@ import { aacTrack, h264Track } from "./_tracks.ts";
 
 const T0 = Date.UTC(2026, 11, 4, 10, 15, 0, 250);
 
-// ISO/IEC 14496-12 §8.16.5: version 1 | track_ID | NTP (seconds since 1900, fraction) | media_time (64)
-Deno.test("encodePrft writes version 1 with NTP time and a 64-bit media time", () => {
+// ISO/IEC 14496-12 §8.16.5: version 1, flags 24 (as ffmpeg -write_prft wallclock) | track_ID | NTP (seconds since 1900, fraction) | media_time (64)
+Deno.test("encodePrft writes version 1, flags 24 with NTP time and a 64-bit media time", () => {
   const b = encodePrft({ referenceTrackId: 1, utcMs: T0, mediaTime: 90000 });
   assert.equal(b.length, 32);
   const [prft] = parseBoxes(b);
   assert.equal(prft!.type, "prft");
   const v = viewOf(prft!);
-  assert.equal(v.getUint32(0), 0x01000000);
+  assert.equal(v.getUint32(0), 0x01000018);
   assert.equal(v.getUint32(4), 1);
   assert.equal(v.getUint32(8), Math.floor(T0 / 1000) + 2_208_988_800);
   assert.equal(v.getUint32(12), 2 ** 30); // .25 s
