@@ -94,3 +94,38 @@ export async function firstVideoPts(
   const pts = Number(line.split(",")[2]!.trim());
   return (pts * num) / den - 2 / 25;
 }
+
+/**
+ * GStreamer's rtspsrc plays `url` for `before` frames, seeks to `seconds`
+ * (tests/_util/gst_rtsp_seek.py) and decodes `after` more: the frames after
+ * the seek, and the stream time of the last of them.
+ */
+export async function gstSeek(
+  url: string,
+  before: number,
+  seconds: number,
+  after: number,
+): Promise<{ after: number; lastSeconds: number }> {
+  const out = await new Deno.Command("/usr/bin/python3", {
+    args: [
+      new URL("./gst_rtsp_seek.py", import.meta.url).pathname,
+      url,
+      String(before),
+      String(seconds),
+      String(after),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(40_000),
+  }).output();
+  const lines = new TextDecoder().decode(out.stdout).split("\n");
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const at = lines.indexOf("seeked");
+  assert.ok(at >= before, lines.join("\n"));
+  const frames = lines.slice(at + 1).filter((l) => l.startsWith("frame "));
+  assert.ok(frames.length > 0, lines.join("\n"));
+  return {
+    after: frames.length,
+    lastSeconds: Number(frames.at(-1)!.split(" ")[1]),
+  };
+}

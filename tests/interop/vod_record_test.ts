@@ -3,7 +3,8 @@
  * B-frames and AAC over RTMP, Sluice records it (fMP4 and FLV) inside its
  * VOD folder, and ffmpeg plays the segment file back over RTSP, RTMP and
  * HTTP-FLV (every frame decoded, of the right codec and size), starts
- * where `-ss` asks (within one GOP), and plays a copy cut short as a crash
+ * where `-ss` asks (within one GOP), GStreamer's rtspsrc plays it and
+ * seeks, and Sluice plays a copy cut short as a crash
  * leaves it up to its last whole part. A scripted RTSP client plays a
  * recording from a wall-clock time (`Range: clock=`) and ffmpeg decodes
  * what it received.
@@ -26,9 +27,10 @@ import {
 import { filesBelow, probeFile } from "../_util/record.ts";
 import { startTestSluice, type TestSluice } from "../_util/sluice.ts";
 import { requireTool } from "../_util/tools.ts";
-import { firstVideoPts, makeVodFolder } from "../_util/vod_media.ts";
+import { firstVideoPts, gstSeek, makeVodFolder } from "../_util/vod_media.ts";
 
-const ignore = requireTool("ffmpeg") || requireTool("ffprobe");
+const ignore = requireTool("ffmpeg") || requireTool("ffprobe") ||
+  requireTool("python3") || requireTool("gst-launch-1.0");
 const opts = { ignore, sanitizeOps: false, sanitizeResources: false };
 const TCP = ["-rtsp_transport", "tcp"];
 
@@ -64,7 +66,7 @@ export async function recordIntoVod(
 
 for (const format of ["fmp4", "flv"] as const) {
   Deno.test(
-    `VOD of a ${format} recording: RTSP, RTMP and HTTP-FLV play it whole, -ss starts within a GOP, a cut copy plays to its last part`,
+    `VOD of a ${format} recording: RTSP, RTMP and HTTP-FLV play it whole, -ss and GStreamer seek within a GOP, a cut copy plays to its last part`,
     opts,
     async () => {
       const root = await Deno.makeTempDir({ prefix: "sluice-vodrec-" });
@@ -89,6 +91,13 @@ for (const format of ["fmp4", "flv"] as const) {
         );
         assert.ok(at >= 3.95 && at <= 5.1, `${url}: first frame at ${at} s`);
       }
+      // GStreamer's rtspsrc plays it and seeks (PAUSE, PLAY with Range)
+      const gst = await gstSeek(s.rtspUrl(name), 25, 5, 25);
+      assert.ok(gst.after >= 25, `${gst.after} frames after the seek`);
+      assert.ok(
+        gst.lastSeconds >= 4.9 && gst.lastSeconds <= 7,
+        `frame at ${gst.lastSeconds} s after seeking to 5 s`,
+      );
       // a copy cut in the middle of a part, as a crash leaves the file
       const ext = format === "flv" ? "flv" : "mp4";
       const bytes = await Deno.readFile(file);

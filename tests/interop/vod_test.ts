@@ -9,6 +9,7 @@ import { startTestSluice } from "../_util/sluice.ts";
 import { requireTool } from "../_util/tools.ts";
 import {
   firstVideoPts,
+  gstSeek,
   makeVodFolder,
   VOD_CONTAINERS,
 } from "../_util/vod_media.ts";
@@ -83,30 +84,12 @@ Deno.test("VOD RTSP: GStreamer rtspsrc plays clip.mp4 and seeks to 7 s", {
   ignore: requireTool("python3") || requireTool("gst-launch-1.0"),
 }, async () => {
   await using s = startTestSluice({ vodPath: await media() });
-  const out = await new Deno.Command("/usr/bin/python3", {
-    args: [
-      new URL("../_util/gst_rtsp_seek.py", import.meta.url).pathname,
-      s.rtspUrl("vod/clip.mp4"),
-      "25",
-      "7",
-      "25",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(40_000),
-  }).output();
-  const lines = new TextDecoder().decode(out.stdout).split("\n");
-  const err = new TextDecoder().decode(out.stderr);
-  assert.equal(out.code, 0, err);
-  const at = lines.indexOf("seeked");
-  assert.ok(at >= 25, lines.join("\n"));
-  const after = lines.slice(at + 1).filter((l) => l.startsWith("frame "));
-  assert.ok(after.length >= 25, `${after.length} frames after the seek`);
+  const r = await gstSeek(s.rtspUrl("vod/clip.mp4"), 25, 7, 25);
+  assert.ok(r.after >= 25, `${r.after} frames after the seek`);
   // what follows the seek is the file from its keyframe at 7 s
-  const last = Number(after.at(-1)!.split(" ")[1]);
   assert.ok(
-    last >= 6.9 && last <= 9,
-    `frame at ${last} s after seeking to 7 s\n${lines.join("\n")}`,
+    r.lastSeconds >= 6.9 && r.lastSeconds <= 9,
+    `frame at ${r.lastSeconds} s after seeking to 7 s`,
   );
 });
 
