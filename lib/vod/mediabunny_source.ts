@@ -104,9 +104,11 @@ async function openTrack(
   let description: Uint8Array | undefined;
   let kind: "video" | "audio";
   let extra = {};
+  let codecString: string | undefined;
   if (t.isVideoTrack()) {
     kind = "video";
     const cfg = await t.getDecoderConfig();
+    codecString = cfg?.codec;
     description = bytesOf(cfg?.description);
     extra = {
       width: await t.getCodedWidth(),
@@ -124,6 +126,7 @@ async function openTrack(
   const reader = trackCodec(id, {
     kind,
     codec: t.codec,
+    ...(codecString !== undefined ? { codecString } : {}),
     ...(description !== undefined ? { description } : {}),
     ...extra,
   }, first?.data);

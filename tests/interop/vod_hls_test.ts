@@ -17,6 +17,7 @@ import { rawHttp } from "../_util/http_raw.ts";
 import { startTestSluice, type TestSluice } from "../_util/sluice.ts";
 import { requireTool } from "../_util/tools.ts";
 import { makeVodFolder } from "../_util/vod_media.ts";
+import { spawn } from "../_util/process.ts";
 import { VOD_PLAYLIST_CACHE } from "../../lib/server/http/vod_hls.ts";
 import { CACHE } from "../../lib/server/http/hls_responses.ts";
 
@@ -270,3 +271,90 @@ Deno.test("VOD HLS: the one authenticator decides who reads a file", {
   );
   assertDecodedH264Aac(r, { video: 148, audio: 250 });
 });
+
+/** 6 s of AV1 (SVT-AV1) in MP4 and Matroska, and VP9 (libvpx) in WebM, with Opus. */
+let otherFolder: Promise<string> | undefined;
+const otherMedia = () =>
+  otherFolder ??= (async () => {
+    const dir = await Deno.makeTempDir({ prefix: "sluice-vod-hls-" });
+    const signal = [
+      ...["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25"],
+      ...["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"],
+      ...["-t", String(SECONDS), "-pix_fmt", "yuv420p", "-g", "25"],
+      ...["-c:a", "libopus", "-b:a", "48k"],
+    ];
+    const make = async (args: string[], file: string) => {
+      const run = spawn("ffmpeg", [
+        "-loglevel",
+        "error",
+        "-y",
+        ...signal,
+        ...args,
+        `${dir}/${file}`,
+      ], {
+        timeoutMs: 120_000,
+      });
+      const status = await run.status;
+      assert.equal(
+        status.code,
+        0,
+        `ffmpeg could not make ${file}: ${run.stderr()}`,
+      );
+    };
+    await make(["-c:v", "libsvtav1", "-preset", "12"], "av1.mp4");
+    await make(["-c:v", "libsvtav1", "-preset", "12"], "av1.mkv");
+    await make([
+      "-c:v",
+      "libvpx-vp9",
+      "-deadline",
+      "realtime",
+      "-cpu-used",
+      "8",
+    ], "vp9.webm");
+    return dir;
+  })();
+
+for (
+  const [file, codec] of [
+    ["av1.mp4", "av1"],
+    ["av1.mkv", "av1"],
+    ["vp9.webm", "vp9"],
+  ] as const
+) {
+  Deno.test(
+    `VOD HLS fmp4: ffmpeg decodes ${codec} and Opus of ${file}`,
+    opts,
+    async () => {
+      await using s = startTestSluice({ vodPath: await otherMedia() });
+      const index = await (await fetch(hlsUrl(s, file))).text();
+      assert.match(
+        index,
+        codec === "av1"
+          ? /CODECS="av01\.0\.\d\dM\.08,opus"/
+          : /CODECS="vp09\.00\.\d\d\.08,opus"/,
+      );
+      const r = await playAndCount(hlsUrl(s, file), { timeoutMs: 60_000 });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual([r.video?.codec, r.video?.width, r.video?.height], [
+        codec,
+        320,
+        240,
+      ], r.stderr);
+      assert.ok(
+        r.video!.frames >= 148 && r.video!.frames <= 152,
+        `${r.video!.frames} video frames`,
+      );
+      assert.equal(r.audio?.codec, "opus", r.stderr);
+      // 20 ms Opus frames for 6 s
+      assert.ok(
+        r.audio!.frames >= 295 && r.audio!.frames <= 305,
+        `${r.audio!.frames} audio frames`,
+      );
+      assert.doesNotMatch(r.stderr, /error|invalid|corrupt/i);
+      // MPEG-TS carries neither: a clear answer, no empty playlist
+      const ts = await fetch(`${hlsUrl(s, file)}?variant=ts`);
+      await ts.body?.cancel();
+      assert.equal(ts.status, 415);
+    },
+  );
+}
