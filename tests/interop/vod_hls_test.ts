@@ -15,7 +15,8 @@ import {
 } from "../_util/ffmpeg.ts";
 import { rawHttp } from "../_util/http_raw.ts";
 import { startTestSluice, type TestSluice } from "../_util/sluice.ts";
-import { requireTool } from "../_util/tools.ts";
+import { isCi, requireTool } from "../_util/tools.ts";
+import { chromium } from "playwright-core";
 import { makeVodFolder } from "../_util/vod_media.ts";
 import { spawn } from "../_util/process.ts";
 import { VOD_PLAYLIST_CACHE } from "../../lib/server/http/vod_hls.ts";
@@ -358,3 +359,71 @@ for (
     },
   );
 }
+
+const CHROMIUM = "/usr/bin/chromium";
+const noChromium = (() => {
+  try {
+    return !Deno.statSync(CHROMIUM).isFile;
+  } catch {
+    if (isCi()) {
+      throw new Error(`${CHROMIUM} is missing (apt-get install chromium)`);
+    }
+    return true;
+  }
+})();
+
+Deno.test(
+  "VOD HLS player page: chromium plays /vod/clip.mp4/ with hls.js, seeks in the fMP4 segments and reaches the end",
+  { ...opts, ignore: ignore || noChromium },
+  async () => {
+    await using s = startTestSluice({ vodPath: await media() });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--autoplay-policy=no-user-gesture-required", "--no-sandbox"],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${s.sluice.httpPort}/vod/clip.mp4/`);
+      const state = () =>
+        page.evaluate(`(() => {
+          const v = document.querySelector("video");
+          return { t: v.currentTime, frames: v.getVideoPlaybackQuality().totalVideoFrames,
+            width: v.videoWidth, duration: v.duration, ended: v.ended };
+        })()`) as Promise<
+          {
+            t: number;
+            frames: number;
+            width: number;
+            duration: number;
+            ended: boolean;
+          }
+        >;
+      const until = async (
+        ok: (x: Awaited<ReturnType<typeof state>>) => boolean,
+        ms: number,
+      ) => {
+        const seen = [];
+        for (const end = Date.now() + ms; Date.now() < end;) {
+          const x = await state();
+          seen.push(x);
+          if (ok(x)) return x;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        assert.fail(JSON.stringify(seen.slice(-8)));
+      };
+      const playing = await until((x) => x.t > 1 && x.frames > 20, 15_000);
+      assert.equal(playing.width, 320);
+      assert.ok(
+        Math.abs(playing.duration - SECONDS) < 0.3,
+        `duration ${playing.duration}`,
+      );
+      // a seek into a later segment: the picture goes on from there
+      await page.evaluate(`document.querySelector("video").currentTime = 4`);
+      await until((x) => x.t >= 4.3 && !x.ended, 10_000);
+      const end = await until((x) => x.ended, 15_000);
+      assert.ok(end.t >= SECONDS - 0.2, `ended at ${end.t}`);
+    } finally {
+      await browser.close();
+    }
+  },
+);
