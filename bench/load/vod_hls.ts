@@ -11,17 +11,19 @@
  *
  * deno run -A bench/load/vod_hls.ts [--n 100] [--seconds 15] [--servers sluice,sluice-ts,nginx]
  */
+import { Flags } from "./_flags.ts";
 import { ensureInput } from "./_input.ts";
 import { freePort, type Running, sleep, spawn, waitForPort } from "./_proc.ts";
-import { TreeSampler } from "./_usage.ts";
+import { f0, f1, table } from "./_report.ts";
+import { TreeSampler, type TreeUsage } from "./_usage.ts";
 
-const args = new Map<string, string>();
-for (let i = 0; i < Deno.args.length; i += 2) {
-  args.set(Deno.args[i]!.replace(/^--/, ""), Deno.args[i + 1] ?? "");
-}
-const counts = (args.get("n") ?? "100").split(",").map(Number);
-const seconds = Number(args.get("seconds") ?? 15);
-const servers = (args.get("servers") ?? "sluice,sluice-ts,nginx").split(",");
+const flags = new Flags(Deno.args);
+const counts = flags.string("n", "100").split(",").map(Number);
+const seconds = flags.number("seconds", 15, 1, 600);
+const servers = flags.list(
+  "servers",
+  ["sluice", "sluice-ts", "nginx"] as const,
+);
 const repo = new URL("../../", import.meta.url).pathname;
 
 async function ffmpeg(args: string[]): Promise<void> {
@@ -104,56 +106,80 @@ async function player(url: string, first: number, until: number) {
   return bytes;
 }
 
-const input = await ensureInput(`${repo}bench/load/.peers`);
-console.log(
-  `input ${input} as MP4; ${seconds} s per run; one 2 s segment per player per second`,
-);
-console.log("server     N     CPU %   Mbit/s  Mbit/CPU-s  RSS MiB  KiB/player");
-for (const n of counts) {
-  for (const kind of servers) {
-    const dir = await Deno.makeTempDir({ prefix: `vod-hls-${kind}-` });
-    await Deno.chmod(dir, 0o755);
-    Deno.mkdirSync(`${dir}/vod`);
-    await ffmpeg(["-i", input, "-c", "copy", `${dir}/vod/input.mp4`]);
-    if (kind === "nginx") {
-      Deno.mkdirSync(`${dir}/hls`);
-      await ffmpeg([
-        ...["-i", `${dir}/vod/input.mp4`, "-c", "copy", "-f", "hls"],
-        ...["-hls_time", "2", "-hls_playlist_type", "vod"],
-        `${dir}/hls/index.m3u8`,
-      ]);
-    }
-    const s = await start(kind, dir);
-    try {
-      // The playlist once, so the file is open before the idle sample.
-      await (await fetch(s.url)).body?.cancel();
-      const idle = new TreeSampler(s.proc.pid);
-      idle.start();
-      await sleep(1000);
-      const base = idle.stop();
-      const sampler = new TreeSampler(s.proc.pid);
-      const until = performance.now() + seconds * 1000;
-      sampler.start();
-      const bytes = (await Promise.all(
-        Array.from({ length: n }, (_, i) => player(s.url, i % 15, until)),
-      )).reduce((a, b) => a + b, 0);
-      const u = sampler.stop();
-      const mbit = (bytes * 8) / 1e6;
-      console.log(
-        [
-          kind.padEnd(10),
-          String(n).padEnd(5),
-          u.cpuPercent.toFixed(1).padStart(6),
-          (mbit / u.wallSeconds).toFixed(1).padStart(8),
-          (u.cpuSeconds > 0 ? mbit / u.cpuSeconds : 0).toFixed(0).padStart(11),
-          (u.rssMeanBytes / 2 ** 20).toFixed(1).padStart(8),
-          (((u.rssMeanBytes - base.rssMeanBytes) / 1024) / n).toFixed(1)
-            .padStart(11),
-        ].join(" "),
+/** One server's run: what it cost and what it delivered. */
+async function measure(kind: string, n: number): Promise<string[]> {
+  const dir = await Deno.makeTempDir({ prefix: `vod-hls-${kind}-` });
+  await Deno.chmod(dir, 0o755);
+  Deno.mkdirSync(`${dir}/vod`);
+  await ffmpeg(["-i", input, "-c", "copy", `${dir}/vod/input.mp4`]);
+  if (kind === "nginx") {
+    Deno.mkdirSync(`${dir}/hls`);
+    await ffmpeg([
+      ...["-i", `${dir}/vod/input.mp4`, "-c", "copy", "-f", "hls"],
+      ...["-hls_time", "2", "-hls_playlist_type", "vod"],
+      `${dir}/hls/index.m3u8`,
+    ]);
+  }
+  const s = await start(kind, dir);
+  try {
+    // The playlist once, so the file is open before the idle sample.
+    await (await fetch(s.url)).body?.cancel();
+    const idle = await during(s.proc.pid, () => sleep(1000));
+    const until = performance.now() + seconds * 1000;
+    let bytes = 0;
+    const busy = await during(s.proc.pid, async () => {
+      const each = Array.from(
+        { length: n },
+        (_, i) => player(s.url, i % 15, until),
       );
-    } finally {
-      await s.proc.stop();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    }
+      for (const b of await Promise.all(each)) bytes += b;
+    });
+    const mbit = (bytes * 8) / 1e6;
+    const perPlayer = (busy.rssMeanBytes - idle.rssMeanBytes) / 1024 / n;
+    return [
+      kind,
+      String(n),
+      f1(busy.cpuPercent),
+      f1(mbit / busy.wallSeconds),
+      f0(mbit / busy.cpuSeconds),
+      f1(busy.rssMeanBytes / 2 ** 20),
+      f0(perPlayer),
+    ];
+  } finally {
+    await s.proc.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
+
+/** The server tree's usage while `work` runs. */
+async function during(
+  pid: number,
+  work: () => Promise<void>,
+): Promise<TreeUsage> {
+  const sampler = new TreeSampler(pid);
+  sampler.start();
+  await work();
+  return sampler.stop();
+}
+
+const input = await ensureInput(`${repo}bench/load/.peers`);
+flags.checkAllRead();
+const rows: string[][] = [];
+for (const n of counts) {
+  for (const kind of servers) rows.push(await measure(kind, n));
+}
+console.log(
+  `input ${input} as MP4; ${seconds} s per run; one 2 s segment per player per second\n`,
+);
+console.log(table(
+  [
+    "server",
+    "players",
+    "CPU %",
+    "Mbit/s",
+    "Mbit per CPU-s",
+    "RSS MiB",
+    "KiB per player",
+  ],
+  rows,
+));
