@@ -30,6 +30,8 @@ export interface VodHlsOptions {
   maxFiles?: number;
   /** A file unused this long is let go. @default {60000} */
   idleMs?: number;
+  /** A file in use is checked for changes this often. @default {2000} */
+  recheckMs?: number;
   /** Segments built at once; more requests wait. @default {4} */
   builds?: number;
   /** Requests that may wait for a build; more are refused. @default {1024} */
@@ -58,6 +60,9 @@ interface Open extends VodHlsFile {
   file: VodFile;
   busy: number;
   usedMs: number;
+  checkedMs: number;
+  /** Replaced by a newer version of the file: let go once no request holds it. */
+  retired: boolean;
 }
 
 interface Slot {
@@ -78,6 +83,7 @@ export class VodHls {
   readonly #maxBytes: number;
   readonly #maxFiles: number;
   readonly #idleMs: number;
+  readonly #recheckMs: number;
   readonly #builds: number;
   readonly #maxWaiting: number;
   readonly #now: () => number;
@@ -89,6 +95,7 @@ export class VodHls {
     this.#maxBytes = options.cacheBytes ?? 32 * 1024 * 1024;
     this.#maxFiles = Math.max(1, options.maxFiles ?? 32);
     this.#idleMs = options.idleMs ?? 60_000;
+    this.#recheckMs = options.recheckMs ?? 2000;
     this.#builds = Math.max(1, options.builds ?? 4);
     this.#maxWaiting = options.maxWaiting ?? 1024;
     this.#now = options.now ?? Date.now;
@@ -125,6 +132,9 @@ export class VodHls {
       slot = s;
     }
     const f = await slot.opening;
+    if (!(await this.#current(key, slot, f, name))) {
+      return this.with(name, targetSeconds, use); // a fresh slot: checked now
+    }
     f.busy++;
     f.usedMs = this.#now();
     try {
@@ -132,7 +142,41 @@ export class VodHls {
     } finally {
       f.busy--;
       f.usedMs = this.#now();
+      if (f.retired && f.busy === 0) f.file.release();
     }
+  }
+
+  /**
+   * Whether `f` is still the file under `name` (checked every `recheckMs`):
+   * a file replaced or changed retires its slot; one gone throws.
+   */
+  async #current(
+    key: string,
+    slot: Slot,
+    f: Open,
+    name: string,
+  ): Promise<boolean> {
+    const now = this.#now();
+    if (f.retired) return false;
+    if (now - f.checkedMs < this.#recheckMs) return true;
+    f.checkedMs = now;
+    let fresh: VodFile;
+    try {
+      fresh = await this.#folder.open(name);
+    } catch (e) {
+      this.#retire(key, slot, f);
+      throw e;
+    }
+    fresh.release();
+    if (fresh.version === f.file.version) return true;
+    this.#retire(key, slot, f);
+    return false;
+  }
+
+  #retire(key: string, slot: Slot, f: Open): void {
+    if (this.#files.get(key) === slot) this.#files.delete(key);
+    f.retired = true;
+    if (f.busy === 0) f.file.release();
   }
 
   async #open(name: string, targetSeconds: number): Promise<Open> {
@@ -161,6 +205,8 @@ export class VodHls {
         },
         busy: 0,
         usedMs: this.#now(),
+        checkedMs: this.#now(),
+        retired: false,
       };
     } catch (e) {
       file.release();

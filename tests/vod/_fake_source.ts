@@ -1,7 +1,7 @@
 /** A VOD source made of frames in memory, for tests of what reads one. */
 import type { Frame } from "../../lib/media/frame.ts";
 import type { Track } from "../../lib/media/track.ts";
-import type { VodFile } from "../../lib/vod/folder.ts";
+import { VodError, type VodFile } from "../../lib/vod/folder.ts";
 import type { VodCursor, VodFrame, VodSource } from "../../lib/vod/source.ts";
 
 /** H.264 (SPS/PPS of a 320x240 Baseline stream) and AAC LC 44.1 kHz mono. */
@@ -136,14 +136,19 @@ export function fakeFolder(source: VodSource, version = "v1") {
   const folder = {
     opened: 0,
     released: 0,
+    /** What the next open finds; `undefined`: the file is gone. */
+    version: version as string | undefined,
     open(name: string): Promise<VodFile> {
+      if (folder.version === undefined) {
+        return Promise.reject(new VodError("not-found", `no file ${name}`));
+      }
       folder.opened++;
       let done = false;
       return Promise.resolve({
         source,
         name,
         bytes: 100_000,
-        version,
+        version: folder.version,
         release() {
           if (!done) folder.released++;
           done = true;

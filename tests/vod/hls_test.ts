@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { VodError } from "../../lib/vod/folder.ts";
 import { VodBusyError, VodHls } from "../../lib/vod/hls.ts";
 import { fakeFolder, fakeFrames, fakeSource } from "./_fake_source.ts";
 
@@ -97,5 +98,46 @@ Deno.test("VodHls: builds beyond the waiting bound are refused, the rest complet
     // the slot is free again
     assert.ok((await hls.segment(f, "fmp4", 2)!).length > 0);
   });
+  hls.close();
+});
+
+Deno.test("VodHls: a file replaced while in use gets new names; one removed is gone", async () => {
+  let now = 0;
+  const source = fakeSource(fakeFrames(2, 25), 2);
+  const folder = fakeFolder(source);
+  const hls = new VodHls(folder, { recheckMs: 1000, now: () => now });
+  const tag1 = await hls.with("a.mp4", 1, (f) => f.tag);
+  folder.version = "v2";
+  now = 500;
+  assert.equal(
+    await hls.with("a.mp4", 1, (f) => f.tag),
+    tag1,
+    "not checked yet",
+  );
+  // a request holding the old version keeps it until it is done
+  let release!: () => void;
+  const held = hls.with(
+    "a.mp4",
+    1,
+    () => new Promise<void>((r) => release = r),
+  );
+  await tick();
+  now = 1500;
+  const tag2 = await hls.with("a.mp4", 1, (f) => f.tag);
+  assert.notEqual(tag2, tag1);
+  const opened = folder.opened;
+  assert.equal(
+    folder.released,
+    opened - 2,
+    "the old one is held, the new one open",
+  );
+  release();
+  await held;
+  assert.equal(folder.released, opened - 1, "the old one let go");
+  folder.version = undefined;
+  now = 3000;
+  await assert.rejects(hls.with("a.mp4", 1, () => {}), VodError);
+  assert.equal(hls.openFiles, 0);
+  assert.equal(folder.released, folder.opened);
   hls.close();
 });
