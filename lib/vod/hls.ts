@@ -14,7 +14,7 @@
 
 import type { Track } from "../media/track.ts";
 import { chooseTracks, type HlsVariant } from "../hls/part_writer.ts";
-import type { VodFile, VodFolder } from "./folder.ts";
+import { VodError, type VodFile, type VodFolder } from "./folder.ts";
 import { cutVodSpans, type VodSpan } from "./hls_index.ts";
 import { vodInitSegment, writeVodSegment } from "./hls_segment.ts";
 import { VodFormatError } from "./source.ts";
@@ -113,12 +113,14 @@ export class VodHls {
 
   /**
    * Runs `use` with `name` (the path after `vod/`) opened and indexed for a
-   * segment target of `targetSeconds`; throws `VodError` as the folder does.
+   * segment target of `targetSeconds`; throws `VodError` as the folder does
+   * (and `not-found` for a file rewritten more than `retries` times meanwhile).
    */
   async with<T>(
     name: string,
     targetSeconds: number,
     use: (f: VodHlsFile) => Promise<T> | T,
+    retries = 2,
   ): Promise<T> {
     this.#sweep();
     const key = `${targetSeconds}:${name}`;
@@ -133,7 +135,11 @@ export class VodHls {
     }
     const f = await slot.opening;
     if (!(await this.#current(key, slot, f, name))) {
-      return this.with(name, targetSeconds, use); // a fresh slot: checked now
+      if (retries <= 0) {
+        throw new VodError("not-found", `${name} changes while it is read`);
+      }
+      // A fresh slot, checked now
+      return this.with(name, targetSeconds, use, retries - 1);
     }
     f.busy++;
     f.usedMs = this.#now();
