@@ -12,5 +12,8 @@ export * from "./folder.ts";
 export * from "./player.ts";
 export * from "./wheel.ts";
 export * from "./vod.ts";
+export * from "./hls.ts";
+export * from "./hls_index.ts";
+export * from "./hls_segment.ts";
 export { openFlv } from "./flv_source.ts";
 export { openMediabunny } from "./mediabunny_source.ts";
