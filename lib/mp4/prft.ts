@@ -21,9 +21,8 @@
 
 import { fields, fullBox, writeU64 } from "./box.ts";
 import { boxChildren, fourCcAt } from "./box_read.ts";
+import { msToNtp, ntpToMs } from "../rtp/ntp.ts";
 
-/** Seconds from the NTP epoch (1900-01-01) to the Unix epoch (RFC 5905 §6). */
-export const NTP_UNIX_OFFSET_SECONDS = 2_208_988_800;
 const PRFT_SIZE = 32;
 /** Most top-level boxes looked at before giving up on a `prft`. */
 const MAX_TOP_BOXES = 64;
@@ -47,15 +46,13 @@ const PRFT_FLAGS = 24;
 
 /** A `prft` box (version 1, flags 24, as ffmpeg's MP4 muxer writes it). */
 export function encodePrft(t: ProducerTime): Uint8Array<ArrayBuffer> {
-  const ntp = t.utcMs / 1000 + NTP_UNIX_OFFSET_SECONDS;
-  const seconds = Math.floor(ntp);
-  const fraction = Math.min(0xffffffff, Math.round((ntp - seconds) * 2 ** 32));
+  const { ntpSeconds, ntpFraction } = msToNtp(t.utcMs);
   return fullBox(
     "prft",
     1,
     PRFT_FLAGS,
     fields(PRFT_SIZE - 12, (w) => {
-      w.u32(t.referenceTrackId).u32(seconds >>> 0).u32(fraction >>> 0);
+      w.u32(t.referenceTrackId).u32(ntpSeconds).u32(ntpFraction);
       writeU64(w, t.mediaTime);
     }),
   );
@@ -66,14 +63,12 @@ export function decodePrft(body: Uint8Array): ProducerTime | undefined {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const version = body[0];
   if (body.length < (version === 1 ? 24 : 20)) return undefined;
-  const seconds = view.getUint32(8);
-  const fraction = view.getUint32(12);
   const mediaTime = version === 1
     ? view.getUint32(16) * 2 ** 32 + view.getUint32(20)
     : view.getUint32(16);
   return {
     referenceTrackId: view.getUint32(4),
-    utcMs: (seconds - NTP_UNIX_OFFSET_SECONDS + fraction / 2 ** 32) * 1000,
+    utcMs: ntpToMs(view.getUint32(8), view.getUint32(12)),
     mediaTime,
   };
 }
