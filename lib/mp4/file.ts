@@ -24,7 +24,8 @@
 
 import type { Frame } from "../media/frame.ts";
 import type { Track } from "../media/track.ts";
-import { box, fields, fileType, fullBox, u32, writeU64 } from "./box.ts";
+import { box, fields, fileType, writeU64 } from "./box.ts";
+import { editBox, type Mp4Edit } from "./edit.ts";
 import {
   MOVIE_TIMESCALE,
   type Mp4Track,
@@ -229,23 +230,9 @@ export class Mp4FileWriter {
     const shownMs = Math.round(
       (index.duration * MOVIE_TIMESCALE) / mp4.timescale,
     );
-    const entries: [number, number][] = [];
-    if (emptyMs > 0) entries.push([emptyMs, -1]);
-    entries.push([shownMs, Math.max(0, mediaTime)]);
-    const elst = fullBox(
-      "elst",
-      1,
-      0,
-      u32(entries.length),
-      fields(20 * entries.length, (w) => {
-        for (const [duration, time] of entries) {
-          writeU64(w, duration);
-          if (time < 0) w.u32(0xffffffff).u32(0xffffffff);
-          else writeU64(w, time);
-          w.u16(1).u16(0); // media_rate 1.0
-        }
-      }),
-    );
-    return { box: box("edts", elst), totalMs: emptyMs + shownMs };
+    const edits: Mp4Edit[] = [];
+    if (emptyMs > 0) edits.push({ durationMs: emptyMs, mediaTime: -1 });
+    edits.push({ durationMs: shownMs, mediaTime: Math.max(0, mediaTime) });
+    return { box: editBox(edits), totalMs: emptyMs + shownMs };
   }
 }

@@ -39,6 +39,12 @@ export interface Mp4FragmenterOptions {
    * start is rewritten when it is complete. @default {false}
    */
   reserveDuration?: boolean;
+  /**
+   * Each track's presentation starts this far into its media, seconds (an
+   * edit list in the init segment: see `InitSegmentOptions`); for files,
+   * never for HLS. @default {undefined} (no edit list)
+   */
+  presentationStartSeconds?: number;
 }
 
 /** One track's part of a fragment. */
@@ -78,12 +84,14 @@ export class Mp4Fragmenter {
   #sequence: number;
   #init: Uint8Array<ArrayBuffer> | undefined;
   readonly #reserveDuration: boolean;
+  readonly #startSeconds: number | undefined;
   #dropped = 0;
 
   /** Throws a `ProtocolError` (`protocol: "mp4"`) for a track it cannot describe. */
   constructor(tracks: readonly Track[], options: Mp4FragmenterOptions = {}) {
     this.#sequence = options.firstSequence ?? 1;
     this.#reserveDuration = options.reserveDuration ?? false;
+    this.#startSeconds = options.presentationStartSeconds;
     const maxMs = options.maxSampleDurationMs ?? 10000;
     for (const mp4 of mp4Tracks(tracks)) {
       this.#states.set(mp4.track.id, {
@@ -116,10 +124,12 @@ export class Mp4Fragmenter {
    * reserves one (the same size as {@link init}: it overwrites it in place).
    */
   initSegment(durationMs: number): Uint8Array<ArrayBuffer> {
-    return encodeInitSegment(
-      this.tracks,
-      this.#reserveDuration ? { fragmentDurationMs: durationMs } : {},
-    );
+    return encodeInitSegment(this.tracks, {
+      ...(this.#reserveDuration ? { fragmentDurationMs: durationMs } : {}),
+      ...(this.#startSeconds !== undefined
+        ? { presentationStartSeconds: this.#startSeconds }
+        : {}),
+    });
   }
 
   /** Frames of tracks not given to the constructor, ignored. */

@@ -7,6 +7,7 @@
  */
 
 import { box, fields, fileType, fullBox, writeU64 } from "./box.ts";
+import { editBox } from "./edit.ts";
 import { emptySampleTables, type Mp4Track, mvhd, trak } from "./movie.ts";
 
 /**
@@ -28,6 +29,14 @@ function trex(trackId: number): Uint8Array {
   );
 }
 
+/** The track's edit list when the options ask for one. */
+function edit(t: Mp4Track, options: InitSegmentOptions): { edts?: Uint8Array } {
+  const start = options.presentationStartSeconds;
+  if (start === undefined) return {};
+  const mediaTime = Math.max(0, Math.round(start * t.timescale));
+  return { edts: editBox([{ durationMs: 0, mediaTime }]) };
+}
+
 /** Options of {@link encodeInitSegment}. */
 export interface InitSegmentOptions {
   /**
@@ -38,6 +47,18 @@ export interface InitSegmentOptions {
    * fragmented file's duration from here). Without it, no `mehd`.
    */
   fragmentDurationMs?: number;
+  /**
+   * Every track's presentation starts this many seconds into its media: one
+   * edit per track with segment_duration 0, which in a fragmented file's
+   * init segment "provides the offset from media composition time to movie
+   * presentation time" for all fragments (§8.6.6), as ffmpeg's MP4 muxer
+   * writes it. Recordings give the first picture's composition offset, so
+   * the first picture is shown at 0 and the audio before it (an AAC
+   * encoder's priming at the start of a publish) falls before 0 while
+   * keeping its place against the video. Left out (HLS), no edit list: MSE
+   * ignores it and CMAF players take times from `tfdt` and `trun`.
+   */
+  presentationStartSeconds?: number;
 }
 
 /** `ftyp` + `moov` for fragments of `tracks` (from {@link mp4Tracks}). */
@@ -53,7 +74,7 @@ export function encodeInitSegment(
   const moov = box(
     "moov",
     mvhd(0, tracks.length + 1),
-    ...tracks.map((t) => trak(t, emptySampleTables())),
+    ...tracks.map((t) => trak(t, emptySampleTables(), edit(t, options))),
     box("mvex", ...mehd, ...tracks.map((t) => trex(t.id))),
   );
   const out = new Uint8Array(ftyp.length + moov.length);

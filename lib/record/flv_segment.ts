@@ -4,7 +4,9 @@
  * ffmpeg, yamdi and RTMP servers read it for seeking), the sequence
  * headers, then tags. The metadata tag is written at its final size when
  * the segment opens, padded, and filled in over itself when it closes: a
- * file cut short is still a valid FLV, only without the index.
+ * file cut short is still a valid FLV, only without the index. Its
+ * `creationdate` is an AMF0 Date (ms, UTC) of the segment's time 0, so the
+ * file itself says when it was recorded (RTSP `Range: clock=` on VOD).
  *
  * @module
  */
@@ -23,7 +25,11 @@ import {
   videoSequenceHeader,
   videoTagBody,
 } from "../flv/tag_muxer.ts";
-import type { FilePatch, SegmentMuxer } from "./segment_muxer.ts";
+import type {
+  FilePatch,
+  SegmentMuxer,
+  SegmentOpening,
+} from "./segment_muxer.ts";
 import { FLV_CODEC_IDS } from "../egress/flv_output.ts";
 
 /** Options of {@link FlvSegmentMuxer}. */
@@ -54,13 +60,18 @@ export class FlvSegmentMuxer implements SegmentMuxer {
     this.#maxKeyframes = options.maxKeyframes ?? 3600;
   }
 
-  open(tracks: readonly Track[], metadata: Metadata | undefined): Uint8Array {
+  open(
+    tracks: readonly Track[],
+    metadata: Metadata | undefined,
+    start?: SegmentOpening,
+  ): Uint8Array {
     this.#video = tracks.find((t): t is VideoTrack => t.kind === "video");
     this.#audio = tracks.find((t): t is AudioTrack => t.kind === "audio");
     this.#times = [];
     this.#positions = [];
     this.#pending = [];
     this.#base = baseMetadata(this.#video, this.#audio, metadata);
+    if (start !== undefined) this.#base.creationdate = new Date(start.startMs);
     const reserved = reservedMetadata(this.#base, this.#maxKeyframes);
     this.#metaSize = reserved.length;
     const out: Uint8Array[] = [
@@ -144,7 +155,10 @@ function baseMetadata(
 ): Record<string, unknown> {
   const meta: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(metadata ?? {})) {
-    if (k === "duration" || k === "filesize" || k === "keyframes") continue;
+    if (
+      k === "duration" || k === "filesize" || k === "keyframes" ||
+      k === "creationdate"
+    ) continue;
     if (
       typeof v === "number" || typeof v === "string" || typeof v === "boolean"
     ) {

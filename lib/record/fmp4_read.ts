@@ -9,6 +9,7 @@
  * @module
  */
 
+import { boxChildren, fourCcAt } from "../mp4/box_read.ts";
 import { readFull } from "./_read.ts";
 
 /** One track of a recording. */
@@ -62,7 +63,7 @@ export async function readFmp4(f: Deno.FsFile): Promise<Fmp4Recording> {
     if (!await readFull(f, head.subarray(0, 8))) break;
     const view = new DataView(head.buffer);
     let boxSize = view.getUint32(0);
-    const type = text(head, 4);
+    const type = fourCcAt(head, 4);
     let header = 8;
     if (boxSize === 1) {
       if (!await readFull(f, head.subarray(8, 16))) break;
@@ -116,40 +117,24 @@ export async function fmp4Duration(f: Deno.FsFile): Promise<number> {
   return ms;
 }
 
-/** Children of the box body `b[start, end)`: [type, bodyStart, end]. */
-function* children(
-  b: Uint8Array,
-  start: number,
-  end: number,
-): Generator<[string, number, number]> {
-  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  let pos = start;
-  while (pos + 8 <= end) {
-    const size = view.getUint32(pos);
-    if (size < 8 || pos + size > end) return;
-    yield [text(b, pos + 4), pos + 8, pos + size];
-    pos += size;
-  }
-}
-
 function readMoov(
   b: Uint8Array,
   tracks: Fmp4Track[],
   trex: Map<number, { duration: number; size: number; flags: number }>,
 ): void {
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  for (const [type, s, e] of children(b, 8, b.length)) {
+  for (const [type, s, e] of boxChildren(b, 8, b.length)) {
     if (type === "trak") {
       const t: Fmp4Track = { id: 0, timescale: 0, kind: "other" };
-      for (const [tt, ts, te] of children(b, s, e)) {
+      for (const [tt, ts, te] of boxChildren(b, s, e)) {
         if (tt === "tkhd" && te - ts >= 24) {
           t.id = view.getUint32(ts + (b[ts] === 1 ? 20 : 12));
         } else if (tt === "mdia") {
-          for (const [mt, ms, me] of children(b, ts, te)) {
+          for (const [mt, ms, me] of boxChildren(b, ts, te)) {
             if (mt === "mdhd" && me - ms >= 24) {
               t.timescale = view.getUint32(ms + (b[ms] === 1 ? 20 : 12));
             } else if (mt === "hdlr" && me - ms >= 12) {
-              const h = text(b, ms + 8);
+              const h = fourCcAt(b, ms + 8);
               t.kind = h === "vide"
                 ? "video"
                 : h === "soun"
@@ -161,7 +146,7 @@ function readMoov(
       }
       if (t.id > 0 && t.timescale > 0) tracks.push(t);
     } else if (type === "mvex") {
-      for (const [xt, xs, xe] of children(b, s, e)) {
+      for (const [xt, xs, xe] of boxChildren(b, s, e)) {
         if (xt !== "trex" || xe - xs < 24) continue;
         trex.set(view.getUint32(xs + 4), {
           duration: view.getUint32(xs + 12),
@@ -180,7 +165,7 @@ function readMoof(
 ): Fmp4Sample[] {
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const out: Fmp4Sample[] = [];
-  for (const [type, s, e] of children(b, 8, b.length)) {
+  for (const [type, s, e] of boxChildren(b, 8, b.length)) {
     if (type !== "traf") continue;
     let trackId = 0;
     let base = moofStart;
@@ -188,7 +173,7 @@ function readMoof(
     let defSize = 0;
     let defFlags = 0;
     let dts = 0;
-    for (const [tt, ts, te] of children(b, s, e)) {
+    for (const [tt, ts, te] of boxChildren(b, s, e)) {
       if (tt === "tfhd" && te - ts >= 8) {
         const flags = view.getUint32(ts) & 0xffffff;
         trackId = view.getUint32(ts + 4);
@@ -249,8 +234,4 @@ function readMoof(
     }
   }
   return out;
-}
-
-function text(b: Uint8Array, at: number): string {
-  return String.fromCharCode(b[at]!, b[at + 1]!, b[at + 2]!, b[at + 3]!);
 }

@@ -134,7 +134,7 @@ export class RecordOutput implements StreamOutput<never> {
     }
     if (seg === undefined) {
       if (!key || !this.#sink.canStart(this.#now())) return [];
-      seg = this.#open(sec);
+      seg = this.#open(sec, track, frame);
     } else if (sec - seg.partStartSec >= this.#partSec) {
       this.#flush(false, sec);
     }
@@ -155,7 +155,7 @@ export class RecordOutput implements StreamOutput<never> {
     this.#sink.ended();
   }
 
-  #open(sec: number): OpenSegment {
+  #open(sec: number, track: Track, frame: Frame): OpenSegment {
     const prev = this.#previous;
     // Continuing a recording: the wall clock follows the media time, so
     // consecutive segments meet exactly in the index.
@@ -163,7 +163,10 @@ export class RecordOutput implements StreamOutput<never> {
         sec - prev.endSec < 2 * this.#partSec + 1
       ? prev.endMs + Math.round((sec - prev.endSec) * 1000)
       : this.#now();
-    const head = this.#muxer.open(this.#tracks, this.#metadata);
+    const head = this.#muxer.open(this.#tracks, this.#metadata, {
+      startMs,
+      first: { track, frame: { ...frame, dts: 0, pts: frame.pts - frame.dts } },
+    });
     this.#sink.open({ startMs, extension: this.#muxer.extension }, head);
     this.segments++;
     this.#segment = {

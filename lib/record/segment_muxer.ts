@@ -16,6 +16,17 @@ export interface FilePatch {
   bytes: Uint8Array;
 }
 
+/** How a segment starts. */
+export interface SegmentOpening {
+  /** Wall clock of the segment's media time 0, ms since the epoch (UTC). */
+  startMs: number;
+  /**
+   * The segment's first frame (a video keyframe when there is video) and
+   * its track, times relative to the segment start.
+   */
+  first?: { track: Track; frame: Frame };
+}
+
 /** One recording container (fMP4, FLV), one segment at a time. */
 export interface SegmentMuxer {
   /** File extension, without the dot. */
@@ -24,7 +35,11 @@ export interface SegmentMuxer {
    * Starts a segment of `tracks`: the bytes that open its file. Frames
    * added after it carry times relative to the segment's start.
    */
-  open(tracks: readonly Track[], metadata: Metadata | undefined): Uint8Array;
+  open(
+    tracks: readonly Track[],
+    metadata: Metadata | undefined,
+    start?: SegmentOpening,
+  ): Uint8Array;
   /**
    * Adds a frame of `track` whose `dts`/`pts` are already relative to the
    * segment start, in the track's clock (never negative dts).

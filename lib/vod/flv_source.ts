@@ -8,6 +8,7 @@
  */
 
 import type { FileHandle } from "node:fs/promises";
+import { decodeAmf0 } from "../amf/amf0.ts";
 import { FlvTagDemuxer } from "../flv/tag_demuxer.ts";
 import { FLV_TAG_TYPE, type FlvTag } from "../flv/tag.ts";
 import type { Frame } from "../media/frame.ts";
@@ -71,13 +72,40 @@ export async function openFlv(
   const media = tags.filter((t) => t.type !== FLV_TAG_TYPE.SCRIPT);
   const first = media[0]?.ms ?? 0;
   const last = media.at(-1)?.ms ?? 0;
-  return new FlvSource(handle, {
+  const source: VodSource = new FlvSource(handle, {
     tags: media,
     config,
     tracks: [...tracks.values()].sort((a, b) => a.id - b.id),
     baseMs: first,
     durationSeconds: (last - first) / 1000,
   });
+  const script = tags.slice(0, CONFIG_TAGS).find((t) =>
+    t.type === FLV_TAG_TYPE.SCRIPT
+  );
+  const created = script === undefined
+    ? undefined
+    : creationDate(await readTag(handle, script));
+  if (created !== undefined) source.wallClockStartMs = created + first;
+  return source;
+}
+
+/**
+ * The `creationdate` of an `onMetaData` tag when it is an AMF0 Date (as
+ * Sluice's recordings write it: the wall clock of timestamp 0), in ms.
+ */
+function creationDate(tag: FlvTag): number | undefined {
+  try {
+    const [name, meta] = decodeAmf0(tag.data);
+    if (name !== "onMetaData" || typeof meta !== "object" || meta === null) {
+      return undefined;
+    }
+    const date = (meta as Record<string, unknown>).creationdate;
+    return date instanceof Date && Number.isFinite(date.getTime())
+      ? date.getTime()
+      : undefined;
+  } catch {
+    return undefined; // metadata Sluice cannot read: no wall clock, still playable
+  }
 }
 
 async function readAt(

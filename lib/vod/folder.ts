@@ -10,6 +10,7 @@
  */
 
 import { open as openFile } from "node:fs/promises";
+import { wallClockStart } from "../mp4/prft.ts";
 import { openFlv } from "./flv_source.ts";
 import { openMediabunny } from "./mediabunny_source.ts";
 import { VodFormatError, type VodSource } from "./source.ts";
@@ -168,6 +169,8 @@ async function openSource(real: string): Promise<VodSource> {
       return await openFlv(handle, size);
     }
     const source = await openMediabunny(handle, size);
+    const start = await readWallClock(handle, size);
+    if (start !== undefined) source.wallClockStartMs = start;
     const close = source.close.bind(source);
     source.close = () => {
       close();
@@ -178,4 +181,17 @@ async function openSource(real: string): Promise<VodSource> {
     await handle.close().catch(() => {});
     throw e;
   }
+}
+
+/** A recording's init segment and first `prft` fit well inside this. */
+const CLOCK_HEAD_BYTES = 64 * 1024;
+
+/** The wall-clock start an MP4 file's first bytes state, if any. */
+async function readWallClock(
+  handle: Awaited<ReturnType<typeof openFile>>,
+  size: number,
+): Promise<number | undefined> {
+  const head = new Uint8Array(Math.min(size, CLOCK_HEAD_BYTES));
+  const { bytesRead } = await handle.read(head, 0, head.length, 0);
+  return wallClockStart(head.subarray(0, bytesRead));
 }

@@ -48,6 +48,12 @@ export interface VodSource {
   /** The container's name, for logs. */
   readonly format: string;
   /**
+   * Wall-clock (UTC, ms since the epoch) of presentation time 0, when the
+   * file says it (a Sluice recording's `prft`): what RTSP `Range: clock=`
+   * maps onto. Undefined for other files.
+   */
+  wallClockStartMs?: number;
+  /**
    * A cursor at the video keyframe at or before `seconds` (clamped to the
    * file), or at `seconds` for a file without video.
    */

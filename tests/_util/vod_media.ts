@@ -1,4 +1,5 @@
 /** Small media files for VOD tests, made by ffmpeg at test time. */
+import assert from "node:assert/strict";
 import { spawn } from "./process.ts";
 
 /** Containers the VOD tests serve. */
@@ -52,4 +53,79 @@ export async function makeVodFolder(
     }
   }
   return dir;
+}
+
+/** ffmpeg's first decoded video frame's time (with `-copyts`) after `-ss`, from its third. */
+export async function firstVideoPts(
+  url: string,
+  ss: number,
+  inputArgs: string[],
+): Promise<number> {
+  const cmd = new Deno.Command("ffmpeg", {
+    args: [
+      "-hide_banner",
+      "-copyts",
+      "-noaccurate_seek",
+      "-ss",
+      String(ss),
+      ...inputArgs,
+      "-i",
+      url,
+      "-map",
+      "0:v:0",
+      "-frames:v",
+      "3",
+      "-f",
+      "framecrc",
+      "-",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(30_000),
+  });
+  const out = await cmd.output();
+  const text = new TextDecoder().decode(out.stdout);
+  // ffmpeg's RTSP demuxer stamps the very first frame 0 before it has a
+  // timing reference; the third frame is placed by RTP-Info and Range
+  const line = text.split("\n").filter((l) => /^0,/.test(l))[2];
+  assert.ok(line !== undefined, new TextDecoder().decode(out.stderr));
+  const tb = /#tb 0: (\d+)\/(\d+)/.exec(text);
+  const [num, den] = tb === null ? [1, 90000] : [Number(tb[1]), Number(tb[2])];
+  const pts = Number(line.split(",")[2]!.trim());
+  return (pts * num) / den - 2 / 25;
+}
+
+/**
+ * GStreamer's rtspsrc plays `url` for `before` frames, seeks to `seconds`
+ * (tests/_util/gst_rtsp_seek.py) and decodes `after` more: the frames after
+ * the seek, and the stream time of the last of them.
+ */
+export async function gstSeek(
+  url: string,
+  before: number,
+  seconds: number,
+  after: number,
+): Promise<{ after: number; lastSeconds: number }> {
+  const out = await new Deno.Command("/usr/bin/python3", {
+    args: [
+      new URL("./gst_rtsp_seek.py", import.meta.url).pathname,
+      url,
+      String(before),
+      String(seconds),
+      String(after),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(40_000),
+  }).output();
+  const lines = new TextDecoder().decode(out.stdout).split("\n");
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const at = lines.indexOf("seeked");
+  assert.ok(at >= before, lines.join("\n"));
+  const frames = lines.slice(at + 1).filter((l) => l.startsWith("frame "));
+  assert.ok(frames.length > 0, lines.join("\n"));
+  return {
+    after: frames.length,
+    lastSeconds: Number(frames.at(-1)!.split(" ")[1]),
+  };
 }

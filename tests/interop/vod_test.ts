@@ -7,7 +7,12 @@ import assert from "node:assert/strict";
 import { assertDecodedH264Aac, playAndCount } from "../_util/ffmpeg.ts";
 import { startTestSluice } from "../_util/sluice.ts";
 import { requireTool } from "../_util/tools.ts";
-import { makeVodFolder, VOD_CONTAINERS } from "../_util/vod_media.ts";
+import {
+  firstVideoPts,
+  gstSeek,
+  makeVodFolder,
+  VOD_CONTAINERS,
+} from "../_util/vod_media.ts";
 
 const ignore = requireTool("ffmpeg") || requireTool("ffprobe");
 const opts = { ignore, sanitizeOps: false, sanitizeResources: false };
@@ -51,45 +56,6 @@ Deno.test(
   },
 );
 
-/** ffmpeg's first decoded video frame's time (with `-copyts`) after `-ss`, from its third. */
-async function firstVideoPts(
-  url: string,
-  ss: number,
-  inputArgs: string[],
-): Promise<number> {
-  const cmd = new Deno.Command("ffmpeg", {
-    args: [
-      "-hide_banner",
-      "-copyts",
-      "-noaccurate_seek",
-      "-ss",
-      String(ss),
-      ...inputArgs,
-      "-i",
-      url,
-      "-map",
-      "0:v:0",
-      "-frames:v",
-      "3",
-      "-f",
-      "framecrc",
-      "-",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  });
-  const out = await cmd.output();
-  const text = new TextDecoder().decode(out.stdout);
-  // ffmpeg's RTSP demuxer stamps the very first frame 0 before it has a
-  // timing reference; the third frame is placed by RTP-Info and Range
-  const line = text.split("\n").filter((l) => /^0,/.test(l))[2];
-  assert.ok(line !== undefined, new TextDecoder().decode(out.stderr));
-  const tb = /#tb 0: (\d+)\/(\d+)/.exec(text);
-  const [num, den] = tb === null ? [1, 90000] : [Number(tb[1]), Number(tb[2])];
-  const pts = Number(line.split(",")[2]!.trim());
-  return (pts * num) / den - 2 / 25;
-}
-
 Deno.test(
   "VOD RTMP: ffmpeg plays clip.mp4 whole to Play.Complete",
   opts,
@@ -118,30 +84,12 @@ Deno.test("VOD RTSP: GStreamer rtspsrc plays clip.mp4 and seeks to 7 s", {
   ignore: requireTool("python3") || requireTool("gst-launch-1.0"),
 }, async () => {
   await using s = startTestSluice({ vodPath: await media() });
-  const out = await new Deno.Command("/usr/bin/python3", {
-    args: [
-      new URL("../_util/gst_rtsp_seek.py", import.meta.url).pathname,
-      s.rtspUrl("vod/clip.mp4"),
-      "25",
-      "7",
-      "25",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(40_000),
-  }).output();
-  const lines = new TextDecoder().decode(out.stdout).split("\n");
-  const err = new TextDecoder().decode(out.stderr);
-  assert.equal(out.code, 0, err);
-  const at = lines.indexOf("seeked");
-  assert.ok(at >= 25, lines.join("\n"));
-  const after = lines.slice(at + 1).filter((l) => l.startsWith("frame "));
-  assert.ok(after.length >= 25, `${after.length} frames after the seek`);
+  const r = await gstSeek(s.rtspUrl("vod/clip.mp4"), 25, 7, 25);
+  assert.ok(r.after >= 25, `${r.after} frames after the seek`);
   // what follows the seek is the file from its keyframe at 7 s
-  const last = Number(after.at(-1)!.split(" ")[1]);
   assert.ok(
-    last >= 6.9 && last <= 9,
-    `frame at ${last} s after seeking to 7 s\n${lines.join("\n")}`,
+    r.lastSeconds >= 6.9 && r.lastSeconds <= 9,
+    `frame at ${r.lastSeconds} s after seeking to 7 s`,
   );
 });
 

@@ -326,3 +326,25 @@ Deno.test("encodeInitSegment writes a mehd of fixed size when asked, so a comple
   assert.equal(mehd.getUint8(0), 1, "version 1");
   assert.equal(mehd.getUint32(4) * 2 ** 32 + mehd.getUint32(8), 7_200_000);
 });
+
+// ISO/IEC 14496-12 §8.6.6: in a fragmented file's init segment, an edit of
+// segment_duration 0 gives the offset from media to presentation time
+Deno.test("encodeInitSegment writes one zero-length edit per track for presentationStartSeconds, none without", () => {
+  const tracks = mp4Tracks([h264Track(), aacTrack()]);
+  const hls = parseBoxes(encodeInitSegment(tracks));
+  assert.throws(() => find(hls, "moov/trak/edts"));
+  const rec = parseBoxes(
+    encodeInitSegment(tracks, { presentationStartSeconds: 0.08 }),
+  );
+  const moov = find(rec, "moov");
+  const times = moov.children.filter((b) => b.type === "trak").map((t) => {
+    const elst = find(t.children, "edts/elst");
+    const v = viewOf(elst);
+    assert.equal(v.getUint32(0), 0x01000000, "version 1");
+    assert.equal(v.getUint32(4), 1, "one edit");
+    assert.equal(v.getBigUint64(8), 0n, "segment_duration 0");
+    assert.equal(v.getUint32(24), 0x00010000, "media_rate 1");
+    return Number(v.getBigInt64(16));
+  });
+  assert.deepEqual(times, [7200, Math.round(0.08 * aacTrack().clockRate)]);
+});

@@ -4,6 +4,7 @@ import { FlvSegmentMuxer } from "../../lib/record/flv_segment.ts";
 import { Fmp4SegmentMuxer } from "../../lib/record/fmp4_segment.ts";
 import type { SegmentMuxer } from "../../lib/record/segment_muxer.ts";
 import { readFmp4 } from "../../lib/record/fmp4_read.ts";
+import { decodePrft, wallClockStart } from "../../lib/mp4/prft.ts";
 import {
   openRecording,
   sampleEntryTracks,
@@ -51,8 +52,25 @@ function frames(): Frame[] {
 }
 
 /** A whole segment file: the opening bytes, a part per second, patches applied. */
-function writeSegment(muxer: SegmentMuxer, input: Frame[]): Uint8Array {
-  const chunks: Uint8Array[] = [muxer.open(TRACKS, { encoder: "test" })];
+function writeSegment(
+  muxer: SegmentMuxer,
+  input: Frame[],
+  startMs?: number,
+): Uint8Array {
+  const first = input[0]!;
+  const chunks: Uint8Array[] = [
+    muxer.open(
+      TRACKS,
+      { encoder: "test" },
+      startMs === undefined ? undefined : {
+        startMs,
+        first: {
+          track: TRACKS.find((t) => t.id === first.trackId)!,
+          frame: first,
+        },
+      },
+    ),
+  ];
   let partStart = 0;
   for (const f of input) {
     const t = TRACKS.find((x) => x.id === f.trackId)!;
@@ -184,4 +202,51 @@ Deno.test("readFmp4 and sampleEntryTracks: cut or mutated recordings read what i
     ),
     { numRuns: 60 },
   );
+});
+
+// ISO/IEC 14496-12 §8.16.5 and §8.6.6: the file says when it was recorded
+// and starts its presentation at the first picture (2 frames of B-frame delay)
+Deno.test("Fmp4SegmentMuxer writes a prft before every fragment and an edit list at the first picture", async () => {
+  const startMs = Date.UTC(2026, 11, 4, 10, 15, 0);
+  const file = writeSegment(new Fmp4SegmentMuxer(), frames(), startMs);
+  const top: { type: string; at: number; size: number }[] = [];
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  for (let at = 0; at < file.length;) {
+    const size = view.getUint32(at);
+    top.push({
+      type: new TextDecoder().decode(file.subarray(at + 4, at + 8)),
+      at,
+      size,
+    });
+    at += size;
+  }
+  const types = top.map((b) => b.type);
+  assert.deepEqual(types.slice(0, 2), ["ftyp", "moov"]);
+  const moofs = types.filter((t) => t === "moof").length;
+  assert.equal(types.filter((t) => t === "prft").length, moofs);
+  top.forEach((b, i) => {
+    if (b.type === "moof") assert.equal(types[i - 1], "prft");
+  });
+  // presentation 0 is the first picture, 80 ms into the segment's media
+  assert.equal(wallClockStart(file), startMs + 80);
+  // every prft agrees: the wall clock of each fragment's first decode time
+  for (const b of top.filter((x) => x.type === "prft")) {
+    const p = decodePrft(file.subarray(b.at + 8, b.at + b.size))!;
+    assert.equal(p.referenceTrackId, 1);
+    assert.ok(Math.abs(p.utcMs - (startMs + p.mediaTime / 90)) < 0.01);
+  }
+  // Sluice's own reader still reads every sample past the prft boxes
+  const samples = await withFile(file, "mp4", async (p) => {
+    using f = await Deno.open(p);
+    return (await readFmp4(f)).samples.filter((x) => x.trackId === 1).length;
+  });
+  assert.equal(samples, 75);
+});
+
+Deno.test("Fmp4SegmentMuxer without a start writes neither prft nor edit list", () => {
+  const file = writeSegment(new Fmp4SegmentMuxer(), frames());
+  const text = new TextDecoder("latin1").decode(file);
+  assert.ok(!text.includes("prft"));
+  assert.ok(text.includes("elst"), "an edit list of media time 0");
+  assert.equal(wallClockStart(file), undefined);
 });

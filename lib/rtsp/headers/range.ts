@@ -7,10 +7,19 @@
  * Range: npt=0:01:02.5-    Range: npt=-30            Range: npt=0-;time=19970123T143720Z
  * ```
  *
- * SMPTE (`smpte=`, `smpte-25=`, `smpte-30-drop=`) and absolute time
- * (`clock=`) are recognised and refused with 457 Invalid Range, without
- * reading their times: live555 overflowed a buffer parsing `clock=`
- * (CVE-2020-24027). A server may catch that error and play live anyway.
+ * SMPTE (`smpte=`, `smpte-25=`, `smpte-30-drop=`) is recognised and
+ * refused with 457 Invalid Range. {@link parseRange} refuses absolute time
+ * (`clock=`) the same way, without reading its times (live555 overflowed a
+ * buffer parsing `clock=`, CVE-2020-24027), for streams that have no wall
+ * clock; {@link parsePlayRange} also reads it, for files that have one
+ * (recordings), with fixed-width fields and bounded fractions only:
+ *
+ * ```
+ * Range: clock=20261204T101500Z-              Range: clock=20261204T101500.25Z-20261204T101600Z
+ * Range: clock=-20261204T101600Z  (RFC 7826 §4.4.3: up to a time)
+ * ```
+ *
+ * A server may catch the 457 and play live anyway.
  *
  * @module
  */
@@ -28,7 +37,21 @@ export interface NptRange {
   time?: string;
 }
 
+/** An absolute-time range (RFC 2326 §3.7, RFC 7826 §4.4.3), UTC. */
+export interface ClockRange {
+  unit: "clock";
+  /** ms since the Unix epoch (fractions of a ms kept); absent in the `clock=-end` form. */
+  startMs?: number;
+  /** ms since the Unix epoch; absent for an open end. */
+  endMs?: number;
+  /** The `;time=` parameter, as written. */
+  time?: string;
+}
+
 const MAX_LENGTH = 256;
+/** utc-date "T" utc-time "Z": YYYYMMDD T HHMMSS [.fraction] Z (RFC 2326 §3.7). */
+const UTC_CLOCK =
+  /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(?:\.(\d{1,9}))?Z$/i;
 const SECONDS = /^(\d{1,10})(\.\d{0,9})?$/;
 const CLOCK = /^(\d{1,10}):(\d{1,2}):(\d{1,2})(\.\d{0,9})?$/;
 const TIME_PARAM = /^[0-9A-Za-z.:+-]{1,64}$/;
@@ -62,18 +85,104 @@ export function parseRange(value: string): NptRange {
   ) {
     throw fail(value, "malformed", "end before start");
   }
+  const time = timeParam(params);
+  if (time !== undefined) range.time = time;
+  return range;
+}
+
+/** The `;time=` parameter among `params`, when it reads as a time. */
+function timeParam(params: readonly string[]): string | undefined {
+  let out: string | undefined;
   for (const p of params) {
     const [name = "", time] = p.split("=", 2).map((s) => s.trim());
     if (
       name.toLowerCase() === "time" && time !== undefined &&
       TIME_PARAM.test(time)
-    ) range.time = time;
+    ) out = time;
   }
+  return out;
+}
+
+/** utc-date "T" utc-time "Z" (RFC 2326 §3.7) → ms since the Unix epoch. */
+function utcClock(text: string, value: string): number {
+  const m = UTC_CLOCK.exec(text);
+  if (m === null) throw fail(value, "malformed", `clock time ${quote(text)}`);
+  const [y, mo, d, h, mi, sec] = m.slice(1, 7).map(Number) as number[];
+  const ms = Date.UTC(y!, mo! - 1, d!, h!, mi!, sec!);
+  const back = new Date(ms);
+  if (
+    y! < 1900 || back.getUTCFullYear() !== y ||
+    back.getUTCMonth() !== mo! - 1 ||
+    back.getUTCDate() !== d || h! > 23 || mi! > 59 || sec! > 59
+  ) {
+    throw fail(value, "malformed", `clock time ${quote(text)}`);
+  }
+  const fraction = m[7] === undefined ? 0 : Number(m[7].padEnd(9, "0")) / 1e6;
+  return ms + fraction;
+}
+
+/** ms since the Unix epoch → `YYYYMMDDTHHMMSS[.fraction]Z`, ms digits unless finer. */
+function clockText(ms: number): string {
+  if (
+    !Number.isFinite(ms) || ms < Date.UTC(1900, 0, 1) || ms >= 253402300800000
+  ) {
+    throw new RangeError(`Cannot stringify range: clock ${ms} ms`);
+  }
+  const whole = Math.floor(ms / 1000) * 1000;
+  const iso = new Date(whole).toISOString(); // YYYY-MM-DDTHH:MM:SS.000Z
+  const base = iso.slice(0, 19).replace(/[-:]/g, "");
+  const nanos = Math.round((ms - whole) * 1e6);
+  if (nanos === 0) return `${base}Z`;
+  const digits = String(Math.min(nanos, 999_999_999)).padStart(9, "0");
+  const fraction = digits.endsWith("000000")
+    ? digits.slice(0, 3)
+    : digits.replace(/0+$/, "");
+  return `${base}.${fraction}Z`;
+}
+
+/**
+ * The Range of a PLAY on a file: normal play time as {@link parseRange}
+ * reads it, or absolute time (`clock=`); throws an {@link RtspError} with
+ * status 457.
+ */
+export function parsePlayRange(value: string): NptRange | ClockRange {
+  if (value.length > MAX_LENGTH) {
+    throw fail(value, "malformed", `longer than ${MAX_LENGTH} characters`);
+  }
+  const [spec = "", ...params] = value.split(";");
+  const eq = spec.indexOf("=");
+  if (eq < 0 || spec.slice(0, eq).trim().toLowerCase() !== "clock") {
+    return parseRange(value);
+  }
+  const times = spec.slice(eq + 1).trim().split("-");
+  if (times.length !== 2) throw fail(value, "malformed", "not start-end");
+  const [from, to] = times.map((t) => t.trim()) as [string, string];
+  const range: ClockRange = { unit: "clock" };
+  if (from !== "") range.startMs = utcClock(from, value);
+  if (to !== "") range.endMs = utcClock(to, value);
+  if (range.startMs === undefined && range.endMs === undefined) {
+    throw fail(value, "malformed", "neither start nor end");
+  }
+  if (
+    range.startMs !== undefined && range.endMs !== undefined &&
+    range.endMs < range.startMs
+  ) {
+    throw fail(value, "malformed", "end before start");
+  }
+  const time = timeParam(params);
+  if (time !== undefined) range.time = time;
   return range;
 }
 
-/** `npt=0.000-` and the like. */
-export function stringifyRange(range: NptRange): string {
+/** `npt=0.000-`, `clock=20261204T101500.250Z-` and the like. */
+export function stringifyRange(range: NptRange | ClockRange): string {
+  if (range.unit === "clock") {
+    const from = range.startMs === undefined ? "" : clockText(range.startMs);
+    const to = range.endMs === undefined ? "" : clockText(range.endMs);
+    return `clock=${from}-${to}${
+      range.time === undefined ? "" : `;time=${range.time}`
+    }`;
+  }
   const from = range.start === undefined
     ? ""
     : range.start === "now"

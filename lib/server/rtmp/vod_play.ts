@@ -97,11 +97,14 @@ export async function playVod(
 /**
  * The file an RTMP stream name means, as Flash Media Server named them and
  * ffmpeg still sends them: `mp4:clip.mp4` is `clip.mp4`, a name without an
- * extension is an FLV file (`clip` is `clip.flv`).
+ * extension is an FLV file (`clip` is `clip.flv`). ffmpeg takes the first
+ * two URL folders as the application when there are more
+ * (`rtmp://h/vod/rec/live/a.mp4` plays `mp4:live/a.mp4` in `vod/rec`), so
+ * the prefix may follow the first folder of the name too.
  */
 export function fileName(name: string): string {
-  const m = /^(mp4|f4v|flv|mp3):(.*)$/.exec(name);
-  const bare = m === null ? name : m[2]!;
+  const m = /^([^/:]+\/)?(mp4|f4v|flv|mp3):(.*)$/.exec(name);
+  const bare = m === null ? name : `${m[1] ?? ""}${m[3]!}`;
   const last = bare.slice(bare.lastIndexOf("/") + 1);
   return last.includes(".") ? bare : `${bare}.flv`;
 }

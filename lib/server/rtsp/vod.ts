@@ -2,7 +2,9 @@
  * RTSP of the VOD folder (`rtsp://host/vod/<file>`), as live555's
  * DynamicRTSPServer serves files: DESCRIBE gives the file's duration
  * (`a=range:npt=0-<d>`); PLAY starts at `Range: npt=` (clamped to the file,
- * or where a PAUSE left it) at `Scale:` (keyframes only above 1 and below
+ * or where a PAUSE left it) or `Range: clock=` on a file that knows its
+ * wall-clock start (a recording: clamped to it, echoed as `clock=`; 457 on
+ * other files) at `Scale:` (keyframes only above 1 and below
  * 0) and answers with the Range it really starts at and RTP-Info whose
  * sequence numbers and RTP times continue the session's RTP streams; PAUSE
  * stops this session alone; the end of the file sends RTCP BYE.
@@ -13,7 +15,11 @@
 import { describeSession, describeTracks } from "../../format/tracks.ts";
 import { RtpOutput } from "../../egress/rtp_output.ts";
 import { RtspError } from "../../rtsp/error.ts";
-import { parseRange } from "../../rtsp/headers/range.ts";
+import {
+  type ClockRange,
+  parsePlayRange,
+  stringifyRange,
+} from "../../rtsp/headers/range.ts";
 import { stringifyRtpInfo } from "../../rtsp/headers/rtp_info.ts";
 import type { RtspRequest } from "../../rtsp/message.ts";
 import { stringifySdp } from "../../sdp/stringify.ts";
@@ -90,19 +96,46 @@ function scaleOf(req: RtspRequest): number | undefined {
   return scale;
 }
 
-function rangeOf(req: RtspRequest): { start?: number; end?: number } {
+/** A PLAY's Range in file seconds; `clock` when it was given as absolute time. */
+interface PlayRange {
+  start?: number;
+  end?: number;
+  /** Wall clock of file time 0, for a `clock=` range. */
+  clock?: number;
+}
+
+function rangeOf(req: RtspRequest, vod: VodStream): PlayRange {
   const v = req.headers.getOne("Range");
   if (v === undefined) return {};
+  let r;
   try {
-    const r = parseRange(v);
-    return {
-      ...(typeof r.start === "number" ? { start: r.start } : {}),
-      ...(r.end !== undefined ? { end: r.end } : {}),
-    };
+    r = parsePlayRange(v);
   } catch (e) {
     if (e instanceof RtspError) throw new Refusal(e.status ?? 457, e.message);
     throw e;
   }
+  if (r.unit === "clock") return clockRange(r, vod);
+  return {
+    ...(typeof r.start === "number" ? { start: r.start } : {}),
+    ...(r.end !== undefined ? { end: r.end } : {}),
+  };
+}
+
+/** RFC 2326 §3.7 absolute time onto the file: clamped to its start. */
+function clockRange(r: ClockRange, vod: VodStream): PlayRange {
+  const clock = vod.file.source.wallClockStartMs;
+  if (clock === undefined) {
+    throw new Refusal(457, "Range clock= needs a recording's wall clock");
+  }
+  const at = (ms: number) => Math.max(0, (ms - clock) / 1000);
+  if (r.endMs !== undefined && r.endMs <= clock) {
+    throw new Refusal(457, "Range ends before the recording starts");
+  }
+  return {
+    clock,
+    ...(r.startMs !== undefined ? { start: at(r.startMs) } : {}),
+    ...(r.endMs !== undefined ? { end: at(r.endMs) } : {}),
+  };
 }
 
 /** PLAY of a file: from the Range (or where the session is), at the Scale. */
@@ -113,11 +146,7 @@ export async function playVod(
   s: Session,
 ): Promise<Reply> {
   if (s.tracks.size === 0) throw new Refusal(455, "PLAY before SETUP");
-  const range = rangeOf(req);
   const scale = scaleOf(req);
-  if (range.start !== undefined && range.start < 0) {
-    throw new Refusal(457, "Range starts before the file");
-  }
   let sv = s.vod;
   if (sv === undefined) {
     const output = new RtpOutput(() => []);
@@ -132,6 +161,10 @@ export async function playVod(
     s.vod = sv;
   }
   const { vod, output } = sv;
+  const range = rangeOf(req, vod);
+  if (range.start !== undefined && range.start < 0) {
+    throw new Refusal(457, "Range starts before the file");
+  }
   const duration = vod.durationSeconds;
   if (range.start !== undefined && range.start > duration) {
     // RFC 2326 §11.4.5: the range is beyond the presentation
@@ -185,7 +218,13 @@ export async function playVod(
   const reply: Reply = {
     status: 200,
     headers: {
-      Range: `npt=${at.startSeconds.toFixed(3)}-${end.toFixed(3)}`,
+      Range: range.clock === undefined
+        ? `npt=${at.startSeconds.toFixed(3)}-${end.toFixed(3)}`
+        : stringifyRange({
+          unit: "clock",
+          startMs: Math.round(range.clock + at.startSeconds * 1000),
+          endMs: Math.round(range.clock + end * 1000),
+        }),
       ...(scale !== undefined ? { Scale: String(scale) } : {}),
       ...(info.length > 0 ? { "RTP-Info": stringifyRtpInfo(info) } : {}),
       ...sessionHeader(server, s),
