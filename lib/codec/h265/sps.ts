@@ -40,6 +40,11 @@ export interface H265Sps {
    * undefined when the SPS ends or breaks before it.
    */
   maxNumReorderPics?: number;
+  /**
+   * log2_max_pic_order_cnt_lsb_minus4 + 4: the bits of a slice's
+   * slice_pic_order_cnt_lsb; undefined when the SPS ends before it.
+   */
+  log2MaxPocLsb?: number;
 }
 
 /** Largest picture side accepted, in luma samples. */
@@ -138,9 +143,11 @@ export function parseH265Sps(nal: Uint8Array): H265Sps {
 function readOrdering(
   r: BitReader,
   maxSubLayersMinus1: number,
-): Pick<H265Sps, "maxNumReorderPics"> {
+): Pick<H265Sps, "maxNumReorderPics" | "log2MaxPocLsb"> {
+  let log2MaxPocLsb: number | undefined;
   try {
-    r.ue(); // log2_max_pic_order_cnt_lsb_minus4
+    log2MaxPocLsb = r.ue() + 4; // log2_max_pic_order_cnt_lsb_minus4
+    if (log2MaxPocLsb > 16) return {}; // §7.4.3.2.1: 0..12
     const allLayers = r.bit() === 1; // sps_sub_layer_ordering_info_present_flag
     let reorder = 0;
     for (
@@ -152,9 +159,13 @@ function readOrdering(
       reorder = r.ue(); // sps_max_num_reorder_pics: the last is HighestTid's
       r.ue(); // sps_max_latency_increase_plus1
     }
-    return reorder > MAX_REORDER ? {} : { maxNumReorderPics: reorder };
+    return reorder > MAX_REORDER
+      ? { log2MaxPocLsb }
+      : { maxNumReorderPics: reorder, log2MaxPocLsb };
   } catch (e) {
-    if (e instanceof ProtocolError) return {};
+    if (e instanceof ProtocolError) {
+      return log2MaxPocLsb === undefined ? {} : { log2MaxPocLsb };
+    }
     throw e;
   }
 }
