@@ -264,7 +264,9 @@ export function presentationOrder(
   periods: readonly number[],
 ): number[] {
   const order = pocs.map((_, i) => i);
-  const starts = [...new Set([0, ...periods])].sort((a, b) => a - b);
+  const starts = [...new Set([0, ...periods])]
+    .filter((p) => p < pocs.length)
+    .sort((a, b) => a - b);
   for (let p = 0; p < starts.length; p++) {
     const from = starts[p]!;
     const to = starts[p + 1] ?? pocs.length;
