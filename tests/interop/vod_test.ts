@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { assertDecodedH264Aac, playAndCount } from "../_util/ffmpeg.ts";
 import { startTestSluice } from "../_util/sluice.ts";
+import { firstVideoSeconds } from "../_util/vod_seek.ts";
 import { requireTool } from "../_util/tools.ts";
 import { makeVodFolder, VOD_CONTAINERS } from "../_util/vod_media.ts";
 
@@ -43,52 +44,13 @@ Deno.test(
   opts,
   async () => {
     await using s = startTestSluice({ vodPath: await media() });
-    const r = await firstVideoPts(s.rtspUrl("vod/clip.mkv"), 5, [
+    const r = await firstVideoSeconds(s.rtspUrl("vod/clip.mkv"), 5, [
       "-rtsp_transport",
       "tcp",
     ]);
     assert.ok(r >= 4 && r <= 5.05, `first frame at ${r} s`);
   },
 );
-
-/** ffmpeg's first decoded video frame's time (with `-copyts`) after `-ss`, from its third. */
-async function firstVideoPts(
-  url: string,
-  ss: number,
-  inputArgs: string[],
-): Promise<number> {
-  const cmd = new Deno.Command("ffmpeg", {
-    args: [
-      "-hide_banner",
-      "-copyts",
-      "-noaccurate_seek",
-      "-ss",
-      String(ss),
-      ...inputArgs,
-      "-i",
-      url,
-      "-map",
-      "0:v:0",
-      "-frames:v",
-      "3",
-      "-f",
-      "framecrc",
-      "-",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  });
-  const out = await cmd.output();
-  const text = new TextDecoder().decode(out.stdout);
-  // ffmpeg's RTSP demuxer stamps the very first frame 0 before it has a
-  // timing reference; the third frame is placed by RTP-Info and Range
-  const line = text.split("\n").filter((l) => /^0,/.test(l))[2];
-  assert.ok(line !== undefined, new TextDecoder().decode(out.stderr));
-  const tb = /#tb 0: (\d+)\/(\d+)/.exec(text);
-  const [num, den] = tb === null ? [1, 90000] : [Number(tb[1]), Number(tb[2])];
-  const pts = Number(line.split(",")[2]!.trim());
-  return (pts * num) / den - 2 / 25;
-}
 
 Deno.test(
   "VOD RTMP: ffmpeg plays clip.mp4 whole to Play.Complete",
@@ -108,7 +70,7 @@ Deno.test(
   opts,
   async () => {
     await using s = startTestSluice({ vodPath: await media() });
-    const r = await firstVideoPts(s.rtmpUrl("vod/clip.flv"), 6, []);
+    const r = await firstVideoSeconds(s.rtmpUrl("vod/clip.flv"), 6, []);
     assert.ok(r >= 4.9 && r <= 6.1, `first frame at ${r} s`);
   },
 );
