@@ -9,7 +9,7 @@ import { playAndCount, type PlayResult } from "../_util/ffmpeg.ts";
 import { spawn } from "../_util/process.ts";
 import { startTestSluice } from "../_util/sluice.ts";
 import { requireTool } from "../_util/tools.ts";
-import { firstVideoSeconds } from "../_util/vod_seek.ts";
+import { firstAudioSeconds, firstVideoSeconds } from "../_util/vod_seek.ts";
 
 const ignore = requireTool("ffmpeg");
 const opts = { ignore, sanitizeOps: false, sanitizeResources: false };
@@ -233,3 +233,15 @@ Deno.test(
     assert.match(body, /no H\.264 keyframe/);
   },
 );
+
+for (const name of ["clip.aac", "clip.mp3"]) {
+  Deno.test(
+    `VOD RTMP: ffmpeg -ss 3 on ${name} starts at 3 s`,
+    opts,
+    async () => {
+      await using s = startTestSluice({ vodPath: await media() });
+      const first = await firstAudioSeconds(s.rtmpUrl(`vod/${name}`), 3, []);
+      assert.ok(Math.abs(first - 3) < 0.1, `first audio frame at ${first} s`);
+    },
+  );
+}
