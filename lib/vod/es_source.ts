@@ -9,6 +9,7 @@
  * @module
  */
 
+import { concat } from "@std/bytes";
 import type { FileHandle } from "node:fs/promises";
 import { H264_NAL_TYPE, h264NalType } from "../codec/h264/nal.ts";
 import { H265_NAL_TYPE, h265NalType } from "../codec/h265/nal.ts";
@@ -87,14 +88,7 @@ export async function openEs(
 /** Parameter sets as one Annex B access unit. */
 function annexB(sets: ParameterSets): Uint8Array {
   const units = [...sets.vps ?? [], ...sets.sps, ...sets.pps];
-  const out = new Uint8Array(units.reduce((n, u) => n + 4 + u.length, 0));
-  let at = 0;
-  for (const u of units) {
-    out.set(START_CODE, at);
-    out.set(u, at + 4);
-    at += 4 + u.length;
-  }
-  return out;
+  return concat(units.flatMap((u) => [START_CODE, u]));
 }
 
 class EsSource implements VodSource {

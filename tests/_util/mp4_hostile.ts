@@ -14,6 +14,7 @@ import {
 } from "../../lib/mp4/box.ts";
 import { mp4Tracks, mvhd, trak } from "../../lib/mp4/movie.ts";
 import type { Track } from "../../lib/media/track.ts";
+import { concat } from "@std/bytes";
 import { hex } from "./bytes.ts";
 
 /** An SPS and PPS of x264 for 320x240 (High profile, level 1.3). */
@@ -99,18 +100,7 @@ export function mp4File(
   const moovSize = moovOf(0).length;
   const data = ftyp.length + moovSize + 8;
   const samples = Array.from({ length: SAMPLES }, (_, i) => sample(i));
-  return join(ftyp, moovOf(data), box("mdat", ...samples));
-}
-
-/** Bytes one after the other. */
-export function join(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concat([ftyp, moovOf(data), box("mdat", ...samples)]);
 }
 
 /** A box header with any size (32-bit, or 1 with a 64-bit `large`). */
@@ -147,16 +137,16 @@ export function hostileMp4s(): Record<string, Uint8Array> {
     "text.mp4": new TextEncoder().encode("this is not media\n".repeat(200)),
     "moov-larger-than-file.mp4": resize(good, "moov", 0x7ffffff0),
     "moov-smaller-than-header.mp4": resize(good, "moov", 4),
-    "moov-size-64-overflow.mp4": join(
+    "moov-size-64-overflow.mp4": concat([
       good.subarray(0, ftyp),
       header("moov", 1, 0xffffffffffffff00n),
       moovAt.subarray(8),
-    ),
-    "size-0-before-moov.mp4": join(
+    ]),
+    "size-0-before-moov.mp4": concat([
       good.subarray(0, ftyp),
       header("free", 0),
       moovAt,
-    ),
+    ]),
     "trak-overruns-moov.mp4": resize(good, "trak", 0x00ffffff),
     "stsz-2-31.mp4": mp4File({ stsz: stsz(huge) }),
     "stts-2-31.mp4": mp4File({ stts: stts(huge) }),
