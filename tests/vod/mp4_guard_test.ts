@@ -8,6 +8,8 @@ import {
 import { VodError, VodFolder } from "../../lib/vod/folder.ts";
 import { VodFormatError } from "../../lib/vod/source.ts";
 import { hostileMp4s, mp4File } from "../_util/mp4_hostile.ts";
+import { spawn } from "../_util/process.ts";
+import { requireTool } from "../_util/tools.ts";
 
 const reader = (b: Uint8Array) => (offset: number, length: number) =>
   Promise.resolve(b.subarray(offset, offset + length));
@@ -144,6 +146,45 @@ Deno.test({
         ),
         { numRuns: 150 },
       );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "checkMp4Boxes passes ffmpeg's MP4 (moov first or last), MOV and fragmented MP4, whole or cut inside a fragment",
+  ignore: requireTool("ffmpeg"),
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "sluice-mp4-ok-" });
+    try {
+      const kinds: [string, string[]][] = [
+        ["a.mp4", []],
+        ["b.mp4", ["-movflags", "+faststart"]],
+        ["c.mov", []],
+        ["d.mp4", ["-movflags", "frag_keyframe+empty_moov+default_base_moof"]],
+      ];
+      for (const [name, flags] of kinds) {
+        const run = spawn("ffmpeg", [
+          ...["-loglevel", "error", "-y", "-f", "lavfi"],
+          ...["-i", "testsrc2=size=160x120:rate=25", "-f", "lavfi"],
+          ...["-i", "sine=sample_rate=44100", "-t", "3", "-c:v", "libx264"],
+          ...["-g", "25", "-pix_fmt", "yuv420p", "-c:a", "aac", ...flags],
+          `${dir}/${name}`,
+        ], { timeoutMs: 60_000 });
+        assert.equal((await run.status).code, 0, run.stderr());
+        const bytes = await Deno.readFile(`${dir}/${name}`);
+        await checkMp4Boxes(reader(bytes), bytes.length);
+      }
+      // a recording cut by a crash: its last fragment is partial
+      const frag = await Deno.readFile(`${dir}/d.mp4`);
+      const cut = frag.subarray(0, Math.floor(frag.length * 0.7));
+      await checkMp4Boxes(reader(cut), cut.length);
+      await Deno.writeFile(`${dir}/cut.mp4`, cut);
+      const file = await new VodFolder(dir).open("cut.mp4");
+      assert.deepEqual(file.source.tracks.map((t) => t.codec), ["H264", "AAC"]);
+      file.release();
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
