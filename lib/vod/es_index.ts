@@ -241,7 +241,7 @@ export class EsIndexer {
     for (let i = 0; i < n; i++) lead = Math.max(lead, i - order[i]!);
     const rate = this.#codec === "H264"
       ? this.#sps264?.frameRate
-      : this.#vpsRate;
+      : this.#sps265?.frameRate ?? this.#vpsRate;
     return {
       codec: this.#codec,
       offsets: this.#offsets,

@@ -125,3 +125,34 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "H.265 and H.264 elementary streams run at their SPS VUI frame rate",
+  ignore,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "sluice-es-" });
+    try {
+      for (
+        const [name, codec] of [
+          ["a.265", ["-c:v", "libx265", "-x265-params", "log-level=error"]],
+          ["b.264", ["-c:v", "libx264", "-f", "h264"]],
+        ] as const
+      ) {
+        const run = spawn("ffmpeg", [
+          ...["-loglevel", "error", "-y", "-f", "lavfi"],
+          ...["-i", "testsrc2=size=160x120:rate=30", "-frames:v", "45"],
+          ...codec,
+          ...(name.endsWith(".265") ? ["-f", "hevc"] : []),
+          `${dir}/${name}`,
+        ], { timeoutMs: 60_000 });
+        assert.equal((await run.status).code, 0, run.stderr());
+        const file = await new VodFolder(dir).open(name);
+        // 45 pictures at 30 fps, not at the 25 fps of a stream that says nothing
+        assert.equal(file.source.durationSeconds, 1.5, name);
+        file.release();
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

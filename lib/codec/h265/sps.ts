@@ -12,6 +12,7 @@ import { ProtocolError } from "../../errors.ts";
 import { codecError } from "../_error.ts";
 import { unescapeRbsp } from "../nal_units.ts";
 import { H265_NAL_TYPE } from "./nal.ts";
+import { readSpsFrameRate } from "./_sps_timing.ts";
 
 /** What {@link parseH265Sps} reads from an SPS. */
 export interface H265Sps {
@@ -45,6 +46,12 @@ export interface H265Sps {
    * slice_pic_order_cnt_lsb; undefined when the SPS ends before it.
    */
   log2MaxPocLsb?: number;
+  /**
+   * Frames per second from the VUI's timing info (vui_time_scale ÷
+   * vui_num_units_in_tick, §E.2.1); undefined without it, or when the SPS
+   * cannot be read that far.
+   */
+  frameRate?: number;
 }
 
 /** Largest picture side accepted, in luma samples. */
@@ -115,6 +122,10 @@ export function parseH265Sps(nal: Uint8Array): H265Sps {
     throw fail("malformed", "bit depth over 16");
   }
   const ordering = readOrdering(r, maxSubLayersMinus1);
+  const frameRate = ordering.maxNumReorderPics === undefined ||
+      ordering.log2MaxPocLsb === undefined
+    ? undefined
+    : readOrUndefined(() => readSpsFrameRate(r, ordering.log2MaxPocLsb!));
   return {
     maxSubLayers: maxSubLayersMinus1 + 1,
     temporalIdNesting,
@@ -132,7 +143,17 @@ export function parseH265Sps(nal: Uint8Array): H265Sps {
     bitDepthLuma,
     bitDepthChroma,
     ...ordering,
+    ...(frameRate !== undefined ? { frameRate } : {}),
   };
+}
+
+function readOrUndefined<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof ProtocolError) return undefined;
+    throw e;
+  }
 }
 
 /**
