@@ -1,7 +1,8 @@
 /**
  * A demuxed track's codec configuration and samples → the media model:
  * H.264/H.265 samples length-prefixed (MP4, MKV, with avcC/hvcC) or in
- * Annex B (MPEG-TS, parameter sets in band), AAC raw (with an
+ * Annex B (MPEG-TS, parameter sets in band), AV1 and VP9 samples whole
+ * (with av1C/vpcC, rebuilt when the container has none), AAC raw (with an
  * AudioSpecificConfig) or in ADTS (MPEG-TS), MP3 and Opus as they are.
  *
  * @module
@@ -16,6 +17,7 @@ import { parseH265Sps } from "../codec/h265/sps.ts";
 import { splitAnnexB, splitLengthPrefixed } from "../codec/nal_units.ts";
 import { buildAudioSpecificConfig } from "../codec/aac/asc.ts";
 import { isAdts, parseAdtsHeader } from "../codec/aac/adts.ts";
+import { av1cFromCodecString, vpccFromCodecString } from "./_records.ts";
 import {
   type AudioCodec,
   type ParameterSets,
@@ -29,7 +31,9 @@ export interface DemuxedTrack {
   kind: "video" | "audio";
   /** mediabunny's codec name: `avc`, `hevc`, `aac`, `mp3`, `opus` … */
   codec: string | null;
-  /** avcC / hvcC / AudioSpecificConfig, when the container has one. */
+  /** The RFC 6381 codec string the demuxer derived (`av01.0.04M.08`). */
+  codecString?: string;
+  /** avcC / hvcC / av1C / vpcC / AudioSpecificConfig, when the container has one. */
   description?: Uint8Array;
   width?: number;
   height?: number;
@@ -63,6 +67,9 @@ export function trackCodec(
   firstKey: Uint8Array | undefined,
 ): SampleReader | undefined {
   if (t.kind === "video") {
+    if (t.codec === "av1" || t.codec === "vp9") {
+      return wholeFrameReader(id, t, firstKey);
+    }
     const codec = t.codec === null ? undefined : VIDEO_CODECS[t.codec];
     if (codec === undefined) return undefined;
     return videoReader(id, codec, t, firstKey);
@@ -118,6 +125,38 @@ function videoReader(
       const out = units.filter((u) => typeOf(u) !== aud);
       return out.length === 0 ? undefined : out;
     },
+  };
+}
+
+/** AV1 (a temporal unit's OBUs) and VP9 (a frame) samples, sent whole, with their record. */
+function wholeFrameReader(
+  id: number,
+  t: DemuxedTrack,
+  firstKey: Uint8Array | undefined,
+): SampleReader | undefined {
+  const av1 = t.codec === "av1";
+  let record: Uint8Array | undefined = t.description !== undefined &&
+      t.description.length >= 4
+    ? t.description.slice()
+    : undefined;
+  if (record === undefined && t.codecString !== undefined) {
+    record = av1
+      ? av1cFromCodecString(t.codecString, firstKey)
+      : vpccFromCodecString(t.codecString);
+  }
+  if (record === undefined) return undefined;
+  const track: Track = {
+    kind: "video",
+    id,
+    codec: av1 ? "AV1" : "VP9",
+    clockRate: VIDEO_CLOCK_RATE,
+    width: t.width,
+    height: t.height,
+    record,
+  };
+  return {
+    track,
+    units: (data) => data.length === 0 ? undefined : [data],
   };
 }
 

@@ -131,6 +131,12 @@ class EsSource implements VodSource {
     );
   }
 
+  keyframes(): Promise<number[]> {
+    const { keys, order, frameRate } = this.#index;
+    const out = keys.map((k) => order[k]! / frameRate);
+    return Promise.resolve(out.sort((a, b) => a - b));
+  }
+
   /** Access unit `i` as a frame, or `undefined` when it sends nothing. */
   async frame(i: number, keyOnly: boolean): Promise<VodFrame | undefined> {
     const { offsets, end, order, lead, frameRate, sets } = this.#index;

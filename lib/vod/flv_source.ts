@@ -183,6 +183,18 @@ class FlvSource implements VodSource {
     );
   }
 
+  keyframes(): Promise<number[]> {
+    const { tags, baseMs } = this.#index;
+    if (!this.tracks.some((t) => t.kind === "video")) {
+      return Promise.resolve([]);
+    }
+    const out: number[] = [];
+    for (const t of tags) {
+      if (t.key) out.push(Math.max(0, (t.ms - baseMs) / 1000));
+    }
+    return Promise.resolve(out);
+  }
+
   close(): void {
     void this.#handle.close().catch(() => {});
   }

@@ -32,6 +32,10 @@ export interface VodFile {
   readonly source: VodSource;
   /** The name under the folder. */
   readonly name: string;
+  /** Size in bytes when it was opened. */
+  readonly bytes: number;
+  /** Changes when the file does (size, modification time, inode): names what is cached of it. */
+  readonly version: string;
   /** Gives the reader's reference back; the last one closes the file. */
   release(): void;
 }
@@ -39,6 +43,7 @@ export interface VodFile {
 interface Entry {
   opening: Promise<VodSource>;
   refs: number;
+  info: Deno.FileInfo;
 }
 
 /** Whether `path` (a stream path, no leading slash) names a file of the VOD folder. */
@@ -81,10 +86,15 @@ export class VodFolder {
 
   /** Opens `name` (the path after `vod/`) for one reader. */
   async open(name: string): Promise<VodFile> {
-    const real = await this.#resolve(name);
+    const { real, info } = await this.#resolve(name);
     let e = this.#open.get(real);
+    if (e !== undefined && versionOf(e.info) !== versionOf(info)) {
+      // The file changed since its readers opened it: new readers get the new one.
+      this.#open.delete(real);
+      e = undefined;
+    }
     if (e === undefined) {
-      e = { opening: openSource(real), refs: 0 };
+      e = { opening: openSource(real), refs: 0, info };
       this.#open.set(real, e);
       e.opening.catch(() => {
         if (this.#open.get(real) === e) this.#open.delete(real);
@@ -107,6 +117,8 @@ export class VodFolder {
     return {
       source,
       name,
+      bytes: entry.info.size,
+      version: versionOf(entry.info),
       release: () => {
         if (released) return;
         released = true;
@@ -117,7 +129,9 @@ export class VodFolder {
     };
   }
 
-  async #resolve(name: string): Promise<string> {
+  async #resolve(
+    name: string,
+  ): Promise<{ real: string; info: Deno.FileInfo }> {
     const segments = vodSegments(name);
     this.#realRoot ??= await Deno.realPath(this.#root);
     const root = this.#realRoot;
@@ -135,8 +149,12 @@ export class VodFolder {
     if (info === undefined || !info.isFile) {
       throw new VodError("not-found", `no file ${name}`);
     }
-    return real;
+    return { real, info };
   }
+}
+
+function versionOf(info: Deno.FileInfo): string {
+  return `${info.size}-${info.mtime?.getTime() ?? 0}-${info.ino ?? 0}`;
 }
 
 /** Opens a confined real path with the reader its first bytes call for. */

@@ -33,6 +33,8 @@ import {
 
 /** Samples a cursor looks ahead per track to derive decode times. */
 const LOOKAHEAD = 8;
+/** Keyframes indexed at most: over two days of video with a keyframe every second. */
+const MAX_KEYFRAMES = 200_000;
 /** Bytes of the file the demuxer keeps cached (shared by all readers). */
 const CACHE_BYTES = 4 * 1024 * 1024;
 
@@ -102,9 +104,11 @@ async function openTrack(
   let description: Uint8Array | undefined;
   let kind: "video" | "audio";
   let extra = {};
+  let codecString: string | undefined;
   if (t.isVideoTrack()) {
     kind = "video";
     const cfg = await t.getDecoderConfig();
+    codecString = cfg?.codec;
     description = bytesOf(cfg?.description);
     extra = {
       width: await t.getCodedWidth(),
@@ -122,6 +126,7 @@ async function openTrack(
   const reader = trackCodec(id, {
     kind,
     codec: t.codec,
+    ...(codecString !== undefined ? { codecString } : {}),
     ...(description !== undefined ? { description } : {}),
     ...extra,
   }, first?.data);
@@ -209,6 +214,21 @@ class MediabunnySource implements VodSource {
       if (first !== null) walks.push(new TrackWalk(t, first, this.#base));
     }
     return new MergeCursor(walks, start);
+  }
+
+  async keyframes(): Promise<number[]> {
+    const video = this.#tracks.find((t) => t.reader.track.kind === "video");
+    if (video === undefined) return [];
+    const out: number[] = [];
+    const meta = { metadataOnly: true };
+    let p = await video.sink.getFirstKeyPacket(meta);
+    while (p !== null && out.length < MAX_KEYFRAMES) {
+      out.push(Math.max(0, p.timestamp - this.#base));
+      const next = await video.sink.getNextKeyPacket(p, meta);
+      if (next !== null && next.timestamp <= p.timestamp) break; // a demuxer that cannot move on
+      p = next;
+    }
+    return out;
   }
 
   close(): void {

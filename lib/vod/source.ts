@@ -52,6 +52,12 @@ export interface VodSource {
    * file), or at `seconds` for a file without video.
    */
   cursor(seconds: number, direction?: VodDirection): Promise<VodCursor>;
+  /**
+   * Presentation times of the video keyframes, seconds from the file's
+   * start, ascending, read from the container's index (no sample data);
+   * empty for a file without video.
+   */
+  keyframes(): Promise<number[]>;
   /** Frees the demuxer; cursors end. */
   close(): void;
 }

@@ -10,6 +10,7 @@
 import { Stream } from "../hub/stream.ts";
 import type { Frame } from "../media/frame.ts";
 import { type VodFile, VodFolder } from "./folder.ts";
+import { VodHls } from "./hls.ts";
 import { VodPlayer, type VodPlayerOptions } from "./player.ts";
 import { VodWheel } from "./wheel.ts";
 
@@ -25,12 +26,15 @@ export interface VodOpenOptions extends VodPlayerOptions {
 export class Vod {
   readonly folder: VodFolder;
   readonly wheel: VodWheel;
+  /** HLS of the folder's files (segments built on demand). */
+  readonly hls: VodHls;
   /** Readers now. */
   readers = 0;
 
   constructor(root: string, wheel: VodWheel = new VodWheel()) {
     this.folder = new VodFolder(root);
     this.wheel = wheel;
+    this.hls = new VodHls(this.folder);
   }
 
   /** Opens `name` (the path after `vod/`) for one reader; throws `VodError`. */
@@ -40,9 +44,10 @@ export class Vod {
     return new VodStream(this, file, options);
   }
 
-  /** Stops the wheel (every reader's flow). */
+  /** Stops the wheel (every reader's flow) and lets go of HLS files. */
   close(): void {
     this.wheel.close();
+    this.hls.close();
   }
 }
 

@@ -84,6 +84,7 @@ Deno.test({
       assert.equal((await s.cursor(-4)).startSeconds, 0);
       assert.deepEqual(await keySeconds(s, 3.3, "keyframes"), [3, 4, 5]);
       assert.deepEqual(await keySeconds(s, 3.3, "reverse"), [3, 2, 1, 0]);
+      assert.deepEqual(await s.keyframes(), [0, 1, 2, 3, 4, 5]);
     } finally {
       file.release();
       await Deno.remove(dir, { recursive: true });

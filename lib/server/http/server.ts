@@ -33,6 +33,7 @@ import { FlvPlayer } from "./flv_player.ts";
 import { isVodPath } from "../../vod/folder.ts";
 import type { Vod } from "../../vod/vod.ts";
 import { openVodFlv, startVodFlv } from "./vod_flv.ts";
+import { mountVodHls } from "./vod_hls.ts";
 import { RtmptTunnels } from "./rtmpt.ts";
 import { mountPlayback, type PlaybackOptions } from "./playback.ts";
 import {
@@ -137,6 +138,11 @@ export class HttpServer implements SessionSource {
           this.#refusal(req, "playback", path, remote.hostname, "playback"),
       });
     }
+    mountVodHls(
+      app,
+      options,
+      (req, p, ip) => this.#refusal(req, "read", p, ip, "HLS"),
+    );
     app.get("*", (c) => {
       const target = requestPath(c.req.url);
       if (this.#hls !== undefined && HlsHandler.matches(target)) {
