@@ -245,3 +245,30 @@ for (const name of ["clip.aac", "clip.mp3"]) {
     },
   );
 }
+
+for (
+  const [name, codec, variant] of [
+    ["clip.h264", "h264", "ts"],
+    ["clip.265", "hevc", "fmp4"],
+  ] as const
+) {
+  Deno.test(
+    `VOD HLS ${variant}: ffmpeg plays ${name} whole`,
+    opts,
+    async () => {
+      await using s = startTestSluice({ vodPath: await media() });
+      const query = variant === "ts" ? "?variant=ts" : "";
+      const base = `http://127.0.0.1:${s.sluice.httpPort}/vod/${name}`;
+      const list = await (await fetch(`${base}/stream.m3u8${query}`)).text();
+      // one segment per keyframe a second
+      const segments = list.split("\n").filter((l) =>
+        /^[0-9a-f]{8}_\d+\./.test(l)
+      );
+      assert.equal(segments.length, 6, list);
+      const r = await playAndCount(`${base}/index.m3u8${query}`, {
+        timeoutMs: 30_000,
+      });
+      assertVideo(r, codec, PICTURES - 2);
+    },
+  );
+}
