@@ -12,7 +12,7 @@
 import { open as openFile } from "node:fs/promises";
 import { wallClockStart } from "../mp4/prft.ts";
 import { openFlv } from "./flv_source.ts";
-import { openMediabunny } from "./mediabunny_source.ts";
+import { openMedia } from "./_open.ts";
 import { VodFormatError, type VodSource } from "./source.ts";
 
 /** The path prefix that names files of the VOD folder. */
@@ -163,19 +163,15 @@ async function openSource(real: string): Promise<VodSource> {
   const handle = await openFile(real, "r");
   try {
     const { size } = await handle.stat();
-    const head = new Uint8Array(3);
-    await handle.read(head, 0, 3, 0);
+    const head = new Uint8Array(8);
+    await handle.read(head, 0, 8, 0);
     if (head[0] === 0x46 && head[1] === 0x4c && head[2] === 0x56) {
       return await openFlv(handle, size);
     }
-    const source = await openMediabunny(handle, size);
-    const start = await readWallClock(handle, size);
+    const source = await openMedia(handle, size, real, head);
+    // a recording says when it was made (RTSP `Range: clock=`)
+    const start = await readWallClock(handle, size).catch(() => undefined);
     if (start !== undefined) source.wallClockStartMs = start;
-    const close = source.close.bind(source);
-    source.close = () => {
-      close();
-      void handle.close().catch(() => {});
-    };
     return source;
   } catch (e) {
     await handle.close().catch(() => {});

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { assertDecodedH264Aac, playAndCount } from "../_util/ffmpeg.ts";
 import { startTestSluice } from "../_util/sluice.ts";
+import { firstVideoSeconds } from "../_util/vod_seek.ts";
 import { requireTool } from "../_util/tools.ts";
 import {
   firstVideoPts,
@@ -48,7 +49,7 @@ Deno.test(
   opts,
   async () => {
     await using s = startTestSluice({ vodPath: await media() });
-    const r = await firstVideoPts(s.rtspUrl("vod/clip.mkv"), 5, [
+    const r = await firstVideoSeconds(s.rtspUrl("vod/clip.mkv"), 5, [
       "-rtsp_transport",
       "tcp",
     ]);
@@ -74,7 +75,7 @@ Deno.test(
   opts,
   async () => {
     await using s = startTestSluice({ vodPath: await media() });
-    const r = await firstVideoPts(s.rtmpUrl("vod/clip.flv"), 6, []);
+    const r = await firstVideoSeconds(s.rtmpUrl("vod/clip.flv"), 6, []);
     assert.ok(r >= 4.9 && r <= 6.1, `first frame at ${r} s`);
   },
 );

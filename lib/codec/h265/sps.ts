@@ -12,6 +12,7 @@ import { ProtocolError } from "../../errors.ts";
 import { codecError } from "../_error.ts";
 import { unescapeRbsp } from "../nal_units.ts";
 import { H265_NAL_TYPE } from "./nal.ts";
+import { readSpsFrameRate } from "./_sps_timing.ts";
 
 /** What {@link parseH265Sps} reads from an SPS. */
 export interface H265Sps {
@@ -40,6 +41,17 @@ export interface H265Sps {
    * undefined when the SPS ends or breaks before it.
    */
   maxNumReorderPics?: number;
+  /**
+   * log2_max_pic_order_cnt_lsb_minus4 + 4: the bits of a slice's
+   * slice_pic_order_cnt_lsb; undefined when the SPS ends before it.
+   */
+  log2MaxPocLsb?: number;
+  /**
+   * Frames per second from the VUI's timing info (vui_time_scale ÷
+   * vui_num_units_in_tick, §E.2.1); undefined without it, or when the SPS
+   * cannot be read that far.
+   */
+  frameRate?: number;
 }
 
 /** Largest picture side accepted, in luma samples. */
@@ -110,6 +122,10 @@ export function parseH265Sps(nal: Uint8Array): H265Sps {
     throw fail("malformed", "bit depth over 16");
   }
   const ordering = readOrdering(r, maxSubLayersMinus1);
+  const frameRate = ordering.maxNumReorderPics === undefined ||
+      ordering.log2MaxPocLsb === undefined
+    ? undefined
+    : readOrUndefined(() => readSpsFrameRate(r, ordering.log2MaxPocLsb!));
   return {
     maxSubLayers: maxSubLayersMinus1 + 1,
     temporalIdNesting,
@@ -127,7 +143,17 @@ export function parseH265Sps(nal: Uint8Array): H265Sps {
     bitDepthLuma,
     bitDepthChroma,
     ...ordering,
+    ...(frameRate !== undefined ? { frameRate } : {}),
   };
+}
+
+function readOrUndefined<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof ProtocolError) return undefined;
+    throw e;
+  }
 }
 
 /**
@@ -138,9 +164,11 @@ export function parseH265Sps(nal: Uint8Array): H265Sps {
 function readOrdering(
   r: BitReader,
   maxSubLayersMinus1: number,
-): Pick<H265Sps, "maxNumReorderPics"> {
+): Pick<H265Sps, "maxNumReorderPics" | "log2MaxPocLsb"> {
+  let log2MaxPocLsb: number | undefined;
   try {
-    r.ue(); // log2_max_pic_order_cnt_lsb_minus4
+    log2MaxPocLsb = r.ue() + 4; // log2_max_pic_order_cnt_lsb_minus4
+    if (log2MaxPocLsb > 16) return {}; // §7.4.3.2.1: 0..12
     const allLayers = r.bit() === 1; // sps_sub_layer_ordering_info_present_flag
     let reorder = 0;
     for (
@@ -152,9 +180,13 @@ function readOrdering(
       reorder = r.ue(); // sps_max_num_reorder_pics: the last is HighestTid's
       r.ue(); // sps_max_latency_increase_plus1
     }
-    return reorder > MAX_REORDER ? {} : { maxNumReorderPics: reorder };
+    return reorder > MAX_REORDER
+      ? { log2MaxPocLsb }
+      : { maxNumReorderPics: reorder, log2MaxPocLsb };
   } catch (e) {
-    if (e instanceof ProtocolError) return {};
+    if (e instanceof ProtocolError) {
+      return log2MaxPocLsb === undefined ? {} : { log2MaxPocLsb };
+    }
     throw e;
   }
 }
