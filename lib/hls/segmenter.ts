@@ -86,9 +86,9 @@ export class HlsSegmenter {
     this.#maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
   }
 
-  /** The tracks written. */
+  /** The tracks written (with the picture size a VP9 keyframe gave). */
   get tracks(): readonly Track[] {
-    return this.#tracks;
+    return this.#writer?.tracks ?? this.#tracks;
   }
 
   /** Bytes of media held. */
@@ -111,9 +111,9 @@ export class HlsSegmenter {
     this.#closeSegment();
     this.#tracks = chosen;
     this.#writer = this.#create(chosen);
+    // The init segment is taken when the first segment opens: a VP9 track
+    // learns its picture size from its first keyframe (FLV and RTP carry none).
     this.#initGen++;
-    const init = this.#writer?.init;
-    if (init !== undefined) this.#inits.set(this.#initGen, init);
     if (this.#segments.length > 0) this.#discontinuityNext = true;
   }
 
@@ -192,6 +192,10 @@ export class HlsSegmenter {
   }
 
   #openSegment(t: number): void {
+    const init = this.#writer?.init;
+    if (init !== undefined && !this.#inits.has(this.#initGen)) {
+      this.#inits.set(this.#initGen, init);
+    }
     this.#current = {
       msn: this.#nextMsn++,
       start: t,
