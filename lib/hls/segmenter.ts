@@ -146,7 +146,7 @@ export class HlsSegmenter {
       if (cur === undefined) {
         if (!key) return; // a segment starts on a keyframe
         cut = "segment";
-      } else if (key && t - cur.start >= this.#segmentSeconds - EPSILON) {
+      } else if (key && t - cur.start >= this.#shortest() - EPSILON) {
         cut = "segment";
       } else if (
         t - this.#partStart + this.#frameStep > this.#partSeconds + EPSILON
@@ -174,6 +174,17 @@ export class HlsSegmenter {
       this.#discontinuityNext = this.#segments.length > 0;
       this.#writer = this.#create(this.#tracks);
     }
+  }
+
+  /**
+   * How long the growing segment must be before a keyframe closes it: the
+   * first one only a part, so that the plain media playlist (it needs a
+   * complete segment) answers at the next keyframe whatever the GOP.
+   */
+  #shortest(): number {
+    return this.#segments.length === 0
+      ? this.#partSeconds
+      : this.#segmentSeconds;
   }
 
   /**
