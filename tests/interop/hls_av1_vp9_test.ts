@@ -6,7 +6,8 @@
  * the pictures, Sluice's own RTMP client sends them as Enhanced RTMP tags
  * at their pace, and unmodified ffmpeg plays the HLS output and decodes
  * every picture (libdav1d, vp9); ffprobe reads the init segment's sample
- * entry and the multivariant playlist names the RFC 6381 codec.
+ * entry and the multivariant playlist names the RFC 6381 codec. Debian's
+ * chromium plays both on the player page (hls.js, Low-Latency HLS, MSE).
  */
 import assert from "node:assert/strict";
 import { RtmpClient } from "../../lib/client/rtmp.ts";
@@ -14,11 +15,23 @@ import type { FlvTag } from "../../lib/flv/tag.ts";
 import { MESSAGE_TYPE } from "../../lib/rtmp/message.ts";
 import { playAndCount, probe } from "../_util/ffmpeg.ts";
 import { startTestSluice } from "../_util/sluice.ts";
-import { requireTool } from "../_util/tools.ts";
+import { isCi, requireTool } from "../_util/tools.ts";
 import { ivfTags } from "../mp4/_media.ts";
+import { chromium } from "playwright-core";
 
 const ignore = requireTool("ffmpeg") || requireTool("ffprobe");
 const opts = { ignore, sanitizeOps: false, sanitizeResources: false };
+const CHROMIUM = "/usr/bin/chromium";
+const hasChromium = (() => {
+  try {
+    return Deno.statSync(CHROMIUM).isFile;
+  } catch {
+    if (isCi()) {
+      throw new Error(`${CHROMIUM} is missing (apt-get install chromium)`);
+    }
+    return false;
+  }
+})();
 
 /**
  * Sends `tags` (a SequenceStart, then coded frames from a keyframe) over
@@ -109,6 +122,70 @@ for (const c of CASES) {
           JSON.stringify(probed),
         );
       } finally {
+        stop.abort();
+        await publishing.catch(() => {});
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  );
+}
+
+interface Sample {
+  currentTime: number;
+  frames: number;
+  width: number;
+  /** The page's text: latency, size, codecs, URLs. */
+  text: string;
+}
+
+for (const c of CASES) {
+  Deno.test(
+    `HLS player page: chromium plays ${c.codec} from Enhanced RTMP with hls.js`,
+    { ...opts, ignore: ignore || !hasChromium },
+    async () => {
+      const dir = await Deno.makeTempDir();
+      const tags = await ivfTags(c.codec, dir, { frames: 50, gop: 25 });
+      await using s = startTestSluice();
+      const stop = new AbortController();
+      const publishing = publishTags(
+        s.rtmpUrl("live/web"),
+        tags,
+        20,
+        stop.signal,
+      );
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ["--autoplay-policy=no-user-gesture-required", "--no-sandbox"],
+      });
+      try {
+        await s.published("live/web", { frames: 10 });
+        const page = await browser.newPage();
+        await page.goto(`http://127.0.0.1:${s.sluice.httpPort}/live/web/`);
+        const samples: Sample[] = [];
+        for (let i = 0; i < 16; i++) {
+          await new Promise((r) => setTimeout(r, 500));
+          samples.push(
+            await page.evaluate(`(() => {
+              const v = document.querySelector("video");
+              return {
+                currentTime: v.currentTime,
+                frames: v.getVideoPlaybackQuality().totalVideoFrames,
+                width: v.videoWidth,
+                text: document.body.innerText,
+              };
+            })()`) as Sample,
+          );
+        }
+        const first = samples[4]!, last = samples.at(-1)!;
+        const trail = JSON.stringify(
+          samples.map((x) => ({ ...x, text: "" })),
+        );
+        assert.ok(last.currentTime > first.currentTime + 3, trail);
+        assert.ok(last.frames > first.frames + 75, trail);
+        assert.equal(last.width, 320, trail);
+        assert.match(last.text, new RegExp(`Codecs\\n${c.tag}\\.`));
+      } finally {
+        await browser.close();
         stop.abort();
         await publishing.catch(() => {});
         await Deno.remove(dir, { recursive: true });
