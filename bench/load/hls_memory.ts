@@ -13,7 +13,8 @@
  * deno run -A bench/load/hls_memory.ts [--paths 10] [--viewers 100,300] [--seconds 10]
  */
 import { ensureInput, startPublisher } from "./_input.ts";
-import { freePort, type Running, sleep, spawn, waitForPort } from "./_proc.ts";
+import { freePort, type Running, sleep, waitForPort } from "./_proc.ts";
+import { spawnHlsSluice } from "./_hls_sluice.ts";
 import { TreeSampler } from "./_usage.ts";
 
 const args = new Map<string, string>();
@@ -67,19 +68,7 @@ const input = await ensureInput(`${repo}bench/load/.peers`);
 const dir = await Deno.makeTempDir({ prefix: "hls-memory-" });
 const rtmp = freePort();
 const http = freePort();
-const server: Running = spawn(
-  Deno.execPath(),
-  [
-    "run",
-    "-A",
-    "--v8-flags=--max-semi-space-size=4",
-    `${repo}server.ts`,
-    ...["--rtmp-address", `127.0.0.1:${rtmp}`, "--rtsp", "false"],
-    ...["--http-address", `127.0.0.1:${http}`, "--log-level", "warn"],
-  ],
-  `${dir}/sluice.log`,
-  repo,
-);
+const server = spawnHlsSluice(repo, { rtmp, http }, [], `${dir}/sluice.log`);
 const publishers: Running[] = [];
 try {
   await waitForPort(rtmp, 20_000, () => !server.exited);

@@ -15,23 +15,13 @@ import type { FlvTag } from "../../lib/flv/tag.ts";
 import { MESSAGE_TYPE } from "../../lib/rtmp/message.ts";
 import { playAndCount, probe } from "../_util/ffmpeg.ts";
 import { startTestSluice } from "../_util/sluice.ts";
-import { isCi, requireTool } from "../_util/tools.ts";
+import { requireTool, toolPath } from "../_util/tools.ts";
 import { ivfTags } from "../mp4/_media.ts";
 import { chromium } from "playwright-core";
 
 const ignore = requireTool("ffmpeg") || requireTool("ffprobe");
 const opts = { ignore, sanitizeOps: false, sanitizeResources: false };
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    if (isCi()) {
-      throw new Error(`${CHROMIUM} is missing (apt-get install chromium)`);
-    }
-    return false;
-  }
-})();
+const noChromium = requireTool("chromium");
 
 /**
  * Sends `tags` (a SequenceStart, then coded frames from a keyframe) over
@@ -141,7 +131,7 @@ interface Sample {
 for (const c of CASES) {
   Deno.test(
     `HLS player page: chromium plays ${c.codec} from Enhanced RTMP with hls.js`,
-    { ...opts, ignore: ignore || !hasChromium },
+    { ...opts, ignore: ignore || noChromium },
     async () => {
       const dir = await Deno.makeTempDir();
       const tags = await ivfTags(c.codec, dir, { frames: 50, gop: 25 });
@@ -154,7 +144,7 @@ for (const c of CASES) {
         stop.signal,
       );
       const browser = await chromium.launch({
-        executablePath: CHROMIUM,
+        executablePath: toolPath("chromium"),
         args: ["--autoplay-policy=no-user-gesture-required", "--no-sandbox"],
       });
       try {
