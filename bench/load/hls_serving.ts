@@ -14,6 +14,7 @@ import { ensureInput } from "./_input.ts";
 import { startPublisher } from "./_input.ts";
 import { freePort, type Running, sleep, spawn, waitForPort } from "./_proc.ts";
 import { TreeSampler } from "./_usage.ts";
+import { spawnHlsSluice } from "./_hls_sluice.ts";
 
 const args = new Map<string, string>();
 for (let i = 0; i < Deno.args.length; i += 2) {
@@ -42,21 +43,10 @@ async function start(
   let proc: Running;
   let playlist: string;
   if (kind === "sluice") {
-    proc = spawn(
-      Deno.execPath(),
-      [
-        "run",
-        "-A",
-        "--v8-flags=--max-semi-space-size=4",
-        `${repo}server.ts`,
-        ...["--rtmp-address", `127.0.0.1:${rtmp}`, "--rtsp", "false"],
-        ...["--http-address", `127.0.0.1:${http}`, "--hls-variant", "mpegts"],
-        ...["--hls-segment-duration", "2s", "--hls-always-remux", "true"],
-        ...["--log-level", "warn"],
-      ],
-      `${dir}/sluice.log`,
-      repo,
-    );
+    proc = spawnHlsSluice(repo, { rtmp, http }, [
+      ...["--hls-variant", "mpegts", "--hls-segment-duration", "2s"],
+      ...["--hls-always-remux", "true"],
+    ], `${dir}/sluice.log`);
     playlist = `http://127.0.0.1:${http}/live/bench/stream.m3u8`;
   } else {
     Deno.mkdirSync(`${dir}/hls`, { recursive: true });

@@ -27,6 +27,8 @@ export interface PartWriter {
   readonly extension: "mp4" | "ts";
   /** Track ids written, video first. */
   readonly trackIds: readonly number[];
+  /** The tracks as written: a VP9 track takes its size from its first keyframe. */
+  readonly tracks: readonly Track[];
   /**
    * Takes `frame`; with a cut, the part before it is closed and its bytes
    * returned (the frame opens the next part, or the next segment).
@@ -89,6 +91,10 @@ class Fmp4PartWriter implements PartWriter {
     return this.#fragmenter.init;
   }
 
+  get tracks(): readonly Track[] {
+    return this.#fragmenter.tracks.map((t) => t.track);
+  }
+
   push(frame: Frame, cut: Cut): Uint8Array | undefined {
     if (cut === "none") {
       this.#fragmenter.push(frame);
@@ -114,12 +120,14 @@ class TsPartWriter implements PartWriter {
   readonly extension = "ts";
   readonly init = undefined;
   readonly trackIds: readonly number[];
+  readonly tracks: readonly Track[];
   readonly #muxer: TsMuxer;
   #pending: Uint8Array[] = [];
 
   constructor(tracks: readonly Track[]) {
     this.#muxer = new TsMuxer(tracks);
     this.trackIds = this.#muxer.trackIds;
+    this.tracks = tracks;
   }
 
   push(frame: Frame, cut: Cut): Uint8Array | undefined {

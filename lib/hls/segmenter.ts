@@ -86,9 +86,9 @@ export class HlsSegmenter {
     this.#maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
   }
 
-  /** The tracks written. */
+  /** The tracks written (with the picture size a VP9 keyframe gave). */
   get tracks(): readonly Track[] {
-    return this.#tracks;
+    return this.#writer?.tracks ?? this.#tracks;
   }
 
   /** Bytes of media held. */
@@ -111,9 +111,9 @@ export class HlsSegmenter {
     this.#closeSegment();
     this.#tracks = chosen;
     this.#writer = this.#create(chosen);
+    // The init segment is taken when the first segment opens: a VP9 track
+    // learns its picture size from its first keyframe (FLV and RTP carry none).
     this.#initGen++;
-    const init = this.#writer?.init;
-    if (init !== undefined) this.#inits.set(this.#initGen, init);
     if (this.#segments.length > 0) this.#discontinuityNext = true;
   }
 
@@ -146,7 +146,7 @@ export class HlsSegmenter {
       if (cur === undefined) {
         if (!key) return; // a segment starts on a keyframe
         cut = "segment";
-      } else if (key && t - cur.start >= this.#segmentSeconds - EPSILON) {
+      } else if (key && t - cur.start >= this.#shortest() - EPSILON) {
         cut = "segment";
       } else if (
         t - this.#partStart + this.#frameStep > this.#partSeconds + EPSILON
@@ -177,6 +177,17 @@ export class HlsSegmenter {
   }
 
   /**
+   * How long the growing segment must be before a keyframe closes it: the
+   * first one only a part, so that the plain media playlist (it needs a
+   * complete segment) answers at the next keyframe whatever the GOP.
+   */
+  #shortest(): number {
+    return this.#segments.length === 0
+      ? this.#partSeconds
+      : this.#segmentSeconds;
+  }
+
+  /**
    * A writer for `tracks`; none while a track cannot be described yet (H.264
    * before its SPS and PPS): the next tracks update tries again.
    */
@@ -192,6 +203,10 @@ export class HlsSegmenter {
   }
 
   #openSegment(t: number): void {
+    const init = this.#writer?.init;
+    if (init !== undefined && !this.#inits.has(this.#initGen)) {
+      this.#inits.set(this.#initGen, init);
+    }
     this.#current = {
       msn: this.#nextMsn++,
       start: t,

@@ -192,3 +192,64 @@ Deno.test("HlsSegmenter waits for H.264 parameter sets instead of throwing", () 
   for (const f of frames(1.1)) s.frame(f, now += 10);
   assert.ok(s.segment(0) !== undefined);
 });
+
+Deno.test("HlsSegmenter closes its first segment at the first keyframe a part on, then keeps the segment target", () => {
+  // A keyframe every 12 frames (480 ms), segments of at least 1 s.
+  const s = segmenter();
+  s.setTracks([VIDEO, AUDIO]);
+  let now = 0;
+  for (const f of frames(3.3, 12)) s.frame(f, now += 10);
+  const text = s.playlist("", renderMediaPlaylist);
+  const extinf = [...text.matchAll(/#EXTINF:([\d.]+),/g)].map((m) => m[1]);
+  // 0.48 s (the first keyframe after the start), then at least 1 s: 3 GOPs
+  assert.deepEqual(extinf, ["0.48", "1.44"]);
+});
+
+// VP9 bitstream §6.2: frame marker, profile 0, key frame, shown | sync code
+// 49 83 42 | color space BT.601, studio range | width - 1, height - 1 (16 bits each)
+const VP9_KEY = hex("82 | 49 83 42 | 20 13 f0 0e f0 00");
+
+Deno.test("HlsSegmenter writes a VP9 init segment with the size of the first keyframe (FLV and RTP carry none)", () => {
+  const vp9: Track = {
+    kind: "video",
+    id: 0,
+    codec: "VP9",
+    clockRate: 90000,
+    // vpcC version 1 (VP codec ISOBMFF binding §2.2): profile 0, level 2.1, 8 bits, 4:2:0
+    record: hex("01000000 | 00 15 82 01 01 01 | 0000"),
+  };
+  const s = segmenter("fmp4");
+  s.setTracks([vp9]);
+  for (let i = 0; i < 30; i++) {
+    const key = i % 25 === 0;
+    s.frame({
+      trackId: 0,
+      dts: i * 3600,
+      pts: i * 3600,
+      keyframe: key,
+      units: [key ? VP9_KEY : hex("86 00 40")],
+    }, i * 40);
+  }
+  const video = s.tracks[0]!;
+  assert.deepEqual(
+    video.kind === "video" ? [video.width, video.height] : [],
+    [320, 240],
+  );
+  const init = s.init(1)!;
+  const at = findType(init, "vp09");
+  // VisualSampleEntry (ISO/IEC 14496-12 §12.1.3): width and height 28 and 30 bytes after the type
+  const view = new DataView(init.buffer, init.byteOffset);
+  assert.deepEqual([view.getUint16(at + 28), view.getUint16(at + 30)], [
+    320,
+    240,
+  ]);
+});
+
+/** Where the four-character box type `type` stands in `bytes`. */
+function findType(bytes: Uint8Array, type: string): number {
+  const want = new TextEncoder().encode(type);
+  for (let i = 0; i + 4 <= bytes.length; i++) {
+    if (want.every((b, k) => bytes[i + k] === b)) return i;
+  }
+  throw new Error(`no ${type}`);
+}

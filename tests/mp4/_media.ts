@@ -109,6 +109,34 @@ export async function ivfMedia(
   dir: string,
   frames = 25,
 ): Promise<Media> {
+  const tags = await ivfTags(codec, dir, { frames });
+  const demuxer = new FlvTagDemuxer();
+  const events: ReturnType<typeof eventsOf>["events"] = [];
+  for (const t of tags) demuxer.push(t, { enqueue: (e) => events.push(e) });
+  const { tracks, frames: out } = split(events);
+  return media(tracks, out);
+}
+
+/** Options of {@link ivfTags}. */
+export interface IvfTagsOptions {
+  /** Pictures encoded. @default {25} */
+  frames?: number;
+  /** Pictures from one keyframe to the next. @default {10} */
+  gop?: number;
+}
+
+/**
+ * `frames` pictures of AV1 (libaom) or VP9 (libvpx), 320x240 at 25 fps, made
+ * by ffmpeg as IVF (the frames), remuxed by ffmpeg to MP4 for the av1C/vpcC,
+ * as the Enhanced RTMP video tags an encoder sends: one SequenceStart, then
+ * one CodedFrames tag per picture.
+ */
+export async function ivfTags(
+  codec: "AV1" | "VP9",
+  dir: string,
+  options: IvfTagsOptions = {},
+): Promise<FlvTag[]> {
+  const { frames = 25, gop = 10 } = options;
   const ivf = `${dir}/${codec}.ivf`;
   const mp4 = `${dir}/${codec}.mp4`;
   const encoder = codec === "AV1"
@@ -120,7 +148,7 @@ export async function ivfMedia(
       "-frames:v",
       String(frames),
       "-g",
-      "10",
+      String(gop),
       ...encoder,
       "-pix_fmt",
       "yuv420p",
@@ -167,11 +195,7 @@ export async function ivfMedia(
     });
     at += 12 + size;
   }
-  const demuxer = new FlvTagDemuxer();
-  const events: ReturnType<typeof eventsOf>["events"] = [];
-  for (const t of tags) demuxer.push(t, { enqueue: (e) => events.push(e) });
-  const { tracks, frames: out } = split(events);
-  return media(tracks, out);
+  return tags;
 }
 
 /** An AV1 temporal unit holding a sequence header OBU: libaom repeats it on keyframes only. */
