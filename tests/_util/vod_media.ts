@@ -55,46 +55,6 @@ export async function makeVodFolder(
   return dir;
 }
 
-/** ffmpeg's first decoded video frame's time (with `-copyts`) after `-ss`, from its third. */
-export async function firstVideoPts(
-  url: string,
-  ss: number,
-  inputArgs: string[],
-): Promise<number> {
-  const cmd = new Deno.Command("ffmpeg", {
-    args: [
-      "-hide_banner",
-      "-copyts",
-      "-noaccurate_seek",
-      "-ss",
-      String(ss),
-      ...inputArgs,
-      "-i",
-      url,
-      "-map",
-      "0:v:0",
-      "-frames:v",
-      "3",
-      "-f",
-      "framecrc",
-      "-",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(30_000),
-  });
-  const out = await cmd.output();
-  const text = new TextDecoder().decode(out.stdout);
-  // ffmpeg's RTSP demuxer stamps the very first frame 0 before it has a
-  // timing reference; the third frame is placed by RTP-Info and Range
-  const line = text.split("\n").filter((l) => /^0,/.test(l))[2];
-  assert.ok(line !== undefined, new TextDecoder().decode(out.stderr));
-  const tb = /#tb 0: (\d+)\/(\d+)/.exec(text);
-  const [num, den] = tb === null ? [1, 90000] : [Number(tb[1]), Number(tb[2])];
-  const pts = Number(line.split(",")[2]!.trim());
-  return (pts * num) / den - 2 / 25;
-}
-
 /**
  * GStreamer's rtspsrc plays `url` for `before` frames, seeks to `seconds`
  * (tests/_util/gst_rtsp_seek.py) and decodes `after` more: the frames after

@@ -27,7 +27,8 @@ import {
 import { filesBelow, probeFile } from "../_util/record.ts";
 import { startTestSluice, type TestSluice } from "../_util/sluice.ts";
 import { requireTool } from "../_util/tools.ts";
-import { firstVideoPts, gstSeek, makeVodFolder } from "../_util/vod_media.ts";
+import { gstSeek, makeVodFolder } from "../_util/vod_media.ts";
+import { firstVideoSeconds } from "../_util/vod_seek.ts";
 
 const ignore = requireTool("ffmpeg") || requireTool("ffprobe") ||
   requireTool("python3") || requireTool("gst-launch-1.0");
@@ -84,7 +85,7 @@ for (const format of ["fmp4", "flv"] as const) {
       }
       // a keyframe every second: -ss 5 starts at the one at or before 5 s
       for (const url of [s.rtspUrl(name), s.rtmpUrl(name)]) {
-        const at = await firstVideoPts(
+        const at = await firstVideoSeconds(
           url,
           5,
           url.startsWith("rtsp") ? TCP : [],

@@ -8,12 +8,7 @@ import { assertDecodedH264Aac, playAndCount } from "../_util/ffmpeg.ts";
 import { startTestSluice } from "../_util/sluice.ts";
 import { firstVideoSeconds } from "../_util/vod_seek.ts";
 import { requireTool } from "../_util/tools.ts";
-import {
-  firstVideoPts,
-  gstSeek,
-  makeVodFolder,
-  VOD_CONTAINERS,
-} from "../_util/vod_media.ts";
+import { gstSeek, makeVodFolder, VOD_CONTAINERS } from "../_util/vod_media.ts";
 
 const ignore = requireTool("ffmpeg") || requireTool("ffprobe");
 const opts = { ignore, sanitizeOps: false, sanitizeResources: false };
