@@ -4,6 +4,8 @@
  * @module
  */
 
+import { listenFd } from "./fd_conn.ts";
+
 /**
  * A byte stream to a peer, as servers and clients read and write it: a TCP
  * socket, a TLS session on one, or a tunnel (RTSP over HTTP, RTMPT) that
@@ -34,9 +36,17 @@ export interface ListenTcpOptions {
   /** 0 picks a free port. */
   port: number;
   /** Called for every accepted connection, with TCP_NODELAY already set. */
-  onConnection(conn: Deno.TcpConn): void;
+  onConnection(conn: StreamConn): void;
   /** Called when accepting fails for a reason other than closing. */
   onError?(error: unknown): void;
+  /**
+   * Accept with Sluice's own FFI sockets where they can be used (Linux,
+   * `--allow-ffi`, an IP literal): one epoll wait for every connection, a
+   * few hundred bytes each instead of a Deno resource and a pending
+   * operation (`fd_conn.ts`). Otherwise, or with false, `Deno.listen`.
+   * @default {true}
+   */
+  ownSockets?: boolean;
 }
 
 /**
@@ -45,6 +55,15 @@ export interface ListenTcpOptions {
  * ACK.
  */
 export function listenTcp(options: ListenTcpOptions): TcpListener {
+  if (options.ownSockets !== false) {
+    let own: TcpListener | null;
+    try {
+      own = listenFd(options);
+    } catch (e) {
+      throw listenError("TCP", options.hostname, options.port, e);
+    }
+    if (own !== null) return own;
+  }
   let listener: Deno.TcpListener;
   try {
     listener = Deno.listen({
