@@ -198,6 +198,27 @@ export class FdConn implements StreamConn {
    * answer with a reset, which can destroy the last replies still in the
    * peer's buffer), then closes the descriptor.
    */
+  /**
+   * Bytes of `p` the socket took at once, or -1 when it has no room (or a
+   * write is pending); throws what a failed send means. No promise: the
+   * writer of a thousand players' batches calls this ten thousand times a
+   * second.
+   */
+  tryWrite(p: Uint8Array): number {
+    if (this.#fd < 0) throw closed();
+    if (this.#writing !== undefined || p.length === 0) return -1;
+    const n = this.#libc.send(
+      this.#fd,
+      p,
+      size(p.length),
+      MSG_DONTWAIT | MSG_NOSIGNAL,
+    );
+    if (n >= 0) return n;
+    const errno = this.#errno[0]!;
+    if (errno === ERRNO.EAGAIN || errno === ERRNO.EINTR) return -1;
+    throw socketError(errno, "send");
+  }
+
   close(): void {
     const fd = this.#fd;
     if (fd < 0) throw closed();

@@ -36,6 +36,10 @@ export class PrefixedConn implements StreamConn {
     return this.#conn.write(p);
   }
 
+  tryWrite(p: Uint8Array): number {
+    return this.#conn.tryWrite?.(p) ?? -1;
+  }
+
   close(): void {
     this.#prefix = new Uint8Array(0);
     this.#conn.close();

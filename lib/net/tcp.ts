@@ -17,6 +17,11 @@ export interface StreamConn {
   read(p: Uint8Array): Promise<number | null>;
   /** Bytes of `p` written (possibly fewer than asked). */
   write(p: Uint8Array): Promise<number>;
+  /**
+   * Bytes of `p` the socket took at once, or -1 when it has no room now;
+   * only where writing costs no promise (Sluice's own sockets).
+   */
+  tryWrite?(p: Uint8Array): number;
   close(): void;
   /** The peer: for a tunnel, the peer of the connection it came on. */
   readonly remoteAddr: Deno.Addr;
