@@ -131,8 +131,10 @@ export function size(n: number): bigint {
   return n as unknown as bigint;
 }
 
-/** Called with the epoll events of its descriptor. */
-export type ReadyHandler = (events: number) => void;
+/** What a descriptor's epoll events are handed to. */
+export interface ReadyTarget {
+  ready(events: number): void;
+}
 
 /**
  * `struct epoll_event`: packed on x86_64 (12 bytes, data at 4), natural
@@ -157,7 +159,7 @@ export class Poller {
   readonly #ctl = new Uint8Array(16);
   readonly #ctlView = new DataView(this.#ctl.buffer);
   readonly #word = new Uint8Array(8);
-  readonly #handlers = new Map<number, ReadyHandler>();
+  readonly #handlers = new Map<number, ReadyTarget>();
   #waiting = false;
   /** Handlers run: the events buffer is being read, so no wait may refill it. */
   #dispatching = false;
@@ -188,7 +190,7 @@ export class Poller {
   }
 
   /** Watches `fd` (edge-triggered input, output and hang-up) until {@link remove}. */
-  add(fd: number, handler: ReadyHandler): void {
+  add(fd: number, target: ReadyTarget): void {
     if (
       this.#control(
         EPOLL_CTL_ADD,
@@ -198,7 +200,7 @@ export class Poller {
     ) {
       throw new Error(`epoll_ctl: errno ${this.#errno[0]}`);
     }
-    this.#handlers.set(fd, handler);
+    this.#handlers.set(fd, target);
     this.#arm();
   }
 
@@ -253,10 +255,10 @@ export class Poller {
         this.#libc.read(this.#wakeFd, this.#word, size(8));
         continue;
       }
-      const handler = this.#handlers.get(fd);
-      if (handler === undefined) continue;
+      const target = this.#handlers.get(fd);
+      if (target === undefined) continue;
       try {
-        handler(events);
+        target.ready(events);
       } catch {
         // a handler settles its own promises; nothing may stop the others
       }

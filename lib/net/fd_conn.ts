@@ -42,8 +42,10 @@ import type { StreamConn } from "./tcp.ts";
 
 /** Unread input a close drops before closing, at most. */
 const DRAIN_SIZE = 64 * 1024;
-/** Where a close drops unread input. */
-const scratch = new Uint8Array(16 * 1024);
+/** Where reads land before their exact copy, and where a close drops unread input. */
+const scratch = new Uint8Array(64 * 1024);
+/** Reads one edge of input takes before the rest waits for a later task. */
+const DRAIN_READS = 16;
 /** Pending connections the kernel keeps for an accept. */
 const BACKLOG = 4096;
 /** Room for a `sockaddr_in6` (28 bytes). */
@@ -131,6 +133,16 @@ export class FdConn implements StreamConn {
   readonly #poller: Poller;
   #fd: number;
   #reading: Waiting | undefined;
+  /** `onData` of {@link readEach} is running. */
+  #inData = false;
+  /** The loop of {@link readEach}, while it runs. */
+  #each:
+    | {
+      onData(chunk: Uint8Array): boolean | void;
+      resolve(): void;
+      reject(e: unknown): void;
+    }
+    | undefined;
   #writing: Waiting | undefined;
   readonly remoteAddr: Deno.NetAddr;
   readonly localAddr: Deno.NetAddr;
@@ -149,7 +161,7 @@ export class FdConn implements StreamConn {
     this.#fd = fd;
     this.remoteAddr = remoteAddr;
     this.localAddr = localAddr;
-    poller.add(fd, (events) => this.#ready(events));
+    poller.add(fd, this);
   }
 
   read(p: Uint8Array): Promise<number | null> {
@@ -199,6 +211,69 @@ export class FdConn implements StreamConn {
    * peer's buffer), then closes the descriptor.
    */
   /**
+   * Reads with no buffer of its own: each edge of input is drained into a
+   * scratch buffer shared by every connection and handed on as an exact
+   * copy, so a quiet connection holds only `onData` and one promise.
+   */
+  readEach(onData: (chunk: Uint8Array) => boolean | void): Promise<void> {
+    if (this.#fd < 0) return Promise.reject(closed());
+    if (this.#reading !== undefined || this.#each !== undefined) {
+      return Promise.reject(new Deno.errors.Busy("a read is pending"));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#each = { onData, resolve, reject };
+      this.#drain();
+    });
+  }
+
+  /**
+   * Reads until the socket has nothing more (the edge is spent), the peer
+   * closes, or the loop ends; a flood yields to other work after
+   * {@link DRAIN_READS} reads and goes on in a later task.
+   */
+  #drain(): void {
+    for (let i = 0; i < DRAIN_READS; i++) {
+      const each = this.#each;
+      if (each === undefined || this.#fd < 0) return;
+      const n = this.#libc.recv(
+        this.#fd,
+        scratch,
+        size(scratch.length),
+        MSG_DONTWAIT,
+      );
+      if (n < 0) {
+        const errno = this.#errno[0]!;
+        if (errno === ERRNO.EAGAIN) return;
+        if (errno === ERRNO.EINTR) continue;
+        this.#each = undefined;
+        return each.reject(socketError(errno, "recv"));
+      }
+      if (n === 0) {
+        this.#each = undefined;
+        return each.resolve();
+      }
+      let more: boolean | void;
+      this.#inData = true;
+      try {
+        more = each.onData(scratch.slice(0, n));
+      } catch (e) {
+        this.#each = undefined;
+        return each.reject(e);
+      } finally {
+        this.#inData = false;
+      }
+      if (more === false || this.#fd < 0) {
+        // closed by `onData` itself: the loop ends as `readLoop`'s would
+        if (this.#each === each) this.#each = undefined;
+        return more === false ? each.resolve() : each.reject(closed());
+      }
+    }
+    setTimeout(this.#onDrain, 0);
+  }
+
+  readonly #onDrain = (): void => this.#drain();
+
+  /**
    * Bytes of `p` the socket took at once, or -1 when it has no room (or a
    * write is pending); throws what a failed send means. No promise: the
    * writer of a thousand players' batches calls this ten thousand times a
@@ -236,10 +311,22 @@ export class FdConn implements StreamConn {
     this.#reading = this.#writing = undefined;
     reading?.reject(closed());
     writing?.reject(closed());
+    if (!this.#inData) {
+      const each = this.#each;
+      this.#each = undefined;
+      each?.reject(closed());
+    }
   }
 
-  /** Retries what waits for the socket; an edge with nothing waiting is left for the next call. */
-  #ready(events: number): void {
+  /**
+   * Retries what waits for the socket; an edge with nothing waiting is left
+   * for the next call. Called by the poller only.
+   */
+  ready(events: number): void {
+    if (
+      this.#each !== undefined &&
+      (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) !== 0
+    ) this.#drain();
     if (
       this.#reading !== undefined &&
       (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) !== 0
@@ -364,8 +451,10 @@ export function listenFd(options: ListenFdOptions): FdListener | null {
       options.onConnection(conn);
     }
   };
-  poller.add(fd, (events) => {
-    if ((events & EPOLLIN) !== 0 && retry === undefined) accept();
+  poller.add(fd, {
+    ready(events) {
+      if ((events & EPOLLIN) !== 0 && retry === undefined) accept();
+    },
   });
   return {
     hostname: local.hostname,

@@ -22,6 +22,14 @@ export interface StreamConn {
    * only where writing costs no promise (Sluice's own sockets).
    */
   tryWrite?(p: Uint8Array): number;
+  /**
+   * Hands every read to `onData` as a copy of exactly the bytes read, until
+   * the peer closes (resolves) or `onData` returns false (resolves); rejects
+   * as `read` would. Only where it costs less than a loop of `read` calls
+   * (Sluice's own sockets: no buffer or promise per connection while the
+   * peer is quiet); `readLoop` uses it when it is there.
+   */
+  readEach?(onData: (chunk: Uint8Array) => boolean | void): Promise<void>;
   close(): void;
   /** The peer: for a tunnel, the peer of the connection it came on. */
   readonly remoteAddr: Deno.Addr;
