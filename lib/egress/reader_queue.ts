@@ -20,12 +20,8 @@ export interface ReaderQueueOptions {
   onReady?: (urgent: boolean) => void;
 }
 
-/**
- * Queued parts above which a batch's array is dropped instead of kept: a
- * tick's batch is a few dozen parts; an array grown by a GOP burst would
- * hold kilobytes per reader for as long as it plays.
- */
-const MAX_KEPT_ITEMS = 64;
+/** Queued parts above which a batch's array is dropped instead of kept. */
+const MAX_KEPT_ITEMS = 256;
 
 /**
  * A reader's queue. `offer()` is O(1) and never blocks; `take()` hands the

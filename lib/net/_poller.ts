@@ -78,6 +78,7 @@ const SYMBOLS = {
   epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
+  malloc_trim: { parameters: ["usize"], result: "i32" },
   // the one blocking call, on one of Deno's blocking threads
   epoll_wait: {
     parameters: ["i32", "buffer", "i32", "i32"],
