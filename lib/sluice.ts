@@ -12,6 +12,7 @@ import type { Config } from "./config/schema.ts";
 import { parseAddress } from "./config/schema.ts";
 import { Hub } from "./hub/hub.ts";
 import { WriteBatcher } from "./net/batch_writer.ts";
+import { startMallocTrim } from "./net/malloc_trim.ts";
 import { readTlsKeyPair, type TlsListenAddress } from "./net/tls.ts";
 import type { Logger } from "./log.ts";
 import type { ReloadPlan } from "./reload.ts";
@@ -141,6 +142,7 @@ export function startSluice(
   });
   // One tick writes media to every reader of every protocol.
   const batcher = new WriteBatcher(config.writeBatchInterval);
+  const trim = startMallocTrim();
   const vod = config.vodPath === "" ? undefined : new Vod(config.vodPath);
   let rtmp: RtmpServer | undefined;
   let rtmpPort: number | undefined;
@@ -242,6 +244,7 @@ export function startSluice(
     void http?.close();
     api?.close();
     batcher.close();
+    trim.stop();
     vod?.close();
     hub.close();
     void recorder.close();
@@ -340,6 +343,7 @@ export function startSluice(
         await Promise.all([rtmp?.close(), rtsp?.close(), http?.close()]);
         api?.close();
         batcher.close();
+        trim.stop();
         vod?.close();
         hub.close(); // ends every stream: open segments close
         await recorder.close();

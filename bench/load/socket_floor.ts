@@ -14,6 +14,7 @@
  */
 
 import { Flags } from "./_flags.ts";
+import { type FdConn, listenFd } from "../../lib/net/fd_conn.ts";
 
 const flags = new Flags(Deno.args);
 const n = flags.number("n", 1000, 1, 20_000);
@@ -64,13 +65,58 @@ async function perSocket(read: boolean): Promise<number> {
   return (after - before) / n;
 }
 
+/**
+ * KiB of RSS per socket accepted by Sluice's own FFI listener
+ * (`lib/net/fd_conn.ts`), each with a pending 256-byte read.
+ */
+async function perFdSocket(): Promise<number> {
+  const accepted: FdConn[] = [];
+  let all: () => void = () => {};
+  const done = new Promise<void>((r) => all = r);
+  const listener = listenFd({
+    hostname: "127.0.0.1",
+    port: 0,
+    onConnection(conn) {
+      accepted.push(conn);
+      conn.read(new Uint8Array(256)).catch(() => {});
+      if (accepted.length === n) all();
+    },
+  });
+  if (listener === null) {
+    throw new Error("FFI sockets need --allow-ffi on Linux");
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  const before = rssKiB();
+  const peers = new Deno.Command("python3", {
+    args: [
+      "-c",
+      `import socket, sys\n` +
+      `s = [socket.create_connection(("127.0.0.1", ${listener.port})) for _ in range(${n})]\n` +
+      `sys.stdin.read()`,
+    ],
+    stdin: "piped",
+  }).spawn();
+  await done;
+  await new Promise((r) => setTimeout(r, 500));
+  const after = rssKiB();
+  await peers.stdin.close();
+  await peers.status;
+  listener.close();
+  for (const c of accepted) c.close();
+  return (after - before) / n;
+}
+
 const mode = flags.string("mode", "both");
+if (mode === "fd") {
+  console.log((await perFdSocket()).toFixed(1));
+  Deno.exit(0);
+}
 if (mode !== "both") {
   console.log((await perSocket(mode === "read")).toFixed(1));
   Deno.exit(0);
 }
 // Each measurement in a process of its own: freed memory would be reused.
-async function measureIn(mode: "idle" | "read"): Promise<string> {
+async function measureIn(mode: "idle" | "read" | "fd"): Promise<string> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -88,7 +134,9 @@ async function measureIn(mode: "idle" | "read"): Promise<string> {
 }
 const idle = await measureIn("idle");
 const reading = await measureIn("read");
+const own = await measureIn("fd");
 console.log(
   `Deno ${Deno.version.deno}, ${n} loopback sockets: ${idle} KiB RSS per ` +
-    `accepted socket, ${reading} KiB with a pending 256-byte read on each`,
+    `accepted socket, ${reading} KiB with a pending 256-byte read on each; ` +
+    `Sluice's own FFI sockets (one epoll wait for all): ${own} KiB with the same read`,
 );

@@ -22,6 +22,8 @@ export interface ReaderQueueOptions {
 
 /** Queued parts above which a batch's array is dropped instead of kept. */
 const MAX_KEPT_ITEMS = 256;
+/** Room a kept array may always have: a tick's batch of a few Mbit/s. */
+const MIN_KEPT_ITEMS = 64;
 
 /**
  * A reader's queue. `offer()` is O(1) and never blocks; `take()` hands the
@@ -102,7 +104,13 @@ export class ReaderQueue {
     const out = items.slice(0, n) as Uint8Array[];
     // A GOP burst: a long array is not worth keeping.
     if (n > MAX_KEPT_ITEMS) this.#items = [];
-    else items.fill(undefined, 0, n);
+    else {
+      items.fill(undefined, 0, n);
+      // a backlog's batch grew it: shrink it back to what a tick needs, so
+      // a thousand readers do not each keep their largest batch's array
+      const room = Math.max(2 * n, MIN_KEPT_ITEMS);
+      if (items.length > 2 * room) items.length = room;
+    }
     this.#count = 0;
     this.#bytes = 0;
     return out;

@@ -33,6 +33,17 @@ export interface BatchWriterOptions {
   maxWriteSize?: number;
 }
 
+/**
+ * What a {@link BatchWriter} writes to. A socket with `tryWrite` (Sluice's
+ * own, `fd_conn.ts`) is written at once where it has room, without a
+ * promise per write; the rest waits through `write`.
+ */
+export interface WritableConn {
+  write(p: Uint8Array): Promise<number>;
+  /** Bytes of `p` the socket took now, or -1 when it has no room. */
+  tryWrite?(p: Uint8Array): number;
+}
+
 /** Default {@link BatchWriterOptions.maxWriteSize}. */
 export const MAX_WRITE_SIZE = 16 * 1024;
 
@@ -47,7 +58,7 @@ export const MAX_WRITE_SIZE = 16 * 1024;
  * make room for, and that room is most of a player's memory.
  */
 export class BatchWriter implements TickWriter {
-  readonly #conn: { write(p: Uint8Array): Promise<number> };
+  readonly #conn: WritableConn;
   readonly #take: () => Uint8Array[];
   readonly #onError: ((e: unknown) => void) | undefined;
   readonly #batcher: WriteBatcher | undefined;
@@ -82,7 +93,7 @@ export class BatchWriter implements TickWriter {
   writes = 0;
 
   constructor(
-    conn: { write(p: Uint8Array): Promise<number> },
+    conn: WritableConn,
     take: () => Uint8Array[],
     options: BatchWriterOptions = {},
   ) {
@@ -210,9 +221,20 @@ export class BatchWriter implements TickWriter {
   }
 
   #write(bytes: Uint8Array): void {
+    const conn = this.#conn;
+    if (conn.tryWrite !== undefined) {
+      let n: number;
+      try {
+        n = conn.tryWrite(bytes);
+      } catch (e) {
+        return this.#fail(e);
+      }
+      // the next piece follows in the same call: a batch has a few dozen at most
+      if (n > 0) return this.#written(n);
+    }
     let written: Promise<number>;
     try {
-      written = this.#conn.write(bytes);
+      written = conn.write(bytes);
     } catch (e) {
       return this.#fail(e);
     }

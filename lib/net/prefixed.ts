@@ -10,6 +10,8 @@
 
 import type { StreamConn } from "./tcp.ts";
 
+const EMPTY = new Uint8Array(0);
+
 /** A connection whose first reads return `prefix`, then what `conn` reads. */
 export class PrefixedConn implements StreamConn {
   readonly #conn: StreamConn;
@@ -28,7 +30,8 @@ export class PrefixedConn implements StreamConn {
     if (this.#prefix.length === 0) return this.#conn.read(p);
     const n = Math.min(p.length, this.#prefix.length);
     p.set(this.#prefix.subarray(0, n));
-    this.#prefix = this.#prefix.subarray(n);
+    // an empty view would still hold the bytes for the connection's life
+    this.#prefix = n === this.#prefix.length ? EMPTY : this.#prefix.subarray(n);
     return Promise.resolve(n);
   }
 
@@ -36,8 +39,27 @@ export class PrefixedConn implements StreamConn {
     return this.#conn.write(p);
   }
 
+  get readEach():
+    | ((onData: (chunk: Uint8Array) => boolean | void) => Promise<void>)
+    | undefined {
+    const conn = this.#conn;
+    if (conn.readEach === undefined) return undefined;
+    return (onData) => {
+      const prefix = this.#prefix;
+      this.#prefix = EMPTY;
+      if (prefix.length > 0 && onData(prefix) === false) {
+        return Promise.resolve();
+      }
+      return conn.readEach!(onData);
+    };
+  }
+
+  tryWrite(p: Uint8Array): number {
+    return this.#conn.tryWrite?.(p) ?? -1;
+  }
+
   close(): void {
-    this.#prefix = new Uint8Array(0);
+    this.#prefix = EMPTY;
     this.#conn.close();
   }
 }

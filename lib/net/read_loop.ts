@@ -16,6 +16,8 @@
 /** Something to read from: a `Deno.Conn`, or a test's fake. */
 export interface Readable {
   read(p: Uint8Array): Promise<number | null>;
+  /** A loop of its own that costs less (`StreamConn.readEach`): used when there. */
+  readEach?(onData: (chunk: Uint8Array) => boolean | void): Promise<void>;
 }
 
 /** Options of {@link readLoop}. */
@@ -70,6 +72,7 @@ export function readLoop(
   onData: (chunk: Uint8Array) => boolean | void,
   options: ReadLoopOptions = {},
 ): Promise<void> {
+  if (conn.readEach !== undefined) return conn.readEach(onData);
   const minSize = options.minSize ?? MIN_READ_SIZE;
   const maxSize = Math.max(minSize, options.maxSize ?? MAX_READ_SIZE);
   if (!Number.isInteger(minSize) || minSize < 1 || !Number.isInteger(maxSize)) {

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { listenFd } from "./fd_conn.ts";
+
 /**
  * A byte stream to a peer, as servers and clients read and write it: a TCP
  * socket, a TLS session on one, or a tunnel (RTSP over HTTP, RTMPT) that
@@ -15,6 +17,19 @@ export interface StreamConn {
   read(p: Uint8Array): Promise<number | null>;
   /** Bytes of `p` written (possibly fewer than asked). */
   write(p: Uint8Array): Promise<number>;
+  /**
+   * Bytes of `p` the socket took at once, or -1 when it has no room now;
+   * only where writing costs no promise (Sluice's own sockets).
+   */
+  tryWrite?(p: Uint8Array): number;
+  /**
+   * Hands every read to `onData` as a copy of exactly the bytes read, until
+   * the peer closes (resolves) or `onData` returns false (resolves); rejects
+   * as `read` would. Only where it costs less than a loop of `read` calls
+   * (Sluice's own sockets: no buffer or promise per connection while the
+   * peer is quiet); `readLoop` uses it when it is there.
+   */
+  readEach?(onData: (chunk: Uint8Array) => boolean | void): Promise<void>;
   close(): void;
   /** The peer: for a tunnel, the peer of the connection it came on. */
   readonly remoteAddr: Deno.Addr;
@@ -34,9 +49,17 @@ export interface ListenTcpOptions {
   /** 0 picks a free port. */
   port: number;
   /** Called for every accepted connection, with TCP_NODELAY already set. */
-  onConnection(conn: Deno.TcpConn): void;
+  onConnection(conn: StreamConn): void;
   /** Called when accepting fails for a reason other than closing. */
   onError?(error: unknown): void;
+  /**
+   * Accept with Sluice's own FFI sockets where they can be used (Linux,
+   * `--allow-ffi`, an IP literal): one epoll wait for every connection, a
+   * few hundred bytes each instead of a Deno resource and a pending
+   * operation (`fd_conn.ts`). Otherwise, or with false, `Deno.listen`.
+   * @default {true}
+   */
+  ownSockets?: boolean;
 }
 
 /**
@@ -45,6 +68,15 @@ export interface ListenTcpOptions {
  * ACK.
  */
 export function listenTcp(options: ListenTcpOptions): TcpListener {
+  if (options.ownSockets !== false) {
+    let own: TcpListener | null;
+    try {
+      own = listenFd(options);
+    } catch (e) {
+      throw listenError("TCP", options.hostname, options.port, e);
+    }
+    if (own !== null) return own;
+  }
   let listener: Deno.TcpListener;
   try {
     listener = Deno.listen({

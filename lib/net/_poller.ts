@@ -1,0 +1,292 @@
+/**
+ * One readiness wait for many sockets: Linux `epoll(7)` through Deno's FFI.
+ *
+ * Deno gives every TCP socket its own resource and every pending read its
+ * own operation: about 13 KiB of native memory per quiet connection, which a
+ * thousand players pay a thousand times. Here Sluice's own descriptors are
+ * registered once, edge-triggered, with one epoll instance; a single
+ * `epoll_wait` runs on one of Deno's blocking threads and reports which
+ * sockets became readable or writable. Reads and writes are non-blocking
+ * calls on the JavaScript thread; a socket costs the kernel's socket and a
+ * few JavaScript fields.
+ *
+ * An `eventfd` in the same set wakes the wait when the last socket leaves,
+ * so that an idle process holds no pending operation and may exit.
+ *
+ * @module
+ */
+
+// <sys/socket.h>, <netinet/in.h>, <netinet/tcp.h>, <sys/epoll.h>, <errno.h>
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const SOCK_STREAM = 1;
+export const SOCK_NONBLOCK = 0o4000;
+export const SOCK_CLOEXEC = 0o2000000;
+export const SOL_SOCKET = 1;
+export const SO_REUSEADDR = 2;
+export const IPPROTO_TCP = 6;
+export const TCP_NODELAY = 1;
+export const MSG_DONTWAIT = 0x40;
+export const MSG_NOSIGNAL = 0x4000;
+export const SHUT_WR = 1;
+export const EPOLLIN = 0x001;
+export const EPOLLOUT = 0x004;
+export const EPOLLERR = 0x008;
+export const EPOLLHUP = 0x010;
+export const EPOLLRDHUP = 0x2000;
+export const EPOLLET = 0x80000000;
+const EPOLL_CTL_ADD = 1;
+const EPOLL_CTL_DEL = 2;
+const EPOLL_CLOEXEC = 0o2000000;
+const EFD_NONBLOCK = 0o4000;
+const EFD_CLOEXEC = 0o2000000;
+/** `errno` values sockets act on. */
+export const ERRNO = {
+  EINTR: 4,
+  EAGAIN: 11,
+  EMFILE: 24,
+  ENFILE: 23,
+  EPIPE: 32,
+  EADDRINUSE: 98,
+  ECONNABORTED: 103,
+  ECONNRESET: 104,
+  ENOBUFS: 105,
+  ENOMEM: 12,
+  ETIMEDOUT: 110,
+};
+/** Events one wait takes. */
+const MAX_EVENTS = 1024;
+
+const SYMBOLS = {
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  setsockopt: {
+    parameters: ["i32", "i32", "i32", "buffer", "u32"],
+    result: "i32",
+  },
+  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  listen: { parameters: ["i32", "i32"], result: "i32" },
+  accept4: { parameters: ["i32", "buffer", "buffer", "i32"], result: "i32" },
+  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  // ssize_t results fit in 32 bits: no read or write here is 2 GiB long
+  recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "i32" },
+  send: { parameters: ["i32", "buffer", "usize", "i32"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "i32" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "i32" },
+  shutdown: { parameters: ["i32", "i32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  epoll_create1: { parameters: ["i32"], result: "i32" },
+  epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
+  eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+  malloc_trim: { parameters: ["usize"], result: "i32" },
+  // the one blocking call, on one of Deno's blocking threads
+  epoll_wait: {
+    parameters: ["i32", "buffer", "i32", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+} as const;
+/** The libc calls sockets make. */
+export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+/** libc and the JS thread's `errno`, loaded once per process. */
+export interface Native {
+  libc: Libc;
+  /** `errno` of the JavaScript thread, valid right after a failed call. */
+  errno: Int32Array;
+}
+
+let native: Native | null | undefined;
+
+/**
+ * libc with the JS thread's errno, or null where FFI sockets cannot be
+ * used: not Linux on x86_64 or aarch64, or no `--allow-ffi`.
+ */
+export function loadNative(): Native | null {
+  if (native !== undefined) return native;
+  native = null;
+  try {
+    if (
+      Deno.build.os !== "linux" ||
+      (Deno.build.arch !== "x86_64" && Deno.build.arch !== "aarch64") ||
+      typeof Deno.dlopen !== "function" ||
+      Deno.permissions.querySync({ name: "ffi" }).state !== "granted"
+    ) return native;
+    const libc = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
+    const at = libc.__errno_location();
+    if (at === null) return native;
+    const errno = new Int32Array(Deno.UnsafePointerView.getArrayBuffer(at, 4));
+    native = { libc, errno };
+  } catch {
+    native = null; // no such library, or a runtime that refuses it
+  }
+  return native;
+}
+
+/**
+ * A byte count for a `size_t` parameter. Deno's FFI takes a number there
+ * (its types say bigint); a BigInt per call would be garbage on every read
+ * and write.
+ */
+export function size(n: number): bigint {
+  return n as unknown as bigint;
+}
+
+/** What a descriptor's epoll events are handed to. */
+export interface ReadyTarget {
+  ready(events: number): void;
+}
+
+/**
+ * `struct epoll_event`: packed on x86_64 (12 bytes, data at 4), natural
+ * alignment elsewhere (16 bytes, data at 8).
+ */
+const EVENT_SIZE = Deno.build.arch === "x86_64" ? 12 : 16;
+const DATA_AT = Deno.build.arch === "x86_64" ? 4 : 8;
+
+/**
+ * The epoll set of the process and its one waiting call. Descriptors are
+ * registered edge-triggered for input, output and hang-up: an edge with no
+ * read or write waiting is ignored, and the socket is tried again the next
+ * time someone reads or writes it.
+ */
+export class Poller {
+  readonly #libc: Libc;
+  readonly #errno: Int32Array;
+  readonly #epfd: number;
+  readonly #wakeFd: number;
+  readonly #events = new Uint8Array(MAX_EVENTS * EVENT_SIZE);
+  readonly #view = new DataView(this.#events.buffer);
+  readonly #ctl = new Uint8Array(16);
+  readonly #ctlView = new DataView(this.#ctl.buffer);
+  readonly #word = new Uint8Array(8);
+  readonly #handlers = new Map<number, ReadyTarget>();
+  #waiting = false;
+  /** Handlers run: the events buffer is being read, so no wait may refill it. */
+  #dispatching = false;
+  #idle: (() => void)[] = [];
+  readonly #onWoken = (n: number): void => this.#woken(n);
+  readonly #onFailed = (): void => {
+    this.#waiting = false;
+    this.#arm();
+    this.#settle();
+  };
+
+  constructor(n: Native) {
+    this.#libc = n.libc;
+    this.#errno = n.errno;
+    this.#epfd = n.libc.epoll_create1(EPOLL_CLOEXEC);
+    if (this.#epfd < 0) throw new Error(`epoll_create1: errno ${n.errno[0]}`);
+    this.#wakeFd = n.libc.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (this.#wakeFd < 0) {
+      n.libc.close(this.#epfd);
+      throw new Error(`eventfd: errno ${n.errno[0]}`);
+    }
+    this.#control(EPOLL_CTL_ADD, this.#wakeFd, EPOLLIN);
+  }
+
+  /** Descriptors registered. */
+  get size(): number {
+    return this.#handlers.size;
+  }
+
+  /** Watches `fd` (edge-triggered input, output and hang-up) until {@link remove}. */
+  add(fd: number, target: ReadyTarget): void {
+    if (
+      this.#control(
+        EPOLL_CTL_ADD,
+        fd,
+        EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+      ) !== 0
+    ) {
+      throw new Error(`epoll_ctl: errno ${this.#errno[0]}`);
+    }
+    this.#handlers.set(fd, target);
+    this.#arm();
+  }
+
+  /** Stops watching `fd`; call before closing it. */
+  remove(fd: number): void {
+    if (!this.#handlers.delete(fd)) return;
+    this.#control(EPOLL_CTL_DEL, fd, 0);
+    if (this.#handlers.size === 0 && this.#waiting) this.#wake();
+  }
+
+  /** Resolves once no wait is in flight: nothing is registered and the last wait returned. */
+  settled(): Promise<void> {
+    if (!this.#waiting) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  #control(op: number, fd: number, events: number): number {
+    this.#ctlView.setUint32(0, events >>> 0, true);
+    this.#ctlView.setInt32(DATA_AT, fd, true);
+    return this.#libc.epoll_ctl(this.#epfd, op, fd, this.#ctl);
+  }
+
+  #wake(): void {
+    this.#word.fill(0);
+    this.#word[0] = 1;
+    this.#libc.write(this.#wakeFd, this.#word, size(8));
+  }
+
+  #arm(): void {
+    if (this.#waiting || this.#dispatching || this.#handlers.size === 0) {
+      return;
+    }
+    this.#waiting = true;
+    this.#libc.epoll_wait(this.#epfd, this.#events, MAX_EVENTS, -1)
+      .then(this.#onWoken, this.#onFailed);
+  }
+
+  #woken(n: number): void {
+    if (n < 0) {
+      // EINTR, the one failure a valid set sees: wait again, a moment later
+      setTimeout(this.#onFailed, 1);
+      return;
+    }
+    this.#waiting = false;
+    this.#dispatching = true;
+    const view = this.#view;
+    for (let i = 0; i < n; i++) {
+      const at = i * EVENT_SIZE;
+      const events = view.getUint32(at, true);
+      const fd = view.getInt32(at + DATA_AT, true);
+      if (fd === this.#wakeFd) {
+        this.#libc.read(this.#wakeFd, this.#word, size(8));
+        continue;
+      }
+      const target = this.#handlers.get(fd);
+      if (target === undefined) continue;
+      try {
+        target.ready(events);
+      } catch {
+        // a handler settles its own promises; nothing may stop the others
+      }
+    }
+    this.#dispatching = false;
+    this.#arm();
+    this.#settle();
+  }
+
+  #settle(): void {
+    if (this.#waiting || this.#idle.length === 0) return;
+    const idle = this.#idle;
+    this.#idle = [];
+    for (const resolve of idle) resolve();
+  }
+}
+
+let poller: Poller | null | undefined;
+
+/** The process's poller, or null where FFI sockets cannot be used. */
+export function thePoller(): Poller | null {
+  if (poller !== undefined) return poller;
+  const n = loadNative();
+  try {
+    poller = n === null ? null : new Poller(n);
+  } catch {
+    poller = null;
+  }
+  return poller;
+}

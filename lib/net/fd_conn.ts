@@ -1,0 +1,470 @@
+/**
+ * TCP sockets that Sluice opens and accepts itself, through FFI, and waits
+ * on with the process's one epoll set (`_poller.ts`): a connection costs the
+ * kernel's socket and a small object, not a Deno resource and a pending
+ * runtime operation each. Reads and writes try the socket at once and wait
+ * for its readiness only when it has nothing to read or no room to write.
+ *
+ * {@link listenFd} returns null where FFI sockets cannot be used (not Linux,
+ * no `--allow-ffi`, a host name instead of an IP literal), and the caller
+ * listens with `Deno.listen` instead.
+ *
+ * @module
+ */
+
+import { encodeSockaddr } from "./_sendmmsg.ts";
+import {
+  AF_INET,
+  AF_INET6,
+  EPOLLERR,
+  EPOLLHUP,
+  EPOLLIN,
+  EPOLLOUT,
+  EPOLLRDHUP,
+  ERRNO,
+  IPPROTO_TCP,
+  type Libc,
+  loadNative,
+  MSG_DONTWAIT,
+  MSG_NOSIGNAL,
+  type Poller,
+  SHUT_WR,
+  size,
+  SO_REUSEADDR,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  SOCK_STREAM,
+  SOL_SOCKET,
+  TCP_NODELAY,
+  thePoller,
+} from "./_poller.ts";
+import type { StreamConn } from "./tcp.ts";
+
+/** Unread input a close drops before closing, at most. */
+const DRAIN_SIZE = 64 * 1024;
+/** Where reads land before their exact copy, and where a close drops unread input. */
+const scratch = new Uint8Array(64 * 1024);
+/** Reads one edge of input takes before the rest waits for a later task. */
+const DRAIN_READS = 16;
+/** Pending connections the kernel keeps for an accept. */
+const BACKLOG = 4096;
+/** Room for a `sockaddr_in6` (28 bytes). */
+const NAME_SIZE = 32;
+/** A pause in accepting after the process ran out of descriptors. */
+const ACCEPT_RETRY_MS = 100;
+
+/** The error a failed socket call rejects with, as Deno's own sockets name it. */
+export function socketError(errno: number, call: string): Error {
+  switch (errno) {
+    case ERRNO.ECONNRESET:
+      return new Deno.errors.ConnectionReset(`${call}: connection reset`);
+    case ERRNO.EPIPE:
+      return new Deno.errors.BrokenPipe(`${call}: broken pipe`);
+    case ERRNO.ETIMEDOUT:
+      return new Deno.errors.TimedOut(`${call}: timed out`);
+    case ERRNO.ECONNABORTED:
+      return new Deno.errors.ConnectionAborted(`${call}: connection aborted`);
+    case ERRNO.EADDRINUSE:
+      return new Deno.errors.AddrInUse(`${call}: address in use`);
+    default:
+      return new Error(`${call}: errno ${errno}`);
+  }
+}
+
+/** A `sockaddr_in`/`sockaddr_in6` as Deno names an address. */
+export function decodeSockaddr(name: Uint8Array): Deno.NetAddr {
+  const port = (name[2]! << 8) | name[3]!;
+  const family = name[0]! | (name[1]! << 8);
+  if (family === AF_INET) {
+    return {
+      transport: "tcp",
+      hostname: `${name[4]}.${name[5]}.${name[6]}.${name[7]}`,
+      port,
+    };
+  }
+  if (family !== AF_INET6) return { transport: "tcp", hostname: "", port };
+  const a = name.subarray(8, 24);
+  const mapped = a.subarray(0, 10).every((b) => b === 0) &&
+    a[10] === 0xff && a[11] === 0xff;
+  if (mapped) {
+    return {
+      transport: "tcp",
+      hostname: `::ffff:${a[12]}.${a[13]}.${a[14]}.${a[15]}`,
+      port,
+    };
+  }
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((a[i]! << 8) | a[i + 1]!);
+  // RFC 5952: the longest run of two or more zero groups becomes "::"
+  let best = -1, bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) [best, bestLen] = [i, j - i];
+    i = j;
+  }
+  const hex = (g: number[]) => g.map((x) => x.toString(16)).join(":");
+  const hostname = best < 0
+    ? hex(groups)
+    : `${hex(groups.slice(0, best))}::${hex(groups.slice(best + bestLen))}`;
+  return { transport: "tcp", hostname, port };
+}
+
+/** A read or write waiting for the socket to be ready. */
+interface Waiting {
+  bytes: Uint8Array;
+  resolve(n: number | null): void;
+  reject(e: unknown): void;
+}
+
+/**
+ * One accepted TCP socket on its own descriptor. Like `Deno.TcpConn`: one
+ * read and one write at a time, a read resolving null at the peer's end, a
+ * second `close()` throwing `BadResource`, and pending calls rejecting with
+ * `BadResource` when it closes.
+ */
+export class FdConn implements StreamConn {
+  readonly #libc: Libc;
+  readonly #errno: Int32Array;
+  readonly #poller: Poller;
+  #fd: number;
+  #reading: Waiting | undefined;
+  /** `onData` of {@link readEach} is running. */
+  #inData = false;
+  /** The loop of {@link readEach}, while it runs. */
+  #each:
+    | {
+      onData(chunk: Uint8Array): boolean | void;
+      resolve(): void;
+      reject(e: unknown): void;
+    }
+    | undefined;
+  #writing: Waiting | undefined;
+  readonly remoteAddr: Deno.NetAddr;
+  readonly localAddr: Deno.NetAddr;
+
+  constructor(
+    libc: Libc,
+    errno: Int32Array,
+    poller: Poller,
+    fd: number,
+    remoteAddr: Deno.NetAddr,
+    localAddr: Deno.NetAddr,
+  ) {
+    this.#libc = libc;
+    this.#errno = errno;
+    this.#poller = poller;
+    this.#fd = fd;
+    this.remoteAddr = remoteAddr;
+    this.localAddr = localAddr;
+    poller.add(fd, this);
+  }
+
+  read(p: Uint8Array): Promise<number | null> {
+    if (this.#fd < 0) return Promise.reject(closed());
+    if (this.#reading !== undefined) {
+      return Promise.reject(new Deno.errors.Busy("a read is pending"));
+    }
+    if (p.length === 0) return Promise.resolve(0);
+    const n = this.#libc.recv(this.#fd, p, size(p.length), MSG_DONTWAIT);
+    if (n > 0) return Promise.resolve(n);
+    if (n === 0) return Promise.resolve(null);
+    const errno = this.#errno[0]!;
+    if (errno !== ERRNO.EAGAIN && errno !== ERRNO.EINTR) {
+      return Promise.reject(socketError(errno, "recv"));
+    }
+    return new Promise((resolve, reject) => {
+      this.#reading = { bytes: p, resolve, reject };
+    });
+  }
+
+  write(p: Uint8Array): Promise<number> {
+    if (this.#fd < 0) return Promise.reject(closed());
+    if (this.#writing !== undefined) {
+      return Promise.reject(new Deno.errors.Busy("a write is pending"));
+    }
+    if (p.length === 0) return Promise.resolve(0);
+    const n = this.#libc.send(
+      this.#fd,
+      p,
+      size(p.length),
+      MSG_DONTWAIT | MSG_NOSIGNAL,
+    );
+    if (n >= 0) return Promise.resolve(n);
+    const errno = this.#errno[0]!;
+    if (errno !== ERRNO.EAGAIN && errno !== ERRNO.EINTR) {
+      return Promise.reject(socketError(errno, "send"));
+    }
+    return new Promise<number | null>((resolve, reject) => {
+      this.#writing = { bytes: p, resolve, reject };
+    }) as Promise<number>;
+  }
+
+  /**
+   * Sends FIN after what was written, drops what the peer sent and nobody
+   * read (up to {@link DRAIN_SIZE}: unread input would make the kernel
+   * answer with a reset, which can destroy the last replies still in the
+   * peer's buffer), then closes the descriptor.
+   */
+  /**
+   * Reads with no buffer of its own: each edge of input is drained into a
+   * scratch buffer shared by every connection and handed on as an exact
+   * copy, so a quiet connection holds only `onData` and one promise.
+   */
+  readEach(onData: (chunk: Uint8Array) => boolean | void): Promise<void> {
+    if (this.#fd < 0) return Promise.reject(closed());
+    if (this.#reading !== undefined || this.#each !== undefined) {
+      return Promise.reject(new Deno.errors.Busy("a read is pending"));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#each = { onData, resolve, reject };
+      this.#drain();
+    });
+  }
+
+  /**
+   * Reads until the socket has nothing more (the edge is spent), the peer
+   * closes, or the loop ends; a flood yields to other work after
+   * {@link DRAIN_READS} reads and goes on in a later task.
+   */
+  #drain(): void {
+    for (let i = 0; i < DRAIN_READS; i++) {
+      const each = this.#each;
+      if (each === undefined || this.#fd < 0) return;
+      const n = this.#libc.recv(
+        this.#fd,
+        scratch,
+        size(scratch.length),
+        MSG_DONTWAIT,
+      );
+      if (n < 0) {
+        const errno = this.#errno[0]!;
+        if (errno === ERRNO.EAGAIN) return;
+        if (errno === ERRNO.EINTR) continue;
+        this.#each = undefined;
+        return each.reject(socketError(errno, "recv"));
+      }
+      if (n === 0) {
+        this.#each = undefined;
+        return each.resolve();
+      }
+      let more: boolean | void;
+      this.#inData = true;
+      try {
+        more = each.onData(scratch.slice(0, n));
+      } catch (e) {
+        this.#each = undefined;
+        return each.reject(e);
+      } finally {
+        this.#inData = false;
+      }
+      if (more === false || this.#fd < 0) {
+        // closed by `onData` itself: the loop ends as `readLoop`'s would
+        if (this.#each === each) this.#each = undefined;
+        return more === false ? each.resolve() : each.reject(closed());
+      }
+    }
+    setTimeout(this.#onDrain, 0);
+  }
+
+  readonly #onDrain = (): void => this.#drain();
+
+  /**
+   * Bytes of `p` the socket took at once, or -1 when it has no room (or a
+   * write is pending); throws what a failed send means. No promise: the
+   * writer of a thousand players' batches calls this ten thousand times a
+   * second.
+   */
+  tryWrite(p: Uint8Array): number {
+    if (this.#fd < 0) throw closed();
+    if (this.#writing !== undefined || p.length === 0) return -1;
+    const n = this.#libc.send(
+      this.#fd,
+      p,
+      size(p.length),
+      MSG_DONTWAIT | MSG_NOSIGNAL,
+    );
+    if (n >= 0) return n;
+    const errno = this.#errno[0]!;
+    if (errno === ERRNO.EAGAIN || errno === ERRNO.EINTR) return -1;
+    throw socketError(errno, "send");
+  }
+
+  close(): void {
+    const fd = this.#fd;
+    if (fd < 0) throw closed();
+    this.#fd = -1;
+    this.#poller.remove(fd);
+    const libc = this.#libc;
+    libc.shutdown(fd, SHUT_WR);
+    for (let left = DRAIN_SIZE; left > 0;) {
+      const n = libc.recv(fd, scratch, size(scratch.length), MSG_DONTWAIT);
+      if (n <= 0) break;
+      left -= n;
+    }
+    libc.close(fd);
+    const reading = this.#reading, writing = this.#writing;
+    this.#reading = this.#writing = undefined;
+    reading?.reject(closed());
+    writing?.reject(closed());
+    if (!this.#inData) {
+      const each = this.#each;
+      this.#each = undefined;
+      each?.reject(closed());
+    }
+  }
+
+  /**
+   * Retries what waits for the socket; an edge with nothing waiting is left
+   * for the next call. Called by the poller only.
+   */
+  ready(events: number): void {
+    if (
+      this.#each !== undefined &&
+      (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) !== 0
+    ) this.#drain();
+    if (
+      this.#reading !== undefined &&
+      (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) !== 0
+    ) {
+      const w = this.#reading;
+      const n = this.#libc.recv(
+        this.#fd,
+        w.bytes,
+        size(w.bytes.length),
+        MSG_DONTWAIT,
+      );
+      const errno = this.#errno[0]!;
+      if (n >= 0 || (errno !== ERRNO.EAGAIN && errno !== ERRNO.EINTR)) {
+        this.#reading = undefined;
+        if (n > 0) w.resolve(n);
+        else if (n === 0) w.resolve(null);
+        else w.reject(socketError(errno, "recv"));
+      }
+    }
+    if (
+      this.#writing !== undefined && this.#fd >= 0 &&
+      (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) !== 0
+    ) {
+      const w = this.#writing;
+      const n = this.#libc.send(
+        this.#fd,
+        w.bytes,
+        size(w.bytes.length),
+        MSG_DONTWAIT | MSG_NOSIGNAL,
+      );
+      const errno = this.#errno[0]!;
+      if (n >= 0 || (errno !== ERRNO.EAGAIN && errno !== ERRNO.EINTR)) {
+        this.#writing = undefined;
+        if (n >= 0) w.resolve(n);
+        else w.reject(socketError(errno, "send"));
+      }
+    }
+  }
+}
+
+function closed(): Error {
+  return new Deno.errors.BadResource("connection closed");
+}
+
+/** A listening socket of {@link listenFd}. */
+export interface FdListener {
+  readonly hostname: string;
+  readonly port: number;
+  close(): void;
+}
+
+/** Options of {@link listenFd}. */
+export interface ListenFdOptions {
+  hostname: string;
+  port: number;
+  onConnection(conn: FdConn): void;
+  onError?(error: unknown): void;
+}
+
+/**
+ * Listens on an IP literal with a socket of Sluice's own (SO_REUSEADDR, as
+ * `Deno.listen`), accepting with TCP_NODELAY set on every connection.
+ * Null where FFI sockets cannot be used or `hostname` is not an IP literal;
+ * throws when the address cannot be bound.
+ */
+export function listenFd(options: ListenFdOptions): FdListener | null {
+  const n = loadNative();
+  const poller = thePoller();
+  const want = encodeSockaddr(options.hostname, options.port);
+  if (n === null || poller === null || want === undefined) return null;
+  const { libc, errno } = n;
+  const v6 = want.length === 28;
+  const fd = libc.socket(
+    v6 ? AF_INET6 : AF_INET,
+    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+    0,
+  );
+  if (fd < 0) throw socketError(errno[0]!, "socket");
+  const one = new Uint8Array(new Uint32Array([1]).buffer);
+  const addr = new Uint8Array(want.words.buffer, 0, want.length);
+  if (
+    libc.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, one, 4) !== 0 ||
+    libc.bind(fd, addr, want.length) !== 0 ||
+    libc.listen(fd, BACKLOG) !== 0
+  ) {
+    const e = socketError(errno[0]!, "bind");
+    libc.close(fd);
+    throw e;
+  }
+  const name = new Uint8Array(NAME_SIZE);
+  const length = new Uint32Array(1);
+  const length8 = new Uint8Array(length.buffer);
+  length[0] = NAME_SIZE;
+  libc.getsockname(fd, name, length8);
+  const local = decodeSockaddr(name);
+  let open = true;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+
+  const accept = (): void => {
+    retry = undefined;
+    while (open) {
+      length[0] = NAME_SIZE;
+      const c = libc.accept4(fd, name, length8, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (c < 0) {
+        const e = errno[0]!;
+        if (e === ERRNO.EAGAIN) return;
+        if (e === ERRNO.EINTR || e === ERRNO.ECONNABORTED) continue;
+        options.onError?.(socketError(e, "accept"));
+        // out of descriptors or memory: the edge is spent, so look again later
+        retry = setTimeout(accept, ACCEPT_RETRY_MS);
+        return;
+      }
+      libc.setsockopt(c, IPPROTO_TCP, TCP_NODELAY, one, 4);
+      let conn: FdConn;
+      try {
+        conn = new FdConn(libc, errno, poller, c, decodeSockaddr(name), local);
+      } catch (e) {
+        libc.close(c);
+        options.onError?.(e);
+        continue;
+      }
+      options.onConnection(conn);
+    }
+  };
+  poller.add(fd, {
+    ready(events) {
+      if ((events & EPOLLIN) !== 0 && retry === undefined) accept();
+    },
+  });
+  return {
+    hostname: local.hostname,
+    port: local.port,
+    close() {
+      if (!open) return;
+      open = false;
+      if (retry !== undefined) clearTimeout(retry);
+      poller.remove(fd);
+      libc.close(fd);
+    },
+  };
+}
