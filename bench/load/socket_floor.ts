@@ -1,10 +1,12 @@
 /**
- * What one accepted TCP socket costs the Deno runtime itself, before any
- * Sluice code: N loopback connections are accepted by a bare `Deno.listen`
- * loop, first left alone, then each with one pending 256-byte read (as every
- * Sluice connection has while its peer is quiet). Prints RSS per socket
- * after forced garbage collections; the JS heap stays flat, so the figure is
- * native memory (socket resource, pending read operation).
+ * What one accepted TCP socket costs the runtime, before any Sluice code: N
+ * loopback connections are accepted by a bare `Deno.listen` loop, first left
+ * alone, then each with one pending 256-byte read (as a Deno connection has
+ * while its peer is quiet), then by Sluice's own FFI listener
+ * (`lib/net/fd_conn.ts`), each waiting to read as Sluice's read loop does.
+ * Prints RSS per socket after forced garbage collections. Each figure
+ * includes a fixed part (the peers' process, the heap's growth): run two Ns
+ * and take the slope for the cost of one more socket.
  *
  * ```
  * deno run -A --v8-flags=--expose-gc bench/load/socket_floor.ts [--n 1000]
@@ -67,7 +69,7 @@ async function perSocket(read: boolean): Promise<number> {
 
 /**
  * KiB of RSS per socket accepted by Sluice's own FFI listener
- * (`lib/net/fd_conn.ts`), each with a pending 256-byte read.
+ * (`lib/net/fd_conn.ts`), each waiting to read as Sluice's read loop does.
  */
 async function perFdSocket(): Promise<number> {
   const accepted: FdConn[] = [];
@@ -78,7 +80,8 @@ async function perFdSocket(): Promise<number> {
     port: 0,
     onConnection(conn) {
       accepted.push(conn);
-      conn.read(new Uint8Array(256)).catch(() => {});
+      // as Sluice's read loop does on its own sockets: no buffer while quiet
+      conn.readEach(() => {}).catch(() => {});
       if (accepted.length === n) all();
     },
   });
@@ -138,5 +141,5 @@ const own = await measureIn("fd");
 console.log(
   `Deno ${Deno.version.deno}, ${n} loopback sockets: ${idle} KiB RSS per ` +
     `accepted socket, ${reading} KiB with a pending 256-byte read on each; ` +
-    `Sluice's own FFI sockets (one epoll wait for all): ${own} KiB with the same read`,
+    `Sluice's own FFI sockets (one epoll wait for all): ${own} KiB, each waiting to read`,
 );
