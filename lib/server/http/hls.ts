@@ -35,10 +35,10 @@ import {
 import {
   HLS_JS_URL,
   hlsJsResponse,
-  type PagePorts,
+  pagePorts,
   playerPage,
 } from "./hls_page.ts";
-import { type Config, parseAddress } from "../../config/schema.ts";
+import type { Config } from "../../config/schema.ts";
 
 /** Blocked requests one client (remote address) may have at once. */
 export const MAX_BLOCKED_PER_CLIENT = 64;
@@ -102,19 +102,6 @@ export class HlsHandler {
       (target.endsWith("/") && target !== "/") || target === HLS_JS_URL;
   }
 
-  /** The player page's ports of the other protocols. */
-  #ports(): PagePorts {
-    const c = this.#options.config;
-    const port = (on?: boolean, address?: string) =>
-      on === false || address === undefined
-        ? undefined
-        : parseAddress(address).port || undefined;
-    return {
-      rtmp: port(c.rtmp, c.rtmpAddress),
-      rtsp: port(c.rtsp, c.rtspAddress),
-    };
-  }
-
   /** Answers an HLS request; `client` names the peer for the blocking limits. */
   async handle(
     req: Request,
@@ -133,7 +120,7 @@ export class HlsHandler {
       return refused;
     }
     const url = new URL(req.url);
-    if (file === "") return playerPage(path, this.#ports());
+    if (file === "") return playerPage(path, pagePorts(this.#options.config));
     const m = FILE.exec(file);
     if (file !== "index.m3u8" && file !== "stream.m3u8" && m === null) {
       return notFound();

@@ -9,6 +9,7 @@
  */
 
 import { createRequire } from "node:module";
+import { type Config, parseAddress } from "../../config/schema.ts";
 
 /** Where the page loads hls.js from. */
 export const HLS_JS_URL = "/_/hls.min.js";
@@ -45,6 +46,23 @@ export async function hlsJsResponse(): Promise<Response> {
 export interface PagePorts {
   rtmp?: number;
   rtsp?: number;
+}
+
+/** The listeners' settings {@link pagePorts} reads. */
+export type PagePortsConfig = Partial<
+  Pick<Config, "rtmp" | "rtmpAddress" | "rtsp" | "rtspAddress">
+>;
+
+/** The RTMP and RTSP ports of `config` that a player page names. */
+export function pagePorts(config: PagePortsConfig): PagePorts {
+  const port = (on?: boolean, address?: string) =>
+    on === false || address === undefined
+      ? undefined
+      : parseAddress(address).port || undefined;
+  return {
+    rtmp: port(config.rtmp, config.rtmpAddress),
+    rtsp: port(config.rtsp, config.rtspAddress),
+  };
 }
 
 const escape = (s: string) =>

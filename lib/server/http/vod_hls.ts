@@ -32,10 +32,10 @@ import {
   type VodHlsVariant,
 } from "../../vod/hls.ts";
 import { renderVodPlaylist } from "../../vod/hls_index.ts";
-import { type Config, parseAddress } from "../../config/schema.ts";
+import type { Config } from "../../config/schema.ts";
 import { requestPath } from "./request_path.ts";
 import { CACHE, media, noStore, playlist, text } from "./hls_responses.ts";
-import { playerPage } from "./hls_page.ts";
+import { pagePorts, playerPage } from "./hls_page.ts";
 
 /** Cache-Control of a file's playlists: they change only when the file does. */
 export const VOD_PLAYLIST_CACHE = "public, max-age=300";
@@ -130,7 +130,7 @@ async function answer(
   const target = (config.hlsSegmentDuration ?? 1000) / 1000;
   try {
     return await vod.hls.with(name, target, (f) => {
-      if (file === "") return playerPage(path, ports(config));
+      if (file === "") return playerPage(path, pagePorts(config));
       const m = FILE.exec(file)!;
       if (m[1] !== undefined) {
         const ts = new URL(req.url).searchParams.get("variant") === "ts" ||
@@ -222,15 +222,4 @@ function refusal(e: unknown, path: string, log: Logger): Response {
     return gone(e.message);
   }
   return text(415, `Unsupported Media Type: ${e.message}`, noStore());
-}
-
-function ports(config: VodHlsConfig): { rtmp?: number; rtsp?: number } {
-  const port = (on?: boolean, address?: string) =>
-    on === false || address === undefined
-      ? undefined
-      : parseAddress(address).port || undefined;
-  return {
-    rtmp: port(config.rtmp, config.rtmpAddress),
-    rtsp: port(config.rtsp, config.rtspAddress),
-  };
 }
