@@ -26,6 +26,19 @@ if (gc === undefined) {
   Deno.exit(2);
 }
 
+/** N connections to `port` from a Python process, held until its stdin closes. */
+function connectPeers(port: number): Deno.ChildProcess {
+  return new Deno.Command("python3", {
+    args: [
+      "-c",
+      `import socket, sys\n` +
+      `s = [socket.create_connection(("127.0.0.1", ${port})) for _ in range(${n})]\n` +
+      `sys.stdin.read()`,
+    ],
+    stdin: "piped",
+  }).spawn();
+}
+
 /** RSS in KiB after two full collections. */
 function rssKiB(): number {
   gc!();
@@ -44,15 +57,7 @@ async function perSocket(read: boolean): Promise<number> {
   const accepted: Deno.Conn[] = [];
   await new Promise((r) => setTimeout(r, 300));
   const before = rssKiB();
-  const peers = new Deno.Command("python3", {
-    args: [
-      "-c",
-      `import socket, sys\n` +
-      `s = [socket.create_connection(("127.0.0.1", ${port})) for _ in range(${n})]\n` +
-      `sys.stdin.read()`,
-    ],
-    stdin: "piped",
-  }).spawn();
+  const peers = connectPeers(port);
   for await (const conn of listener) {
     accepted.push(conn);
     if (read) conn.read(new Uint8Array(256)).catch(() => {});
@@ -90,15 +95,7 @@ async function perFdSocket(): Promise<number> {
   }
   await new Promise((r) => setTimeout(r, 300));
   const before = rssKiB();
-  const peers = new Deno.Command("python3", {
-    args: [
-      "-c",
-      `import socket, sys\n` +
-      `s = [socket.create_connection(("127.0.0.1", ${listener.port})) for _ in range(${n})]\n` +
-      `sys.stdin.read()`,
-    ],
-    stdin: "piped",
-  }).spawn();
+  const peers = connectPeers(listener.port);
   await done;
   await new Promise((r) => setTimeout(r, 500));
   const after = rssKiB();
