@@ -1,5 +1,6 @@
 /**
- * The HTTP server (hono on `Deno.serve`): HTTP-FLV at `/<path>.flv`.
+ * The HTTP server (hono on Sluice's own HTTP/1.1 server,
+ * {@link serveHttp1}): HTTP-FLV at `/<path>.flv`.
  *
  * A player of `http://host:8080/live/cam1.flv` gets an FLV header, then
  * onMetaData, the sequence headers and the GOP cache at once, then every
@@ -18,7 +19,8 @@ import { cors } from "hono/cors";
 import { type Hub, HubError } from "../../hub/hub.ts";
 import type { Stream } from "../../hub/stream.ts";
 import type { Logger } from "../../log.ts";
-import { listenError, type StreamConn } from "../../net/tcp.ts";
+import type { StreamConn } from "../../net/tcp.ts";
+import { type Http1Server, serveHttp1 } from "../../net/http1/server.ts";
 import {
   type Authenticator,
   authenticatorOf,
@@ -81,6 +83,8 @@ export interface HttpServerStats {
 }
 
 const TICK_MS = 1000;
+/** A keep-alive connection with no request for this long is closed. */
+const HTTP_IDLE_TIMEOUT_MS = 60_000;
 
 /** The HTTP listener and its HTTP-FLV players. */
 export class HttpServer implements SessionSource {
@@ -91,7 +95,7 @@ export class HttpServer implements SessionSource {
   readonly #batcher: WriteBatcher;
   /** The RTMPT sessions, when RTMPT is on. */
   readonly rtmpt: RtmptTunnels | undefined;
-  #server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  #server: Http1Server | undefined;
   /** Listeners left by {@link HttpServer.relisten}, finishing their requests. */
   readonly #draining = new Set<Promise<void>>();
   #tick: ReturnType<typeof setInterval> | undefined;
@@ -177,24 +181,17 @@ export class HttpServer implements SessionSource {
     return next.addr;
   }
 
-  #serve(hostname: string, port: number): Deno.HttpServer<Deno.NetAddr> {
+  #serve(hostname: string, port: number): Http1Server {
     const { log } = this.#options;
-    let server: Deno.HttpServer<Deno.NetAddr>;
-    try {
-      server = Deno.serve({
-        hostname,
-        port,
-        onListen: () => {},
-        onError: (e) => {
-          log.error(
-            `HTTP request failed: ${e instanceof Error ? e.message : e}`,
-          );
-          return new Response("Internal Server Error\n", { status: 500 });
-        },
-      }, (req, info) => this.#app.fetch(req, { remote: info.remoteAddr }));
-    } catch (e) {
-      throw listenError("TCP", hostname, port, e);
-    }
+    const server = serveHttp1({
+      hostname,
+      port,
+      handler: (req, remote) => this.#app.fetch(req, { remote }),
+      onError: (e) =>
+        log.error(`HTTP request failed: ${e instanceof Error ? e.message : e}`),
+      idleTimeoutMs: HTTP_IDLE_TIMEOUT_MS,
+      requestTimeoutMs: this.#options.config.readTimeout,
+    });
     const addr = server.addr;
     log.info("HTTP listening", { address: `${addr.hostname}:${addr.port}` });
     return server;

@@ -1,0 +1,158 @@
+/**
+ * Writes a fetch-style `Response` on an HTTP/1.1 connection. A body held in
+ * memory (bytes or text: HLS playlists, parts, segments, API answers) goes
+ * out with its head in one write and no `ReadableStream`; a streamed body
+ * (HTTP-FLV, recordings) is read as the socket takes it, so a slow client
+ * backs up its producer exactly as a slow TCP peer does.
+ *
+ * @module
+ */
+
+import { writeAll } from "../tcp.ts";
+import { encodeHead, responseHead } from "./response_head.ts";
+
+/** Where a response goes. */
+export interface ResponseTarget {
+  write(p: Uint8Array): Promise<number>;
+}
+
+/**
+ * Whether `res`'s body is a stream. Deno keeps a body given as bytes or
+ * text apart from a stream; reading that tells which path to take without
+ * making a stream of every body. When the runtime does not tell, the body
+ * counts as a stream (the path that is right for any body).
+ */
+export function isStreamBody(res: Response): boolean {
+  const key = Object.getOwnPropertySymbols(res).find((s) =>
+    s.description === "response"
+  );
+  if (key === undefined) return true;
+  const inner = (res as unknown as Record<symbol, unknown>)[key] as {
+    body?: { streamOrStatic?: unknown } | null;
+  } | undefined;
+  if (inner === undefined || typeof inner !== "object") return true;
+  return inner.body?.streamOrStatic instanceof ReadableStream;
+}
+
+/**
+ * Writes `res` (its head only for `HEAD` or a status without a body);
+ * `close` asks for `Connection: close`. Resolves once written; rejects when
+ * the connection fails. `canChunk` is false for an HTTP/1.0 client, whose
+ * streamed body then ends with the connection (and forces `close`).
+ * Returns whether the connection must close after it.
+ */
+export async function writeResponse(
+  conn: ResponseTarget,
+  res: Response,
+  options: {
+    head: boolean;
+    close: boolean;
+    canChunk: boolean;
+    /** Cancels a streamed body (the connection ended). */
+    signal?: AbortSignal;
+  },
+): Promise<boolean> {
+  const noBody = options.head || res.status === 204 || res.status === 304;
+  if (!isStreamBody(res)) {
+    const body = await res.bytes();
+    const head = encodeHead(
+      responseHead(
+        res.status,
+        res.headers,
+        { kind: "length", length: body.length },
+        options.close,
+      ),
+    );
+    if (noBody || body.length === 0) {
+      await writeAll(conn, head);
+    } else {
+      const all = new Uint8Array(head.length + body.length);
+      all.set(head);
+      all.set(body, head.length);
+      await writeAll(conn, all);
+    }
+    return options.close;
+  }
+  const declared = res.headers.get("content-length");
+  const length = declared !== null && /^\d{1,15}$/.test(declared)
+    ? Number(declared)
+    : undefined;
+  if (noBody) {
+    await res.body?.cancel().catch(() => {});
+    const framing = length === undefined
+      ? { kind: "chunked" as const }
+      : { kind: "length" as const, length };
+    await writeAll(
+      conn,
+      encodeHead(responseHead(res.status, res.headers, framing, options.close)),
+    );
+    return options.close;
+  }
+  const chunked = length === undefined && options.canChunk;
+  const close = options.close || (length === undefined && !chunked);
+  const framing = length !== undefined
+    ? { kind: "length" as const, length }
+    : chunked
+    ? { kind: "chunked" as const }
+    : { kind: "close" as const };
+  await writeAll(
+    conn,
+    encodeHead(responseHead(res.status, res.headers, framing, close)),
+  );
+  if (res.body === null) return close;
+  return await pipeBody(conn, res.body, chunked, length, options.signal) ||
+    close;
+}
+
+const encoder = new TextEncoder();
+const END = encoder.encode("0\r\n\r\n");
+
+/**
+ * Copies `body` to `conn`, chunk-framed when `chunked`; with a declared
+ * `length`, a body that does not match it closes the connection (returns
+ * true). Cancels `body` when the connection fails or `signal` aborts.
+ */
+async function pipeBody(
+  conn: ResponseTarget,
+  body: ReadableStream<Uint8Array>,
+  chunked: boolean,
+  length: number | undefined,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  const reader = body.getReader();
+  const cancel = () => reader.cancel("the connection ended").catch(() => {});
+  if (signal?.aborted) cancel();
+  signal?.addEventListener("abort", cancel, { once: true });
+  let sent = 0;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      if (value.length === 0) continue;
+      sent += value.length;
+      if (length !== undefined && sent > length) {
+        await reader.cancel().catch(() => {});
+        return true;
+      }
+      await writeAll(conn, chunked ? chunk(value) : value);
+    }
+  } catch (e) {
+    await reader.cancel(e).catch(() => {});
+    throw e;
+  } finally {
+    signal?.removeEventListener("abort", cancel);
+  }
+  if (chunked) await writeAll(conn, END);
+  return length !== undefined && sent !== length;
+}
+
+/** `bytes` as one chunk: size line, data, CRLF, in one buffer. */
+function chunk(bytes: Uint8Array): Uint8Array {
+  const size = encoder.encode(`${bytes.length.toString(16)}\r\n`);
+  const out = new Uint8Array(size.length + bytes.length + 2);
+  out.set(size);
+  out.set(bytes, size.length);
+  out[out.length - 2] = 13;
+  out[out.length - 1] = 10;
+  return out;
+}
