@@ -67,7 +67,16 @@ for (let c = 48; c <= 57; c++) TCHAR[c] = 1;
 for (let c = 65; c <= 90; c++) TCHAR[c] = 1;
 for (let c = 97; c <= 122; c++) TCHAR[c] = 1;
 
-const decoder = new TextDecoder("latin1");
+/** One character per byte (TextDecoder's `latin1` is windows-1252). */
+const decoder = {
+  decode(b: Uint8Array): string {
+    let s = "";
+    for (let i = 0; i < b.length; i += 4096) {
+      s += String.fromCharCode(...b.subarray(i, i + 4096));
+    }
+    return s;
+  },
+};
 
 /**
  * Parses the head at the start of `buf`: the head, an error to answer, or
