@@ -65,6 +65,11 @@ export async function writeResponse(
     );
     if (noBody || body.length === 0) {
       await writeAll(conn, head);
+    } else if (body.length > JOIN_LIMIT) {
+      // A segment: copying it next to its head would cost more than the
+      // one more write.
+      await writeAll(conn, head);
+      await writeAll(conn, body);
     } else {
       const all = new Uint8Array(head.length + body.length);
       all.set(head);
@@ -103,6 +108,9 @@ export async function writeResponse(
   return await pipeBody(conn, res.body, chunked, length, options.signal) ||
     close;
 }
+
+/** Bodies up to this size go out in one buffer with their head. */
+const JOIN_LIMIT = 16 * 1024;
 
 const encoder = new TextEncoder();
 const END = encoder.encode("0\r\n\r\n");
