@@ -16,6 +16,21 @@ export interface ResponseTarget {
   write(p: Uint8Array): Promise<number>;
 }
 
+/** The body Deno keeps of a `Response`, when the runtime shows it. */
+function innerBody(res: Response): unknown {
+  const key = Object.getOwnPropertySymbols(res).find((s) =>
+    s.description === "response"
+  );
+  if (key === undefined) return STREAM;
+  const inner = (res as unknown as Record<symbol, unknown>)[key] as {
+    body?: { streamOrStatic?: unknown } | null;
+  } | undefined;
+  if (inner === undefined || typeof inner !== "object") return STREAM;
+  return inner.body?.streamOrStatic;
+}
+
+const STREAM = Symbol("a stream, or unknown");
+
 /**
  * Whether `res`'s body is a stream. Deno keeps a body given as bytes or
  * text apart from a stream; reading that tells which path to take without
@@ -23,15 +38,25 @@ export interface ResponseTarget {
  * counts as a stream (the path that is right for any body).
  */
 export function isStreamBody(res: Response): boolean {
-  const key = Object.getOwnPropertySymbols(res).find((s) =>
-    s.description === "response"
-  );
-  if (key === undefined) return true;
-  const inner = (res as unknown as Record<symbol, unknown>)[key] as {
-    body?: { streamOrStatic?: unknown } | null;
-  } | undefined;
-  if (inner === undefined || typeof inner !== "object") return true;
-  return inner.body?.streamOrStatic instanceof ReadableStream;
+  const body = innerBody(res);
+  return body === STREAM || body instanceof ReadableStream;
+}
+
+/**
+ * The bytes of a body held in memory: the very buffer the `Response` holds
+ * when the runtime shows it (an HLS segment is not copied once more), or a
+ * copy through `Response.bytes()`.
+ */
+async function memoryBody(res: Response): Promise<Uint8Array> {
+  const held = innerBody(res) as { body?: unknown; consumed?: unknown };
+  if (
+    typeof held === "object" && held !== null &&
+    held.body instanceof Uint8Array && held.consumed === false
+  ) {
+    held.consumed = true;
+    return held.body;
+  }
+  return await res.bytes();
 }
 
 /**
@@ -54,7 +79,7 @@ export async function writeResponse(
 ): Promise<boolean> {
   const noBody = options.head || res.status === 204 || res.status === 304;
   if (!isStreamBody(res)) {
-    const body = await res.bytes();
+    const body = await memoryBody(res);
     const head = encodeHead(
       responseHead(
         res.status,
