@@ -259,10 +259,7 @@ export class Http1Connection {
         return await writeResponse(this.#conn, res, {
           head: head.method === "HEAD",
           close,
-          // A streamed body of unknown length (HTTP-FLV) ends with the
-          // connection rather than going out chunk-framed: framing copies
-          // every write, which at 1000 players cost more CPU than hyper.
-          canChunk: false,
+          canChunk: head.minor === 1,
           signal: abort.signal,
         });
       })

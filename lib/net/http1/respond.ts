@@ -139,6 +139,7 @@ const JOIN_LIMIT = 16 * 1024;
 
 const encoder = new TextEncoder();
 const END = encoder.encode("0\r\n\r\n");
+const END_AFTER = encoder.encode("\r\n0\r\n\r\n");
 
 /**
  * Copies `body` to `conn`, chunk-framed when `chunked`; with a declared
@@ -162,12 +163,15 @@ async function pipeBody(
       const { value, done } = await reader.read();
       if (done) break;
       if (value.length === 0) continue;
-      sent += value.length;
-      if (length !== undefined && sent > length) {
+      if (length !== undefined && sent + value.length > length) {
         await reader.cancel().catch(() => {});
         return true;
       }
-      await writeAll(conn, chunked ? chunk(value) : value);
+      // The chunk's size line (with the CRLF that ends the chunk before)
+      // and its data go in two writes: no copy of the data.
+      if (chunked) await writeAll(conn, sizeLine(value.length, sent > 0));
+      sent += value.length;
+      await writeAll(conn, value);
     }
   } catch (e) {
     await reader.cancel(e).catch(() => {});
@@ -175,17 +179,11 @@ async function pipeBody(
   } finally {
     signal?.removeEventListener("abort", cancel);
   }
-  if (chunked) await writeAll(conn, END);
+  if (chunked) await writeAll(conn, sent > 0 ? END_AFTER : END);
   return length !== undefined && sent !== length;
 }
 
-/** `bytes` as one chunk: size line, data, CRLF, in one buffer. */
-function chunk(bytes: Uint8Array): Uint8Array {
-  const size = encoder.encode(`${bytes.length.toString(16)}\r\n`);
-  const out = new Uint8Array(size.length + bytes.length + 2);
-  out.set(size);
-  out.set(bytes, size.length);
-  out[out.length - 2] = 13;
-  out[out.length - 1] = 10;
-  return out;
+/** A chunk's size line, after the CRLF that ends the chunk before it. */
+function sizeLine(size: number, after: boolean): Uint8Array {
+  return encoder.encode(`${after ? "\r\n" : ""}${size.toString(16)}\r\n`);
 }
