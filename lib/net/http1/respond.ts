@@ -16,6 +16,21 @@ export interface ResponseTarget {
   write(p: Uint8Array): Promise<number>;
 }
 
+/** Bodies of responses marked by {@link endsWithConnection}: the stream survives a middleware's copy of the `Response`. */
+const untilClose = new WeakSet<ReadableStream<Uint8Array>>();
+
+/**
+ * Marks `res` (a live stream that ends only when the client leaves, such as
+ * HTTP-FLV) to go out without chunk framing, its body ending with the
+ * connection: each write then goes to the socket as it is, with no size
+ * line (one send instead of two). A finite body should stay chunked: ffmpeg
+ * reports a close-delimited end as an I/O error.
+ */
+export function endsWithConnection(res: Response): Response {
+  if (res.body !== null) untilClose.add(res.body);
+  return res;
+}
+
 /** The body Deno keeps of a `Response`, when the runtime shows it. */
 function innerBody(res: Response): unknown {
   const key = Object.getOwnPropertySymbols(res).find((s) =>
@@ -118,7 +133,8 @@ export async function writeResponse(
     );
     return options.close;
   }
-  const chunked = length === undefined && options.canChunk;
+  const chunked = length === undefined && options.canChunk &&
+    !(res.body !== null && untilClose.has(res.body));
   const close = options.close || (length === undefined && !chunked);
   const framing = length !== undefined
     ? { kind: "length" as const, length }

@@ -21,6 +21,7 @@ import type { Stream } from "../../hub/stream.ts";
 import type { Logger } from "../../log.ts";
 import type { StreamConn } from "../../net/tcp.ts";
 import { type Http1Server, serveHttp1 } from "../../net/http1/server.ts";
+import { endsWithConnection } from "../../net/http1/respond.ts";
 import {
   type Authenticator,
   authenticatorOf,
@@ -304,7 +305,8 @@ export class HttpServer implements SessionSource {
       log.info("HTTP-FLV: stream not found", { path });
       return text(404, `Not Found: no stream ${path}`);
     }
-    return this.#startPlayer(stream, req, remote).response;
+    // A live body never ends by itself: no chunk framing (see endsWithConnection).
+    return endsWithConnection(this.#startPlayer(stream, req, remote).response);
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { serveHttp1 } from "../../../lib/net/http1/server.ts";
+import { endsWithConnection } from "../../../lib/net/http1/respond.ts";
 
 /** Sends `request` and reads until the server closes or `until` matches. */
 async function exchange(
@@ -51,7 +52,8 @@ function start() {
             c.close();
           },
         });
-        return new Response(body, { headers: { "x-kind": "stream" } });
+        const res = new Response(body, { headers: { "x-kind": "stream" } });
+        return url.search === "?live" ? endsWithConnection(res) : res;
       }
       const got = req.body === null ? "" : await req.text();
       return new Response(`${req.method} ${url.pathname} [${got}]`, {
@@ -103,6 +105,11 @@ Deno.test("HTTP/1.1 server: chunked request with Expect: 100-continue, chunked s
     assert.match(stream, /Transfer-Encoding: chunked\r\n/);
     assert.match(stream, /X-Kind: stream\r\n/);
     assert.match(stream, /\r\n\r\n3\r\none\r\n3\r\ntwo\r\n0\r\n\r\n$/);
+    const live = await exchange(
+      s.addr.port,
+      "GET /stream?live HTTP/1.1\r\nHost: h\r\n\r\n",
+    );
+    assert.match(live, /Connection: close\r\n\r\nonetwo$/);
     const old = await exchange(s.addr.port, "GET /stream HTTP/1.0\r\n\r\n");
     assert.match(old, /Connection: close\r\n\r\nonetwo$/);
   } finally {
