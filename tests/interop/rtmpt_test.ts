@@ -10,6 +10,7 @@ import {
   playAndCount,
   publishTestSignal,
 } from "../_util/ffmpeg.ts";
+import { gstPlayAndCount } from "../_util/gst.ts";
 import { spawn } from "../_util/process.ts";
 import { startTestSluice, type TestSluice } from "../_util/sluice.ts";
 import { requireTool } from "../_util/tools.ts";
@@ -147,5 +148,28 @@ Deno.test(
       timeoutMs: 20_000,
     });
     assertDecodedH264Aac(r, { video: 40, audio: 60, context: pub.stderr() });
+  },
+);
+
+Deno.test(
+  "RTMPT: GStreamer's rtmpsrc (librtmp, which wants `Content-Length` in that case) plays rtmpt:// at 320x240",
+  { ...opts, ignore: ignore || requireTool("gst-launch-1.0") },
+  async () => {
+    await using s = startTestSluice();
+    await using _pub = publishTestSignal(s.rtmpUrl("live/lib"), {
+      seconds: 15,
+      width: 320,
+      height: 240,
+    });
+    await s.published("live/lib", { frames: 10 });
+    const r = await gstPlayAndCount(rtmptUrl(s, "live/lib"), {
+      source: "rtmpsrc",
+      frames: 50,
+      timeoutMs: 25_000,
+    });
+    // The harness stops the player after 50 frames: its exit code says nothing then.
+    assert.equal(r.frames, 50, r.stderr);
+    assert.deepEqual([...r.sizes], [320 * 240 * 3 / 2]);
+    assert.ok(s.sluice.http!.rtmpt!.stats.opened >= 1, "it came through RTMPT");
   },
 );

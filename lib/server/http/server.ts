@@ -1,5 +1,6 @@
 /**
- * The HTTP server (hono on `Deno.serve`): HTTP-FLV at `/<path>.flv`.
+ * The HTTP server (hono on Sluice's own HTTP/1.1 server,
+ * {@link serveHttp1}): HTTP-FLV at `/<path>.flv`.
  *
  * A player of `http://host:8080/live/cam1.flv` gets an FLV header, then
  * onMetaData, the sequence headers and the GOP cache at once, then every
@@ -18,7 +19,9 @@ import { cors } from "hono/cors";
 import { type Hub, HubError } from "../../hub/hub.ts";
 import type { Stream } from "../../hub/stream.ts";
 import type { Logger } from "../../log.ts";
-import { listenError, type StreamConn } from "../../net/tcp.ts";
+import type { StreamConn } from "../../net/tcp.ts";
+import { type Http1Server, serveHttp1 } from "../../net/http1/server.ts";
+import { endsWithConnection } from "../../net/http1/respond.ts";
 import {
   type Authenticator,
   authenticatorOf,
@@ -82,6 +85,8 @@ export interface HttpServerStats {
 }
 
 const TICK_MS = 1000;
+/** A keep-alive connection with no request for this long is closed. */
+const HTTP_IDLE_TIMEOUT_MS = 60_000;
 
 /** The HTTP listener and its HTTP-FLV players. */
 export class HttpServer implements SessionSource {
@@ -92,7 +97,7 @@ export class HttpServer implements SessionSource {
   readonly #batcher: WriteBatcher;
   /** The RTMPT sessions, when RTMPT is on. */
   readonly rtmpt: RtmptTunnels | undefined;
-  #server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  #server: Http1Server | undefined;
   /** Listeners left by {@link HttpServer.relisten}, finishing their requests. */
   readonly #draining = new Set<Promise<void>>();
   #tick: ReturnType<typeof setInterval> | undefined;
@@ -183,24 +188,17 @@ export class HttpServer implements SessionSource {
     return next.addr;
   }
 
-  #serve(hostname: string, port: number): Deno.HttpServer<Deno.NetAddr> {
+  #serve(hostname: string, port: number): Http1Server {
     const { log } = this.#options;
-    let server: Deno.HttpServer<Deno.NetAddr>;
-    try {
-      server = Deno.serve({
-        hostname,
-        port,
-        onListen: () => {},
-        onError: (e) => {
-          log.error(
-            `HTTP request failed: ${e instanceof Error ? e.message : e}`,
-          );
-          return new Response("Internal Server Error\n", { status: 500 });
-        },
-      }, (req, info) => this.#app.fetch(req, { remote: info.remoteAddr }));
-    } catch (e) {
-      throw listenError("TCP", hostname, port, e);
-    }
+    const server = serveHttp1({
+      hostname,
+      port,
+      handler: (req, remote) => this.#app.fetch(req, { remote }),
+      onError: (e) =>
+        log.error(`HTTP request failed: ${e instanceof Error ? e.message : e}`),
+      idleTimeoutMs: HTTP_IDLE_TIMEOUT_MS,
+      requestTimeoutMs: this.#options.config.readTimeout,
+    });
     const addr = server.addr;
     log.info("HTTP listening", { address: `${addr.hostname}:${addr.port}` });
     return server;
@@ -313,7 +311,8 @@ export class HttpServer implements SessionSource {
       log.info("HTTP-FLV: stream not found", { path });
       return text(404, `Not Found: no stream ${path}`);
     }
-    return this.#startPlayer(stream, req, remote).response;
+    // A live body never ends by itself: no chunk framing (see endsWithConnection).
+    return endsWithConnection(this.#startPlayer(stream, req, remote).response);
   }
 
   /**

@@ -1,0 +1,205 @@
+/**
+ * Writes a fetch-style `Response` on an HTTP/1.1 connection. A body held in
+ * memory (bytes or text: HLS playlists, parts, segments, API answers) goes
+ * out with its head in one write and no `ReadableStream`; a streamed body
+ * (HTTP-FLV, recordings) is read as the socket takes it, so a slow client
+ * backs up its producer exactly as a slow TCP peer does.
+ *
+ * @module
+ */
+
+import { writeAll } from "../tcp.ts";
+import { encodeHead, responseHead } from "./response_head.ts";
+
+/** Where a response goes. */
+export interface ResponseTarget {
+  write(p: Uint8Array): Promise<number>;
+}
+
+/** Bodies of responses marked by {@link endsWithConnection}: the stream survives a middleware's copy of the `Response`. */
+const untilClose = new WeakSet<ReadableStream<Uint8Array>>();
+
+/**
+ * Marks `res` (a live stream that ends only when the client leaves, such as
+ * HTTP-FLV) to go out without chunk framing, its body ending with the
+ * connection: each write then goes to the socket as it is, with no size
+ * line (one send instead of two). A finite body should stay chunked: ffmpeg
+ * reports a close-delimited end as an I/O error.
+ */
+export function endsWithConnection(res: Response): Response {
+  if (res.body !== null) untilClose.add(res.body);
+  return res;
+}
+
+/** The body Deno keeps of a `Response`, when the runtime shows it. */
+function innerBody(res: Response): unknown {
+  const key = Object.getOwnPropertySymbols(res).find((s) =>
+    s.description === "response"
+  );
+  if (key === undefined) return STREAM;
+  const inner = (res as unknown as Record<symbol, unknown>)[key] as {
+    body?: { streamOrStatic?: unknown } | null;
+  } | undefined;
+  if (inner === undefined || typeof inner !== "object") return STREAM;
+  return inner.body?.streamOrStatic;
+}
+
+const STREAM = Symbol("a stream, or unknown");
+
+/**
+ * Whether `res`'s body is a stream. Deno keeps a body given as bytes or
+ * text apart from a stream; reading that tells which path to take without
+ * making a stream of every body. When the runtime does not tell, the body
+ * counts as a stream (the path that is right for any body).
+ */
+export function isStreamBody(res: Response): boolean {
+  const body = innerBody(res);
+  return body === STREAM || body instanceof ReadableStream;
+}
+
+/**
+ * The bytes of a body held in memory: the very buffer the `Response` holds
+ * when the runtime shows it (an HLS segment is not copied once more), or a
+ * copy through `Response.bytes()`.
+ */
+async function memoryBody(res: Response): Promise<Uint8Array> {
+  const held = innerBody(res) as { body?: unknown; consumed?: unknown };
+  if (
+    typeof held === "object" && held !== null &&
+    held.body instanceof Uint8Array && held.consumed === false
+  ) {
+    held.consumed = true;
+    return held.body;
+  }
+  return await res.bytes();
+}
+
+/**
+ * Writes `res` (its head only for `HEAD` or a status without a body);
+ * `close` asks for `Connection: close`. Resolves once written; rejects when
+ * the connection fails. `canChunk` is false for an HTTP/1.0 client, whose
+ * streamed body then ends with the connection (and forces `close`).
+ * Returns whether the connection must close after it.
+ */
+export async function writeResponse(
+  conn: ResponseTarget,
+  res: Response,
+  options: {
+    head: boolean;
+    close: boolean;
+    canChunk: boolean;
+    /** Cancels a streamed body (the connection ended). */
+    signal?: AbortSignal;
+  },
+): Promise<boolean> {
+  const noBody = options.head || res.status === 204 || res.status === 304;
+  if (!isStreamBody(res)) {
+    const body = await memoryBody(res);
+    const head = encodeHead(
+      responseHead(
+        res.status,
+        res.headers,
+        { kind: "length", length: body.length },
+        options.close,
+      ),
+    );
+    if (noBody || body.length === 0) {
+      await writeAll(conn, head);
+    } else if (body.length > JOIN_LIMIT) {
+      // A segment: copying it next to its head would cost more than the
+      // one more write.
+      await writeAll(conn, head);
+      await writeAll(conn, body);
+    } else {
+      const all = new Uint8Array(head.length + body.length);
+      all.set(head);
+      all.set(body, head.length);
+      await writeAll(conn, all);
+    }
+    return options.close;
+  }
+  const declared = res.headers.get("content-length");
+  const length = declared !== null && /^\d{1,15}$/.test(declared)
+    ? Number(declared)
+    : undefined;
+  if (noBody) {
+    await res.body?.cancel().catch(() => {});
+    const framing = length === undefined
+      ? { kind: "chunked" as const }
+      : { kind: "length" as const, length };
+    await writeAll(
+      conn,
+      encodeHead(responseHead(res.status, res.headers, framing, options.close)),
+    );
+    return options.close;
+  }
+  const chunked = length === undefined && options.canChunk &&
+    !(res.body !== null && untilClose.has(res.body));
+  const close = options.close || (length === undefined && !chunked);
+  const framing = length !== undefined
+    ? { kind: "length" as const, length }
+    : chunked
+    ? { kind: "chunked" as const }
+    : { kind: "close" as const };
+  await writeAll(
+    conn,
+    encodeHead(responseHead(res.status, res.headers, framing, close)),
+  );
+  if (res.body === null) return close;
+  return await pipeBody(conn, res.body, chunked, length, options.signal) ||
+    close;
+}
+
+/** Bodies up to this size go out in one buffer with their head. */
+const JOIN_LIMIT = 16 * 1024;
+
+const encoder = new TextEncoder();
+const END = encoder.encode("0\r\n\r\n");
+const END_AFTER = encoder.encode("\r\n0\r\n\r\n");
+
+/**
+ * Copies `body` to `conn`, chunk-framed when `chunked`; with a declared
+ * `length`, a body that does not match it closes the connection (returns
+ * true). Cancels `body` when the connection fails or `signal` aborts.
+ */
+async function pipeBody(
+  conn: ResponseTarget,
+  body: ReadableStream<Uint8Array>,
+  chunked: boolean,
+  length: number | undefined,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  const reader = body.getReader();
+  const cancel = () => reader.cancel("the connection ended").catch(() => {});
+  if (signal?.aborted) cancel();
+  signal?.addEventListener("abort", cancel, { once: true });
+  let sent = 0;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      if (value.length === 0) continue;
+      if (length !== undefined && sent + value.length > length) {
+        await reader.cancel().catch(() => {});
+        return true;
+      }
+      // The chunk's size line (with the CRLF that ends the chunk before)
+      // and its data go in two writes: no copy of the data.
+      if (chunked) await writeAll(conn, sizeLine(value.length, sent > 0));
+      sent += value.length;
+      await writeAll(conn, value);
+    }
+  } catch (e) {
+    await reader.cancel(e).catch(() => {});
+    throw e;
+  } finally {
+    signal?.removeEventListener("abort", cancel);
+  }
+  if (chunked) await writeAll(conn, sent > 0 ? END_AFTER : END);
+  return length !== undefined && sent !== length;
+}
+
+/** A chunk's size line, after the CRLF that ends the chunk before it. */
+function sizeLine(size: number, after: boolean): Uint8Array {
+  return encoder.encode(`${after ? "\r\n" : ""}${size.toString(16)}\r\n`);
+}

@@ -1,0 +1,162 @@
+/**
+ * Sluice's HTTP/1.1 server on real sockets: pipelined requests answered in
+ * order, HEAD, `Expect: 100-continue`, chunked bodies both ways, canonical
+ * header case, and refusals that close only their connection.
+ */
+import assert from "node:assert/strict";
+import { serveHttp1 } from "../../../lib/net/http1/server.ts";
+import { endsWithConnection } from "../../../lib/net/http1/respond.ts";
+
+/** Sends `request` and reads until the server closes or `until` matches. */
+async function exchange(
+  port: number,
+  request: string,
+  until?: RegExp,
+): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const timer = setTimeout(() => conn.close(), 5000);
+  let text = "";
+  try {
+    await conn.write(new TextEncoder().encode(request));
+    const buf = new Uint8Array(65536);
+    for (let i = 0; i < 1000 && !(until?.test(text) ?? false); i++) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+  } catch {
+    // closed by the timer
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn.close();
+    } catch {
+      // closed already
+    }
+  }
+  return text;
+}
+
+function start() {
+  return serveHttp1({
+    hostname: "127.0.0.1",
+    port: 0,
+    onError: () => {},
+    handler: async (req) => {
+      const url = new URL(req.url);
+      if (url.pathname === "/stream") {
+        const body = new ReadableStream<Uint8Array>({
+          start(c) {
+            c.enqueue(new TextEncoder().encode("one"));
+            c.enqueue(new TextEncoder().encode("two"));
+            c.close();
+          },
+        });
+        const res = new Response(body, { headers: { "x-kind": "stream" } });
+        return url.search === "?live" ? endsWithConnection(res) : res;
+      }
+      const got = req.body === null ? "" : await req.text();
+      return new Response(`${req.method} ${url.pathname} [${got}]`, {
+        headers: { "content-type": "text/plain", "www-authenticate": "x" },
+      });
+    },
+  });
+}
+
+Deno.test("HTTP/1.1 server: pipelined requests answered in order, HEAD, canonical header case", async () => {
+  const s = start();
+  try {
+    const text = await exchange(
+      s.addr.port,
+      "GET /a HTTP/1.1\r\nHost: h\r\n\r\n" +
+        "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nxyz" +
+        "HEAD /c HTTP/1.1\r\nHost: h\r\n\r\n" +
+        "GET /d HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+    );
+    const bodies = [...text.matchAll(/(GET|POST|HEAD) \/(\w) \[(\w*)\]/g)]
+      .map((m) => m[0]);
+    assert.deepEqual(bodies, ["GET /a []", "POST /b [xyz]", "GET /d []"]);
+    assert.equal(text.match(/HTTP\/1\.1 200 OK/g)?.length, 4);
+    assert.match(text, /\r\nContent-Length: 9\r\n/);
+    assert.match(text, /\r\nContent-Type: text\/plain\r\n/);
+    assert.match(text, /\r\nWWW-Authenticate: x\r\n/);
+    assert.match(text, /Connection: close\r\n\r\nGET \/d \[\]$/);
+  } finally {
+    await s.shutdown();
+  }
+});
+
+Deno.test("HTTP/1.1 server: chunked request with Expect: 100-continue, chunked streamed answer", async () => {
+  const s = start();
+  try {
+    const post = await exchange(
+      s.addr.port,
+      "POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n" +
+        "Expect: 100-continue\r\nConnection: close\r\n\r\n" +
+        "2\r\nab\r\n1;x=y\r\nc\r\n0\r\n\r\n",
+    );
+    assert.match(post, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/);
+    assert.match(post, /POST \/p \[abc\]$/);
+    const stream = await exchange(
+      s.addr.port,
+      "GET /stream HTTP/1.1\r\nHost: h\r\n\r\n",
+      /0\r\n\r\n$/,
+    );
+    assert.match(stream, /Transfer-Encoding: chunked\r\n/);
+    assert.match(stream, /X-Kind: stream\r\n/);
+    assert.match(stream, /\r\n\r\n3\r\none\r\n3\r\ntwo\r\n0\r\n\r\n$/);
+    const live = await exchange(
+      s.addr.port,
+      "GET /stream?live HTTP/1.1\r\nHost: h\r\n\r\n",
+    );
+    assert.match(live, /Connection: close\r\n\r\nonetwo$/);
+    const old = await exchange(s.addr.port, "GET /stream HTTP/1.0\r\n\r\n");
+    assert.match(old, /Connection: close\r\n\r\nonetwo$/);
+  } finally {
+    await s.shutdown();
+  }
+});
+
+Deno.test("HTTP/1.1 server: bad heads get their status and a close; other connections go on", async () => {
+  const s = start();
+  try {
+    const cases: [string, number][] = [
+      ["GET / HTTP/1.1\r\n\r\n", 400],
+      [`GET /${"a".repeat(9000)} HTTP/1.1\r\nHost: h\r\n\r\n`, 414],
+      [`GET / HTTP/1.1\r\nHost: h\r\nX: ${"a".repeat(17000)}\r\n\r\n`, 431],
+      ["POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n", 501],
+      ["POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 999999999\r\n\r\n", 413],
+      ["GET /live/../x.flv HTTP/1.1\r\nHost: h\r\n\r\n", 400],
+      ["GET /live/%2E%2e/x.flv HTTP/1.1\r\nHost: h\r\n\r\n", 400],
+      [
+        "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n" +
+        "Transfer-Encoding: chunked\r\n\r\n",
+        400,
+      ],
+    ];
+    const keep = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: s.addr.port,
+    });
+    for (const [request, status] of cases) {
+      const text = await exchange(s.addr.port, request);
+      assert.match(
+        text,
+        new RegExp(`^HTTP/1\\.1 ${status} `),
+        request.slice(0, 60),
+      );
+    }
+    await keep.write(
+      new TextEncoder().encode("GET /k HTTP/1.1\r\nHost: h\r\n\r\n"),
+    );
+    const buf = new Uint8Array(4096);
+    const n = await keep.read(buf);
+    assert.match(
+      new TextDecoder().decode(buf.subarray(0, n ?? 0)),
+      /GET \/k \[\]$/,
+    );
+    keep.close();
+  } finally {
+    await s.shutdown();
+  }
+});
