@@ -39,7 +39,7 @@ export function requireHost(
 ): MiddlewareHandler {
   const maxLength = options.maxLength ?? 255;
   return async function requireHost(c, next) {
-    // Without the header, Deno.serve makes up `http://localhost:<port>` for Request.url.
+    // The header itself, not Request.url, whose host the server fills in when it is missing.
     const host = c.req.raw.headers.get("Host") ?? undefined;
     if (host === undefined || host.length > maxLength || !HOST.test(host)) {
       options.onRefused?.(host);
