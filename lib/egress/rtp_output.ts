@@ -16,8 +16,6 @@ import type {
 } from "../hub/stream.ts";
 import type { Frame } from "../media/frame.ts";
 import type { Track } from "../media/track.ts";
-import { sameParameterSets } from "./parameter_sets.ts";
-import { encodeRtcp, msToNtp } from "../rtp/rtcp.ts";
 import type { SrtpMasterKey } from "../srtp/keys.ts";
 import {
   type SrtpOffer,
@@ -25,12 +23,17 @@ import {
   type SrtpSource,
   streamSrtpKey,
 } from "./rtp_srtp.ts";
+import type { TrackFormat } from "../format/tracks.ts";
 import {
-  createPacketizer,
-  describeTracks,
-  type TrackFormat,
-  type TrackPacketizer,
-} from "../format/tracks.ts";
+  byeReport,
+  nextTrackOuts,
+  senderReport,
+  type TrackOut,
+  type WallAnchor,
+} from "./_rtp_track.ts";
+import { type RtpStart, rtpStarts, rtpStartsAt } from "./_rtp_info.ts";
+
+export type { RtpStart } from "./_rtp_info.ts";
 
 /** One RTSP reader of an {@link RtpOutput}. */
 export interface RtpReader {
@@ -40,25 +43,6 @@ export interface RtpReader {
   offer(trackId: number, packet: Packet, rtcp: boolean): void;
   /** Called when the stream ends (no publisher within the grace period). */
   onEnd(): void;
-}
-
-/** Where a new reader's RTP begins, per track (for RTP-Info). */
-export interface RtpStart {
-  trackId: number;
-  seq: number;
-  rtptime: number;
-}
-
-interface TrackOut {
-  format: TrackFormat;
-  packetizer: TrackPacketizer;
-  /** Last frame's pts, for Sender Reports and RTP-Info. */
-  lastPts: number | undefined;
-  packets: number;
-  octets: number;
-  /** Roll-over counter of the packetizer's sequence numbers (SRTP's index). */
-  roc: number;
-  lastSeq: number;
 }
 
 /** An RTP packet with where it sits in its track's RTP stream. */
@@ -93,7 +77,7 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
    * track's Sender Report maps its RTP time through this one anchor, so
    * players line audio up with video exactly as the stream has them.
    */
-  #anchor: { wallMs: number; seconds: number } | undefined;
+  #anchor: WallAnchor | undefined;
 
   /** `cached` hands out this output's packets of the stream's GOP cache. */
   constructor(
@@ -144,64 +128,8 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
     trackIds: ReadonlySet<number>,
     options: { cached?: boolean } = {},
   ): RtpStart[] {
-    const starts = new Map<number, RtpStart>();
-    for (const p of options.cached === false ? [] : this.#cached()) {
-      if (trackIds.has(p.trackId) && !starts.has(p.trackId)) {
-        starts.set(p.trackId, {
-          trackId: p.trackId,
-          seq: p.seq,
-          rtptime: p.rtptime,
-        });
-      }
-    }
-    const cached = new Set(starts.keys());
-    for (const id of trackIds) {
-      const t = this.#tracks.get(id);
-      if (t === undefined || starts.has(id)) continue;
-      const pts = t.lastPts ?? 0;
-      starts.set(id, {
-        trackId: id,
-        seq: t.packetizer.sequenceNumber,
-        rtptime: t.packetizer.rtpTimestamp(pts),
-      });
-    }
-    return this.#atOneInstant([...starts.values()], cached);
-  }
-
-  /**
-   * Restamps `starts` at one instant: the earliest first packet of the GOP
-   * cache, or with nothing cached, the earliest latest frame. RTP-Info's
-   * rtptime is the RTP time of the Range's start (RFC 2326 §12.33), the same
-   * instant on every track; ffmpeg takes each track's rtptime as npt 0 until
-   * that track's first Sender Report, then places it by the report. The
-   * tracks' first packets are not one instant: the GOP cache opens on a
-   * video keyframe, and the audio that follows it on the wire starts up to
-   * the keyframe's composition delay earlier (ffmpeg's x264 and AAC over
-   * RTMP: 57–80 ms), so per-packet rtptimes made ffmpeg step that audio back
-   * by the difference at its first Sender Report. A track with nothing
-   * cached does not choose the instant (its last frame may be long gone),
-   * nor does one without any frame: they take it from the others.
-   */
-  #atOneInstant(
-    starts: RtpStart[],
-    cached: ReadonlySet<number>,
-  ): RtpStart[] {
-    const some = starts.some((s) => cached.has(s.trackId));
-    let seconds = Infinity;
-    for (const s of starts) {
-      const t = this.#tracks.get(s.trackId);
-      if (t?.lastPts === undefined || (some && !cached.has(s.trackId))) {
-        continue;
-      }
-      seconds = Math.min(seconds, startSeconds(t, t.lastPts, s));
-    }
-    if (seconds === Infinity) return starts;
-    return starts.map((s) => {
-      const t = this.#tracks.get(s.trackId);
-      if (t === undefined) return s;
-      const ticks = Math.round(seconds * t.format.track.clockRate);
-      return { ...s, rtptime: t.packetizer.rtpTimestamp(ticks) };
-    });
+    const cached = options.cached === false ? [] : this.#cached();
+    return rtpStarts(this.#tracks, cached, trackIds);
   }
 
   /**
@@ -211,18 +139,7 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
    * instant's RTP time.
    */
   rtpStartsAt(trackIds: ReadonlySet<number>, seconds: number): RtpStart[] {
-    const starts: RtpStart[] = [];
-    for (const id of trackIds) {
-      const t = this.#tracks.get(id);
-      if (t === undefined) continue;
-      const ticks = Math.round(seconds * t.format.track.clockRate);
-      starts.push({
-        trackId: id,
-        seq: t.packetizer.sequenceNumber,
-        rtptime: t.packetizer.rtpTimestamp(ticks),
-      });
-    }
-    return starts;
+    return rtpStartsAt(this.#tracks, trackIds, seconds);
   }
 
   /** Attaches a reader of `trackIds`: it gets the GOP cache at once, then every new packet. */
@@ -244,42 +161,7 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
   }
 
   tracks(tracks: readonly Track[]): void {
-    const next = new Map<number, TrackOut>();
-    for (const format of describeTracks(tracks)) {
-      const have = this.#tracks.get(format.track.id);
-      // While a track's codec stays, its RTP stream goes on (SSRC, sequence numbers,
-      // timestamps): a takeover must look like one continuous stream to the readers.
-      // New parameter sets still need a new packetizer: it sends them before keyframes.
-      if (
-        have !== undefined && have.format.track.codec === format.track.codec
-      ) {
-        const payloadType = have.format.payloadType;
-        const packetizer = sameParameterSets(have.format.track, format.track)
-          ? have.packetizer
-          : createPacketizer(format.track, {
-            payloadType,
-            continueFrom: have.packetizer,
-          });
-        next.set(format.track.id, {
-          ...have,
-          packetizer,
-          format: { ...format, payloadType },
-        });
-        continue;
-      }
-      next.set(format.track.id, {
-        format,
-        packetizer: createPacketizer(format.track, {
-          payloadType: format.payloadType,
-        }),
-        lastPts: undefined,
-        packets: 0,
-        octets: 0,
-        roc: 0,
-        lastSeq: 0,
-      });
-    }
-    this.#tracks = next;
+    this.#tracks = nextTrackOuts(this.#tracks, tracks);
     this.#hasVideo = tracks.some((t) => t.kind === "video");
   }
 
@@ -346,20 +228,7 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
     const anchor = this.#anchor!;
     for (const [id, t] of this.#tracks) {
       if (t.lastPts === undefined) continue;
-      const seconds = t.lastPts / t.format.track.clockRate;
-      const { ntpSeconds, ntpFraction } = msToNtp(
-        anchor.wallMs + (seconds - anchor.seconds) * 1000,
-      );
-      const bytes = encodeRtcp([{
-        kind: "sr",
-        ssrc: t.packetizer.ssrc,
-        ntpSeconds,
-        ntpFraction,
-        rtpTimestamp: t.packetizer.rtpTimestamp(t.lastPts),
-        packetCount: t.packets >>> 0,
-        octetCount: t.octets >>> 0,
-        reports: [],
-      }]);
+      const bytes = senderReport(t, t.lastPts, anchor);
       this.#offerRtcp(this.#readers, id, { bytes, kind: PACKET_KIND.CONTROL });
     }
   }
@@ -378,22 +247,11 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
     const readers = [...this.#readers];
     this.#readers.clear();
     for (const [id, t] of this.#tracks) {
-      const bytes = encodeRtcp([{
-        kind: "bye",
-        ssrcs: [t.packetizer.ssrc],
-        reason: "stream ended",
-      }]);
+      const bytes = byeReport(t);
       this.#offerRtcp(readers, id, { bytes, kind: PACKET_KIND.CONTROL });
     }
     for (const r of readers) r.onEnd();
   }
-}
-
-/** Seconds of the stream's timeline at which a track's start lies. */
-function startSeconds(t: TrackOut, lastPts: number, start: RtpStart): number {
-  // A start is at most a GOP before the last frame: the signed step is exact across a wrap.
-  const step = (start.rtptime - t.packetizer.rtpTimestamp(lastPts)) | 0;
-  return (lastPts + step) / t.format.track.clockRate;
 }
 
 /**

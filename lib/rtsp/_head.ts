@@ -1,14 +1,15 @@
 /**
  * The head of an RTSP message line by line, for the framer (`framer.ts`):
- * the start line, a header line, Content-Length, and the bytes a head may
- * not hold. Private to `lib/rtsp/`.
+ * the start line, a header line, the header lines of one head with their
+ * folding, count and Content-Length, and the bytes a head may not hold.
+ * Private to `lib/rtsp/`.
  *
  * @module
  */
 
 import type { ProtocolErrorCode } from "../errors.ts";
 import { quote, type RtspError, rtspError } from "./error.ts";
-import { TOKEN } from "./message.ts";
+import { RtspHeaders, TOKEN } from "./message.ts";
 
 const SP = 0x20;
 const HT = 0x09;
@@ -78,6 +79,83 @@ export function parseContentLength(
     );
   }
   return length;
+}
+
+/**
+ * The header lines of one message head as they arrive: a folded line joins
+ * the header before it, and the header count and Content-Length are checked
+ * at once, before anything more is awaited.
+ */
+export class HeaderLines {
+  /** The headers so far; complete after {@link end}. */
+  readonly headers = new RtspHeaders();
+  readonly #maxCount: number;
+  readonly #maxBody: number;
+  #count = 0;
+  #contentLength: number | undefined;
+  /** The latest header, held back while a folded line may continue it. */
+  #name: string | undefined;
+  #value = "";
+
+  constructor(maxCount: number, maxBody: number) {
+    this.#maxCount = maxCount;
+    this.#maxBody = maxBody;
+  }
+
+  /** The Content-Length the head gave, if any. */
+  get contentLength(): number | undefined {
+    return this.#contentLength;
+  }
+
+  /** Takes one non-empty header line; `folded` when it starts with SP or HT. */
+  add(text: string, folded: boolean): void {
+    if (folded) {
+      // Obsolete line folding (RFC 2616 §2.2, which RFC 2326 §4.2 builds on).
+      if (this.#name === undefined) {
+        throw fail(
+          "malformed",
+          "continuation line before any header or after Content-Length",
+          400,
+        );
+      }
+      const more = text.trim();
+      this.#value = this.#value === ""
+        ? more
+        : more === ""
+        ? this.#value
+        : `${this.#value} ${more}`;
+      return;
+    }
+    this.#commit();
+    const { name, value } = parseHeaderLine(text);
+    if (++this.#count > this.#maxCount) {
+      throw fail("limit", `more than ${this.#maxCount} headers`, 400);
+    }
+    if (name.length === 14 && name.toLowerCase() === "content-length") {
+      // Checked now, not when the next line shows no continuation: the limit
+      // must hold before anything more is awaited.
+      this.#contentLength = parseContentLength(
+        value,
+        this.#contentLength,
+        this.#maxBody,
+      );
+      this.headers.append(name, value);
+      return;
+    }
+    this.#name = name;
+    this.#value = value;
+  }
+
+  /** The empty line ended the head: adds the held-back header. */
+  end(): void {
+    this.#commit();
+  }
+
+  #commit(): void {
+    if (this.#name === undefined) return;
+    this.headers.append(this.#name, this.#value);
+    this.#name = undefined;
+  }
 }
 
 /** Parses a request or status line. */

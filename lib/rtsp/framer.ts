@@ -32,14 +32,13 @@ import { type Sink, type StageCore, StageStream } from "../stage.ts";
 import {
   checkHeadBytes,
   fail,
-  parseContentLength,
-  parseHeaderLine,
+  HeaderLines,
   parseStartLine,
   type StartLine,
 } from "./_head.ts";
 import { INTERLEAVED_MAGIC, MAX_INTERLEAVED_PAYLOAD } from "./interleaved.ts";
 import { RtspError } from "./error.ts";
-import { type RtspFramed, RtspHeaders } from "./message.ts";
+import type { RtspFramed } from "./message.ts";
 
 /** Options of {@link RtspFramer}. */
 export interface RtspFramerOptions {
@@ -102,13 +101,8 @@ export class RtspFramer implements StageCore<Uint8Array, RtspFramed> {
   #start: StartLine | undefined;
   /** The start line's first word was seen to end within #maxMethod bytes. */
   #methodEnded = false;
-  #headers = new RtspHeaders();
-  #headerCount = 0;
+  #lines: HeaderLines;
   #headerBytes = 0;
-  #contentLength: number | undefined;
-  /** The latest header, held back while a folded line may continue it. */
-  #name: string | undefined;
-  #value = "";
 
   // FRAME_HEADER, FRAME, BODY
   readonly #frameHeader = new Uint8Array(4);
@@ -130,6 +124,7 @@ export class RtspFramer implements StageCore<Uint8Array, RtspFramed> {
       options.maxFrameSize ?? MAX_INTERLEAVED_PAYLOAD,
       MAX_INTERLEAVED_PAYLOAD,
     );
+    this.#lines = new HeaderLines(this.#maxHeaderCount, this.#maxBody);
   }
 
   push(chunk: Uint8Array, out: Sink<RtspFramed>): void {
@@ -237,11 +232,8 @@ export class RtspFramer implements StageCore<Uint8Array, RtspFramed> {
     this.#lineLength = 0;
     this.#start = undefined;
     this.#methodEnded = false;
-    this.#headers = new RtspHeaders();
-    this.#headerCount = 0;
+    this.#lines = new HeaderLines(this.#maxHeaderCount, this.#maxBody);
     this.#headerBytes = 0;
-    this.#contentLength = undefined;
-    this.#name = undefined;
   }
 
   #expect(state: typeof BODY | typeof FRAME, size: number): void {
@@ -350,62 +342,18 @@ export class RtspFramer implements StageCore<Uint8Array, RtspFramed> {
       return;
     }
     if (bytes.length === 0) {
-      this.#commit();
+      this.#lines.end();
       this.#endHead(out);
       return;
     }
-    const text = this.#decoder.decode(bytes);
-    if (bytes[0] === SP || bytes[0] === HT) {
-      // Obsolete line folding (RFC 2616 §2.2, which RFC 2326 §4.2 builds on).
-      if (this.#name === undefined) {
-        throw fail(
-          "malformed",
-          "continuation line before any header or after Content-Length",
-          400,
-        );
-      }
-      const more = text.trim();
-      this.#value = this.#value === ""
-        ? more
-        : more === ""
-        ? this.#value
-        : `${this.#value} ${more}`;
-      return;
-    }
-    this.#commit();
-    const { name, value } = parseHeaderLine(text);
-    if (++this.#headerCount > this.#maxHeaderCount) {
-      throw fail("limit", `more than ${this.#maxHeaderCount} headers`, 400);
-    }
-    if (name.length === 14 && name.toLowerCase() === "content-length") {
-      // Checked now, not when the next line shows no continuation: the limit
-      // must hold before anything more is awaited.
-      this.#checkContentLength(value);
-      this.#headers.append(name, value);
-      return;
-    }
-    this.#name = name;
-    this.#value = value;
-  }
-
-  /** Adds the held-back header. */
-  #commit(): void {
-    if (this.#name === undefined) return;
-    this.#headers.append(this.#name, this.#value);
-    this.#name = undefined;
-  }
-
-  /** RFC 2326 §12.14: digits; a repeat must agree; more than maxBodySize is a 413. */
-  #checkContentLength(value: string): void {
-    this.#contentLength = parseContentLength(
-      value,
-      this.#contentLength,
-      this.#maxBody,
+    this.#lines.add(
+      this.#decoder.decode(bytes),
+      bytes[0] === SP || bytes[0] === HT,
     );
   }
 
   #endHead(out: Sink<RtspFramed>): void {
-    const length = this.#contentLength ?? 0; // §12.14: no Content-Length, no body
+    const length = this.#lines.contentLength ?? 0; // §12.14: no Content-Length, no body
     if (length === 0) {
       this.#state = IDLE;
       this.#emitMessage(EMPTY, out);
@@ -447,7 +395,7 @@ export class RtspFramer implements StageCore<Uint8Array, RtspFramed> {
 
   #emitMessage(body: Uint8Array, out: Sink<RtspFramed>): void {
     const start = this.#start!;
-    const headers = this.#headers;
+    const headers = this.#lines.headers;
     this.#start = undefined;
     if (start.kind === "request") {
       out.enqueue({

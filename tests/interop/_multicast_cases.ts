@@ -9,11 +9,8 @@ import assert from "node:assert/strict";
 import { parseTransport } from "../../lib/rtsp/headers/transport.ts";
 import { joinMulticast } from "../../lib/net/multicast.ts";
 import { receiveDatagrams } from "../../lib/net/udp.ts";
-import {
-  assertDecodedH264Aac,
-  playAndCount,
-  publishTestSignal,
-} from "../_util/ffmpeg.ts";
+import { assertDecodedH264Aac, playAndCount } from "../_util/ffmpeg.ts";
+import { publishLive } from "../_util/live.ts";
 import { gstRtspPlayAndCount } from "../_util/gst.ts";
 import { RawRtsp } from "../_util/rtsp_raw.ts";
 import { startTestSluice, type TestSluice } from "../_util/sluice.ts";
@@ -24,17 +21,6 @@ if (Deno.env.get("MULTICAST_NETNS") === undefined) {
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const MULTICAST = "RTP/AVP;multicast";
-
-/** A publisher of 320x240 H.264 and AAC on `path`, up once this resolves. */
-async function publish(s: TestSluice, path: string, seconds = 20) {
-  const pub = publishTestSignal(s.rtmpUrl(path), {
-    seconds,
-    width: 320,
-    height: 240,
-  });
-  await s.published(path, { frames: 10 });
-  return pub;
-}
 
 /** A socket in `group` counting RTP packets and the ones that came twice. */
 async function observe(group: string, port = 8002) {
@@ -87,7 +73,7 @@ Deno.test(
   opts,
   async () => {
     await using s = startTestSluice();
-    await using _pub = await publish(s, "live/mc");
+    await using _pub = await publishLive(s, "live/mc", { seconds: 20 });
     const r = await playAndCount(s.rtspUrl("live/mc"), {
       seconds: 4,
       timeoutMs: 25_000,
@@ -103,7 +89,7 @@ Deno.test(
   opts,
   async () => {
     await using s = startTestSluice();
-    await using _pub = await publish(s, "live/gst");
+    await using _pub = await publishLive(s, "live/gst", { seconds: 20 });
     const r = await gstRtspPlayAndCount(s.rtspUrl("live/gst"), {
       transport: "udp-mcast",
       frames: 50,
@@ -119,7 +105,7 @@ Deno.test(
   opts,
   async () => {
     await using s = startTestSluice();
-    await using _pub = await publish(s, "live/two", 25);
+    await using _pub = await publishLive(s, "live/two", { seconds: 25 });
     const a = await rawReader(s, "live/two");
     const group = a.transport.destination!;
     assert.match(group, /^224\.1\./);
@@ -163,7 +149,7 @@ Deno.test(
   opts,
   async () => {
     await using s = startTestSluice();
-    await using _pub = await publish(s, "live/td");
+    await using _pub = await publishLive(s, "live/td", { seconds: 20 });
     const a = await rawReader(s, "live/td");
     const b = await rawReader(s, "live/td");
     const seen = await observe(a.transport.destination!);
@@ -200,7 +186,7 @@ Deno.test(
   async () => {
     // 1 s plus the server's 5 s margin; the reader sends no keep-alive and no report
     await using s = startTestSluice({ rtspSessionTimeout: "1s" });
-    await using _pub = await publish(s, "live/to", 25);
+    await using _pub = await publishLive(s, "live/to", { seconds: 25 });
     const a = await rawReader(s, "live/to");
     const seen = await observe(a.transport.destination!);
     await until("packets in the group", () => seen.counts.packets > 20, 5000);
@@ -224,7 +210,7 @@ Deno.test(
   opts,
   async () => {
     await using s = startTestSluice({ rtspSessionTimeout: "1s" });
-    await using _pub = await publish(s, "live/rr", 30);
+    await using _pub = await publishLive(s, "live/rr", { seconds: 30 });
     const a = await rawReader(s, "live/rr");
     const group = a.transport.destination!;
     // RFC 3550 §6.4.2: an RR with no report blocks, SSRC 0x01020304
@@ -258,7 +244,7 @@ Deno.test(
   opts,
   async () => {
     await using s = startTestSluice({ multicastTTL: 1 });
-    await using _pub = await publish(s, "live/bad");
+    await using _pub = await publishLive(s, "live/bad", { seconds: 20 });
     const a = await rawReader(
       s,
       "live/bad",
@@ -291,7 +277,7 @@ Deno.test(
   opts,
   async () => {
     await using origin = startTestSluice();
-    await using _pub = await publish(origin, "live/src", 25);
+    await using _pub = await publishLive(origin, "live/src", { seconds: 25 });
     await using edge = startTestSluice({
       paths: {
         "relay/cam": {

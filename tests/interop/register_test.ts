@@ -8,12 +8,14 @@
  */
 import assert from "node:assert/strict";
 import {
-  assertDecodedH264Aac,
-  playAndCount,
-  publishTestSignal,
-} from "../_util/ffmpeg.ts";
+  assertAllPlay,
+  describeInstances as why,
+  framesIn,
+  publishLive,
+  untilFrames,
+} from "../_util/live.ts";
 import { RawRtsp } from "../_util/rtsp_raw.ts";
-import { startTestSluice, type TestSluice } from "../_util/sluice.ts";
+import { startTestSluice } from "../_util/sluice.ts";
 import { requireTool } from "../_util/tools.ts";
 import { until } from "../_util/wait.ts";
 
@@ -24,20 +26,6 @@ const CAMERA_PATH = "cam/front";
 const CENTRAL_PATH = "site1/front";
 const USER = "site1";
 const PASS = "s3cret";
-
-function framesIn(s: TestSluice, path: string): number {
-  return s.sluice.hub.stream(path)?.stats.framesIn ?? 0;
-}
-
-function why(...instances: TestSluice[]): string {
-  return instances.map((s, i) =>
-    `--- instance ${i}: relays ${
-      JSON.stringify(s.sluice.relays.states())
-    } registrations ${JSON.stringify(s.sluice.registrations.states())}\n${
-      s.logs.join("\n")
-    }`
-  ).join("\n");
-}
 
 Deno.test(
   "Sluice behind NAT REGISTERs its path at a central Sluice; ffmpeg plays it there; DEREGISTER stops it",
@@ -53,27 +41,19 @@ Deno.test(
     await using camera = startTestSluice({
       paths: { [CAMERA_PATH]: { register: centralUrl.toString() } },
     });
-    await using _pub = publishTestSignal(camera.rtmpUrl(CAMERA_PATH), {
-      seconds: 30,
+    await using _pub = await publishLive(camera, CAMERA_PATH, { seconds: 30 });
+    await untilFrames(central, [CENTRAL_PATH], {
+      frames: 25,
+      timeoutMs: 15_000,
+      others: [camera],
     });
-    await until(
-      () => framesIn(central, CENTRAL_PATH) >= 25,
-      15_000,
-      () => why(camera, central),
-    );
-    const [viaRtsp, viaRtmp] = await Promise.all([
-      playAndCount(central.rtspUrl(CENTRAL_PATH), {
-        seconds: 2,
-        timeoutMs: 15_000,
+    await assertAllPlay([
+      {
+        url: central.rtspUrl(CENTRAL_PATH),
         inputArgs: ["-rtsp_transport", "tcp"],
-      }),
-      playAndCount(central.rtmpUrl(CENTRAL_PATH), {
-        seconds: 2,
-        timeoutMs: 15_000,
-      }),
-    ]);
-    assertDecodedH264Aac(viaRtsp, { video: 35, context: why(camera, central) });
-    assertDecodedH264Aac(viaRtmp, { video: 35 });
+      },
+      central.rtmpUrl(CENTRAL_PATH),
+    ], { video: 35, context: () => why(camera, central) });
     assert.deepEqual(
       camera.sluice.relays.states().map((r) => [r.kind, r.status, r.attempts]),
       [["register", "running", 1]],
@@ -141,14 +121,9 @@ Deno.test(
   opts,
   async () => {
     await using upstream = startTestSluice();
-    await using _pub = publishTestSignal(upstream.rtmpUrl(CAMERA_PATH), {
+    await using _pub = await publishLive(upstream, CAMERA_PATH, {
       seconds: 20,
     });
-    await until(
-      () => framesIn(upstream, CAMERA_PATH) >= 10,
-      10_000,
-      () => why(upstream),
-    );
     await using central = startTestSluice({
       paths: { [CENTRAL_PATH]: { publishUser: USER, publishPass: PASS } },
     });
@@ -163,16 +138,11 @@ Deno.test(
     } finally {
       raw.close();
     }
-    await until(
-      () => framesIn(central, CENTRAL_PATH) >= 10,
-      10_000,
-      () => why(upstream, central),
-    );
-    const played = await playAndCount(central.rtmpUrl(CENTRAL_PATH), {
-      seconds: 2,
-      timeoutMs: 15_000,
+    await untilFrames(central, [CENTRAL_PATH], { others: [upstream] });
+    await assertAllPlay([central.rtmpUrl(CENTRAL_PATH)], {
+      video: 35,
+      context: () => why(central),
     });
-    assertDecodedH264Aac(played, { video: 35, context: why(central) });
     // The registration outlives the connection that made it, until DEREGISTER.
     assert.equal(central.sluice.registrations.has(CENTRAL_PATH), true);
     assert.equal(central.sluice.registrations.deregister(CENTRAL_PATH), true);

@@ -10,7 +10,13 @@ import {
   playAndCount,
   publishTestSignal,
 } from "../_util/ffmpeg.ts";
-import { startTestSluice, type TestSluice } from "../_util/sluice.ts";
+import {
+  assertAllPlay,
+  describeInstances as why,
+  publishLive,
+  untilFrames,
+} from "../_util/live.ts";
+import { startTestSluice } from "../_util/sluice.ts";
 import { requireTool } from "../_util/tools.ts";
 import { until } from "../_util/wait.ts";
 
@@ -18,58 +24,27 @@ const ignore = requireTool("ffmpeg");
 const opts = { ignore, sanitizeOps: false, sanitizeResources: false };
 
 const SOURCE = "live/src";
-
-function framesIn(s: TestSluice, path: string): number {
-  return s.sluice.hub.stream(path)?.stats.framesIn ?? 0;
-}
-
-function why(...instances: TestSluice[]): string {
-  return instances.map((s, i) =>
-    `--- instance ${i}: relays ${JSON.stringify(s.sluice.relays.states())}\n${
-      s.logs.join("\n")
-    }`
-  ).join("\n");
-}
+const TCP = ["-rtsp_transport", "tcp"];
 
 Deno.test(
   "Relay pulls another Sluice over RTSP and over RTMP; ffmpeg plays both paths",
   opts,
   async () => {
     await using upstream = startTestSluice();
-    await using _pub = publishTestSignal(upstream.rtmpUrl(SOURCE), {
-      seconds: 20,
-    });
-    await until(
-      () => framesIn(upstream, SOURCE) >= 10,
-      10_000,
-      () => why(upstream),
-    );
+    await using _pub = await publishLive(upstream, SOURCE, { seconds: 20 });
     await using s = startTestSluice({
       paths: {
         "live/via-rtsp": { source: upstream.rtspUrl(SOURCE) },
         "live/via-rtmp": { source: upstream.rtmpUrl(SOURCE) },
       },
     });
-    await until(
-      () =>
-        framesIn(s, "live/via-rtsp") >= 10 &&
-        framesIn(s, "live/via-rtmp") >= 10,
-      10_000,
-      () => why(s, upstream),
-    );
-    const [viaRtsp, viaRtmp] = await Promise.all([
-      playAndCount(s.rtmpUrl("live/via-rtsp"), {
-        seconds: 2,
-        timeoutMs: 15_000,
-      }),
-      playAndCount(s.rtspUrl("live/via-rtmp"), {
-        seconds: 2,
-        timeoutMs: 15_000,
-        inputArgs: ["-rtsp_transport", "tcp"],
-      }),
-    ]);
-    assertDecodedH264Aac(viaRtsp, { video: 35 });
-    assertDecodedH264Aac(viaRtmp, { video: 35 });
+    await untilFrames(s, ["live/via-rtsp", "live/via-rtmp"], {
+      others: [upstream],
+    });
+    await assertAllPlay([
+      s.rtmpUrl("live/via-rtsp"),
+      { url: s.rtspUrl("live/via-rtmp"), inputArgs: TCP },
+    ], { video: 35 });
     for (const state of s.sluice.relays.states()) {
       assert.deepEqual([state.kind, state.status, state.attempts], [
         "pull",
@@ -102,26 +77,13 @@ Deno.test(
     );
     const pub = publishTestSignal(s.rtmpUrl(SOURCE), { seconds: 20 });
     try {
-      await until(
-        () =>
-          framesIn(downstream, "live/pushed-rtsp") >= 10 &&
-          framesIn(downstream, "live/pushed-rtmp") >= 10,
-        10_000,
-        () => why(s, downstream),
-      );
-      const [rtsp, rtmp] = await Promise.all([
-        playAndCount(downstream.rtmpUrl("live/pushed-rtsp"), {
-          seconds: 2,
-          timeoutMs: 15_000,
-        }),
-        playAndCount(downstream.rtspUrl("live/pushed-rtmp"), {
-          seconds: 2,
-          timeoutMs: 15_000,
-          inputArgs: ["-rtsp_transport", "tcp"],
-        }),
-      ]);
-      assertDecodedH264Aac(rtsp, { video: 35 });
-      assertDecodedH264Aac(rtmp, { video: 35 });
+      await untilFrames(downstream, ["live/pushed-rtsp", "live/pushed-rtmp"], {
+        others: [s],
+      });
+      await assertAllPlay([
+        downstream.rtmpUrl("live/pushed-rtsp"),
+        { url: downstream.rtspUrl("live/pushed-rtmp"), inputArgs: TCP },
+      ], { video: 35 });
       const states = s.sluice.relays.states();
       assert.deepEqual(
         states.map((r) => [r.kind, r.status, r.attempts]),
@@ -148,13 +110,8 @@ for (const protocol of ["rtmp", "rtsp"] as const) {
     opts,
     async () => {
       await using upstream = startTestSluice({ publisherGracePeriod: "0s" });
-      let pub = publishTestSignal(upstream.rtmpUrl(SOURCE), { seconds: 30 });
+      let pub = await publishLive(upstream, SOURCE, { seconds: 30 });
       try {
-        await until(
-          () => framesIn(upstream, SOURCE) >= 10,
-          10_000,
-          () => why(upstream),
-        );
         await using s = startTestSluice({
           publisherGracePeriod: "20s",
           paths: {
@@ -166,11 +123,7 @@ for (const protocol of ["rtmp", "rtsp"] as const) {
             },
           },
         });
-        await until(
-          () => framesIn(s, "live/pulled") >= 10,
-          10_000,
-          () => why(s, upstream),
-        );
+        await untilFrames(s, ["live/pulled"], { others: [upstream] });
         const playing = playAndCount(s.rtmpUrl("live/pulled"), {
           seconds: 8,
           timeoutMs: 30_000,

@@ -8,17 +8,17 @@
  * results.
  */
 import assert from "node:assert/strict";
-import {
-  assertDecodedH264Aac,
-  playAndCount,
-  publishTestSignal,
-} from "../_util/ffmpeg.ts";
+import { assertDecodedH264Aac, playAndCount } from "../_util/ffmpeg.ts";
 import { RtspClient } from "../../lib/client/rtsp/client.ts";
 import { gstRtspPlayAndCount } from "../_util/gst.ts";
+import {
+  describeInstances as why,
+  publishLive,
+  untilFrames,
+} from "../_util/live.ts";
 import { startTestSluice, type TestSluice } from "../_util/sluice.ts";
 import { testCert, tlsConfig } from "../_util/tls.ts";
 import { requireTool } from "../_util/tools.ts";
-import { until } from "../_util/wait.ts";
 
 const ignore = requireTool("ffmpeg") || requireTool("ffprobe") ||
   requireTool("openssl");
@@ -27,10 +27,6 @@ const gstOpts = {
   ...opts,
   ignore: ignore || requireTool("gst-launch-1.0") || requireTool("python3"),
 };
-
-function why(...instances: TestSluice[]): string {
-  return instances.map((s) => s.logs.join("\n")).join("\n---\n");
-}
 
 /** The RTSPS port of `s`, where HTTPS tunnels are taken. */
 function rtspsPort(s: TestSluice): number {
@@ -44,10 +40,7 @@ Deno.test(
   opts,
   async () => {
     await using s = startTestSluice(tlsConfig());
-    await using _pub = publishTestSignal(s.rtmpUrl("live/https"), {
-      seconds: 15,
-    });
-    await s.published("live/https", { frames: 10 });
+    await using _pub = await publishLive(s, "live/https", { seconds: 15 });
     // ffmpeg 5.1 tunnels in HTTPS to the URL's port with either scheme
     // (GET and POST https://…); it verifies no certificate unless told
     // (-tls_verify 1), so no flag but the transport is needed.
@@ -74,12 +67,11 @@ Deno.test(
   gstOpts,
   async () => {
     await using s = startTestSluice(tlsConfig());
-    await using _pub = publishTestSignal(s.rtspUrl("live/gst"), {
+    await using _pub = await publishLive(s, "live/gst", {
+      scheme: "rtsp",
       seconds: 20,
-      format: "rtsp",
       rtspTransport: "tcp",
     });
-    await s.published("live/gst", { frames: 10 });
     const r = await gstRtspPlayAndCount(
       `rtspsh://127.0.0.1:${rtspsPort(s)}/live/gst`,
       { transport: "tcp", frames: 50, timeoutMs: 20_000 },
@@ -96,10 +88,9 @@ Deno.test(
   opts,
   async () => {
     await using upstream = startTestSluice(tlsConfig());
-    await using _pub = publishTestSignal(upstream.rtmpUrl("live/src"), {
+    await using _pub = await publishLive(upstream, "live/src", {
       seconds: 20,
     });
-    await upstream.published("live/src", { frames: 10 });
     await using s = startTestSluice({
       paths: {
         "live/relayed": {
@@ -108,11 +99,10 @@ Deno.test(
         },
       },
     });
-    await until(
-      () => (s.sluice.hub.stream("live/relayed")?.stats.framesIn ?? 0) >= 10,
-      15_000,
-      () => why(upstream, s),
-    );
+    await untilFrames(s, ["live/relayed"], {
+      timeoutMs: 15_000,
+      others: [upstream],
+    });
     assert.equal(upstream.sluice.rtsp!.stats.tunnels, 1, why(upstream, s));
     const r = await playAndCount(s.rtspUrl("live/relayed"), {
       seconds: 3,
@@ -137,10 +127,7 @@ Deno.test(
   opts,
   async () => {
     await using origin = startTestSluice();
-    await using _pub = publishTestSignal(origin.rtmpUrl("live/src"), {
-      seconds: 20,
-    });
-    await origin.published("live/src", { frames: 10 });
+    await using _pub = await publishLive(origin, "live/src", { seconds: 20 });
     await using s = startTestSluice(tlsConfig());
     const client = await RtspClient.open(
       `rtspsh://127.0.0.1:${rtspsPort(s)}/live/pushed`,

@@ -8,17 +8,19 @@
  * of the right codec and size.
  */
 import assert from "node:assert/strict";
-import {
-  assertDecodedH264Aac,
-  playAndCount,
-  publishTestSignal,
-} from "../_util/ffmpeg.ts";
+import { assertDecodedH264Aac, playAndCount } from "../_util/ffmpeg.ts";
 import {
   gstPlayAndCount,
   gstPublish,
   gstRtspPlayAndCount,
 } from "../_util/gst.ts";
-import { startTestSluice, type TestSluice } from "../_util/sluice.ts";
+import {
+  assertAllPlay,
+  describeInstances as why,
+  publishLive,
+  untilFrames,
+} from "../_util/live.ts";
+import { startTestSluice } from "../_util/sluice.ts";
 import { testCert, tlsConfig } from "../_util/tls.ts";
 import { requireTool } from "../_util/tools.ts";
 import { until } from "../_util/wait.ts";
@@ -32,27 +34,15 @@ const gstOpts = {
 /** GStreamer's TLS elements: take the self-signed certificate. */
 const NO_VALIDATION = ["tls-validation-flags=0"];
 
-function framesIn(s: TestSluice, path: string): number {
-  return s.sluice.hub.stream(path)?.stats.framesIn ?? 0;
-}
-
-function why(...instances: TestSluice[]): string {
-  return instances.map((s, i) =>
-    `--- instance ${i}: relays ${JSON.stringify(s.sluice.relays.states())}\n${
-      s.logs.join("\n")
-    }`
-  ).join("\n");
-}
-
 Deno.test(
   "RTMPS: ffmpeg publishes rtmps:// and ffmpeg plays it back over rtmps://",
   opts,
   async () => {
     await using s = startTestSluice(tlsConfig());
-    await using pub = publishTestSignal(s.rtmpsUrl("live/tls"), {
+    await using pub = await publishLive(s, "live/tls", {
+      scheme: "rtmps",
       seconds: 12,
     });
-    await s.published("live/tls", { frames: 10 });
     const r = await playAndCount(s.rtmpsUrl("live/tls"), {
       seconds: 3,
       timeoutMs: 20_000,
@@ -70,10 +60,7 @@ Deno.test(
   opts,
   async () => {
     await using s = startTestSluice(tlsConfig());
-    await using _pub = publishTestSignal(s.rtmpUrl("live/tls"), {
-      seconds: 12,
-    });
-    await s.published("live/tls", { frames: 10 });
+    await using _pub = await publishLive(s, "live/tls", { seconds: 12 });
     const r = await playAndCount(s.rtspsUrl("live/tls"), {
       seconds: 3,
       timeoutMs: 20_000,
@@ -114,10 +101,7 @@ Deno.test(
   gstOpts,
   async () => {
     await using s = startTestSluice(tlsConfig());
-    await using _pub = publishTestSignal(s.rtmpUrl("live/gst"), {
-      seconds: 14,
-    });
-    await s.published("live/gst", { frames: 10 });
+    await using _pub = await publishLive(s, "live/gst", { seconds: 14 });
     const r = await gstRtspPlayAndCount(s.rtspsUrl("live/gst"), {
       transport: "tcp",
       frames: 50,
@@ -133,10 +117,9 @@ Deno.test(
   opts,
   async () => {
     await using upstream = startTestSluice(tlsConfig());
-    await using _pub = publishTestSignal(upstream.rtmpUrl("live/src"), {
+    await using _pub = await publishLive(upstream, "live/src", {
       seconds: 20,
     });
-    await upstream.published("live/src", { frames: 10 });
     const tlsCA = testCert().certFile;
     await using s = startTestSluice({
       paths: {
@@ -144,25 +127,14 @@ Deno.test(
         "live/via-rtmps": { source: upstream.rtmpsUrl("live/src"), tlsCA },
       },
     });
-    await until(
-      () =>
-        framesIn(s, "live/via-rtsps") >= 10 &&
-        framesIn(s, "live/via-rtmps") >= 10,
-      12_000,
-      () => why(s, upstream),
-    );
-    const [viaRtsps, viaRtmps] = await Promise.all([
-      playAndCount(s.rtmpUrl("live/via-rtsps"), {
-        seconds: 2,
-        timeoutMs: 15_000,
-      }),
-      playAndCount(s.rtmpUrl("live/via-rtmps"), {
-        seconds: 2,
-        timeoutMs: 15_000,
-      }),
-    ]);
-    assertDecodedH264Aac(viaRtsps, { video: 35 });
-    assertDecodedH264Aac(viaRtmps, { video: 35 });
+    await untilFrames(s, ["live/via-rtsps", "live/via-rtmps"], {
+      timeoutMs: 12_000,
+      others: [upstream],
+    });
+    await assertAllPlay([
+      s.rtmpUrl("live/via-rtsps"),
+      s.rtmpUrl("live/via-rtmps"),
+    ], { video: 35 });
     assert.deepEqual(
       s.sluice.relays.states().map((r) => [r.status, r.attempts]),
       [["running", 1], ["running", 1]],
@@ -186,28 +158,15 @@ Deno.test(
         },
       },
     });
-    await using _pub = publishTestSignal(s.rtmpUrl("live/src"), {
-      seconds: 20,
+    await using _pub = await publishLive(s, "live/src", { seconds: 20 });
+    await untilFrames(downstream, ["live/pushed-rtsps", "live/pushed-rtmps"], {
+      timeoutMs: 12_000,
+      others: [s],
     });
-    await until(
-      () =>
-        framesIn(downstream, "live/pushed-rtsps") >= 10 &&
-        framesIn(downstream, "live/pushed-rtmps") >= 10,
-      12_000,
-      () => why(s, downstream),
-    );
-    const [rtsps, rtmps] = await Promise.all([
-      playAndCount(downstream.rtmpUrl("live/pushed-rtsps"), {
-        seconds: 2,
-        timeoutMs: 15_000,
-      }),
-      playAndCount(downstream.rtmpUrl("live/pushed-rtmps"), {
-        seconds: 2,
-        timeoutMs: 15_000,
-      }),
-    ]);
-    assertDecodedH264Aac(rtsps, { video: 35 });
-    assertDecodedH264Aac(rtmps, { video: 35 });
+    await assertAllPlay([
+      downstream.rtmpUrl("live/pushed-rtsps"),
+      downstream.rtmpUrl("live/pushed-rtmps"),
+    ], { video: 35 });
   },
 );
 
