@@ -1,8 +1,8 @@
 /**
  * Files on demand of Sluice's own recordings: ffmpeg publishes H.264 with
  * B-frames and AAC over RTMP, Sluice records it (fMP4 and FLV) inside its
- * VOD folder, and ffmpeg plays the segment file back over RTSP, RTMP and
- * HTTP-FLV (every frame decoded, of the right codec and size), starts
+ * VOD folder, and ffmpeg plays the segment file back over RTSP, RTMP,
+ * HTTP-FLV and HLS (every frame decoded, of the right codec and size), starts
  * where `-ss` asks (within one GOP), GStreamer's rtspsrc plays it and
  * seeks, and Sluice plays a copy cut short as a crash
  * leaves it up to its last whole part. A scripted RTSP client plays a
@@ -67,19 +67,21 @@ export async function recordIntoVod(
 
 for (const format of ["fmp4", "flv"] as const) {
   Deno.test(
-    `VOD of a ${format} recording: RTSP, RTMP and HTTP-FLV play it whole, -ss and GStreamer seek within a GOP, a cut copy plays to its last part`,
+    `VOD of a ${format} recording: RTSP, RTMP, HTTP-FLV and HLS play it whole, -ss and GStreamer seek within a GOP, a cut copy plays to its last part`,
     opts,
     async () => {
       const root = await Deno.makeTempDir({ prefix: "sluice-vodrec-" });
       const { s, name, file } = await recordIntoVod(root, format);
       await using _ = s;
-      const [rtsp, rtmp, flv] = await Promise.all([
+      const hls = `http://127.0.0.1:${s.sluice.httpPort}/${name}/index.m3u8`;
+      const [rtsp, rtmp, flv, hlsPlay] = await Promise.all([
         playAndCount(s.rtspUrl(name), { timeoutMs: 30_000, inputArgs: TCP }),
         playAndCount(s.rtmpUrl(name), { timeoutMs: 30_000 }),
         playAndCount(s.flvUrl(name), { timeoutMs: 30_000 }),
+        playAndCount(hls, { timeoutMs: 30_000 }),
       ]);
       // 8 s at 25 fps from the first keyframe, 44.1 kHz AAC
-      for (const r of [rtsp, rtmp, flv]) {
+      for (const r of [rtsp, rtmp, flv, hlsPlay]) {
         assertDecodedH264Aac(r, { video: 195, audio: 330 });
         assert.ok(r.video!.frames <= 201, `${r.video!.frames} frames`);
       }
