@@ -38,7 +38,7 @@ import {
   TCP_NODELAY,
   thePoller,
 } from "./_poller.ts";
-import type { StreamConn } from "./tcp.ts";
+import type { StreamConn } from "./stream_conn.ts";
 
 /** Unread input a close drops before closing, at most. */
 const DRAIN_SIZE = 64 * 1024;
