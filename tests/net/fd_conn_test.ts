@@ -38,6 +38,16 @@ function listen(hostname = "127.0.0.1") {
   };
 }
 
+/** A listener, a Deno client connected to it, and the accepted end. */
+async function connected() {
+  const l = listen();
+  const client = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: l.listener.port,
+  });
+  return { ...l, client, conn: await l.next() };
+}
+
 async function settle(): Promise<void> {
   await thePoller()!.settled();
 }
@@ -47,12 +57,7 @@ Deno.test({
     "own sockets: bytes go both ways, the peer's end reads null, and the poller then waits no more",
   ignore: !ffi,
   async fn() {
-    const { listener, next } = listen();
-    const client = await Deno.connect({
-      hostname: "127.0.0.1",
-      port: listener.port,
-    });
-    const conn = await next();
+    const { listener, client, conn } = await connected();
     assert.equal(conn.remoteAddr.hostname, "127.0.0.1");
     assert.equal(conn.remoteAddr.port, (client.localAddr as Deno.NetAddr).port);
     await writeAll(client, new TextEncoder().encode("hello"));
@@ -76,12 +81,7 @@ Deno.test({
     "own sockets: a write to a full socket waits for room, and every byte arrives in order",
   ignore: !ffi,
   async fn() {
-    const { listener, next } = listen();
-    const client = await Deno.connect({
-      hostname: "127.0.0.1",
-      port: listener.port,
-    });
-    const conn = await next();
+    const { listener, client, conn } = await connected();
     // far more than loopback's socket buffers hold: tryWrite runs out of room
     const total = 16 * 1024 * 1024;
     const data = new Uint8Array(total);
@@ -122,12 +122,7 @@ Deno.test({
     "own sockets: readEach hands on every byte in order as its own copy, and ends at the peer's close",
   ignore: !ffi,
   async fn() {
-    const { listener, next } = listen();
-    const client = await Deno.connect({
-      hostname: "127.0.0.1",
-      port: listener.port,
-    });
-    const conn = await next();
+    const { listener, client, conn } = await connected();
     const chunks: Uint8Array[] = [];
     const done = readLoop(conn, (chunk) => void chunks.push(chunk));
     const sent: number[] = [];
@@ -157,12 +152,7 @@ Deno.test({
     "own sockets: closing rejects a pending read with BadResource, and the peer hears a FIN, not a reset",
   ignore: !ffi,
   async fn() {
-    const { listener, next } = listen();
-    const client = await Deno.connect({
-      hostname: "127.0.0.1",
-      port: listener.port,
-    });
-    const conn = await next();
+    const { listener, next, client, conn } = await connected();
     const pending = conn.read(new Uint8Array(8));
     conn.close();
     await assert.rejects(pending, Deno.errors.BadResource);
