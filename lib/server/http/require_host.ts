@@ -29,9 +29,9 @@ const HOST =
  * or with one that is too long or not a host (RFC 9112 §3.2: "A server
  * MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request
  * message that lacks a Host header field … or a Host header field with an
- * invalid field-value"). `Deno.serve` already answers 400 to a request with
- * two `Host` lines; it does not tell the HTTP version, so an HTTP/1.0
- * request without `Host` is refused too (ffmpeg, GStreamer, VLC and
+ * invalid field-value"). Sluice's HTTP server already answers 400 to a
+ * request with two `Host` lines; the handler is not told the HTTP version,
+ * so an HTTP/1.0 request without `Host` is refused too (ffmpeg, GStreamer, VLC and
  * browsers send it with HTTP/1.0 as well).
  */
 export function requireHost(
