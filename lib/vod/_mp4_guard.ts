@@ -2,8 +2,9 @@
  * A structural check of an ISO base media file (MP4, MOV, fMP4) before the
  * demuxer trusts it: box sizes against their parent and the file (ISO/IEC
  * 14496-12 §4.2), sample table entry counts against the bytes that hold
- * them (§8.6.1.2, §8.7.3 – §8.7.5), `stts` sample totals against `stsz`,
- * and chunk offsets inside the file and outside the `moov`. A file that
+ * them (§8.6.1.2, §8.7.3 – §8.7.5), `stts` sample totals and `stsc`
+ * samples per chunk against `stsz`, and chunk offsets inside the file and
+ * outside the `moov`. A file that
  * lies gets a {@link VodFormatError} naming the lie, before any table is
  * read by its claimed count.
  *
@@ -113,7 +114,7 @@ export function checkMovieBox(
   if (h === undefined || h.type !== "moov" || h.size !== moov.length) {
     throw lie("moov box header does not match its bytes");
   }
-  const ctx: Check = { moov, at, fileSize, samples: 0, timed: 0 };
+  const ctx: Check = { moov, at, fileSize, samples: 0, timed: 0, perChunk: 0 };
   walk(ctx, h.headerSize, moov.length, "moov", 1);
 }
 
@@ -125,6 +126,8 @@ interface Check {
   samples: number;
   /** Sum of stts sample_count of the current track. */
   timed: number;
+  /** Largest stsc samples_per_chunk of the current track. */
+  perChunk: number;
 }
 
 interface BoxHeader {
@@ -156,12 +159,19 @@ function walk(
     if (h.type === "trak") {
       c.samples = 0;
       c.timed = 0;
+      c.perChunk = 0;
     }
     if (CONTAINERS.has(h.type)) {
       walk(c, pos + h.headerSize, pos + h.size, h.type, depth + 1);
     } else table(c, h.type, body);
     if (h.type === "trak" && c.timed > c.samples) {
       throw lie(`stts times ${c.timed} samples but stsz has ${c.samples}`);
+    }
+    // a demuxer walks every sample a chunk claims: 2^24 of them take seconds
+    if (h.type === "trak" && c.perChunk > c.samples) {
+      throw lie(
+        `stsc puts ${c.perChunk} samples in a chunk; stsz has ${c.samples}`,
+      );
     }
     pos += h.size;
   }
@@ -179,6 +189,9 @@ function table(c: Check, type: string, body: Uint8Array): void {
     for (let i = 0; i < count; i++) {
       const e = 8 + i * per;
       if (type === "stts") c.timed += v.getUint32(e);
+      if (type === "stsc") {
+        c.perChunk = Math.max(c.perChunk, v.getUint32(e + 4));
+      }
       if (type === "stco" || type === "co64") {
         const offset = type === "stco"
           ? v.getUint32(e)

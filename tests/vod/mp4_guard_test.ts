@@ -53,6 +53,31 @@ for (const [name, bytes] of Object.entries(hostileMp4s())) {
   });
 }
 
+Deno.test("checkMp4Boxes refuses a chunk of more samples than the track has (the fuzz found 2^24 took a demuxer seconds)", async () => {
+  const good = mp4File();
+  const v = new DataView(good.buffer, good.byteOffset, good.byteLength);
+  // the first stsc entry's samples_per_chunk: after size, type, version and flags, count, first_chunk
+  const at = indexOfType(good, "stsc") - 4 + 20;
+  for (const perChunk of [0x01000000, 0xffffffff]) {
+    const bad = good.slice();
+    new DataView(bad.buffer).setUint32(at, perChunk);
+    await assert.rejects(
+      checkMp4Boxes(reader(bad), bad.length),
+      /stsc puts \d+ samples in a chunk; stsz has \d+/,
+    );
+  }
+  assert.ok(v.getUint32(at) > 0, "the sound file's own entry is read there");
+});
+
+/** Where the four-character `type` first stands in `b`. */
+function indexOfType(b: Uint8Array, type: string): number {
+  const t = new TextEncoder().encode(type);
+  for (let i = 0; i + 4 <= b.length; i++) {
+    if (t.every((x, k) => b[i + k] === x)) return i;
+  }
+  throw new Error(`no ${type}`);
+}
+
 Deno.test("checkMp4Boxes tolerates a cut last mdat after the moov", async () => {
   const good = mp4File();
   const cut = good.subarray(0, good.length - 30);
