@@ -13,6 +13,9 @@
  * An `eventfd` in the same set wakes the wait when the last socket leaves,
  * so that an idle process holds no pending operation and may exit.
  *
+ * The libc bindings here ({@link loadNative}) are the process's one set:
+ * the TLS socket options (`_tls_socket.ts`) and `malloc_trim` use them too.
+ *
  * @module
  */
 
@@ -67,6 +70,11 @@ const SYMBOLS = {
   listen: { parameters: ["i32", "i32"], result: "i32" },
   accept4: { parameters: ["i32", "buffer", "buffer", "i32"], result: "i32" },
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  getsockopt: {
+    parameters: ["i32", "i32", "i32", "buffer", "buffer"],
+    result: "i32",
+  },
   // ssize_t results fit in 32 bits: no read or write here is 2 GiB long
   recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "i32" },
   send: { parameters: ["i32", "buffer", "usize", "i32"], result: "i32" },

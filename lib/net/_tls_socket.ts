@@ -13,52 +13,25 @@
  * @module
  */
 
+import {
+  IPPROTO_TCP,
+  type Libc,
+  loadNative,
+  SOCK_STREAM,
+  SOL_SOCKET,
+  TCP_NODELAY,
+} from "./_poller.ts";
 import { encodeSockaddr, type Sockaddr } from "./_sendmmsg.ts";
 
-// <sys/socket.h>, <netinet/in.h>, <netinet/tcp.h>
-const SOL_SOCKET = 1;
 const SO_TYPE = 3;
 const SO_ACCEPTCONN = 30;
-const SOCK_STREAM = 1;
-const IPPROTO_TCP = 6;
-const TCP_NODELAY = 1;
 const SHUT_RDWR = 2;
 /** Room for a `sockaddr_in6` (28 bytes). */
 const NAME_SIZE = 32;
 
-const SYMBOLS = {
-  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
-  getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
-  getsockopt: {
-    parameters: ["i32", "i32", "i32", "buffer", "buffer"],
-    result: "i32",
-  },
-  setsockopt: {
-    parameters: ["i32", "i32", "i32", "buffer", "u32"],
-    result: "i32",
-  },
-  shutdown: { parameters: ["i32", "i32"], result: "i32" },
-} as const;
-type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-
-const LIBC = "libc.so.6";
-let libc: Libc | null | undefined;
-
 /** libc, once; null where FFI is not granted or not on Linux. */
 function load(): Libc | null {
-  if (libc !== undefined) return libc;
-  libc = null;
-  try {
-    if (
-      Deno.build.os === "linux" && typeof Deno.dlopen === "function" &&
-      Deno.permissions.querySync({ name: "ffi" }).state === "granted"
-    ) {
-      libc = Deno.dlopen(LIBC, SYMBOLS).symbols;
-    }
-  } catch {
-    libc = null; // no such library, or a runtime that refuses it
-  }
-  return libc;
+  return loadNative()?.libc ?? null;
 }
 
 /** Open descriptors, from `/proc/self/fd`; empty where it cannot be read. */
