@@ -16,7 +16,8 @@
  */
 
 import { Flags } from "./_flags.ts";
-import { type FdConn, listenFd } from "../../lib/net/fd_conn.ts";
+import type { FdConn } from "../../lib/net/fd_conn.ts";
+import { listenFd } from "../../lib/net/fd_listener.ts";
 
 const flags = new Flags(Deno.args);
 const n = flags.number("n", 1000, 1, 20_000);

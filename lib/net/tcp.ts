@@ -4,7 +4,7 @@
  * @module
  */
 
-import { listenFd } from "./fd_conn.ts";
+import { listenFd } from "./fd_listener.ts";
 import type { StreamConn } from "./stream_conn.ts";
 
 export type { StreamConn } from "./stream_conn.ts";

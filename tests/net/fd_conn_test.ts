@@ -1,10 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import {
-  decodeSockaddr,
-  type FdConn,
-  listenFd,
-} from "../../lib/net/fd_conn.ts";
+import { decodeSockaddr, type FdConn } from "../../lib/net/fd_conn.ts";
+import { listenFd } from "../../lib/net/fd_listener.ts";
 import { thePoller } from "../../lib/net/_poller.ts";
 import { encodeSockaddr } from "../../lib/net/_sendmmsg.ts";
 import { startMallocTrim } from "../../lib/net/malloc_trim.ts";
