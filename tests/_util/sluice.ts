@@ -3,6 +3,7 @@ import { parseConfig } from "../../lib/config/load.ts";
 import type { ConfigInput } from "../../lib/config/schema.ts";
 import { createLogger, type LogLevel } from "../../lib/log.ts";
 import { type Sluice, startSluice } from "../../lib/sluice.ts";
+import { shareMachine } from "./machine.ts";
 
 /** A running test instance: its URLs and its log lines. */
 export interface TestSluice extends AsyncDisposable {
@@ -50,8 +51,15 @@ export function startTestSluice(
       if (Deno.env.get("SLUICE_TEST_LOG")) console.error(line);
     },
   });
-  const sluice = startSluice(config, log);
-  const close = () => sluice.close();
+  const release = shareMachine();
+  let sluice: Sluice;
+  try {
+    sluice = startSluice(config, log);
+  } catch (e) {
+    release();
+    throw e;
+  }
+  const close = () => sluice.close().finally(release);
   return {
     sluice,
     logs,

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { publishTestSignal } from "../_util/ffmpeg.ts";
+import { takeMachineAlone } from "../_util/machine.ts";
 import { startTestSluice } from "../_util/sluice.ts";
 import { isCi, requireTool } from "../_util/tools.ts";
 
@@ -35,6 +36,9 @@ Deno.test(
   "HLS player page: chromium plays /live/web/ with hls.js at low latency and survives a publisher restart",
   { ignore, sanitizeOps: false, sanitizeResources: false },
   async () => {
+    // The latency bound is a timing: it holds on a machine whose two cores
+    // are not saturated by other tests' encoders and decoders at the time.
+    await using _alone = await takeMachineAlone();
     await using s = startTestSluice();
     const pub1 = publishTestSignal(s.rtmpUrl("live/web"), { seconds: 12 });
     await s.published("live/web", { frames: 10 });
