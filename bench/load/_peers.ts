@@ -23,7 +23,12 @@ import {
  * V8 flags Sluice runs with (deno.json's start task): a 4 MiB semi-space
  * keeps the young generation from growing to ~50 MiB on write churn.
  */
-const SLUICE_V8_FLAGS = "--max-semi-space-size=4";
+// `BENCH_SLUICE_V8_FLAGS` adds V8 flags for a look inside (`--prof` writes an
+// isolate log in the repository folder for `node --prof-process`).
+const SLUICE_V8_FLAGS = ["--max-semi-space-size=4"]
+  .concat(Deno.env.get("BENCH_SLUICE_V8_FLAGS") ?? [])
+  .filter((f) => f !== "")
+  .join(",");
 
 /** The servers the runner knows. */
 export const SERVER_KINDS = ["sluice", "nginx", "nms", "gst"] as const;
@@ -139,6 +144,9 @@ export async function startServer(
         [
           "run",
           "-A",
+          // BENCH_SLUICE_DENO_FLAGS: --inspect=127.0.0.1:9229 for a heap or CPU profile
+          ...(Deno.env.get("BENCH_SLUICE_DENO_FLAGS") ?? "").split(" ")
+            .filter((f) => f !== ""),
           // as `deno task start` runs it
           `--v8-flags=${SLUICE_V8_FLAGS}`,
           `${paths.repo}/server.ts`,
@@ -209,7 +217,8 @@ export async function startServer(
     }
   } catch (e) {
     await proc.stop(1000);
-    throw e;
+    const said = Deno.readTextFileSync(logPath).trim().split("\n").slice(-5);
+    throw said[0] ? new Error(`${e}; ${kind} said: ${said.join(" / ")}`) : e;
   }
   return {
     kind,

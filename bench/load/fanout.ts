@@ -218,7 +218,9 @@ async function runOne(
       await Promise.race([held.done, sleep(3000)]);
     }
     await stopAll();
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    // BENCH_KEEP_LOGS=1 keeps the servers' logs (with BENCH_SLUICE_V8_FLAGS=--trace-gc, V8's account).
+    if (Deno.env.get("BENCH_KEEP_LOGS")) console.error(`logs kept in ${dir}`);
+    else await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
 

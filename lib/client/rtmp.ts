@@ -86,7 +86,7 @@ export class RtmpClient {
       maxBytes: options.writeQueueSize ?? 8 * 1024 * 1024,
       onReady: () => this.#writer.kick(true),
     });
-    this.#writer = new BatchWriter(conn, () => this.#out.take(), {
+    this.#writer = new BatchWriter(conn, () => this.#out.drain(), {
       onError: (e) => this.#end(e instanceof Error ? e : new Error(String(e))),
     });
   }

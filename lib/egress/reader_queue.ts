@@ -22,23 +22,40 @@ export interface ReaderQueueOptions {
 
 /** Queued parts above which a batch's array is dropped instead of kept. */
 const MAX_KEPT_ITEMS = 256;
-/** Room a kept array may always have: a tick's batch of a few Mbit/s. */
-const MIN_KEPT_ITEMS = 64;
 
 /**
- * A reader's queue. `offer()` is O(1) and never blocks; `take()` hands the
+ * What {@link ReaderQueue.drain} hands a writer: the first `count` of
+ * `parts`. The array is the queue's own and comes back to it at the drain
+ * after next, so the writer must be done with it by then and must not keep
+ * it (copy what outlives the write).
+ */
+export interface Batch {
+  readonly parts: readonly Uint8Array[];
+  readonly count: number;
+}
+
+/**
+ * A reader's queue. `offer()` is O(1) and never blocks; `drain()` hands the
  * writer everything queued at once.
  */
 export class ReaderQueue {
   readonly #maxBytes: number;
   readonly #onReady: ((urgent: boolean) => void) | undefined;
   /**
-   * Kept between batches (only the first {@link #count} are queued): a
-   * fresh array per batch, grown part by part, was most of an RTSP reader's
-   * garbage.
+   * Filled by `offer()` (only the first {@link #count} are queued). Two
+   * arrays take turns, the one being written and the one being filled, so a
+   * batch costs no allocation: a fresh array per batch was most of an RTSP
+   * reader's garbage, and garbage is most of a player's memory.
    */
   #items: (Uint8Array | undefined)[] = [];
   #count = 0;
+  /** The array drained last: the writer holds it until the next drain. */
+  #out: (Uint8Array | undefined)[] = [];
+  #outCount = 0;
+  readonly #batch: { parts: readonly Uint8Array[]; count: number } = {
+    parts: [],
+    count: 0,
+  };
   #bytes = 0;
   #skipping = false;
   #closed = false;
@@ -97,23 +114,28 @@ export class ReaderQueue {
     return true;
   }
 
-  /** Takes everything queued, oldest first. */
-  take(): Uint8Array[] {
+  /**
+   * Hands over everything queued, oldest first, without copying: the
+   * array drained before comes back to be filled (see {@link Batch}).
+   */
+  drain(): Batch {
     const items = this.#items;
     const n = this.#count;
-    const out = items.slice(0, n) as Uint8Array[];
-    // A GOP burst: a long array is not worth keeping.
-    if (n > MAX_KEPT_ITEMS) this.#items = [];
-    else {
-      items.fill(undefined, 0, n);
-      // a backlog's batch grew it: shrink it back to what a tick needs, so
-      // a thousand readers do not each keep their largest batch's array
-      const room = Math.max(2 * n, MIN_KEPT_ITEMS);
-      if (items.length > 2 * room) items.length = room;
-    }
+    this.#items = reclaim(this.#out, this.#outCount);
+    this.#out = items;
+    this.#outCount = n;
     this.#count = 0;
     this.#bytes = 0;
-    return out;
+    const batch = this.#batch;
+    batch.parts = items as Uint8Array[];
+    batch.count = n;
+    return batch;
+  }
+
+  /** Takes everything queued, oldest first, as an array of its own. */
+  take(): Uint8Array[] {
+    const { parts, count } = this.drain();
+    return parts.slice(0, count);
   }
 
   #put(bytes: Uint8Array): void {
@@ -136,6 +158,8 @@ export class ReaderQueue {
   close(): void {
     this.#closed = true;
     this.#items = [];
+    this.#out = [];
+    this.#outCount = 0;
     this.#count = 0;
     this.#bytes = 0;
   }
@@ -144,4 +168,20 @@ export class ReaderQueue {
   get closed(): boolean {
     return this.#closed;
   }
+}
+
+/**
+ * An array a writer is done with, emptied for the queue to fill again. A
+ * GOP burst's long array is not worth keeping; a shorter one keeps its
+ * room (at most {@link MAX_KEPT_ITEMS} parts), since a keyframe's batch
+ * every GOP would otherwise grow it again, and that growth was most of a
+ * reader's remaining garbage.
+ */
+function reclaim(
+  items: (Uint8Array | undefined)[],
+  used: number,
+): (Uint8Array | undefined)[] {
+  if (used > MAX_KEPT_ITEMS || items.length > MAX_KEPT_ITEMS) return [];
+  items.fill(undefined, 0, used);
+  return items;
 }

@@ -7,8 +7,11 @@
  * @module
  */
 
-import { concat } from "@std/bytes";
-import type { TickWriter, WriteBatcher } from "./write_batcher.ts";
+import {
+  concatRange,
+  type TickWriter,
+  type WriteBatcher,
+} from "./write_batcher.ts";
 
 export {
   type TickWriter,
@@ -44,6 +47,16 @@ export interface WritableConn {
   tryWrite?(p: Uint8Array): number;
 }
 
+/**
+ * What a writer's `take` hands it: an array of its own, or the first
+ * `count` parts of a queue's array that the writer is done with by the
+ * next take (`ReaderQueue.drain`).
+ */
+export type Taken = Uint8Array[] | {
+  readonly parts: readonly Uint8Array[];
+  readonly count: number;
+};
+
 /** Default {@link BatchWriterOptions.maxWriteSize}. */
 export const MAX_WRITE_SIZE = 16 * 1024;
 
@@ -59,7 +72,7 @@ export const MAX_WRITE_SIZE = 16 * 1024;
  */
 export class BatchWriter implements TickWriter {
   readonly #conn: WritableConn;
-  readonly #take: () => Uint8Array[];
+  readonly #take: () => Taken;
   readonly #onError: ((e: unknown) => void) | undefined;
   readonly #batcher: WriteBatcher | undefined;
   readonly #now: () => number;
@@ -70,9 +83,10 @@ export class BatchWriter implements TickWriter {
   #urgent = false;
   #since = 0;
   readonly #maxWriteSize: number;
-  /** The batch being written: its parts, and the index of the first not yet written. */
-  #parts: Uint8Array[] | undefined;
+  /** The batch being written: its parts, the index of the first not yet written, and its end. */
+  #parts: readonly Uint8Array[] | undefined;
   #at = 0;
+  #end = 0;
   /** The batch is joined whole, as one write. */
   #whole = false;
   /** The write in flight and how much of it the socket took. */
@@ -94,7 +108,7 @@ export class BatchWriter implements TickWriter {
 
   constructor(
     conn: WritableConn,
-    take: () => Uint8Array[],
+    take: () => Taken,
     options: BatchWriterOptions = {},
   ) {
     this.#conn = conn;
@@ -149,10 +163,13 @@ export class BatchWriter implements TickWriter {
   #next(): void {
     let first: Uint8Array | undefined;
     try {
-      const parts = this.#take();
-      if (parts.length === 0) return this.#settle();
+      const taken = this.#take();
+      const parts = Array.isArray(taken) ? taken : taken.parts;
+      const end = Array.isArray(taken) ? taken.length : taken.count;
+      if (end === 0) return this.#settle();
       this.#parts = parts;
       this.#at = 0;
+      this.#end = end;
       // In the tick, readers in step hold the same batch: it is joined once
       // for all of them, so it goes out whole.
       this.#whole = this.#batcher?.flushing === true;
@@ -178,15 +195,17 @@ export class BatchWriter implements TickWriter {
   #piece(): Uint8Array | undefined {
     const parts = this.#parts;
     const at = this.#at;
-    if (parts === undefined || at >= parts.length) return undefined;
+    const last = this.#end;
+    if (parts === undefined || at >= last) return undefined;
     const batcher = this.#batcher;
     if (this.#whole) {
-      this.#at = parts.length;
-      if (parts.length === 1) return parts[0]!;
-      const run = at === 0 ? parts : parts.slice(at);
-      return batcher !== undefined ? batcher.join(run) : concat(run);
+      this.#at = last;
+      if (last - at === 1) return parts[at]!;
+      return batcher !== undefined
+        ? batcher.join(parts, at, last)
+        : concatRange(parts, at, last);
     }
-    const cached = batcher?.cachedPiece(parts, at);
+    const cached = batcher?.cachedPiece(parts, at, last);
     if (cached !== undefined) {
       this.#at = at + cached.parts.length;
       return cached.bytes;
@@ -196,7 +215,7 @@ export class BatchWriter implements TickWriter {
     let end = at + 1;
     if (head.length < alone) {
       let size = head.length;
-      while (end < parts.length) {
+      while (end < last) {
         const next = parts[end]!;
         if (next.length >= alone || size + next.length > this.#maxWriteSize) {
           break;
@@ -208,9 +227,10 @@ export class BatchWriter implements TickWriter {
     }
     this.#at = end;
     if (end === at + 1) return head;
-    const run = at === 0 && end === parts.length ? parts : parts.slice(at, end);
-    if (batcher === undefined) return concat(run);
-    return at === 0 ? batcher.join(run) : batcher.joinPiece(run);
+    if (batcher === undefined) return concatRange(parts, at, end);
+    return at === 0
+      ? batcher.join(parts, at, end)
+      : batcher.joinPiece(parts, at, end);
   }
 
   #start(bytes: Uint8Array): void {

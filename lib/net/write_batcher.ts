@@ -7,13 +7,15 @@
  * @module
  */
 
-import { concat } from "@std/bytes";
-
 /** A writer the shared tick flushes: TCP, UDP or HTTP, whatever its socket. */
 export interface TickWriter {
   /** Writes what is queued now. */
   flush(): void;
 }
+
+/** Marks a writer waiting for the next tick: a flag on the writer costs no set entry. */
+const WAITING = Symbol("waiting for the tick");
+type Marked = TickWriter & { [WAITING]?: boolean };
 
 /** Options of {@link WriteBatcher}. */
 export interface WriteBatcherOptions {
@@ -25,7 +27,7 @@ export interface WriteBatcherOptions {
   pieceCacheSize?: number;
 }
 
-/** A run of packets joined into one buffer. */
+/** A run of packets joined into one buffer (`parts` is its own copy of the run). */
 interface Joined {
   parts: Uint8Array[];
   bytes: Uint8Array;
@@ -43,7 +45,10 @@ export class WriteBatcher {
   /** Pieces joined outside the tick, by their first part, oldest first. */
   readonly #pieces = new Map<Uint8Array, Joined>();
   #pieceBytes = 0;
-  #waiting = new Set<TickWriter>();
+  /** Writers waiting for the tick (the first `#waitingCount`), and the list the tick flushed last. */
+  #waiting: (Marked | undefined)[] = [];
+  #waitingCount = 0;
+  #flushed: (Marked | undefined)[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** Batches joined during the current flush, by their first part. */
   #joined = new Map<Uint8Array, Joined[]>();
@@ -64,54 +69,79 @@ export class WriteBatcher {
 
   /** Queues `writer` for the next tick. */
   add(writer: TickWriter): void {
-    this.#waiting.add(writer);
+    const w = writer as Marked;
+    if (w[WAITING] === true) return;
+    w[WAITING] = true;
+    this.#waiting[this.#waitingCount++] = w;
     this.#timer ??= setTimeout(() => this.#flush(), this.intervalMs);
   }
 
   #flush(): void {
     this.#timer = undefined;
+    // The lists take turns: writers flushed now that wait again join the other.
     const writers = this.#waiting;
-    this.#waiting = new Set();
+    const n = this.#waitingCount;
+    this.#waiting = this.#flushed;
+    this.#waitingCount = 0;
+    this.#flushed = writers;
     this.#flushing = true;
     try {
-      for (const w of writers) w.flush();
+      for (let i = 0; i < n; i++) {
+        const w = writers[i]!;
+        writers[i] = undefined;
+        w[WAITING] = false;
+        w.flush();
+      }
     } finally {
       this.#flushing = false;
       this.#joined.clear();
+      // a throw left some unflushed: they stay marked no longer
+      for (let i = 0; i < n; i++) {
+        const w = writers[i];
+        if (w === undefined) continue;
+        w[WAITING] = false;
+        writers[i] = undefined;
+      }
     }
   }
 
   /**
-   * `parts` joined into one buffer. Readers that keep up hold the same
-   * packets at a tick, so within one flush a batch is joined once and the
-   * same bytes go to all of them, instead of one copy per reader.
+   * `parts` from `start` to `end` joined into one buffer. Readers that keep
+   * up hold the same packets at a tick, so within one flush a batch is
+   * joined once and the same bytes go to all of them, instead of one copy
+   * per reader.
    */
-  join(parts: Uint8Array[]): Uint8Array {
-    const candidates = this.#joined.get(parts[0]!);
+  join(parts: readonly Uint8Array[], start: number, end: number): Uint8Array {
+    const candidates = this.#joined.get(parts[start]!);
     if (candidates !== undefined) {
       for (const c of candidates) {
-        if (sameParts(c.parts, parts)) {
+        if (sameRun(c.parts, parts, start, end)) {
           this.shared++;
           return c.bytes;
         }
       }
     }
-    const bytes = concat(parts);
+    const bytes = concatRange(parts, start, end);
     if (this.#flushing) {
+      const joined = { parts: parts.slice(start, end), bytes };
       if (candidates === undefined) {
-        this.#joined.set(parts[0]!, [{ parts, bytes }]);
-      } else candidates.push({ parts, bytes });
+        this.#joined.set(parts[start]!, [joined]);
+      } else candidates.push(joined);
     }
     return bytes;
   }
 
   /**
    * The piece another writer joined outside the tick from the packets
-   * `parts` holds from `at` on, if one did and it is still kept.
+   * `parts` holds from `at` to `end`, if one did and it is still kept.
    */
-  cachedPiece(parts: readonly Uint8Array[], at: number): Joined | undefined {
+  cachedPiece(
+    parts: readonly Uint8Array[],
+    at: number,
+    end: number,
+  ): Joined | undefined {
     const hit = this.#pieces.get(parts[at]!);
-    if (hit === undefined || at + hit.parts.length > parts.length) {
+    if (hit === undefined || at + hit.parts.length > end) {
       return undefined;
     }
     for (let i = 1; i < hit.parts.length; i++) {
@@ -127,19 +157,23 @@ export class WriteBatcher {
   }
 
   /**
-   * `parts` joined outside the tick and kept for the next writer that
-   * writes the same packets (a reader that joins during the same GOP),
-   * within `pieceCacheSize` bytes, the oldest going first.
+   * `parts` from `start` to `end` joined outside the tick and kept for the
+   * next writer that writes the same packets (a reader that joins during the
+   * same GOP), within `pieceCacheSize` bytes, the oldest going first.
    */
-  joinPiece(parts: Uint8Array[]): Uint8Array {
-    const bytes = concat(parts);
-    const first = parts[0]!;
+  joinPiece(
+    parts: readonly Uint8Array[],
+    start: number,
+    end: number,
+  ): Uint8Array {
+    const bytes = concatRange(parts, start, end);
+    const first = parts[start]!;
     const old = this.#pieces.get(first);
     if (old !== undefined) {
       this.#pieces.delete(first);
       this.#pieceBytes -= old.bytes.length;
     }
-    this.#pieces.set(first, { parts, bytes });
+    this.#pieces.set(first, { parts: parts.slice(start, end), bytes });
     this.#pieceBytes += bytes.length;
     for (const [key, piece] of this.#pieces) {
       if (this.#pieceBytes <= this.#pieceCacheSize) break;
@@ -153,17 +187,43 @@ export class WriteBatcher {
   close(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#waiting.clear();
+    for (let i = 0; i < this.#waitingCount; i++) {
+      this.#waiting[i]![WAITING] = false;
+      this.#waiting[i] = undefined;
+    }
+    this.#waitingCount = 0;
     this.#pieces.clear();
     this.#pieceBytes = 0;
   }
 }
 
-function sameParts(
-  a: readonly Uint8Array[],
-  b: readonly Uint8Array[],
+/** Whether `run` holds the very parts `parts` holds from `start` to `end`. */
+function sameRun(
+  run: readonly Uint8Array[],
+  parts: readonly Uint8Array[],
+  start: number,
+  end: number,
 ): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  if (run.length !== end - start) return false;
+  for (let i = 0; i < run.length; i++) {
+    if (run[i] !== parts[start + i]) return false;
+  }
   return true;
+}
+
+/** `parts` from `start` to `end` joined into one new buffer. */
+export function concatRange(
+  parts: readonly Uint8Array[],
+  start: number,
+  end: number,
+): Uint8Array {
+  let length = 0;
+  for (let i = start; i < end; i++) length += parts[i]!.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (let i = start; i < end; i++) {
+    out.set(parts[i]!, offset);
+    offset += parts[i]!.length;
+  }
+  return out;
 }

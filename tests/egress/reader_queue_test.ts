@@ -95,3 +95,53 @@ Deno.test("ReaderQueue asks for an urgent write once it is past half its budget"
     "first media waits for the tick; past 50 bytes it goes now",
   );
 });
+
+Deno.test("ReaderQueue drain hands out its arrays in turn, intact until the drain after next", () => {
+  const q = new ReaderQueue();
+  const p = Array.from({ length: 6 }, (_, i) => new Uint8Array([i]));
+  const offer = (b: Uint8Array) =>
+    q.offer({ bytes: b, kind: PACKET_KIND.DELTA });
+  offer(p[0]!);
+  offer(p[1]!);
+  const first = q.drain();
+  const a = first.parts;
+  assert.equal(first.count, 2);
+  offer(p[2]!);
+  // the writer still holds the first batch while the queue fills the other array
+  assert.deepEqual(a.slice(0, 2), [p[0], p[1]]);
+  const second = q.drain();
+  const b = second.parts;
+  assert.notEqual(b, a, "the queue filled the other array");
+  assert.deepEqual([second.count, b[0]], [1, p[2]]);
+  offer(p[3]!);
+  offer(p[4]!);
+  offer(p[5]!);
+  const third = q.drain();
+  assert.equal(
+    third.parts,
+    a,
+    "the first array came back once its writer was done",
+  );
+  assert.deepEqual(third.parts.slice(0, third.count), [p[3], p[4], p[5]]);
+  assert.deepEqual(q.drain().count, 0);
+  assert.equal(b[0], undefined, "a reclaimed array keeps no packet alive");
+});
+
+Deno.test("ReaderQueue drain drops an array a GOP burst grew, and take copies", () => {
+  const q = new ReaderQueue();
+  for (let i = 0; i < 300; i++) {
+    q.offer({ bytes: bytes(1), kind: PACKET_KIND.DELTA });
+  }
+  const burst = q.drain().parts;
+  q.drain();
+  q.offer({ bytes: bytes(2), kind: PACKET_KIND.DELTA });
+  const next = q.drain();
+  assert.notEqual(next.parts, burst);
+  assert.ok(next.parts.length < 300);
+  q.offer({ bytes: bytes(3), kind: PACKET_KIND.DELTA });
+  const copy = q.take();
+  q.offer({ bytes: bytes(4), kind: PACKET_KIND.DELTA });
+  q.drain();
+  q.drain();
+  assert.deepEqual(copy.map((x) => x.length), [3], "take's array is its own");
+});

@@ -247,13 +247,29 @@ Deno.test("WriteBatcher keeps joined pieces within pieceCacheSize, dropping the 
     { length: 3 },
     (_, i) => [bytes(50, i), bytes(50, i)],
   );
-  for (const run of runs) batcher.joinPiece(run);
+  for (const run of runs) batcher.joinPiece(run, 0, run.length);
   assert.equal(
     batcher.startsPiece(runs[0]![0]!),
     false,
     "over budget: the oldest went",
   );
   assert.equal(batcher.startsPiece(runs[2]![0]!), true);
-  assert.deepEqual(batcher.cachedPiece(runs[2]!, 0)?.bytes, bytes(100, 2));
-  assert.equal(batcher.cachedPiece([runs[2]![0]!, bytes(50, 9)], 0), undefined);
+  assert.deepEqual(batcher.cachedPiece(runs[2]!, 0, 2)?.bytes, bytes(100, 2));
+  assert.equal(
+    batcher.cachedPiece([runs[2]![0]!, bytes(50, 9)], 0, 2),
+    undefined,
+  );
+});
+
+Deno.test("WriteBatcher keeps its own copy of a joined run: a queue refilling its array cannot change what matches", () => {
+  const batcher = new WriteBatcher(100);
+  const a = bytes(10, 1);
+  const b = bytes(10, 2);
+  const c = bytes(10, 3);
+  const queueArray = [a, b];
+  const joined = batcher.joinPiece(queueArray, 0, 2);
+  queueArray[1] = c; // the queue reuses its array
+  assert.equal(batcher.cachedPiece([a, c], 0, 2), undefined);
+  assert.equal(batcher.cachedPiece([a, b], 0, 2)?.bytes, joined);
+  batcher.close();
 });

@@ -135,7 +135,7 @@ export class RtspConnection {
       );
     }
     const conn = this.#conn;
-    this.#writer = new BatchWriter(conn, () => this.#queue.take(), {
+    this.#writer = new BatchWriter(conn, () => this.#queue.drain(), {
       onError: (e) => this.#fail(e instanceof Error ? e : new Error(String(e))),
     });
     this.#readLoop(conn);

@@ -64,7 +64,7 @@ export class FlvPlayer implements FlvReader {
       maxBytes: config.writeQueueSize,
       onReady: (urgent) => this.#writer.kick(urgent),
     });
-    this.#writer = new BatchWriter(this.#sink, () => this.queue.take(), {
+    this.#writer = new BatchWriter(this.#sink, () => this.queue.drain(), {
       batcher: options.batcher,
       onError: () => this.#close("player left"),
     });

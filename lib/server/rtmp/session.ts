@@ -113,7 +113,7 @@ export class RtmpSession implements CommandSession {
       protocol: "rtmp",
       writeTimeoutMs: this.config.writeTimeout,
     });
-    this.#writer = new BatchWriter(conn, () => this.queue.take(), {
+    this.#writer = new BatchWriter(conn, () => this.queue.drain(), {
       onError: (e) => void this.close(`write failed: ${errorText(e)}`),
       batcher: options.batcher,
     });

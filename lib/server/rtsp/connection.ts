@@ -98,7 +98,7 @@ export class Connection implements ConnectionContext {
       protocol: "rtsp",
       writeTimeoutMs: config.writeTimeout,
     });
-    this.writer = new BatchWriter(conn, () => this.queue.take(), {
+    this.writer = new BatchWriter(conn, () => this.queue.drain(), {
       batcher: server.batcher,
       onError: (e) =>
         void this.close(`write failed: ${e instanceof Error ? e.message : e}`),

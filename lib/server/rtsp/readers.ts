@@ -47,6 +47,23 @@ const HEADERS = new Map<number, Uint8Array>();
 /** Headers kept at most (RTP sizes times the channels in use stay far below). */
 const MAX_HEADERS = 8192;
 
+/**
+ * The header each channel got last and for which packet: a packet is
+ * offered to every reader in a row, so all but the first reader on a
+ * channel find its header here without a map lookup.
+ */
+const lastPacket: (Uint8Array | undefined)[] = [];
+const lastHeader: Uint8Array[] = [];
+
+/** The interleaved header of `bytes` on `channel`. */
+function headerOf(channel: number, bytes: Uint8Array): Uint8Array {
+  if (lastPacket[channel] === bytes) return lastHeader[channel]!;
+  const h = sharedHeader(channel, bytes.length);
+  lastPacket[channel] = bytes;
+  lastHeader[channel] = h;
+  return h;
+}
+
 function sharedHeader(channel: number, length: number): Uint8Array {
   const key = (channel << 16) | length;
   let h = HEADERS.get(key);
@@ -114,7 +131,7 @@ export class TcpReader extends HeldReader {
     if (ch === undefined) return;
     this.#owner.queue.offer(
       packet,
-      sharedHeader(rtcp ? ch.rtcp : ch.rtp, packet.bytes.length),
+      headerOf(rtcp ? ch.rtcp : ch.rtp, packet.bytes),
     );
   }
 
@@ -246,7 +263,8 @@ export class UdpReader extends HeldReader implements TickWriter {
       return;
     }
     for (const t of this.#tracks.values()) {
-      for (const p of t.queue.take()) writer.send(p, t.rtp);
+      const { parts, count } = t.queue.drain();
+      for (let i = 0; i < count; i++) writer.send(parts[i]!, t.rtp);
     }
   }
 
