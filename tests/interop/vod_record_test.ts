@@ -154,11 +154,14 @@ for (const format of ["fmp4", "flv"] as const) {
     opts,
     async () => {
       const root = await Deno.makeTempDir({ prefix: "sluice-vodclock-" });
-      const { s, name } = await recordIntoVod(root, format);
+      const { s, name, file } = await recordIntoVod(root, format);
       await using _ = s;
       const other = await makeVodFolder(2, ["mp4"]);
       await Deno.copyFile(`${other}/clip.mp4`, `${root}/clip.mp4`);
-      const segment = s.sluice.recorder.index.segments("live/cam")[0]!;
+      // the index's entry of the file played (its start is the file's clock)
+      const segments = s.sluice.recorder.index.segments("live/cam");
+      const segment = segments.find((e) => e.file === file);
+      assert.ok(segment !== undefined, JSON.stringify({ file, segments }));
       const port = s.sluice.rtspPort!;
       const url = `rtsp://127.0.0.1:${port}/${name}`;
       const c = await RawRtsp.connect(port);
@@ -187,7 +190,7 @@ for (const format of ["fmp4", "flv"] as const) {
           startMs <= askedMs && startMs >= askedMs - 1100,
           `started at ${startMs - segment.startMs} ms, asked ${
             askedMs - segment.startMs
-          }`,
+          }: ${JSON.stringify(segments)}`,
         );
         const info = /rtptime=(\d+)/.exec(p.headers.getOne("RTP-Info") ?? "");
         assert.ok(info !== null, p.headers.getOne("RTP-Info"));
