@@ -76,11 +76,17 @@ export class ReaderQueue {
   /**
    * Queues a packet unless the reader is behind; returns whether it was
    * queued. `prefix` (a reader's own framing, such as RTSP's 4-byte
-   * interleaved header) goes right before it and counts against the budget.
+   * interleaved header) goes right before it and counts against the budget;
+   * `bytes` (the packet already framed for this reader, shared) goes
+   * instead of the packet's own bytes.
    */
-  offer(packet: Packet, prefix?: Uint8Array): boolean {
+  offer(
+    packet: Packet,
+    prefix?: Uint8Array,
+    bytes: Uint8Array = packet.bytes,
+  ): boolean {
     if (this.#closed) return false;
-    const size = packet.bytes.length + (prefix?.length ?? 0);
+    const size = bytes.length + (prefix?.length ?? 0);
     if (packet.kind !== PACKET_KIND.CONTROL) {
       if (this.#skipping) {
         if (
@@ -101,7 +107,7 @@ export class ReaderQueue {
       this.firstMediaMs = Date.now();
     }
     if (prefix !== undefined) this.#put(prefix);
-    this.#put(packet.bytes);
+    this.#put(bytes);
     this.#bytes += size;
     // Control packets, and a queue past half its budget (a burst, a big keyframe), go
     // out now; media otherwise waits for the writer's next batch.

@@ -32,6 +32,10 @@ import {
   type WallAnchor,
 } from "./_rtp_track.ts";
 import { type RtpStart, rtpStarts, rtpStartsAt } from "./_rtp_info.ts";
+import {
+  INTERLEAVED_HEADER_SIZE,
+  interleavedHeader,
+} from "../rtsp/interleaved.ts";
 
 export type { RtpStart } from "./_rtp_info.ts";
 
@@ -50,6 +54,34 @@ export interface RtpPacketOut extends SrtpSource {
   trackId: number;
   seq: number;
   rtptime: number;
+  /**
+   * The packet behind 4 bytes of room for RTSP's interleaved header: `bytes`
+   * is a view of it. See {@link interleavedFor}.
+   */
+  framed: Uint8Array;
+  /** The channel whose header `framed` holds; -1 until a reader claims it. */
+  framedChannel: number;
+}
+
+/**
+ * `p` behind the interleaved header of `channel`, when `p` can be: the
+ * first RTSP/TCP reader of a packet writes its channel into the packet's
+ * room, and every reader on that channel (players set up the same
+ * channels, in the same order) queues this one shared buffer instead of a
+ * header and the packet, half the parts per batch. A reader on another
+ * channel, or a packet without room (RTCP, SRTP), gets `undefined`.
+ */
+export function interleavedFor(
+  p: Packet & Partial<RtpPacketOut>,
+  channel: number,
+): Uint8Array | undefined {
+  const framed = p.framed;
+  if (framed === undefined) return undefined;
+  if (p.framedChannel === channel) return framed;
+  if (p.framedChannel !== -1) return undefined;
+  framed.set(interleavedHeader(channel, p.bytes.length));
+  p.framedChannel = channel;
+  return framed;
 }
 
 /** Options of {@link RtpOutput}. */
@@ -185,13 +217,18 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
           t.roc = (t.roc + 1) >>> 0;
         }
         t.lastSeq = seq;
+        // one copy per packet, for all readers: room for a TCP reader's header
+        const framed = new Uint8Array(INTERLEAVED_HEADER_SIZE + bytes.length);
+        framed.set(bytes, INTERLEAVED_HEADER_SIZE);
         const p: RtpPacketOut = {
-          bytes,
+          bytes: framed.subarray(INTERLEAVED_HEADER_SIZE),
           kind,
           trackId: frame.trackId,
           seq,
           rtptime,
           roc: t.roc,
+          framed,
+          framedChannel: -1,
         };
         out.push(p);
         for (const r of this.#readers) {

@@ -16,10 +16,11 @@ import type {
   WriteBatcher,
 } from "../../net/batch_writer.ts";
 import { interleavedHeader } from "../../rtsp/interleaved.ts";
-import type {
-  RtpOutput,
-  RtpReader,
-  RtpStart,
+import {
+  interleavedFor,
+  type RtpOutput,
+  type RtpReader,
+  type RtpStart,
 } from "../../egress/rtp_output.ts";
 
 /**
@@ -129,10 +130,11 @@ export class TcpReader extends HeldReader {
   protected deliver(trackId: number, packet: Packet, rtcp: boolean): void {
     const ch = this.#channels.get(trackId);
     if (ch === undefined) return;
-    this.#owner.queue.offer(
-      packet,
-      headerOf(rtcp ? ch.rtcp : ch.rtp, packet.bytes),
-    );
+    const channel = rtcp ? ch.rtcp : ch.rtp;
+    const framed = interleavedFor(packet, channel);
+    if (framed !== undefined) {
+      this.#owner.queue.offer(packet, undefined, framed);
+    } else this.#owner.queue.offer(packet, headerOf(channel, packet.bytes));
   }
 
   onEnd(): void {

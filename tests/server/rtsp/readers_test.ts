@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { PACKET_KIND } from "../../../lib/egress/packet.ts";
 import { ReaderQueue } from "../../../lib/egress/reader_queue.ts";
+import type { RtpPacketOut } from "../../../lib/egress/rtp_output.ts";
 import type { BatchWriter } from "../../../lib/net/batch_writer.ts";
 import {
   TcpReader,
@@ -96,4 +97,42 @@ Deno.test("UdpReader keeps its packets while the writer is backlogged and sends 
   waiting[0]!();
   assert.deepEqual(sent, [[0, 5000], [1, 5000], [2, 5000]]);
   reader.close();
+});
+
+Deno.test("TcpReaders on one channel share a packet framed once; a reader on another channel gets the header and the packet", () => {
+  const rtp = new Uint8Array([0x80, 96, 0, 7, 1, 2]);
+  const framed = new Uint8Array(4 + rtp.length);
+  framed.set(rtp, 4);
+  const p: RtpPacketOut = {
+    bytes: framed.subarray(4),
+    kind: PACKET_KIND.KEY,
+    trackId: 0,
+    seq: 7,
+    rtptime: 0,
+    roc: 0,
+    framed,
+    framedChannel: -1,
+  };
+  const readers = [0, 0, 2].map((channel) => {
+    const o = owner();
+    const r = new TcpReader(
+      o,
+      new Map([[0, { rtp: channel, rtcp: channel + 1 }]]),
+      () => {},
+    );
+    r.release();
+    r.offer(0, p, false);
+    return o.queue.take();
+  });
+  assert.equal(
+    readers[0]!.length,
+    1,
+    "one part: header and packet in one buffer",
+  );
+  assert.equal(readers[0]![0], readers[1]![0], "the second reader shares it");
+  assert.deepEqual([...readers[0]![0]!], [0x24, 0, 0, 6, ...rtp]);
+  assert.equal(readers[2]!.length, 2, "another channel: its own header");
+  assert.deepEqual([...readers[2]![0]!], [0x24, 2, 0, 6]);
+  assert.equal(readers[2]![1], p.bytes);
+  assert.deepEqual([...p.bytes], [...rtp], "the RTP bytes are untouched");
 });
