@@ -31,6 +31,43 @@ export function endsWithConnection(res: Response): Response {
   return res;
 }
 
+/** Bodies made by {@link sharedBytesResponse}, and the bytes they stand for. */
+const sharedBodies = new WeakMap<ReadableStream<Uint8Array>, Uint8Array>();
+
+/**
+ * A `Response` of `bytes` (shared, never modified) that Sluice's HTTP/1.1
+ * server writes from the very buffer. `new Response(bytes)` copies them,
+ * as the Fetch standard's body extraction says; for HLS parts and segments
+ * served to a crowd, that copy and its garbage were half of the server's
+ * CPU. Any other reader of the `Response` gets the same bytes through its
+ * stream, which the server itself never reads.
+ */
+export function sharedBytesResponse(
+  bytes: Uint8Array,
+  init: ResponseInit,
+): Response {
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      c.enqueue(bytes);
+      c.close();
+    },
+  });
+  sharedBodies.set(body, bytes);
+  return new Response(body, init);
+}
+
+/** The bytes of a body made by {@link sharedBytesResponse}, if it is one. */
+function sharedBody(res: Response): Uint8Array | undefined {
+  const inner = innerBody(res);
+  // Reading `res.body` of a body held in memory would make it a stream: only where it is one.
+  const stream = inner === STREAM
+    ? res.body
+    : inner instanceof ReadableStream
+    ? inner
+    : null;
+  return stream === null ? undefined : sharedBodies.get(stream);
+}
+
 /** The body Deno keeps of a `Response`, when the runtime shows it. */
 function innerBody(res: Response): unknown {
   const key = Object.getOwnPropertySymbols(res).find((s) =>
@@ -93,8 +130,9 @@ export async function writeResponse(
   },
 ): Promise<boolean> {
   const noBody = options.head || res.status === 204 || res.status === 304;
-  if (!isStreamBody(res)) {
-    const body = await memoryBody(res);
+  const shared = sharedBody(res);
+  if (shared !== undefined || !isStreamBody(res)) {
+    const body = shared ?? await memoryBody(res);
     const head = encodeHead(
       responseHead(
         res.status,

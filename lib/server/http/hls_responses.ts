@@ -7,6 +7,7 @@
  */
 
 import { text } from "./text.ts";
+import { sharedBytesResponse } from "../../net/http1/respond.ts";
 
 export { text } from "./text.ts";
 
@@ -36,9 +37,9 @@ export function playlist(body: string, cache: string): Response {
   });
 }
 
-/** A segment, part or init segment: immutable. */
+/** A segment, part or init segment: immutable, written without a copy. */
 export function media(bytes: Uint8Array, type: string): Response {
-  return new Response(bytes as Uint8Array<ArrayBuffer>, {
+  return sharedBytesResponse(bytes, {
     headers: {
       "Content-Type": type,
       "Content-Length": String(bytes.length),

@@ -5,7 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { serveHttp1 } from "../../../lib/net/http1/server.ts";
-import { endsWithConnection } from "../../../lib/net/http1/respond.ts";
+import {
+  endsWithConnection,
+  sharedBytesResponse,
+  writeResponse,
+} from "../../../lib/net/http1/respond.ts";
 
 /** Sends `request` and reads until the server closes or `until` matches. */
 async function exchange(
@@ -158,5 +162,47 @@ Deno.test("HTTP/1.1 server: bad heads get their status and a close; other connec
     keep.close();
   } finally {
     await s.shutdown();
+  }
+});
+
+Deno.test("HTTP/1.1 server: a shared-bytes response goes out from its very buffer with a length, through a middleware's copy, and reads the same elsewhere", async () => {
+  const big = new Uint8Array(40_000).map((_, i) => i & 0xff);
+  const small = new TextEncoder().encode("part");
+  const made = sharedBytesResponse(big, { headers: { "x-kind": "shared" } });
+  assert.deepEqual(
+    await made.bytes(),
+    big,
+    "a reader of the Response gets the bytes",
+  );
+  const writes: Uint8Array[] = [];
+  const target = {
+    write: (p: Uint8Array) => {
+      writes.push(p);
+      return Promise.resolve(p.length);
+    },
+  };
+  for (const bytes of [big, small]) {
+    writes.length = 0;
+    const res = sharedBytesResponse(bytes, {});
+    // a middleware that copies the Response keeps its body stream
+    const copy = new Response(res.body, res);
+    copy.headers.set("access-control-allow-origin", "*");
+    await writeResponse(target, copy, {
+      head: false,
+      close: false,
+      canChunk: true,
+    });
+    const head = new TextDecoder().decode(writes[0]!);
+    assert.match(
+      head,
+      new RegExp(`content-length: ${bytes.length}\\r\\n`, "i"),
+    );
+    assert.doesNotMatch(head, /transfer-encoding/i);
+    if (bytes === big) {
+      assert.equal(writes[1], big, "a segment is written from its own buffer");
+    } else {
+      assert.equal(writes.length, 1, "a short body goes with its head");
+      assert.ok(head.endsWith("part"));
+    }
   }
 });
