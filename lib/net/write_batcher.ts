@@ -85,23 +85,18 @@ export class WriteBatcher {
     this.#waitingCount = 0;
     this.#flushed = writers;
     this.#flushing = true;
+    let i = 0;
     try {
-      for (let i = 0; i < n; i++) {
+      while (i < n) {
         const w = writers[i]!;
-        writers[i] = undefined;
-        w[WAITING] = false;
+        release(writers, i++);
         w.flush();
       }
     } finally {
       this.#flushing = false;
       this.#joined.clear();
-      // a throw left some unflushed: they stay marked no longer
-      for (let i = 0; i < n; i++) {
-        const w = writers[i];
-        if (w === undefined) continue;
-        w[WAITING] = false;
-        writers[i] = undefined;
-      }
+      // a throw left the rest unflushed: they wait no longer
+      while (i < n) release(writers, i++);
     }
   }
 
@@ -141,12 +136,9 @@ export class WriteBatcher {
     end: number,
   ): Joined | undefined {
     const hit = this.#pieces.get(parts[at]!);
-    if (hit === undefined || at + hit.parts.length > end) {
-      return undefined;
-    }
-    for (let i = 1; i < hit.parts.length; i++) {
-      if (hit.parts[i] !== parts[at + i]) return undefined;
-    }
+    if (hit === undefined) return undefined;
+    const until = at + hit.parts.length;
+    if (until > end || !sameRun(hit.parts, parts, at, until)) return undefined;
     this.shared++;
     return hit;
   }
@@ -187,14 +179,17 @@ export class WriteBatcher {
   close(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    for (let i = 0; i < this.#waitingCount; i++) {
-      this.#waiting[i]![WAITING] = false;
-      this.#waiting[i] = undefined;
-    }
+    for (let i = 0; i < this.#waitingCount; i++) release(this.#waiting, i);
     this.#waitingCount = 0;
     this.#pieces.clear();
     this.#pieceBytes = 0;
   }
+}
+
+/** Takes the writer at `i` off `list`: it waits for the tick no longer. */
+function release(list: (Marked | undefined)[], i: number): void {
+  list[i]![WAITING] = false;
+  list[i] = undefined;
 }
 
 /** Whether `run` holds the very parts `parts` holds from `start` to `end`. */

@@ -56,18 +56,6 @@ export function sharedBytesResponse(
   return new Response(body, init);
 }
 
-/** The bytes of a body made by {@link sharedBytesResponse}, if it is one. */
-function sharedBody(res: Response): Uint8Array | undefined {
-  const inner = innerBody(res);
-  // Reading `res.body` of a body held in memory would make it a stream: only where it is one.
-  const stream = inner === STREAM
-    ? res.body
-    : inner instanceof ReadableStream
-    ? inner
-    : null;
-  return stream === null ? undefined : sharedBodies.get(stream);
-}
-
 /** The body Deno keeps of a `Response`, when the runtime shows it. */
 function innerBody(res: Response): unknown {
   const key = Object.getOwnPropertySymbols(res).find((s) =>
@@ -84,23 +72,24 @@ function innerBody(res: Response): unknown {
 const STREAM = Symbol("a stream, or unknown");
 
 /**
- * Whether `res`'s body is a stream. Deno keeps a body given as bytes or
- * text apart from a stream; reading that tells which path to take without
- * making a stream of every body. When the runtime does not tell, the body
- * counts as a stream (the path that is right for any body).
+ * The bytes of a body that goes out whole, or `undefined` for a stream.
+ * Deno keeps a body given as bytes or text apart from a stream; one look at
+ * it tells which path to take without making a stream of every body. A
+ * body held in memory gives the very buffer the `Response` holds when the
+ * runtime shows it, or a copy through `Response.bytes()`; a body made by
+ * {@link sharedBytesResponse} gives its bytes. When the runtime does not
+ * tell, the body counts as a stream (the path that is right for any body).
  */
-export function isStreamBody(res: Response): boolean {
-  const body = innerBody(res);
-  return body === STREAM || body instanceof ReadableStream;
-}
-
-/**
- * The bytes of a body held in memory: the very buffer the `Response` holds
- * when the runtime shows it (an HLS segment is not copied once more), or a
- * copy through `Response.bytes()`.
- */
-async function memoryBody(res: Response): Promise<Uint8Array> {
-  const held = innerBody(res) as { body?: unknown; consumed?: unknown };
+function wholeBody(
+  res: Response,
+): Uint8Array | Promise<Uint8Array> | undefined {
+  const inner = innerBody(res);
+  if (inner === STREAM || inner instanceof ReadableStream) {
+    // Reading `res.body` of a body held in memory would make it a stream: only here.
+    const stream = inner === STREAM ? res.body : inner;
+    return stream === null ? undefined : sharedBodies.get(stream);
+  }
+  const held = inner as { body?: unknown; consumed?: unknown };
   if (
     typeof held === "object" && held !== null &&
     held.body instanceof Uint8Array && held.consumed === false
@@ -108,7 +97,7 @@ async function memoryBody(res: Response): Promise<Uint8Array> {
     held.consumed = true;
     return held.body;
   }
-  return await res.bytes();
+  return res.bytes();
 }
 
 /**
@@ -130,9 +119,9 @@ export async function writeResponse(
   },
 ): Promise<boolean> {
   const noBody = options.head || res.status === 204 || res.status === 304;
-  const shared = sharedBody(res);
-  if (shared !== undefined || !isStreamBody(res)) {
-    const body = shared ?? await memoryBody(res);
+  const whole = wholeBody(res);
+  if (whole !== undefined) {
+    const body = await whole;
     const head = encodeHead(
       responseHead(
         res.status,

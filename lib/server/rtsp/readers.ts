@@ -48,23 +48,6 @@ const HEADERS = new Map<number, Uint8Array>();
 /** Headers kept at most (RTP sizes times the channels in use stay far below). */
 const MAX_HEADERS = 8192;
 
-/**
- * The header each channel got last and for which packet: a packet is
- * offered to every reader in a row, so all but the first reader on a
- * channel find its header here without a map lookup.
- */
-const lastPacket: (Uint8Array | undefined)[] = [];
-const lastHeader: Uint8Array[] = [];
-
-/** The interleaved header of `bytes` on `channel`. */
-function headerOf(channel: number, bytes: Uint8Array): Uint8Array {
-  if (lastPacket[channel] === bytes) return lastHeader[channel]!;
-  const h = sharedHeader(channel, bytes.length);
-  lastPacket[channel] = bytes;
-  lastHeader[channel] = h;
-  return h;
-}
-
 function sharedHeader(channel: number, length: number): Uint8Array {
   const key = (channel << 16) | length;
   let h = HEADERS.get(key);
@@ -134,7 +117,12 @@ export class TcpReader extends HeldReader {
     const framed = interleavedFor(packet, channel);
     if (framed !== undefined) {
       this.#owner.queue.offer(packet, undefined, framed);
-    } else this.#owner.queue.offer(packet, headerOf(channel, packet.bytes));
+    } else {
+      this.#owner.queue.offer(
+        packet,
+        sharedHeader(channel, packet.bytes.length),
+      );
+    }
   }
 
   onEnd(): void {
