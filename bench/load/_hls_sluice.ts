@@ -5,6 +5,7 @@
  * @module
  */
 import { type Running, spawn } from "./_proc.ts";
+import { sluiceRunFlags } from "./_sluice_run.ts";
 
 /** Starts Sluice with RTMP on `rtmpPort`, HTTP on `httpPort` and `flags` besides. */
 export function spawnHlsSluice(
@@ -18,13 +19,7 @@ export function spawnHlsSluice(
     [
       "run",
       "-A",
-      // BENCH_V8_PROF=<folder>: V8's tick profile of the server goes there
-      // (read it with `node --prof-process`)
-      Deno.env.get("BENCH_V8_PROF")
-        ? `--v8-flags=--max-semi-space-size=4,--prof,--logfile=${
-          Deno.env.get("BENCH_V8_PROF")
-        }/v8-%p.log`
-        : "--v8-flags=--max-semi-space-size=4",
+      ...sluiceRunFlags(),
       `${repo}server.ts`,
       ...["--rtmp-address", `127.0.0.1:${ports.rtmp}`, "--rtsp", "false"],
       ...["--http-address", `127.0.0.1:${ports.http}`, "--log-level", "warn"],

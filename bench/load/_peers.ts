@@ -10,6 +10,7 @@
  */
 
 import { type Input, startPublisher } from "./_input.ts";
+import { sluiceRunFlags } from "./_sluice_run.ts";
 import type { Protocol } from "./_players/mod.ts";
 import {
   freePort,
@@ -18,17 +19,6 @@ import {
   versionOf,
   waitForPort,
 } from "./_proc.ts";
-
-/**
- * V8 flags Sluice runs with (deno.json's start task): a 4 MiB semi-space
- * keeps the young generation from growing to ~50 MiB on write churn.
- */
-// `BENCH_SLUICE_V8_FLAGS` adds V8 flags for a look inside (`--prof` writes an
-// isolate log in the repository folder for `node --prof-process`).
-const SLUICE_V8_FLAGS = ["--max-semi-space-size=4"]
-  .concat(Deno.env.get("BENCH_SLUICE_V8_FLAGS") ?? [])
-  .filter((f) => f !== "")
-  .join(",");
 
 /** The servers the runner knows. */
 export const SERVER_KINDS = ["sluice", "nginx", "nms", "gst"] as const;
@@ -144,11 +134,7 @@ export async function startServer(
         [
           "run",
           "-A",
-          // BENCH_SLUICE_DENO_FLAGS: --inspect=127.0.0.1:9229 for a heap or CPU profile
-          ...(Deno.env.get("BENCH_SLUICE_DENO_FLAGS") ?? "").split(" ")
-            .filter((f) => f !== ""),
-          // as `deno task start` runs it
-          `--v8-flags=${SLUICE_V8_FLAGS}`,
+          ...sluiceRunFlags(),
           `${paths.repo}/server.ts`,
           ...flags,
           "--log-level",
