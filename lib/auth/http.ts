@@ -27,16 +27,35 @@ export interface HttpAuthInput {
 /** The realm of HTTP Basic challenges. */
 export const HTTP_REALM = "Sluice";
 
+/** The credentials of an HTTP request, as {@link AuthRequest} fields. */
+export type HttpCredentials = Pick<
+  AuthRequest,
+  "user" | "pass" | "token" | "query"
+>;
+
 /** The credentials a request carries, as {@link AuthRequest} fields. */
-export function httpCredentials(
-  request: Request,
-): Pick<AuthRequest, "user" | "pass" | "token" | "query"> {
+export function httpCredentials(request: Request): HttpCredentials {
   const url = new URL(request.url);
-  const q = url.searchParams;
-  let user = q.get("user") ?? undefined;
-  let pass = q.get("pass") ?? undefined;
-  let token = q.get("jwt") ?? undefined;
-  const header = request.headers.get("Authorization") ?? "";
+  return credentialsOf(
+    url.searchParams,
+    url.search.slice(1),
+    request.headers.get("Authorization") ?? undefined,
+  );
+}
+
+/**
+ * The credentials of a request read off the wire: its parsed `query`, the
+ * query as sent (`raw`, without `?`) and its `Authorization` value.
+ */
+export function credentialsOf(
+  query: URLSearchParams,
+  raw: string,
+  authorization: string | undefined,
+): HttpCredentials {
+  let user = query.get("user") ?? undefined;
+  let pass = query.get("pass") ?? undefined;
+  let token = query.get("jwt") ?? undefined;
+  const header = authorization ?? "";
   const space = header.indexOf(" ");
   const scheme = header.slice(0, space).toLowerCase();
   const value = header.slice(space + 1).trim();
@@ -55,11 +74,12 @@ export function httpCredentials(
       // not base64: no credentials
     }
   }
-  return { user, pass, token, query: url.search.slice(1) };
+  return { user, pass, token, query: raw };
 }
 
 /**
- * `undefined` when `request` may do `input.action` on `input.path`;
+ * `undefined` when `request` (or the credentials it carries) may do
+ * `input.action` on `input.path`;
  * otherwise the response that refuses it.
  *
  * @example Guarding a hono route
@@ -71,11 +91,11 @@ export function httpCredentials(
  */
 export async function authorizeRequest(
   auth: Pick<Authenticator, "authorize">,
-  request: Request,
+  request: Request | HttpCredentials,
   input: HttpAuthInput,
 ): Promise<Response | undefined> {
   const d = await auth.authorize({
-    ...httpCredentials(request),
+    ...(request instanceof Request ? httpCredentials(request) : request),
     action: input.action,
     path: input.path,
     ip: input.ip,

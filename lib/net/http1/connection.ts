@@ -19,7 +19,7 @@ import {
   type RequestHead,
 } from "./head.ts";
 import { ChunkedDecoder } from "./chunked.ts";
-import { writeResponse } from "./respond.ts";
+import { type Answer, writeAnswer, writeResponse } from "./respond.ts";
 import { errorResponse, toRequest } from "./request.ts";
 
 /** Answers a request. */
@@ -28,9 +28,22 @@ export type Http1Handler = (
   remote: Deno.NetAddr,
 ) => Response | Promise<Response>;
 
+/**
+ * Answers a request before any `Request` is made of it, or returns
+ * `undefined` to leave it to the {@link Http1Handler}. For the few routes
+ * that a crowd asks for thousands of times a second (HLS parts); `signal`
+ * aborts when the connection ends.
+ */
+export type Http1FastHandler = (
+  head: RequestHead,
+  remote: Deno.NetAddr,
+  signal: AbortSignal,
+) => Promise<Answer> | undefined;
+
 /** Options of {@link Http1Connection}. */
 export interface Http1ConnectionOptions {
   handler: Http1Handler;
+  fast?: Http1FastHandler;
   /** `http` or `https`: the scheme of `Request.url`. */
   scheme: "http" | "https";
   /** The authority of `Request.url` for a request without `Host`. */
@@ -244,10 +257,15 @@ export class Http1Connection {
     const abort = new AbortController();
     this.#abort = abort;
     const remote = this.#conn.remoteAddr as Deno.NetAddr;
-    const req = toRequest(head, body, this.#options, abort.signal);
-    const answer = req instanceof Response
-      ? Promise.resolve(req)
-      : (async () => await this.#options.handler(req, remote))();
+    let quick: Promise<Answer> | undefined;
+    try {
+      if (body === null) {
+        quick = this.#options.fast?.(head, remote, abort.signal);
+      }
+    } catch (e) {
+      quick = Promise.reject(e);
+    }
+    const answer = quick ?? this.#handle(head, body, remote, abort.signal);
     answer
       .catch((e) => {
         this.#options.onError(e);
@@ -256,6 +274,13 @@ export class Http1Connection {
       .then(async (res) => {
         await this.#continued;
         const close = head.close || this.#draining || this.#eof;
+        if (!(res instanceof Response)) {
+          await writeAnswer(this.#conn, res, {
+            head: head.method === "HEAD",
+            close,
+          });
+          return close;
+        }
         return await writeResponse(this.#conn, res, {
           head: head.method === "HEAD",
           close,
@@ -278,6 +303,19 @@ export class Http1Connection {
         if (!isConnectionEnd(e)) this.#options.onError(e);
         this.close();
       });
+  }
+
+  /** The handler's answer to `head` and `body`, or the server's own refusal. */
+  async #handle(
+    head: RequestHead,
+    body: ReadableStream<Uint8Array> | null,
+    remote: Deno.NetAddr,
+    signal: AbortSignal,
+  ): Promise<Response> {
+    const req = toRequest(head, body, this.#options, signal);
+    return req instanceof Response
+      ? req
+      : await this.#options.handler(req, remote);
   }
 
   /** Answers a request that cannot be read with `status`, then closes. */

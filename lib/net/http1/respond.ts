@@ -120,35 +120,23 @@ export async function writeResponse(
 ): Promise<boolean> {
   const noBody = options.head || res.status === 204 || res.status === 304;
   const whole = wholeBody(res);
+  const length = declaredLength(res);
   if (whole !== undefined) {
     const body = await whole;
-    const head = encodeHead(
-      responseHead(
-        res.status,
-        res.headers,
-        { kind: "length", length: body.length },
-        options.close,
-      ),
+    // A `HEAD` answer made of a `GET` one (hono's) keeps its length only
+    // in the header: the body is gone.
+    const headLength = options.head && body.length === 0 ? length : undefined;
+    await writeWhole(
+      conn,
+      res.status,
+      res.headers,
+      body,
+      noBody,
+      options.close,
+      headLength,
     );
-    if (noBody || body.length === 0) {
-      await writeAll(conn, head);
-    } else if (body.length > JOIN_LIMIT) {
-      // A segment: copying it next to its head would cost more than the
-      // one more write.
-      await writeAll(conn, head);
-      await writeAll(conn, body);
-    } else {
-      const all = new Uint8Array(head.length + body.length);
-      all.set(head);
-      all.set(body, head.length);
-      await writeAll(conn, all);
-    }
     return options.close;
   }
-  const declared = res.headers.get("content-length");
-  const length = declared !== null && /^\d{1,15}$/.test(declared)
-    ? Number(declared)
-    : undefined;
   if (noBody) {
     await res.body?.cancel().catch(() => {});
     const framing = length === undefined
@@ -177,8 +165,99 @@ export async function writeResponse(
     close;
 }
 
+/** The `Content-Length` a handler set, if it is a length. */
+function declaredLength(res: Response): number | undefined {
+  const declared = res.headers.get("content-length");
+  return declared !== null && /^\d{1,15}$/.test(declared)
+    ? Number(declared)
+    : undefined;
+}
+
 /** Bodies up to this size go out in one buffer with their head. */
 const JOIN_LIMIT = 16 * 1024;
+
+/**
+ * A response held in memory, written without a `Response`: what the hot
+ * routes (HLS parts, segments and playlists) answer with, since a
+ * `Response` and its `Headers` cost more than the answer itself at
+ * thousands of requests a second. Header names are in lower case; the
+ * framing fields (`content-length`, `connection`, `date`) are the
+ * server's.
+ */
+export interface Answer {
+  status: number;
+  headers: Readonly<Record<string, string>>;
+  /** Shared bytes are written as they are, never copied or modified. */
+  body: Uint8Array | string;
+}
+
+/** Writes `answer` (its head only for `HEAD`); resolves once written. */
+export async function writeAnswer(
+  conn: ResponseTarget,
+  answer: Answer,
+  options: { head: boolean; close: boolean },
+): Promise<void> {
+  const body = typeof answer.body === "string"
+    ? encoder.encode(answer.body)
+    : answer.body;
+  const noBody = options.head || answer.status === 204 ||
+    answer.status === 304;
+  await writeWhole(
+    conn,
+    answer.status,
+    Object.entries(answer.headers),
+    body,
+    noBody,
+    options.close,
+  );
+}
+
+/** `answer` as a `Response`, its bytes shared (see {@link sharedBytesResponse}). */
+export function answerResponse(answer: Answer): Response {
+  const body = typeof answer.body === "string"
+    ? encoder.encode(answer.body)
+    : answer.body;
+  // The length stays in the headers for a `HEAD` answer made of this one.
+  const headers = { ...answer.headers, "content-length": String(body.length) };
+  return sharedBytesResponse(body, { status: answer.status, headers });
+}
+
+/** What a handler may answer with: a `Response`, or an {@link Answer}. */
+export async function answerOf(res: Response): Promise<Answer> {
+  return {
+    status: res.status,
+    headers: Object.fromEntries(res.headers),
+    body: new Uint8Array(await res.arrayBuffer()),
+  };
+}
+
+/** A body held in memory after its head, in one write where it is small. */
+async function writeWhole(
+  conn: ResponseTarget,
+  status: number,
+  headers: Iterable<[string, string]>,
+  body: Uint8Array,
+  noBody: boolean,
+  close: boolean,
+  length = body.length,
+): Promise<void> {
+  const head = encodeHead(
+    responseHead(status, headers, { kind: "length", length }, close),
+  );
+  if (noBody || body.length === 0) {
+    await writeAll(conn, head);
+  } else if (body.length > JOIN_LIMIT) {
+    // A segment: copying it next to its head would cost more than the
+    // one more write.
+    await writeAll(conn, head);
+    await writeAll(conn, body);
+  } else {
+    const all = new Uint8Array(head.length + body.length);
+    all.set(head);
+    all.set(body, head.length);
+    await writeAll(conn, all);
+  }
+}
 
 const encoder = new TextEncoder();
 const END = encoder.encode("0\r\n\r\n");

@@ -91,11 +91,12 @@ export type BodyFraming =
  * The response head of `status` with `headers`, `Date`, and the framing
  * fields: `Content-Length`, `Transfer-Encoding: chunked`, or neither when
  * the body ends with the connection; `Connection: close` when `close`.
- * Framing fields the handler set are replaced.
+ * Framing fields the handler set are replaced. Names in `headers` are in
+ * lower case, as `Headers` gives them.
  */
 export function responseHead(
   status: number,
-  headers: Headers,
+  headers: Iterable<[string, string]>,
   framing: BodyFraming,
   close: boolean,
 ): string {

@@ -25,6 +25,7 @@ import { codecStrings } from "../../hls/part_writer.ts";
 import type { HlsMuxersOptions } from "./hls_muxers.ts";
 import {
   CACHE,
+  forThisViewer,
   media,
   noStore,
   notFound,
@@ -39,6 +40,12 @@ import {
   playerPage,
 } from "./hls_page.ts";
 import type { Config } from "../../config/schema.ts";
+import type { HttpCredentials } from "../../auth/http.ts";
+import {
+  type Answer,
+  answerOf,
+  answerResponse,
+} from "../../net/http1/respond.ts";
 
 /** Blocked requests one client (remote address) may have at once. */
 export const MAX_BLOCKED_PER_CLIENT = 64;
@@ -59,14 +66,27 @@ export interface HlsHandlerOptions extends HlsMuxersOptions {
     & Partial<Pick<Config, "rtmp" | "rtmpAddress" | "rtsp" | "rtspAddress">>;
   log: Logger;
   /**
-   * The refusal of a read of `path` by the client at `ip`, or `undefined`
-   * when it may read: the server's one authenticator decides.
+   * The refusal of a read of `path` by the client at `ip` with
+   * `credentials`, or `undefined` when it may read: the server's one
+   * authenticator decides.
    */
   authorize(
-    req: Request,
+    credentials: HttpCredentials,
     path: string,
     ip: string,
   ): Promise<Response | undefined>;
+}
+
+/** What the HLS routes read of a request. */
+export interface HlsRequest {
+  /** The request path as sent, without the query. */
+  target: string;
+  query: URLSearchParams;
+  credentials: HttpCredentials;
+  /** The client's address: for the authenticator and the blocking limits. */
+  client: string;
+  /** Aborts when the client leaves. */
+  signal: AbortSignal;
 }
 
 /** Answers the HLS requests of the HTTP server. */
@@ -95,32 +115,39 @@ export class HlsHandler {
 
   /**
    * Whether `target` (the request path as sent) is an HLS URL: a path
-   * ending in `.m3u8`, `.mp4` or `.ts`.
+   * ending in `.m3u8`, `.mp4` or `.ts`, or a player page.
    */
   static matches(target: string): boolean {
-    return /\/[^/]+\.(m3u8|mp4|ts)$/.test(target) ||
+    return HlsHandler.isFile(target) ||
       (target.endsWith("/") && target !== "/") || target === HLS_JS_URL;
   }
 
-  /** Answers an HLS request; `client` names the peer for the blocking limits. */
-  async handle(
-    req: Request,
-    target: string,
-    client: string,
-  ): Promise<Response> {
-    if (target === HLS_JS_URL) return hlsJsResponse();
+  /** Whether `target` names a playlist, segment, part or init segment. */
+  static isFile(target: string): boolean {
+    return /\/[^/]+\.(m3u8|mp4|ts)$/.test(target);
+  }
+
+  /** The player page of a path (`target` ends in `/`) or the hls.js it loads. */
+  async page(req: HlsRequest): Promise<Response> {
+    if (req.target === HLS_JS_URL) return await hlsJsResponse();
+    const path = parsePath(req.target);
+    if (path === undefined) {
+      return answerResponse(text(400, "Bad Request: invalid path"));
+    }
+    const refused = await this.#refused(req, path);
+    if (refused !== undefined) return answerResponse(refused);
+    return playerPage(path, pagePorts(this.#options.config));
+  }
+
+  /** Answers a request for a playlist or a media file ({@link HlsHandler.isFile}). */
+  async answer(req: HlsRequest): Promise<Answer> {
+    const { target, query, client, signal } = req;
     const slash = target.lastIndexOf("/");
     const path = parsePath(target.slice(0, slash));
     const file = target.slice(slash + 1);
     if (path === undefined) return text(400, "Bad Request: invalid path");
-    const refused = await this.#options.authorize(req, path, client);
-    if (refused !== undefined) {
-      // A refusal is for this viewer only: no cache may keep it.
-      refused.headers.set("Cache-Control", CACHE.none);
-      return refused;
-    }
-    const url = new URL(req.url);
-    if (file === "") return playerPage(path, pagePorts(this.#options.config));
+    const refused = await this.#refused(req, path);
+    if (refused !== undefined) return refused;
     const m = FILE.exec(file);
     if (file !== "index.m3u8" && file !== "stream.m3u8" && m === null) {
       return notFound();
@@ -133,24 +160,24 @@ export class HlsHandler {
       }
       muxer.lastRequestMs = Date.now();
       if (m[2] !== undefined) return this.#init(muxer, Number(m[2]));
-      return this.#media(req, muxer, client, Number(m[3]), m[4], m[5]!);
+      return this.#media(req, muxer, Number(m[3]), m[4], m[5]!);
     }
     // `?variant=ts`: MPEG-TS for old players, whatever the path's variant.
-    const ts = url.searchParams.get("variant") === "ts";
+    const ts = query.get("variant") === "ts";
     const muxer = await this.muxers.get(
       path,
-      req.signal,
+      signal,
       ts ? "mpegts" : undefined,
     );
     if (muxer === undefined) {
-      if (req.signal.aborted) return text(499, "Client Closed Request");
+      if (signal.aborted) return text(499, "Client Closed Request");
       return notFound(`no stream ${path}`);
     }
     // The multivariant playlist answers once one part exists; a media
     // playlist without _HLS_msn once one segment is complete, since players
     // without Low-Latency HLS (ffmpeg, older TVs) give up on a playlist
     // that has parts only.
-    const blocking = url.searchParams.has("_HLS_msn");
+    const blocking = query.has("_HLS_msn");
     const s = muxer.segmenter;
     const first = await this.#block(client, () =>
       this.muxers.wait(
@@ -158,7 +185,7 @@ export class HlsHandler {
         () =>
           file === "index.m3u8" || blocking ? s.ready : s.completeSegments > 0,
         this.#options.config.playWaitTimeout,
-        req.signal,
+        signal,
       ));
     if (first === "busy") return tooMany();
     if (!first) {
@@ -166,10 +193,22 @@ export class HlsHandler {
     }
     if (file === "index.m3u8") return this.#multivariant(muxer, ts);
     this.stats[blocking ? "blockingPlaylists" : "playlists"]++;
-    return this.#playlist(req, url, muxer, client);
+    return this.#playlist(req, muxer);
   }
 
-  #multivariant(muxer: HlsMuxer, ts: boolean): Response {
+  /** The refusal of a read of `path`, if any: for this viewer only. */
+  async #refused(req: HlsRequest, path: string): Promise<Answer | undefined> {
+    const refused = await this.#options.authorize(
+      req.credentials,
+      path,
+      req.client,
+    );
+    return refused === undefined
+      ? undefined
+      : forThisViewer(await answerOf(refused));
+  }
+
+  #multivariant(muxer: HlsMuxer, ts: boolean): Answer {
     const s = muxer.segmenter;
     const video = s.tracks.find((t) => t.kind === "video");
     const bw = s.bandwidth();
@@ -184,14 +223,9 @@ export class HlsHandler {
     return playlist(body, CACHE.multivariant);
   }
 
-  async #playlist(
-    req: Request,
-    url: URL,
-    muxer: HlsMuxer,
-    client: string,
-  ): Promise<Response> {
+  async #playlist(req: HlsRequest, muxer: HlsMuxer): Promise<Answer> {
     const s = muxer.segmenter;
-    const q = url.searchParams;
+    const q = req.query;
     const msnText = q.get("_HLS_msn");
     const partText = q.get("_HLS_part");
     const skip = q.get("_HLS_skip") === "YES" || q.get("_HLS_skip") === "v2";
@@ -225,7 +259,7 @@ export class HlsHandler {
         noStore(),
       );
     }
-    const ok = await this.#block(client, () =>
+    const ok = await this.#block(req.client, () =>
       this.muxers.wait(
         muxer,
         () => s.has(msn, part),
@@ -240,13 +274,13 @@ export class HlsHandler {
   }
 
   async #media(
-    req: Request,
+    req: HlsRequest,
     muxer: HlsMuxer,
-    client: string,
     msn: number,
     partText: string | undefined,
     ext: string,
-  ): Promise<Response> {
+  ): Promise<Answer> {
+    const client = req.client;
     const s = muxer.segmenter;
     this.stats[partText === undefined ? "segments" : "parts"]++;
     const type = ext === "ts" ? "video/mp2t" : "video/mp4";
@@ -289,7 +323,7 @@ export class HlsHandler {
     return bytes === undefined ? notFound() : media(bytes, type);
   }
 
-  #init(muxer: HlsMuxer, gen: number): Response {
+  #init(muxer: HlsMuxer, gen: number): Answer {
     const bytes = muxer.segmenter.init(gen);
     return bytes === undefined ? notFound() : media(bytes, "video/mp4");
   }

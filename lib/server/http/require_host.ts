@@ -41,7 +41,7 @@ export function requireHost(
   return async function requireHost(c, next) {
     // The header itself, not Request.url, whose host the server fills in when it is missing.
     const host = c.req.raw.headers.get("Host") ?? undefined;
-    if (host === undefined || host.length > maxLength || !HOST.test(host)) {
+    if (!validHost(host, maxLength)) {
       options.onRefused?.(host);
       return new Response("Bad Request: missing or invalid Host\n", {
         status: 400,
@@ -50,4 +50,9 @@ export function requireHost(
     }
     await next();
   };
+}
+
+/** Whether `host` (a `Host` value, if any) is one {@link requireHost} lets through. */
+export function validHost(host: string | undefined, maxLength = 255): boolean {
+  return host !== undefined && host.length <= maxLength && HOST.test(host);
 }

@@ -35,6 +35,7 @@ import { renderVodPlaylist } from "../../vod/hls_index.ts";
 import type { Config } from "../../config/schema.ts";
 import { requestPath } from "./request_path.ts";
 import { CACHE, media, noStore, playlist, text } from "./hls_responses.ts";
+import { type Answer, answerResponse } from "../../net/http1/respond.ts";
 import { pagePorts, playerPage } from "./hls_page.ts";
 
 /** Cache-Control of a file's playlists: they change only when the file does. */
@@ -105,7 +106,14 @@ export function mountVodHls(
     const file = target.slice(slash + 1);
     if (file !== "" && !FILE.test(file)) return await next();
     const ip = (c.env as { remote?: Deno.NetAddr })?.remote?.hostname ?? "";
-    return await answer(c.req.raw, target.slice(0, slash), file, ip, options);
+    const a = await answer(
+      c.req.raw,
+      target.slice(0, slash),
+      file,
+      ip,
+      options,
+    );
+    return a instanceof Response ? a : answerResponse(a);
   });
 }
 
@@ -115,7 +123,7 @@ async function answer(
   file: string,
   ip: string,
   options: VodHlsRouteOptions,
-): Promise<Response> {
+): Promise<Response | Answer> {
   const path = parsePath(dir);
   if (path === undefined || !isVodPath(path)) {
     return text(400, "Bad Request: invalid path", noStore());
@@ -150,7 +158,7 @@ function playlistOf(
   f: VodHlsFile,
   which: string,
   variant: VodHlsVariant,
-): Response {
+): Answer {
   const tracks = f.tracks(variant);
   if (tracks.length === 0) {
     return text(
@@ -186,7 +194,7 @@ function playlistOf(
 async function init(
   { vod }: VodHlsRouteOptions,
   f: VodHlsFile,
-): Promise<Response> {
+): Promise<Answer> {
   if (f.tracks("fmp4").length === 0) return gone("no fMP4 tracks");
   return media(await vod.hls.init(f), "video/mp4");
 }
@@ -196,7 +204,7 @@ async function segment(
   f: VodHlsFile,
   variant: VodHlsVariant,
   index: string,
-): Promise<Response> {
+): Promise<Answer> {
   if (f.tracks(variant).length === 0) return gone("no tracks");
   const bytes = vod.hls.segment(f, variant, Number(index));
   if (bytes === undefined) return gone("no such segment");
@@ -204,16 +212,16 @@ async function segment(
 }
 
 /** 404 for a name that does not (or no longer) exist. */
-function gone(detail: string): Response {
-  return text(404, `Not Found: ${detail}`, { "Cache-Control": CACHE.notFound });
+function gone(detail: string): Answer {
+  return text(404, `Not Found: ${detail}`, { "cache-control": CACHE.notFound });
 }
 
 /** The answer to a file that cannot be served. */
-function refusal(e: unknown, path: string, log: Logger): Response {
+function refusal(e: unknown, path: string, log: Logger): Answer {
   if (e instanceof VodBusyError) {
     return text(503, "Service Unavailable: busy, try again", {
-      "Cache-Control": CACHE.none,
-      "Retry-After": "1",
+      "cache-control": CACHE.none,
+      "retry-after": "1",
     });
   }
   if (!(e instanceof VodError) && !(e instanceof VodFormatError)) throw e;

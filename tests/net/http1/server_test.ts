@@ -206,3 +206,73 @@ Deno.test("HTTP/1.1 server: a shared-bytes response goes out from its very buffe
     }
   }
 });
+
+Deno.test("HTTP/1.1 server: a fast handler answers from the head what it takes, the handler the rest; its throw is a 500", async () => {
+  const seen: string[] = [];
+  let aborted = 0;
+  const bytes = new TextEncoder().encode("fast body");
+  const server = serveHttp1({
+    hostname: "127.0.0.1",
+    port: 0,
+    onError: () => {},
+    fast: (head, _remote, signal) => {
+      if (head.target === "/throws") throw new Error("boom");
+      if (head.target === "/waits") {
+        return new Promise((resolve) =>
+          signal.addEventListener("abort", () => {
+            aborted++;
+            resolve({ status: 204, headers: {}, body: "" });
+          })
+        );
+      }
+      if (!head.target.startsWith("/fast")) return undefined;
+      seen.push(`${head.method} ${head.target}`);
+      return Promise.resolve({
+        status: 200,
+        headers: { "x-kind": "fast", "content-length": "999" },
+        body: bytes,
+      });
+    },
+    handler: () => new Response("slow", { headers: { "x-kind": "slow" } }),
+  });
+  try {
+    const port = server.addr.port;
+    const text = await exchange(
+      port,
+      "GET /fast?a=1 HTTP/1.1\r\nHost: x\r\n\r\n" +
+        "HEAD /fast HTTP/1.1\r\nHost: x\r\n\r\n" +
+        "GET /other HTTP/1.1\r\nHost: x\r\n\r\n" +
+        "POST /fast HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi" +
+        "GET /throws HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    const answers = text.split(/(?=HTTP\/1\.1 )/);
+    assert.equal(answers.length, 5, text);
+    assert.match(answers[0]!, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(answers[0]!, /\r\nX-Kind: fast\r\n/);
+    // The server frames the body: a handler's Content-Length is replaced.
+    assert.match(answers[0]!, /\r\nContent-Length: 9\r\n/);
+    assert.doesNotMatch(answers[0]!, /999/);
+    assert.ok(answers[0]!.endsWith("\r\n\r\nfast body"));
+    assert.match(answers[1]!, /\r\nContent-Length: 9\r\n/);
+    assert.ok(answers[1]!.endsWith("\r\n\r\n"), "HEAD: no body");
+    assert.match(answers[2]!, /\r\nX-Kind: slow\r\n/);
+    // A request with a body never goes the fast way.
+    assert.match(answers[3]!, /\r\nX-Kind: slow\r\n/);
+    assert.match(answers[4]!, /^HTTP\/1\.1 500 /);
+    assert.deepEqual(seen, ["GET /fast?a=1", "HEAD /fast"]);
+
+    // A fast answer that waits hears of the client leaving.
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(
+      new TextEncoder().encode("GET /waits HTTP/1.1\r\nHost: x\r\n\r\n"),
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    conn.close();
+    for (let i = 0; i < 50 && aborted === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(aborted, 1);
+  } finally {
+    await server.shutdown();
+  }
+});

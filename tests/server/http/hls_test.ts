@@ -273,3 +273,73 @@ Deno.test(
     assert.equal(query.status, 200);
   },
 );
+
+/** One request on its own connection, as sent, and the whole answer read to the close. */
+async function exchange(port: number, request: string) {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(new TextEncoder().encode(request));
+  const all = new Uint8Array(await new Response(conn.readable).arrayBuffer());
+  let end = 0;
+  while (end + 3 < all.length && !(all[end] === 13 && all[end + 3] === 10)) {
+    end++;
+  }
+  const head = new TextDecoder().decode(all.subarray(0, end)).split("\r\n");
+  const fields = head.slice(1).map((l) => {
+    const colon = l.indexOf(":");
+    return [l.slice(0, colon).toLowerCase(), l.slice(colon + 1).trim()];
+  }).filter(([name]) => name !== "date").sort((a, b) => a[0]! < b[0]! ? -1 : 1);
+  return { status: head[0], fields, body: all.subarray(end + 4) };
+}
+
+Deno.test(
+  "HLS: what is answered straight from the request head is what the routes answer",
+  opts,
+  async () => {
+    await using s = startTestSluice({
+      paths: { "live/same": { readUser: "viewer", readPass: "pw" } },
+    });
+    await using _pub = publishTestSignal(s.rtmpUrl("live/same"), {
+      seconds: 30,
+    });
+    await s.published("live/same", { frames: 10 });
+    const port = s.sluice.httpPort!;
+    const basic = `Authorization: Basic ${btoa("viewer:pw")}\r\n`;
+    const media = await get(base(s, "live/same") + "stream.m3u8", {
+      headers: { Authorization: `Basic ${btoa("viewer:pw")}` },
+    });
+    assert.equal(media.status, 200, media.text);
+    const { last } = lastParts(media.text);
+    const segment = /\n([0-9a-f]{8}_\d+\.mp4)\n/.exec(media.text)![1]!;
+    const init = /#EXT-X-MAP:URI="([^"]+)"/.exec(media.text)![1]!;
+    const cases: [string, string, string][] = [
+      ["GET", "index.m3u8", basic],
+      ["GET", "index.m3u8?user=viewer&pass=pw", ""],
+      ["GET", "stream.m3u8", ""],
+      ["GET", "stream.m3u8?user=viewer&pass=wrong", ""],
+      ["GET", init, basic],
+      ["GET", segment, basic],
+      ["HEAD", segment, basic],
+      ["GET", last!, basic],
+      ["GET", "00000000_1.mp4", basic],
+      ["GET", "stream.m3u8?_HLS_msn=x", basic],
+    ];
+    const direct = s.sluice.http!.stats.hlsDirect;
+    for (const [method, file, auth] of cases) {
+      const target = `/live/same/${file}`;
+      const headers = `Host: 127.0.0.1\r\n${auth}Connection: close\r\n\r\n`;
+      // The absolute form goes through hono; the origin form does not.
+      const routed = await exchange(
+        port,
+        `${method} http://127.0.0.1${target} HTTP/1.1\r\n${headers}`,
+      );
+      const straight = await exchange(
+        port,
+        `${method} ${target} HTTP/1.1\r\n${headers}`,
+      );
+      assert.equal(straight.status, routed.status, `${method} ${file}`);
+      assert.deepEqual(straight.fields, routed.fields, `${method} ${file}`);
+      assert.deepEqual(straight.body, routed.body, `${method} ${file}`);
+    }
+    assert.equal(s.sluice.http!.stats.hlsDirect - direct, cases.length);
+  },
+);
