@@ -91,6 +91,9 @@ export class Http1Connection {
   #abort: AbortController | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerKind: "idle" | "request" | "body" | undefined;
+  /** When the running timeout ends, and when the timer fires. */
+  #deadline = 0;
+  #timerAt = 0;
   #continued: Promise<void> = Promise.resolve();
   /** Resolves when the connection is closed. */
   readonly done: Promise<void>;
@@ -118,6 +121,7 @@ export class Http1Connection {
     if (this.#closed) return;
     this.#closed = true;
     this.#disarm();
+    this.#stopTimer();
     this.#abort?.abort();
     closeQuietly(this.#conn);
     this.#resolveDone();
@@ -330,22 +334,39 @@ export class Http1Connection {
   }
 
   /**
-   * Starts a timer unless that one already runs: `idle` between requests,
+   * Starts a timeout unless that one already runs: `idle` between requests,
    * `request` for a head that is slow to come (408), `body` for a body
    * that stalls (twice as long: the handler may answer it first).
+   *
+   * The timer itself outlives the exchanges: arming sets a deadline and
+   * keeps a timer that fires no later; a timer that fires before its
+   * deadline waits for the rest. A keep-alive connection with a request a
+   * second then makes one timer a minute instead of one per request.
    */
   #arm(kind: "idle" | "request" | "body"): void {
     if (this.#timerKind === kind) return;
-    this.#disarm();
     const request = this.#options.requestTimeoutMs ?? 30_000;
     const ms = kind === "idle"
       ? this.#options.idleTimeoutMs ?? 60_000
       : kind === "request"
       ? request
       : 2 * request;
+    const now = Date.now();
     this.#timerKind = kind;
+    this.#deadline = now + ms;
+    if (this.#timer !== undefined && this.#timerAt <= this.#deadline) return;
+    this.#stopTimer();
+    this.#startTimer(now, ms);
+  }
+
+  #startTimer(now: number, ms: number): void {
+    this.#timerAt = now + ms;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
+      const kind = this.#timerKind;
+      if (kind === undefined || this.#closed) return;
+      const left = this.#deadline - Date.now();
+      if (left > 0) return this.#startTimer(Date.now(), left);
       this.#timerKind = undefined;
       if (kind === "request") return this.#refuse(408, "request too slow");
       this.#failBody("the request body stalled");
@@ -353,10 +374,14 @@ export class Http1Connection {
     }, ms);
   }
 
+  /** No timeout runs (the timer, if any, finds nothing to do when it fires). */
   #disarm(): void {
+    this.#timerKind = undefined;
+  }
+
+  #stopTimer(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#timerKind = undefined;
   }
 }
 

@@ -276,3 +276,56 @@ Deno.test("HTTP/1.1 server: a fast handler answers from the head what it takes, 
     await server.shutdown();
   }
 });
+
+Deno.test("HTTP/1.1 server: keep-alive requests hold off the idle timeout, which then closes; a slow head gets 408 before a longer idle timeout", async () => {
+  const server = serveHttp1({
+    hostname: "127.0.0.1",
+    port: 0,
+    onError: () => {},
+    idleTimeoutMs: 1000,
+    requestTimeoutMs: 150,
+    handler: () => new Response("ok"),
+  });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const port = server.addr.port;
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const buf = new Uint8Array(4096);
+    // Five requests 300 ms apart: 1.5 s, longer than the idle timeout.
+    for (let i = 0; i < 5; i++) {
+      await conn.write(
+        new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+      );
+      const n = await conn.read(buf);
+      assert.ok(n !== null, `request ${i}: still open`);
+      assert.match(
+        new TextDecoder().decode(buf.subarray(0, n)),
+        /^HTTP\/1\.1 200/,
+      );
+      await sleep(300);
+    }
+    const idleFrom = Date.now();
+    assert.equal(await conn.read(buf), null, "closed once idle");
+    const idled = Date.now() - idleFrom;
+    assert.ok(idled >= 600 && idled < 3000, `closed after ${idled} ms idle`);
+    conn.close();
+
+    // The idle timeout (1 s) runs; half a head comes: 408 after ~150 ms.
+    const slow = await Deno.connect({ hostname: "127.0.0.1", port });
+    await sleep(50);
+    const started = Date.now();
+    await slow.write(new TextEncoder().encode("GET / HTTP/1.1\r\nHo"));
+    let text = "";
+    for (;;) {
+      const n = await slow.read(buf);
+      if (n === null) break;
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    const waited = Date.now() - started;
+    assert.match(text, /^HTTP\/1\.1 408/);
+    assert.ok(waited >= 100 && waited < 700, `408 after ${waited} ms`);
+    slow.close();
+  } finally {
+    await server.shutdown();
+  }
+});
