@@ -81,6 +81,9 @@ const SYMBOLS = {
   read: { parameters: ["i32", "buffer", "usize"], result: "i32" },
   write: { parameters: ["i32", "buffer", "usize"], result: "i32" },
   shutdown: { parameters: ["i32", "i32"], result: "i32" },
+  // zero-copy sends of bytes many clients ask for (memory_files.ts)
+  memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
+  sendfile: { parameters: ["i32", "i32", "buffer", "usize"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   epoll_create1: { parameters: ["i32"], result: "i32" },
   epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },

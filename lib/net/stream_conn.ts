@@ -29,6 +29,12 @@ export interface StreamConn {
    * peer is quiet); `readLoop` uses it when it is there.
    */
   readEach?(onData: (chunk: Uint8Array) => boolean | void): Promise<void>;
+  /**
+   * Sends up to `length` bytes of file `fd` from `offset` (resolves with the
+   * bytes sent); only where the kernel can send from a file (Sluice's own
+   * sockets, see `memory_files.ts`).
+   */
+  sendFile?(fd: number, offset: number, length: number): Promise<number>;
   close(): void;
   /** The peer: for a tunnel, the peer of the connection it came on. */
   readonly remoteAddr: Deno.Addr;

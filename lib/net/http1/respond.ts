@@ -9,11 +9,14 @@
  */
 
 import { writeAll } from "../tcp.ts";
+import { type FileSender, memoryFiles } from "../memory_files.ts";
 import { encodeHead, responseHead } from "./response_head.ts";
 
 /** Where a response goes. */
 export interface ResponseTarget {
   write(p: Uint8Array): Promise<number>;
+  /** Sluice's own sockets: shared bytes asked for again go out from a file. */
+  sendFile?(fd: number, offset: number, length: number): Promise<number>;
 }
 
 /** Bodies of responses marked by {@link endsWithConnection}: the stream survives a middleware's copy of the `Response`. */
@@ -133,6 +136,7 @@ export async function writeResponse(
       body,
       noBody,
       options.close,
+      false,
       headLength,
     );
     return options.close;
@@ -209,6 +213,7 @@ export async function writeAnswer(
     body,
     noBody,
     options.close,
+    body === answer.body,
   );
 }
 
@@ -239,6 +244,8 @@ async function writeWhole(
   body: Uint8Array,
   noBody: boolean,
   close: boolean,
+  /** `body` is shared and never modified: it may go out from a file. */
+  shared: boolean,
   length = body.length,
 ): Promise<void> {
   const head = encodeHead(
@@ -250,7 +257,10 @@ async function writeWhole(
     // A segment: copying it next to its head would cost more than the
     // one more write.
     await writeAll(conn, head);
-    await writeAll(conn, body);
+    const files = shared && conn.sendFile !== undefined ? memoryFiles() : null;
+    if (!await files?.send(conn as FileSender, body)) {
+      await writeAll(conn, body);
+    }
   } else {
     const all = new Uint8Array(head.length + body.length);
     all.set(head);

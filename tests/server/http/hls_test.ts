@@ -341,5 +341,18 @@ Deno.test(
       assert.deepEqual(straight.body, routed.body, `${method} ${file}`);
     }
     assert.equal(s.sluice.http!.stats.hlsDirect - direct, cases.length);
+    // Asked again, a segment goes out from a memory file (sendfile): the same bytes.
+    const routed = await exchange(
+      port,
+      `GET http://127.0.0.1/live/same/${segment} HTTP/1.1\r\nHost: 127.0.0.1\r\n${basic}Connection: close\r\n\r\n`,
+    );
+    for (let i = 0; i < 3; i++) {
+      const again = await exchange(
+        port,
+        `GET /live/same/${segment} HTTP/1.1\r\nHost: 127.0.0.1\r\n${basic}Connection: close\r\n\r\n`,
+      );
+      assert.equal(again.status, "HTTP/1.1 200 OK");
+      assert.deepEqual(again.body, routed.body);
+    }
   },
 );
