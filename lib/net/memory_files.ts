@@ -105,7 +105,11 @@ export class MemoryFiles {
       // The file holds the whole buffer: the view is at its own offset.
       let at = bytes.byteOffset;
       const end = at + bytes.length;
-      while (at < end) at += await conn.sendFile(m.fd, at, end - at);
+      while (at < end) {
+        const n = await conn.sendFile(m.fd, at, end - at);
+        if (n <= 0) throw new Error("sendfile: the memory file ended early");
+        at += n;
+      }
       this.stats.sent++;
       return true;
     } finally {

@@ -50,3 +50,27 @@ export async function rawHttp(
     elapsedMs: Date.now() - started,
   };
 }
+
+/**
+ * One request on its own connection, exactly as given, and the whole answer
+ * read to the close (send `Connection: close`): the status line, the header
+ * fields (names in lower case, sorted, `Date` left out) and the body bytes.
+ */
+export async function rawExchange(port: number, request: string): Promise<
+  { status: string; fields: string[][]; body: Uint8Array }
+> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(new TextEncoder().encode(request));
+  const all = new Uint8Array(await new Response(conn.readable).arrayBuffer());
+  let end = 0;
+  const blank = (i: number) =>
+    all[i] === 13 && all[i + 1] === 10 && all[i + 2] === 13 &&
+    all[i + 3] === 10;
+  while (end + 3 < all.length && !blank(end)) end++;
+  const head = new TextDecoder().decode(all.subarray(0, end)).split("\r\n");
+  const fields = head.slice(1).map((l) => {
+    const colon = l.indexOf(":");
+    return [l.slice(0, colon).toLowerCase(), l.slice(colon + 1).trim()];
+  }).filter(([name]) => name !== "date").sort((a, b) => a[0]! < b[0]! ? -1 : 1);
+  return { status: head[0] ?? "", fields, body: all.subarray(end + 4) };
+}

@@ -13,7 +13,7 @@ import {
   playAndCount,
   probePackets,
 } from "../_util/ffmpeg.ts";
-import { rawHttp } from "../_util/http_raw.ts";
+import { rawExchange, rawHttp } from "../_util/http_raw.ts";
 import { startTestSluice, type TestSluice } from "../_util/sluice.ts";
 import { requireTool } from "../_util/tools.ts";
 import { makeVodFolder } from "../_util/vod_media.ts";
@@ -267,3 +267,44 @@ Deno.test("VOD HLS: the one authenticator decides who reads a file", {
   );
   assertDecodedH264Aac(r, { video: 148, audio: 250 });
 });
+
+Deno.test(
+  "VOD HLS: what is answered straight from the request head is what the routes answer",
+  opts,
+  async () => {
+    await using s = startTestSluice({ vodPath: await media() });
+    const port = s.sluice.httpPort!;
+    const list = await (await fetch(hlsUrl(s, "clip.mp4", "stream.m3u8")))
+      .text();
+    const [segment] = list.split("\n").filter((l) =>
+      /^[0-9a-f]{8}_\d+\./.test(l)
+    );
+    const init = /#EXT-X-MAP:URI="([^"]+)"/.exec(list)![1]!;
+    const cases = [
+      "index.m3u8",
+      "stream.m3u8?variant=ts",
+      init,
+      segment!,
+      segment!, // asked again: from a memory file
+      segment!.replace(".mp4", ".ts"),
+      "00000000_1.mp4",
+    ];
+    const direct = s.sluice.http!.stats.hlsDirect;
+    for (const file of cases) {
+      const target = `/vod/clip.mp4/${file}`;
+      const headers = "Host: 127.0.0.1\r\nConnection: close\r\n\r\n";
+      const routed = await rawExchange(
+        port,
+        `GET http://127.0.0.1${target} HTTP/1.1\r\n${headers}`,
+      );
+      const straight = await rawExchange(
+        port,
+        `GET ${target} HTTP/1.1\r\n${headers}`,
+      );
+      assert.equal(straight.status, routed.status, file);
+      assert.deepEqual(straight.fields, routed.fields, file);
+      assert.deepEqual(straight.body, routed.body, file);
+    }
+    assert.equal(s.sluice.http!.stats.hlsDirect - direct, cases.length);
+  },
+);

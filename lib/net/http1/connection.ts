@@ -38,7 +38,7 @@ export type Http1FastHandler = (
   head: RequestHead,
   remote: Deno.NetAddr,
   signal: AbortSignal,
-) => Promise<Answer> | undefined;
+) => Promise<Answer | Response> | undefined;
 
 /** Options of {@link Http1Connection}. */
 export interface Http1ConnectionOptions {
@@ -261,7 +261,7 @@ export class Http1Connection {
     const abort = new AbortController();
     this.#abort = abort;
     const remote = this.#conn.remoteAddr as Deno.NetAddr;
-    let quick: Promise<Answer> | undefined;
+    let quick: Promise<Answer | Response> | undefined;
     try {
       if (body === null) {
         quick = this.#options.fast?.(head, remote, abort.signal);

@@ -33,7 +33,7 @@ import { WriteBatcher } from "../../net/batch_writer.ts";
 import { FlvPlayer } from "./flv_player.ts";
 import type { Vod } from "../../vod/vod.ts";
 import { openVodFlv, startVodFlv } from "./vod_flv.ts";
-import { mountVodHls } from "./vod_hls.ts";
+import { mountVodHls, VodHls, vodHls } from "./vod_hls.ts";
 import { RtmptTunnels } from "./rtmpt.ts";
 import { mountPlayback, type PlaybackOptions } from "./playback.ts";
 import {
@@ -115,6 +115,7 @@ export class HttpServer implements SessionSource {
   #tick: ReturnType<typeof setInterval> | undefined;
   #nextId = 1;
   readonly #hls: HlsHandler | undefined;
+  readonly #vodHls: VodHls | undefined;
   readonly stats: HttpServerStats = {
     players: 0,
     readersDropped: 0,
@@ -159,11 +160,13 @@ export class HttpServer implements SessionSource {
           this.#refusal(req, "playback", path, remote.hostname, "playback"),
       });
     }
-    mountVodHls(
-      app,
+    this.#vodHls = vodHls(
       options,
-      (req, p, ip) => this.#refusal(req, "read", p, ip, "HLS"),
+      (credentials, p, ip) => this.#refusal(credentials, "read", p, ip, "HLS"),
     );
+    if (this.#vodHls !== undefined) {
+      mountVodHls(app, this.#vodHls, hlsRequest);
+    }
     app.get("*", async (c) => {
       const target = requestPath(c.req.url);
       if (this.#hls !== undefined && HlsHandler.matches(target)) {
@@ -213,7 +216,7 @@ export class HttpServer implements SessionSource {
       hostname,
       port,
       handler: (req, remote) => this.#app.fetch(req, { remote }),
-      fast: this.#hls === undefined
+      fast: this.#hls === undefined && this.#vodHls === undefined
         ? undefined
         : (head, remote, signal) => this.#fastHls(head, remote, signal),
       onError: (e) =>
@@ -227,7 +230,7 @@ export class HttpServer implements SessionSource {
   }
 
   /**
-   * HLS playlists, parts and segments without hono, a `Request` or a
+   * HLS playlists, parts and segments (live and of files) without hono, a `Request` or a
    * `Response`: a crowd of players asks for them thousands of times a
    * second, and those objects cost more than the answers. Only a `GET` or
    * `HEAD` whose target no other route claims and whose `Host` and target
@@ -238,15 +241,18 @@ export class HttpServer implements SessionSource {
     head: RequestHead,
     remote: Deno.NetAddr,
     signal: AbortSignal,
-  ): Promise<Answer> | undefined {
-    const hls = this.#hls!;
+  ): Promise<Answer | Response> | undefined {
     if (head.method !== "GET" && head.method !== "HEAD") return undefined;
     const target = head.target;
     const q = target.indexOf("?");
     const path = q < 0 ? target : target.slice(0, q);
+    const hls = VodHls.isFile(path)
+      ? this.#vodHls
+      : OTHER_ROUTES.test(path) || !HlsHandler.isFile(path)
+      ? undefined
+      : this.#hls;
     if (
-      !PLAIN_TARGET.test(target) || OTHER_ROUTES.test(path) ||
-      !HlsHandler.isFile(path) || !plainHost(head.host)
+      hls === undefined || !PLAIN_TARGET.test(target) || !plainHost(head.host)
     ) return undefined;
     const raw = q < 0 ? "" : target.slice(q + 1);
     const query = new URLSearchParams(raw);

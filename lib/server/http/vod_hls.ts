@@ -34,8 +34,21 @@ import {
 import { renderVodPlaylist } from "../../vod/hls_index.ts";
 import type { Config } from "../../config/schema.ts";
 import { requestPath } from "./request_path.ts";
-import { CACHE, media, noStore, playlist, text } from "./hls_responses.ts";
-import { type Answer, answerResponse } from "../../net/http1/respond.ts";
+import {
+  CACHE,
+  forThisViewer,
+  media,
+  noStore,
+  playlist,
+  text,
+} from "./hls_responses.ts";
+import {
+  type Answer,
+  answerOf,
+  answerResponse,
+} from "../../net/http1/respond.ts";
+import type { HttpCredentials } from "../../auth/http.ts";
+import type { HlsRequest } from "./hls.ts";
 import { pagePorts, playerPage } from "./hls_page.ts";
 
 /** Cache-Control of a file's playlists: they change only when the file does. */
@@ -69,7 +82,7 @@ export interface VodHlsServerOptions {
 
 /** The refusal of a read of `path` by the client at `ip`, or `undefined` when it may. */
 export type VodHlsAuthorize = (
-  req: Request,
+  credentials: HttpCredentials,
   path: string,
   ip: string,
 ) => Promise<Response | undefined>;
@@ -81,77 +94,87 @@ interface VodHlsRouteOptions {
   authorize: VodHlsAuthorize;
 }
 
-/**
- * Adds the VOD HLS routes under `/vod/` to `app` (unless there is no VOD
- * folder or `hls` is off); other requests under `/vod/` go on to the
- * routes after it.
- */
-export function mountVodHls(
-  // deno-lint-ignore no-explicit-any
-  app: Hono<any>,
+/** The VOD HLS answers, for the hono route and the HTTP server's fast way. */
+export class VodHls {
+  readonly #options: VodHlsRouteOptions;
+
+  constructor(options: VodHlsRouteOptions) {
+    this.#options = options;
+  }
+
+  /** Whether `target` (the path as sent) is a VOD playlist, segment or init segment. */
+  static isFile(target: string): boolean {
+    return target.startsWith(`/${VOD_PREFIX}`) &&
+      FILE.test(target.slice(target.lastIndexOf("/") + 1));
+  }
+
+  /** Answers a request for a file's playlist, segment or player page. */
+  async answer(req: HlsRequest): Promise<Answer | Response> {
+    const { target, client } = req;
+    const slash = target.lastIndexOf("/");
+    const file = target.slice(slash + 1);
+    const path = parsePath(target.slice(0, slash));
+    if (path === undefined || !isVodPath(path)) {
+      return text(400, "Bad Request: invalid path", noStore());
+    }
+    const options = this.#options;
+    const refused = await options.authorize(req.credentials, path, client);
+    if (refused !== undefined) return forThisViewer(await answerOf(refused));
+    const { config, log, vod } = options;
+    const name = path.slice(VOD_PREFIX.length);
+    const seconds = (config.hlsSegmentDuration ?? 1000) / 1000;
+    try {
+      return await vod.hls.with(name, seconds, (f) => {
+        if (file === "") return playerPage(path, pagePorts(config));
+        const m = FILE.exec(file)!;
+        if (m[1] !== undefined) {
+          const ts = req.query.get("variant") === "ts" ||
+            config.hlsVariant === "mpegts";
+          return playlistOf(f, m[1], ts ? "mpegts" : "fmp4");
+        }
+        if (m[2] !== f.tag) return gone("the file changed");
+        if (m[3] === undefined) return init(options, f);
+        return segment(options, f, m[4] === "ts" ? "mpegts" : "fmp4", m[3]);
+      });
+    } catch (e) {
+      return refusal(e, path, log);
+    }
+  }
+}
+
+/** The VOD HLS answers, unless there is no VOD folder or `hls` is off. */
+export function vodHls(
   server: VodHlsServerOptions,
   authorize: VodHlsAuthorize,
-): void {
+): VodHls | undefined {
   const { vod, config } = server;
-  if (vod === undefined || config.hls === false) return;
-  const options: VodHlsRouteOptions = {
+  if (vod === undefined || config.hls === false) return undefined;
+  return new VodHls({
     vod,
     config,
     log: server.log.child("vod-hls"),
     authorize,
-  };
-  app.get(`/${VOD_PREFIX}*`, async (c, next) => {
-    const target = requestPath(c.req.url);
-    const slash = target.lastIndexOf("/");
-    const file = target.slice(slash + 1);
-    if (file !== "" && !FILE.test(file)) return await next();
-    const ip = (c.env as { remote?: Deno.NetAddr })?.remote?.hostname ?? "";
-    const a = await answer(
-      c.req.raw,
-      target.slice(0, slash),
-      file,
-      ip,
-      options,
-    );
-    return a instanceof Response ? a : answerResponse(a);
   });
 }
 
-async function answer(
-  req: Request,
-  dir: string,
-  file: string,
-  ip: string,
-  options: VodHlsRouteOptions,
-): Promise<Response | Answer> {
-  const path = parsePath(dir);
-  if (path === undefined || !isVodPath(path)) {
-    return text(400, "Bad Request: invalid path", noStore());
-  }
-  const refused = await options.authorize(req, path, ip);
-  if (refused !== undefined) {
-    refused.headers.set("Cache-Control", CACHE.none);
-    return refused;
-  }
-  const { config, log, vod } = options;
-  const name = path.slice(VOD_PREFIX.length);
-  const target = (config.hlsSegmentDuration ?? 1000) / 1000;
-  try {
-    return await vod.hls.with(name, target, (f) => {
-      if (file === "") return playerPage(path, pagePorts(config));
-      const m = FILE.exec(file)!;
-      if (m[1] !== undefined) {
-        const ts = new URL(req.url).searchParams.get("variant") === "ts" ||
-          config.hlsVariant === "mpegts";
-        return playlistOf(f, m[1], ts ? "mpegts" : "fmp4");
-      }
-      if (m[2] !== f.tag) return gone("the file changed");
-      if (m[3] === undefined) return init(options, f);
-      return segment(options, f, m[4] === "ts" ? "mpegts" : "fmp4", m[3]);
-    });
-  } catch (e) {
-    return refusal(e, path, log);
-  }
+/**
+ * Adds the VOD HLS routes under `/vod/` to `app`; other requests under
+ * `/vod/` go on to the routes after it.
+ */
+export function mountVodHls(
+  // deno-lint-ignore no-explicit-any
+  app: Hono<any>,
+  hls: VodHls,
+  request: (req: Request, target: string, client: string) => HlsRequest,
+): void {
+  app.get(`/${VOD_PREFIX}*`, async (c, next) => {
+    const target = requestPath(c.req.url);
+    const file = target.slice(target.lastIndexOf("/") + 1);
+    if (file !== "" && !FILE.test(file)) return await next();
+    const ip = (c.env as { remote?: Deno.NetAddr })?.remote?.hostname ?? "";
+    const a = await hls.answer(request(c.req.raw, target, ip));
+    return a instanceof Response ? a : answerResponse(a);
+  });
 }
 
 function playlistOf(

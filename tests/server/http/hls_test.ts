@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { publishTestSignal } from "../../_util/ffmpeg.ts";
-import { rawHttp } from "../../_util/http_raw.ts";
+import { rawExchange, rawHttp } from "../../_util/http_raw.ts";
 import { startTestSluice, type TestSluice } from "../../_util/sluice.ts";
 import { requireTool } from "../../_util/tools.ts";
 import { MAX_BLOCKED_PER_CLIENT } from "../../../lib/server/http/hls.ts";
@@ -274,23 +274,6 @@ Deno.test(
   },
 );
 
-/** One request on its own connection, as sent, and the whole answer read to the close. */
-async function exchange(port: number, request: string) {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  await conn.write(new TextEncoder().encode(request));
-  const all = new Uint8Array(await new Response(conn.readable).arrayBuffer());
-  let end = 0;
-  while (end + 3 < all.length && !(all[end] === 13 && all[end + 3] === 10)) {
-    end++;
-  }
-  const head = new TextDecoder().decode(all.subarray(0, end)).split("\r\n");
-  const fields = head.slice(1).map((l) => {
-    const colon = l.indexOf(":");
-    return [l.slice(0, colon).toLowerCase(), l.slice(colon + 1).trim()];
-  }).filter(([name]) => name !== "date").sort((a, b) => a[0]! < b[0]! ? -1 : 1);
-  return { status: head[0], fields, body: all.subarray(end + 4) };
-}
-
 Deno.test(
   "HLS: what is answered straight from the request head is what the routes answer",
   opts,
@@ -328,11 +311,11 @@ Deno.test(
       const target = `/live/same/${file}`;
       const headers = `Host: 127.0.0.1\r\n${auth}Connection: close\r\n\r\n`;
       // The absolute form goes through hono; the origin form does not.
-      const routed = await exchange(
+      const routed = await rawExchange(
         port,
         `${method} http://127.0.0.1${target} HTTP/1.1\r\n${headers}`,
       );
-      const straight = await exchange(
+      const straight = await rawExchange(
         port,
         `${method} ${target} HTTP/1.1\r\n${headers}`,
       );
@@ -342,12 +325,12 @@ Deno.test(
     }
     assert.equal(s.sluice.http!.stats.hlsDirect - direct, cases.length);
     // Asked again, a segment goes out from a memory file (sendfile): the same bytes.
-    const routed = await exchange(
+    const routed = await rawExchange(
       port,
       `GET http://127.0.0.1/live/same/${segment} HTTP/1.1\r\nHost: 127.0.0.1\r\n${basic}Connection: close\r\n\r\n`,
     );
     for (let i = 0; i < 3; i++) {
-      const again = await exchange(
+      const again = await rawExchange(
         port,
         `GET /live/same/${segment} HTTP/1.1\r\nHost: 127.0.0.1\r\n${basic}Connection: close\r\n\r\n`,
       );
