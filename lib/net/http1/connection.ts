@@ -19,7 +19,9 @@ import {
   type RequestHead,
 } from "./head.ts";
 import { ChunkedDecoder } from "./chunked.ts";
-import { type Answer, writeAnswer, writeResponse } from "./respond.ts";
+import { Timeout } from "./_timeout.ts";
+import { writeResponse } from "./respond.ts";
+import { type Answer, writeAnswer } from "./answer.ts";
 import { errorResponse, toRequest } from "./request.ts";
 
 /** Answers a request. */
@@ -62,6 +64,8 @@ export interface Http1ConnectionOptions {
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 const EMPTY = new Uint8Array(0);
 
+type TimeoutKind = "idle" | "request" | "body";
+
 /** The body of the request in progress, while it arrives. */
 interface Feeding {
   controller: ReadableStreamDefaultController<Uint8Array>;
@@ -89,11 +93,7 @@ export class Http1Connection {
   /** Close after the exchange in progress (the server is shutting down). */
   #draining = false;
   #abort: AbortController | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #timerKind: "idle" | "request" | "body" | undefined;
-  /** When the running timeout ends, and when the timer fires. */
-  #deadline = 0;
-  #timerAt = 0;
+  readonly #timeout = new Timeout<TimeoutKind>((kind) => this.#expired(kind));
   #continued: Promise<void> = Promise.resolve();
   /** Resolves when the connection is closed. */
   readonly done: Promise<void>;
@@ -120,8 +120,7 @@ export class Http1Connection {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#disarm();
-    this.#stopTimer();
+    this.#timeout.stop();
     this.#abort?.abort();
     closeQuietly(this.#conn);
     this.#resolveDone();
@@ -337,51 +336,26 @@ export class Http1Connection {
    * Starts a timeout unless that one already runs: `idle` between requests,
    * `request` for a head that is slow to come (408), `body` for a body
    * that stalls (twice as long: the handler may answer it first).
-   *
-   * The timer itself outlives the exchanges: arming sets a deadline and
-   * keeps a timer that fires no later; a timer that fires before its
-   * deadline waits for the rest. A keep-alive connection with a request a
-   * second then makes one timer a minute instead of one per request.
    */
-  #arm(kind: "idle" | "request" | "body"): void {
-    if (this.#timerKind === kind) return;
+  #arm(kind: TimeoutKind): void {
     const request = this.#options.requestTimeoutMs ?? 30_000;
     const ms = kind === "idle"
       ? this.#options.idleTimeoutMs ?? 60_000
       : kind === "request"
       ? request
       : 2 * request;
-    const now = Date.now();
-    this.#timerKind = kind;
-    this.#deadline = now + ms;
-    if (this.#timer !== undefined && this.#timerAt <= this.#deadline) return;
-    this.#stopTimer();
-    this.#startTimer(now, ms);
+    this.#timeout.arm(kind, ms);
   }
 
-  #startTimer(now: number, ms: number): void {
-    this.#timerAt = now + ms;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      const kind = this.#timerKind;
-      if (kind === undefined || this.#closed) return;
-      const left = this.#deadline - Date.now();
-      if (left > 0) return this.#startTimer(Date.now(), left);
-      this.#timerKind = undefined;
-      if (kind === "request") return this.#refuse(408, "request too slow");
-      this.#failBody("the request body stalled");
-      this.close();
-    }, ms);
+  #expired(kind: TimeoutKind): void {
+    if (this.#closed) return;
+    if (kind === "request") return this.#refuse(408, "request too slow");
+    this.#failBody("the request body stalled");
+    this.close();
   }
 
-  /** No timeout runs (the timer, if any, finds nothing to do when it fires). */
   #disarm(): void {
-    this.#timerKind = undefined;
-  }
-
-  #stopTimer(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#timeout.disarm();
   }
 }
 

@@ -9,15 +9,10 @@
  */
 
 import { writeAll } from "../tcp.ts";
-import { type FileSender, memoryFiles } from "../memory_files.ts";
 import { encodeHead, responseHead } from "./response_head.ts";
+import { type ResponseTarget, writeWhole } from "./_whole.ts";
 
-/** Where a response goes. */
-export interface ResponseTarget {
-  write(p: Uint8Array): Promise<number>;
-  /** Sluice's own sockets: shared bytes asked for again go out from a file. */
-  sendFile?(fd: number, offset: number, length: number): Promise<number>;
-}
+export type { ResponseTarget } from "./_whole.ts";
 
 /** Bodies of responses marked by {@link endsWithConnection}: the stream survives a middleware's copy of the `Response`. */
 const untilClose = new WeakSet<ReadableStream<Uint8Array>>();
@@ -175,98 +170,6 @@ function declaredLength(res: Response): number | undefined {
   return declared !== null && /^\d{1,15}$/.test(declared)
     ? Number(declared)
     : undefined;
-}
-
-/** Bodies up to this size go out in one buffer with their head. */
-const JOIN_LIMIT = 16 * 1024;
-
-/**
- * A response held in memory, written without a `Response`: what the hot
- * routes (HLS parts, segments and playlists) answer with, since a
- * `Response` and its `Headers` cost more than the answer itself at
- * thousands of requests a second. Header names are in lower case; the
- * framing fields (`content-length`, `connection`, `date`) are the
- * server's.
- */
-export interface Answer {
-  status: number;
-  headers: Readonly<Record<string, string>>;
-  /** Shared bytes are written as they are, never copied or modified. */
-  body: Uint8Array | string;
-}
-
-/** Writes `answer` (its head only for `HEAD`); resolves once written. */
-export async function writeAnswer(
-  conn: ResponseTarget,
-  answer: Answer,
-  options: { head: boolean; close: boolean },
-): Promise<void> {
-  const body = typeof answer.body === "string"
-    ? encoder.encode(answer.body)
-    : answer.body;
-  const noBody = options.head || answer.status === 204 ||
-    answer.status === 304;
-  await writeWhole(
-    conn,
-    answer.status,
-    Object.entries(answer.headers),
-    body,
-    noBody,
-    options.close,
-    body === answer.body,
-  );
-}
-
-/** `answer` as a `Response`, its bytes shared (see {@link sharedBytesResponse}). */
-export function answerResponse(answer: Answer): Response {
-  const body = typeof answer.body === "string"
-    ? encoder.encode(answer.body)
-    : answer.body;
-  // The length stays in the headers for a `HEAD` answer made of this one.
-  const headers = { ...answer.headers, "content-length": String(body.length) };
-  return sharedBytesResponse(body, { status: answer.status, headers });
-}
-
-/** What a handler may answer with: a `Response`, or an {@link Answer}. */
-export async function answerOf(res: Response): Promise<Answer> {
-  return {
-    status: res.status,
-    headers: Object.fromEntries(res.headers),
-    body: new Uint8Array(await res.arrayBuffer()),
-  };
-}
-
-/** A body held in memory after its head, in one write where it is small. */
-async function writeWhole(
-  conn: ResponseTarget,
-  status: number,
-  headers: Iterable<[string, string]>,
-  body: Uint8Array,
-  noBody: boolean,
-  close: boolean,
-  /** `body` is shared and never modified: it may go out from a file. */
-  shared: boolean,
-  length = body.length,
-): Promise<void> {
-  const head = encodeHead(
-    responseHead(status, headers, { kind: "length", length }, close),
-  );
-  if (noBody || body.length === 0) {
-    await writeAll(conn, head);
-  } else if (body.length > JOIN_LIMIT) {
-    // A segment: copying it next to its head would cost more than the
-    // one more write.
-    await writeAll(conn, head);
-    const files = shared && conn.sendFile !== undefined ? memoryFiles() : null;
-    if (!await files?.send(conn as FileSender, body)) {
-      await writeAll(conn, body);
-    }
-  } else {
-    const all = new Uint8Array(head.length + body.length);
-    all.set(head);
-    all.set(body, head.length);
-    await writeAll(conn, all);
-  }
 }
 
 const encoder = new TextEncoder();

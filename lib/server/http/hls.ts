@@ -45,7 +45,7 @@ import {
   type Answer,
   answerOf,
   answerResponse,
-} from "../../net/http1/respond.ts";
+} from "../../net/http1/answer.ts";
 
 /** Blocked requests one client (remote address) may have at once. */
 export const MAX_BLOCKED_PER_CLIENT = 64;

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Answer } from "../../net/http1/respond.ts";
+import type { Answer } from "../../net/http1/answer.ts";
 
 /** Cache-Control by object. */
 export const CACHE = {

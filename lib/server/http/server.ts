@@ -49,11 +49,8 @@ import {
   httpCredentials,
 } from "../../auth/http.ts";
 import type { RequestHead } from "../../net/http1/head.ts";
-import {
-  type Answer,
-  answerResponse,
-  endsWithConnection,
-} from "../../net/http1/respond.ts";
+import { type Answer, answerResponse } from "../../net/http1/answer.ts";
+import { endsWithConnection } from "../../net/http1/respond.ts";
 import { isVodPath, VOD_PREFIX } from "../../vod/folder.ts";
 import type { HlsConfig } from "./hls_muxers.ts";
 import { text } from "./text.ts";

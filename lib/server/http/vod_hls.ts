@@ -46,7 +46,7 @@ import {
   type Answer,
   answerOf,
   answerResponse,
-} from "../../net/http1/respond.ts";
+} from "../../net/http1/answer.ts";
 import type { HttpCredentials } from "../../auth/http.ts";
 import type { HlsRequest } from "./hls.ts";
 import { pagePorts, playerPage } from "./hls_page.ts";
