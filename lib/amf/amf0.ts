@@ -235,8 +235,8 @@ export function decodeAmf0Value(
 
 /**
  * Writes AMF0 values with one reference table; what only AMF3 can carry
- * (`Uint8Array`, `Int32Array`, `Uint32Array`, `Float64Array`, `Map`) goes out
- * behind an avmplus-object marker.
+ * (`Uint8Array`, `Int32Array`, `Uint32Array`, `Float64Array`, `Map`, E4X
+ * XML) goes out behind an avmplus-object marker.
  */
 class Amf0Writer {
   readonly #w: AmfWriter;
@@ -284,13 +284,17 @@ class Amf0Writer {
       w.f64(v.getTime());
       return w.i16(0); // §2.13: time zone, reserved, 0
     }
-    if (v instanceof AmfXml) {
+    if (v instanceof AmfXml && !v.e4x) {
       const length = utf8Length(v.text);
       w.u8(AMF0_MARKER.XML_DOCUMENT);
       w.u32(length);
       return w.utf8(v.text, length);
     }
-    if (ArrayBuffer.isView(v) || v instanceof Map || v instanceof Set) {
+    // E4X XML is AMF3's alone (an AMF0 XML document would come back as one)
+    if (
+      ArrayBuffer.isView(v) || v instanceof Map || v instanceof Set ||
+      v instanceof AmfXml
+    ) {
       w.u8(AMF0_MARKER.AVMPLUS_OBJECT);
       this.#amf3 ??= new Amf3Writer(w);
       return this.#amf3.value(v);

@@ -410,7 +410,9 @@ const leaf = fc.oneof(
   fc.constant(null),
   fc.constant(undefined),
   fc.date({ noInvalidDate: true }),
-  fc.string({ maxLength: 10 }).map((t) => new AmfXml(t)),
+  fc.tuple(fc.string({ maxLength: 10 }), fc.boolean()).map(([t, e4x]) =>
+    new AmfXml(t, e4x)
+  ),
   fc.uint8Array({ maxLength: 8 }),
 );
 const { value: amf0Value } = fc.letrec<{ value: unknown }>((tie) => ({
@@ -492,4 +494,16 @@ Deno.test("decodeAmf0 with tight limits keeps the contract too", () => {
     })),
     runs: 300,
   });
+});
+
+Deno.test("encodeAmf0 keeps E4X XML apart from an XML document: behind the avmplus-object marker", () => {
+  const e4x = encodeAmf0(new AmfXml("<a/>", true));
+  assert.equal(toHex(e4x), "11 0b 09 3c 61 2f 3e");
+  assert.deepEqual(decodeAmf0(e4x), [new AmfXml("<a/>", true)]);
+  const doc = encodeAmf0(new AmfXml("<a/>"));
+  assert.equal(toHex(doc), "0f 00 00 00 04 3c 61 2f 3e");
+  assert.deepEqual(decodeAmf0(doc), [new AmfXml("<a/>", false)]);
+  // What a peer sent as AMF3 XML comes back as AMF3 XML.
+  const sent = hex("11 0b 01");
+  assert.deepEqual(toHex(encodeAmf0(decodeAmf0(sent)[0])), "11 0b 01");
 });
