@@ -41,6 +41,7 @@ import {
 } from "./hls_page.ts";
 import type { Config } from "../../config/schema.ts";
 import type { HttpCredentials } from "../../auth/http.ts";
+import type { HlsRequest } from "./hls_request.ts";
 import {
   type Answer,
   answerOf,
@@ -75,18 +76,6 @@ export interface HlsHandlerOptions extends HlsMuxersOptions {
     path: string,
     ip: string,
   ): Promise<Response | undefined>;
-}
-
-/** What the HLS routes read of a request. */
-export interface HlsRequest {
-  /** The request path as sent, without the query. */
-  target: string;
-  query: URLSearchParams;
-  credentials: HttpCredentials;
-  /** The client's address: for the authenticator and the blocking limits. */
-  client: string;
-  /** Aborts when the client leaves. */
-  signal: AbortSignal;
 }
 
 /** Answers the HLS requests of the HTTP server. */

@@ -28,12 +28,12 @@ import {
 import type { ServerConfig } from "../_config.ts";
 import { parsePath } from "../../path.ts";
 import { requestPath } from "./request_path.ts";
-import { requireHost, validHost } from "./require_host.ts";
+import { requireHost } from "./require_host.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
 import { FlvPlayer } from "./flv_player.ts";
 import type { Vod } from "../../vod/vod.ts";
 import { openVodFlv, startVodFlv } from "./vod_flv.ts";
-import { mountVodHls, VodHls, vodHls } from "./vod_hls.ts";
+import { mountVodHls, type VodHls, vodHls } from "./vod_hls.ts";
 import { RtmptTunnels } from "./rtmpt.ts";
 import { mountPlayback, type PlaybackOptions } from "./playback.ts";
 import {
@@ -41,17 +41,14 @@ import {
   type SessionInfo,
   type SessionSource,
 } from "../session_info.ts";
-import { HlsHandler, type HlsHandlerOptions, type HlsRequest } from "./hls.ts";
-import {
-  authorizeRequest,
-  credentialsOf,
-  type HttpCredentials,
-  httpCredentials,
-} from "../../auth/http.ts";
+import { HlsHandler, type HlsHandlerOptions } from "./hls.ts";
+import { hlsRequest } from "./hls_request.ts";
+import { directHls } from "./hls_direct.ts";
+import { authorizeRequest, type HttpCredentials } from "../../auth/http.ts";
 import type { RequestHead } from "../../net/http1/head.ts";
 import { type Answer, answerResponse } from "../../net/http1/answer.ts";
 import { endsWithConnection } from "../../net/http1/respond.ts";
-import { isVodPath, VOD_PREFIX } from "../../vod/folder.ts";
+import { isVodPath } from "../../vod/folder.ts";
 import type { HlsConfig } from "./hls_muxers.ts";
 import { text } from "./text.ts";
 
@@ -162,7 +159,7 @@ export class HttpServer implements SessionSource {
       (credentials, p, ip) => this.#refusal(credentials, "read", p, ip, "HLS"),
     );
     if (this.#vodHls !== undefined) {
-      mountVodHls(app, this.#vodHls, hlsRequest);
+      mountVodHls(app, this.#vodHls);
     }
     app.get("*", async (c) => {
       const target = requestPath(c.req.url);
@@ -227,41 +224,19 @@ export class HttpServer implements SessionSource {
   }
 
   /**
-   * HLS playlists, parts and segments (live and of files) without hono, a `Request` or a
-   * `Response`: a crowd of players asks for them thousands of times a
-   * second, and those objects cost more than the answers. Only a `GET` or
-   * `HEAD` whose target no other route claims and whose `Host` and target
-   * the routes would take as they are; anything else (undefined) goes the
-   * usual way, which answers it the same but for the work.
+   * HLS playlists, parts and segments (live and of files) without hono, a
+   * `Request` or a `Response`: a crowd of players asks for them thousands
+   * of times a second, and those objects cost more than the answers (see
+   * {@link directHls} for which requests).
    */
   #fastHls(
     head: RequestHead,
     remote: Deno.NetAddr,
     signal: AbortSignal,
   ): Promise<Answer | Response> | undefined {
-    if (head.method !== "GET" && head.method !== "HEAD") return undefined;
-    const target = head.target;
-    const q = target.indexOf("?");
-    const path = q < 0 ? target : target.slice(0, q);
-    const hls = VodHls.isFile(path)
-      ? this.#vodHls
-      : OTHER_ROUTES.test(path) || !HlsHandler.isFile(path)
-      ? undefined
-      : this.#hls;
-    if (
-      hls === undefined || !PLAIN_TARGET.test(target) || !plainHost(head.host)
-    ) return undefined;
-    const raw = q < 0 ? "" : target.slice(q + 1);
-    const query = new URLSearchParams(raw);
-    const authorization = head.fields.find(([n]) => n === "authorization");
-    this.stats.hlsDirect++;
-    return hls.answer({
-      target: path,
-      query,
-      credentials: credentialsOf(query, raw, authorization?.[1]),
-      client: remote.hostname,
-      signal,
-    });
+    const answer = directHls(head, remote, signal, this.#hls, this.#vodHls);
+    if (answer !== undefined) this.stats.hlsDirect++;
+    return answer;
   }
 
   /** The HLS routes, when `hls` is on. */
@@ -443,49 +418,4 @@ function hlsHandler(
     config: c as HttpServerOptions["config"] & HlsConfig,
     log: options.log.child("hls"),
   });
-}
-
-/**
- * A request-target the URL parser keeps as it is: an origin-form path and
- * query of unreserved, sub-delim and percent-escape characters, no
- * dot-segment (`Request.url` would differ from it otherwise).
- */
-const PLAIN_TARGET =
-  /^(?!.*(?:^|\/)(?:\.|%2e){1,2}(?:[/?]|$))\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*(?:\?[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*)?$/i;
-
-/** Paths of the routes mounted before the HLS ones (API, metrics, recordings, files). */
-const OTHER_ROUTES = new RegExp(
-  `^/(?:api/|metrics$|playback/|${VOD_PREFIX.replace("/", "\\/")})`,
-);
-
-/** `Host` values known to pass {@link requireHost} and to make a `Request.url`, a few. */
-const plainHosts = new Set<string>();
-
-/**
- * Whether `host` is one that {@link requireHost} takes and `Request.url`
- * keeps: the usual route would take the request as the fast one does.
- */
-function plainHost(host: string | undefined): boolean {
-  if (host === undefined) return false;
-  if (plainHosts.has(host)) return true;
-  if (!validHost(host)) return false;
-  try {
-    if (new URL(`http://${host}/`).host !== host.toLowerCase()) return false;
-  } catch {
-    return false;
-  }
-  if (plainHosts.size >= 64) plainHosts.clear();
-  plainHosts.add(host);
-  return true;
-}
-
-/** The {@link HlsRequest} of a hono route's request. */
-function hlsRequest(req: Request, target: string, client: string): HlsRequest {
-  return {
-    target,
-    query: new URL(req.url).searchParams,
-    credentials: httpCredentials(req),
-    client,
-    signal: req.signal,
-  };
 }

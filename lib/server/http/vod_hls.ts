@@ -48,7 +48,7 @@ import {
   answerResponse,
 } from "../../net/http1/answer.ts";
 import type { HttpCredentials } from "../../auth/http.ts";
-import type { HlsRequest } from "./hls.ts";
+import { type HlsRequest, hlsRequest } from "./hls_request.ts";
 import { pagePorts, playerPage } from "./hls_page.ts";
 
 /** Cache-Control of a file's playlists: they change only when the file does. */
@@ -165,14 +165,13 @@ export function mountVodHls(
   // deno-lint-ignore no-explicit-any
   app: Hono<any>,
   hls: VodHls,
-  request: (req: Request, target: string, client: string) => HlsRequest,
 ): void {
   app.get(`/${VOD_PREFIX}*`, async (c, next) => {
     const target = requestPath(c.req.url);
     const file = target.slice(target.lastIndexOf("/") + 1);
     if (file !== "" && !FILE.test(file)) return await next();
     const ip = (c.env as { remote?: Deno.NetAddr })?.remote?.hostname ?? "";
-    const a = await hls.answer(request(c.req.raw, target, ip));
+    const a = await hls.answer(hlsRequest(c.req.raw, target, ip));
     return a instanceof Response ? a : answerResponse(a);
   });
 }
