@@ -385,10 +385,9 @@ export class FdConn implements StreamConn {
       const errno = this.#errno[0]!;
       if (n >= 0 || (errno !== ERRNO.EAGAIN && errno !== ERRNO.EINTR)) {
         this.#writing = undefined;
+        const call = f === undefined ? "send" : "sendfile";
         if (n >= 0) w.resolve(n);
-        else {w.reject(
-            socketError(errno, f === undefined ? "send" : "sendfile"),
-          );}
+        else w.reject(socketError(errno, call));
       }
     }
   }

@@ -35,11 +35,6 @@ export class Timeout<K extends string> {
     this.#start(now, ms);
   }
 
-  /** The kind running now. */
-  get kind(): K | undefined {
-    return this.#kind;
-  }
-
   /** No timeout runs (the timer, if any, finds nothing to do when it fires). */
   disarm(): void {
     this.#kind = undefined;

@@ -31,9 +31,7 @@ export async function writeAnswer(
   answer: Answer,
   options: { head: boolean; close: boolean },
 ): Promise<void> {
-  const body = typeof answer.body === "string"
-    ? encoder.encode(answer.body)
-    : answer.body;
+  const body = bytesOf(answer);
   const noBody = options.head || answer.status === 204 ||
     answer.status === 304;
   await writeWhole(
@@ -49,19 +47,24 @@ export async function writeAnswer(
 
 /** `answer` as a `Response`, its bytes shared (see {@link sharedBytesResponse}). */
 export function answerResponse(answer: Answer): Response {
-  const body = typeof answer.body === "string"
-    ? encoder.encode(answer.body)
-    : answer.body;
+  const body = bytesOf(answer);
   // The length stays in the headers for a `HEAD` answer made of this one.
   const headers = { ...answer.headers, "content-length": String(body.length) };
   return sharedBytesResponse(body, { status: answer.status, headers });
 }
 
-/** What a handler may answer with: a `Response`, or an {@link Answer}. */
+/** `res` as an {@link Answer}: its status, headers and whole body. */
 export async function answerOf(res: Response): Promise<Answer> {
   return {
     status: res.status,
     headers: Object.fromEntries(res.headers),
     body: new Uint8Array(await res.arrayBuffer()),
   };
+}
+
+/** The body of `answer` as bytes: its own when it has them. */
+function bytesOf(answer: Answer): Uint8Array {
+  return typeof answer.body === "string"
+    ? encoder.encode(answer.body)
+    : answer.body;
 }

@@ -118,12 +118,13 @@ export async function writeResponse(
 ): Promise<boolean> {
   const noBody = options.head || res.status === 204 || res.status === 304;
   const whole = wholeBody(res);
-  const length = declaredLength(res);
   if (whole !== undefined) {
     const body = await whole;
     // A `HEAD` answer made of a `GET` one (hono's) keeps its length only
     // in the header: the body is gone.
-    const headLength = options.head && body.length === 0 ? length : undefined;
+    const headLength = options.head && body.length === 0
+      ? declaredLength(res)
+      : undefined;
     await writeWhole(
       conn,
       res.status,
@@ -136,6 +137,7 @@ export async function writeResponse(
     );
     return options.close;
   }
+  const length = declaredLength(res);
   if (noBody) {
     await res.body?.cancel().catch(() => {});
     const framing = length === undefined
