@@ -6,6 +6,7 @@
  * @module
  */
 
+import { ReaderList } from "./_reader_list.ts";
 import { type Packet, PACKET_KIND, type PacketKind } from "./packet.ts";
 import type { ReaderQueue } from "./reader_queue.ts";
 import type { CachedPackets, Metadata, StreamOutput } from "../hub/stream.ts";
@@ -79,7 +80,7 @@ export class FlvOutput implements StreamOutput<MediaPacket> {
   readonly #flv: boolean;
   readonly #chunkSize: number;
   readonly #streamId: number;
-  readonly #readers = new Set<FlvReader>();
+  readonly #readers = new ReaderList<FlvReader>();
   readonly #cached: CachedPackets<MediaPacket>;
   readonly #metadataCommand: "onMetaData" | "@setDataFrame";
   #video: VideoTrack | undefined;
@@ -148,7 +149,9 @@ export class FlvOutput implements StreamOutput<MediaPacket> {
     if (changed && this.#readers.size > 0) {
       // A new publisher or new codec parameters: players need them before the next frame.
       const packets = this.#configPackets(this.#lastMs);
-      for (const r of this.#readers) for (const p of packets) r.queue.offer(p);
+      for (const r of this.#readers.list) {
+        for (const p of packets) r.queue.offer(p);
+      }
     }
   }
 
@@ -183,14 +186,16 @@ export class FlvOutput implements StreamOutput<MediaPacket> {
     };
     this.framesEncoded++;
     this.#lastMs = ms;
-    for (const r of this.#readers) if (wants(r, video)) r.queue.offer(packet);
+    const readers = this.#readers.list;
+    for (let i = 0; i < readers.length; i++) {
+      const r = readers[i]!;
+      if (wants(r, video)) r.queue.offer(packet);
+    }
     return [packet];
   }
 
   end(): void {
-    const readers = [...this.#readers];
-    this.#readers.clear();
-    for (const r of readers) r.onEnd();
+    for (const r of this.#readers.clear()) r.onEnd();
   }
 
   /** onMetaData and the sequence headers, stamped `ms`. */

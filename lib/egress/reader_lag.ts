@@ -21,6 +21,9 @@ export type LagVerdict =
   | { drop: false; firstSkip: boolean }
   | { drop: true; behindMs: number };
 
+const KEEP: LagVerdict = Object.freeze({ drop: false, firstSkip: false });
+const FIRST_SKIP: LagVerdict = Object.freeze({ drop: false, firstSkip: true });
+
 /** Options of {@link ReaderLag}. */
 export interface ReaderLagOptions {
   /** The protocol the reader plays with (`rtmp`, `rtsp`, `flv` …), for the counters. */
@@ -54,14 +57,18 @@ export class ReaderLag {
    */
   check(now: number, stalledMs: number, counters?: LagCounters): LagVerdict {
     const firstSkip = this.countDrops(counters);
-    const skipping = this.#queues.some((q) => q.skipping);
+    let skipping = false;
+    for (let i = 0; i < this.#queues.length; i++) {
+      if (this.#queues[i]!.skipping) skipping = true;
+    }
     if (!skipping) this.#skippingSince = undefined;
     else this.#skippingSince ??= now;
     const behindMs = Math.max(
       stalledMs,
       this.#skippingSince === undefined ? 0 : now - this.#skippingSince,
     );
-    if (behindMs <= this.#timeoutMs) return { drop: false, firstSkip };
+    // Every reader is checked every second: the usual verdicts are shared.
+    if (behindMs <= this.#timeoutMs) return firstSkip ? FIRST_SKIP : KEEP;
     counters?.countReaderDropped(this.#protocol);
     return { drop: true, behindMs };
   }
@@ -72,7 +79,7 @@ export class ReaderLag {
    */
   countDrops(counters?: LagCounters): boolean {
     let d = 0;
-    for (const q of this.#queues) d += q.dropped;
+    for (let i = 0; i < this.#queues.length; i++) d += this.#queues[i]!.dropped;
     if (d === this.#droppedSeen) return false;
     const first = this.#droppedSeen === 0;
     counters?.countReaderDrops(this.#protocol, d - this.#droppedSeen);

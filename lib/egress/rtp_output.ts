@@ -7,6 +7,7 @@
  * @module
  */
 
+import { ReaderList } from "./_reader_list.ts";
 import { type Packet, PACKET_KIND, type PacketKind } from "./packet.ts";
 import type {
   CachedPackets,
@@ -97,7 +98,7 @@ const SR_INTERVAL_MS = 5000;
 
 /** Encodes a stream's frames as RTP once for all its RTSP readers. */
 export class RtpOutput implements StreamOutput<RtpPacketOut> {
-  readonly #readers = new Set<RtpReader>();
+  readonly #readers = new ReaderList<RtpReader>();
   readonly #cached: CachedPackets<RtpPacketOut>;
   readonly #now: () => number;
   readonly #srtp: SrtpSender;
@@ -231,7 +232,9 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
           framedChannel: -1,
         };
         out.push(p);
-        for (const r of this.#readers) {
+        const readers = this.#readers.list;
+        for (let i = 0; i < readers.length; i++) {
+          const r = readers[i]!;
           r.offer(
             frame.trackId,
             r.srtp ? this.#srtp.rtp(frame.trackId, p) : p,
@@ -266,14 +269,23 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
     for (const [id, t] of this.#tracks) {
       if (t.lastPts === undefined) continue;
       const bytes = senderReport(t, t.lastPts, anchor);
-      this.#offerRtcp(this.#readers, id, { bytes, kind: PACKET_KIND.CONTROL });
+      this.#offerRtcp(
+        this.#readers.list,
+        id,
+        { bytes, kind: PACKET_KIND.REPORT },
+      );
     }
   }
 
   /** An RTCP packet of `trackId` to `readers`: SRTCP to SRTP readers, protected once. */
-  #offerRtcp(readers: Iterable<RtpReader>, trackId: number, p: Packet): void {
+  #offerRtcp(
+    readers: readonly RtpReader[],
+    trackId: number,
+    p: Packet,
+  ): void {
     let secure: Packet | undefined;
-    for (const r of readers) {
+    for (let i = 0; i < readers.length; i++) {
+      const r = readers[i]!;
       if (!r.srtp) r.offer(trackId, p, true);
       else r.offer(trackId, secure ??= this.#srtp.rtcp(trackId, p), true);
     }
@@ -281,8 +293,7 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
 
   /** The stream ended: every reader gets an RTCP BYE for each track (RFC 3550 §6.6), then onEnd. */
   end(): void {
-    const readers = [...this.#readers];
-    this.#readers.clear();
+    const readers = this.#readers.clear();
     for (const [id, t] of this.#tracks) {
       const bytes = byeReport(t);
       this.#offerRtcp(readers, id, { bytes, kind: PACKET_KIND.CONTROL });

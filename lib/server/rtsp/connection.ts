@@ -202,9 +202,15 @@ export class Connection implements ConnectionContext {
   /** Timeouts and the slow-reader policy, once a second. */
   tick(now: number): void {
     if (this.closed) return;
-    const playingTcp = [...this.sessions].find((s) =>
-      s.play !== undefined && s.udpReader === undefined
-    );
+    let playingTcp: Session | undefined;
+    if (this.sessions.size > 0) {
+      for (const s of this.sessions) {
+        if (s.play !== undefined && s.udpReader === undefined) {
+          playingTcp = s;
+          break;
+        }
+      }
+    }
     if (playingTcp !== undefined) {
       const v = this.#lag.check(
         now,

@@ -205,6 +205,7 @@ export class Multicast {
 
   /** Frees the groups no open session has set up (once a second). */
   sweep(sessions: Iterable<Session>): void {
+    if (this.#groups.size === 0) return;
     const used = new Set<string>();
     for (const s of sessions) {
       for (const [id, t] of s.tracks) {
