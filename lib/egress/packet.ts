@@ -13,6 +13,13 @@ export const PACKET_KIND = {
   KEY: 1,
   /** Anything else: dropped while the reader skips to a keyframe. */
   DELTA: 2,
+  /**
+   * Reports that ride with the media (RTCP Sender Reports): never dropped,
+   * but they wait for the next batch as media does. Every reader gets one
+   * at the same moment; going out at once, each would have flushed its
+   * queue alone, a private copy per reader instead of one shared batch.
+   */
+  REPORT: 3,
 } as const;
 /** One of {@link PACKET_KIND}. */
 export type PacketKind = typeof PACKET_KIND[keyof typeof PACKET_KIND];

@@ -63,7 +63,7 @@ export class ReaderQueue {
   dropped = 0;
   /** Times the reader fell behind and had to skip to a keyframe. */
   skips = 0;
-  /** Media packets queued (control packets not counted). */
+  /** Media packets queued (control packets and reports not counted). */
   mediaPackets = 0;
   /** When the first media packet was queued (ms since the epoch). */
   firstMediaMs: number | undefined;
@@ -87,7 +87,9 @@ export class ReaderQueue {
   ): boolean {
     if (this.#closed) return false;
     const size = bytes.length + (prefix?.length ?? 0);
-    if (packet.kind !== PACKET_KIND.CONTROL) {
+    const media = packet.kind === PACKET_KIND.KEY ||
+      packet.kind === PACKET_KIND.DELTA;
+    if (media) {
       if (this.#skipping) {
         if (
           packet.kind !== PACKET_KIND.KEY || this.#bytes + size > this.#maxBytes
@@ -103,14 +105,14 @@ export class ReaderQueue {
         return false;
       }
     }
-    if (packet.kind !== PACKET_KIND.CONTROL && this.mediaPackets++ === 0) {
+    if (media && this.mediaPackets++ === 0) {
       this.firstMediaMs = Date.now();
     }
     if (prefix !== undefined) this.#put(prefix);
     this.#put(bytes);
     this.#bytes += size;
     // Control packets, and a queue past half its budget (a burst, a big keyframe), go
-    // out now; media otherwise waits for the writer's next batch.
+    // out now; media and reports otherwise wait for the writer's next batch.
     if (
       packet.kind === PACKET_KIND.CONTROL || this.#bytes > this.#maxBytes / 2
     ) this.#onReady?.(true);

@@ -43,6 +43,20 @@ Deno.test("ReaderQueue never drops control packets", () => {
   assert.equal(q.bytes, 55);
 });
 
+Deno.test("ReaderQueue keeps reports while skipping but, unlike control packets, lets them wait for the batch", () => {
+  const urgent: boolean[] = [];
+  const q = new ReaderQueue({ maxBytes: 100, onReady: (u) => urgent.push(u) });
+  q.offer({ bytes: bytes(8), kind: PACKET_KIND.REPORT });
+  assert.deepEqual(urgent, [false], "the first packet asks for the next batch");
+  q.offer({ bytes: bytes(8), kind: PACKET_KIND.CONTROL });
+  assert.deepEqual(urgent, [false, true]);
+  q.offer({ bytes: bytes(90), kind: PACKET_KIND.DELTA }); // over budget: skipping
+  assert.equal(q.skipping, true);
+  assert.equal(q.offer({ bytes: bytes(8), kind: PACKET_KIND.REPORT }), true);
+  assert.equal(q.mediaPackets, 0, "reports are not media");
+  assert.deepEqual(q.take().map((b) => b.length), [8, 8, 8]);
+});
+
 Deno.test("ReaderQueue stays bounded however much a stuck reader is offered", () => {
   const q = new ReaderQueue({ maxBytes: 64 * 1024 });
   for (let i = 0; i < 10_000; i++) {

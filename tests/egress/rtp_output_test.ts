@@ -344,6 +344,47 @@ Deno.test("RtpOutput sends each track's Sender Report every 5 s of its clock, ti
   assert.equal(v.octetCount, payloadBytes(sent));
   assert.equal(a.packetCount, 125);
   assert.equal(a.octetCount, 125 * (4 + 20)); // AU header section + AU, no RTP header
+  // Reports ride with the media: kept when a reader skips, but not flushed at once.
+  const kinds = r.offered.filter((o) => o.rtcp).map((o) => o.packet.kind);
+  assert.deepEqual(kinds, [PACKET_KIND.REPORT, PACKET_KIND.REPORT]);
+});
+
+Deno.test("RtpOutput: a reader that leaves as a packet goes out gets no later packet; one that joins then gets every later one", () => {
+  const { out, write } = output();
+  out.tracks([track(SPS_A)]);
+  const late = reader();
+  const a = reader();
+  let media = 0;
+  const b: RtpReader & { offered: Offered[] } = {
+    ...reader(),
+    offer(trackId, packet, rtcp) {
+      b.offered.push({ trackId, packet, rtcp });
+      if (rtcp || ++media < 3) return;
+      // leaves at its second packet of the big frame, and another takes its place
+      out.removeReader(b);
+      out.addReader(late, new Set([0]));
+    },
+  };
+  out.addReader(a, new Set([0]));
+  out.addReader(b, new Set([0]));
+  write(keyframe(0));
+  a.offered.length = b.offered.length = 0;
+  const big = write(delta(3600, 5000)); // fragmented: several packets
+  assert.ok(big.length > 2);
+  const next = write(delta(7200));
+  const sent = (r: { offered: Offered[] }) =>
+    r.offered.filter((o) => !o.rtcp).map((o) => o.packet);
+  assert.deepEqual(sent(a), [...big, ...next]);
+  assert.deepEqual(sent(b), big.slice(0, 2));
+  // the cached GOP first, then every packet after the one b left at
+  const after = [...big.slice(2), ...next];
+  assert.deepEqual(sent(late).slice(-after.length), after);
+  assert.equal(
+    sent(late).length,
+    1 + after.length,
+    "the cached GOP (the keyframe; the big frame was not cached yet) first",
+  );
+  assert.equal(out.readers, 2);
 });
 
 Deno.test("RtpOutput sends no Sender Report while it has no reader", () => {
