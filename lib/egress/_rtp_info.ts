@@ -25,7 +25,8 @@ export function rtpStarts(
   trackIds: ReadonlySet<number>,
 ): RtpStart[] {
   const starts = new Map<number, RtpStart>();
-  for (const p of cached) {
+  for (let i = 0; i < cached.length && starts.size < trackIds.size; i++) {
+    const p = cached[i]!;
     if (trackIds.has(p.trackId) && !starts.has(p.trackId)) {
       starts.set(p.trackId, {
         trackId: p.trackId,

@@ -178,7 +178,9 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
   /** Attaches a reader of `trackIds`: it gets the GOP cache at once, then every new packet. */
   addReader(reader: RtpReader, trackIds: ReadonlySet<number>): void {
     this.#readers.add(reader);
-    for (const p of this.#cached()) {
+    const cached = this.#cached();
+    for (let i = 0; i < cached.length; i++) {
+      const p = cached[i]!;
       if (!trackIds.has(p.trackId)) continue;
       reader.offer(
         p.trackId,

@@ -278,11 +278,19 @@ export class Stream {
     return o;
   }
 
+  /** Every new reader asks for this: one array of the right size, no iterators. */
   #cached<P>(key: string): P[] {
-    const out: P[] = [];
-    for (const e of this.#gop?.items ?? []) {
-      const packets = e.packets.get(key) as readonly P[] | undefined;
-      if (packets !== undefined) { for (const p of packets) out.push(p); }
+    const items = this.#gop?.items ?? [];
+    let n = 0;
+    for (let i = 0; i < items.length; i++) {
+      n += items[i]!.packets.get(key)?.length ?? 0;
+    }
+    const out = new Array<P>(n);
+    let at = 0;
+    for (let i = 0; i < items.length; i++) {
+      const packets = items[i]!.packets.get(key) as readonly P[] | undefined;
+      if (packets === undefined) continue;
+      for (let j = 0; j < packets.length; j++) out[at++] = packets[j]!;
     }
     return out;
   }

@@ -68,10 +68,15 @@ function sharedHeader(channel: number, length: number): Uint8Array {
 abstract class HeldReader implements RtpReader {
   /** Set up RTP/SAVP: the output hands this reader SRTP and SRTCP. */
   srtp = false;
-  #held: [number, Packet, boolean][] | undefined = [];
+  /**
+   * What waits, as runs of three: track, packet, RTCP or not. A reader
+   * joins with the whole GOP, some hundreds of packets; an array for each
+   * was most of the garbage of a thousand players joining.
+   */
+  #held: (number | Packet | boolean)[] | undefined = [];
 
   offer(trackId: number, packet: Packet, rtcp: boolean): void {
-    if (this.#held !== undefined) this.#held.push([trackId, packet, rtcp]);
+    if (this.#held !== undefined) this.#held.push(trackId, packet, rtcp);
     else this.deliver(trackId, packet, rtcp);
   }
 
@@ -79,8 +84,13 @@ abstract class HeldReader implements RtpReader {
   release(): void {
     const held = this.#held;
     this.#held = undefined;
-    for (const [trackId, packet, rtcp] of held ?? []) {
-      this.deliver(trackId, packet, rtcp);
+    if (held === undefined) return;
+    for (let i = 0; i < held.length; i += 3) {
+      this.deliver(
+        held[i] as number,
+        held[i + 1] as Packet,
+        held[i + 2] as boolean,
+      );
     }
   }
 
