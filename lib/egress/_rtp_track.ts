@@ -7,6 +7,7 @@
  */
 
 import type { Track } from "../media/track.ts";
+import { INTERLEAVED_HEADER_SIZE } from "../rtsp/interleaved.ts";
 import { sameParameterSets } from "./parameter_sets.ts";
 import { encodeRtcp, msToNtp } from "../rtp/rtcp.ts";
 import {
@@ -53,6 +54,7 @@ export function nextTrackOuts(
         : createPacketizer(format.track, {
           payloadType,
           continueFrom: old.packetizer,
+          headroom: INTERLEAVED_HEADER_SIZE,
         });
       next.set(format.track.id, {
         ...old,
@@ -65,6 +67,7 @@ export function nextTrackOuts(
       format,
       packetizer: createPacketizer(format.track, {
         payloadType: format.payloadType,
+        headroom: INTERLEAVED_HEADER_SIZE,
       }),
       lastPts: undefined,
       packets: 0,

@@ -85,6 +85,22 @@ export function interleavedFor(
   return framed;
 }
 
+/**
+ * `packet` behind room for a TCP reader's interleaved header: the
+ * packetizers leave that room in the packet's own buffer (`headroom`), so
+ * this is a view; a packet without it is copied once, for all readers.
+ */
+function withRoom(packet: Uint8Array): Uint8Array {
+  const room = INTERLEAVED_HEADER_SIZE;
+  if (
+    packet.byteOffset === room &&
+    packet.buffer.byteLength === room + packet.byteLength
+  ) return new Uint8Array(packet.buffer, 0, room + packet.byteLength);
+  const framed = new Uint8Array(room + packet.length);
+  framed.set(packet, room);
+  return framed;
+}
+
 /** Options of {@link RtpOutput}. */
 export interface RtpOutputOptions {
   /** @default {Date.now} */
@@ -220,9 +236,7 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
           t.roc = (t.roc + 1) >>> 0;
         }
         t.lastSeq = seq;
-        // one copy per packet, for all readers: room for a TCP reader's header
-        const framed = new Uint8Array(INTERLEAVED_HEADER_SIZE + bytes.length);
-        framed.set(bytes, INTERLEAVED_HEADER_SIZE);
+        const framed = withRoom(bytes);
         const p: RtpPacketOut = {
           bytes: framed.subarray(INTERLEAVED_HEADER_SIZE),
           kind,

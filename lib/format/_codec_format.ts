@@ -62,6 +62,8 @@ export interface PacketizerBase {
   ssrc?: number;
   sequenceNumber?: number;
   timestampOffset?: number;
+  /** Bytes free in front of each packet (see the packetizers' `headroom`). */
+  headroom?: number;
 }
 
 /** One codec family: its SDP description and which RTP payload format it needs. */

@@ -133,6 +133,8 @@ export interface PacketizerOptions {
    * stream to its receivers. @default {a fresh random start}
    */
   continueFrom?: TrackPacketizer;
+  /** Bytes free in front of each packet, for a framing written there. @default {0} */
+  headroom?: number;
 }
 
 /**
@@ -147,6 +149,7 @@ export function createPacketizer(
   const base = {
     payloadType: options.payloadType,
     maxPacketSize: options.maxPacketSize ?? 1400,
+    headroom: options.headroom ?? 0,
     ...(from === undefined ? {} : {
       ssrc: from.ssrc,
       sequenceNumber: from.sequenceNumber,

@@ -27,6 +27,32 @@ export interface AudioPacketizerOptions {
   timestampOffset?: number;
   /** Largest RTP packet in bytes, the 12-byte header included. @default {1400} */
   maxPacketSize?: number;
+  /**
+   * Bytes left free in front of each packet, in the same buffer: a framing
+   * that goes before the packet on the wire (RTSP's interleaved header) is
+   * written there, without a copy of the packet. @default {0}
+   */
+  headroom?: number;
+}
+
+/** A checked {@link AudioPacketizerOptions.headroom}. */
+export function headroomOf(headroom = 0): number {
+  if (!Number.isInteger(headroom) || headroom < 0 || headroom > 64) {
+    throw new RangeError(
+      `Cannot packetize: headroom "${headroom}" is not 0 to 64`,
+    );
+  }
+  return headroom;
+}
+
+/** A packet of `size` bytes behind `headroom` free ones, in one allocation. */
+export function packetBuffer(
+  headroom: number,
+  size: number,
+): Uint8Array<ArrayBuffer> {
+  return headroom === 0
+    ? new Uint8Array(size)
+    : new Uint8Array(new ArrayBuffer(headroom + size), headroom, size);
 }
 
 /** Default {@link AudioPacketizerOptions.maxPacketSize}: a 1500-byte MTU less IP, UDP and room for a VPN. */
@@ -40,6 +66,7 @@ export class PacketWriter {
   /** Largest payload that fits in one packet. */
   readonly maxPayloadSize: number;
   #sequenceNumber: number;
+  readonly #headroom: number;
   packetCount = 0;
   octetCount = 0;
   lastTimestamp: number | undefined;
@@ -77,6 +104,7 @@ export class PacketWriter {
       );
     }
     this.maxPayloadSize = max - RTP_HEADER_SIZE;
+    this.#headroom = headroomOf(options.headroom);
   }
 
   /** The sequence number of the next packet. */
@@ -95,7 +123,7 @@ export class PacketWriter {
     body: Uint8Array,
   ): Uint8Array<ArrayBuffer> {
     const size = head.length + body.length;
-    const out = new Uint8Array(RTP_HEADER_SIZE + size);
+    const out = packetBuffer(this.#headroom, RTP_HEADER_SIZE + size);
     writeRtpHeader(out, 0, {
       marker,
       payloadType: this.payloadType,

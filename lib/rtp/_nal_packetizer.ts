@@ -17,6 +17,7 @@ import {
   type NalFormat,
 } from "./_nal_format.ts";
 import { ParameterSetStore } from "./_parameter_sets.ts";
+import { headroomOf, packetBuffer } from "./_audio.ts";
 
 /** Options of the packetizers. */
 export interface NalPacketizerOptions {
@@ -40,6 +41,12 @@ export interface NalPacketizerOptions {
   aggregate?: boolean;
   /** Parameter sets put before keyframes that lack them (RTMP sources send them out of band). */
   parameterSets?: ParameterSets;
+  /**
+   * Bytes left free in front of each packet, in the same buffer: a framing
+   * that goes before the packet on the wire (RTSP's interleaved header) is
+   * written there, without a copy of the packet. @default {0}
+   */
+  headroom?: number;
 }
 
 /**
@@ -57,6 +64,7 @@ export class NalPacketizer implements StageCore<Frame, Uint8Array> {
   readonly #maxPayload: number;
   readonly #aggregate: boolean;
   readonly #sets: ParameterSetStore;
+  readonly #headroom: number;
   #sequence: number;
   /** SSRC of the packets. */
   readonly ssrc: number;
@@ -97,6 +105,7 @@ export class NalPacketizer implements StageCore<Frame, Uint8Array> {
     this.#maxPayload = maxPacketSize - RTP_HEADER_SIZE;
     this.#aggregate = options.aggregate ?? true;
     this.#sets = new ParameterSetStore(format, options.parameterSets);
+    this.#headroom = headroomOf(options.headroom);
   }
 
   /** Sequence number of the next packet. */
@@ -180,7 +189,7 @@ export class NalPacketizer implements StageCore<Frame, Uint8Array> {
 
   /** A packet of `payloadSize` bytes after its header, the header written (marker clear). */
   #packet(payloadSize: number, timestamp: number): Uint8Array<ArrayBuffer> {
-    const p = new Uint8Array(RTP_HEADER_SIZE + payloadSize);
+    const p = packetBuffer(this.#headroom, RTP_HEADER_SIZE + payloadSize);
     writeRtpHeader(p, 0, {
       marker: false,
       payloadType: this.#payloadType,

@@ -429,3 +429,19 @@ Deno.test("RtpOutput end() sends every reader an RTCP BYE per track, then calls 
   assert.equal(byesAtEnd, 2, "the BYEs come before onEnd");
   assert.equal(out.readers, 0);
 });
+
+Deno.test("RtpOutput leaves each packet where its packetizer wrote it: the interleaved header's room is in the same buffer", () => {
+  const { out, write } = output();
+  out.tracks([track(SPS_A), AAC]);
+  const packets = [
+    ...write(keyframe(0)),
+    ...write(delta(3600, 5000)),
+    ...write(aac(0)),
+  ];
+  assert.ok(packets.length > 3);
+  for (const p of packets) {
+    assert.equal(p.framed.buffer, p.bytes.buffer, "no copy of the packet");
+    assert.equal(p.framed.byteOffset + 4, p.bytes.byteOffset);
+    assert.equal(p.framed.length, p.bytes.length + 4);
+  }
+});
