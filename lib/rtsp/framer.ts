@@ -70,6 +70,8 @@ const LF = 0x0a;
 const SP = 0x20;
 const HT = 0x09;
 const EMPTY = new Uint8Array(0);
+/** One for every framer: a whole line is decoded at once, with no state kept. */
+const DECODER = new TextDecoder();
 
 const IDLE = 0; // between messages
 const HEAD = 1; // inside start line and headers
@@ -96,7 +98,8 @@ export class RtspFramer implements StageCore<Uint8Array, RtspFramed> {
   #skipLf = false;
 
   // HEAD
-  #line = new Uint8Array(256);
+  /** Made when a line first arrives in pieces: most connections never need it. */
+  #line: Uint8Array = EMPTY;
   #lineLength = 0;
   #start: StartLine | undefined;
   /** The start line's first word was seen to end within #maxMethod bytes. */
@@ -111,8 +114,6 @@ export class RtspFramer implements StageCore<Uint8Array, RtspFramed> {
   #need = 0;
   #data: Uint8Array | undefined;
   #filled = 0;
-
-  readonly #decoder = new TextDecoder();
 
   constructor(options: RtspFramerOptions = {}) {
     this.#maxLine = options.maxLineLength ?? 8192;
@@ -326,7 +327,7 @@ export class RtspFramer implements StageCore<Uint8Array, RtspFramed> {
     const need = this.#lineLength + part.length;
     if (need > this.#line.length) {
       const grown = new Uint8Array(
-        Math.min(Math.max(need, this.#line.length * 2), this.#maxLine),
+        Math.min(Math.max(need, this.#line.length * 2, 256), this.#maxLine),
       );
       grown.set(this.#line.subarray(0, this.#lineLength));
       this.#line = grown;
@@ -338,7 +339,7 @@ export class RtspFramer implements StageCore<Uint8Array, RtspFramed> {
   #onLine(bytes: Uint8Array, out: Sink<RtspFramed>): void {
     checkHeadBytes(bytes);
     if (this.#start === undefined) {
-      this.#start = parseStartLine(this.#decoder.decode(bytes));
+      this.#start = parseStartLine(DECODER.decode(bytes));
       return;
     }
     if (bytes.length === 0) {
@@ -347,7 +348,7 @@ export class RtspFramer implements StageCore<Uint8Array, RtspFramed> {
       return;
     }
     this.#lines.add(
-      this.#decoder.decode(bytes),
+      DECODER.decode(bytes),
       bytes[0] === SP || bytes[0] === HT,
     );
   }
