@@ -8,7 +8,8 @@ import {
   H265Packetizer,
   OpusPacketizer,
 } from "../../lib/rtp/mod.ts";
-import type { Sink, StageCore } from "../../lib/stage.ts";
+import type { StageCore } from "../../lib/stage.ts";
+import { packetize } from "./_payload.ts";
 
 const AAC: AudioTrack = {
   kind: "audio",
@@ -54,13 +55,6 @@ const MAKERS: [string, (o: Start) => Packetizer, number, number][] = [
   ["Opus", (o) => new OpusPacketizer(OPUS, o), -1, 0],
 ];
 
-function run(p: Packetizer, frames: Frame[]): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  const sink: Sink<Uint8Array> = { enqueue: (b) => out.push(b) };
-  for (const f of frames) p.push(f, sink);
-  return out;
-}
-
 Deno.test("packetizers with headroom send the same packets, each behind that many free bytes of its own buffer", () => {
   for (const [name, make, nalType, nalHeader] of MAKERS) {
     fc.assert(
@@ -90,8 +84,8 @@ Deno.test("packetizers with headroom send the same packets, each behind that man
             timestampOffset: 7,
             maxPacketSize: 1400,
           };
-          const plain = run(make(start), frames);
-          const roomy = run(make({ ...start, headroom }), frames);
+          const plain = packetize(make(start), frames);
+          const roomy = packetize(make({ ...start, headroom }), frames);
           assert.deepEqual(roomy, plain, name);
           for (const p of roomy) {
             assert.equal(p.byteOffset, headroom, name);
