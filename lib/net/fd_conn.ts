@@ -98,10 +98,22 @@ export function decodeSockaddr(name: Uint8Array): Deno.NetAddr {
 /** A read or write waiting for the socket to be ready. */
 interface Waiting {
   bytes: Uint8Array;
-  /** A send from a file instead: its descriptor, offset and length. */
-  file?: { fd: number; offset: number; length: number };
+  /** A send from a file instead. */
+  file?: FileRange | undefined;
   resolve(n: number | null): void;
   reject(e: unknown): void;
+}
+
+/** Bytes of a file to send: its descriptor, offset and length. */
+interface FileRange {
+  fd: number;
+  offset: number;
+  length: number;
+}
+
+/** The system call that sends from `file`, or bytes, for error messages. */
+function callOf(file: FileRange | undefined): string {
+  return file === undefined ? "send" : "sendfile";
 }
 
 /** The `off_t` sendfile(2) reads the file offset from. */
@@ -171,25 +183,7 @@ export class FdConn implements StreamConn {
   }
 
   write(p: Uint8Array): Promise<number> {
-    if (this.#fd < 0) return Promise.reject(closed());
-    if (this.#writing !== undefined) {
-      return Promise.reject(new Deno.errors.Busy("a write is pending"));
-    }
-    if (p.length === 0) return Promise.resolve(0);
-    const n = this.#libc.send(
-      this.#fd,
-      p,
-      size(p.length),
-      MSG_DONTWAIT | MSG_NOSIGNAL,
-    );
-    if (n >= 0) return Promise.resolve(n);
-    const errno = this.#errno[0]!;
-    if (errno !== ERRNO.EAGAIN && errno !== ERRNO.EINTR) {
-      return Promise.reject(socketError(errno, "send"));
-    }
-    return new Promise<number | null>((resolve, reject) => {
-      this.#writing = { bytes: p, resolve, reject };
-    }) as Promise<number>;
+    return this.#send(p, undefined, p.length);
   }
 
   /**
@@ -199,25 +193,42 @@ export class FdConn implements StreamConn {
    * as `write` does.
    */
   sendFile(fd: number, offset: number, length: number): Promise<number> {
+    return this.#send(NOTHING, { fd, offset, length }, length);
+  }
+
+  /** A send of `bytes`, or of `file` where given: now, or once the socket has room. */
+  #send(
+    bytes: Uint8Array,
+    file: FileRange | undefined,
+    length: number,
+  ): Promise<number> {
     if (this.#fd < 0) return Promise.reject(closed());
     if (this.#writing !== undefined) {
       return Promise.reject(new Deno.errors.Busy("a write is pending"));
     }
     if (length === 0) return Promise.resolve(0);
-    const n = this.#sendfile(fd, offset, length);
+    const n = this.#attempt(bytes, file);
     if (n >= 0) return Promise.resolve(n);
     const errno = this.#errno[0]!;
     if (errno !== ERRNO.EAGAIN && errno !== ERRNO.EINTR) {
-      return Promise.reject(socketError(errno, "sendfile"));
+      return Promise.reject(socketError(errno, callOf(file)));
     }
     return new Promise<number | null>((resolve, reject) => {
-      this.#writing = {
-        bytes: NOTHING,
-        file: { fd, offset, length },
-        resolve,
-        reject,
-      };
+      this.#writing = { bytes, file, resolve, reject };
     }) as Promise<number>;
+  }
+
+  /** One send(2) of `bytes`, or sendfile(2) of `file`: bytes sent, or -1 (errno set). */
+  #attempt(bytes: Uint8Array, file: FileRange | undefined): number {
+    if (file !== undefined) {
+      return this.#sendfile(file.fd, file.offset, file.length);
+    }
+    return this.#libc.send(
+      this.#fd,
+      bytes,
+      size(bytes.length),
+      MSG_DONTWAIT | MSG_NOSIGNAL,
+    );
   }
 
   #sendfile(fd: number, offset: number, length: number): number {
@@ -298,12 +309,7 @@ export class FdConn implements StreamConn {
   tryWrite(p: Uint8Array): number {
     if (this.#fd < 0) throw closed();
     if (this.#writing !== undefined || p.length === 0) return -1;
-    const n = this.#libc.send(
-      this.#fd,
-      p,
-      size(p.length),
-      MSG_DONTWAIT | MSG_NOSIGNAL,
-    );
+    const n = this.#attempt(p, undefined);
     if (n >= 0) return n;
     const errno = this.#errno[0]!;
     if (errno === ERRNO.EAGAIN || errno === ERRNO.EINTR) return -1;
@@ -373,21 +379,12 @@ export class FdConn implements StreamConn {
       (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) !== 0
     ) {
       const w = this.#writing;
-      const f = w.file;
-      const n = f !== undefined
-        ? this.#sendfile(f.fd, f.offset, f.length)
-        : this.#libc.send(
-          this.#fd,
-          w.bytes,
-          size(w.bytes.length),
-          MSG_DONTWAIT | MSG_NOSIGNAL,
-        );
+      const n = this.#attempt(w.bytes, w.file);
       const errno = this.#errno[0]!;
       if (n >= 0 || (errno !== ERRNO.EAGAIN && errno !== ERRNO.EINTR)) {
         this.#writing = undefined;
-        const call = f === undefined ? "send" : "sendfile";
         if (n >= 0) w.resolve(n);
-        else w.reject(socketError(errno, call));
+        else w.reject(socketError(errno, callOf(w.file)));
       }
     }
   }
