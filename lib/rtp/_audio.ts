@@ -13,6 +13,7 @@ import type { Sink, StageCore } from "../stage.ts";
 
 /** The fields of an RTP packet the audio depacketizers read. */
 import type { RtpPayloadPacket } from "./packet.ts";
+import { headroomOf, packetBuffer } from "./_packet_buffer.ts";
 export type { RtpPayloadPacket };
 
 /** Options every audio packetizer takes (the names of the H.264/H.265 packetizers). */
@@ -33,26 +34,6 @@ export interface AudioPacketizerOptions {
    * written there, without a copy of the packet. @default {0}
    */
   headroom?: number;
-}
-
-/** A checked {@link AudioPacketizerOptions.headroom}. */
-export function headroomOf(headroom = 0): number {
-  if (!Number.isInteger(headroom) || headroom < 0 || headroom > 64) {
-    throw new RangeError(
-      `Cannot packetize: headroom "${headroom}" is not 0 to 64`,
-    );
-  }
-  return headroom;
-}
-
-/** A packet of `size` bytes behind `headroom` free ones, in one allocation. */
-export function packetBuffer(
-  headroom: number,
-  size: number,
-): Uint8Array<ArrayBuffer> {
-  return headroom === 0
-    ? new Uint8Array(size)
-    : new Uint8Array(new ArrayBuffer(headroom + size), headroom, size);
 }
 
 /** Default {@link AudioPacketizerOptions.maxPacketSize}: a 1500-byte MTU less IP, UDP and room for a VPN. */

@@ -17,7 +17,7 @@ import {
   type NalFormat,
 } from "./_nal_format.ts";
 import { ParameterSetStore } from "./_parameter_sets.ts";
-import { headroomOf, packetBuffer } from "./_audio.ts";
+import { headroomOf, packetBuffer } from "./_packet_buffer.ts";
 
 /** Options of the packetizers. */
 export interface NalPacketizerOptions {
