@@ -203,12 +203,10 @@ export class Connection implements ConnectionContext {
   tick(now: number): void {
     if (this.closed) return;
     let playingTcp: Session | undefined;
-    if (this.sessions.size > 0) {
-      for (const s of this.sessions) {
-        if (s.play !== undefined && s.udpReader === undefined) {
-          playingTcp = s;
-          break;
-        }
+    for (const s of this.sessions) {
+      if (s.play !== undefined && s.udpReader === undefined) {
+        playingTcp = s;
+        break;
       }
     }
     if (playingTcp !== undefined) {
