@@ -19,28 +19,49 @@ export interface ResponseTarget {
 /** Bodies up to this size go out in one buffer with their head. */
 const JOIN_LIMIT = 16 * 1024;
 
+/** Whether a response to `head` (a `HEAD` request) with `status` has no body on the wire. */
+export function withoutBody(status: number, head: boolean): boolean {
+  return head || status === 204 || status === 304;
+}
+
+/** A response whose body is held in memory. */
+export interface WholeResponse {
+  status: number;
+  headers: Iterable<[string, string]>;
+  body: Uint8Array;
+  /** Its head only: a `HEAD` request, or a 204 or 304 ({@link withoutBody}). */
+  noBody: boolean;
+  /** `Connection: close`. */
+  close: boolean;
+  /** `body` is shared and never modified: it may go out from a file. */
+  shared: boolean;
+  /** The Content-Length, where it is not the body's (a `HEAD` answer's). @default {body.length} */
+  length?: number;
+}
+
 /** A body held in memory after its head, in one write where it is small. */
 export async function writeWhole(
   conn: ResponseTarget,
-  status: number,
-  headers: Iterable<[string, string]>,
-  body: Uint8Array,
-  noBody: boolean,
-  close: boolean,
-  /** `body` is shared and never modified: it may go out from a file. */
-  shared: boolean,
-  length = body.length,
+  res: WholeResponse,
 ): Promise<void> {
+  const { body } = res;
   const head = encodeHead(
-    responseHead(status, headers, { kind: "length", length }, close),
+    responseHead(
+      res.status,
+      res.headers,
+      { kind: "length", length: res.length ?? body.length },
+      res.close,
+    ),
   );
-  if (noBody || body.length === 0) {
+  if (res.noBody || body.length === 0) {
     await writeAll(conn, head);
   } else if (body.length > JOIN_LIMIT) {
     // A segment: copying it next to its head would cost more than the
     // one more write.
     await writeAll(conn, head);
-    const files = shared && conn.sendFile !== undefined ? memoryFiles() : null;
+    const files = res.shared && conn.sendFile !== undefined
+      ? memoryFiles()
+      : null;
     if (!await files?.send(conn as FileSender, body)) {
       await writeAll(conn, body);
     }

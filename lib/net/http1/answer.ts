@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type ResponseTarget, writeWhole } from "./_whole.ts";
+import { type ResponseTarget, withoutBody, writeWhole } from "./_whole.ts";
 import { sharedBytesResponse } from "./respond.ts";
 
 const encoder = new TextEncoder();
@@ -32,17 +32,14 @@ export async function writeAnswer(
   options: { head: boolean; close: boolean },
 ): Promise<void> {
   const body = bytesOf(answer);
-  const noBody = options.head || answer.status === 204 ||
-    answer.status === 304;
-  await writeWhole(
-    conn,
-    answer.status,
-    Object.entries(answer.headers),
+  await writeWhole(conn, {
+    status: answer.status,
+    headers: Object.entries(answer.headers),
     body,
-    noBody,
-    options.close,
-    body === answer.body,
-  );
+    noBody: withoutBody(answer.status, options.head),
+    close: options.close,
+    shared: body === answer.body,
+  });
 }
 
 /** `answer` as a `Response`, its bytes shared (see {@link sharedBytesResponse}). */

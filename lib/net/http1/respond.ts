@@ -10,7 +10,7 @@
 
 import { writeAll } from "../tcp.ts";
 import { encodeHead, responseHead } from "./response_head.ts";
-import { type ResponseTarget, writeWhole } from "./_whole.ts";
+import { type ResponseTarget, withoutBody, writeWhole } from "./_whole.ts";
 
 export type { ResponseTarget } from "./_whole.ts";
 
@@ -116,7 +116,7 @@ export async function writeResponse(
     signal?: AbortSignal;
   },
 ): Promise<boolean> {
-  const noBody = options.head || res.status === 204 || res.status === 304;
+  const noBody = withoutBody(res.status, options.head);
   const whole = wholeBody(res);
   if (whole !== undefined) {
     const body = await whole;
@@ -125,16 +125,15 @@ export async function writeResponse(
     const headLength = options.head && body.length === 0
       ? declaredLength(res)
       : undefined;
-    await writeWhole(
-      conn,
-      res.status,
-      res.headers,
+    await writeWhole(conn, {
+      status: res.status,
+      headers: res.headers,
       body,
       noBody,
-      options.close,
-      false,
-      headLength,
-    );
+      close: options.close,
+      shared: false,
+      ...(headLength === undefined ? {} : { length: headLength }),
+    });
     return options.close;
   }
   const length = declaredLength(res);
