@@ -9,6 +9,7 @@
 import { ReaderList } from "./_reader_list.ts";
 import { type Packet, PACKET_KIND, type PacketKind } from "./packet.ts";
 import type { ReaderQueue } from "./reader_queue.ts";
+import type { OutputTick } from "./tick.ts";
 import type { CachedPackets, Metadata, StreamOutput } from "../hub/stream.ts";
 import type { Frame } from "../media/frame.ts";
 import type { AudioTrack, Track, VideoTrack } from "../media/track.ts";
@@ -57,6 +58,15 @@ export interface FlvOutputOptions {
    * @default {"onMetaData"}
    */
   metadataCommand?: "onMetaData" | "@setDataFrame";
+  /**
+   * The readers' shared tick: frames that come between ticks reach the
+   * readers' queues at the next one, each reader taking them all in one
+   * go. A thousand readers are then touched ten times a second, not once
+   * per frame each (that walk, cache miss after cache miss, was the
+   * largest part of fan-out's own CPU). Without a tick (or with an
+   * interval of 0) every frame is queued as it comes.
+   */
+  tick?: OutputTick;
 }
 
 /**
@@ -83,6 +93,18 @@ export class FlvOutput implements StreamOutput<MediaPacket> {
   readonly #readers = new ReaderList<FlvReader>();
   readonly #cached: CachedPackets<MediaPacket>;
   readonly #metadataCommand: "onMetaData" | "@setDataFrame";
+  readonly #tick: OutputTick | undefined;
+  /** Packets encoded since the last tick, not yet queued for the readers. */
+  #pending: MediaPacket[] = [];
+  #pendingBytes = 0;
+  /**
+   * Pending bytes that are handed over at once, without waiting for the
+   * tick: a quarter of the smallest reader's budget, so that a burst (a
+   * publisher sending faster than real time, a long keyframe) reaches the
+   * queues, which then write it out early, before it could fill them.
+   */
+  #handOverBytes = Infinity;
+  readonly #handOver = { run: (): void => this.#queuePending() };
   #video: VideoTrack | undefined;
   #audio: AudioTrack | undefined;
   #videoConfig: Uint8Array | undefined;
@@ -103,6 +125,9 @@ export class FlvOutput implements StreamOutput<MediaPacket> {
     this.#chunkSize = options.chunkSize ?? 4096;
     this.#streamId = options.streamId ?? 1;
     this.#metadataCommand = options.metadataCommand ?? "onMetaData";
+    this.#tick = options.tick !== undefined && options.tick.intervalMs > 0
+      ? options.tick
+      : undefined;
   }
 
   get readers(): number {
@@ -120,7 +145,13 @@ export class FlvOutput implements StreamOutput<MediaPacket> {
 
   /** Attaches a player: it gets metadata, codec configuration and the GOP at once. */
   addReader(reader: FlvReader): void {
+    // the GOP below holds the pending packets: the others get them first
+    this.#queuePending();
     this.#readers.add(reader);
+    this.#handOverBytes = Math.min(
+      this.#handOverBytes,
+      reader.queue.maxBytes / 4,
+    );
     const gop = this.#cached();
     for (const p of this.#configPackets(gop[0]?.ms ?? this.#lastMs)) {
       reader.queue.offer(p);
@@ -130,6 +161,7 @@ export class FlvOutput implements StreamOutput<MediaPacket> {
 
   /** Detaches a player. */
   removeReader(reader: FlvReader): void {
+    this.#queuePending();
     this.#readers.delete(reader);
   }
 
@@ -147,6 +179,7 @@ export class FlvOutput implements StreamOutput<MediaPacket> {
     this.#videoConfig = videoConfig;
     this.#audioConfig = audioConfig;
     if (changed && this.#readers.size > 0) {
+      this.#queuePending(); // the frames before the change go before it
       // A new publisher or new codec parameters: players need them before the next frame.
       const packets = this.#configPackets(this.#lastMs);
       for (const r of this.#readers.list) {
@@ -186,16 +219,43 @@ export class FlvOutput implements StreamOutput<MediaPacket> {
     };
     this.framesEncoded++;
     this.#lastMs = ms;
-    const readers = this.#readers.list;
-    for (let i = 0; i < readers.length; i++) {
-      const r = readers[i]!;
-      if (wants(r, video)) r.queue.offer(packet);
+    if (this.#tick === undefined) {
+      const readers = this.#readers.list;
+      for (let i = 0; i < readers.length; i++) {
+        const r = readers[i]!;
+        if (wants(r, video)) r.queue.offer(packet);
+      }
+    } else if (this.#readers.size > 0) {
+      if (this.#pending.push(packet) === 1) this.#tick.defer(this.#handOver);
+      this.#pendingBytes += packet.bytes.length;
+      if (this.#pendingBytes >= this.#handOverBytes) this.#queuePending();
     }
     return [packet];
   }
 
   end(): void {
+    this.#queuePending();
     for (const r of this.#readers.clear()) r.onEnd();
+  }
+
+  /** Queues the packets since the last tick, reader by reader. */
+  #queuePending(): void {
+    const pending = this.#pending;
+    const n = pending.length;
+    if (n === 0) return;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    const readers = this.#readers.list;
+    for (let i = 0; i < readers.length; i++) {
+      const r = readers[i]!;
+      const queue = r.queue;
+      const audio = r.audio !== false;
+      const video = r.video !== false;
+      for (let j = 0; j < n; j++) {
+        const p = pending[j]!;
+        if (p.video ? video : audio) queue.offer(p);
+      }
+    }
   }
 
   /** onMetaData and the sequence headers, stamped `ms`. */

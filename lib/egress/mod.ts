@@ -7,6 +7,7 @@
 export * from "./packet.ts";
 export * from "./reader_queue.ts";
 export * from "./reader_lag.ts";
+export * from "./tick.ts";
 export * from "./flv_output.ts";
 export * from "./rtp_output.ts";
 export * from "./rtp_srtp.ts";

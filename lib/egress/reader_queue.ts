@@ -152,6 +152,11 @@ export class ReaderQueue {
     this.#count++;
   }
 
+  /** Queued bytes above which media is dropped until the next keyframe. */
+  get maxBytes(): number {
+    return this.#maxBytes;
+  }
+
   /** Bytes queued and not yet taken. */
   get bytes(): number {
     return this.#bytes;

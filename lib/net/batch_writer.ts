@@ -14,6 +14,7 @@ import {
 } from "./write_batcher.ts";
 
 export {
+  type TickTask,
   type TickWriter,
   WriteBatcher,
   type WriteBatcherOptions,

@@ -13,6 +13,15 @@ export interface TickWriter {
   flush(): void;
 }
 
+/**
+ * Work done at the start of the next tick, before the writers flush: an
+ * output hands the packets that came since the last tick to its readers
+ * then, reader by reader, instead of one reader after another per packet.
+ */
+export interface TickTask {
+  run(): void;
+}
+
 /** Marks a writer waiting for the next tick: a flag on the writer costs no set entry. */
 const WAITING = Symbol("waiting for the tick");
 type Marked = TickWriter & { [WAITING]?: boolean };
@@ -49,6 +58,8 @@ export class WriteBatcher {
   #waiting: (Marked | undefined)[] = [];
   #waitingCount = 0;
   #flushed: (Marked | undefined)[] = [];
+  /** Tasks for the start of the next tick. */
+  #tasks: TickTask[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** Batches joined during the current flush, by their first part. */
   #joined = new Map<Uint8Array, Joined[]>();
@@ -76,8 +87,29 @@ export class WriteBatcher {
     this.#timer ??= setTimeout(() => this.#flush(), this.intervalMs);
   }
 
+  /**
+   * Runs `task` at the start of the next tick, before the writers flush:
+   * what it queues for readers goes out in that tick. A task deferred twice
+   * before the tick runs twice.
+   */
+  defer(task: TickTask): void {
+    this.#tasks.push(task);
+    this.#timer ??= setTimeout(() => this.#flush(), this.intervalMs);
+  }
+
   #flush(): void {
     this.#timer = undefined;
+    const tasks = this.#tasks;
+    this.#tasks = [];
+    try {
+      for (let i = 0; i < tasks.length; i++) tasks[i]!.run();
+    } finally {
+      // a task that threw still lets the writers flush
+      this.#flushWriters();
+    }
+  }
+
+  #flushWriters(): void {
     // The lists take turns: writers flushed now that wait again join the other.
     const writers = this.#waiting;
     const n = this.#waitingCount;
@@ -181,6 +213,7 @@ export class WriteBatcher {
     this.#timer = undefined;
     for (let i = 0; i < this.#waitingCount; i++) release(this.#waiting, i);
     this.#waitingCount = 0;
+    this.#tasks = [];
     this.#pieces.clear();
     this.#pieceBytes = 0;
   }

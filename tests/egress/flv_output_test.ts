@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { concat } from "@std/bytes";
 import {
   FlvOutput,
@@ -95,9 +96,12 @@ interface TestReader extends FlvReader {
   ended: number;
 }
 
-function reader(filter: { audio?: boolean; video?: boolean } = {}) {
+function reader(
+  filter: { audio?: boolean; video?: boolean } = {},
+  maxBytes?: number,
+) {
   const r: TestReader = {
-    queue: new ReaderQueue(),
+    queue: new ReaderQueue({ maxBytes }),
     ...filter,
     ended: 0,
     onEnd() {
@@ -396,4 +400,190 @@ Deno.test("FlvOutput end() calls every reader's onEnd once and forgets them", ()
   assert.equal(out.readers, 0);
   out.end();
   assert.deepEqual([a.ended, b.ended], [1, 1]);
+});
+
+/** A tick run by hand: what outputs defer waits until `run()`. */
+function manualTick() {
+  let tasks: { run(): void }[] = [];
+  return {
+    intervalMs: 100,
+    defer(task: { run(): void }) {
+      tasks.push(task);
+    },
+    run() {
+      const now = tasks;
+      tasks = [];
+      for (const t of now) t.run();
+    },
+    get waiting() {
+      return tasks.length;
+    },
+  };
+}
+
+Deno.test("FlvOutput on a tick: frames reach the readers' queues at the tick, oldest first, deferred once per tick", () => {
+  const tick = manualTick();
+  const { out, write } = output({ tick });
+  out.tracks([h264(), AAC]);
+  const r = reader();
+  out.addReader(r);
+  r.queue.take(); // onMetaData and the sequence headers
+  write(video(0, true));
+  write(audio(10));
+  write(video(40));
+  assert.equal(r.queue.take().length, 0, "nothing before the tick");
+  assert.equal(tick.waiting, 1);
+  tick.run();
+  assert.deepEqual(describe(rtmpMessages(r.queue.take())), [
+    "video key @0",
+    "audio @10",
+    "video inter @40",
+  ]);
+  tick.run();
+  assert.equal(r.queue.take().length, 0, "each frame once");
+});
+
+Deno.test("FlvOutput on a tick hands a burst over at once, before it could fill the smallest reader's budget", () => {
+  const tick = manualTick();
+  const { out, write } = output({ tick });
+  out.tracks([h264(), AAC]);
+  const roomy = reader();
+  const small = reader({}, 4000); // hands over from 1000 bytes on
+  out.addReader(roomy);
+  out.addReader(small);
+  roomy.queue.take();
+  small.queue.take();
+  write(video(0, true, 600));
+  assert.equal(small.queue.bytes, 0, "600 bytes wait for the tick");
+  write(video(40, false, 600));
+  assert.ok(small.queue.bytes > 1000, "past a quarter: queued now");
+  assert.equal(roomy.queue.bytes, small.queue.bytes, "for every reader");
+  write(video(80, false, 100));
+  assert.equal(small.queue.take().length, 2, "the rest waits again");
+  tick.run();
+  assert.equal(small.queue.take().length, 1);
+});
+
+Deno.test("FlvOutput without readers defers nothing, and an interval of 0 queues at once", () => {
+  const tick = manualTick();
+  const { write } = output({ tick });
+  write(video(0, true));
+  assert.equal(tick.waiting, 0);
+  const now = { intervalMs: 0, defer: () => assert.fail("deferred") };
+  const { out: direct, write: writeDirect } = output({ tick: now });
+  direct.tracks([h264(), AAC]);
+  const r = reader();
+  direct.addReader(r);
+  r.queue.take();
+  writeDirect(video(0, true));
+  assert.deepEqual(describe(rtmpMessages(r.queue.take())), ["video key @0"]);
+});
+
+type Step =
+  | { op: "video"; key: boolean }
+  | { op: "audio" }
+  | { op: "join"; audio: boolean; video: boolean; small: boolean }
+  | { op: "leave"; which: number }
+  | { op: "tracks"; big: boolean }
+  | { op: "tick" };
+
+const STEP: fc.Arbitrary<Step> = fc.oneof(
+  {
+    arbitrary: fc.record({
+      op: fc.constant("video" as const),
+      key: fc.boolean(),
+    }),
+    weight: 6,
+  },
+  { arbitrary: fc.record({ op: fc.constant("audio" as const) }), weight: 4 },
+  {
+    arbitrary: fc.record({
+      op: fc.constant("join" as const),
+      audio: fc.boolean(),
+      video: fc.boolean(),
+      small: fc.boolean(), // a budget of a few frames: bursts skip and hand over early
+    }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({
+      op: fc.constant("leave" as const),
+      which: fc.nat(20),
+    }),
+    weight: 1,
+  },
+  {
+    arbitrary: fc.record({
+      op: fc.constant("tracks" as const),
+      big: fc.boolean(),
+    }),
+    weight: 1,
+  },
+  { arbitrary: fc.record({ op: fc.constant("tick" as const) }), weight: 3 },
+);
+
+Deno.test("FlvOutput on a tick gives every reader the very bytes, in the same order, as one that queues each frame at once", () => {
+  fc.assert(
+    fc.property(
+      fc.array(STEP, { maxLength: 60 }),
+      fc.boolean(),
+      (steps, end) => {
+        const tick = manualTick();
+        const ticked = output({ tick });
+        const direct = output();
+        const pairs: { a: TestReader; b: TestReader; got: Uint8Array[][] }[] =
+          [];
+        const joined: typeof pairs = [];
+        let ms = 0;
+        for (const s of [...steps, { op: "tick" } as Step]) {
+          if (s.op === "video" || s.op === "audio") {
+            ms += 20;
+            const f = s.op === "video" ? video(ms, s.key) : audio(ms);
+            ticked.write(f);
+            direct.write(f);
+          } else if (s.op === "join") {
+            const filter = { audio: s.audio, video: s.video };
+            const budget = s.small ? 600 : undefined;
+            const p = {
+              a: reader(filter, budget),
+              b: reader(filter, budget),
+              got: [[], []],
+            };
+            ticked.out.addReader(p.a);
+            direct.out.addReader(p.b);
+            joined.push(p);
+            pairs.push(p);
+          } else if (s.op === "leave" && joined.length > 0) {
+            const [p] = joined.splice(s.which % joined.length, 1);
+            ticked.out.removeReader(p!.a);
+            direct.out.removeReader(p!.b);
+          } else if (s.op === "tracks") {
+            const tracks = [h264(s.big ? SPS_320 : SPS_176), AAC];
+            ticked.out.tracks(tracks);
+            direct.out.tracks(tracks);
+          } else if (s.op === "tick") {
+            tick.run();
+          }
+          if (s.op === "tick") {
+            for (const p of pairs) {
+              p.got[0]!.push(...p.a.queue.take());
+              p.got[1]!.push(...p.b.queue.take());
+            }
+          }
+        }
+        if (end) {
+          ticked.out.end();
+          direct.out.end();
+        }
+        for (const p of pairs) {
+          p.got[0]!.push(...p.a.queue.take());
+          p.got[1]!.push(...p.b.queue.take());
+          assert.deepEqual(concat(p.got[0]!), concat(p.got[1]!));
+          assert.equal(p.a.ended, p.b.ended);
+          assert.equal(p.a.queue.dropped, p.b.queue.dropped);
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
 });

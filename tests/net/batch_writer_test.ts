@@ -273,3 +273,62 @@ Deno.test("WriteBatcher keeps its own copy of a joined run: a queue refilling it
   assert.equal(batcher.cachedPiece([a, b], 0, 2)?.bytes, joined);
   batcher.close();
 });
+
+Deno.test("WriteBatcher runs deferred tasks at the tick, before the writers: what a task queues goes out in that tick, joined once", async () => {
+  const batcher = new WriteBatcher(10);
+  const packet = new Uint8Array([7, 8]);
+  const readers = Array.from({ length: 2 }, () => {
+    const conn = sink();
+    let queue: Uint8Array[] = [];
+    const writer = new BatchWriter(conn, () => [queue, queue = []][0]!, {
+      batcher,
+    });
+    return { conn, writer, queue: () => queue };
+  });
+  let runs = 0;
+  batcher.defer({
+    run() {
+      runs++;
+      for (const r of readers) {
+        r.queue().push(packet, packet);
+        r.writer.kick(false);
+      }
+    },
+  });
+  assert.equal(runs, 0, "not before the tick");
+  await new Promise((r) => setTimeout(r, 40));
+  assert.equal(runs, 1);
+  for (const r of readers) {
+    assert.deepEqual(r.conn.writes, [new Uint8Array([7, 8, 7, 8])]);
+  }
+  assert.equal(readers[0]!.conn.writes[0], readers[1]!.conn.writes[0]);
+});
+
+Deno.test("WriteBatcher: a task that throws still lets the writers flush; close forgets deferred tasks", async () => {
+  const batcher = new WriteBatcher(5);
+  const conn = sink();
+  let queue = [new Uint8Array([1])];
+  const w = new BatchWriter(conn, () => [queue, queue = []][0]!, { batcher });
+  w.kick(false);
+  const thrown = new Promise<unknown>((resolve) => {
+    const onError = (e: ErrorEvent) => {
+      e.preventDefault();
+      globalThis.removeEventListener("error", onError);
+      resolve(e.error);
+    };
+    globalThis.addEventListener("error", onError);
+  });
+  batcher.defer({
+    run() {
+      throw new Error("task failed");
+    },
+  });
+  assert.equal((await thrown as Error).message, "task failed");
+  await w.drained();
+  assert.deepEqual(conn.writes, [new Uint8Array([1])]);
+  let ran = false;
+  batcher.defer({ run: () => void (ran = true) });
+  batcher.close();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(ran, false);
+});

@@ -74,7 +74,8 @@ export class FlvPlayer implements FlvReader {
     });
     this.#output = stream.output<FlvOutput>(
       "flv",
-      (cached) => new FlvOutput(cached, { framing: "flv" }),
+      (cached) =>
+        new FlvOutput(cached, { framing: "flv", tick: options.batcher }),
     );
     const known = this.#output.hasAudio || this.#output.hasVideo;
     this.queue.offer({

@@ -12,6 +12,7 @@ import type { Config } from "../../config/schema.ts";
 import type { SessionInfo } from "../../events/events.ts";
 import type { FlvOutput, FlvReader } from "../../egress/flv_output.ts";
 import type { ReaderQueue } from "../../egress/reader_queue.ts";
+import type { OutputTick } from "../../egress/tick.ts";
 import type { Hub, Publisher } from "../../hub/hub.ts";
 import type { Stream } from "../../hub/stream.ts";
 import type { RtmpInput } from "../../ingest/rtmp_input.ts";
@@ -103,6 +104,8 @@ export interface CommandSession {
   readonly state: CommandState;
   /** The queue toward the socket: a player's media joins it. */
   readonly queue: ReaderQueue;
+  /** The readers' shared tick: a stream's RTMP output hands frames over on it. */
+  readonly outputTick?: OutputTick;
   /** Aborted when the connection closes: a play waiting for its stream stops. */
   readonly signal: AbortSignal;
   /** Whether the connection is closing or closed. */

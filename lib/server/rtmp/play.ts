@@ -109,7 +109,8 @@ export async function play(
   const chunkSize = state.outChunkSize;
   const output = stream.output<FlvOutput>(
     `rtmp:${chunkSize}:${streamId}`,
-    (cached) => new FlvOutput(cached, { chunkSize, streamId }),
+    (cached) =>
+      new FlvOutput(cached, { chunkSize, streamId, tick: session.outputTick }),
   );
   const reader: FlvReader = {
     queue: session.queue,

@@ -11,6 +11,7 @@ import type { Authenticator } from "../../auth/authenticator.ts";
 import { PACKET_KIND } from "../../egress/packet.ts";
 import { ReaderLag } from "../../egress/reader_lag.ts";
 import { ReaderQueue } from "../../egress/reader_queue.ts";
+import type { OutputTick } from "../../egress/tick.ts";
 import { ProtocolError } from "../../errors.ts";
 import type { Hub } from "../../hub/hub.ts";
 import type { Logger } from "../../log.ts";
@@ -76,6 +77,7 @@ export class RtmpSession implements CommandSession {
   readonly vod: Vod | undefined;
   readonly state: CommandState = initialState();
   readonly queue: ReaderQueue;
+  readonly outputTick: OutputTick;
   readonly #conn: StreamConn;
   readonly #stats: RtmpSessionStats;
   readonly #onClosed: () => void;
@@ -105,6 +107,7 @@ export class RtmpSession implements CommandSession {
     this.#stats = options.stats;
     this.#onClosed = options.onClosed;
     this.log = options.log.child(`rtmp#${id} ${remoteOf(conn)}`);
+    this.outputTick = options.batcher;
     this.queue = new ReaderQueue({
       maxBytes: this.config.writeQueueSize,
       onReady: (urgent) => this.#writer.kick(urgent),
