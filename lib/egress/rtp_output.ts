@@ -18,6 +18,7 @@ import type {
 import type { Frame } from "../media/frame.ts";
 import type { Track } from "../media/track.ts";
 import type { SrtpMasterKey } from "../srtp/keys.ts";
+import type { OutputTick } from "./tick.ts";
 import {
   type SrtpOffer,
   SrtpSender,
@@ -107,7 +108,17 @@ export interface RtpOutputOptions {
   now?: () => number;
   /** The SRTP master key of a track. @default {a random key per output and track} */
   srtpKey?: (trackId: number) => SrtpMasterKey;
+  /**
+   * The readers' shared tick: packets made between ticks reach the readers
+   * at the next one, each reader taking them all in one go, as
+   * {@link FlvOutputOptions.tick} does. Without one, every packet is offered
+   * as it is made.
+   */
+  tick?: OutputTick;
 }
+
+/** Pending packets handed over at once instead of at the tick: see {@link RtpOutput.frame}. */
+const HAND_OVER_BYTES = 256 * 1024;
 
 /** How often a track's Sender Report goes out. */
 const SR_INTERVAL_MS = 5000;
@@ -121,6 +132,14 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
   #tracks = new Map<number, TrackOut>();
   #hasVideo = false;
   #lastSr = 0;
+  readonly #tick: OutputTick | undefined;
+  /**
+   * Packets made since the last tick, not yet offered: track id, packet and
+   * whether it is RTCP, three entries per packet.
+   */
+  #pending: (number | Packet | boolean)[] = [];
+  #pendingBytes = 0;
+  readonly #handOver = { run: (): void => this.#offerPending() };
   /**
    * Wall clock of the stream's timeline, fixed at its first frame: every
    * track's Sender Report maps its RTP time through this one anchor, so
@@ -138,6 +157,9 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
     this.#srtp = new SrtpSender(
       options.srtpKey ?? ((id) => streamSrtpKey(this, id)),
     );
+    this.#tick = options.tick !== undefined && options.tick.intervalMs > 0
+      ? options.tick
+      : undefined;
   }
 
   /**
@@ -193,6 +215,8 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
 
   /** Attaches a reader of `trackIds`: it gets the GOP cache at once, then every new packet. */
   addReader(reader: RtpReader, trackIds: ReadonlySet<number>): void {
+    // the GOP below holds the pending packets: the others get them first
+    this.#offerPending();
     this.#readers.add(reader);
     const cached = this.#cached();
     for (let i = 0; i < cached.length; i++) {
@@ -208,6 +232,7 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
 
   /** Detaches a reader. */
   removeReader(reader: RtpReader): void {
+    this.#offerPending();
     this.#readers.delete(reader);
   }
 
@@ -248,15 +273,7 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
           framedChannel: -1,
         };
         out.push(p);
-        const readers = this.#readers.list;
-        for (let i = 0; i < readers.length; i++) {
-          const r = readers[i]!;
-          r.offer(
-            frame.trackId,
-            r.srtp ? this.#srtp.rtp(frame.trackId, p) : p,
-            false,
-          );
-        }
+        this.#offer(frame.trackId, p, false);
         t.packets++;
         t.octets += bytes.length - 12;
         first = false;
@@ -285,34 +302,75 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
     for (const [id, t] of this.#tracks) {
       if (t.lastPts === undefined) continue;
       const bytes = senderReport(t, t.lastPts, anchor);
-      this.#offerRtcp(
-        this.#readers.list,
-        id,
-        { bytes, kind: PACKET_KIND.REPORT },
-      );
+      this.#offer(id, { bytes, kind: PACKET_KIND.REPORT }, true);
     }
   }
 
-  /** An RTCP packet of `trackId` to `readers`: SRTCP to SRTP readers, protected once. */
-  #offerRtcp(
+  /**
+   * A packet for every reader: on a tick, kept until the tick (or until
+   * what is kept reaches {@link HAND_OVER_BYTES}, so that a burst reaches
+   * the readers' queues early, as it did packet by packet), otherwise
+   * offered now.
+   */
+  #offer(trackId: number, p: Packet, rtcp: boolean): void {
+    if (this.#readers.size === 0) return;
+    if (this.#tick === undefined) {
+      return this.#offerTo(this.#readers.list, trackId, p, rtcp);
+    }
+    const pending = this.#pending;
+    if (pending.push(trackId, p, rtcp) === 3) this.#tick.defer(this.#handOver);
+    this.#pendingBytes += p.bytes.length;
+    if (this.#pendingBytes >= HAND_OVER_BYTES) this.#offerPending();
+  }
+
+  /** The packets since the last tick, reader by reader. */
+  #offerPending(): void {
+    const pending = this.#pending;
+    const n = pending.length;
+    if (n === 0) return;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    const readers = this.#readers.list;
+    for (let i = 0; i < readers.length; i++) {
+      const r = readers[i]!;
+      for (let j = 0; j < n; j += 3) {
+        const trackId = pending[j] as number;
+        const p = pending[j + 1] as Packet;
+        const rtcp = pending[j + 2] as boolean;
+        if (!r.srtp) r.offer(trackId, p, rtcp);
+        else r.offer(trackId, this.#secured(trackId, p, rtcp), rtcp);
+      }
+    }
+  }
+
+  /** A packet to `readers` now. */
+  #offerTo(
     readers: readonly RtpReader[],
     trackId: number,
     p: Packet,
+    rtcp: boolean,
   ): void {
-    let secure: Packet | undefined;
     for (let i = 0; i < readers.length; i++) {
       const r = readers[i]!;
-      if (!r.srtp) r.offer(trackId, p, true);
-      else r.offer(trackId, secure ??= this.#srtp.rtcp(trackId, p), true);
+      if (!r.srtp) r.offer(trackId, p, rtcp);
+      else r.offer(trackId, this.#secured(trackId, p, rtcp), rtcp);
     }
+  }
+
+  /** `p` as SRTP or SRTCP, protected once for all SRTP readers. */
+  #secured(trackId: number, p: Packet, rtcp: boolean): Packet {
+    return rtcp
+      ? this.#srtp.rtcp(trackId, p)
+      : this.#srtp.rtp(trackId, p as RtpPacketOut);
   }
 
   /** The stream ended: every reader gets an RTCP BYE for each track (RFC 3550 §6.6), then onEnd. */
   end(): void {
+    this.#offerPending();
     const readers = this.#readers.clear();
     for (const [id, t] of this.#tracks) {
       const bytes = byeReport(t);
-      this.#offerRtcp(readers, id, { bytes, kind: PACKET_KIND.CONTROL });
+      this.#offerTo(readers, id, { bytes, kind: PACKET_KIND.CONTROL }, true);
     }
     for (const r of readers) r.onEnd();
   }
@@ -323,10 +381,16 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
  * stream's own ({@link streamSrtpKey}), so the key a DESCRIBE gave out
  * still holds at PLAY even if the output was dropped and made again.
  */
-export function rtspOutput(stream: Pick<Stream, "output">): RtpOutput {
+export function rtspOutput(
+  stream: Pick<Stream, "output">,
+  tick?: OutputTick,
+): RtpOutput {
   return stream.output<RtpOutput>(
     "rtsp",
     (cached) =>
-      new RtpOutput(cached, { srtpKey: (id) => streamSrtpKey(stream, id) }),
+      new RtpOutput(cached, {
+        srtpKey: (id) => streamSrtpKey(stream, id),
+        tick,
+      }),
   );
 }

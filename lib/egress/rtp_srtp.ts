@@ -77,9 +77,13 @@ export class SrtpSender {
     return p.secure;
   }
 
-  /** The SRTCP form of an RTCP packet of `trackId` (call once per packet: each takes an index). */
-  rtcp(trackId: number, p: Packet): Packet {
-    return { bytes: this.#context(trackId).protectRtcp(p.bytes), kind: p.kind };
+  /** The SRTCP form of an RTCP packet of `trackId`, made once (each protection takes an SRTCP index). */
+  rtcp(trackId: number, p: Packet & { secure?: Packet }): Packet {
+    p.secure ??= {
+      bytes: this.#context(trackId).protectRtcp(p.bytes),
+      kind: p.kind,
+    };
+    return p.secure;
   }
 
   #context(trackId: number): SrtpContext {

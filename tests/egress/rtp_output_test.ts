@@ -9,7 +9,9 @@ import {
   type RtpPacketOut,
   type RtpReader,
 } from "../../lib/egress/rtp_output.ts";
+import type { OutputTick } from "../../lib/egress/tick.ts";
 import { hex } from "../_util/bytes.ts";
+import fc from "fast-check";
 
 const SPS_A = hex(
   "67 42 c0 0d d9 01 41 fb 01 10 00 00 03 00 10 00 00 03 03 20 f1 42 a4 80",
@@ -112,10 +114,13 @@ function aac(pts: number): Frame {
  * output's packets of every frame from the last video keyframe on, as
  * Stream keeps them (tests/hub/stream_test.ts); `now` is the test's clock.
  */
-function output(startMs = 1_000_000) {
+function output(startMs = 1_000_000, tick?: OutputTick) {
   const clock = { now: startMs };
   let gop: RtpPacketOut[] | undefined; // nothing is cached before a video keyframe
-  const out = new RtpOutput(() => [...gop ?? []], { now: () => clock.now });
+  const out = new RtpOutput(() => [...gop ?? []], {
+    now: () => clock.now,
+    tick,
+  });
   const write = (frame: Frame): readonly RtpPacketOut[] => {
     const packets = out.frame(frame);
     if (frame.trackId === 0 && frame.keyframe) gop = [];
@@ -445,3 +450,146 @@ Deno.test("RtpOutput leaves each packet where its packetizer wrote it: the inter
     assert.equal(p.framed.length, p.bytes.length + 4);
   }
 });
+
+/** A tick run by hand: what outputs defer waits until `run()`. */
+function manualTick() {
+  let tasks: { run(): void }[] = [];
+  return {
+    intervalMs: 100,
+    defer(task: { run(): void }) {
+      tasks.push(task);
+    },
+    run() {
+      const now = tasks;
+      tasks = [];
+      for (const t of now) t.run();
+    },
+  };
+}
+
+Deno.test("RtpOutput on a tick offers the packets made since the last tick at the tick, oldest first, SRTP protected once", () => {
+  const tick = manualTick();
+  const { out, write } = output(1_000_000, tick);
+  out.tracks([track(SPS_A), AAC]);
+  const plain = reader();
+  const a = Object.assign(reader(), { srtp: true });
+  const b = Object.assign(reader(), { srtp: true });
+  for (const r of [plain, a, b]) out.addReader(r, new Set([0, 1]));
+  const sent = [...write(keyframe(0)), ...write(aac(0))];
+  assert.equal(plain.offered.length, 0, "nothing before the tick");
+  tick.run();
+  const rtp = (r: typeof plain) => r.offered.filter((o) => !o.rtcp);
+  assert.deepEqual(rtp(plain).map((o) => o.packet), sent);
+  assert.deepEqual(rtcpOf(plain).map(([id, p]) => [id, p.kind]), [[0, "sr"]]);
+  assert.equal(rtp(a).length, sent.length);
+  for (let i = 0; i < a.offered.length; i++) {
+    assert.notEqual(a.offered[i]!.packet.bytes, plain.offered[i]!.packet.bytes);
+    assert.equal(a.offered[i]!.packet, b.offered[i]!.packet, "protected once");
+  }
+});
+
+type RtpStep =
+  | { op: "video"; key: boolean; size: number }
+  | { op: "audio" }
+  | { op: "join"; tracks: number }
+  | { op: "leave"; which: number }
+  | { op: "later"; ms: number }
+  | { op: "tick" };
+
+const RTP_STEP: fc.Arbitrary<RtpStep> = fc.oneof(
+  {
+    arbitrary: fc.record({
+      op: fc.constant("video" as const),
+      key: fc.boolean(),
+      size: fc.integer({ min: 10, max: 3000 }), // past one packet: fragments
+    }),
+    weight: 6,
+  },
+  { arbitrary: fc.record({ op: fc.constant("audio" as const) }), weight: 4 },
+  {
+    arbitrary: fc.record({
+      op: fc.constant("join" as const),
+      tracks: fc.integer({ min: 1, max: 3 }),
+    }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({
+      op: fc.constant("leave" as const),
+      which: fc.nat(20),
+    }),
+    weight: 1,
+  },
+  {
+    arbitrary: fc.record({
+      op: fc.constant("later" as const),
+      ms: fc.integer({ min: 0, max: 6000 }), // Sender Reports every 5 s
+    }),
+    weight: 1,
+  },
+  { arbitrary: fc.record({ op: fc.constant("tick" as const) }), weight: 3 },
+);
+
+Deno.test("RtpOutput on a tick offers every reader the same packets, reports and BYE, in the same order, as one that offers each packet at once", () => {
+  fc.assert(
+    fc.property(fc.array(RTP_STEP, { maxLength: 60 }), (steps) => {
+      const tick = manualTick();
+      const sides = [output(1_000_000, tick), output(1_000_000)].map((o) => {
+        o.out.tracks([track(SPS_A), AAC]);
+        return { ...o, made: new Map<Packet, number>() };
+      });
+      /** What a reader was offered, in words both outputs share (SSRCs and sequence numbers are random). */
+      const words = (side: typeof sides[0], r: ReturnType<typeof reader>) =>
+        r.offered.map((o) =>
+          o.rtcp
+            ? decodeRtcp(o.packet.bytes).map((p) =>
+              `${o.trackId} ${p.kind} ${
+                p.kind === "sr" ? `${p.packetCount} ${p.octetCount}` : ""
+              }`
+            ).join()
+            : `${o.trackId} #${side.made.get(o.packet)} ${o.packet.kind}`
+        );
+      const pairs: ReturnType<typeof reader>[][] = [];
+      const joined: typeof pairs = [];
+      let pts = 0;
+      for (const s of steps) {
+        if (s.op === "video" || s.op === "audio") {
+          pts += 3600;
+          const f = s.op === "video"
+            ? { ...(s.key ? keyframe(pts) : delta(pts)), units: [unit(s)] }
+            : aac(pts);
+          for (const side of sides) {
+            for (const p of side.write(f)) side.made.set(p, side.made.size);
+          }
+        } else if (s.op === "join") {
+          const ids = new Set([0, 1].filter((id) => s.tracks & (1 << id)));
+          const pair = sides.map((side) => {
+            const r = reader();
+            side.out.addReader(r, ids);
+            return r;
+          });
+          pairs.push(pair);
+          joined.push(pair);
+        } else if (s.op === "leave" && joined.length > 0) {
+          const [pair] = joined.splice(s.which % joined.length, 1);
+          sides.forEach((side, i) => side.out.removeReader(pair![i]!));
+        } else if (s.op === "later") {
+          for (const side of sides) side.clock.now += s.ms;
+        } else if (s.op === "tick") tick.run();
+      }
+      for (const side of sides) side.out.end();
+      for (const [a, b] of pairs) {
+        assert.deepEqual(words(sides[0]!, a!), words(sides[1]!, b!));
+        assert.equal(a!.ended, b!.ended);
+      }
+    }),
+    { numRuns: 200 },
+  );
+});
+
+/** A video frame's one NAL unit of `size` bytes, a keyframe's or not. */
+function unit(s: { key: boolean; size: number }): Uint8Array {
+  const nal = new Uint8Array(s.size).fill(3);
+  nal[0] = s.key ? 0x65 : 0x41;
+  return nal;
+}

@@ -49,7 +49,7 @@ export function play(
   if (s.tracks.size === 0) throw new Refusal(455, "PLAY before SETUP");
   const stream = server.hub.stream(s.path);
   if (stream === undefined) throw new Refusal(404, `no stream ${s.path}`);
-  const output = rtspOutput(stream);
+  const output = rtspOutput(stream, server.batcher);
   const ids = new Set<number>();
   for (const id of s.tracks.keys()) {
     if (id === -1) { for (const f of output.formats) ids.add(f.track.id); }
