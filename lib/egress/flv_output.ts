@@ -9,7 +9,7 @@
 import { ReaderList } from "./_reader_list.ts";
 import { type Packet, PACKET_KIND, type PacketKind } from "./packet.ts";
 import type { ReaderQueue } from "./reader_queue.ts";
-import type { OutputTick } from "./tick.ts";
+import { HandOver, type OutputTick } from "./tick.ts";
 import type { CachedPackets, Metadata, StreamOutput } from "../hub/stream.ts";
 import type { Frame } from "../media/frame.ts";
 import type { AudioTrack, Track, VideoTrack } from "../media/track.ts";
@@ -93,18 +93,9 @@ export class FlvOutput implements StreamOutput<MediaPacket> {
   readonly #readers = new ReaderList<FlvReader>();
   readonly #cached: CachedPackets<MediaPacket>;
   readonly #metadataCommand: "onMetaData" | "@setDataFrame";
-  readonly #tick: OutputTick | undefined;
   /** Packets encoded since the last tick, not yet queued for the readers. */
   #pending: MediaPacket[] = [];
-  #pendingBytes = 0;
-  /**
-   * Pending bytes that are handed over at once, without waiting for the
-   * tick: a quarter of the smallest reader's budget, so that a burst (a
-   * publisher sending faster than real time, a long keyframe) reaches the
-   * queues, which then write it out early, before it could fill them.
-   */
-  #handOverBytes = Infinity;
-  readonly #handOver = { run: (): void => this.#queuePending() };
+  readonly #handOver: HandOver;
   #video: VideoTrack | undefined;
   #audio: AudioTrack | undefined;
   #videoConfig: Uint8Array | undefined;
@@ -125,9 +116,7 @@ export class FlvOutput implements StreamOutput<MediaPacket> {
     this.#chunkSize = options.chunkSize ?? 4096;
     this.#streamId = options.streamId ?? 1;
     this.#metadataCommand = options.metadataCommand ?? "onMetaData";
-    this.#tick = options.tick !== undefined && options.tick.intervalMs > 0
-      ? options.tick
-      : undefined;
+    this.#handOver = new HandOver(options.tick, () => this.#queuePending());
   }
 
   get readers(): number {
@@ -148,10 +137,7 @@ export class FlvOutput implements StreamOutput<MediaPacket> {
     // the GOP below holds the pending packets: the others get them first
     this.#queuePending();
     this.#readers.add(reader);
-    this.#handOverBytes = Math.min(
-      this.#handOverBytes,
-      reader.queue.maxBytes / 4,
-    );
+    this.#handOver.joined(reader.queue.maxBytes);
     const gop = this.#cached();
     for (const p of this.#configPackets(gop[0]?.ms ?? this.#lastMs)) {
       reader.queue.offer(p);
@@ -219,16 +205,15 @@ export class FlvOutput implements StreamOutput<MediaPacket> {
     };
     this.framesEncoded++;
     this.#lastMs = ms;
-    if (this.#tick === undefined) {
+    if (!this.#handOver.waits) {
       const readers = this.#readers.list;
       for (let i = 0; i < readers.length; i++) {
         const r = readers[i]!;
         if (wants(r, video)) r.queue.offer(packet);
       }
     } else if (this.#readers.size > 0) {
-      if (this.#pending.push(packet) === 1) this.#tick.defer(this.#handOver);
-      this.#pendingBytes += packet.bytes.length;
-      if (this.#pendingBytes >= this.#handOverBytes) this.#queuePending();
+      this.#pending.push(packet);
+      if (this.#handOver.pending(packet.bytes.length)) this.#queuePending();
     }
     return [packet];
   }
@@ -244,7 +229,7 @@ export class FlvOutput implements StreamOutput<MediaPacket> {
     const n = pending.length;
     if (n === 0) return;
     this.#pending = [];
-    this.#pendingBytes = 0;
+    this.#handOver.handedOver();
     const readers = this.#readers.list;
     for (let i = 0; i < readers.length; i++) {
       const r = readers[i]!;

@@ -18,7 +18,7 @@ import type {
 import type { Frame } from "../media/frame.ts";
 import type { Track } from "../media/track.ts";
 import type { SrtpMasterKey } from "../srtp/keys.ts";
-import type { OutputTick } from "./tick.ts";
+import { HandOver, type OutputTick } from "./tick.ts";
 import {
   type SrtpOffer,
   SrtpSender,
@@ -45,6 +45,12 @@ export type { RtpStart } from "./_rtp_info.ts";
 export interface RtpReader {
   /** The reader set up RTP/SAVP: it gets SRTP and SRTCP, protected once for all such readers. */
   readonly srtp?: boolean;
+  /**
+   * Bytes the reader queues before it skips to a keyframe: an output on a
+   * tick hands its pending packets over early, before they reach a quarter
+   * of the smallest such budget.
+   */
+  readonly maxBytes?: number;
   /** Takes an RTP (or, with `rtcp`, an RTCP) packet of a track; shared bytes, do not modify. */
   offer(trackId: number, packet: Packet, rtcp: boolean): void;
   /** Called when the stream ends (no publisher within the grace period). */
@@ -117,9 +123,6 @@ export interface RtpOutputOptions {
   tick?: OutputTick;
 }
 
-/** Pending packets handed over at once instead of at the tick: see {@link RtpOutput.frame}. */
-const HAND_OVER_BYTES = 256 * 1024;
-
 /** How often a track's Sender Report goes out. */
 const SR_INTERVAL_MS = 5000;
 
@@ -132,14 +135,12 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
   #tracks = new Map<number, TrackOut>();
   #hasVideo = false;
   #lastSr = 0;
-  readonly #tick: OutputTick | undefined;
   /**
    * Packets made since the last tick, not yet offered: track id, packet and
    * whether it is RTCP, three entries per packet.
    */
   #pending: (number | Packet | boolean)[] = [];
-  #pendingBytes = 0;
-  readonly #handOver = { run: (): void => this.#offerPending() };
+  readonly #handOver: HandOver;
   /**
    * Wall clock of the stream's timeline, fixed at its first frame: every
    * track's Sender Report maps its RTP time through this one anchor, so
@@ -157,9 +158,7 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
     this.#srtp = new SrtpSender(
       options.srtpKey ?? ((id) => streamSrtpKey(this, id)),
     );
-    this.#tick = options.tick !== undefined && options.tick.intervalMs > 0
-      ? options.tick
-      : undefined;
+    this.#handOver = new HandOver(options.tick, () => this.#offerPending());
   }
 
   /**
@@ -218,6 +217,7 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
     // the GOP below holds the pending packets: the others get them first
     this.#offerPending();
     this.#readers.add(reader);
+    if (reader.maxBytes !== undefined) this.#handOver.joined(reader.maxBytes);
     const cached = this.#cached();
     for (let i = 0; i < cached.length; i++) {
       const p = cached[i]!;
@@ -306,21 +306,14 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
     }
   }
 
-  /**
-   * A packet for every reader: on a tick, kept until the tick (or until
-   * what is kept reaches {@link HAND_OVER_BYTES}, so that a burst reaches
-   * the readers' queues early, as it did packet by packet), otherwise
-   * offered now.
-   */
+  /** A packet for every reader: kept until the tick (see {@link HandOver}), or offered now. */
   #offer(trackId: number, p: Packet, rtcp: boolean): void {
     if (this.#readers.size === 0) return;
-    if (this.#tick === undefined) {
+    if (!this.#handOver.waits) {
       return this.#offerTo(this.#readers.list, trackId, p, rtcp);
     }
-    const pending = this.#pending;
-    if (pending.push(trackId, p, rtcp) === 3) this.#tick.defer(this.#handOver);
-    this.#pendingBytes += p.bytes.length;
-    if (this.#pendingBytes >= HAND_OVER_BYTES) this.#offerPending();
+    this.#pending.push(trackId, p, rtcp);
+    if (this.#handOver.pending(p.bytes.length)) this.#offerPending();
   }
 
   /** The packets since the last tick, reader by reader. */
@@ -329,7 +322,7 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
     const n = pending.length;
     if (n === 0) return;
     this.#pending = [];
-    this.#pendingBytes = 0;
+    this.#handOver.handedOver();
     const readers = this.#readers.list;
     for (let i = 0; i < readers.length; i++) {
       const r = readers[i]!;

@@ -491,7 +491,7 @@ Deno.test("RtpOutput on a tick offers the packets made since the last tick at th
 type RtpStep =
   | { op: "video"; key: boolean; size: number }
   | { op: "audio" }
-  | { op: "join"; tracks: number }
+  | { op: "join"; tracks: number; small: boolean }
   | { op: "leave"; which: number }
   | { op: "later"; ms: number }
   | { op: "tick" };
@@ -510,6 +510,7 @@ const RTP_STEP: fc.Arbitrary<RtpStep> = fc.oneof(
     arbitrary: fc.record({
       op: fc.constant("join" as const),
       tracks: fc.integer({ min: 1, max: 3 }),
+      small: fc.boolean(), // a budget that makes the output hand over before the tick
     }),
     weight: 2,
   },
@@ -564,7 +565,9 @@ Deno.test("RtpOutput on a tick offers every reader the same packets, reports and
         } else if (s.op === "join") {
           const ids = new Set([0, 1].filter((id) => s.tracks & (1 << id)));
           const pair = sides.map((side) => {
-            const r = reader();
+            const r = Object.assign(reader(), {
+              maxBytes: s.small ? 4000 : undefined,
+            });
             side.out.addReader(r, ids);
             return r;
           });

@@ -68,6 +68,8 @@ function sharedHeader(channel: number, length: number): Uint8Array {
 abstract class HeldReader implements RtpReader {
   /** Set up RTP/SAVP: the output hands this reader SRTP and SRTCP. */
   srtp = false;
+  /** The budget of the reader's queue (see {@link RtpReader.maxBytes}). */
+  abstract readonly maxBytes: number;
   /**
    * What waits, as runs of three: track, packet, RTCP or not. A reader
    * joins with the whole GOP, some hundreds of packets; an array for each
@@ -105,6 +107,7 @@ abstract class HeldReader implements RtpReader {
 
 /** A PLAY reader over TCP: RTP behind its own interleaved header on the connection. */
 export class TcpReader extends HeldReader {
+  readonly maxBytes: number;
   readonly #owner: SessionOwner;
   readonly #channels: Map<number, { rtp: number; rtcp: number }>;
   readonly #onEnd: () => void;
@@ -116,6 +119,7 @@ export class TcpReader extends HeldReader {
   ) {
     super();
     this.#owner = owner;
+    this.maxBytes = owner.queue.maxBytes;
     this.#channels = channels;
     this.#onEnd = onEnd;
   }
@@ -151,6 +155,7 @@ export class TcpReader extends HeldReader {
  * reader's, one datagram per packet.
  */
 export class UdpReader extends HeldReader implements TickWriter {
+  readonly maxBytes: number;
   readonly #sockets: UdpSockets;
   readonly #tracks: Map<
     number,
@@ -178,6 +183,7 @@ export class UdpReader extends HeldReader implements TickWriter {
     },
   ) {
     super();
+    this.maxBytes = options.maxBytes;
     this.#sockets = sockets;
     this.#onEnd = options.onEnd;
     this.#batcher = options.batcher;
