@@ -94,8 +94,7 @@ export class FlvOutput implements StreamOutput<MediaPacket> {
   readonly #cached: CachedPackets<MediaPacket>;
   readonly #metadataCommand: "onMetaData" | "@setDataFrame";
   /** Packets encoded since the last tick, not yet queued for the readers. */
-  #pending: MediaPacket[] = [];
-  readonly #handOver: HandOver;
+  readonly #pending: HandOver<MediaPacket>;
   #video: VideoTrack | undefined;
   #audio: AudioTrack | undefined;
   #videoConfig: Uint8Array | undefined;
@@ -116,7 +115,7 @@ export class FlvOutput implements StreamOutput<MediaPacket> {
     this.#chunkSize = options.chunkSize ?? 4096;
     this.#streamId = options.streamId ?? 1;
     this.#metadataCommand = options.metadataCommand ?? "onMetaData";
-    this.#handOver = new HandOver(options.tick, () => this.#queuePending());
+    this.#pending = new HandOver(options.tick, (ps) => this.#queueAll(ps));
   }
 
   get readers(): number {
@@ -135,9 +134,9 @@ export class FlvOutput implements StreamOutput<MediaPacket> {
   /** Attaches a player: it gets metadata, codec configuration and the GOP at once. */
   addReader(reader: FlvReader): void {
     // the GOP below holds the pending packets: the others get them first
-    this.#queuePending();
+    this.#pending.flush();
     this.#readers.add(reader);
-    this.#handOver.joined(reader.queue.maxBytes);
+    this.#pending.joined(reader.queue.maxBytes);
     const gop = this.#cached();
     for (const p of this.#configPackets(gop[0]?.ms ?? this.#lastMs)) {
       reader.queue.offer(p);
@@ -147,7 +146,7 @@ export class FlvOutput implements StreamOutput<MediaPacket> {
 
   /** Detaches a player. */
   removeReader(reader: FlvReader): void {
-    this.#queuePending();
+    this.#pending.flush();
     this.#readers.delete(reader);
   }
 
@@ -165,7 +164,7 @@ export class FlvOutput implements StreamOutput<MediaPacket> {
     this.#videoConfig = videoConfig;
     this.#audioConfig = audioConfig;
     if (changed && this.#readers.size > 0) {
-      this.#queuePending(); // the frames before the change go before it
+      this.#pending.flush(); // the frames before the change go before it
       // A new publisher or new codec parameters: players need them before the next frame.
       const packets = this.#configPackets(this.#lastMs);
       for (const r of this.#readers.list) {
@@ -205,31 +204,20 @@ export class FlvOutput implements StreamOutput<MediaPacket> {
     };
     this.framesEncoded++;
     this.#lastMs = ms;
-    if (!this.#handOver.waits) {
-      const readers = this.#readers.list;
-      for (let i = 0; i < readers.length; i++) {
-        const r = readers[i]!;
-        if (wants(r, video)) r.queue.offer(packet);
-      }
-    } else if (this.#readers.size > 0) {
-      this.#pending.push(packet);
-      if (this.#handOver.pending(packet.bytes.length)) this.#queuePending();
-    }
+    if (this.#readers.size === 0) return [packet];
+    if (this.#pending.waits) this.#pending.add(packet, packet.bytes.length);
+    else this.#queueAll([packet]);
     return [packet];
   }
 
   end(): void {
-    this.#queuePending();
+    this.#pending.flush();
     for (const r of this.#readers.clear()) r.onEnd();
   }
 
   /** Queues the packets since the last tick, reader by reader. */
-  #queuePending(): void {
-    const pending = this.#pending;
+  #queueAll(pending: readonly MediaPacket[]): void {
     const n = pending.length;
-    if (n === 0) return;
-    this.#pending = [];
-    this.#handOver.handedOver();
     const readers = this.#readers.list;
     for (let i = 0; i < readers.length; i++) {
       const r = readers[i]!;

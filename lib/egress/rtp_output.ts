@@ -123,6 +123,13 @@ export interface RtpOutputOptions {
   tick?: OutputTick;
 }
 
+/** A packet waiting for the tick: of which track, and whether it is RTCP. */
+interface Pending {
+  trackId: number;
+  p: Packet;
+  rtcp: boolean;
+}
+
 /** How often a track's Sender Report goes out. */
 const SR_INTERVAL_MS = 5000;
 
@@ -135,12 +142,8 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
   #tracks = new Map<number, TrackOut>();
   #hasVideo = false;
   #lastSr = 0;
-  /**
-   * Packets made since the last tick, not yet offered: track id, packet and
-   * whether it is RTCP, three entries per packet.
-   */
-  #pending: (number | Packet | boolean)[] = [];
-  readonly #handOver: HandOver;
+  /** Packets made since the last tick, not yet offered. */
+  readonly #pending: HandOver<Pending>;
   /**
    * Wall clock of the stream's timeline, fixed at its first frame: every
    * track's Sender Report maps its RTP time through this one anchor, so
@@ -158,7 +161,7 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
     this.#srtp = new SrtpSender(
       options.srtpKey ?? ((id) => streamSrtpKey(this, id)),
     );
-    this.#handOver = new HandOver(options.tick, () => this.#offerPending());
+    this.#pending = new HandOver(options.tick, (ps) => this.#offerAll(ps));
   }
 
   /**
@@ -215,9 +218,9 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
   /** Attaches a reader of `trackIds`: it gets the GOP cache at once, then every new packet. */
   addReader(reader: RtpReader, trackIds: ReadonlySet<number>): void {
     // the GOP below holds the pending packets: the others get them first
-    this.#offerPending();
+    this.#pending.flush();
     this.#readers.add(reader);
-    if (reader.maxBytes !== undefined) this.#handOver.joined(reader.maxBytes);
+    if (reader.maxBytes !== undefined) this.#pending.joined(reader.maxBytes);
     const cached = this.#cached();
     for (let i = 0; i < cached.length; i++) {
       const p = cached[i]!;
@@ -232,7 +235,7 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
 
   /** Detaches a reader. */
   removeReader(reader: RtpReader): void {
-    this.#offerPending();
+    this.#pending.flush();
     this.#readers.delete(reader);
   }
 
@@ -309,27 +312,20 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
   /** A packet for every reader: kept until the tick (see {@link HandOver}), or offered now. */
   #offer(trackId: number, p: Packet, rtcp: boolean): void {
     if (this.#readers.size === 0) return;
-    if (!this.#handOver.waits) {
+    if (!this.#pending.waits) {
       return this.#offerTo(this.#readers.list, trackId, p, rtcp);
     }
-    this.#pending.push(trackId, p, rtcp);
-    if (this.#handOver.pending(p.bytes.length)) this.#offerPending();
+    this.#pending.add({ trackId, p, rtcp }, p.bytes.length);
   }
 
   /** The packets since the last tick, reader by reader. */
-  #offerPending(): void {
-    const pending = this.#pending;
+  #offerAll(pending: readonly Pending[]): void {
     const n = pending.length;
-    if (n === 0) return;
-    this.#pending = [];
-    this.#handOver.handedOver();
     const readers = this.#readers.list;
     for (let i = 0; i < readers.length; i++) {
       const r = readers[i]!;
-      for (let j = 0; j < n; j += 3) {
-        const trackId = pending[j] as number;
-        const p = pending[j + 1] as Packet;
-        const rtcp = pending[j + 2] as boolean;
+      for (let j = 0; j < n; j++) {
+        const { trackId, p, rtcp } = pending[j]!;
         if (!r.srtp) r.offer(trackId, p, rtcp);
         else r.offer(trackId, this.#secured(trackId, p, rtcp), rtcp);
       }
@@ -359,7 +355,7 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
 
   /** The stream ended: every reader gets an RTCP BYE for each track (RFC 3550 §6.6), then onEnd. */
   end(): void {
-    this.#offerPending();
+    this.#pending.flush();
     const readers = this.#readers.clear();
     for (const [id, t] of this.#tracks) {
       const bytes = byeReport(t);

@@ -16,31 +16,31 @@ export interface OutputTick {
 }
 
 /**
- * When an output's pending packets go to its readers: at the next tick,
+ * An output's packets waiting for its readers: they go at the next tick,
  * or at once when they reach a quarter of the smallest reader's budget, so
  * that a burst (a publisher sending faster than real time, a long
  * keyframe) reaches the queues, which write it out early, before it could
- * fill them. The output keeps the packets; this keeps the count.
+ * fill them.
  */
-export class HandOver {
+export class HandOver<T> {
   readonly #tick: OutputTick | undefined;
-  readonly #task: { run(): void };
+  readonly #handOver: (items: readonly T[]) => void;
+  readonly #task = { run: (): void => this.#run() };
+  #items: T[] = [];
   #bytes = 0;
   #limit = Infinity;
   #deferred = false;
 
-  /** `handOver` gives the readers what is pending; without a tick (or at 0 ms) nothing waits. */
-  constructor(tick: OutputTick | undefined, handOver: () => void) {
+  /** `handOver` gives the readers what waited; without a tick (or at 0 ms) nothing waits. */
+  constructor(
+    tick: OutputTick | undefined,
+    handOver: (items: readonly T[]) => void,
+  ) {
     this.#tick = tick !== undefined && tick.intervalMs > 0 ? tick : undefined;
-    this.#task = {
-      run: () => {
-        this.#deferred = false;
-        handOver();
-      },
-    };
+    this.#handOver = handOver;
   }
 
-  /** Whether packets wait for the tick (otherwise they are offered as they come). */
+  /** Whether packets wait for the tick (otherwise the output offers them as they come). */
   get waits(): boolean {
     return this.#tick !== undefined;
   }
@@ -50,18 +50,28 @@ export class HandOver {
     this.#limit = Math.min(this.#limit, maxBytes / 4);
   }
 
-  /** Counts a pending packet of `bytes`; true when the pending ones should go now. */
-  pending(bytes: number): boolean {
+  /** Keeps `item` (`bytes` long) for the next tick, or hands everything over now past the limit. */
+  add(item: T, bytes: number): void {
     if (!this.#deferred) {
       this.#deferred = true;
       this.#tick!.defer(this.#task);
     }
+    this.#items.push(item);
     this.#bytes += bytes;
-    return this.#bytes >= this.#limit;
+    if (this.#bytes >= this.#limit) this.flush();
   }
 
-  /** The pending packets went to the readers. */
-  handedOver(): void {
+  /** Hands what waits over now: before a reader joins or leaves, or the stream ends. */
+  flush(): void {
+    const items = this.#items;
+    if (items.length === 0) return;
+    this.#items = [];
     this.#bytes = 0;
+    this.#handOver(items);
+  }
+
+  #run(): void {
+    this.#deferred = false;
+    this.flush();
   }
 }

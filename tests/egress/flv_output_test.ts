@@ -27,6 +27,8 @@ import {
   type RtmpMessage,
 } from "../../lib/rtmp/message.ts";
 import { collect, hex } from "../_util/bytes.ts";
+import { manualTick } from "../_util/manual_tick.ts";
+import { step } from "../_util/steps.ts";
 
 // H.264 Baseline 176x144 (tests/codec/h264_test.ts) and a PPS; a second SPS at 320x240.
 const SPS_176 = hex("67 42 00 0b ed 05 89 c8");
@@ -402,25 +404,6 @@ Deno.test("FlvOutput end() calls every reader's onEnd once and forgets them", ()
   assert.deepEqual([a.ended, b.ended], [1, 1]);
 });
 
-/** A tick run by hand: what outputs defer waits until `run()`. */
-function manualTick() {
-  let tasks: { run(): void }[] = [];
-  return {
-    intervalMs: 100,
-    defer(task: { run(): void }) {
-      tasks.push(task);
-    },
-    run() {
-      const now = tasks;
-      tasks = [];
-      for (const t of now) t.run();
-    },
-    get waiting() {
-      return tasks.length;
-    },
-  };
-}
-
 Deno.test("FlvOutput on a tick: frames reach the readers' queues at the tick, oldest first, deferred once per tick", () => {
   const tick = manualTick();
   const { out, write } = output({ tick });
@@ -488,38 +471,17 @@ type Step =
   | { op: "tick" };
 
 const STEP: fc.Arbitrary<Step> = fc.oneof(
-  {
-    arbitrary: fc.record({
-      op: fc.constant("video" as const),
-      key: fc.boolean(),
-    }),
-    weight: 6,
-  },
-  { arbitrary: fc.record({ op: fc.constant("audio" as const) }), weight: 4 },
-  {
-    arbitrary: fc.record({
-      op: fc.constant("join" as const),
-      audio: fc.boolean(),
-      video: fc.boolean(),
-      small: fc.boolean(), // a budget of a few frames: bursts skip and hand over early
-    }),
-    weight: 2,
-  },
-  {
-    arbitrary: fc.record({
-      op: fc.constant("leave" as const),
-      which: fc.nat(20),
-    }),
-    weight: 1,
-  },
-  {
-    arbitrary: fc.record({
-      op: fc.constant("tracks" as const),
-      big: fc.boolean(),
-    }),
-    weight: 1,
-  },
-  { arbitrary: fc.record({ op: fc.constant("tick" as const) }), weight: 3 },
+  step("video", 6, { key: fc.boolean() }),
+  step("audio", 4),
+  // small: a budget of a few frames, so bursts skip and are handed over early
+  step("join", 2, {
+    audio: fc.boolean(),
+    video: fc.boolean(),
+    small: fc.boolean(),
+  }),
+  step("leave", 1, { which: fc.nat(20) }),
+  step("tracks", 1, { big: fc.boolean() }),
+  step("tick", 3),
 );
 
 Deno.test("FlvOutput on a tick gives every reader the very bytes, in the same order, as one that queues each frame at once", () => {

@@ -11,6 +11,8 @@ import {
 } from "../../lib/egress/rtp_output.ts";
 import type { OutputTick } from "../../lib/egress/tick.ts";
 import { hex } from "../_util/bytes.ts";
+import { manualTick } from "../_util/manual_tick.ts";
+import { step } from "../_util/steps.ts";
 import fc from "fast-check";
 
 const SPS_A = hex(
@@ -451,22 +453,6 @@ Deno.test("RtpOutput leaves each packet where its packetizer wrote it: the inter
   }
 });
 
-/** A tick run by hand: what outputs defer waits until `run()`. */
-function manualTick() {
-  let tasks: { run(): void }[] = [];
-  return {
-    intervalMs: 100,
-    defer(task: { run(): void }) {
-      tasks.push(task);
-    },
-    run() {
-      const now = tasks;
-      tasks = [];
-      for (const t of now) t.run();
-    },
-  };
-}
-
 Deno.test("RtpOutput on a tick offers the packets made since the last tick at the tick, oldest first, SRTP protected once", () => {
   const tick = manualTick();
   const { out, write } = output(1_000_000, tick);
@@ -497,38 +483,20 @@ type RtpStep =
   | { op: "tick" };
 
 const RTP_STEP: fc.Arbitrary<RtpStep> = fc.oneof(
-  {
-    arbitrary: fc.record({
-      op: fc.constant("video" as const),
-      key: fc.boolean(),
-      size: fc.integer({ min: 10, max: 3000 }), // past one packet: fragments
-    }),
-    weight: 6,
-  },
-  { arbitrary: fc.record({ op: fc.constant("audio" as const) }), weight: 4 },
-  {
-    arbitrary: fc.record({
-      op: fc.constant("join" as const),
-      tracks: fc.integer({ min: 1, max: 3 }),
-      small: fc.boolean(), // a budget that makes the output hand over before the tick
-    }),
-    weight: 2,
-  },
-  {
-    arbitrary: fc.record({
-      op: fc.constant("leave" as const),
-      which: fc.nat(20),
-    }),
-    weight: 1,
-  },
-  {
-    arbitrary: fc.record({
-      op: fc.constant("later" as const),
-      ms: fc.integer({ min: 0, max: 6000 }), // Sender Reports every 5 s
-    }),
-    weight: 1,
-  },
-  { arbitrary: fc.record({ op: fc.constant("tick" as const) }), weight: 3 },
+  // past one packet from 1400 bytes: fragments
+  step("video", 6, {
+    key: fc.boolean(),
+    size: fc.integer({ min: 10, max: 3000 }),
+  }),
+  step("audio", 4),
+  // small: a budget that makes the output hand over before the tick
+  step("join", 2, {
+    tracks: fc.integer({ min: 1, max: 3 }),
+    small: fc.boolean(),
+  }),
+  step("leave", 1, { which: fc.nat(20) }),
+  step("later", 1, { ms: fc.integer({ min: 0, max: 6000 }) }), // Sender Reports every 5 s
+  step("tick", 3),
 );
 
 Deno.test("RtpOutput on a tick offers every reader the same packets, reports and BYE, in the same order, as one that offers each packet at once", () => {

@@ -1,49 +1,47 @@
 import assert from "node:assert/strict";
 import { HandOver } from "../../lib/egress/tick.ts";
+import { manualTick } from "../_util/manual_tick.ts";
 
-function tick(intervalMs = 100) {
-  const tasks: { run(): void }[] = [];
-  return {
-    intervalMs,
-    tasks,
-    defer: (t: { run(): void }) => void tasks.push(t),
-  };
-}
-
-Deno.test("HandOver defers once until the tick runs, then again for what comes after", () => {
-  const t = tick();
-  let handed = 0;
-  const h = new HandOver(t, () => {
-    handed++;
-    h.handedOver();
-  });
+Deno.test("HandOver keeps items until the tick, deferred once per tick, then hands them over oldest first", () => {
+  const tick = manualTick();
+  const handed: number[][] = [];
+  const h = new HandOver<number>(tick, (items) => handed.push([...items]));
   assert.equal(h.waits, true);
-  assert.equal(h.pending(10), false);
-  assert.equal(h.pending(10), false);
-  assert.equal(t.tasks.length, 1, "one task per tick");
-  t.tasks.shift()!.run();
-  assert.equal(handed, 1);
-  h.pending(10);
-  assert.equal(t.tasks.length, 1, "the next packet defers again");
+  h.add(1, 10);
+  h.add(2, 10);
+  assert.equal(tick.waiting, 1, "one task per tick");
+  assert.deepEqual(handed, []);
+  tick.run();
+  assert.deepEqual(handed, [[1, 2]]);
+  h.add(3, 10);
+  assert.equal(tick.waiting, 1, "the next item defers again");
+  h.flush();
+  assert.deepEqual(handed, [[1, 2], [3]], "flush hands over at once");
+  tick.run();
+  assert.equal(handed.length, 2, "nothing twice, nothing empty");
 });
 
-Deno.test("HandOver says to hand over at a quarter of the smallest budget, counting from the last hand-over", () => {
-  const t = tick();
-  const h = new HandOver(t, () => {});
-  assert.equal(h.pending(1 << 20), false, "no reader: no budget to guard");
-  h.handedOver();
-  h.joined(8000);
-  h.joined(4000);
-  h.joined(16000);
-  assert.equal(h.pending(600), false);
-  assert.equal(h.pending(399), false);
-  assert.equal(h.pending(1), true, "1000 bytes: a quarter of 4000");
-  h.handedOver();
-  assert.equal(h.pending(999), false);
-  assert.equal(t.tasks.length, 1, "an early hand-over leaves the tick's task");
+Deno.test("HandOver hands over at once at a quarter of the smallest reader's budget, counting from the last hand-over", () => {
+  const tick = manualTick();
+  const handed: string[][] = [];
+  const h = new HandOver<string>(tick, (items) => handed.push([...items]));
+  h.add("alone", 1 << 20);
+  assert.equal(handed.length, 0, "no reader: no budget to guard");
+  h.flush();
+  for (const b of [8000, 4000, 16000]) h.joined(b);
+  h.add("a", 600);
+  h.add("b", 399);
+  assert.equal(handed.length, 1);
+  h.add("c", 1); // 1000 bytes: a quarter of 4000
+  assert.deepEqual(handed[1], ["a", "b", "c"]);
+  h.add("d", 999);
+  assert.equal(handed.length, 2);
+  assert.equal(tick.waiting, 1, "an early hand-over leaves the tick's task");
+  tick.run();
+  assert.deepEqual(handed[2], ["d"]);
 });
 
 Deno.test("HandOver without a tick, or on a tick of 0 ms, keeps nothing waiting", () => {
   assert.equal(new HandOver(undefined, () => {}).waits, false);
-  assert.equal(new HandOver(tick(0), () => {}).waits, false);
+  assert.equal(new HandOver(manualTick(0), () => {}).waits, false);
 });
