@@ -34,12 +34,11 @@ import {
   type WallAnchor,
 } from "./_rtp_track.ts";
 import { type RtpStart, rtpStarts, rtpStartsAt } from "./_rtp_info.ts";
-import {
-  INTERLEAVED_HEADER_SIZE,
-  interleavedHeader,
-} from "../rtsp/interleaved.ts";
+import { INTERLEAVED_HEADER_SIZE } from "../rtsp/interleaved.ts";
+import { type InterleavedRoom, withRoom } from "./_interleaved_room.ts";
 
 export type { RtpStart } from "./_rtp_info.ts";
+export { interleavedFor } from "./_interleaved_room.ts";
 
 /** One RTSP reader of an {@link RtpOutput}. */
 export interface RtpReader {
@@ -58,54 +57,10 @@ export interface RtpReader {
 }
 
 /** An RTP packet with where it sits in its track's RTP stream. */
-export interface RtpPacketOut extends SrtpSource {
+export interface RtpPacketOut extends SrtpSource, InterleavedRoom {
   trackId: number;
   seq: number;
   rtptime: number;
-  /**
-   * The packet behind 4 bytes of room for RTSP's interleaved header: `bytes`
-   * is a view of it. See {@link interleavedFor}.
-   */
-  framed: Uint8Array;
-  /** The channel whose header `framed` holds; -1 until a reader claims it. */
-  framedChannel: number;
-}
-
-/**
- * `p` behind the interleaved header of `channel`, when `p` can be: the
- * first RTSP/TCP reader of a packet writes its channel into the packet's
- * room, and every reader on that channel (players set up the same
- * channels, in the same order) queues this one shared buffer instead of a
- * header and the packet, half the parts per batch. A reader on another
- * channel, or a packet without room (RTCP, SRTP), gets `undefined`.
- */
-export function interleavedFor(
-  p: Packet & Partial<RtpPacketOut>,
-  channel: number,
-): Uint8Array | undefined {
-  const framed = p.framed;
-  if (framed === undefined) return undefined;
-  if (p.framedChannel === channel) return framed;
-  if (p.framedChannel !== -1) return undefined;
-  framed.set(interleavedHeader(channel, p.bytes.length));
-  p.framedChannel = channel;
-  return framed;
-}
-
-/**
- * `packet` behind room for a TCP reader's interleaved header: the
- * packetizers leave that room in the packet's own buffer (`headroom`), so
- * this is a view; a packet without it is copied once, for all readers.
- */
-function withRoom(packet: Uint8Array): Uint8Array {
-  const room = INTERLEAVED_HEADER_SIZE;
-  if (
-    packet.byteOffset === room &&
-    packet.buffer.byteLength === room + packet.byteLength
-  ) return new Uint8Array(packet.buffer, 0, room + packet.byteLength);
-  const framed = new Uint8Array(room + packet.length);
-  framed.set(packet, room);
-  return framed;
 }
 
 /** Options of {@link RtpOutput}. */
