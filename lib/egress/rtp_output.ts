@@ -267,13 +267,12 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
   /** A packet for every reader: kept until the tick (see {@link HandOver}), or offered now. */
   #offer(trackId: number, p: Packet, rtcp: boolean): void {
     if (this.#readers.size === 0) return;
-    if (!this.#pending.waits) {
-      return this.#offerTo(this.#readers.list, trackId, p, rtcp);
-    }
-    this.#pending.add({ trackId, p, rtcp }, p.bytes.length);
+    const item = { trackId, p, rtcp };
+    if (this.#pending.waits) this.#pending.add(item, p.bytes.length);
+    else this.#offerAll([item]);
   }
 
-  /** The packets since the last tick, reader by reader. */
+  /** `pending` to every reader now, reader by reader. */
   #offerAll(pending: readonly Pending[]): void {
     const n = pending.length;
     const readers = this.#readers.list;
@@ -287,20 +286,6 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
     }
   }
 
-  /** A packet to `readers` now. */
-  #offerTo(
-    readers: readonly RtpReader[],
-    trackId: number,
-    p: Packet,
-    rtcp: boolean,
-  ): void {
-    for (let i = 0; i < readers.length; i++) {
-      const r = readers[i]!;
-      if (!r.srtp) r.offer(trackId, p, rtcp);
-      else r.offer(trackId, this.#secured(trackId, p, rtcp), rtcp);
-    }
-  }
-
   /** `p` as SRTP or SRTCP, protected once for all SRTP readers. */
   #secured(trackId: number, p: Packet, rtcp: boolean): Packet {
     return rtcp
@@ -311,12 +296,13 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
   /** The stream ended: every reader gets an RTCP BYE for each track (RFC 3550 §6.6), then onEnd. */
   end(): void {
     this.#pending.flush();
-    const readers = this.#readers.clear();
+    const byes: Pending[] = [];
     for (const [id, t] of this.#tracks) {
-      const bytes = byeReport(t);
-      this.#offerTo(readers, id, { bytes, kind: PACKET_KIND.CONTROL }, true);
+      const p = { bytes: byeReport(t), kind: PACKET_KIND.CONTROL };
+      byes.push({ trackId: id, p, rtcp: true });
     }
-    for (const r of readers) r.onEnd();
+    this.#offerAll(byes);
+    for (const r of this.#readers.clear()) r.onEnd();
   }
 }
 
