@@ -9,7 +9,7 @@
 
 import type { ServerKind } from "./_peers.ts";
 import type { Protocol } from "./_players/mod.ts";
-import type { MeasuredRun, RunResult } from "./_runner.ts";
+import { type MeasuredRun, percentile, type RunResult } from "./_runner.ts";
 
 const MIB = 1024 * 1024;
 
@@ -116,8 +116,15 @@ export function columnsOf(protocol: Protocol, expectedMbps: number): Column[] {
 
 /** One row a run: server and N, then `failed: …` or the `cells`. */
 export function resultsTable(results: RunResult[], cells: Column[]): string {
-  const head = ["server", "N", ...cells.map(([h]) => h)];
+  const rounds = results.some((r) => r.round !== undefined);
+  const head = [
+    ...(rounds ? ["round"] : []),
+    "server",
+    "N",
+    ...cells.map(([h]) => h),
+  ];
   const rows = results.map((r) => [
+    ...(rounds ? [String(r.round ?? "")] : []),
     r.kind,
     String(r.n),
     ...(r.error !== undefined
@@ -172,6 +179,61 @@ export function ratioTable(
     "Mbit per CPU-s sluice/peer",
     "mean RSS sluice/peer",
     "KiB per player sluice/peer",
+  ], rows);
+}
+
+/**
+ * Sluice's Mbit per CPU-second over each peer's, round by round, with the
+ * median (nearest rank) and the range: one run beside a peer swings with the peer's own
+ * CPU from run to run, so a claim rests on several rounds, not one.
+ * Rounds where either run failed are left out.
+ */
+export function roundsTable(
+  results: RunResult[],
+  peers: readonly ServerKind[],
+  ns: number[],
+): string {
+  const rounds = [...new Set(results.map((r) => r.round ?? 1))].sort((a, b) =>
+    a - b
+  );
+  const rows: string[][] = [];
+  for (const n of ns) {
+    for (const peer of peers) {
+      const ratios: number[] = [];
+      const cells: string[] = [];
+      const cpu: string[] = [];
+      for (const round of rounds) {
+        const inRound = results.filter((r) => (r.round ?? 1) === round);
+        const s = runOf(inRound, "sluice", n);
+        const p = runOf(inRound, peer, n);
+        if (s === undefined || p === undefined) {
+          cells.push("–");
+          continue;
+        }
+        const ratio = s.mbitPerCpuSecond / p.mbitPerCpuSecond;
+        ratios.push(ratio);
+        cells.push(f2(ratio));
+        cpu.push(`${f1(s.server.cpuPercent)}/${f1(p.server.cpuPercent)}`);
+      }
+      rows.push([
+        String(n),
+        peer,
+        cells.join(", "),
+        f2(percentile(ratios, 50)),
+        ratios.length > 0
+          ? `${f2(Math.min(...ratios))}–${f2(Math.max(...ratios))}`
+          : "–",
+        cpu.join(", "),
+      ]);
+    }
+  }
+  return table([
+    "N",
+    "peer",
+    "Mbit per CPU-s sluice/peer, by round",
+    "median",
+    "range",
+    "server CPU % sluice/peer, by round",
   ], rows);
 }
 
@@ -277,6 +339,8 @@ export interface ReportParts {
   results: string;
   /** Omitted without peers. */
   ratios?: string;
+  /** Omitted with one round. */
+  rounds?: string;
   /** Omitted with one N. */
   slope?: string;
   notes: string[];
@@ -304,6 +368,14 @@ export function writeReport(
         "Ratios sluice/peer (delivered and Mbit per CPU-second: better for Sluice when > 1; CPU, RSS and KiB per player: better when < 1):",
         "",
         parts.ratios,
+        "",
+      ]
+      : []),
+    ...(parts.rounds !== undefined
+      ? [
+        "Round by round (the ratios above are the first round's; the servers' order turns each round, so none always runs first):",
+        "",
+        parts.rounds,
         "",
       ]
       : []),

@@ -86,6 +86,8 @@ export interface Measured {
 export interface MeasuredRun extends Measured {
   kind: ServerKind;
   error?: undefined;
+  /** Which of the runner's rounds it belongs to (from 1), where there are several. */
+  round?: number;
 }
 
 /** One run that failed: its case and its error, no figures. */
@@ -93,6 +95,7 @@ export interface FailedRun {
   kind: ServerKind;
   n: number;
   error: string;
+  round?: number;
 }
 
 /** What one (server, N) case gave. */

@@ -13,8 +13,12 @@
  * deno run -A bench/load/fanout.ts --protocol rtmp|rtmps|rtsp-tcp|rtsps-tcp|rtsp-udp|rtsp-srtp|flv[,…]
  *   [--n 10,100,500,1000] [--seconds 20] [--servers sluice,nginx,nms,gst] [--warmup 3]
  *   [--client-procs 1] [--read-tick-ms 50] [--wave-size 50] [--wave-ms 100]
- *   [--run-timeout 0] [--keepalive 20]
+ *   [--run-timeout 0] [--keepalive 20] [--rounds 1]
  * ```
+ *
+ * With `--rounds R` every case runs R times, the servers' order turned
+ * each round, and the report adds each round's ratio with their median
+ * and range.
  *
  * See bench/load/README.md for conditions and setup.
  *
@@ -55,6 +59,7 @@ import {
   progressLine,
   ratioTable,
   resultsTable,
+  roundsTable,
   slopeTable,
   writeReport,
 } from "./_report.ts";
@@ -75,6 +80,8 @@ interface Options extends RunnerOptions {
   servers: ServerKind[];
   /** RTSP: seconds between GET_PARAMETERs. */
   keepAliveSeconds: number;
+  /** Times every case runs, the servers' order turned each time. */
+  rounds: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -101,6 +108,7 @@ function parseOptions(argv: string[]): Options {
     waveMs: flags.number("wave-ms", 100, 0, 10_000),
     runTimeoutSeconds: flags.number("run-timeout", 0, 0, 3600),
     keepAliveSeconds: flags.number("keepalive", 20, 0, 55),
+    rounds: flags.number("rounds", 1, 1, 20),
   };
   flags.checkAllRead();
   return opts;
@@ -271,6 +279,12 @@ async function conditions(
   ].join("\n");
 }
 
+/** `kinds` rotated left by `by`: round r starts with another server. */
+function turned<T>(kinds: readonly T[], by: number): T[] {
+  const k = kinds.length === 0 ? 0 : by % kinds.length;
+  return [...kinds.slice(k), ...kinds.slice(0, k)];
+}
+
 /** The servers of `opts` that play `protocol`. */
 function serversOf(protocol: Protocol, opts: Options): ServerKind[] {
   return opts.servers.filter((k) => SERVERS_OF[protocol].includes(k));
@@ -313,18 +327,28 @@ if (import.meta.main) {
     console.error(cond);
   }
 
-  // Servers and protocols interleaved per N, so drifting background load hits all of them alike.
+  // Servers and protocols interleaved per N, so drifting background load
+  // hits all of them alike; each round turns the servers' order.
   const results = new Map<Protocol, RunResult[]>();
-  for (const n of opts.ns) {
-    for (const protocol of opts.protocols) {
-      const cases = serversOf(protocol, opts).map((kind) => ({ kind, n }));
-      const got = await runEach(cases, opts, {
-        name: (c) => `${c.kind} ${protocol} N=${c.n}`,
-        slackSeconds: PROTOCOL_RUNS[protocol].slackSeconds,
-        run: (kind, n) => runOne(kind, n, protocol, opts, paths, input, tls),
-        onResult: (r) => console.error(progressLine(r)),
-      });
-      results.set(protocol, [...results.get(protocol) ?? [], ...got]);
+  const several = opts.rounds > 1;
+  for (let round = 1; round <= opts.rounds; round++) {
+    for (const n of opts.ns) {
+      for (const protocol of opts.protocols) {
+        const cases = turned(serversOf(protocol, opts), round - 1).map((
+          kind,
+        ) => ({ kind, n }));
+        const got = await runEach(cases, opts, {
+          name: (c) =>
+            `${c.kind} ${protocol} N=${c.n}${
+              several ? ` (round ${round} of ${opts.rounds})` : ""
+            }`,
+          slackSeconds: PROTOCOL_RUNS[protocol].slackSeconds,
+          run: (kind, n) => runOne(kind, n, protocol, opts, paths, input, tls),
+          onResult: (r) => console.error(progressLine(r)),
+        });
+        if (several) { for (const r of got) r.round = round; }
+        results.set(protocol, [...results.get(protocol) ?? [], ...got]);
+      }
     }
   }
   await Deno.remove(certDir, { recursive: true }).catch(() => {});
@@ -341,6 +365,9 @@ if (import.meta.main) {
       results: resultsTable(rs, columnsOf(protocol, input.bitsPerSecond / 1e6)),
       ratios: servers.includes("sluice") && peers.length > 0
         ? ratioTable(rs, peers, opts.ns)
+        : undefined,
+      rounds: several && servers.includes("sluice") && peers.length > 0
+        ? roundsTable(rs, peers, opts.ns)
         : undefined,
       slope: opts.ns.length > 1 ? slopeTable(rs, servers, opts.ns) : undefined,
       notes: [
