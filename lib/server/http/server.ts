@@ -7,17 +7,17 @@
  * frame as it comes: the same FLV tag bytes for every player of the stream,
  * built once. Players that fall behind skip to the next keyframe and are
  * dropped if they stay behind, as RTMP players are. Browsers (mpegts.js,
- * flv.js) may fetch it from any origin. RTMPT (RTMP in HTTP `POST`s, see
- * {@link RtmptTunnels}) shares the port when an RTMP server runs its
- * sessions.
+ * flv.js) may fetch it from any origin. The players themselves are
+ * {@link FlvPlayers}'. HLS, files on demand, recordings and RTMPT (RTMP in
+ * HTTP `POST`s, see {@link RtmptTunnels}, when an RTMP server runs its
+ * sessions) share the port.
  *
  * @module
  */
 
 import { Hono } from "hono";
 import { cors } from "hono/cors";
-import { type Hub, HubError } from "../../hub/hub.ts";
-import type { Stream } from "../../hub/stream.ts";
+import type { Hub } from "../../hub/hub.ts";
 import type { Logger } from "../../log.ts";
 import type { StreamConn } from "../../net/tcp.ts";
 import { type Http1Server, serveHttp1 } from "../../net/http1/server.ts";
@@ -26,29 +26,21 @@ import {
   authenticatorOf,
 } from "../../auth/authenticator.ts";
 import type { ServerConfig } from "../_config.ts";
-import { parsePath } from "../../path.ts";
 import { requestPath } from "./request_path.ts";
 import { requireHost } from "./require_host.ts";
 import { WriteBatcher } from "../../net/batch_writer.ts";
-import { FlvPlayer } from "./flv_player.ts";
+import { FlvPlayers } from "./flv_players.ts";
 import type { Vod } from "../../vod/vod.ts";
-import { openVodFlv, startVodFlv } from "./vod_flv.ts";
 import { mountVodHls, type VodHls, vodHls } from "./vod_hls.ts";
 import { RtmptTunnels } from "./rtmpt.ts";
 import { mountPlayback, type PlaybackOptions } from "./playback.ts";
-import {
-  ClosedSessions,
-  type SessionInfo,
-  type SessionSource,
-} from "../session_info.ts";
+import type { SessionInfo, SessionSource } from "../session_info.ts";
 import { HlsHandler, type HlsHandlerOptions } from "./hls.ts";
 import { hlsRequest } from "./hls_request.ts";
 import { directHls } from "./hls_direct.ts";
 import { authorizeRequest, type HttpCredentials } from "../../auth/http.ts";
 import type { RequestHead } from "../../net/http1/head.ts";
 import { type Answer, answerResponse } from "../../net/http1/answer.ts";
-import { endsWithConnection } from "../../net/http1/respond.ts";
-import { isVodPath } from "../../vod/folder.ts";
 import type { HlsConfig } from "./hls_muxers.ts";
 import { text } from "./text.ts";
 
@@ -94,11 +86,10 @@ const TICK_MS = 1000;
 /** A keep-alive connection with no request for this long is closed. */
 const HTTP_IDLE_TIMEOUT_MS = 60_000;
 
-/** The HTTP listener and its HTTP-FLV players. */
+/** The HTTP listener, its routes and its HTTP-FLV players. */
 export class HttpServer implements SessionSource {
   readonly #options: HttpServerOptions;
-  readonly #players = new Set<FlvPlayer>();
-  readonly #closed = new ClosedSessions();
+  readonly #flv: FlvPlayers;
   readonly #app: Hono<{ Bindings: { remote: Deno.NetAddr } }>;
   readonly #batcher: WriteBatcher;
   /** The RTMPT sessions, when RTMPT is on. */
@@ -107,19 +98,23 @@ export class HttpServer implements SessionSource {
   /** Listeners left by {@link HttpServer.relisten}, finishing their requests. */
   readonly #draining = new Set<Promise<void>>();
   #tick: ReturnType<typeof setInterval> | undefined;
-  #nextId = 1;
   readonly #hls: HlsHandler | undefined;
   readonly #vodHls: VodHls | undefined;
-  readonly stats: HttpServerStats = {
-    players: 0,
-    readersDropped: 0,
-    hlsDirect: 0,
-  };
+  #hlsDirect = 0;
 
   constructor(options: HttpServerOptions) {
     this.#options = options;
     this.#batcher = options.batcher ??
       new WriteBatcher(options.config.writeBatchInterval);
+    this.#flv = new FlvPlayers({
+      hub: options.hub,
+      config: options.config,
+      log: options.log,
+      batcher: this.#batcher,
+      vod: options.vod,
+      refusal: (req, path, ip) =>
+        this.#refusal(req, "read", path, ip, "HTTP-FLV"),
+    });
     const rtmpt = options.rtmpt === undefined ? undefined : new RtmptTunnels({
       run: options.rtmpt,
       log: options.log.child("rtmpt"),
@@ -173,7 +168,7 @@ export class HttpServer implements SessionSource {
       if (!requestPath(c.req.url).endsWith(".flv")) {
         return text(404, "Not Found");
       }
-      return this.#playFlv(c.req.raw, c.env.remote);
+      return this.#flv.play(c.req.raw, c.env.remote);
     });
     this.#app = app;
   }
@@ -184,7 +179,7 @@ export class HttpServer implements SessionSource {
     this.#server = this.#serve(hostname, port);
     this.#tick = setInterval(() => {
       const now = Date.now();
-      for (const p of this.#players) p.tick(now);
+      this.#flv.tick(now);
       this.rtmpt?.tick(now);
       this.#hls?.tick(now);
     }, TICK_MS);
@@ -235,7 +230,7 @@ export class HttpServer implements SessionSource {
     signal: AbortSignal,
   ): Promise<Answer | Response> | undefined {
     const answer = directHls(head, remote, signal, this.#hls, this.#vodHls);
-    if (answer !== undefined) this.stats.hlsDirect++;
+    if (answer !== undefined) this.#hlsDirect++;
     return answer;
   }
 
@@ -246,14 +241,19 @@ export class HttpServer implements SessionSource {
 
   /** HTTP-FLV players now. */
   get players(): number {
-    return this.#players.size;
+    return this.#flv.size;
+  }
+
+  /** Counters over all HTTP-FLV players and the HLS requests answered directly. */
+  get stats(): HttpServerStats {
+    return { ...this.#flv.stats, hlsDirect: this.#hlsDirect };
   }
 
   /** Ends every player and stops listening. */
   async close(): Promise<void> {
     if (this.#tick !== undefined) clearInterval(this.#tick);
     this.#hls?.close();
-    for (const p of [...this.#players]) p.end("server shutting down");
+    this.#flv.endAll("server shutting down");
     this.rtmpt?.close();
     await Promise.all([this.#server?.shutdown(), ...this.#draining]);
   }
@@ -284,125 +284,18 @@ export class HttpServer implements SessionSource {
 
   /** Every HTTP-FLV player now, for the API. */
   sessionList(): SessionInfo[] {
-    return [...this.#players].map((p) => p.info());
+    return this.#flv.sessionList();
   }
 
   /** Players gone since the last call. */
   drainClosed(): SessionInfo[] {
-    return this.#closed.drain();
+    return this.#flv.drainClosed();
   }
 
   /** Ends the player `id` (`flv-3`); false when there is none. */
   kick(id: string): boolean {
-    for (const p of this.#players) {
-      if (p.info().id !== id) continue;
-      p.end("closed through the API");
-      return true;
-    }
-    return false;
+    return this.#flv.kick(id);
   }
-
-  async #playFlv(
-    req: Request,
-    remote: Deno.NetAddr,
-  ): Promise<Response> {
-    const { hub, config, log } = this.#options;
-    const path = httpPath(requestPath(req.url).slice(0, -".flv".length));
-    if (path === undefined) return text(400, "Bad Request: invalid path");
-    const refused = await this.#refusal(
-      req,
-      "read",
-      path,
-      remote.hostname,
-      "HTTP-FLV",
-    );
-    if (refused !== undefined) return refused;
-    if (isVodPath(path) && this.#options.vod !== undefined) {
-      const v = await openVodFlv(
-        this.#options.vod,
-        path,
-        new URL(req.url),
-        log,
-      );
-      if (v instanceof Response) return v;
-      const { player, response } = this.#startPlayer(
-        v.vod.stream,
-        req,
-        remote,
-        () => v.vod.close(),
-      );
-      startVodFlv(v, player, path, log);
-      return response;
-    }
-    let stream: Stream;
-    try {
-      stream = await hub.waitForStream(path, {
-        timeoutMs: config.playWaitTimeout,
-        signal: req.signal,
-      });
-    } catch (e) {
-      if (!(e instanceof HubError)) throw e;
-      if (req.signal.aborted) return text(499, "Client Closed Request");
-      log.info("HTTP-FLV: stream not found", { path });
-      return text(404, `Not Found: no stream ${path}`);
-    }
-    // A live body never ends by itself: no chunk framing (see endsWithConnection).
-    return endsWithConnection(this.#startPlayer(stream, req, remote).response);
-  }
-
-  /**
-   * A new HTTP-FLV player of `stream` (live or a file's own), counted and
-   * listed with the others, and the answer that carries its body.
-   */
-  #startPlayer(
-    stream: Stream,
-    req: Request,
-    remote: Deno.NetAddr,
-    onGone?: () => void,
-  ): { player: FlvPlayer; response: Response } {
-    const { hub, config, log } = this.#options;
-    const id = this.#nextId++;
-    const session = {
-      id: `flv#${id}`,
-      protocol: "http",
-      remoteAddress: remote.hostname,
-      query: new URL(req.url).search.slice(1),
-    };
-    const player = new FlvPlayer({
-      stream,
-      config,
-      log: log.child(`flv#${id}`),
-      batcher: this.#batcher,
-      onClosed: () => {
-        this.#players.delete(player);
-        this.#closed.add(player.info());
-        hub.readerLeft(stream, session);
-        onGone?.();
-      },
-      onDropped: () => this.stats.readersDropped++,
-      id: `flv-${id}`,
-      remoteAddress: `${remote.hostname}:${remote.port}`,
-    });
-    this.#players.add(player);
-    this.stats.players++;
-    hub.readerJoined?.(stream, session);
-    const response = new Response(player.body, {
-      headers: {
-        "Content-Type": "video/x-flv",
-        "Cache-Control": "no-cache, no-store",
-        "Access-Control-Allow-Origin": "*",
-      },
-    });
-    return { player, response };
-  }
-}
-
-/**
- * The hub path of an HTTP request path as sent (`/live/cam1`, see
- * {@link requestPath}), or `undefined` when {@link parsePath} refuses it.
- */
-export function httpPath(urlPath: string): string | undefined {
-  return parsePath(urlPath);
 }
 
 /** The HLS handler when `hls` is on and its keys are set. */

@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { RtmpClient } from "../../../lib/client/rtmp.ts";
 import { FlvDemuxer } from "../../../lib/flv/file.ts";
 import type { FlvTag } from "../../../lib/flv/tag.ts";
-import { httpPath } from "../../../lib/server/http/server.ts";
+import { httpPath } from "../../../lib/server/http/flv_players.ts";
 import { isValidPath } from "../../../lib/path.ts";
 import { fixtureTags, publishLoops } from "../../_util/flv_fixture.ts";
 import { startTestSluice, type TestSluice } from "../../_util/sluice.ts";
