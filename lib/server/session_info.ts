@@ -48,6 +48,15 @@ export interface SessionSource {
   drainClosed(): SessionInfo[];
 }
 
+/** The one of `sessions` whose id is `id`, for a server's {@link SessionSource.kick}. */
+export function sessionOf<T extends { info(): SessionInfo }>(
+  sessions: Iterable<T>,
+  id: string,
+): T | undefined {
+  for (const s of sessions) if (s.info().id === id) return s;
+  return undefined;
+}
+
 /**
  * The last state of sessions that closed, until the metrics take them:
  * bounded, the oldest going first when nobody takes them.

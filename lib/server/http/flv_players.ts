@@ -19,6 +19,7 @@ import type { ServerConfig } from "../_config.ts";
 import {
   ClosedSessions,
   type SessionInfo,
+  sessionOf,
   type SessionSource,
 } from "../session_info.ts";
 import { FlvPlayer } from "./flv_player.ts";
@@ -126,12 +127,9 @@ export class FlvPlayers implements SessionSource {
 
   /** Ends the player `id` (`flv-3`); false when there is none. */
   kick(id: string): boolean {
-    for (const p of this.#players) {
-      if (p.info().id !== id) continue;
-      p.end("closed through the API");
-      return true;
-    }
-    return false;
+    const player = sessionOf(this.#players, id);
+    player?.end("closed through the API");
+    return player !== undefined;
   }
 
   /**

@@ -24,6 +24,7 @@ import { RtmpSession } from "./session.ts";
 import {
   ClosedSessions,
   type SessionInfo,
+  sessionOf,
   type SessionSource,
 } from "../session_info.ts";
 
@@ -178,12 +179,10 @@ export class RtmpServer implements SessionSource {
 
   /** Closes the connection `id` (`rtmp-3`); false when there is none. */
   kick(id: string): boolean {
-    for (const s of this.#sessions) {
-      if (s.info().id !== id) continue;
-      void s.close("closed through the API", { flush: false });
-      return true;
-    }
-    return false;
+    const session = sessionOf(this.#sessions, id);
+    if (session === undefined) return false;
+    void session.close("closed through the API", { flush: false });
+    return true;
   }
 
   /**

@@ -41,6 +41,7 @@ import { parseMulticastRange } from "../../config/schema.ts";
 import {
   ClosedSessions,
   type SessionInfo,
+  sessionOf,
   type SessionSource,
 } from "../session_info.ts";
 
@@ -283,15 +284,13 @@ export class RtspServer implements SessionSource {
 
   /** Ends the connection `id` (`rtsp-3`) and its sessions; false when there is none. */
   kick(id: string): boolean {
-    for (const c of this.#connections) {
-      if (c.info().id !== id) continue;
-      for (const s of [...c.sessions]) {
-        this.#table.end(s, "closed through the API");
-      }
-      void c.close("closed through the API");
-      return true;
+    const c = sessionOf(this.#connections, id);
+    if (c === undefined) return false;
+    for (const s of [...c.sessions]) {
+      this.#table.end(s, "closed through the API");
     }
-    return false;
+    void c.close("closed through the API");
+    return true;
   }
 
   /** Stops listening, ends every session and connection. */
