@@ -238,3 +238,70 @@ Deno.test(
     assert.equal(ins.avOffsetMs, null);
   },
 );
+
+Deno.test(
+  "API: DELETE ends an RTSP player, then the RTMP publisher, each ffmpeg early",
+  opts,
+  async () => {
+    await using s = startTestSluice();
+    const api = new ApiClient(`http://127.0.0.1:${s.sluice.httpPort}`);
+    const started = Date.now();
+    await using pub = publishTestSignal(s.rtmpUrl("live/kick"), {
+      seconds: 40,
+    });
+    await s.published("live/kick", { frames: 10 });
+    const playing = playAndCount(s.rtspUrl("live/kick"), {
+      inputArgs: ["-rtsp_transport", "tcp"],
+      seconds: 30,
+      timeoutMs: 50_000,
+    });
+    let path = (await api.get("/api/v1/paths/live/kick")).body;
+    for (let i = 0; i < 200 && path.readerSessions.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      path = (await api.get("/api/v1/paths/live/kick")).body;
+    }
+    const reader = path.readerSessions[0];
+    assert.equal(reader.protocol, "rtsp");
+    // let the player decode a couple of seconds first
+    await new Promise((r) => setTimeout(r, 2000));
+
+    const kickReader = await api.request(
+      "DELETE",
+      `/api/v1/sessions/${reader.id}`,
+    );
+    assert.equal(kickReader.status, 204);
+    const played = await playing;
+    assert.ok(played.video !== undefined, played.stderr);
+    assert.equal(played.video.width, 320);
+    assert.ok(played.video.frames >= 25, String(played.video.frames));
+    assert.ok(played.video.frames < 25 * 25, "the player ended early");
+    assert.equal(
+      (await api.get(`/api/v1/sessions/${reader.id}`)).status,
+      404,
+    );
+
+    const sessions = (await api.get("/api/v1/sessions")).body;
+    const publisher = sessions.items.find((x: { role: string }) =>
+      x.role === "publisher"
+    );
+    assert.equal(publisher.protocol, "rtmp", JSON.stringify(sessions));
+    const kickPublisher = await api.request(
+      "DELETE",
+      `/api/v1/sessions/${publisher.id}`,
+    );
+    assert.equal(kickPublisher.status, 204);
+    await pub.status;
+    assert.ok(Date.now() - started < 35_000, "the publisher ended early");
+    // the path goes with its publisher: nothing else names it
+    let gone = false;
+    for (let i = 0; i < 100 && !gone; i++) {
+      gone = (await api.get("/api/v1/paths/live/kick")).status === 404;
+      if (!gone) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(gone, "the path still has its publisher");
+    assert.equal(
+      (await api.request("DELETE", `/api/v1/sessions/${publisher.id}`)).status,
+      404,
+    );
+  },
+);
