@@ -29,7 +29,7 @@ import {
   MESSAGE_TYPE,
   type RtmpMessage,
 } from "../rtmp/message.ts";
-import { equals } from "@std/bytes";
+import { concat, equals } from "@std/bytes";
 
 /** One player attached to an {@link FlvOutput}. */
 export interface FlvReader {
@@ -215,15 +215,24 @@ export class FlvOutput implements StreamOutput<MediaPacket> {
     for (const r of this.#readers.clear()) r.onEnd();
   }
 
-  /** Queues the packets since the last tick, reader by reader. */
+  /**
+   * Queues the packets since the last tick, reader by reader: joined once
+   * into one run for every reader that takes them all, one by one for a
+   * reader that is behind or leaves audio or video out.
+   */
   #queueAll(pending: readonly MediaPacket[]): void {
     const n = pending.length;
     const readers = this.#readers.list;
+    let run: Uint8Array | undefined;
     for (let i = 0; i < readers.length; i++) {
       const r = readers[i]!;
       const queue = r.queue;
       const audio = r.audio !== false;
       const video = r.video !== false;
+      if (n > 1 && audio && video) {
+        run ??= concat(pending.map((p) => p.bytes));
+        if (queue.offerRun(pending, run)) continue;
+      }
       for (let j = 0; j < n; j++) {
         const p = pending[j]!;
         if (p.video ? video : audio) queue.offer(p);

@@ -123,6 +123,28 @@ export class ReaderQueue {
   }
 
   /**
+   * Queues `run`, the bytes of `packets` (media only) joined, as one part:
+   * what the reader would get offered them one by one when none is dropped,
+   * and what a reader in step with the others writes as it is, with no
+   * joining of its own. Returns false, queuing nothing, when the reader is
+   * behind or the run does not fit its budget: the caller then offers the
+   * packets one by one, and {@link offer} decides which go.
+   */
+  offerRun(packets: readonly Packet[], run: Uint8Array): boolean {
+    if (
+      this.#closed || this.#skipping ||
+      this.#bytes + run.length > this.#maxBytes
+    ) return false;
+    if (this.mediaPackets === 0) this.firstMediaMs = Date.now();
+    this.mediaPackets += packets.length;
+    this.#put(run);
+    this.#bytes += run.length;
+    if (this.#bytes > this.#maxBytes / 2) this.#onReady?.(true);
+    else if (this.#count === 1) this.#onReady?.(false);
+    return true;
+  }
+
+  /**
    * Hands over everything queued, oldest first, without copying: the
    * array drained before comes back to be filled (see {@link Batch}).
    */
