@@ -159,3 +159,33 @@ Deno.test("ReaderQueue drain drops an array a GOP burst grew, and take copies", 
   q.drain();
   assert.deepEqual(copy.map((x) => x.length), [3], "take's array is its own");
 });
+
+Deno.test("ReaderQueue takes a run as one part, counted as its packets, or refuses it whole", () => {
+  const urgent: boolean[] = [];
+  const q = new ReaderQueue({ maxBytes: 100, onReady: (u) => urgent.push(u) });
+  const packets = [
+    { bytes: bytes(10), kind: PACKET_KIND.KEY },
+    { bytes: bytes(20), kind: PACKET_KIND.DELTA },
+  ];
+  assert.equal(q.offerRun(packets, bytes(30)), true);
+  assert.equal(q.mediaPackets, 2);
+  assert.ok(q.firstMediaMs !== undefined);
+  assert.deepEqual(urgent, [false], "the first part waits for the tick");
+  assert.equal(q.offerRun(packets, bytes(30)), true);
+  assert.deepEqual(urgent, [false, true], "past half the budget: now");
+  assert.deepEqual(q.take().map((b) => b.length), [30, 30]);
+
+  // over the budget: nothing queued, the packets go one by one
+  q.offer({ bytes: bytes(80), kind: PACKET_KIND.KEY });
+  assert.equal(q.offerRun(packets, bytes(30)), false);
+  assert.equal(q.bytes, 80);
+  assert.equal(q.dropped, 0, "a refused run drops nothing by itself");
+  // behind (skipping to a keyframe): refused even where it would fit
+  assert.equal(q.offer({ bytes: bytes(30), kind: PACKET_KIND.DELTA }), false);
+  q.take();
+  assert.equal(q.skipping, true);
+  assert.equal(q.offerRun(packets, bytes(30)), false);
+  q.close();
+  assert.equal(q.offerRun(packets, bytes(30)), false);
+  assert.equal(q.mediaPackets, 5);
+});
