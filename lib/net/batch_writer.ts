@@ -46,6 +46,8 @@ export interface WritableConn {
   write(p: Uint8Array): Promise<number>;
   /** Bytes of `p` the socket took now, or -1 when it has no room. */
   tryWrite?(p: Uint8Array): number;
+  /** Bytes of file `fd` from `offset` the socket took now, or -1 when it has no room. */
+  trySendFile?(fd: number, offset: number, length: number): number;
 }
 
 /**
@@ -246,7 +248,8 @@ export class BatchWriter implements TickWriter {
     if (conn.tryWrite !== undefined) {
       let n: number;
       try {
-        n = conn.tryWrite(bytes);
+        n = this.#fromFile(conn, bytes);
+        if (n < 0) n = conn.tryWrite(bytes);
       } catch (e) {
         return this.#fail(e);
       }
@@ -260,6 +263,20 @@ export class BatchWriter implements TickWriter {
       return this.#fail(e);
     }
     written.then(this.#onWritten, this.#onFailed);
+  }
+
+  /**
+   * A whole batch of the tick that other readers write too, sent from the
+   * tick's file of it (see {@link WriteBatcher.fileOf}): bytes sent, or -1
+   * where it goes as bytes. The rest of a partial send goes as bytes.
+   */
+  #fromFile(conn: WritableConn, bytes: Uint8Array): number {
+    if (
+      !this.#whole || this.#done !== 0 || conn.trySendFile === undefined ||
+      this.#batcher === undefined
+    ) return -1;
+    const fd = this.#batcher.fileOf(bytes);
+    return fd < 0 ? -1 : conn.trySendFile(fd, 0, bytes.length);
   }
 
   #written(n: number): void {

@@ -309,11 +309,26 @@ export class FdConn implements StreamConn {
   tryWrite(p: Uint8Array): number {
     if (this.#fd < 0) throw closed();
     if (this.#writing !== undefined || p.length === 0) return -1;
-    const n = this.#attempt(p, undefined);
+    return this.#tried(this.#attempt(p, undefined), undefined);
+  }
+
+  /**
+   * Bytes of file `fd` from `offset` the socket took at once, or -1 when it
+   * has no room (or a write is pending): {@link tryWrite} from a file.
+   */
+  trySendFile(fd: number, offset: number, length: number): number {
+    if (this.#fd < 0) throw closed();
+    if (this.#writing !== undefined || length === 0) return -1;
+    const file = { fd, offset, length };
+    return this.#tried(this.#attempt(NOTHING, file), file);
+  }
+
+  /** What a try without a promise gives: `n`, -1 for no room, or a throw. */
+  #tried(n: number, file: FileRange | undefined): number {
     if (n >= 0) return n;
     const errno = this.#errno[0]!;
     if (errno === ERRNO.EAGAIN || errno === ERRNO.EINTR) return -1;
-    throw socketError(errno, "send");
+    throw socketError(errno, callOf(file));
   }
 
   /**

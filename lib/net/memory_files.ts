@@ -52,6 +52,33 @@ interface Mirror {
   gone: boolean;
 }
 
+/**
+ * A new anonymous memory file holding a copy of `bytes` (`name` ends in a
+ * NUL), or -1 when none could be made (out of memory for it: the bytes go
+ * as they are).
+ */
+export function memoryFile(
+  libc: Libc,
+  errno: Int32Array,
+  name: Uint8Array,
+  bytes: Uint8Array,
+): number {
+  const fd = libc.memfd_create(name, MFD_CLOEXEC);
+  if (fd < 0) return -1;
+  for (let at = 0; at < bytes.length;) {
+    const rest = bytes.subarray(at);
+    const n = libc.write(fd, rest, size(rest.length));
+    if (n > 0) {
+      at += n;
+      continue;
+    }
+    if (n < 0 && errno[0] === ERRNO.EINTR) continue;
+    libc.close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 /** The files of the buffers asked for most recently. */
 export class MemoryFiles {
   readonly #libc: Libc;
@@ -156,21 +183,8 @@ export class MemoryFiles {
 
   /** A new file holding `all`, or undefined when none could be made. */
   #copy(all: Uint8Array): Mirror | undefined {
-    const libc = this.#libc;
-    const fd = libc.memfd_create(this.#name, MFD_CLOEXEC);
+    const fd = memoryFile(this.#libc, this.#errno, this.#name, all);
     if (fd < 0) {
-      this.stats.failed++;
-      return undefined;
-    }
-    for (let at = 0; at < all.length;) {
-      const rest = all.subarray(at);
-      const n = libc.write(fd, rest, size(rest.length));
-      if (n > 0) {
-        at += n;
-        continue;
-      }
-      if (n < 0 && this.#errno[0] === ERRNO.EINTR) continue;
-      libc.close(fd); // out of memory for it: the bytes go as they are
       this.stats.failed++;
       return undefined;
     }

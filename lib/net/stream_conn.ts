@@ -35,6 +35,12 @@ export interface StreamConn {
    * sockets, see `memory_files.ts`).
    */
   sendFile?(fd: number, offset: number, length: number): Promise<number>;
+  /**
+   * Bytes of file `fd` from `offset` the socket took at once, or -1 when
+   * it has no room now: {@link sendFile} without a promise, where
+   * {@link tryWrite} is.
+   */
+  trySendFile?(fd: number, offset: number, length: number): number;
   close(): void;
   /** The peer: for a tunnel, the peer of the connection it came on. */
   readonly remoteAddr: Deno.Addr;

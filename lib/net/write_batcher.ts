@@ -7,6 +7,8 @@
  * @module
  */
 
+import { type TickFiles, tickFiles } from "./_tick_files.ts";
+
 /** A writer the shared tick flushes: TCP, UDP or HTTP, whatever its socket. */
 export interface TickWriter {
   /** Writes what is queued now. */
@@ -64,6 +66,8 @@ export class WriteBatcher {
   /** Batches joined during the current flush, by their first part. */
   #joined = new Map<Uint8Array, Joined[]>();
   #flushing = false;
+  /** The tick's batches as files, made on the first flush that asks (null: none can be). */
+  #files: TickFiles | null | undefined;
   /** Batches joined once and written to more than one reader. */
   shared = 0;
 
@@ -127,9 +131,22 @@ export class WriteBatcher {
     } finally {
       this.#flushing = false;
       this.#joined.clear();
+      this.#files?.clear();
       // a throw left the rest unflushed: they wait no longer
       while (i < n) release(writers, i++);
     }
+  }
+
+  /**
+   * During a flush, a file holding `bytes` (a batch other readers write in
+   * this tick too) for a socket that can send from a file; -1 where the
+   * bytes go as they are (the first reader of a batch, a short one, or
+   * outside a flush).
+   */
+  fileOf(bytes: Uint8Array): number {
+    if (!this.#flushing) return -1;
+    if (this.#files === undefined) this.#files = tickFiles();
+    return this.#files === null ? -1 : this.#files.fileOf(bytes);
   }
 
   /**
