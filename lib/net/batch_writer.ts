@@ -35,6 +35,12 @@ export interface BatchWriterOptions {
    * private copy of at most this much. @default {16384}
    */
   maxWriteSize?: number;
+  /**
+   * Sends a tick's batch that other readers write too from the tick's
+   * memory file, where the socket can ({@link WriteBatcher.fileOf}).
+   * @default {true}
+   */
+  fromFiles?: boolean;
 }
 
 /**
@@ -86,6 +92,7 @@ export class BatchWriter implements TickWriter {
   #urgent = false;
   #since = 0;
   readonly #maxWriteSize: number;
+  readonly #fromFiles: boolean;
   /** The batch being written: its parts, the index of the first not yet written, and its end. */
   #parts: readonly Uint8Array[] | undefined;
   #at = 0;
@@ -120,6 +127,7 @@ export class BatchWriter implements TickWriter {
     this.#batcher = options.batcher;
     this.#now = options.now ?? Date.now;
     this.#maxWriteSize = options.maxWriteSize ?? MAX_WRITE_SIZE;
+    this.#fromFiles = options.fromFiles ?? true;
   }
 
   /**
@@ -272,8 +280,8 @@ export class BatchWriter implements TickWriter {
    */
   #fromFile(conn: WritableConn, bytes: Uint8Array): number {
     if (
-      !this.#whole || this.#done !== 0 || conn.trySendFile === undefined ||
-      this.#batcher === undefined
+      !this.#fromFiles || !this.#whole || this.#done !== 0 ||
+      conn.trySendFile === undefined || this.#batcher === undefined
     ) return -1;
     const fd = this.#batcher.fileOf(bytes);
     return fd < 0 ? -1 : conn.trySendFile(fd, 0, bytes.length);
