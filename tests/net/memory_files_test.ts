@@ -5,7 +5,7 @@
  * send; a reader that leaves mid-send fails only that send.
  */
 import assert from "node:assert/strict";
-import { listenTcp, type StreamConn } from "../../lib/net/tcp.ts";
+import { ownSocketPair, readExactly } from "../_util/own_socket.ts";
 import { MemoryFiles } from "../../lib/net/memory_files.ts";
 import { loadNative } from "../../lib/net/_poller.ts";
 
@@ -13,55 +13,6 @@ const native = loadNative();
 /** The files of these tests, apart from those of other tests in the process. */
 const NAME = `test-${crypto.randomUUID()}`;
 const ignore = native === null;
-
-/** A connected pair: Sluice's own socket (server side) and a Deno client. */
-async function pair(): Promise<
-  { server: StreamConn; client: Deno.TcpConn; close(): void }
-> {
-  let accepted!: (c: StreamConn) => void;
-  const got = new Promise<StreamConn>((r) => accepted = r);
-  const listener = listenTcp({
-    hostname: "127.0.0.1",
-    port: 0,
-    onConnection: (c) => accepted(c),
-  });
-  const client = await Deno.connect({
-    hostname: "127.0.0.1",
-    port: listener.port,
-  });
-  const server = await got;
-  listener.close();
-  return {
-    server,
-    client,
-    close() {
-      for (const c of [server, client]) {
-        try {
-          c.close();
-        } catch {
-          // closed already
-        }
-      }
-    },
-  };
-}
-
-/** Reads `n` bytes from `conn`, pausing `pauseMs` between reads. */
-async function readExactly(
-  conn: Deno.TcpConn,
-  n: number,
-  pauseMs = 0,
-): Promise<Uint8Array> {
-  const out = new Uint8Array(n);
-  let at = 0;
-  while (at < n) {
-    const got = await conn.read(out.subarray(at, Math.min(n, at + 65536)));
-    if (got === null) break;
-    at += got;
-    if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
-  }
-  return out.subarray(0, at);
-}
 
 function pattern(n: number, seed: number): Uint8Array {
   const b = new Uint8Array(n);
@@ -94,7 +45,7 @@ Deno.test({
   ignore,
   async fn() {
     const files = new MemoryFiles(native!.libc, native!.errno);
-    const { server, client, close } = await pair();
+    const { server, client, close } = await ownSocketPair();
     try {
       assert.ok(server.sendFile !== undefined, "Sluice's own socket");
       const segment = pattern(3 * 1024 * 1024, 7);
@@ -136,8 +87,8 @@ Deno.test({
       maxFiles: 2,
       name: NAME,
     });
-    const slow = await pair();
-    const quick = await pair();
+    const slow = await ownSocketPair();
+    const quick = await ownSocketPair();
     try {
       // A send to a reader that does not read yet: it waits for room.
       const big = pattern(4 * 1024 * 1024, 1);
@@ -183,8 +134,8 @@ Deno.test({
   ignore,
   async fn() {
     const files = new MemoryFiles(native!.libc, native!.errno);
-    const { server, client, close } = await pair();
-    const other = await pair();
+    const { server, client, close } = await ownSocketPair();
+    const other = await ownSocketPair();
     try {
       const big = pattern(8 * 1024 * 1024, 3);
       await files.send(server as never, big);

@@ -4,40 +4,11 @@
  * gets the very bytes, and the tick's files are closed when it ends.
  */
 import assert from "node:assert/strict";
-import { listenTcp, type StreamConn } from "../../lib/net/tcp.ts";
+import { ownSocketPair, readExactly } from "../_util/own_socket.ts";
 import { BatchWriter, WriteBatcher } from "../../lib/net/batch_writer.ts";
 import { loadNative } from "../../lib/net/_poller.ts";
 
 const ignore = loadNative() === null;
-
-/** Sluice's own socket (server side) and a Deno client, connected. */
-async function pair(): Promise<{ server: StreamConn; client: Deno.TcpConn }> {
-  let accepted!: (c: StreamConn) => void;
-  const got = new Promise<StreamConn>((r) => accepted = r);
-  const listener = listenTcp({
-    hostname: "127.0.0.1",
-    port: 0,
-    onConnection: (c) => accepted(c),
-  });
-  const client = await Deno.connect({
-    hostname: "127.0.0.1",
-    port: listener.port,
-  });
-  const server = await got;
-  listener.close();
-  return { server, client };
-}
-
-async function readExactly(conn: Deno.TcpConn, n: number): Promise<Uint8Array> {
-  const out = new Uint8Array(n);
-  let at = 0;
-  while (at < n) {
-    const got = await conn.read(out.subarray(at));
-    if (got === null) break;
-    at += got;
-  }
-  return out.subarray(0, at);
-}
 
 /** Descriptors of this process open on the tick's memory files. */
 function tickFileFds(): number {
@@ -62,7 +33,11 @@ Deno.test({
   ignore,
   async fn() {
     const batcher = new WriteBatcher(5);
-    const pairs = await Promise.all([pair(), pair(), pair()]);
+    const pairs = await Promise.all([
+      ownSocketPair(),
+      ownSocketPair(),
+      ownSocketPair(),
+    ]);
     // a few MiB: a socket may take part of it, the rest then goes as bytes
     const batch = new Uint8Array(3 * 1024 * 1024);
     for (let i = 0; i < batch.length; i++) {
@@ -116,7 +91,7 @@ Deno.test({
   ignore,
   async fn() {
     const batcher = new WriteBatcher(5);
-    const pairs = await Promise.all([pair(), pair()]);
+    const pairs = await Promise.all([ownSocketPair(), ownSocketPair()]);
     let files = 0;
     try {
       const batches = [
