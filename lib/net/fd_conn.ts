@@ -307,9 +307,8 @@ export class FdConn implements StreamConn {
    * second.
    */
   tryWrite(p: Uint8Array): number {
-    if (this.#fd < 0) throw closed();
-    if (this.#writing !== undefined || p.length === 0) return -1;
-    return this.#tried(this.#attempt(p, undefined), undefined);
+    if (!this.#mayTry(p.length)) return -1;
+    return this.#tried(this.#attempt(p, undefined), "send");
   }
 
   /**
@@ -317,18 +316,22 @@ export class FdConn implements StreamConn {
    * has no room (or a write is pending): {@link tryWrite} from a file.
    */
   trySendFile(fd: number, offset: number, length: number): number {
-    if (this.#fd < 0) throw closed();
-    if (this.#writing !== undefined || length === 0) return -1;
-    const file = { fd, offset, length };
-    return this.#tried(this.#attempt(NOTHING, file), file);
+    if (!this.#mayTry(length)) return -1;
+    return this.#tried(this.#sendfile(fd, offset, length), "sendfile");
   }
 
-  /** What a try without a promise gives: `n`, -1 for no room, or a throw. */
-  #tried(n: number, file: FileRange | undefined): number {
+  /** Whether a try of `length` bytes may send now; throws once closed. */
+  #mayTry(length: number): boolean {
+    if (this.#fd < 0) throw closed();
+    return this.#writing === undefined && length > 0;
+  }
+
+  /** What a try's `n` from `call` gives: `n`, -1 for no room, or a throw. */
+  #tried(n: number, call: string): number {
     if (n >= 0) return n;
     const errno = this.#errno[0]!;
     if (errno === ERRNO.EAGAIN || errno === ERRNO.EINTR) return -1;
-    throw socketError(errno, callOf(file));
+    throw socketError(errno, call);
   }
 
   /**

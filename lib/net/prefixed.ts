@@ -58,10 +58,6 @@ export class PrefixedConn implements StreamConn {
     return this.#conn.tryWrite?.(p) ?? -1;
   }
 
-  trySendFile(fd: number, offset: number, length: number): number {
-    return this.#conn.trySendFile?.(fd, offset, length) ?? -1;
-  }
-
   close(): void {
     this.#prefix = EMPTY;
     this.#conn.close();
