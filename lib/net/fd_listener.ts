@@ -24,7 +24,8 @@ import {
   TCP_NODELAY,
   thePoller,
 } from "./_poller.ts";
-import { decodeSockaddr, FdConn, socketError } from "./fd_conn.ts";
+import { FdConn } from "./fd_conn.ts";
+import { decodeSockaddr, socketError } from "./_socket_names.ts";
 
 /** Pending connections the kernel keeps for an accept. */
 const BACKLOG = 4096;

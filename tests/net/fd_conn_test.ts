@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { decodeSockaddr, type FdConn } from "../../lib/net/fd_conn.ts";
+import type { FdConn } from "../../lib/net/fd_conn.ts";
+import { decodeSockaddr } from "../../lib/net/_socket_names.ts";
 import { listenFd } from "../../lib/net/fd_listener.ts";
 import { thePoller } from "../../lib/net/_poller.ts";
 import { encodeSockaddr } from "../../lib/net/_sendmmsg.ts";
