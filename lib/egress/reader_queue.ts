@@ -105,20 +105,14 @@ export class ReaderQueue {
         return false;
       }
     }
-    if (media && this.mediaPackets++ === 0) {
-      this.firstMediaMs = Date.now();
-    }
+    if (media) this.#countMedia(1);
     if (prefix !== undefined) this.#put(prefix);
     this.#put(bytes);
     this.#bytes += size;
-    // Control packets, and a queue past half its budget (a burst, a big keyframe), go
-    // out now; media and reports otherwise wait for the writer's next batch.
-    if (
-      packet.kind === PACKET_KIND.CONTROL || this.#bytes > this.#maxBytes / 2
-    ) this.#onReady?.(true);
-    else if (this.#count === (prefix === undefined ? 1 : 2)) {
-      this.#onReady?.(false);
-    }
+    this.#ready(
+      packet.kind === PACKET_KIND.CONTROL,
+      prefix === undefined ? 1 : 2,
+    );
     return true;
   }
 
@@ -135,13 +129,27 @@ export class ReaderQueue {
       this.#closed || this.#skipping ||
       this.#bytes + run.length > this.#maxBytes
     ) return false;
-    if (this.mediaPackets === 0) this.firstMediaMs = Date.now();
-    this.mediaPackets += packets.length;
+    this.#countMedia(packets.length);
     this.#put(run);
     this.#bytes += run.length;
-    if (this.#bytes > this.#maxBytes / 2) this.#onReady?.(true);
-    else if (this.#count === 1) this.#onReady?.(false);
+    this.#ready(false, 1);
     return true;
+  }
+
+  #countMedia(n: number): void {
+    if (this.mediaPackets === 0) this.firstMediaMs = Date.now();
+    this.mediaPackets += n;
+  }
+
+  /**
+   * Tells the writer what was just queued (`parts` of it): control packets,
+   * and a queue past half its budget (a burst, a big keyframe), go out now;
+   * media and reports otherwise wait for the writer's next batch, which the
+   * queue asks for once, when it stops being empty.
+   */
+  #ready(control: boolean, parts: number): void {
+    if (control || this.#bytes > this.#maxBytes / 2) this.#onReady?.(true);
+    else if (this.#count === parts) this.#onReady?.(false);
   }
 
   /**
