@@ -6,13 +6,48 @@
  * description.
  */
 import assert from "node:assert/strict";
-import { playAndCount, publishTestSignal } from "../_util/ffmpeg.ts";
+import {
+  playAndCount,
+  type PlayResult,
+  publishTestSignal,
+} from "../_util/ffmpeg.ts";
 import { ApiClient, validated } from "../_util/openapi_check.ts";
 import { startTestSluice } from "../_util/sluice.ts";
 import { requireTool } from "../_util/tools.ts";
 
 const ignore = requireTool("ffmpeg");
 const opts = { ignore, sanitizeOps: false, sanitizeResources: false };
+
+/** The path's view once its player shows up as a reader (Sluice answered its request). */
+// deno-lint-ignore no-explicit-any
+async function pathWithReader(api: ApiClient, name: string): Promise<any> {
+  let path = (await api.get(`/api/v1/paths/${name}`)).body;
+  for (let i = 0; i < 200 && path.readerSessions.length === 0; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    path = (await api.get(`/api/v1/paths/${name}`)).body;
+  }
+  return path;
+}
+
+/**
+ * DELETEs the player's session: the player (320 wide) ends early, having
+ * decoded `atLeast` frames and fewer than `below`, and its session is gone.
+ */
+async function kickPlayer(
+  api: ApiClient,
+  id: string,
+  playing: Promise<PlayResult>,
+  frames: { atLeast: number; below: number },
+): Promise<void> {
+  const del = await api.request("DELETE", `/api/v1/sessions/${id}`);
+  assert.equal(del.status, 204);
+  const played = await playing;
+  assert.ok(played.video !== undefined, played.stderr);
+  assert.equal(played.video.width, 320);
+  assert.ok(played.video.frames >= frames.atLeast, String(played.video.frames));
+  assert.ok(played.video.frames < frames.below, "the player ended early");
+  assert.equal((await api.get(`/api/v1/sessions/${id}`)).status, 404);
+}
 
 Deno.test(
   "API: ffmpeg publishes RTMP, ffmpeg plays HTTP-FLV; tracks, publisher, reader, inspector, kick",
@@ -30,12 +65,7 @@ Deno.test(
       seconds: 25,
       timeoutMs: 40_000,
     });
-    // the player shows up as a reader once Sluice answered its request
-    let path = (await api.get("/api/v1/paths/live/cam")).body;
-    for (let i = 0; i < 200 && path.readerSessions.length === 0; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      path = (await api.get("/api/v1/paths/live/cam")).body;
-    }
+    const path = await pathWithReader(api, "live/cam");
     const video = path.tracks.find((t: { kind: string }) => t.kind === "video");
     const audio = path.tracks.find((t: { kind: string }) => t.kind === "audio");
     assert.deepEqual(
@@ -105,17 +135,7 @@ Deno.test(
         .text(),
       /sluice_media_packets_out_total\{path="live\/cam",protocol="flv"\} [1-9]\d\d/,
     );
-    const del = await api.request("DELETE", `/api/v1/sessions/${reader.id}`);
-    assert.equal(del.status, 204);
-    const played = await playing;
-    assert.ok(played.video !== undefined, played.stderr);
-    assert.equal(played.video.width, 320);
-    assert.ok(played.video.frames >= 50, String(played.video.frames));
-    assert.ok(played.video.frames < 25 * 20, "the player ended early");
-    assert.equal(
-      (await api.get(`/api/v1/sessions/${reader.id}`)).status,
-      404,
-    );
+    await kickPlayer(api, reader.id, playing, { atLeast: 50, below: 25 * 20 });
     assert.ok(validated.count >= 5, String(validated.count));
   },
 );
@@ -255,30 +275,12 @@ Deno.test(
       seconds: 30,
       timeoutMs: 50_000,
     });
-    let path = (await api.get("/api/v1/paths/live/kick")).body;
-    for (let i = 0; i < 200 && path.readerSessions.length === 0; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      path = (await api.get("/api/v1/paths/live/kick")).body;
-    }
-    const reader = path.readerSessions[0];
+    const reader = (await pathWithReader(api, "live/kick")).readerSessions[0];
     assert.equal(reader.protocol, "rtsp");
     // let the player decode a couple of seconds first
     await new Promise((r) => setTimeout(r, 2000));
 
-    const kickReader = await api.request(
-      "DELETE",
-      `/api/v1/sessions/${reader.id}`,
-    );
-    assert.equal(kickReader.status, 204);
-    const played = await playing;
-    assert.ok(played.video !== undefined, played.stderr);
-    assert.equal(played.video.width, 320);
-    assert.ok(played.video.frames >= 25, String(played.video.frames));
-    assert.ok(played.video.frames < 25 * 25, "the player ended early");
-    assert.equal(
-      (await api.get(`/api/v1/sessions/${reader.id}`)).status,
-      404,
-    );
+    await kickPlayer(api, reader.id, playing, { atLeast: 25, below: 25 * 25 });
 
     const sessions = (await api.get("/api/v1/sessions")).body;
     const publisher = sessions.items.find((x: { role: string }) =>
