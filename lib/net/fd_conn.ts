@@ -32,6 +32,8 @@ const DRAIN_SIZE = 64 * 1024;
 const scratch = new Uint8Array(64 * 1024);
 /** Reads one edge of input takes before the rest waits for a later task. */
 const DRAIN_READS = 16;
+/** Events that mean the peer is gone or failed: read on until recv says so. */
+const ENDING = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 
 /** A read or write waiting for the socket to be ready. */
 interface Waiting {
@@ -195,8 +197,13 @@ export class FdConn implements StreamConn {
    * Reads until the socket has nothing more (the edge is spent), the peer
    * closes, or the loop ends; a flood yields to other work after
    * {@link DRAIN_READS} reads and goes on in a later task.
+   *
+   * Where the poller's `events` are known and say nothing of an end, a read
+   * shorter than the buffer spent the edge: the socket's queue was empty,
+   * and input that arrives later raises a new edge. The `recv` that would
+   * only say EAGAIN (one per HTTP request) is not made.
    */
-  #drain(): void {
+  #drain(events = -1): void {
     for (let i = 0; i < DRAIN_READS; i++) {
       const each = this.#each;
       if (each === undefined || this.#fd < 0) return;
@@ -232,6 +239,7 @@ export class FdConn implements StreamConn {
         if (this.#each === each) this.#each = undefined;
         return more === false ? each.resolve() : each.reject(closed());
       }
+      if (n < scratch.length && events >= 0 && (events & ENDING) === 0) return;
     }
     setTimeout(this.#onDrain, 0);
   }
@@ -309,11 +317,11 @@ export class FdConn implements StreamConn {
   ready(events: number): void {
     if (
       this.#each !== undefined &&
-      (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) !== 0
-    ) this.#drain();
+      (events & (EPOLLIN | ENDING)) !== 0
+    ) this.#drain(events);
     if (
       this.#reading !== undefined &&
-      (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) !== 0
+      (events & (EPOLLIN | ENDING)) !== 0
     ) {
       const w = this.#reading;
       const n = this.#libc.recv(

@@ -222,6 +222,43 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name:
+    "own sockets: readEach takes input that comes after a short read, and a request sent with the peer's close whole, then the end",
+  ignore: !ffi,
+  async fn() {
+    const l = listen();
+    for (let round = 0; round < 20; round++) {
+      const client = await Deno.connect({
+        hostname: "127.0.0.1",
+        port: l.listener.port,
+      });
+      const conn = await l.next();
+      const got: number[] = [];
+      const done = readLoop(conn, (chunk) => void got.push(...chunk));
+      const sent: number[] = [];
+      // pieces a moment apart: each read is short, each later piece a new edge
+      for (let i = 0; i < 3; i++) {
+        const piece = new Uint8Array(10 + round + i).fill(i + 1);
+        sent.push(...piece);
+        await writeAll(client, piece);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      // the last piece and the FIN together: one edge says both
+      const last = new Uint8Array(100 + round).fill(9);
+      sent.push(...last);
+      await writeAll(client, last);
+      await client.closeWrite();
+      await done;
+      assert.deepEqual(got, sent);
+      conn.close();
+      client.close();
+    }
+    l.listener.close();
+    await settle();
+  },
+});
+
 Deno.test("decodeSockaddr reads back what encodeSockaddr writes, for any IPv4 or IPv6 address", () => {
   const hex = (n: number) => n.toString(16);
   fc.assert(
