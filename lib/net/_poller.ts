@@ -14,7 +14,8 @@
  * so that an idle process holds no pending operation and may exit.
  *
  * The libc bindings here ({@link loadNative}) are the process's one set:
- * the TLS socket options (`_tls_socket.ts`) and `malloc_trim` use them too.
+ * the TLS socket options (`_tls_socket.ts`) and the C heap's policy
+ * (`malloc_trim.ts`) use them too.
  *
  * @module
  */
@@ -90,6 +91,7 @@ const SYMBOLS = {
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
   malloc_trim: { parameters: ["usize"], result: "i32" },
+  mallopt: { parameters: ["i32", "i32"], result: "i32" },
   // the one blocking call, on one of Deno's blocking threads
   epoll_wait: {
     parameters: ["i32", "buffer", "i32", "i32"],
