@@ -103,6 +103,10 @@ Deno.test("HTTP/1.1 head: what smuggles or breaks framing is refused", () => {
     [`GET / HTTP/1.1\r\n${host}X: a\x00b\r\n\r\n`, 400],
     [`GET  / HTTP/1.1\r\n${host}\r\n`, 400],
     [`GET / HTTP/2.0\r\n${host}\r\n`, 505],
+    [`GET / HTTP/1.2\r\n${host}\r\n`, 505],
+    [`GET / HTTP/1.1x\r\n${host}\r\n`, 400],
+    [`GET / HTTP/1.\r\n${host}\r\n`, 400],
+    [`GET / http/1.1\r\n${host}\r\n`, 400],
     [`GET / HTTP/1.1 \r\n${host}\r\n`, 400],
     [`G\x01T / HTTP/1.1\r\n${host}\r\n`, 400],
     [`GET / HTTP/1.1\r\n${host}Expect: 200-ok\r\n\r\n`, 400],
@@ -138,6 +142,30 @@ Deno.test("HTTP/1.1 head: connection handling, HTTP/1.0, Expect, empty lines bef
   const e = parsed("GET / HTTP/1.1\r\nHost: h\r\nX-Tab:\tv \t\r\n\r\n");
   assert.deepEqual(e.fields[1], ["x-tab", "v"]);
   assert.equal(DEFAULT_HEAD_LIMITS.maxFields, 100);
+});
+
+Deno.test("HTTP/1.1 head: field values and targets come back one character per byte, obs-text included", () => {
+  const obsValue = fc.array(
+    fc.oneof(
+      fc.integer({ min: 0x21, max: 0x7e }),
+      fc.integer({ min: 0x80, max: 0xff }),
+    ),
+    { minLength: 1, maxLength: 5000 },
+  );
+  fc.assert(
+    fc.property(obsValue, path, (bytes, target) => {
+      const head = Uint8Array.from([
+        ...enc(`GET ${target} HTTP/1.1\r\nHost: h\r\nX-Any: `),
+        ...bytes,
+        ...enc("\r\n\r\n"),
+      ]);
+      const h = parseRequestHead(head);
+      assert.ok(h !== undefined && !("status" in h));
+      assert.equal(h.target, target);
+      assert.equal(h.minor, 1);
+      assert.deepEqual(h.fields[1], ["x-any", String.fromCharCode(...bytes)]);
+    }),
+  );
 });
 
 /** `body` chunk-coded in pieces of the given sizes. */
