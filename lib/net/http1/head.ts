@@ -84,9 +84,6 @@ function text(buf: Uint8Array, start: number, end: number): string {
   return s;
 }
 
-/** `HTTP/1.` as bytes. */
-const HTTP_1 = [72, 84, 84, 80, 47, 49, 46];
-
 /**
  * Parses the head at the start of `buf`: the head, an error to answer, or
  * `undefined` while the head is incomplete and within bounds. Empty lines
@@ -183,13 +180,9 @@ function requestLine(
   while (i < end - 1 && buf[i]! > SP && buf[i]! < 127) i++;
   if (i === t || buf[i] !== SP) return fail(400, "invalid request target");
   const target = text(buf, t, i);
-  const v = i + 1;
-  if (end - 1 - v === 8 && HTTP_1.every((b, k) => buf[v + k] === b)) {
-    const minor = buf[v + 7];
-    if (minor === 49) return { method, target, minor: 1 };
-    if (minor === 48) return { method, target, minor: 0 };
-  }
-  const version = text(buf, v, end - 1);
+  const version = text(buf, i + 1, end - 1);
+  if (version === "HTTP/1.1") return { method, target, minor: 1 };
+  if (version === "HTTP/1.0") return { method, target, minor: 0 };
   if (/^HTTP\/\d\.\d$/.test(version)) {
     return fail(505, "HTTP version not supported");
   }
