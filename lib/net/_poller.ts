@@ -20,6 +20,8 @@
  * @module
  */
 
+import { RingWake } from "./_ring_wake.ts";
+
 // <sys/socket.h>, <netinet/in.h>, <netinet/tcp.h>, <sys/epoll.h>, <errno.h>
 export const AF_INET = 2;
 export const AF_INET6 = 10;
@@ -92,6 +94,28 @@ const SYMBOLS = {
   __errno_location: { parameters: [], result: "pointer" },
   malloc_trim: { parameters: ["usize"], result: "i32" },
   mallopt: { parameters: ["i32", "i32"], result: "i32" },
+  // the ring that wakes the JavaScript thread (_ring_wake.ts)
+  connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  syscall3: {
+    name: "syscall",
+    parameters: ["i64", "i32", "buffer"],
+    result: "i32",
+  },
+  syscall6: {
+    name: "syscall",
+    parameters: ["i64", "i32", "u32", "u32", "u32", "pointer", "usize"],
+    result: "i32",
+  },
+  mmap: {
+    parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"],
+    result: "pointer",
+  },
+  munmap: { parameters: ["pointer", "usize"], result: "i32" },
+  epoll_wait_now: {
+    name: "epoll_wait",
+    parameters: ["i32", "buffer", "i32", "i32"],
+    result: "i32",
+  },
   // the one blocking call, on one of Deno's blocking threads
   epoll_wait: {
     parameters: ["i32", "buffer", "i32", "i32"],
@@ -157,11 +181,28 @@ export interface ReadyTarget {
 const EVENT_SIZE = Deno.build.arch === "x86_64" ? 12 : 16;
 const DATA_AT = Deno.build.arch === "x86_64" ? 4 : 8;
 
+/** Options of a {@link Poller}. */
+export interface PollerOptions {
+  /**
+   * Wake the JavaScript thread through an io_uring ring where the kernel
+   * allows it (`_ring_wake.ts`); default true. False: always by a
+   * blocking wait on one of Deno's blocking threads.
+   */
+  ring?: boolean;
+}
+
 /**
  * The epoll set of the process and its one waiting call. Descriptors are
  * registered edge-triggered for input, output and hang-up: an edge with no
  * read or write waiting is ignored, and the socket is tried again the next
  * time someone reads or writes it.
+ *
+ * While sockets are registered, the set is waited on in one of two ways.
+ * First, and wherever the kernel refuses io_uring, by an `epoll_wait` on
+ * one of Deno's blocking threads. Once a ring is open ({@link RingWake}),
+ * by the ring: the kernel wakes the JavaScript thread itself, and the set
+ * is read there without waiting. The ring is closed when the last socket
+ * leaves.
  */
 export class Poller {
   readonly #libc: Libc;
@@ -170,11 +211,20 @@ export class Poller {
   readonly #wakeFd: number;
   readonly #events = new Uint8Array(MAX_EVENTS * EVENT_SIZE);
   readonly #view = new DataView(this.#events.buffer);
+  /** The ring's reads of the set: a blocking wait may still be filling {@link #events}. */
+  readonly #ringEvents = new Uint8Array(MAX_EVENTS * EVENT_SIZE);
+  readonly #ringView = new DataView(this.#ringEvents.buffer);
   readonly #ctl = new Uint8Array(16);
   readonly #ctlView = new DataView(this.#ctl.buffer);
   readonly #word = new Uint8Array(8);
   readonly #handlers = new Map<number, ReadyTarget>();
   #waiting = false;
+  /** The ring that wakes the JavaScript thread, once open. */
+  #ring: RingWake | undefined;
+  /** A ring is being opened, or its wake loop runs. */
+  #ringBusy = 0;
+  /** No ring: not wanted, or the kernel refused one. */
+  #ringRefused: boolean;
   /** Handlers run: the events buffer is being read, so no wait may refill it. */
   #dispatching = false;
   #idle: (() => void)[] = [];
@@ -185,7 +235,8 @@ export class Poller {
     this.#settle();
   };
 
-  constructor(n: Native) {
+  constructor(n: Native, options: PollerOptions = {}) {
+    this.#ringRefused = options.ring === false;
     this.#libc = n.libc;
     this.#errno = n.errno;
     this.#epfd = n.libc.epoll_create1(EPOLL_CLOEXEC);
@@ -196,6 +247,11 @@ export class Poller {
       throw new Error(`eventfd: errno ${n.errno[0]}`);
     }
     this.#control(EPOLL_CTL_ADD, this.#wakeFd, EPOLLIN);
+  }
+
+  /** How the JavaScript thread is woken now: by the ring, or by a blocking thread. */
+  get wakesBy(): "ring" | "thread" {
+    return this.#ring === undefined ? "thread" : "ring";
   }
 
   /** Descriptors registered. */
@@ -215,6 +271,7 @@ export class Poller {
       throw new Error(`epoll_ctl: errno ${this.#errno[0]}`);
     }
     this.#handlers.set(fd, target);
+    this.#openRing();
     this.#arm();
   }
 
@@ -222,12 +279,19 @@ export class Poller {
   remove(fd: number): void {
     if (!this.#handlers.delete(fd)) return;
     this.#control(EPOLL_CTL_DEL, fd, 0);
-    if (this.#handlers.size === 0 && this.#waiting) this.#wake();
+    if (this.#handlers.size !== 0) return;
+    if (this.#waiting) this.#wake();
+    const ring = this.#ring;
+    this.#ring = undefined;
+    ring?.close();
   }
 
-  /** Resolves once no wait is in flight: nothing is registered and the last wait returned. */
+  /**
+   * Resolves once no wait is in flight: nothing is registered, the last
+   * blocking wait returned and the last ring is closed.
+   */
   settled(): Promise<void> {
-    if (!this.#waiting) return Promise.resolve();
+    if (!this.#waiting && this.#ringBusy === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
@@ -243,8 +307,77 @@ export class Poller {
     this.#libc.write(this.#wakeFd, this.#word, size(8));
   }
 
+  #openRing(): void {
+    if (this.#ring !== undefined || this.#ringBusy !== 0 || this.#ringRefused) {
+      return;
+    }
+    this.#ringBusy++;
+    RingWake.open(this.#libc, this.#epfd).catch(() => null).then((ring) => {
+      if (ring === null) {
+        this.#ringRefused = true;
+        this.#ringBusy--;
+        this.#settle();
+        return;
+      }
+      if (this.#handlers.size === 0) {
+        ring.close();
+        this.#ringBusy--;
+        this.#settle();
+        return;
+      }
+      this.#ring = ring;
+      // a blocking wait in flight returns, and is not made again
+      if (this.#waiting) this.#wake();
+      this.#runRing(ring);
+    });
+  }
+
+  async #runRing(ring: RingWake): Promise<void> {
+    const byte = new Uint8Array(8);
+    try {
+      let armed = ring.arm();
+      while (armed && this.#ring === ring) {
+        const n = await ring.conn.read(byte);
+        if (n === null || this.#ring !== ring) break;
+        this.#drain();
+        if (this.#ring === ring) armed = ring.arm();
+      }
+    } catch {
+      // closed as the last socket left
+    } finally {
+      if (this.#ring === ring) {
+        // the kernel stopped taking requests: wait on a blocking thread again
+        this.#ring = undefined;
+        this.#ringRefused = true;
+        ring.close();
+        this.#arm();
+      }
+      this.#ringBusy--;
+      this.#settle();
+    }
+  }
+
+  /** Takes every event the set has now, without waiting. */
+  #drain(): void {
+    if (this.#dispatching) return;
+    for (;;) {
+      const n = this.#libc.epoll_wait_now(
+        this.#epfd,
+        this.#ringEvents,
+        MAX_EVENTS,
+        0,
+      );
+      if (n <= 0) return;
+      this.#dispatch(this.#ringView, n);
+      if (n < MAX_EVENTS) return;
+    }
+  }
+
   #arm(): void {
-    if (this.#waiting || this.#dispatching || this.#handlers.size === 0) {
+    if (
+      this.#ring !== undefined || this.#waiting || this.#dispatching ||
+      this.#handlers.size === 0
+    ) {
       return;
     }
     this.#waiting = true;
@@ -259,8 +392,13 @@ export class Poller {
       return;
     }
     this.#waiting = false;
+    this.#dispatch(this.#view, n);
+    this.#arm();
+    this.#settle();
+  }
+
+  #dispatch(view: DataView, n: number): void {
     this.#dispatching = true;
-    const view = this.#view;
     for (let i = 0; i < n; i++) {
       const at = i * EVENT_SIZE;
       const events = view.getUint32(at, true);
@@ -278,12 +416,12 @@ export class Poller {
       }
     }
     this.#dispatching = false;
-    this.#arm();
-    this.#settle();
   }
 
   #settle(): void {
-    if (this.#waiting || this.#idle.length === 0) return;
+    if (this.#waiting || this.#ringBusy !== 0 || this.#idle.length === 0) {
+      return;
+    }
     const idle = this.#idle;
     this.#idle = [];
     for (const resolve of idle) resolve();

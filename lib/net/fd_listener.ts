@@ -16,6 +16,7 @@ import {
   ERRNO,
   IPPROTO_TCP,
   loadNative,
+  type Poller,
   SO_REUSEADDR,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
@@ -47,6 +48,8 @@ export interface ListenFdOptions {
   port: number;
   onConnection(conn: FdConn): void;
   onError?(error: unknown): void;
+  /** The epoll set to watch its sockets with; the process's own by default. */
+  poller?: Poller;
 }
 
 /**
@@ -57,7 +60,7 @@ export interface ListenFdOptions {
  */
 export function listenFd(options: ListenFdOptions): FdListener | null {
   const n = loadNative();
-  const poller = thePoller();
+  const poller = options.poller ?? thePoller();
   const want = encodeSockaddr(options.hostname, options.port);
   if (n === null || poller === null || want === undefined) return null;
   const { libc, errno } = n;
