@@ -4,14 +4,16 @@
  * Deno gives every TCP socket its own resource and every pending read its
  * own operation: about 13 KiB of native memory per quiet connection, which a
  * thousand players pay a thousand times. Here Sluice's own descriptors are
- * registered once, edge-triggered, with one epoll instance; a single
- * `epoll_wait` runs on one of Deno's blocking threads and reports which
- * sockets became readable or writable. Reads and writes are non-blocking
- * calls on the JavaScript thread; a socket costs the kernel's socket and a
- * few JavaScript fields.
+ * registered once, edge-triggered, with one epoll instance, which reports
+ * which sockets became readable or writable. The kernel wakes the
+ * JavaScript thread through an io_uring ring where it can (`_ring_wake.ts`),
+ * else a single `epoll_wait` runs on one of Deno's blocking threads. Reads
+ * and writes are non-blocking calls on the JavaScript thread; a socket costs
+ * the kernel's socket and a few JavaScript fields.
  *
- * An `eventfd` in the same set wakes the wait when the last socket leaves,
- * so that an idle process holds no pending operation and may exit.
+ * An `eventfd` in the same set wakes a blocking wait when the last socket
+ * leaves, and the ring closes then, so that an idle process holds no
+ * pending operation and may exit.
  *
  * The libc bindings here ({@link loadNative}) are the process's one set:
  * the TLS socket options (`_tls_socket.ts`) and the C heap's policy
