@@ -14,36 +14,14 @@
  * @module
  */
 
-/** The libc calls a ring makes (the poller's library has them). */
-export interface RingLibc {
-  socket(domain: number, type: number, protocol: number): number;
-  connect(fd: number, addr: Uint8Array, length: number): number;
-  close(fd: number): number;
-  syscall3(n: bigint, a: number, b: Uint8Array): number;
-  syscall6(
-    n: bigint,
-    a: number,
-    b: number,
-    c: number,
-    d: number,
-    e: null,
-    f: bigint,
-  ): number;
-  mmap(
-    addr: null,
-    length: bigint,
-    prot: number,
-    flags: number,
-    fd: number,
-    offset: bigint,
-  ): Deno.PointerValue;
-  munmap(addr: Deno.PointerObject, length: bigint): number;
-}
-
-/** A number where Deno's FFI types say bigint: it takes either. */
-function big(n: number): bigint {
-  return n as unknown as bigint;
-}
+import {
+  type Libc,
+  MSG_DONTWAIT,
+  MSG_NOSIGNAL,
+  size,
+  SOCK_CLOEXEC,
+  SOCK_STREAM,
+} from "./_libc.ts";
 
 const SYS_IO_URING_SETUP = 425;
 const SYS_IO_URING_ENTER = 426;
@@ -60,9 +38,6 @@ const POLLIN = 1;
 const PROT_READ_WRITE = 3;
 const MAP_SHARED_POPULATE = 0x01 | 0x8000;
 const AF_UNIX = 1;
-const SOCK_STREAM_CLOEXEC = 1 | 0o2000000;
-const MSG_DONTWAIT = 0x40;
-const MSG_NOSIGNAL = 0x4000;
 const ENTRIES = 4;
 const SQE_SIZE = 64;
 const CQE_SIZE = 16;
@@ -74,7 +49,7 @@ interface Mapped {
 
 /** The ring, its maps and the socket pair of one poller. */
 export class RingWake {
-  readonly #libc: RingLibc;
+  readonly #libc: Libc;
   readonly #ring: number;
   readonly #epfd: number;
   readonly #sendFd: number;
@@ -95,7 +70,7 @@ export class RingWake {
   readonly #conn: Deno.Conn;
 
   private constructor(
-    libc: RingLibc,
+    libc: Libc,
     ring: number,
     epfd: number,
     sendFd: number,
@@ -134,29 +109,31 @@ export class RingWake {
    * where the kernel has no io_uring (or refuses it) or no Unix socket can
    * be made.
    */
-  static async open(libc: RingLibc, epfd: number): Promise<RingWake | null> {
+  static async open(libc: Libc, epfd: number): Promise<RingWake | null> {
     const params = new Uint8Array(120);
     const view = new DataView(params.buffer);
-    const ring = libc.syscall3(big(SYS_IO_URING_SETUP), ENTRIES, params);
+    const ring = libc.syscall3(size(SYS_IO_URING_SETUP), ENTRIES, params);
     if (ring < 0) return null;
-    const features = view.getUint32(20, true);
-    if ((features & IORING_FEAT_FAST_POLL) === 0) {
+    const maps: Mapped[] = [];
+    const release = (): null => {
+      for (const m of maps) libc.munmap(m.pointer, size(m.length));
       libc.close(ring);
       return null;
-    }
+    };
+    const features = view.getUint32(20, true);
+    if ((features & IORING_FEAT_FAST_POLL) === 0) return release();
     const sqEntries = view.getUint32(0, true);
     const cqEntries = view.getUint32(4, true);
     const sqLength = view.getUint32(64, true) + sqEntries * 4;
     const cqLength = view.getUint32(100, true) + cqEntries * CQE_SIZE;
-    const maps: Mapped[] = [];
     const map = (length: number, offset: number): boolean => {
       const p = libc.mmap(
         null,
-        big(length),
+        size(length),
         PROT_READ_WRITE,
         MAP_SHARED_POPULATE,
         ring,
-        big(offset),
+        size(offset),
       );
       if (p === null || Deno.UnsafePointer.value(p) === -1n) return false;
       maps.push({ pointer: p, length });
@@ -167,11 +144,7 @@ export class RingWake {
       ? map(Math.max(sqLength, cqLength), IORING_OFF_SQ_RING)
       : map(sqLength, IORING_OFF_SQ_RING) &&
         map(cqLength, IORING_OFF_CQ_RING);
-    if (!ok || !map(sqEntries * SQE_SIZE, IORING_OFF_SQES)) {
-      for (const m of maps) libc.munmap(m.pointer, big(m.length));
-      libc.close(ring);
-      return null;
-    }
+    if (!ok || !map(sqEntries * SQE_SIZE, IORING_OFF_SQES)) return release();
     let sendFd = -1;
     let listener: Deno.UnixListener | undefined;
     let dir: string | undefined;
@@ -180,7 +153,7 @@ export class RingWake {
       const path = `${dir}/wake`;
       listener = Deno.listen({ transport: "unix", path });
       const accepted = listener.accept();
-      sendFd = libc.socket(AF_UNIX, SOCK_STREAM_CLOEXEC, 0);
+      sendFd = libc.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
       const name = new TextEncoder().encode(path);
       const addr = new Uint8Array(2 + name.length + 1);
       addr[0] = AF_UNIX;
@@ -192,9 +165,7 @@ export class RingWake {
       return new RingWake(libc, ring, epfd, sendFd, conn, maps, view);
     } catch {
       if (sendFd >= 0) libc.close(sendFd);
-      for (const m of maps) libc.munmap(m.pointer, big(m.length));
-      libc.close(ring);
-      return null;
+      return release();
     } finally {
       listener?.close();
       try {
@@ -242,13 +213,13 @@ export class RingWake {
     }
     sq[this.#sqTail] = tail + 2;
     return this.#libc.syscall6(
-      big(SYS_IO_URING_ENTER),
+      size(SYS_IO_URING_ENTER),
       this.#ring,
       2,
       0,
       0,
       null,
-      big(0),
+      size(0),
     ) === 2;
   }
 
@@ -261,6 +232,6 @@ export class RingWake {
     }
     this.#libc.close(this.#sendFd);
     this.#libc.close(this.#ring);
-    for (const m of this.#maps) this.#libc.munmap(m.pointer, big(m.length));
+    for (const m of this.#maps) this.#libc.munmap(m.pointer, size(m.length));
   }
 }

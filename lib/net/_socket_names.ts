@@ -6,7 +6,7 @@
  * @module
  */
 
-import { AF_INET, AF_INET6, ERRNO } from "./_poller.ts";
+import { AF_INET, AF_INET6, ERRNO } from "./_libc.ts";
 
 /** The error a failed socket call rejects with, as Deno's own sockets name it. */
 export function socketError(errno: number, call: string): Error {

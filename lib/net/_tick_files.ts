@@ -9,7 +9,7 @@
  * @module
  */
 
-import { loadNative, type Native } from "./_poller.ts";
+import { loadNative, type Native } from "./_libc.ts";
 import { memoryFile } from "./memory_files.ts";
 
 /** Batches shorter than this go as they are: a file costs more than their copy. */

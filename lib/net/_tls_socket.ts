@@ -20,7 +20,7 @@ import {
   SOCK_STREAM,
   SOL_SOCKET,
   TCP_NODELAY,
-} from "./_poller.ts";
+} from "./_libc.ts";
 import { encodeSockaddr, type Sockaddr } from "./_sendmmsg.ts";
 
 const SO_TYPE = 3;

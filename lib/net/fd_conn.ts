@@ -19,10 +19,10 @@ import {
   type Libc,
   MSG_DONTWAIT,
   MSG_NOSIGNAL,
-  type Poller,
   SHUT_WR,
   size,
-} from "./_poller.ts";
+} from "./_libc.ts";
+import type { Poller } from "./_poller.ts";
 import type { StreamConn } from "./stream_conn.ts";
 import { socketError } from "./_socket_names.ts";
 

@@ -16,15 +16,14 @@ import {
   ERRNO,
   IPPROTO_TCP,
   loadNative,
-  type Poller,
   SO_REUSEADDR,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
   SOCK_STREAM,
   SOL_SOCKET,
   TCP_NODELAY,
-  thePoller,
-} from "./_poller.ts";
+} from "./_libc.ts";
+import { type Poller, thePoller } from "./_poller.ts";
 import { FdConn } from "./fd_conn.ts";
 import { decodeSockaddr, socketError } from "./_socket_names.ts";
 

@@ -18,7 +18,7 @@
  * @module
  */
 
-import { loadNative, size } from "./_poller.ts";
+import { loadNative, size } from "./_libc.ts";
 
 /** How often free pages are given back, by default. */
 export const MALLOC_TRIM_INTERVAL_MS = 5000;

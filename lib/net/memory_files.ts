@@ -21,7 +21,7 @@
  * @module
  */
 
-import { ERRNO, type Libc, loadNative, size } from "./_poller.ts";
+import { ERRNO, type Libc, loadNative, size } from "./_libc.ts";
 
 /** `MFD_CLOEXEC` of memfd_create(2). */
 const MFD_CLOEXEC = 1;

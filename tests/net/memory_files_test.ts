@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { ownSocketPair, readExactly } from "../_util/own_socket.ts";
 import { MemoryFiles } from "../../lib/net/memory_files.ts";
-import { loadNative } from "../../lib/net/_poller.ts";
+import { loadNative } from "../../lib/net/_libc.ts";
 
 const native = loadNative();
 /** The files of these tests, apart from those of other tests in the process. */

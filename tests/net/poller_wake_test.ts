@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { listenFd } from "../../lib/net/fd_listener.ts";
-import { loadNative, Poller } from "../../lib/net/_poller.ts";
+import { loadNative } from "../../lib/net/_libc.ts";
+import { Poller } from "../../lib/net/_poller.ts";
 import { readLoop } from "../../lib/net/read_loop.ts";
 import { writeAll } from "../../lib/net/tcp.ts";
 

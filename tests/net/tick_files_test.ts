@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { ownSocketPair, readExactly } from "../_util/own_socket.ts";
 import { BatchWriter, WriteBatcher } from "../../lib/net/batch_writer.ts";
-import { loadNative } from "../../lib/net/_poller.ts";
+import { loadNative } from "../../lib/net/_libc.ts";
 
 const ignore = loadNative() === null;
 
