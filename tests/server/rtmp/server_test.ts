@@ -139,7 +139,7 @@ Deno.test(
   opts,
   async () => {
     await using s = startTestSluice({
-      writeQueueSize: "256KiB",
+      writeQueueSize: "1MiB",
       writeTimeout: "1s",
     });
     const tags = await fixtureTags();
