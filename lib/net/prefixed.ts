@@ -16,10 +16,20 @@ const EMPTY = new Uint8Array(0);
 export class PrefixedConn implements StreamConn {
   readonly #conn: StreamConn;
   #prefix: Uint8Array;
+  /** The socket's own, where it can send from a file (RTSP readers share a tick's batch so). */
+  readonly trySendFile?: (fd: number, offset: number, length: number) => number;
+  /** The socket's own, where it can send from a file. */
+  readonly sendFile?: (
+    fd: number,
+    offset: number,
+    length: number,
+  ) => Promise<number>;
 
   constructor(conn: StreamConn, prefix: Uint8Array) {
     this.#conn = conn;
     this.#prefix = prefix;
+    this.trySendFile = conn.trySendFile?.bind(conn);
+    this.sendFile = conn.sendFile?.bind(conn);
   }
 
   get remoteAddr(): Deno.Addr {
