@@ -121,7 +121,9 @@ async function player(url: string, until: number): Promise<number> {
 
 const input = await ensureInput(peers);
 console.log(`input ${input}; ${seconds} s per run; players poll every 1 s`);
-console.log("server  N     CPU %   Mbit/s  Mbit/CPU-s  RSS MiB  KiB/player");
+console.log(
+  "server  N     CPU %   sys %   Mbit/s  Mbit/CPU-s  RSS MiB  KiB/player",
+);
 for (const n of counts) {
   for (const kind of servers) {
     const dir = await Deno.makeTempDir({ prefix: `hls-${kind}-` });
@@ -145,6 +147,7 @@ for (const n of counts) {
           kind.padEnd(7),
           String(n).padEnd(5),
           u.cpuPercent.toFixed(1).padStart(6),
+          u.systemPercent.toFixed(1).padStart(7),
           (mbit / u.wallSeconds).toFixed(1).padStart(8),
           (u.cpuSeconds > 0 ? mbit / u.cpuSeconds : 0).toFixed(0).padStart(11),
           (u.rssMeanBytes / 2 ** 20).toFixed(1).padStart(8),
