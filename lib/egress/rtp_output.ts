@@ -35,10 +35,14 @@ import {
 } from "./_rtp_track.ts";
 import { type RtpStart, rtpStarts, rtpStartsAt } from "./_rtp_info.ts";
 import { INTERLEAVED_HEADER_SIZE } from "../rtsp/interleaved.ts";
-import { type InterleavedRoom, withRoom } from "./_interleaved_room.ts";
+import {
+  type InterleavedRoom,
+  InterleavedRun,
+  withRoom,
+} from "./_interleaved_room.ts";
 
 export type { RtpStart } from "./_rtp_info.ts";
-export { interleavedFor } from "./_interleaved_room.ts";
+export { interleavedFor, type InterleavedRun } from "./_interleaved_room.ts";
 
 /** One RTSP reader of an {@link RtpOutput}. */
 export interface RtpReader {
@@ -52,6 +56,13 @@ export interface RtpReader {
   readonly maxBytes?: number;
   /** Takes an RTP (or, with `rtcp`, an RTCP) packet of a track; shared bytes, do not modify. */
   offer(trackId: number, packet: Packet, rtcp: boolean): void;
+  /**
+   * Takes a tick's packets joined behind their interleaved headers as one
+   * part, where the reader can (an RTSP/TCP reader on the run's channels
+   * whose queue has room); false, taking nothing, and the output offers the
+   * packets one by one.
+   */
+  offerRun?(run: InterleavedRun): boolean;
   /** Called when the stream ends (no publisher within the grace period). */
   onEnd(): void;
 }
@@ -272,12 +283,18 @@ export class RtpOutput implements StreamOutput<RtpPacketOut> {
     else this.#offerAll([item]);
   }
 
-  /** `pending` to every reader now, reader by reader. */
+  /**
+   * `pending` to every reader now, reader by reader: as one run to each
+   * RTSP/TCP reader that takes it (see {@link InterleavedRun}), one by one
+   * to the others.
+   */
   #offerAll(pending: readonly Pending[]): void {
     const n = pending.length;
     const readers = this.#readers.list;
+    const run = n > 1 ? InterleavedRun.of(pending) : undefined;
     for (let i = 0; i < readers.length; i++) {
       const r = readers[i]!;
+      if (run !== undefined && !r.srtp && r.offerRun?.(run) === true) continue;
       for (let j = 0; j < n; j++) {
         const { trackId, p, rtcp } = pending[j]!;
         if (!r.srtp) r.offer(trackId, p, rtcp);

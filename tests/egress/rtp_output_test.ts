@@ -5,11 +5,14 @@ import type { AudioTrack, Track } from "../../lib/media/track.ts";
 import { decodeRtpPacket } from "../../lib/rtp/packet.ts";
 import { decodeRtcp, msToNtp, type RtcpPacket } from "../../lib/rtp/rtcp.ts";
 import {
+  type InterleavedRun,
   RtpOutput,
   type RtpPacketOut,
   type RtpReader,
 } from "../../lib/egress/rtp_output.ts";
 import type { OutputTick } from "../../lib/egress/tick.ts";
+import { encodeInterleaved } from "../../lib/rtsp/interleaved.ts";
+import { concat } from "@std/bytes";
 import { hex } from "../_util/bytes.ts";
 import { manualTick } from "../_util/manual_tick.ts";
 import { step } from "../_util/steps.ts";
@@ -150,6 +153,37 @@ function reader() {
     },
   };
   return r;
+}
+
+/**
+ * A reader that takes a tick's packets as one run, as an RTSP/TCP reader
+ * on `channel(track)` does: it records the run's packets as offered, after
+ * checking that the run's bytes are exactly those packets behind its
+ * channels' interleaved headers.
+ */
+function runReader(channel: (trackId: number) => number | undefined) {
+  const r = Object.assign(reader(), {
+    runs: 0,
+    offerRun(run: InterleavedRun): boolean {
+      const bytes = run.bytesFor(channel);
+      if (bytes === undefined) return false;
+      const expected = run.packets.map((p) =>
+        encodeInterleaved(channel(trackOfRun(p))!, p.bytes)
+      );
+      assert.deepEqual(bytes, concat(expected));
+      for (const p of run.packets) {
+        r.offered.push({ trackId: trackOfRun(p), packet: p, rtcp: false });
+      }
+      r.runs++;
+      return true;
+    },
+  });
+  return r;
+}
+
+/** The track of a run's packet (RTP packets out carry it). */
+function trackOfRun(p: Packet): number {
+  return (p as RtpPacketOut).trackId;
 }
 
 /** RTP payload bytes: what a Sender Report's octet count counts (RFC 3550 §6.4.1). */
@@ -499,7 +533,7 @@ const RTP_STEP: fc.Arbitrary<RtpStep> = fc.oneof(
   step("tick", 3),
 );
 
-Deno.test("RtpOutput on a tick offers every reader the same packets, reports and BYE, in the same order, as one that offers each packet at once", () => {
+Deno.test("RtpOutput on a tick offers every reader the same packets, reports and BYE, in the same order, as one that offers each packet at once (runs included)", () => {
   fc.assert(
     fc.property(fc.array(RTP_STEP, { maxLength: 60 }), (steps) => {
       const tick = manualTick();
@@ -532,10 +566,14 @@ Deno.test("RtpOutput on a tick offers every reader the same packets, reports and
           }
         } else if (s.op === "join") {
           const ids = new Set([0, 1].filter((id) => s.tracks & (1 << id)));
-          const pair = sides.map((side) => {
-            const r = Object.assign(reader(), {
-              maxBytes: s.small ? 4000 : undefined,
-            });
+          const pair = sides.map((side, i) => {
+            // the tick's side takes runs where it can, as RTSP/TCP readers do
+            const r = Object.assign(
+              i === 0
+                ? runReader((id) => ids.has(id) ? 2 * id : undefined)
+                : reader(),
+              { maxBytes: s.small ? 4000 : undefined },
+            );
             side.out.addReader(r, ids);
             return r;
           });
@@ -564,3 +602,60 @@ function unit(s: { key: boolean; size: number }): Uint8Array {
   nal[0] = s.key ? 0x65 : 0x41;
   return nal;
 }
+
+Deno.test("RtpOutput on a tick hands RTSP/TCP readers one run per tick, joined once for every reader on the same channels", () => {
+  const tick = manualTick();
+  const { out, write, clock } = output(1_000_000, tick);
+  out.tracks([track(SPS_A), AAC]);
+  const usual = (id: number) => [0, 2][id];
+  const a = runReader(usual);
+  const b = runReader(usual);
+  const other = runReader((id) => [4, 6][id]); // set up other channels
+  const videoOnly = runReader((id) => id === 0 ? 0 : undefined);
+  const both = new Set([0, 1]);
+  for (const r of [a, b, other]) out.addReader(r, both);
+  out.addReader(videoOnly, new Set([0]));
+  write(keyframe(0));
+  tick.run(); // the first tick: the output's first Sender Reports go with it
+  for (const r of [a, b, other, videoOnly]) r.offered.length = 0;
+  const sent = [
+    ...write(delta(3600)),
+    ...write(aac(1024)),
+    ...write(delta(7200)),
+  ];
+  clock.now += 100;
+  tick.run();
+  assert.equal(a.runs, 1);
+  assert.equal(b.runs, 1);
+  assert.deepEqual(a.offered.map((o) => o.packet), sent);
+  assert.deepEqual(b.offered.map((o) => o.packet), sent);
+  // The packets are framed for channels 0 and 2 now: the reader on 4 and 6
+  // takes them one by one, as does the reader of video alone.
+  assert.equal(other.runs, 0);
+  assert.deepEqual(other.offered.map((o) => o.packet), sent);
+  assert.equal(videoOnly.runs, 0);
+  // (a reader leaves out what is not of its tracks: TcpReader by its channels)
+  assert.deepEqual(videoOnly.offered.map((o) => o.packet), sent);
+});
+
+Deno.test("RtpOutput offers no run for a tick that holds RTCP: Sender Reports have no header room", () => {
+  const tick = manualTick();
+  const { out, write, clock } = output(1_000_000, tick);
+  out.tracks([track(SPS_A), AAC]);
+  const r = runReader((id) => 2 * id);
+  out.addReader(r, new Set([0, 1]));
+  write(keyframe(0));
+  write(aac(0));
+  tick.run();
+  assert.equal(r.runs, 0, "the first tick holds Sender Reports");
+  assert.ok(r.offered.some((o) => o.rtcp));
+  write(delta(3600));
+  write(aac(1024));
+  tick.run();
+  assert.equal(r.runs, 1);
+  clock.now += 5000;
+  write(delta(7200));
+  write(aac(2048));
+  tick.run();
+  assert.equal(r.runs, 1, "Sender Reports again: one by one");
+});

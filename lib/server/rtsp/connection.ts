@@ -100,10 +100,6 @@ export class Connection implements ConnectionContext {
     });
     this.writer = new BatchWriter(conn, () => this.queue.drain(), {
       batcher: server.batcher,
-      // From the tick's files, 1000 RTSP/TCP players took 29–34 KiB each
-      // against 29–31 without them (Sluice's RSS, six rounds against three),
-      // for an eighth less CPU; RTMP's players cost the same either way.
-      fromFiles: false,
       onError: (e) =>
         void this.close(`write failed: ${e instanceof Error ? e.message : e}`),
     });

@@ -18,6 +18,7 @@ import type {
 import { interleavedHeader } from "../../rtsp/interleaved.ts";
 import {
   interleavedFor,
+  type InterleavedRun,
   type RtpOutput,
   type RtpReader,
   type RtpStart,
@@ -82,6 +83,11 @@ abstract class HeldReader implements RtpReader {
     else this.deliver(trackId, packet, rtcp);
   }
 
+  /** Whether packets still wait for the PLAY answer. */
+  protected get held(): boolean {
+    return this.#held !== undefined;
+  }
+
   /** Sends what was held and everything after it. */
   release(): void {
     const held = this.#held;
@@ -111,6 +117,8 @@ export class TcpReader extends HeldReader {
   readonly #owner: SessionOwner;
   readonly #channels: Map<number, { rtp: number; rtcp: number }>;
   readonly #onEnd: () => void;
+  readonly #rtpChannel = (trackId: number): number | undefined =>
+    this.#channels.get(trackId)?.rtp;
 
   constructor(
     owner: SessionOwner,
@@ -137,6 +145,14 @@ export class TcpReader extends HeldReader {
         sharedHeader(channel, packet.bytes.length),
       );
     }
+  }
+
+  /** The tick's packets as one part, when this reader's channels are the run's. */
+  offerRun(run: InterleavedRun): boolean {
+    if (this.held) return false;
+    const bytes = run.bytesFor(this.#rtpChannel);
+    return bytes !== undefined &&
+      this.#owner.queue.offerRun(run.packets, bytes);
   }
 
   onEnd(): void {
