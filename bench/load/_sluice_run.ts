@@ -12,7 +12,7 @@
  * @module
  */
 
-const V8_FLAGS = ["--max-semi-space-size=4"];
+const V8_FLAGS = ["--max-semi-space-size=4", "--heap-growing-percent=50"];
 
 /** The flags of `deno run -A` before `server.ts`. */
 export function sluiceRunFlags(): string[] {

@@ -80,7 +80,7 @@ async function phase(record: boolean): Promise<Phase> {
   const args = [
     "run",
     "-A",
-    "--v8-flags=--max-semi-space-size=4",
+    "--v8-flags=--max-semi-space-size=4,--heap-growing-percent=50",
     `${root}../../server.ts`,
     ...["--rtmp-address", `127.0.0.1:${port}`, "--rtsp=false", "--http=false"],
     ...["--log-level", "warn"],

@@ -46,7 +46,7 @@ async function start(
       [
         "run",
         "-A",
-        "--v8-flags=--max-semi-space-size=4",
+        "--v8-flags=--max-semi-space-size=4,--heap-growing-percent=50",
         `${repo}server.ts`,
         ...["--rtmp", "false", "--rtsp", "false", "--vod-path", `${dir}/vod`],
         ...["--http-address", `127.0.0.1:${http}`],

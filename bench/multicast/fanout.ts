@@ -75,7 +75,7 @@ const logDir = await Deno.makeTempDir({ prefix: "sluice-mc-bench-" });
 const server = spawn(Deno.execPath(), [
   "run",
   "-A",
-  "--v8-flags=--max-semi-space-size=4",
+  "--v8-flags=--max-semi-space-size=4,--heap-growing-percent=50",
   `${ROOT}server.ts`,
   "--log-level",
   "warn",

@@ -40,7 +40,7 @@ export const START_FLAGS = [
   "--allow-read",
   "--allow-env",
   "--allow-ffi",
-  "--v8-flags=--max-semi-space-size=4",
+  "--v8-flags=--max-semi-space-size=4,--heap-growing-percent=50",
 ];
 
 /** Every listener on 127.0.0.1, free ports. */
