@@ -61,17 +61,23 @@ export function parsePath(raw: string): string | undefined {
     segments.push(decoded);
   }
   const path = segments.join("/");
-  return isValidPath(path) ? path : undefined;
+  // Each segment passed isValidPath's checks as it was decoded: only the
+  // whole's length is left to check.
+  return path !== "" && path.length <= MAX_PATH_LENGTH ? path : undefined;
 }
 
 /** One segment decoded, or `undefined` when it is or hides a way out of its place. */
 function decodeSegment(segment: string): string | undefined {
   if (FORBIDDEN.test(segment)) return undefined;
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(segment);
-  } catch {
-    return undefined; // broken escapes or UTF-8 (overlong `%c0%ae` among them)
+  // Without a `%` there is nothing to decode, and `decodeURIComponent` is a
+  // call into V8's C++: every HLS request's path came through here.
+  let decoded = segment;
+  if (segment.includes("%")) {
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      return undefined; // broken escapes or UTF-8 (overlong `%c0%ae` among them)
+    }
   }
   if (
     decoded === "." || decoded === ".." || decoded.includes("/") ||
