@@ -66,9 +66,61 @@ export async function writeWhole(
       await writeAll(conn, body);
     }
   } else {
-    const all = new Uint8Array(head.length + body.length);
-    all.set(head);
-    all.set(body, head.length);
-    await writeAll(conn, all);
+    await writeAll(conn, joined(head, body));
   }
+}
+
+/** `head` and `body` in one buffer. */
+function joined(head: Uint8Array, body: Uint8Array): Uint8Array {
+  const all = new Uint8Array(head.length + body.length);
+  all.set(head);
+  all.set(body, head.length);
+  return all;
+}
+
+/** A small shared body's response as written last, by body. */
+interface Written {
+  second: number;
+  status: number;
+  headers: object;
+  close: boolean;
+  noBody: boolean;
+  bytes: Uint8Array;
+}
+
+const written = new WeakMap<Uint8Array, Written>();
+
+/**
+ * The whole response of a small `body` that is shared and never modified
+ * (a playlist every viewer asks for) with `headers`, a record that is
+ * itself shared: within the same second (the `Date` field's) the same
+ * response is the same bytes, so the head is made and joined to the body
+ * once for all the viewers asking, not once each. `undefined` where the
+ * body is too large to join (see {@link writeWhole}).
+ */
+export function sharedWhole(
+  status: number,
+  headers: Readonly<Record<string, string>>,
+  body: Uint8Array,
+  noBody: boolean,
+  close: boolean,
+): Uint8Array | undefined {
+  if (body.length > JOIN_LIMIT) return undefined;
+  const second = Math.floor(Date.now() / 1000);
+  const last = written.get(body);
+  if (
+    last !== undefined && last.second === second && last.status === status &&
+    last.headers === headers && last.close === close && last.noBody === noBody
+  ) return last.bytes;
+  const head = encodeHead(
+    responseHead(
+      status,
+      Object.entries(headers),
+      { kind: "length", length: body.length },
+      close,
+    ),
+  );
+  const bytes = noBody || body.length === 0 ? head : joined(head, body);
+  written.set(body, { second, status, headers, close, noBody, bytes });
+  return bytes;
 }

@@ -5,7 +5,13 @@
  * @module
  */
 
-import { type ResponseTarget, withoutBody, writeWhole } from "./_whole.ts";
+import {
+  type ResponseTarget,
+  sharedWhole,
+  withoutBody,
+  writeWhole,
+} from "./_whole.ts";
+import { writeAll } from "../tcp.ts";
 import { sharedBytesResponse } from "./respond.ts";
 
 const encoder = new TextEncoder();
@@ -32,11 +38,22 @@ export async function writeAnswer(
   options: { head: boolean; close: boolean },
 ): Promise<void> {
   const body = bytesOf(answer);
+  const noBody = withoutBody(answer.status, options.head);
+  if (body === answer.body) {
+    const whole = sharedWhole(
+      answer.status,
+      answer.headers,
+      body,
+      noBody,
+      options.close,
+    );
+    if (whole !== undefined) return await writeAll(conn, whole);
+  }
   await writeWhole(conn, {
     status: answer.status,
     headers: Object.entries(answer.headers),
     body,
-    noBody: withoutBody(answer.status, options.head),
+    noBody,
     close: options.close,
     shared: body === answer.body,
   });

@@ -50,15 +50,40 @@ export function text(
 
 /** A playlist with its Cache-Control. */
 export function playlist(body: string, cache: string): Answer {
-  return {
-    status: 200,
-    headers: {
+  let headers = PLAYLIST_HEADERS.get(cache);
+  if (headers === undefined) {
+    headers = {
       "content-type": "application/vnd.apple.mpegurl",
       "cache-control": cache,
       "access-control-allow-origin": ANY_ORIGIN,
-    },
-    body,
-  };
+    };
+    PLAYLIST_HEADERS.set(cache, headers);
+  }
+  return { status: 200, headers, body: playlistBytes(body) };
+}
+
+/** A playlist's headers by Cache-Control: one record each, shared. */
+const PLAYLIST_HEADERS = new Map<string, Record<string, string>>();
+
+/** Playlists encoded lately: their viewers share the bytes. */
+const ENCODED = new Map<string, Uint8Array>();
+/** Playlists kept encoded at most. */
+const MAX_ENCODED = 256;
+const encoder = new TextEncoder();
+
+/**
+ * `text` as UTF-8, encoded once for every viewer who asks for the same
+ * playlist (the segmenter hands out one rendering per version): shared
+ * bytes are what the HTTP server can write without a copy of its own.
+ */
+function playlistBytes(text: string): Uint8Array {
+  let bytes = ENCODED.get(text);
+  if (bytes === undefined) {
+    if (ENCODED.size >= MAX_ENCODED) ENCODED.clear();
+    bytes = encoder.encode(text);
+    ENCODED.set(text, bytes);
+  }
+  return bytes;
 }
 
 const MEDIA_HEADERS = new Map(
