@@ -86,7 +86,11 @@ Deno.test("deno task compile runs server.ts with exactly the start task's flags"
       !w.startsWith("--exclude=") && !w.startsWith("--include=")
     ).sort();
   assert.deepEqual(flags(build), flags(start));
-  assert.ok(build.includes("--v8-flags=--max-semi-space-size=4"));
+  assert.ok(
+    build.includes(
+      "--v8-flags=--max-semi-space-size=4,--heap-growing-percent=50",
+    ),
+  );
   assert.ok(build.includes("--allow-ffi"));
   assert.ok(build.includes("--include=lib/auth/_argon2_worker.ts"));
   assert.deepEqual(build.slice(-3), ["--output", "sluice", "server.ts"]);
@@ -107,6 +111,7 @@ Deno.test(
       assert.ok(find("function copyButton(text)"), "dashboard script");
       assert.ok(find(":root { color-scheme: light dark;"), "dashboard style");
       assert.ok(find("--max-semi-space-size=4"), "V8 flags");
+      assert.ok(find("--heap-growing-percent=50"), "V8 flags");
       assert.ok(find("export function startSluice("), "lib/sluice.ts");
       // Only `new Worker` loads it: --include brings it in.
       assert.ok(find("self.postMessage(ok)"), "lib/auth/_argon2_worker.ts");
