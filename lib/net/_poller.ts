@@ -37,6 +37,8 @@ const EFD_NONBLOCK = 0o4000;
 const EFD_CLOEXEC = 0o2000000;
 /** Events one wait takes. */
 const MAX_EVENTS = 1024;
+/** An eventfd's 8-byte counter, as the FFI's `size_t`. */
+const WORD_SIZE = size(8);
 
 /** What a descriptor's epoll events are handed to. */
 export interface ReadyTarget {
@@ -173,7 +175,7 @@ export class Poller {
   #wake(): void {
     this.#word.fill(0);
     this.#word[0] = 1;
-    this.#libc.write(this.#wakeFd, this.#word, size(8));
+    this.#libc.write(this.#wakeFd, this.#word, WORD_SIZE);
   }
 
   #openRing(): void {
@@ -273,7 +275,7 @@ export class Poller {
       const events = view.getUint32(at, true);
       const fd = view.getInt32(at + DATA_AT, true);
       if (fd === this.#wakeFd) {
-        this.#libc.read(this.#wakeFd, this.#word, size(8));
+        this.#libc.read(this.#wakeFd, this.#word, WORD_SIZE);
         continue;
       }
       const target = this.#handlers.get(fd);

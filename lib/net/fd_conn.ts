@@ -30,6 +30,8 @@ import { socketError } from "./_socket_names.ts";
 const DRAIN_SIZE = 64 * 1024;
 /** Where reads land before their exact copy, and where a close drops unread input. */
 const scratch = new Uint8Array(64 * 1024);
+/** Its length as the FFI's `size_t`, made once: every read passes it. */
+const SCRATCH_SIZE = size(scratch.length);
 /** Reads one edge of input takes before the rest waits for a later task. */
 const DRAIN_READS = 16;
 /** Events that mean the peer is gone or failed: read on until recv says so. */
@@ -210,7 +212,7 @@ export class FdConn implements StreamConn {
       const n = this.#libc.recv(
         this.#fd,
         scratch,
-        size(scratch.length),
+        SCRATCH_SIZE,
         MSG_DONTWAIT,
       );
       if (n < 0) {
@@ -294,7 +296,7 @@ export class FdConn implements StreamConn {
     const libc = this.#libc;
     libc.shutdown(fd, SHUT_WR);
     for (let left = DRAIN_SIZE; left > 0;) {
-      const n = libc.recv(fd, scratch, size(scratch.length), MSG_DONTWAIT);
+      const n = libc.recv(fd, scratch, SCRATCH_SIZE, MSG_DONTWAIT);
       if (n <= 0) break;
       left -= n;
     }
