@@ -45,13 +45,11 @@ export async function writeWhole(
   res: WholeResponse,
 ): Promise<void> {
   const { body } = res;
-  const head = encodeHead(
-    responseHead(
-      res.status,
-      res.headers,
-      { kind: "length", length: res.length ?? body.length },
-      res.close,
-    ),
+  const head = lengthHead(
+    res.status,
+    res.headers,
+    res.length ?? body.length,
+    res.close,
   );
   if (res.noBody || body.length === 0) {
     await writeAll(conn, head);
@@ -68,6 +66,18 @@ export async function writeWhole(
   } else {
     await writeAll(conn, joined(head, body));
   }
+}
+
+/** The encoded head of a response whose body is `length` bytes. */
+function lengthHead(
+  status: number,
+  headers: Iterable<[string, string]>,
+  length: number,
+  close: boolean,
+): Uint8Array {
+  return encodeHead(
+    responseHead(status, headers, { kind: "length", length }, close),
+  );
 }
 
 /** `head` and `body` in one buffer. */
@@ -112,14 +122,7 @@ export function sharedWhole(
     last !== undefined && last.second === second && last.status === status &&
     last.headers === headers && last.close === close && last.noBody === noBody
   ) return last.bytes;
-  const head = encodeHead(
-    responseHead(
-      status,
-      Object.entries(headers),
-      { kind: "length", length: body.length },
-      close,
-    ),
-  );
+  const head = lengthHead(status, Object.entries(headers), body.length, close);
   const bytes = noBody || body.length === 0 ? head : joined(head, body);
   written.set(body, { second, status, headers, close, noBody, bytes });
   return bytes;
