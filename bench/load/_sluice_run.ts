@@ -1,7 +1,8 @@
 /**
- * How the load benchmarks run `server.ts`: as `deno task start` runs it, a
+ * How the benchmarks run `server.ts`: as `deno task start` runs it, a
  * 4 MiB semi-space keeping the young generation from growing to ~50 MiB on
- * write churn, plus what the environment adds for a look inside:
+ * write churn and the old generation collected before it grows by half,
+ * plus what the environment adds for a look inside:
  *
  * - `BENCH_SLUICE_V8_FLAGS`: V8 flags, comma-separated (`--prof`, `--trace-gc`);
  * - `BENCH_V8_PROF=<folder>`: V8's tick profile of the server goes there

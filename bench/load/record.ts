@@ -17,6 +17,7 @@ import { ensureInput, probeInput } from "./_input.ts";
 import { freePort, type Running, sleep, spawn, waitForPort } from "./_proc.ts";
 import { TreeSampler, type TreeUsage } from "./_usage.ts";
 import { f0, f1, f2, machineLine, table } from "./_report.ts";
+import { sluiceRunFlags } from "./_sluice_run.ts";
 
 const flags = new Flags(Deno.args);
 const paths = flags.number("paths", 100, 1, 1000);
@@ -80,7 +81,7 @@ async function phase(record: boolean): Promise<Phase> {
   const args = [
     "run",
     "-A",
-    "--v8-flags=--max-semi-space-size=4,--heap-growing-percent=50",
+    ...sluiceRunFlags(),
     `${root}../../server.ts`,
     ...["--rtmp-address", `127.0.0.1:${port}`, "--rtsp=false", "--http=false"],
     ...["--log-level", "warn"],

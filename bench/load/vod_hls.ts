@@ -15,6 +15,7 @@ import { Flags } from "./_flags.ts";
 import { ensureInput } from "./_input.ts";
 import { freePort, type Running, sleep, spawn, waitForPort } from "./_proc.ts";
 import { f0, f1, table } from "./_report.ts";
+import { sluiceRunFlags } from "./_sluice_run.ts";
 import { TreeSampler, type TreeUsage } from "./_usage.ts";
 
 const flags = new Flags(Deno.args);
@@ -46,7 +47,7 @@ async function start(
       [
         "run",
         "-A",
-        "--v8-flags=--max-semi-space-size=4,--heap-growing-percent=50",
+        ...sluiceRunFlags(),
         `${repo}server.ts`,
         ...["--rtmp", "false", "--rtsp", "false", "--vod-path", `${dir}/vod`],
         ...["--http-address", `127.0.0.1:${http}`],

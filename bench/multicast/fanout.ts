@@ -25,6 +25,7 @@ import { Flags } from "../load/_flags.ts";
 import { ensureInput, probeInput, startPublisher } from "../load/_input.ts";
 import { type Running, sleep, spawn, waitForPort } from "../load/_proc.ts";
 import { TreeSampler } from "../load/_usage.ts";
+import { sluiceRunFlags } from "../load/_sluice_run.ts";
 import { withNetns } from "../../tests/_util/netns.ts";
 import { joinMulticast } from "../../lib/net/multicast.ts";
 import { receiveDatagrams } from "../../lib/net/udp.ts";
@@ -75,7 +76,7 @@ const logDir = await Deno.makeTempDir({ prefix: "sluice-mc-bench-" });
 const server = spawn(Deno.execPath(), [
   "run",
   "-A",
-  "--v8-flags=--max-semi-space-size=4,--heap-growing-percent=50",
+  ...sluiceRunFlags(),
   `${ROOT}server.ts`,
   "--log-level",
   "warn",
