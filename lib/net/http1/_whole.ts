@@ -14,6 +14,8 @@ export interface ResponseTarget {
   write(p: Uint8Array): Promise<number>;
   /** Sluice's own sockets: shared bytes asked for again go out from a file. */
   sendFile?(fd: number, offset: number, length: number): Promise<number>;
+  /** Ends the connection, failing a write in progress (a streamed body that failed). */
+  close?(): void;
 }
 
 /** Bodies up to this size go out in one buffer with their head. */

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { writeAll } from "../tcp.ts";
+import { closeQuietly, writeAll } from "../tcp.ts";
 import { encodeHead, responseHead } from "./response_head.ts";
 import { type ResponseTarget, withoutBody, writeWhole } from "./_whole.ts";
 
@@ -193,6 +193,12 @@ async function pipeBody(
   const cancel = () => reader.cancel("the connection ended").catch(() => {});
   if (signal?.aborted) cancel();
   signal?.addEventListener("abort", cancel, { once: true });
+  // A body that fails while a write waits for a client that reads nothing
+  // (an HTTP-FLV player dropped for staying behind) ends the connection
+  // now: the write would wait for as long as the client holds it open.
+  reader.closed.catch(() => {
+    if (conn.close !== undefined) closeQuietly(conn as { close(): void });
+  });
   let sent = 0;
   try {
     for (;;) {

@@ -329,3 +329,51 @@ Deno.test("HTTP/1.1 server: keep-alive requests hold off the idle timeout, which
     await server.shutdown();
   }
 });
+
+Deno.test("HTTP/1.1 server: a streamed body that fails while its client reads nothing ends the connection", async () => {
+  let fail: (() => void) | undefined;
+  const chunk = new Uint8Array(64 * 1024);
+  const server = serveHttp1({
+    hostname: "127.0.0.1",
+    port: 0,
+    onError: () => {},
+    handler: () => {
+      const body = new ReadableStream<Uint8Array>({
+        start(c) {
+          fail = () => c.error(new Error("reader too slow"));
+        },
+        pull(c) {
+          c.enqueue(chunk); // as much as the socket takes, then a write waits
+        },
+      }, { highWaterMark: 0 });
+      return endsWithConnection(new Response(body));
+    },
+  });
+  const conn = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: server.addr.port,
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let shutdown: Promise<void> | undefined;
+  try {
+    await conn.write(
+      new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+    );
+    // The client reads nothing: both socket buffers fill, a write waits.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(fail !== undefined);
+    fail();
+    // The shutdown waits for exchanges in progress: it ends only if the
+    // failed body ended its connection, as the client still reads nothing.
+    shutdown = server.shutdown();
+    const ended = await Promise.race([
+      shutdown.then(() => true),
+      new Promise<boolean>((r) => timer = setTimeout(() => r(false), 3000)),
+    ]);
+    assert.ok(ended, "the connection stayed open after its body failed");
+  } finally {
+    clearTimeout(timer);
+    conn.close();
+    await (shutdown ?? server.shutdown());
+  }
+});
