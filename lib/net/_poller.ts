@@ -32,7 +32,6 @@ import { RingWake } from "./_ring_wake.ts";
 
 const EPOLL_CTL_ADD = 1;
 const EPOLL_CTL_DEL = 2;
-const EPOLL_CTL_MOD = 3;
 const EPOLL_CLOEXEC = 0o2000000;
 const EFD_NONBLOCK = 0o4000;
 const EFD_CLOEXEC = 0o2000000;
@@ -145,16 +144,6 @@ export class Poller {
     this.#handlers.set(fd, target);
     this.#openRing();
     this.#arm();
-  }
-
-  /**
-   * Watches `fd`'s input again, or stops: output and hang-up alone then
-   * wake the thread, and its owner reads input on a timer (`FdConn.pollInput`).
-   */
-  watch(fd: number, input: boolean): void {
-    if (!this.#handlers.has(fd)) return;
-    const events = EPOLLOUT | EPOLLRDHUP | EPOLLET;
-    this.#control(EPOLL_CTL_MOD, fd, input ? events | EPOLLIN : events);
   }
 
   /** Stops watching `fd`; call before closing it. */

@@ -23,7 +23,7 @@ import {
   size,
 } from "./_libc.ts";
 import type { Poller } from "./_poller.ts";
-import type { InputTick, StreamConn } from "./stream_conn.ts";
+import type { StreamConn } from "./stream_conn.ts";
 import { socketError } from "./_socket_names.ts";
 
 /** Unread input a close drops before closing, at most. */
@@ -34,14 +34,6 @@ const scratch = new Uint8Array(64 * 1024);
 const SCRATCH_SIZE = size(scratch.length);
 /** Reads one edge of input takes before the rest waits for a later task. */
 const DRAIN_READS = 16;
-/**
- * Input one timer of a polled socket may find waiting: half of Linux's
- * first TCP receive buffer (`tcp_rmem`, 128 KiB), so a publisher of up to
- * about 5 Mbit/s read every 100 ms never fills it.
- */
-export const MAX_POLLED_BYTES = 64 * 1024;
-/** Ticks in a row that find {@link MAX_POLLED_BYTES} before input is read as it comes. */
-export const FULL_TICKS = 3;
 /** Events that mean the peer is gone or failed: read on until recv says so. */
 const ENDING = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 
@@ -213,10 +205,8 @@ export class FdConn implements StreamConn {
    * and input that arrives later raises a new edge. The `recv` that would
    * only say EAGAIN (one per HTTP request) is not made.
    */
-  #drain(events = -1, limit = Infinity): void {
-    const start = this.#bytesIn;
+  #drain(events = -1): void {
     for (let i = 0; i < DRAIN_READS; i++) {
-      if (this.#bytesIn - start >= limit) return;
       const each = this.#each;
       if (each === undefined || this.#fd < 0) return;
       const n = this.#libc.recv(
@@ -236,7 +226,6 @@ export class FdConn implements StreamConn {
         this.#each = undefined;
         return each.resolve();
       }
-      this.#bytesIn += n;
       let more: boolean | void;
       this.#inData = true;
       try {
@@ -258,54 +247,6 @@ export class FdConn implements StreamConn {
   }
 
   readonly #onDrain = (): void => this.#drain();
-  /** Unregisters this socket's read from the tick, while input is polled. */
-  #unpoll: (() => void) | undefined;
-  /** Bytes read so far. */
-  #bytesIn = 0;
-  /** Ticks in a row that found {@link MAX_POLLED_BYTES} waiting. */
-  #fullTicks = 0;
-  readonly #onTick = (): void => {
-    const before = this.#bytesIn;
-    this.#drain(-1, MAX_POLLED_BYTES);
-    if (this.#bytesIn - before < MAX_POLLED_BYTES) {
-      this.#fullTicks = 0;
-      return;
-    }
-    // As much as half the kernel's first receive buffer, tick after tick
-    // (not one keyframe): at this rate the peer would wait for the next
-    // tick, so input is read as it comes again, the rest of it first
-    // (epoll reports input that is waiting).
-    if (++this.#fullTicks >= FULL_TICKS) this.#stopPolling(true);
-  };
-
-  /**
-   * Reads input at the start of each of `tick`'s ticks instead of as it
-   * arrives: for a socket whose input waits for the tick anyway (a
-   * publisher's media goes to the readers at the next tick), so that each
-   * packet its peer sends does not wake the process, and what it sent
-   * reaches the readers in the same tick that reads it. Output and
-   * hang-up still wake it. {@link FULL_TICKS} ticks in a row that find
-   * {@link MAX_POLLED_BYTES} waiting (a fast publisher, whose sends the
-   * receive buffer would hold back) put the socket back to reading as
-   * input arrives.
-   */
-  pollInput(tick: InputTick): void {
-    if (this.#fd < 0 || this.#unpoll !== undefined) return;
-    this.#poller.watch(this.#fd, false);
-    this.#unpoll = tick.poll(this.#onTick);
-  }
-
-  /** Whether input is read at a tick ({@link pollInput}). */
-  get pollsInput(): boolean {
-    return this.#unpoll !== undefined;
-  }
-
-  #stopPolling(watchInput: boolean): void {
-    if (this.#unpoll === undefined) return;
-    this.#unpoll();
-    this.#unpoll = undefined;
-    if (watchInput && this.#fd >= 0) this.#poller.watch(this.#fd, true);
-  }
 
   /**
    * Bytes of `p` the socket took at once, or -1 when it has no room (or a
@@ -348,7 +289,6 @@ export class FdConn implements StreamConn {
    * peer's buffer), then closes the descriptor.
    */
   close(): void {
-    this.#stopPolling(false);
     const fd = this.#fd;
     if (fd < 0) throw closed();
     this.#fd = -1;

@@ -41,18 +41,7 @@ export interface StreamConn {
    * {@link tryWrite} is.
    */
   trySendFile?(fd: number, offset: number, length: number): number;
-  /**
-   * Reads input at each of `tick`'s ticks instead of as it arrives, where
-   * that costs less (Sluice's own sockets: see `FdConn.pollInput`).
-   */
-  pollInput?(tick: InputTick): void;
   close(): void;
   /** The peer: for a tunnel, the peer of the connection it came on. */
   readonly remoteAddr: Deno.Addr;
-}
-
-/** A tick that reads sockets at its start (`WriteBatcher.poll`). */
-export interface InputTick {
-  /** Runs `read` at every tick until the function returned is called. */
-  poll(read: () => void): () => void;
 }

@@ -62,8 +62,6 @@ export class WriteBatcher {
   #flushed: (Marked | undefined)[] = [];
   /** Tasks for the start of the next tick. */
   #tasks: TickTask[] = [];
-  /** Reads of sockets whose input waits for the tick (`FdConn.pollInput`), run first. */
-  readonly #polls = new Set<() => void>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** Batches joined during the current flush, by their first part. */
   #joined = new Map<Uint8Array, Joined[]>();
@@ -103,32 +101,8 @@ export class WriteBatcher {
     this.#timer ??= setTimeout(() => this.#flush(), this.intervalMs);
   }
 
-  /**
-   * Runs `read` at the start of every tick, before the tasks: a socket
-   * read there hands its frames to the readers in the same tick. The tick
-   * then runs while any such read is registered; the function returned
-   * unregisters it.
-   */
-  poll(read: () => void): () => void {
-    this.#polls.add(read);
-    if (this.intervalMs > 0) {
-      this.#timer ??= setTimeout(() => this.#flush(), this.intervalMs);
-    }
-    return () => void this.#polls.delete(read);
-  }
-
   #flush(): void {
     this.#timer = undefined;
-    for (const read of this.#polls) {
-      try {
-        read();
-      } catch {
-        // a socket's read settles its own reader; the tick goes on
-      }
-    }
-    if (this.#polls.size > 0) {
-      this.#timer ??= setTimeout(() => this.#flush(), this.intervalMs);
-    }
     const tasks = this.#tasks;
     this.#tasks = [];
     try {
@@ -257,7 +231,6 @@ export class WriteBatcher {
     for (let i = 0; i < this.#waitingCount; i++) release(this.#waiting, i);
     this.#waitingCount = 0;
     this.#tasks = [];
-    this.#polls.clear();
     this.#pieces.clear();
     this.#pieceBytes = 0;
   }

@@ -79,9 +79,6 @@ export class RtmpSession implements CommandSession {
   readonly queue: ReaderQueue;
   readonly outputTick: OutputTick;
   readonly #conn: StreamConn;
-  /** A publisher's input is read at the write tick's pace (see {@link #pollInput}). */
-  #inputPolled = false;
-  readonly #batcher: WriteBatcher;
   readonly #stats: RtmpSessionStats;
   readonly #onClosed: () => void;
   readonly #writer: BatchWriter;
@@ -123,7 +120,6 @@ export class RtmpSession implements CommandSession {
       onError: (e) => void this.close(`write failed: ${errorText(e)}`),
       batcher: options.batcher,
     });
-    this.#batcher = options.batcher;
     this.#demuxer = new ChunkDemuxer({
       maxMessageSize: this.config.rtmpMaxMessageSize,
       maxChunkSize: this.config.rtmpMaxChunkSize,
@@ -271,7 +267,6 @@ export class RtmpSession implements CommandSession {
         const { ingest, publishStreamId } = this.state;
         if (ingest !== undefined && m.streamId === publishStreamId) {
           ingest.push(m);
-          if (!this.#inputPolled) this.#pollInput();
         }
         return;
       }
@@ -296,19 +291,6 @@ export class RtmpSession implements CommandSession {
       default:
         return; // chunk size and abort were applied by the demuxer; acks need no answer
     }
-  }
-
-  /**
-   * From a publisher's first media on, its socket is read at the start of
-   * each write tick instead of as each message arrives (where the socket
-   * can: Sluice's own): the frames reach the readers at that tick either
-   * way, and ffmpeg sends a message at a time, so each woke the process, a
-   * hundred times a second. The publisher's later commands (metadata,
-   * unpublish) wait up to a tick as well.
-   */
-  #pollInput(): void {
-    this.#inputPolled = true;
-    if (this.#batcher.intervalMs > 0) this.#conn.pollInput?.(this.#batcher);
   }
 
   send(message: RtmpMessage): void {

@@ -113,23 +113,16 @@ Deno.test(
     const both = await RtmpClient.connect(s.rtmpUrl("live/rv"));
     await both.play();
     await new Promise((r) => setTimeout(r, 100));
-    const seen = [{ audio: 0, video: 0 }, { audio: 0, video: 0 }];
-    const count = async (c: RtmpClient, n: typeof seen[0]) => {
+    const count = async (c: RtmpClient) => {
+      const n = { audio: 0, video: 0 };
       for await (const m of c.messages()) {
         if (m.typeId === MESSAGE_TYPE.AUDIO) n.audio++;
         if (m.typeId === MESSAGE_TYPE.VIDEO && m.payload[1] === 1) n.video++; // coded frames
       }
       return n;
     };
-    const counting = [count(audioOnly, seen[0]!), count(both, seen[1]!)];
+    const counting = [count(audioOnly), count(both)];
     await publishLoops(pub, tags, 3);
-    // until both have what was published (the publisher's input is read at
-    // the write tick, and the frames go out at the next), then a moment more
-    await until(
-      () => seen[0]!.audio >= 3 * 80 && seen[1]!.video >= 3 * 50,
-      5000,
-      () => JSON.stringify(seen),
-    );
     await new Promise((r) => setTimeout(r, 200));
     audioOnly.close();
     both.close();
