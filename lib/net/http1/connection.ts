@@ -59,12 +59,19 @@ export interface Http1ConnectionOptions {
   idleTimeoutMs?: number;
   /** @default {30000} */
   requestTimeoutMs?: number;
+  /**
+   * A response write that makes no progress this long closes the
+   * connection: a client that stopped reading (a stalled download) holds
+   * its socket and what was being sent no longer. A streamed body that is
+   * merely quiet between writes is not timed. @default {60000}
+   */
+  sendTimeoutMs?: number;
 }
 
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 const EMPTY = new Uint8Array(0);
 
-type TimeoutKind = "idle" | "request" | "body";
+type TimeoutKind = "idle" | "request" | "body" | "send";
 
 /** The body of the request in progress, while it arrives. */
 interface Feeding {
@@ -95,6 +102,11 @@ export class Http1Connection {
   #abort: AbortController | undefined;
   readonly #timeout = new Timeout<TimeoutKind>((kind) => this.#expired(kind));
   #continued: Promise<void> = Promise.resolve();
+  /** A write of the response starts (`true`) or has ended (`false`). */
+  readonly #onWrite = (pending: boolean): void => {
+    if (pending) this.#arm("send");
+    else this.#disarm();
+  };
   /** Resolves when the connection is closed. */
   readonly done: Promise<void>;
   #resolveDone!: () => void;
@@ -278,20 +290,24 @@ export class Http1Connection {
         await this.#continued;
         const close = head.close || this.#draining || this.#eof;
         if (!(res instanceof Response)) {
+          this.#arm("send");
           await writeAnswer(this.#conn, res, {
             head: head.method === "HEAD",
             close,
           });
           return close;
         }
+        this.#arm("send");
         return await writeResponse(this.#conn, res, {
           head: head.method === "HEAD",
           close,
           canChunk: head.minor === 1,
           signal: abort.signal,
+          onWrite: this.#onWrite,
         });
       })
       .then((close) => {
+        this.#disarm();
         const next = () => {
           this.#busy = false;
           this.#abort = undefined;
@@ -335,7 +351,8 @@ export class Http1Connection {
   /**
    * Starts a timeout unless that one already runs: `idle` between requests,
    * `request` for a head that is slow to come (408), `body` for a body
-   * that stalls (twice as long: the handler may answer it first).
+   * that stalls (twice as long: the handler may answer it first), `send`
+   * for a write of the response that the client does not take.
    */
   #arm(kind: TimeoutKind): void {
     const request = this.#options.requestTimeoutMs ?? 30_000;
@@ -343,6 +360,8 @@ export class Http1Connection {
       ? this.#options.idleTimeoutMs ?? 60_000
       : kind === "request"
       ? request
+      : kind === "send"
+      ? this.#options.sendTimeoutMs ?? 60_000
       : 2 * request;
     this.#timeout.arm(kind, ms);
   }
@@ -350,6 +369,7 @@ export class Http1Connection {
   #expired(kind: TimeoutKind): void {
     if (this.#closed) return;
     if (kind === "request") return this.#refuse(408, "request too slow");
+    if (kind === "send") return this.close(); // the client stopped reading
     this.#failBody("the request body stalled");
     this.close();
   }

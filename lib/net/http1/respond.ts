@@ -114,6 +114,12 @@ export async function writeResponse(
     canChunk: boolean;
     /** Cancels a streamed body (the connection ended). */
     signal?: AbortSignal;
+    /**
+     * Told when a write of a streamed body starts (`true`) and when the
+     * body is awaited instead (`false`): the connection times the writes
+     * only, not a live body's quiet spells.
+     */
+    onWrite?: (pending: boolean) => void;
   },
 ): Promise<boolean> {
   const noBody = withoutBody(res.status, options.head);
@@ -161,8 +167,7 @@ export async function writeResponse(
     encodeHead(responseHead(res.status, res.headers, framing, close)),
   );
   if (res.body === null) return close;
-  return await pipeBody(conn, res.body, chunked, length, options.signal) ||
-    close;
+  return await pipeBody(conn, res.body, chunked, length, options) || close;
 }
 
 /** The `Content-Length` a handler set, if it is a length. */
@@ -187,8 +192,12 @@ async function pipeBody(
   body: ReadableStream<Uint8Array>,
   chunked: boolean,
   length: number | undefined,
-  signal: AbortSignal | undefined,
+  options: {
+    signal?: AbortSignal;
+    onWrite?: (pending: boolean) => void;
+  },
 ): Promise<boolean> {
+  const { signal, onWrite } = options;
   const reader = body.getReader();
   const cancel = () => reader.cancel("the connection ended").catch(() => {});
   if (signal?.aborted) cancel();
@@ -202,7 +211,9 @@ async function pipeBody(
   let sent = 0;
   try {
     for (;;) {
+      onWrite?.(false);
       const { value, done } = await reader.read();
+      onWrite?.(true);
       if (done) break;
       if (value.length === 0) continue;
       if (length !== undefined && sent + value.length > length) {

@@ -377,3 +377,61 @@ Deno.test("HTTP/1.1 server: a streamed body that fails while its client reads no
     await (shutdown ?? server.shutdown());
   }
 });
+
+Deno.test("HTTP/1.1 server: a write the client does not take closes after sendTimeoutMs; a streamed body's quiet spells are not timed", async () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const server = serveHttp1({
+    hostname: "127.0.0.1",
+    port: 0,
+    onError: () => {},
+    sendTimeoutMs: 300,
+    handler: (req) => {
+      if (new URL(req.url).pathname === "/big") {
+        return new Response(new Uint8Array(32 << 20));
+      }
+      const body = new ReadableStream<Uint8Array>({
+        async start(c) {
+          c.enqueue(new TextEncoder().encode("first "));
+          await sleep(1000); // three send timeouts with nothing to write
+          c.enqueue(new TextEncoder().encode("second"));
+          c.close();
+        },
+      });
+      return new Response(body);
+    },
+  });
+  const port = server.addr.port;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stalled = await Deno.connect({ hostname: "127.0.0.1", port });
+  let shutdown: Promise<void> | undefined;
+  try {
+    const quiet = await exchange(
+      port,
+      "GET /quiet HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert.match(quiet, /^HTTP\/1\.1 200/);
+    assert.match(quiet, /first /);
+    assert.match(quiet, /second\r\n0\r\n\r\n$/);
+
+    await stalled.write(
+      new TextEncoder().encode("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"),
+    );
+    // 32 MiB cannot fit the sockets' buffers; the client reads nothing, so
+    // the shutdown (which waits for exchanges in progress) ends only once
+    // the send timeout has closed the connection.
+    await sleep(200);
+    const from = Date.now();
+    shutdown = server.shutdown();
+    const ended = await Promise.race([
+      shutdown.then(() => true),
+      new Promise<boolean>((r) => timer = setTimeout(() => r(false), 5000)),
+    ]);
+    assert.ok(ended, "the stalled write held its connection");
+    const took = Date.now() - from;
+    assert.ok(took < 3000, `closed ${took} ms after the shutdown began`);
+  } finally {
+    clearTimeout(timer);
+    stalled.close();
+    await (shutdown ?? server.shutdown());
+  }
+});
