@@ -71,7 +71,7 @@ export interface Http1ConnectionOptions {
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 const EMPTY = new Uint8Array(0);
 
-type TimeoutKind = "idle" | "request" | "body" | "send";
+type TimeoutKind = "idle" | "request" | "body";
 
 /** The body of the request in progress, while it arrives. */
 interface Feeding {
@@ -102,10 +102,33 @@ export class Http1Connection {
   #abort: AbortController | undefined;
   readonly #timeout = new Timeout<TimeoutKind>((kind) => this.#expired(kind));
   #continued: Promise<void> = Promise.resolve();
-  /** A write of the response starts (`true`) or has ended (`false`). */
+  /**
+   * Writes of responses started and ended, and their counts at the last
+   * send check: a write still pending at two checks in a row with neither
+   * count moved made no progress for a whole `sendTimeoutMs`. Two counts
+   * per write, not a timer, since a thousand HTTP-FLV players make ten
+   * thousand writes a second.
+   */
+  #writesStarted = 0;
+  #writesEnded = 0;
+  #checkedStarted = 0;
+  #checkedEnded = 0;
+  #sendCheck: ReturnType<typeof setTimeout> | undefined;
   readonly #onWrite = (pending: boolean): void => {
-    if (pending) this.#arm("send");
-    else this.#disarm();
+    if (pending) this.#writesStarted++;
+    else this.#writesEnded++;
+  };
+  readonly #checkSend = (): void => {
+    this.#sendCheck = undefined;
+    if (this.#closed || !this.#busy) return;
+    const started = this.#writesStarted, ended = this.#writesEnded;
+    if (
+      started > ended && started === this.#checkedStarted &&
+      ended === this.#checkedEnded
+    ) return this.close(); // the client stopped reading
+    this.#checkedStarted = started;
+    this.#checkedEnded = ended;
+    this.#watchSends();
   };
   /** Resolves when the connection is closed. */
   readonly done: Promise<void>;
@@ -133,6 +156,7 @@ export class Http1Connection {
     if (this.#closed) return;
     this.#closed = true;
     this.#timeout.stop();
+    if (this.#sendCheck !== undefined) clearTimeout(this.#sendCheck);
     this.#abort?.abort();
     closeQuietly(this.#conn);
     this.#resolveDone();
@@ -289,15 +313,17 @@ export class Http1Connection {
       .then(async (res) => {
         await this.#continued;
         const close = head.close || this.#draining || this.#eof;
+        this.#watchSends();
         if (!(res instanceof Response)) {
-          this.#arm("send");
+          this.#writesStarted++;
           await writeAnswer(this.#conn, res, {
             head: head.method === "HEAD",
             close,
           });
+          this.#writesEnded++;
           return close;
         }
-        this.#arm("send");
+        this.#writesStarted++; // the head, and a body held in memory
         return await writeResponse(this.#conn, res, {
           head: head.method === "HEAD",
           close,
@@ -307,7 +333,7 @@ export class Http1Connection {
         });
       })
       .then((close) => {
-        this.#disarm();
+        this.#writesEnded = this.#writesStarted;
         const next = () => {
           this.#busy = false;
           this.#abort = undefined;
@@ -351,8 +377,7 @@ export class Http1Connection {
   /**
    * Starts a timeout unless that one already runs: `idle` between requests,
    * `request` for a head that is slow to come (408), `body` for a body
-   * that stalls (twice as long: the handler may answer it first), `send`
-   * for a write of the response that the client does not take.
+   * that stalls (twice as long: the handler may answer it first).
    */
   #arm(kind: TimeoutKind): void {
     const request = this.#options.requestTimeoutMs ?? 30_000;
@@ -360,8 +385,6 @@ export class Http1Connection {
       ? this.#options.idleTimeoutMs ?? 60_000
       : kind === "request"
       ? request
-      : kind === "send"
-      ? this.#options.sendTimeoutMs ?? 60_000
       : 2 * request;
     this.#timeout.arm(kind, ms);
   }
@@ -369,13 +392,23 @@ export class Http1Connection {
   #expired(kind: TimeoutKind): void {
     if (this.#closed) return;
     if (kind === "request") return this.#refuse(408, "request too slow");
-    if (kind === "send") return this.close(); // the client stopped reading
     this.#failBody("the request body stalled");
     this.close();
   }
 
   #disarm(): void {
     this.#timeout.disarm();
+  }
+
+  /** Checks every `sendTimeoutMs` that the response's writes move, while one is written. */
+  #watchSends(): void {
+    if (this.#sendCheck !== undefined || this.#closed) return;
+    this.#checkedStarted = this.#writesStarted;
+    this.#checkedEnded = this.#writesEnded;
+    this.#sendCheck = setTimeout(
+      this.#checkSend,
+      this.#options.sendTimeoutMs ?? 60_000,
+    );
   }
 }
 
