@@ -60,10 +60,11 @@ export interface Http1ConnectionOptions {
   /** @default {30000} */
   requestTimeoutMs?: number;
   /**
-   * A response write that makes no progress this long closes the
-   * connection: a client that stopped reading (a stalled download) holds
-   * its socket and what was being sent no longer. A streamed body that is
-   * merely quiet between writes is not timed. @default {60000}
+   * A response write that makes no progress this long (checked at this
+   * interval, so at most twice as long) closes the connection: a client
+   * that stopped reading (a stalled download) holds its socket and what was
+   * being sent no longer. A streamed body that is merely quiet between
+   * writes is not timed. @default {60000}
    */
   sendTimeoutMs?: number;
 }
