@@ -26,6 +26,8 @@ export interface ServeHttp1Options
 /** A listening HTTP/1.1 server. */
 export interface Http1Server {
   readonly addr: { hostname: string; port: number };
+  /** Connections open now. */
+  readonly connections: number;
   /**
    * Stops accepting and closes idle connections; the others close after
    * their exchange in progress. Resolves when every connection is closed.
@@ -67,6 +69,9 @@ export function serveHttp1(options: ServeHttp1Options): Http1Server {
     : `${listener.hostname}:${listener.port}`;
   return {
     addr: { hostname: listener.hostname, port: listener.port },
+    get connections() {
+      return connections.size;
+    },
     serve,
     async shutdown() {
       shuttingDown = true;

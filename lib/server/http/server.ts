@@ -80,6 +80,8 @@ export interface HttpServerStats {
   readersDropped: number;
   /** HLS requests answered straight from their head, without hono. */
   hlsDirect: number;
+  /** HTTP connections open now. */
+  connections: number;
 }
 
 const TICK_MS = 1000;
@@ -244,9 +246,13 @@ export class HttpServer implements SessionSource {
     return this.#flv.size;
   }
 
-  /** Counters over all HTTP-FLV players and the HLS requests answered directly. */
+  /** Counters over all HTTP-FLV players, the HLS requests answered directly and the open connections. */
   get stats(): HttpServerStats {
-    return { ...this.#flv.stats, hlsDirect: this.#hlsDirect };
+    return {
+      ...this.#flv.stats,
+      hlsDirect: this.#hlsDirect,
+      connections: this.#server?.connections ?? 0,
+    };
   }
 
   /** Ends every player and stops listening. */

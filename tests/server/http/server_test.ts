@@ -267,6 +267,12 @@ Deno.test(
       15_000,
       () => why(s),
     );
+    // The dropped player's connection closes though its client reads nothing.
+    await until(
+      () => s.sluice.http!.stats.connections === 1,
+      5_000,
+      () => `${s.sluice.http!.stats.connections} connections\n${why(s)}`,
+    );
     await until(
       () => goodVideo >= published,
       10_000,
