@@ -88,6 +88,8 @@ export class FdConn implements StreamConn {
   #writing: Waiting | undefined;
   readonly remoteAddr: Deno.NetAddr;
   readonly localAddr: Deno.NetAddr;
+  /** Bytes the socket took so far. */
+  bytesSent = 0;
 
   constructor(
     libc: Libc,
@@ -165,18 +167,27 @@ export class FdConn implements StreamConn {
     if (file !== undefined) {
       return this.#sendfile(file.fd, file.offset, file.length);
     }
-    return this.#libc.send(
+    const n = this.#libc.send(
       this.#fd,
       bytes,
       size(bytes.length),
       MSG_DONTWAIT | MSG_NOSIGNAL,
     );
+    if (n > 0) this.bytesSent += n;
+    return n;
   }
 
   #sendfile(fd: number, offset: number, length: number): number {
     fileOffset.setUint32(0, offset >>> 0, true);
     fileOffset.setUint32(4, Math.floor(offset / 2 ** 32), true);
-    return this.#libc.sendfile(this.#fd, fd, fileOffsetBytes, size(length));
+    const n = this.#libc.sendfile(
+      this.#fd,
+      fd,
+      fileOffsetBytes,
+      size(length),
+    );
+    if (n > 0) this.bytesSent += n;
+    return n;
   }
 
   /**

@@ -49,6 +49,10 @@ export class PrefixedConn implements StreamConn {
     return this.#conn.write(p);
   }
 
+  get bytesSent(): number | undefined {
+    return this.#conn.bytesSent;
+  }
+
   get readEach():
     | ((onData: (chunk: Uint8Array) => boolean | void) => Promise<void>)
     | undefined {

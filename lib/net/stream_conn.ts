@@ -41,6 +41,8 @@ export interface StreamConn {
    * {@link tryWrite} is.
    */
   trySendFile?(fd: number, offset: number, length: number): number;
+  /** Bytes the socket took so far, where the socket counts them (Sluice's own). */
+  readonly bytesSent?: number;
   close(): void;
   /** The peer: for a tunnel, the peer of the connection it came on. */
   readonly remoteAddr: Deno.Addr;

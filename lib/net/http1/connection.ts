@@ -20,7 +20,7 @@ import {
 } from "./head.ts";
 import { ChunkedDecoder } from "./chunked.ts";
 import { Timeout } from "./_timeout.ts";
-import { writeResponse } from "./respond.ts";
+import { type ResponseTarget, writeResponse } from "./respond.ts";
 import { type Answer, writeAnswer } from "./answer.ts";
 import { errorResponse, toRequest } from "./request.ts";
 
@@ -104,16 +104,21 @@ export class Http1Connection {
   readonly #timeout = new Timeout<TimeoutKind>((kind) => this.#expired(kind));
   #continued: Promise<void> = Promise.resolve();
   /**
-   * Writes of responses started and ended, and their counts at the last
-   * send check: a write still pending at two checks in a row with neither
-   * count moved made no progress for a whole `sendTimeoutMs`. Two counts
-   * per write, not a timer, since a thousand HTTP-FLV players make ten
-   * thousand writes a second.
+   * Writes of responses started and ended, the bytes the socket took, and
+   * their values at the last send check: a write still pending at two
+   * checks in a row with none of them moved made no progress for a whole
+   * `sendTimeoutMs`. Counts, not a timer per write, since a thousand
+   * HTTP-FLV players make ten thousand writes a second.
    */
   #writesStarted = 0;
   #writesEnded = 0;
   #checkedStarted = 0;
   #checkedEnded = 0;
+  #checkedSent = 0;
+  /** Bytes written through {@link #target}, for a socket that does not count them. */
+  #written = 0;
+  /** What responses are written to: the socket, or a wrapper that counts its bytes. */
+  readonly #target: ResponseTarget;
   #sendCheck: ReturnType<typeof setTimeout> | undefined;
   readonly #onWrite = (pending: boolean): void => {
     if (pending) this.#writesStarted++;
@@ -123,12 +128,11 @@ export class Http1Connection {
     this.#sendCheck = undefined;
     if (this.#closed || !this.#busy) return;
     const started = this.#writesStarted, ended = this.#writesEnded;
+    const sent = this.#sent();
     if (
       started > ended && started === this.#checkedStarted &&
-      ended === this.#checkedEnded
+      ended === this.#checkedEnded && sent === this.#checkedSent
     ) return this.close(); // the client stopped reading
-    this.#checkedStarted = started;
-    this.#checkedEnded = ended;
     this.#watchSends();
   };
   /** Resolves when the connection is closed. */
@@ -137,6 +141,14 @@ export class Http1Connection {
 
   constructor(conn: StreamConn, options: Http1ConnectionOptions) {
     this.#conn = conn;
+    this.#target = conn.bytesSent !== undefined ? conn : {
+      write: (p) =>
+        conn.write(p).then((n) => {
+          this.#written += n;
+          return n;
+        }),
+      close: () => conn.close(),
+    };
     this.#options = options;
     this.#limits = options.limits ?? DEFAULT_HEAD_LIMITS;
     this.#maxBody = options.maxBody ?? 8 * 1024 * 1024;
@@ -317,7 +329,7 @@ export class Http1Connection {
         this.#watchSends();
         if (!(res instanceof Response)) {
           this.#writesStarted++;
-          await writeAnswer(this.#conn, res, {
+          await writeAnswer(this.#target, res, {
             head: head.method === "HEAD",
             close,
           });
@@ -325,7 +337,7 @@ export class Http1Connection {
           return close;
         }
         this.#writesStarted++; // the head, and a body held in memory
-        return await writeResponse(this.#conn, res, {
+        return await writeResponse(this.#target, res, {
           head: head.method === "HEAD",
           close,
           canChunk: head.minor === 1,
@@ -401,11 +413,16 @@ export class Http1Connection {
     this.#timeout.disarm();
   }
 
+  #sent(): number {
+    return this.#conn.bytesSent ?? this.#written;
+  }
+
   /** Checks every `sendTimeoutMs` that the response's writes move, while one is written. */
   #watchSends(): void {
     if (this.#sendCheck !== undefined || this.#closed) return;
     this.#checkedStarted = this.#writesStarted;
     this.#checkedEnded = this.#writesEnded;
+    this.#checkedSent = this.#sent();
     this.#sendCheck = setTimeout(
       this.#checkSend,
       this.#options.sendTimeoutMs ?? 60_000,

@@ -435,3 +435,47 @@ Deno.test("HTTP/1.1 server: a write the client does not take closes after sendTi
     await (shutdown ?? server.shutdown());
   }
 });
+
+Deno.test("HTTP/1.1 server: a long write that a slow client keeps taking is not cut by sendTimeoutMs, on Sluice's sockets and on Deno's", async () => {
+  const body = new Uint8Array(24 << 20);
+  const server = serveHttp1({
+    hostname: "127.0.0.1",
+    port: 0,
+    onError: () => {},
+    sendTimeoutMs: 300,
+    handler: () => new Response(body),
+  });
+  // Deno's own sockets count no bytes: the server counts what it writes.
+  const plain = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  (async () => {
+    for await (const c of plain) server.serve(c);
+  })().catch(() => {});
+  try {
+    for (const port of [server.addr.port, plain.addr.port]) {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      try {
+        await conn.write(
+          new TextEncoder().encode(
+            "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+          ),
+        );
+        // About 10 MB/s: the one write of the body stays pending for longer
+        // than two checks, moving all the while.
+        const buf = new Uint8Array(1 << 20);
+        let bytes = 0;
+        for (;;) {
+          const n = await conn.read(buf);
+          if (n === null) break;
+          bytes += n;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.ok(bytes > body.length, `port ${port}: ${bytes} bytes`);
+      } finally {
+        conn.close();
+      }
+    }
+  } finally {
+    plain.close();
+    await server.shutdown();
+  }
+});
