@@ -5,6 +5,7 @@
  * @module
  */
 
+import { concat } from "@std/bytes";
 import { writeAll } from "../tcp.ts";
 import { type FileSender, memoryFiles } from "../memory_files.ts";
 import { encodeHead, responseHead } from "./response_head.ts";
@@ -66,7 +67,7 @@ export async function writeWhole(
       await writeAll(conn, body);
     }
   } else {
-    await writeAll(conn, joined(head, body));
+    await writeAll(conn, concat([head, body]));
   }
 }
 
@@ -80,14 +81,6 @@ function lengthHead(
   return encodeHead(
     responseHead(status, headers, { kind: "length", length }, close),
   );
-}
-
-/** `head` and `body` in one buffer. */
-function joined(head: Uint8Array, body: Uint8Array): Uint8Array {
-  const all = new Uint8Array(head.length + body.length);
-  all.set(head);
-  all.set(body, head.length);
-  return all;
 }
 
 /** A small shared body's response as written last, by body. */
@@ -125,7 +118,7 @@ export function sharedWhole(
     last.headers === headers && last.close === close && last.noBody === noBody
   ) return last.bytes;
   const head = lengthHead(status, Object.entries(headers), body.length, close);
-  const bytes = noBody || body.length === 0 ? head : joined(head, body);
+  const bytes = noBody || body.length === 0 ? head : concat([head, body]);
   written.set(body, { second, status, headers, close, noBody, bytes });
   return bytes;
 }
