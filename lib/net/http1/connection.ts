@@ -9,6 +9,7 @@
  * @module
  */
 
+import { concat } from "@std/bytes";
 import { closeQuietly, isConnectionEnd, writeAll } from "../tcp.ts";
 import type { StreamConn } from "../tcp.ts";
 import { readLoop } from "../read_loop.ts";
@@ -20,7 +21,8 @@ import {
 } from "./head.ts";
 import { ChunkedDecoder } from "./chunked.ts";
 import { Timeout } from "./_timeout.ts";
-import { type ResponseTarget, writeResponse } from "./respond.ts";
+import { writeResponse } from "./respond.ts";
+import { SendWatch } from "./_send_watch.ts";
 import { type Answer, writeAnswer } from "./answer.ts";
 import { errorResponse, toRequest } from "./request.ts";
 
@@ -103,52 +105,19 @@ export class Http1Connection {
   #abort: AbortController | undefined;
   readonly #timeout = new Timeout<TimeoutKind>((kind) => this.#expired(kind));
   #continued: Promise<void> = Promise.resolve();
-  /**
-   * Writes of responses started and ended, the bytes the socket took, and
-   * their values at the last send check: a write still pending at two
-   * checks in a row with none of them moved made no progress for a whole
-   * `sendTimeoutMs`. Counts, not a timer per write, since a thousand
-   * HTTP-FLV players make ten thousand writes a second.
-   */
-  #writesStarted = 0;
-  #writesEnded = 0;
-  #checkedStarted = 0;
-  #checkedEnded = 0;
-  #checkedSent = 0;
-  /** Bytes written through {@link #target}, for a socket that does not count them. */
-  #written = 0;
-  /** What responses are written to: the socket, or a wrapper that counts its bytes. */
-  readonly #target: ResponseTarget;
-  #sendCheck: ReturnType<typeof setTimeout> | undefined;
-  readonly #onWrite = (pending: boolean): void => {
-    if (pending) this.#writesStarted++;
-    else this.#writesEnded++;
-  };
-  readonly #checkSend = (): void => {
-    this.#sendCheck = undefined;
-    if (this.#closed || !this.#busy) return;
-    const started = this.#writesStarted, ended = this.#writesEnded;
-    const sent = this.#sent();
-    if (
-      started > ended && started === this.#checkedStarted &&
-      ended === this.#checkedEnded && sent === this.#checkedSent
-    ) return this.close(); // the client stopped reading
-    this.#watchSends();
-  };
+  readonly #sends: SendWatch;
   /** Resolves when the connection is closed. */
   readonly done: Promise<void>;
   #resolveDone!: () => void;
 
   constructor(conn: StreamConn, options: Http1ConnectionOptions) {
     this.#conn = conn;
-    this.#target = conn.bytesSent !== undefined ? conn : {
-      write: (p) =>
-        conn.write(p).then((n) => {
-          this.#written += n;
-          return n;
-        }),
-      close: () => conn.close(),
-    };
+    this.#sends = new SendWatch(
+      conn,
+      options.sendTimeoutMs ?? 60_000,
+      () => this.#busy && !this.#closed,
+      () => this.close(), // the client stopped reading
+    );
     this.#options = options;
     this.#limits = options.limits ?? DEFAULT_HEAD_LIMITS;
     this.#maxBody = options.maxBody ?? 8 * 1024 * 1024;
@@ -169,7 +138,7 @@ export class Http1Connection {
     if (this.#closed) return;
     this.#closed = true;
     this.#timeout.stop();
-    if (this.#sendCheck !== undefined) clearTimeout(this.#sendCheck);
+    this.#sends.stop();
     this.#abort?.abort();
     closeQuietly(this.#conn);
     this.#resolveDone();
@@ -183,7 +152,7 @@ export class Http1Connection {
 
   #received(chunk: Uint8Array): boolean {
     if (this.#closed) return false;
-    this.#buf = this.#buf.length === 0 ? chunk : concat(this.#buf, chunk);
+    this.#buf = this.#buf.length === 0 ? chunk : concat([this.#buf, chunk]);
     if (!this.#busy) {
       this.#pump();
     } else if (this.#feeding !== undefined) {
@@ -326,27 +295,24 @@ export class Http1Connection {
       .then(async (res) => {
         await this.#continued;
         const close = head.close || this.#draining || this.#eof;
-        this.#watchSends();
+        this.#sends.begin();
         if (!(res instanceof Response)) {
-          this.#writesStarted++;
-          await writeAnswer(this.#target, res, {
+          await writeAnswer(this.#sends.target, res, {
             head: head.method === "HEAD",
             close,
           });
-          this.#writesEnded++;
           return close;
         }
-        this.#writesStarted++; // the head, and a body held in memory
-        return await writeResponse(this.#target, res, {
+        return await writeResponse(this.#sends.target, res, {
           head: head.method === "HEAD",
           close,
           canChunk: head.minor === 1,
           signal: abort.signal,
-          onWrite: this.#onWrite,
+          onWrite: this.#sends.onWrite,
         });
       })
       .then((close) => {
-        this.#writesEnded = this.#writesStarted;
+        this.#sends.end();
         const next = () => {
           this.#busy = false;
           this.#abort = undefined;
@@ -412,27 +378,4 @@ export class Http1Connection {
   #disarm(): void {
     this.#timeout.disarm();
   }
-
-  #sent(): number {
-    return this.#conn.bytesSent ?? this.#written;
-  }
-
-  /** Checks every `sendTimeoutMs` that the response's writes move, while one is written. */
-  #watchSends(): void {
-    if (this.#sendCheck !== undefined || this.#closed) return;
-    this.#checkedStarted = this.#writesStarted;
-    this.#checkedEnded = this.#writesEnded;
-    this.#checkedSent = this.#sent();
-    this.#sendCheck = setTimeout(
-      this.#checkSend,
-      this.#options.sendTimeoutMs ?? 60_000,
-    );
-  }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
