@@ -13,7 +13,9 @@
  * @module
  */
 
-const V8_FLAGS = ["--max-semi-space-size=4", "--heap-growing-percent=50"];
+import { START_V8_FLAGS } from "../../tests/_util/server_process.ts";
+
+const V8_FLAGS = START_V8_FLAGS.slice("--v8-flags=".length).split(",");
 
 /** The flags of `deno run -A` before `server.ts`. */
 export function sluiceRunFlags(): string[] {

@@ -5,6 +5,8 @@
  * events.
  */
 
+import config from "../../deno.json" with { type: "json" };
+
 /** One JSON log line of Sluice. */
 export interface LogLine {
   time: string;
@@ -34,13 +36,20 @@ export interface ServerProcess extends AsyncDisposable {
   stop(): Promise<Deno.CommandStatus>;
 }
 
+/**
+ * `deno task start`'s `--v8-flags=…` (deno.json): the one copy of the V8
+ * flags Sluice runs with, for the tests and benchmarks that start it.
+ */
+export const START_V8_FLAGS: string = config.tasks.start.split(" ")
+  .find((w) => w.startsWith("--v8-flags="))!;
+
 /** The flags `deno task start` runs server.ts with (deno.json). */
 export const START_FLAGS = [
   "--allow-net",
   "--allow-read",
   "--allow-env",
   "--allow-ffi",
-  "--v8-flags=--max-semi-space-size=4,--heap-growing-percent=50",
+  START_V8_FLAGS,
 ];
 
 /** Every listener on 127.0.0.1, free ports. */
