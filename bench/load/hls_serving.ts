@@ -8,13 +8,17 @@
  * per CPU-second, mean RSS and RSS per player; the load client runs in this
  * process, apart from the servers.
  *
- * deno run -A bench/load/hls_serving.ts [--n 100,500] [--seconds 15] [--servers sluice,nginx]
+ * `--servers floor` adds the least a server on this runtime does for the
+ * same players (`_hls_floor.ts`: Sluice's sockets, a playlist from the
+ * clock, one segment's bytes from a memory file, no ingest or muxing).
+ *
+ * deno run -A bench/load/hls_serving.ts [--n 100,500] [--seconds 15] [--servers sluice,nginx,floor]
  */
-import { ensureInput } from "./_input.ts";
-import { startPublisher } from "./_input.ts";
+import { ensureInput, probeInput, startPublisher } from "./_input.ts";
 import { freePort, type Running, sleep, spawn, waitForPort } from "./_proc.ts";
 import { TreeSampler } from "./_usage.ts";
 import { spawnHlsSluice } from "./_hls_sluice.ts";
+import { sluiceRunFlags } from "./_sluice_run.ts";
 
 const args = new Map<string, string>();
 for (let i = 0; i < Deno.args.length; i += 2) {
@@ -29,7 +33,8 @@ const NGINX_MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so";
 
 interface Started {
   proc: Running;
-  publisher: Running;
+  /** None for the floor, which ingests nothing. */
+  publisher: Running | undefined;
   playlist: string;
 }
 
@@ -47,6 +52,20 @@ async function start(
       ...["--hls-variant", "mpegts", "--hls-segment-duration", "2s"],
       ...["--hls-always-remux", "true"],
     ], `${dir}/sluice.log`);
+    playlist = `http://127.0.0.1:${http}/live/bench/stream.m3u8`;
+  } else if (kind === "floor") {
+    proc = spawn(
+      Deno.execPath(),
+      [
+        "run",
+        "-A",
+        ...sluiceRunFlags(),
+        `${repo}bench/load/_hls_floor.ts`,
+        ...["--port", String(http), "--segment-bytes", String(SEGMENT_BYTES)],
+      ],
+      `${dir}/floor.log`,
+      repo,
+    );
     playlist = `http://127.0.0.1:${http}/live/bench/stream.m3u8`;
   } else {
     Deno.mkdirSync(`${dir}/hls`, { recursive: true });
@@ -75,9 +94,9 @@ http { access_log off; sendfile on; tcp_nopush on;
     );
     playlist = `http://127.0.0.1:${http}/hls/bench.m3u8`;
   }
-  await waitForPort(rtmp, 20_000, () => !proc.exited);
+  if (kind !== "floor") await waitForPort(rtmp, 20_000, () => !proc.exited);
   await waitForPort(http, 20_000, () => !proc.exited);
-  const publisher = startPublisher(
+  const publisher = kind === "floor" ? undefined : startPublisher(
     input,
     `rtmp://127.0.0.1:${rtmp}/live/bench`,
     `${dir}/ffmpeg.log`,
@@ -120,6 +139,10 @@ async function player(url: string, until: number): Promise<number> {
 }
 
 const input = await ensureInput(peers);
+/** The floor's segment: 2 s of the input as MPEG-TS (packet and PES headers ~5 %). */
+const SEGMENT_BYTES = Math.round(
+  (await probeInput(input)).bitsPerSecond * 2 / 8 * 1.05,
+);
 console.log(`input ${input}; ${seconds} s per run; players poll every 1 s`);
 console.log(
   "server  N     CPU %   sys %   Mbit/s  Mbit/CPU-s  RSS MiB  KiB/player",
@@ -156,7 +179,7 @@ for (const n of counts) {
         ].join(" "),
       );
     } finally {
-      await s.publisher.stop();
+      await s.publisher?.stop();
       await s.proc.stop();
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
