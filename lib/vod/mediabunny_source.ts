@@ -195,7 +195,7 @@ class MediabunnySource implements VodSource {
     let start = at;
     let key: EncodedPacket | null = null;
     if (video !== undefined) {
-      key = await video.sink.getKeyPacket(at + this.#base) ??
+      key = await keyAtOrBefore(video, at + this.#base) ??
         await video.sink.getFirstKeyPacket();
       if (key !== null) start = Math.max(0, key.timestamp - this.#base);
     }
@@ -335,6 +335,34 @@ class MergeCursor implements VodCursor {
   }
 }
 
+/** How far back {@link keyAtOrBefore} looks at most, seconds. */
+const KEY_LOOKBACK_SECONDS = 60;
+
+/**
+ * The last key packet of `t` presented at or before `seconds`, or null
+ * where there is none. mediabunny finds a fragmented file's fragment by
+ * decode time: asked for a time within the reordering delay before a
+ * keyframe that starts a fragment (its decode time is before the time
+ * asked, its presentation time after), it looks in that fragment, finds no
+ * key packet early enough and answers null, though the previous keyframe
+ * is there. So the search goes on from the reordering delay earlier, then
+ * from further and further back.
+ */
+async function keyAtOrBefore(
+  t: OpenTrack,
+  seconds: number,
+): Promise<EncodedPacket | null> {
+  let key = await t.sink.getKeyPacket(seconds);
+  for (
+    let back = Math.max(t.delay, 0.1);
+    key === null && back <= KEY_LOOKBACK_SECONDS && seconds - back >= 0;
+    back *= 2
+  ) {
+    key = await t.sink.getKeyPacket(seconds - back);
+  }
+  return key;
+}
+
 /** Video keyframes only, forward or backward. */
 class KeyCursor implements VodCursor {
   readonly #t: OpenTrack;
@@ -363,7 +391,7 @@ class KeyCursor implements VodCursor {
       this.#next = this.#reverse
         ? (p.timestamp - this.#base <= 0
           ? null
-          : await this.#t.sink.getKeyPacket(p.timestamp - 1e-3))
+          : await keyAtOrBefore(this.#t, p.timestamp - 1e-3))
         : await this.#t.sink.getNextKeyPacket(p);
       if (this.#next !== null && this.#next.timestamp === p.timestamp) {
         this.#next = null; // a demuxer that cannot move on ends here
