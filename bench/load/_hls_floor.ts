@@ -23,6 +23,7 @@ import type { FdConn } from "../../lib/net/fd_conn.ts";
 import { listenFd } from "../../lib/net/fd_listener.ts";
 import { loadNative } from "../../lib/net/_libc.ts";
 import { memoryFile } from "../../lib/net/memory_files.ts";
+import { writeAll } from "../../lib/net/tcp.ts";
 
 const SEGMENT_MS = 2000;
 const WINDOW = 7;
@@ -52,19 +53,17 @@ function send(
   }
   if (at === bytes.length && sent === length) return undefined;
   return (async () => {
-    while (at < bytes.length) at += await conn.write(bytes.subarray(at));
+    await writeAll(conn, bytes.subarray(at));
     while (sent < length) {
       sent += await conn.sendFile(fd, sent, length - sent);
     }
   })();
 }
 
-/** The head of a segment's answer. */
-function segmentHead(length: number): Uint8Array {
-  return encoder.encode(
-    `HTTP/1.1 200 OK\r\ncontent-type: video/mp2t\r\n` +
-      `content-length: ${length}\r\ncache-control: no-cache\r\n\r\n`,
-  );
+/** The head of an answer of `length` bytes of `type`. */
+function head(type: string, length: number): string {
+  return `HTTP/1.1 200 OK\r\ncontent-type: ${type}\r\n` +
+    `content-length: ${length}\r\ncache-control: no-cache\r\n\r\n`;
 }
 
 /** The media playlist of now, behind its head. */
@@ -77,8 +76,7 @@ function playlist(started: number): Uint8Array {
     text += `#EXTINF:2.000,\nseg${s}.ts\n`;
   }
   return encoder.encode(
-    `HTTP/1.1 200 OK\r\ncontent-type: application/vnd.apple.mpegurl\r\n` +
-      `content-length: ${text.length}\r\ncache-control: no-cache\r\n\r\n${text}`,
+    head("application/vnd.apple.mpegurl", text.length) + text,
   );
 }
 
@@ -126,7 +124,11 @@ const fd = memoryFile(
   new Uint8Array(length).fill(0x47),
 );
 if (fd < 0) throw new Error("no memory file");
-const segment = { fd, head: segmentHead(length), length };
+const segment = {
+  fd,
+  head: encoder.encode(head("video/mp2t", length)),
+  length,
+};
 const started = performance.now();
 const listener = listenFd({
   hostname: "127.0.0.1",

@@ -140,9 +140,9 @@ async function player(url: string, until: number): Promise<number> {
 
 const input = await ensureInput(peers);
 /** The floor's segment: 2 s of the input as MPEG-TS (packet and PES headers ~5 %). */
-const SEGMENT_BYTES = Math.round(
-  (await probeInput(input)).bitsPerSecond * 2 / 8 * 1.05,
-);
+const SEGMENT_BYTES = servers.includes("floor")
+  ? Math.round((await probeInput(input)).bitsPerSecond * 2 / 8 * 1.05)
+  : 0;
 console.log(`input ${input}; ${seconds} s per run; players poll every 1 s`);
 console.log(
   "server  N     CPU %   sys %   Mbit/s  Mbit/CPU-s  RSS MiB  KiB/player",
